@@ -1,0 +1,91 @@
+// The shapes every layer shares. No imports, no I/O: config produces a ResolvedModel, protocols turn a
+// ChatRequest into an HttpRequest, and the CLI only ever sees StreamEvents (events.ts).
+
+/** The auth types Qwen Code accepts in `--auth-type` and `security.auth.selectedType`. */
+export const authTypes = ['openai', 'anthropic', 'gemini', 'vertex-ai', 'qwen-oauth'] as const;
+export type AuthType = (typeof authTypes)[number];
+
+/** The wire protocols; qwen-oauth speaks openai with a token instead of a key. */
+export const protocols = ['openai', 'anthropic', 'gemini', 'vertex-ai'] as const;
+export type Protocol = (typeof protocols)[number];
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface Message {
+  role: Role;
+  content: string;
+}
+
+/** Sampling parameters as written in settings; unknown keys travel as-is to OpenAI-compatible servers. */
+export interface SamplingParams {
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  max_tokens?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  stop?: string | string[];
+  [key: string]: unknown;
+}
+
+/** The part of a modelProviders entry's generationConfig that reaches the wire or the HTTP layer. */
+export interface GenerationConfig {
+  /** Whole-request timeout in ms; 0 or less means none. */
+  timeout?: number;
+  maxRetries?: number;
+  samplingParams?: SamplingParams;
+  customHeaders?: Record<string, string>;
+  extra_body?: Record<string, unknown>;
+}
+
+/** Where a value came from, so `qwen auth status` and error messages can say why it is used. */
+export interface ValueSource {
+  /** e.g. "flag --openai-api-key", "environment", "/home/u/project/.env", "settings env (/home/u/.qwen/settings.json)" */
+  description: string;
+  /** The variable or setting name, when there is one. */
+  name?: string;
+}
+
+/** Everything the pipeline needs to talk to one model; produced by config/resolve.ts. */
+export interface ResolvedModel {
+  authType: AuthType;
+  protocol: Protocol;
+  /** The id sent as `model`. */
+  model: string;
+  /** Base URL as configured (protocol adapters add their paths). Empty means the protocol default. */
+  baseUrl: string;
+  baseUrlSource?: ValueSource;
+  /** The API key or bearer token. Undefined when none was found. */
+  apiKey?: string;
+  apiKeySource?: ValueSource;
+  /** The variable the key is expected in, for messages ("set OPENAI_API_KEY"). */
+  apiKeyVariable?: string;
+  generationConfig: GenerationConfig;
+  /** The display name of the provider entry, when the model came from modelProviders. */
+  displayName?: string;
+  /** Extra headers the auth layer adds (for example DashScope's). */
+  extraHeaders?: Record<string, string>;
+  /** Vertex AI project mode: project and location, used when there is no API key. */
+  googleCloud?: { project: string; location: string };
+}
+
+/** One request to a model: the resolved target and the conversation so far. */
+export interface ChatRequest {
+  target: ResolvedModel;
+  messages: Message[];
+}
+
+/** What a protocol adapter asks the HTTP layer to send. */
+export interface HttpRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cachedInputTokens?: number;
+  reasoningTokens?: number;
+}

@@ -1,0 +1,31 @@
+import type { StreamEvent } from '../core/events.ts';
+import type { SseMessage } from '../core/sse.ts';
+import type { ChatRequest, HttpRequest } from '../core/types.ts';
+
+/** What a protocol makes of a non-2xx response body. */
+export interface ApiErrorDetails {
+  /** The server's own message, as it said it (never containing the key). */
+  message: string;
+  /** Provider error code or type (`insufficient_quota`, `API_KEY_INVALID`, `overloaded_error`). */
+  code?: string;
+  /** A wait the body asks for (Gemini's RetryInfo.retryDelay), in ms. Headers are read by net/http.ts. */
+  retryAfterMs?: number;
+  /** True when retrying cannot help even though the status is retryable (quota exhausted). */
+  doNotRetry?: boolean;
+  /** True when the failure is about credentials although the status is not 401/403 (Gemini's 400 API_KEY_INVALID). */
+  isAuthFailure?: boolean;
+}
+
+/** Turns SSE messages of one response into StreamEvents; one decoder per response (it keeps state). */
+export interface StreamDecoder {
+  decode(message: SseMessage): StreamEvent[];
+  /** Called once at the end of the byte stream: flushes assembled tool calls and the final `done`. */
+  finish(): StreamEvent[];
+}
+
+/** One wire protocol. Pure functions only: no fetch, no process, no files. */
+export interface ProtocolAdapter {
+  buildRequest(request: ChatRequest): HttpRequest;
+  createDecoder(): StreamDecoder;
+  parseErrorBody(status: number, body: string): ApiErrorDetails;
+}
