@@ -1,0 +1,176 @@
+import { describe, expect, test } from 'bun:test';
+import { createSseParser, type SseMessage } from '../../src/core/sse.ts';
+
+const encoder = new TextEncoder();
+
+function parseChunks(chunks: Uint8Array[]): SseMessage[] {
+  const parser = createSseParser();
+  const messages: SseMessage[] = [];
+  for (const chunk of chunks) messages.push(...parser.push(chunk));
+  messages.push(...parser.end());
+  return messages;
+}
+
+function parseWhole(text: string): SseMessage[] {
+  return parseChunks([encoder.encode(text)]);
+}
+
+/** Deterministic so that a failure can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomSlices(bytes: Uint8Array, seed: number, maximum: number): Uint8Array[] {
+  const random = seededRandom(seed);
+  const slices: Uint8Array[] = [];
+  let position = 0;
+  while (position < bytes.length) {
+    const size = 1 + Math.floor(random() * maximum);
+    slices.push(bytes.subarray(position, position + size));
+    position += size;
+  }
+  return slices;
+}
+
+/** Checks one stream at every single split point, every pair of split points, one byte at a time, randomly. */
+function expectStableUnderSplitting(text: string, expected: SseMessage[]): void {
+  const bytes = encoder.encode(text);
+  expect(parseChunks([bytes])).toEqual(expected);
+  for (let first = 0; first <= bytes.length; first++) {
+    expect(parseChunks([bytes.subarray(0, first), bytes.subarray(first)])).toEqual(expected);
+    for (let second = first; second <= bytes.length; second++) {
+      const chunks = [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
+      const actual = parseChunks(chunks);
+      if (!Bun.deepEquals(actual, expected)) {
+        throw new Error(`split at ${first}/${second} gave ${JSON.stringify(actual)}`);
+      }
+    }
+  }
+  expect(parseChunks(Array.from(bytes, (byte) => Uint8Array.of(byte)))).toEqual(expected);
+  for (let seed = 1; seed <= 50; seed++) expect(parseChunks(randomSlices(bytes, seed, 7))).toEqual(expected);
+}
+
+const message = (data: string, extra: Partial<SseMessage> = {}): SseMessage => ({
+  event: 'message',
+  data,
+  ...extra,
+});
+
+describe('createSseParser', () => {
+  test('LF-separated events with multi-line data', () => {
+    expectStableUnderSplitting('data: {"a":1}\n\ndata: first\ndata: second\n\ndata: [DONE]\n\n', [
+      message('{"a":1}'),
+      message('first\nsecond'),
+      message('[DONE]'),
+    ]);
+  });
+
+  test('CRLF line ends, as Gemini sends them', () => {
+    expectStableUnderSplitting('data: one\r\n\r\ndata: two\r\ndata: three\r\n\r\n', [
+      message('one'),
+      message('two\nthree'),
+    ]);
+  });
+
+  test('lone CR line ends, and a CR at a chunk end followed by LF is one line end', () => {
+    expectStableUnderSplitting('data: one\r\rdata: two\r\r', [message('one'), message('two')]);
+    // CR LF CR LF must be one blank line, not two: the second event must not be cut short.
+    expect(
+      parseChunks([encoder.encode('data: a\r'), encoder.encode('\ndata: b\r'), encoder.encode('\n\r\n')]),
+    ).toEqual([message('a\nb')]);
+  });
+
+  test('mixed line ends in one stream', () => {
+    expectStableUnderSplitting('data: a\r\ndata: b\n\rdata: c\r\r\n', [message('a\nb'), message('c')]);
+  });
+
+  test('multi-byte UTF-8 characters split across reads', () => {
+    expectStableUnderSplitting('data: 思考中…\n\ndata: 😀 é ß\n\n', [message('思考中…'), message('😀 é ß')]);
+  });
+
+  test('comments, keep-alives and events without data are skipped', () => {
+    expectStableUnderSplitting(': OPENROUTER PROCESSING\n\n:\n\nevent: ping\n\ndata: real\n\n', [
+      message('real'),
+    ]);
+  });
+
+  test('event and id fields; retry and unknown fields ignored; the last id carries over', () => {
+    expectStableUnderSplitting(
+      'retry: 3000\nevent: content_block_delta\nid: 7\ndata: {"x":1}\n\nfoo: bar\ndata: next\n\n',
+      [message('{"x":1}', { event: 'content_block_delta', id: '7' }), message('next', { id: '7' })],
+    );
+  });
+
+  test('the optional space after the colon: only one is removed, and none is required', () => {
+    expect(parseWhole('data:tight\n\ndata:  two spaces\n\ndata\n\n')).toEqual([
+      message('tight'),
+      message(' two spaces'),
+      message(''),
+    ]);
+  });
+
+  test('a last event without a trailing blank line is flushed by end()', () => {
+    expectStableUnderSplitting('data: one\n\ndata: last', [message('one'), message('last')]);
+    expectStableUnderSplitting('data: one\n\ndata: last\n', [message('one'), message('last')]);
+    expectStableUnderSplitting('data: last\r', [message('last')]);
+  });
+
+  test('a byte order mark at the start is dropped', () => {
+    expectStableUnderSplitting('\uFEFFdata: one\n\n', [message('one')]);
+  });
+
+  test('events are returned as soon as their blank line arrives', () => {
+    const parser = createSseParser();
+    expect(parser.push(encoder.encode('data: a\n'))).toEqual([]);
+    expect(parser.push(encoder.encode('\ndata: b\n\ndata: c'))).toEqual([message('a'), message('b')]);
+    expect(parser.end()).toEqual([message('c')]);
+  });
+
+  test('an empty stream and a stream of only comments give nothing', () => {
+    expect(parseWhole('')).toEqual([]);
+    expect(parseWhole(': hello\n: world\n')).toEqual([]);
+  });
+
+  test('20 MB in 64 KiB reads passes quickly and intact', () => {
+    const piece = 'x'.repeat(200);
+    const frame = `data: {"choices":[{"delta":{"content":"${piece}"}}]}\n\n`;
+    const count = Math.ceil((20 * 1024 * 1024) / frame.length);
+    const bytes = encoder.encode(frame.repeat(count));
+    const started = performance.now();
+    const parser = createSseParser();
+    let received = 0;
+    let dataLength = 0;
+    for (let offset = 0; offset < bytes.length; offset += 65536) {
+      for (const parsed of parser.push(bytes.subarray(offset, offset + 65536))) {
+        received += 1;
+        dataLength += parsed.data.length;
+      }
+    }
+    received += parser.end().length;
+    const elapsed = performance.now() - started;
+    expect(received).toBe(count);
+    expect(dataLength).toBe(count * (frame.length - 8));
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  test('one long line delivered in small reads costs linear time', () => {
+    const long = 'y'.repeat(4 * 1024 * 1024);
+    const bytes = encoder.encode(`data: ${long}\n\n`);
+    const started = performance.now();
+    const parser = createSseParser();
+    const messages: SseMessage[] = [];
+    for (let offset = 0; offset < bytes.length; offset += 256) {
+      messages.push(...parser.push(bytes.subarray(offset, offset + 256)));
+    }
+    messages.push(...parser.end());
+    expect(messages).toEqual([message(long)]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
