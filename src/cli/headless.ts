@@ -1,0 +1,99 @@
+// One-shot runs: prompt and/or stdin -> one turn -> renderer. The CI path: nothing here may prompt.
+import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
+import { CliError } from '../core/errors.ts';
+import type { StreamEvent } from '../core/events.ts';
+import type { Message } from '../core/types.ts';
+import { createJsonRenderer } from '../render/json.ts';
+import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
+import { createTextRenderer } from '../render/text.ts';
+import type { RunContext } from './context.ts';
+import { streamTurn } from './turn.ts';
+
+export interface HeadlessRun {
+  prompt: string;
+  format: OutputFormat;
+  session: CredentialSession;
+  context: RunContext;
+}
+
+export function createRenderer(format: OutputFormat, write: Write): Renderer {
+  return format === 'text' ? createTextRenderer(write) : createJsonRenderer(write, format);
+}
+
+/** Runs one turn and returns the exit code; the answer streams to stdout as it arrives. */
+export async function runHeadless(run: HeadlessRun): Promise<number> {
+  const { context } = run;
+  const renderer = createRenderer(run.format, context.writeOut);
+  const startedAt = performance.now();
+  const messages: Message[] = [{ role: 'user', content: run.prompt }];
+  let target = run.session.target;
+  renderer.start({
+    sessionId: crypto.randomUUID(),
+    model: target.model,
+    cwd: context.cwd,
+    version: context.version,
+  });
+
+  let shownText = '';
+  const outcome = (): TurnOutcome => ({
+    text: shownText,
+    durationMs: performance.now() - startedAt,
+    apiDurationMs: performance.now() - startedAt,
+  });
+  const onEvent = (event: StreamEvent) => {
+    if (event.type === 'text-delta') shownText += event.text;
+    renderer.event(event);
+  };
+
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const result = await streamTurn(
+        { target, messages },
+        {
+          onEvent,
+          signal: context.signal,
+          idleTimeoutMs: context.streamIdleTimeoutMs,
+          onRetry: (notice) =>
+            context.writeError(
+              `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
+            ),
+          fetchImplementation: context.fetchImplementation,
+        },
+      );
+      renderer.finish({
+        ...outcome(),
+        text: result.text,
+        usage: result.usage,
+        finishReason: result.finishReason,
+      });
+      return 0;
+    } catch (error) {
+      const failure =
+        error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+      // A 401 before any text: token-based auth gets one refresh and one retry.
+      if (
+        failure.status === 401 &&
+        attempt === 0 &&
+        shownText === '' &&
+        run.session.refreshAfterUnauthorized
+      ) {
+        const refreshed = await run.session.refreshAfterUnauthorized();
+        if (refreshed) {
+          target = refreshed;
+          continue;
+        }
+      }
+      renderer.fail(failure, outcome());
+      throw failure;
+    }
+  }
+}
+
+/** stdin and prompt joined as Qwen Code does: `<stdin>\n\n<prompt>`. */
+export function joinInput(stdinText: string | undefined, prompt: string): string {
+  if (stdinText === undefined || stdinText === '') return prompt;
+  if (prompt === '') return stdinText;
+  return `${stdinText}\n\n${prompt}`;
+}
+
+export { prepareCredentials };

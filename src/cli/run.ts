@@ -1,0 +1,119 @@
+// Dispatches a parsed command line and turns every failure into one stderr line and an exit code.
+import os from 'node:os';
+import process from 'node:process';
+import { prepareCredentials } from '../auth/credentials.ts';
+import { loadConfiguration } from '../config/load.ts';
+import { resolveModel } from '../config/resolve.ts';
+import { CliError, exitCodes } from '../core/errors.ts';
+import { type OutputFormat, outputFormats } from '../render/renderer.ts';
+import type { RunContext } from './context.ts';
+import { joinInput, runHeadless } from './headless.ts';
+import { type MainFlags, parseCommandLine } from './program.ts';
+import { readPipedStdin } from './stdin.ts';
+
+export async function runCommand(argv: string[], version: string): Promise<number> {
+  const cancel = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(exitCodes.cancelled);
+    cancel.abort(new CliError('cancelled', 'Cancelled.'));
+  };
+  process.on('SIGINT', onInterrupt);
+  const context: RunContext = {
+    cwd: process.cwd(),
+    home: os.homedir(),
+    env: process.env,
+    version,
+    writeOut: (text) => process.stdout.write(text),
+    writeError: (line) => process.stderr.write(`${line}\n`),
+    signal: cancel.signal,
+    stdinIsTerminal: Boolean(process.stdin.isTTY),
+    stdoutIsTerminal: Boolean(process.stdout.isTTY),
+  };
+  let debug = argv.includes('--debug');
+  try {
+    const command = parseCommandLine(argv);
+    switch (command.kind) {
+      case 'help':
+        return 0;
+      case 'version':
+        context.writeOut(`${version}\n`);
+        return 0;
+      case 'auth':
+        throw new CliError('input', '`qwen auth` is not available in this build yet.');
+      case 'main':
+        debug = Boolean(command.flags.debug);
+        return await runMain(command.positionalPrompt, command.flags, context);
+    }
+  } catch (error) {
+    return reportFailure(error, context, debug);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+async function runMain(positionalPrompt: string, flags: MainFlags, context: RunContext): Promise<number> {
+  const format = parseOutputFormat(flags.outputFormat);
+  if (positionalPrompt && flags.prompt !== undefined) {
+    throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
+  }
+  const configuration = loadConfiguration({
+    argvFlags: flagsForResolution(flags),
+    processEnv: context.env,
+    cwd: context.cwd,
+    home: context.home,
+    platform: process.platform,
+  });
+  const target = resolveModel({
+    flags: flagsForResolution(flags),
+    settings: configuration.settings.merged,
+    env: configuration.env,
+  });
+  const session = await prepareCredentials(target, { interactive: false, env: context.env });
+  const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
+  if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
+
+  const piped = await readPipedStdin(process.stdin);
+  if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
+  const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
+  if (prompt.trim() === '') {
+    throw new CliError('input', 'No prompt given.', {
+      hint: 'Pass one as an argument (qwen "explain this"), with -p, or pipe text on stdin (git diff | qwen "review").',
+    });
+  }
+  return runHeadless({ prompt, format, session, context });
+}
+
+function flagsForResolution(flags: MainFlags) {
+  return {
+    authType: flags.authType,
+    model: flags.model,
+    openaiApiKey: flags.openaiApiKey,
+    openaiBaseUrl: flags.openaiBaseUrl,
+  };
+}
+
+function parseOutputFormat(value: string): OutputFormat {
+  const format = outputFormats.find((known) => known === value);
+  if (!format) {
+    throw new CliError('input', `Unknown output format "${value}"; use one of: ${outputFormats.join(', ')}.`);
+  }
+  return format;
+}
+
+function reportFailure(error: unknown, context: RunContext, debug: boolean): number {
+  const failure =
+    error instanceof CliError
+      ? error
+      : new CliError('api', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+  const hint = failure.hint ? ` ${failure.hint}` : '';
+  context.writeError(`qwen: ${failure.message}${hint}`);
+  if (debug) {
+    const stack = (failure.cause instanceof Error ? failure.cause : failure).stack;
+    if (stack) context.writeError(stack);
+  }
+  return failure.exitCode;
+}

@@ -1,0 +1,162 @@
+// One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
+import { CliError } from '../core/errors.ts';
+import type { StreamEvent } from '../core/events.ts';
+import { createSseParser } from '../core/sse.ts';
+import type { ChatRequest, Usage } from '../core/types.ts';
+import { abortError, describeNetworkError, hostOf, postForStream, type RetryNotice } from '../net/http.ts';
+import { adapterFor } from '../protocols/index.ts';
+
+export const defaultStreamIdleTimeoutMs = 120_000;
+
+export interface TurnOptions {
+  onEvent: (event: StreamEvent) => void;
+  /** Ctrl+C. */
+  signal?: AbortSignal;
+  /** Abort when no byte arrives for this long (waiting for headers counts too). */
+  idleTimeoutMs?: number;
+  onRetry?: (notice: RetryNotice) => void;
+  fetchImplementation?: typeof fetch;
+}
+
+export interface TurnResult {
+  text: string;
+  reasoning: string;
+  usage?: Usage;
+  finishReason?: string;
+  durationMs: number;
+}
+
+/** Streams one answer; every event reaches `onEvent` as it arrives. Throws CliError, keeping what was shown. */
+export async function streamTurn(request: ChatRequest, options: TurnOptions): Promise<TurnResult> {
+  const startedAt = performance.now();
+  const adapter = adapterFor(request.target.protocol);
+  const httpRequest = adapter.buildRequest(request);
+  const timeoutMs = request.target.generationConfig.timeout;
+  const idleTimeoutMs = options.idleTimeoutMs ?? defaultStreamIdleTimeoutMs;
+
+  const controller = new AbortController();
+  const abortWith = (error: CliError) => controller.abort(error);
+  const onOuterAbort = () => abortWith(abortError(options.signal!));
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+  const requestTimer =
+    timeoutMs !== undefined && timeoutMs > 0
+      ? setTimeout(
+          () =>
+            abortWith(
+              new CliError('network', `The request took longer than ${timeoutMs} ms and was stopped.`, {
+                hint: 'Raise generationConfig.timeout (ms) in the model entry of settings.json.',
+              }),
+            ),
+          timeoutMs,
+        )
+      : undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const touch = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(
+      () =>
+        abortWith(
+          new CliError(
+            'network',
+            `No data from ${hostOf(httpRequest.url)} for ${idleTimeoutMs} ms; stopped waiting.`,
+            {
+              hint: 'Raise QWEN_STREAM_IDLE_TIMEOUT_MS (ms) if this model thinks for a long time.',
+            },
+          ),
+        ),
+      idleTimeoutMs,
+    );
+  };
+
+  const result: TurnResult = { text: '', reasoning: '', durationMs: 0 };
+  const emit = (event: StreamEvent) => {
+    if (event.type === 'text-delta') result.text += event.text;
+    else if (event.type === 'reasoning-delta') result.reasoning += event.text;
+    else if (event.type === 'usage') result.usage = event.usage;
+    else if (event.type === 'done') result.finishReason = event.finishReason;
+    else if (event.type === 'error') {
+      throw new CliError(
+        'api',
+        `The answer stopped with an error from ${hostOf(httpRequest.url)}: ${event.error.message}`,
+        {
+          status: event.error.status,
+        },
+      );
+    }
+    options.onEvent(event);
+  };
+
+  try {
+    touch();
+    const response = await postForStream({
+      request: httpRequest,
+      maxRetries: request.target.generationConfig.maxRetries,
+      signal: controller.signal,
+      parseErrorBody: adapter.parseErrorBody,
+      onRetry: (notice) => {
+        touch();
+        options.onRetry?.(notice);
+      },
+      fetchImplementation: options.fetchImplementation,
+      urlSetting: request.target.baseUrlSource?.description,
+    });
+    const decoder = adapter.createDecoder();
+    const parser = createSseParser();
+    const reader = response.body?.getReader();
+    if (reader) {
+      for (;;) {
+        touch();
+        const { done, value } = await readChunk(reader, controller.signal);
+        if (done) break;
+        for (const message of parser.push(value)) for (const event of decoder.decode(message)) emit(event);
+      }
+    }
+    for (const message of parser.end()) for (const event of decoder.decode(message)) emit(event);
+    for (const event of decoder.finish()) emit(event);
+    result.durationMs = performance.now() - startedAt;
+    return result;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (controller.signal.aborted) throw abortError(controller.signal);
+    throw new CliError(
+      'network',
+      `The connection to ${hostOf(httpRequest.url)} broke: ${describeNetworkError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    clearTimeout(idleTimer);
+    clearTimeout(requestTimer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    if (!controller.signal.aborted) controller.abort();
+  }
+}
+
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+
+/** A read that gives up as soon as the signal fires, even when the server stays silent. */
+function readChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal,
+): Promise<ReadResult> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reader.cancel().catch(() => undefined);
+      reject(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    reader.read().then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

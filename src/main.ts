@@ -1,0 +1,8 @@
+#!/usr/bin/env bun
+// Entry point for the compiled binary and for `bun`/`deno run`: runCli(argv) -> exit code.
+import process from 'node:process';
+import packageJson from '../package.json' with { type: 'json' };
+import { runCommand } from './cli/run.ts';
+
+const exitCode = await runCommand(process.argv.slice(2), packageJson.version);
+process.exitCode = exitCode;

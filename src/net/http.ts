@@ -1,0 +1,188 @@
+// The only module that sends HTTP requests. Retries happen here and only before a response body has
+// started: once a stream delivers text, a failure is reported, never replayed (no duplicated output).
+import ky, { type AfterResponseHook, isHTTPError, isTimeoutError } from 'ky';
+import { CliError } from '../core/errors.ts';
+import type { HttpRequest } from '../core/types.ts';
+import type { ApiErrorDetails } from '../protocols/adapter.ts';
+
+/** Statuses worth another attempt: timeouts, conflicts, rate limits, server errors (incl. Anthropic's 529). */
+const retryableStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
+/** A server asking for a longer wait than this is not waited for: the user gets the error and the wait. */
+const longestHonouredWaitMs = 60_000;
+const firstBackoffMs = 500;
+const longestBackoffMs = 8_000;
+
+export interface RetryNotice {
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface PostOptions {
+  request: HttpRequest;
+  /** Retries after the first attempt; default 3. */
+  maxRetries?: number;
+  signal?: AbortSignal;
+  parseErrorBody: (status: number, body: string) => ApiErrorDetails;
+  onRetry?: (notice: RetryNotice) => void;
+  /** A fetch with transport options bound (proxy, certificates); plain fetch by default. */
+  fetchImplementation?: typeof fetch;
+  /** Names the setting that pointed at this URL, for connection-failure messages. */
+  urlSetting?: string;
+}
+
+/** Sends a POST and resolves with a 2xx response whose body the caller streams; throws CliError otherwise. */
+export async function postForStream(options: PostOptions): Promise<Response> {
+  const { request, signal } = options;
+  const maxRetries = Math.max(0, options.maxRetries ?? 3);
+  const host = hostOf(request.url);
+  let lastFailure: FailedResponse | undefined;
+
+  const decideRetry: AfterResponseHook = async (_request, _options, response, state) => {
+    if (response.ok) return response;
+    const body = await response.clone().text();
+    const details = options.parseErrorBody(response.status, body);
+    lastFailure = { status: response.status, details };
+    if (state.retryCount >= maxRetries || !isRetryable(response.status, details)) return response;
+    const delayMs = retryDelayMs(response.headers, details, state.retryCount + 1);
+    if (delayMs === undefined) return response;
+    options.onRetry?.({
+      attempt: state.retryCount + 1,
+      delayMs,
+      reason: `${response.status} ${details.message}`,
+    });
+    return ky.retry({ delay: delayMs });
+  };
+
+  try {
+    const response = await ky.post(request.url, {
+      headers: request.headers,
+      body: request.body,
+      signal,
+      timeout: false,
+      throwHttpErrors: false,
+      fetch: options.fetchImplementation,
+      retry: {
+        limit: maxRetries,
+        methods: ['post'],
+        statusCodes: [],
+        // Only connection failures reach here (HTTP statuses are decided in decideRetry).
+        shouldRetry: ({ error }) => !signal?.aborted && !isHTTPError(error) && !isTimeoutError(error),
+        delay: (attempt) => backoffMs(attempt),
+      },
+      hooks: { afterResponse: [decideRetry] },
+    });
+    if (response.ok) return response;
+    const details = lastFailure?.details ?? options.parseErrorBody(response.status, await response.text());
+    throw httpFailure(response.status, details, host);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (signal?.aborted) throw abortError(signal);
+    throw networkFailure(error, host, options.urlSetting);
+  }
+}
+
+interface FailedResponse {
+  status: number;
+  details: ApiErrorDetails;
+}
+
+function isRetryable(status: number, details: ApiErrorDetails): boolean {
+  return retryableStatuses.has(status) && !details.doNotRetry && !details.isAuthFailure;
+}
+
+/** The server's wait when it names one (header or body), else exponential backoff with jitter. */
+export function retryDelayMs(
+  headers: Headers,
+  details: ApiErrorDetails,
+  attempt: number,
+): number | undefined {
+  const asked = serverRequestedDelayMs(headers) ?? details.retryAfterMs;
+  if (asked !== undefined) return asked <= longestHonouredWaitMs ? Math.max(0, asked) : undefined;
+  return backoffMs(attempt);
+}
+
+export function serverRequestedDelayMs(headers: Headers): number | undefined {
+  const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
+  if (Number.isFinite(milliseconds)) return milliseconds;
+  const retryAfter = headers.get('retry-after');
+  if (!retryAfter) return undefined;
+  const seconds = Number.parseFloat(retryAfter);
+  if (Number.isFinite(seconds)) return seconds * 1000;
+  const date = Date.parse(retryAfter);
+  return Number.isFinite(date) ? date - Date.now() : undefined;
+}
+
+/** 0.5 s, 1 s, 2 s, ... capped at 8 s, minus up to 25 % so many clients do not retry in step. */
+function backoffMs(attempt: number): number {
+  const base = Math.min(longestBackoffMs, firstBackoffMs * 2 ** (attempt - 1));
+  return base * (1 - Math.random() * 0.25);
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function httpFailure(status: number, details: ApiErrorDetails, host: string): CliError {
+  const message = `${host} answered ${status}: ${details.message}`;
+  if (status === 401 || status === 403 || details.isAuthFailure) {
+    return new CliError('auth', message, {
+      status,
+      hint: 'Check the API key (`qwen auth status` shows which key is used and where it comes from).',
+    });
+  }
+  return new CliError('api', message, { status, hint: statusHint(status, details) });
+}
+
+function statusHint(status: number, details: ApiErrorDetails): string | undefined {
+  if (status === 429 && details.doNotRetry)
+    return 'The quota of this key is spent; check the plan or billing.';
+  if (status === 429) return 'Rate limited: wait a little and try again.';
+  if (status === 404) return 'Check the model id and the base URL.';
+  if (status >= 500) return 'The server failed; try again later.';
+  return undefined;
+}
+
+export function abortError(signal: AbortSignal): CliError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CliError) return reason;
+  return new CliError('cancelled', 'Cancelled.');
+}
+
+function networkFailure(error: unknown, host: string, urlSetting: string | undefined): CliError {
+  const reason = describeNetworkError(error);
+  const setting = urlSetting ? ` (from ${urlSetting})` : '';
+  return new CliError('network', `Could not reach ${host}${setting}: ${reason}`, {
+    cause: error,
+    hint: 'Check the base URL, your network connection and proxy settings.',
+  });
+}
+
+/** Runtime errors carry a code somewhere (Bun: error.code, Node: error.cause.code); find a readable one. */
+export function describeNetworkError(error: unknown): string {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = current.cause;
+  }
+  const code = codes[0];
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ConnectionRefused: 'connection refused',
+    ENOTFOUND: 'host name not found (DNS)',
+    EAI_AGAIN: 'host name lookup failed (DNS)',
+    ECONNRESET: 'connection reset',
+    ConnectionClosed: 'connection closed by the server',
+    ETIMEDOUT: 'connection timed out',
+    FailedToOpenSocket: 'could not open a connection',
+  };
+  if (code && known[code]) return known[code];
+  const message = error instanceof Error ? error.message : String(error);
+  return code ? `${message} (${code})` : message;
+}

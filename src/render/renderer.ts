@@ -1,0 +1,31 @@
+import type { CliError } from '../core/errors.ts';
+import type { StreamEvent } from '../core/events.ts';
+import type { Usage } from '../core/types.ts';
+
+export const outputFormats = ['text', 'json', 'stream-json'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export interface RunInfo {
+  sessionId: string;
+  model: string;
+  cwd: string;
+  version: string;
+}
+
+export interface TurnOutcome {
+  text: string;
+  usage?: Usage;
+  finishReason?: string;
+  durationMs: number;
+  apiDurationMs: number;
+}
+
+/** Writes one headless run to stdout; diagnostics go to stderr elsewhere, never through a renderer. */
+export interface Renderer {
+  start(info: RunInfo): void;
+  event(event: StreamEvent): void;
+  finish(outcome: TurnOutcome): void;
+  fail(error: CliError, outcome: TurnOutcome): void;
+}
+
+export type Write = (text: string) => void;
