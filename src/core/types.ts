@@ -58,6 +58,11 @@ export interface ResolvedModel {
   /** The API key or bearer token. Undefined when none was found. */
   apiKey?: string;
   apiKeySource?: ValueSource;
+  /**
+   * A bearer token (Qwen OAuth, Google ADC, ANTHROPIC_AUTH_TOKEN). When set, adapters send
+   * `Authorization: Bearer <accessToken>` instead of the protocol's API-key header.
+   */
+  accessToken?: string;
   /** The variable the key is expected in, for messages ("set OPENAI_API_KEY"). */
   apiKeyVariable?: string;
   generationConfig: GenerationConfig;
