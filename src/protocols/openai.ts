@@ -1,0 +1,334 @@
+// The OpenAI-compatible Chat Completions protocol: the one DashScope, OpenRouter, Azure's v1 endpoint,
+// vLLM, Ollama, DeepSeek and Moonshot all speak, each with its own small deviations. The decoder trusts
+// nothing about a chunk's shape: every field is narrowed from `unknown` before use, because a stream that
+// throws halfway through loses the answer the user was already reading.
+
+import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import type { SseMessage } from '../core/sse.ts';
+import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
+import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+
+export const defaultOpenAiBaseUrl = 'https://api.openai.com/v1';
+
+/** Error messages longer than this are cut: an HTML error page is not a one-line diagnostic. */
+const maximumMessageLength = 500;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets a header, replacing any earlier spelling of the same name: `authorization` in customHeaders must
+ * replace our `Authorization`, not travel next to it (fetch would join the two values with a comma).
+ */
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  const lowerName = name.toLowerCase();
+  for (const existing of Object.keys(headers)) {
+    if (existing.toLowerCase() === lowerName) delete headers[existing];
+  }
+  headers[name] = value;
+}
+
+function chatCompletionsUrl(baseUrl: string): string {
+  const trimmed = baseUrl.trim();
+  const base = trimmed === '' ? defaultOpenAiBaseUrl : trimmed.replace(/\/+$/, '');
+  return `${base}/chat/completions`;
+}
+
+function buildRequest(request: ChatRequest): HttpRequest {
+  const { target } = request;
+  const headers: Record<string, string> = {};
+  if (target.apiKey !== undefined && target.apiKey !== '') {
+    setHeader(headers, 'Authorization', `Bearer ${target.apiKey}`);
+  }
+  setHeader(headers, 'Content-Type', 'application/json');
+  setHeader(headers, 'Accept', 'text/event-stream');
+  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
+  for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
+    setHeader(headers, name, value);
+  }
+
+  // extra_body goes last: it is the user's explicit escape hatch and may replace anything, for example
+  // `stream_options: null` for a server that rejects that field.
+  const body: JsonObject = {
+    model: target.model,
+    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+    stream: true,
+    stream_options: { include_usage: true },
+    ...target.generationConfig.samplingParams,
+    ...target.generationConfig.extra_body,
+  };
+  return { url: chatCompletionsUrl(target.baseUrl), headers, body: JSON.stringify(body) };
+}
+
+/** HTTP statuses are what a numeric provider code means in OpenRouter's and vLLM's error objects. */
+function httpStatusFrom(value: unknown): number | undefined {
+  const number = finiteNumber(value);
+  return number !== undefined && Number.isInteger(number) && number >= 100 && number <= 599
+    ? number
+    : undefined;
+}
+
+function codeFrom(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return nonEmptyString(value);
+}
+
+/**
+ * Finds an error object in a parsed chunk or body: OpenAI's `{error:{message,type,code}}`, OpenRouter's
+ * `{error:{code:<number>,message}}`, vLLM's flat `{object:"error",message,...}`, Ollama's `{error:"..."}`.
+ */
+function errorObjectFrom(value: JsonObject): JsonObject | undefined {
+  const nested = value['error'];
+  if (isObject(nested)) return nested;
+  if (typeof nested === 'string' && nested !== '') return { message: nested };
+  if (value['object'] === 'error') return value;
+  return undefined;
+}
+
+function streamFailureFrom(error: JsonObject): StreamFailure {
+  const failure: StreamFailure = {
+    message: nonEmptyString(error['message']) ?? 'The server reported an error in the middle of the stream.',
+  };
+  const status = httpStatusFrom(error['code']) ?? httpStatusFrom(error['status']);
+  if (status !== undefined) failure.status = status;
+  const code = codeFrom(error['code']) ?? codeFrom(error['type']);
+  if (code !== undefined) failure.code = code;
+  return failure;
+}
+
+function usageFrom(value: unknown): Usage | undefined {
+  if (!isObject(value)) return undefined;
+  const inputTokens = finiteNumber(value['prompt_tokens']) ?? 0;
+  const outputTokens = finiteNumber(value['completion_tokens']) ?? 0;
+  const usage: Usage = {
+    inputTokens,
+    outputTokens,
+    totalTokens: finiteNumber(value['total_tokens']) ?? inputTokens + outputTokens,
+  };
+  const promptDetails = value['prompt_tokens_details'];
+  // Moonshot reports `cached_tokens` at the top level and DeepSeek `prompt_cache_hit_tokens`.
+  const cached =
+    (isObject(promptDetails) ? finiteNumber(promptDetails['cached_tokens']) : undefined) ??
+    finiteNumber(value['cached_tokens']) ??
+    finiteNumber(value['prompt_cache_hit_tokens']);
+  if (cached !== undefined) usage.cachedInputTokens = cached;
+  const completionDetails = value['completion_tokens_details'];
+  const reasoning = isObject(completionDetails)
+    ? finiteNumber(completionDetails['reasoning_tokens'])
+    : undefined;
+  if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+interface ToolCallInProgress {
+  /** The `index` the server used, for ordering; servers without indexes get arrival order. */
+  wireIndex: number;
+  arrival: number;
+  id?: string;
+  name?: string;
+  argumentPieces: string[];
+}
+
+function finishedArguments(pieces: string[]): unknown {
+  const text = pieces.join('');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A truncated or malformed call is still worth showing to the user as the model wrote it.
+    return text;
+  }
+}
+
+function createDecoder(): StreamDecoder {
+  const toolCalls: ToolCallInProgress[] = [];
+  // Which call the next fragment with a given wire index continues.
+  const callByWireIndex = new Map<number, ToolCallInProgress>();
+  let lastToolCall: ToolCallInProgress | undefined;
+  let finishReason: string | undefined;
+  let usage: Usage | undefined;
+  let ended = false;
+
+  function fail(error: JsonObject): StreamEvent[] {
+    ended = true;
+    return [{ type: 'error', error: streamFailureFrom(error) }];
+  }
+
+  function flush(): StreamEvent[] {
+    if (ended) return [];
+    ended = true;
+    const events: StreamEvent[] = [];
+    const ordered = [...toolCalls].sort((a, b) => a.wireIndex - b.wireIndex || a.arrival - b.arrival);
+    for (const call of ordered) {
+      events.push({
+        type: 'tool-call',
+        id: call.id ?? `call_${call.arrival}`,
+        name: call.name ?? '',
+        arguments: finishedArguments(call.argumentPieces),
+      });
+    }
+    if (usage !== undefined) events.push({ type: 'usage', usage });
+    events.push(finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason });
+    return events;
+  }
+
+  function startToolCall(wireIndex: number, id: string | undefined): ToolCallInProgress {
+    const call: ToolCallInProgress = { wireIndex, arrival: toolCalls.length, argumentPieces: [] };
+    if (id !== undefined) call.id = id;
+    toolCalls.push(call);
+    callByWireIndex.set(wireIndex, call);
+    return call;
+  }
+
+  function addToolCallFragment(fragment: JsonObject): void {
+    const id = nonEmptyString(fragment['id']);
+    const index = finiteNumber(fragment['index']);
+    let call: ToolCallInProgress | undefined;
+    if (index !== undefined) {
+      call = callByWireIndex.get(index);
+      // Some proxies give every parallel call index 0; a different id is then the only sign of a new call.
+      if (call === undefined || (id !== undefined && call.id !== undefined && call.id !== id)) {
+        call = startToolCall(index, id);
+      }
+    } else if (id !== undefined && id !== lastToolCall?.id) {
+      call = startToolCall(
+        toolCalls.length === 0 ? 0 : Math.max(...toolCalls.map((c) => c.wireIndex)) + 1,
+        id,
+      );
+    } else {
+      call = lastToolCall ?? startToolCall(0, id);
+    }
+    lastToolCall = call;
+    if (call.id === undefined && id !== undefined) call.id = id;
+
+    const functionPart = fragment['function'];
+    if (!isObject(functionPart)) return;
+    const name = nonEmptyString(functionPart['name']);
+    if (name !== undefined && call.name === undefined) call.name = name;
+    const argumentsPart = functionPart['arguments'];
+    if (typeof argumentsPart === 'string') call.argumentPieces.push(argumentsPart);
+    // Some servers (Ollama-style) send the arguments already parsed.
+    else if (isObject(argumentsPart)) call.argumentPieces.push(JSON.stringify(argumentsPart));
+  }
+
+  function decodeChunk(chunk: JsonObject): StreamEvent[] {
+    const error = errorObjectFrom(chunk);
+    if (error !== undefined) return fail(error);
+
+    const events: StreamEvent[] = [];
+    const choices = chunk['choices'];
+    // Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`.
+    const choice = Array.isArray(choices) && isObject(choices[0]) ? choices[0] : undefined;
+
+    const chunkUsage = usageFrom(chunk['usage']) ?? usageFrom(choice?.['usage']);
+    if (chunkUsage !== undefined) usage = chunkUsage;
+    if (choice === undefined) return events;
+
+    const delta = choice['delta'];
+    if (isObject(delta)) {
+      const reasoning =
+        nonEmptyString(delta['reasoning_content']) ??
+        nonEmptyString(delta['reasoning']) ??
+        nonEmptyString(delta['reasoning_text']);
+      if (reasoning !== undefined) events.push({ type: 'reasoning-delta', text: reasoning });
+      const text = nonEmptyString(delta['content']);
+      if (text !== undefined) events.push({ type: 'text-delta', text });
+      const toolCallFragments = delta['tool_calls'];
+      if (Array.isArray(toolCallFragments)) {
+        for (const fragment of toolCallFragments) if (isObject(fragment)) addToolCallFragment(fragment);
+      }
+    }
+
+    const reason = nonEmptyString(choice['finish_reason']);
+    if (reason === 'error') {
+      // OpenRouter normally sends an `error` object with this; without one there is still no answer.
+      return [...events, ...fail({ message: 'The provider stopped the answer with an error.' })];
+    }
+    if (reason !== undefined) finishReason = reason;
+    return events;
+  }
+
+  return {
+    decode(message: SseMessage): StreamEvent[] {
+      if (ended) return [];
+      const data = message.data.trim();
+      if (data === '[DONE]') return flush();
+      const parsed = parseJson(data);
+      if (message.event === 'error') {
+        // A few proxies send `event: error` with a plain-text or JSON payload.
+        if (isObject(parsed)) return fail(errorObjectFrom(parsed) ?? parsed);
+        return fail({ message: data === '' ? 'The server reported an error.' : data });
+      }
+      // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
+      if (!isObject(parsed)) return [];
+      return decodeChunk(parsed);
+    },
+    finish(): StreamEvent[] {
+      return flush();
+    },
+  };
+}
+
+function capped(text: string): string {
+  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
+}
+
+/** Turns an HTML error page (a proxy's 502) into its title or its visible text, on one line. */
+function textOfHtml(html: string): string {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
+  const text = title ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function parseErrorBody(status: number, body: string): ApiErrorDetails {
+  const fallback = `HTTP ${status}`;
+  let message: string | undefined;
+  let code: string | undefined;
+  let type: string | undefined;
+
+  let parsed = parseJson(body);
+  if (Array.isArray(parsed)) parsed = parsed[0];
+  if (isObject(parsed)) {
+    const error = errorObjectFrom(parsed) ?? parsed;
+    message = nonEmptyString(error['message']);
+    type = nonEmptyString(error['type']);
+    code = codeFrom(error['code']) ?? type;
+  } else {
+    const trimmed = body.trim();
+    const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;
+    if (text !== '') message = text;
+  }
+
+  const details: ApiErrorDetails = { message: capped((message ?? fallback).trim() || fallback) };
+  if (code !== undefined) details.code = code;
+  if (
+    code === 'insufficient_quota' ||
+    type === 'insufficient_quota' ||
+    /quota exceeded/i.test(details.message)
+  ) {
+    details.doNotRetry = true;
+  }
+  if (status === 401 || status === 403) details.isAuthFailure = true;
+  return details;
+}
+
+export const openaiAdapter: ProtocolAdapter = { buildRequest, createDecoder, parseErrorBody };

@@ -1,0 +1,534 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { CliError } from '../../src/core/errors.ts';
+import type { StreamEvent } from '../../src/core/events.ts';
+import { createSseParser, type SseMessage } from '../../src/core/sse.ts';
+import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
+import { adapterFor } from '../../src/protocols/index.ts';
+import { openaiAdapter } from '../../src/protocols/openai.ts';
+
+const fixtures = new URL('../fixtures/openai/', import.meta.url);
+
+function fixture(name: string): string {
+  return readFileSync(new URL(name, fixtures), 'utf8');
+}
+
+function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
+  return {
+    authType: 'openai',
+    protocol: 'openai',
+    model: 'qwen3-coder-plus',
+    baseUrl: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    apiKey: 'sk-test-1234567890',
+    generationConfig: {},
+    ...overrides,
+  };
+}
+
+function chat(overrides: Partial<ResolvedModel> = {}): ChatRequest {
+  return {
+    target: target(overrides),
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello' },
+    ],
+  };
+}
+
+function bodyOf(request: ChatRequest): Record<string, unknown> {
+  return JSON.parse(openaiAdapter.buildRequest(request).body) as Record<string, unknown>;
+}
+
+/** Bytes -> SSE -> events, through the real parser, in small slices as a network would deliver them. */
+function decodeStream(text: string, sliceSize = 7): StreamEvent[] {
+  const bytes = new TextEncoder().encode(text);
+  const parser = createSseParser();
+  const decoder = openaiAdapter.createDecoder();
+  const events: StreamEvent[] = [];
+  for (let offset = 0; offset < bytes.length; offset += sliceSize) {
+    for (const message of parser.push(bytes.subarray(offset, offset + sliceSize))) {
+      events.push(...decoder.decode(message));
+    }
+  }
+  for (const message of parser.end()) events.push(...decoder.decode(message));
+  events.push(...decoder.finish());
+  return events;
+}
+
+function decodeMessages(data: string[], event = 'message'): StreamEvent[] {
+  const decoder = openaiAdapter.createDecoder();
+  const events: StreamEvent[] = [];
+  for (const item of data) events.push(...decoder.decode({ event, data: item } satisfies SseMessage));
+  events.push(...decoder.finish());
+  return events;
+}
+
+describe('openaiAdapter.buildRequest', () => {
+  test('URL, headers and the streaming body', () => {
+    const request = openaiAdapter.buildRequest(chat());
+    expect(request.url).toBe('https://dashscope-intl.aliyuncs.com/compatible-mode/v1/chat/completions');
+    expect(request.headers).toEqual({
+      Authorization: 'Bearer sk-test-1234567890',
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+    });
+    expect(JSON.parse(request.body)).toEqual({
+      model: 'qwen3-coder-plus',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+  });
+
+  test('a trailing slash is stripped and an empty base URL means OpenAI', () => {
+    expect(openaiAdapter.buildRequest(chat({ baseUrl: 'http://127.0.0.1:8000/v1/' })).url).toBe(
+      'http://127.0.0.1:8000/v1/chat/completions',
+    );
+    expect(openaiAdapter.buildRequest(chat({ baseUrl: '' })).url).toBe(
+      'https://api.openai.com/v1/chat/completions',
+    );
+  });
+
+  test('no Authorization header without a key', () => {
+    const request = openaiAdapter.buildRequest(chat({ apiKey: undefined }));
+    expect(Object.keys(request.headers).map((name) => name.toLowerCase())).not.toContain('authorization');
+  });
+
+  test('extra headers, then custom headers, replace earlier ones whatever their case', () => {
+    const request = openaiAdapter.buildRequest(
+      chat({
+        extraHeaders: { 'X-DashScope-AuthType': 'qwen-oauth', 'X-Client': 'auth' },
+        generationConfig: {
+          customHeaders: { 'x-client': 'settings', authorization: 'Bearer from-settings', 'X-Trace': '1' },
+        },
+      }),
+    );
+    expect(request.headers).toEqual({
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+      'X-DashScope-AuthType': 'qwen-oauth',
+      'x-client': 'settings',
+      authorization: 'Bearer from-settings',
+      'X-Trace': '1',
+    });
+  });
+
+  test('every sampling parameter as given, unknown keys included, and extra_body merged on top', () => {
+    const body = bodyOf(
+      chat({
+        generationConfig: {
+          samplingParams: {
+            temperature: 0.2,
+            top_p: 0.9,
+            top_k: 20,
+            max_tokens: 1024,
+            presence_penalty: 0.5,
+            frequency_penalty: 0,
+            stop: ['END'],
+            repetition_penalty: 1.05,
+            seed: 7,
+          },
+          extra_body: { enable_thinking: true, thinking_budget: 2048, stream_options: null, top_k: 40 },
+        },
+      }),
+    );
+    expect(body).toEqual({
+      model: 'qwen3-coder-plus',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
+      stream: true,
+      stream_options: null,
+      temperature: 0.2,
+      top_p: 0.9,
+      top_k: 40,
+      max_tokens: 1024,
+      presence_penalty: 0.5,
+      frequency_penalty: 0,
+      stop: ['END'],
+      repetition_penalty: 1.05,
+      seed: 7,
+      enable_thinking: true,
+      thinking_budget: 2048,
+    });
+  });
+});
+
+describe('openaiAdapter decoder on fixtures', () => {
+  test('plain text with a usage chunk', () => {
+    const expected: StreamEvent[] = [
+      { type: 'text-delta', text: 'The' },
+      { type: 'text-delta', text: ' diff' },
+      { type: 'text-delta', text: ' renames' },
+      { type: 'text-delta', text: ' `parse`' },
+      { type: 'text-delta', text: ' to' },
+      { type: 'text-delta', text: ' `parseConfig`.\n' },
+      {
+        type: 'usage',
+        usage: {
+          inputTokens: 1284,
+          outputTokens: 12,
+          totalTokens: 1296,
+          cachedInputTokens: 1024,
+          reasoningTokens: 0,
+        },
+      },
+      { type: 'done', finishReason: 'stop' },
+    ];
+    for (const sliceSize of [1, 3, 64, 100_000])
+      expect(decodeStream(fixture('text.sse'), sliceSize)).toEqual(expected);
+  });
+
+  test('DashScope reasoning_content before content', () => {
+    expect(decodeStream(fixture('reasoning-dashscope.sse'), 1)).toEqual([
+      { type: 'reasoning-delta', text: '用户问的是' },
+      { type: 'reasoning-delta', text: '一年有多少天，' },
+      { type: 'reasoning-delta', text: '要考虑闰年。' },
+      { type: 'text-delta', text: '平年有 365 天，' },
+      { type: 'text-delta', text: '闰年有 366 天。' },
+      {
+        type: 'usage',
+        usage: {
+          inputTokens: 18,
+          outputTokens: 41,
+          totalTokens: 59,
+          cachedInputTokens: 0,
+          reasoningTokens: 27,
+        },
+      },
+      { type: 'done', finishReason: 'stop' },
+    ]);
+  });
+
+  test('vLLM reasoning and reasoning_text; the first non-empty field wins', () => {
+    expect(decodeStream(fixture('reasoning-vllm.sse'))).toEqual([
+      { type: 'reasoning-delta', text: 'Two plus two' },
+      { type: 'reasoning-delta', text: ' is four.' },
+      { type: 'reasoning-delta', text: 'Answer briefly.' },
+      { type: 'text-delta', text: '4' },
+      { type: 'usage', usage: { inputTokens: 14, outputTokens: 8, totalTokens: 22 } },
+      { type: 'done', finishReason: 'length' },
+    ]);
+  });
+
+  test('parallel tool calls assembled by index, in index order, at the end', () => {
+    expect(decodeStream(fixture('tools-parallel.sse'), 5)).toEqual([
+      {
+        type: 'tool-call',
+        id: 'call_Yh3kPq9ZsB0tWm4Rx1LcJd7N',
+        name: 'read_file',
+        arguments: { path: 'src/main.ts' },
+      },
+      {
+        type: 'tool-call',
+        id: 'call_Aq7vNc2XeM5uKs8Ty0GbHf3P',
+        name: 'search',
+        arguments: { query: 'exit code 41', limit: 5 },
+      },
+      { type: 'tool-call', id: 'call_Zr1cWq6HdT0yLp3Ev9KaMn2S', name: 'list_directory', arguments: {} },
+      {
+        type: 'usage',
+        usage: {
+          inputTokens: 412,
+          outputTokens: 63,
+          totalTokens: 475,
+          cachedInputTokens: 0,
+          reasoningTokens: 0,
+        },
+      },
+      { type: 'done', finishReason: 'tool_calls' },
+    ]);
+  });
+
+  test('tool calls without index: a new id is a new call; the reported finish reason is kept', () => {
+    expect(decodeStream(fixture('tools-without-index.sse'))).toEqual([
+      { type: 'tool-call', id: 'call_k2mdy7pq', name: 'get_weather', arguments: { city: 'Lyon' } },
+      { type: 'tool-call', id: 'call_w81tnq3x', name: 'get_weather', arguments: { city: 'Osaka' } },
+      { type: 'done', finishReason: 'stop' },
+    ]);
+  });
+
+  test('parallel calls that all say index 0; usage inside choices[0] (Moonshot); unparseable arguments kept raw', () => {
+    expect(decodeStream(fixture('tools-same-index.sse'))).toEqual([
+      { type: 'tool-call', id: 'functions.read_file:0', name: 'read_file', arguments: { path: 'a.ts' } },
+      { type: 'tool-call', id: 'functions.read_file:1', name: 'read_file', arguments: '{"path":"b.ts"' },
+      {
+        type: 'usage',
+        usage: { inputTokens: 230, outputTokens: 31, totalTokens: 261, cachedInputTokens: 128 },
+      },
+      { type: 'done', finishReason: 'tool_calls' },
+    ]);
+  });
+
+  test("Azure's empty first chunk and content-filter trailer", () => {
+    expect(decodeStream(fixture('azure-content-filter.sse'))).toEqual([
+      { type: 'text-delta', text: 'Bonjour' },
+      { type: 'text-delta', text: ' à tous' },
+      { type: 'text-delta', text: ' !' },
+      {
+        type: 'usage',
+        usage: {
+          inputTokens: 11,
+          outputTokens: 5,
+          totalTokens: 16,
+          cachedInputTokens: 0,
+          reasoningTokens: 0,
+        },
+      },
+      { type: 'done', finishReason: 'stop' },
+    ]);
+  });
+
+  test('OpenRouter keep-alive comments, reasoning field, usage after the finish chunk', () => {
+    expect(decodeStream(fixture('openrouter-keepalive.sse'), 2)).toEqual([
+      { type: 'reasoning-delta', text: 'Short' },
+      { type: 'reasoning-delta', text: ' answer.' },
+      { type: 'text-delta', text: 'Yes.' },
+      {
+        type: 'usage',
+        usage: {
+          inputTokens: 21,
+          outputTokens: 9,
+          totalTokens: 30,
+          cachedInputTokens: 0,
+          reasoningTokens: 6,
+        },
+      },
+      { type: 'done', finishReason: 'stop' },
+    ]);
+  });
+
+  test('an OpenAI error object after output: error, and no done', () => {
+    expect(decodeStream(fixture('error-midstream.sse'))).toEqual([
+      { type: 'text-delta', text: 'Here is the first' },
+      {
+        type: 'error',
+        error: {
+          message: 'The server had an error while processing your request. Sorry about that!',
+          code: 'server_error',
+        },
+      },
+    ]);
+  });
+
+  test('an OpenRouter error with a numeric code and finish_reason "error"', () => {
+    expect(decodeStream(fixture('openrouter-error-midstream.sse'))).toEqual([
+      { type: 'text-delta', text: 'Partial' },
+      { type: 'error', error: { message: 'Provider returned error', status: 502, code: '502' } },
+    ]);
+  });
+
+  test('a flat vLLM error object', () => {
+    expect(decodeStream(fixture('vllm-error-midstream.sse'))).toEqual([
+      { type: 'text-delta', text: 'def ' },
+      {
+        type: 'error',
+        error: {
+          message: 'The decoder prompt (length 33012) is longer than the maximum model length of 32768.',
+          status: 400,
+          code: '400',
+        },
+      },
+    ]);
+  });
+});
+
+describe('openaiAdapter decoder edge cases', () => {
+  test('non-JSON and non-object data lines are ignored, never thrown', () => {
+    expect(
+      decodeMessages([
+        'not json',
+        '{"choices":',
+        '42',
+        'null',
+        '[]',
+        '{"choices":[{"delta":{"content":"ok"}}]}',
+      ]),
+    ).toEqual([{ type: 'text-delta', text: 'ok' }, { type: 'done' }]);
+  });
+
+  test('odd shapes do not throw', () => {
+    expect(
+      decodeMessages([
+        '{"choices":null}',
+        '{"choices":[null]}',
+        '{"choices":[{"delta":null}]}',
+        '{"choices":[{"delta":{"content":5,"tool_calls":"x"}}]}',
+        '{"choices":[{"delta":{"tool_calls":[null,{"index":"a"}]}}]}',
+        '{"usage":"many"}',
+        '{"error":null,"choices":[{"delta":{"content":"fine"}}]}',
+      ]),
+    ).toEqual([
+      { type: 'text-delta', text: 'fine' },
+      { type: 'tool-call', id: 'call_0', name: '', arguments: {} },
+      { type: 'done' },
+    ]);
+  });
+
+  test('[DONE] flushes at once; anything after it and a later finish() add nothing', () => {
+    const decoder = openaiAdapter.createDecoder();
+    expect(
+      decoder.decode({
+        event: 'message',
+        data: '{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}',
+      }),
+    ).toEqual([{ type: 'text-delta', text: 'a' }]);
+    expect(decoder.decode({ event: 'message', data: '[DONE]' })).toEqual([
+      { type: 'done', finishReason: 'stop' },
+    ]);
+    expect(decoder.decode({ event: 'message', data: '{"choices":[{"delta":{"content":"late"}}]}' })).toEqual(
+      [],
+    );
+    expect(decoder.finish()).toEqual([]);
+  });
+
+  test('a stream cut before [DONE] still ends with done from finish()', () => {
+    expect(decodeMessages(['{"choices":[{"delta":{"content":"half"}}]}'])).toEqual([
+      { type: 'text-delta', text: 'half' },
+      { type: 'done' },
+    ]);
+  });
+
+  test('an `event: error` frame from a proxy', () => {
+    expect(decodeMessages(['upstream timed out'], 'error')).toEqual([
+      { type: 'error', error: { message: 'upstream timed out' } },
+    ]);
+  });
+
+  test('finish_reason "error" without an error object is still a failure', () => {
+    const events = decodeMessages(['{"choices":[{"delta":{"content":"x"},"finish_reason":"error"}]}']);
+    expect(events.map((event) => event.type)).toEqual(['text-delta', 'error']);
+  });
+
+  test('only the latest usage is reported (continuous usage stats)', () => {
+    expect(
+      decodeMessages([
+        '{"choices":[{"delta":{"content":"a"}}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}',
+        '{"choices":[{"delta":{"content":"b"}}],"usage":{"prompt_tokens":5,"completion_tokens":2}}',
+      ]),
+    ).toEqual([
+      { type: 'text-delta', text: 'a' },
+      { type: 'text-delta', text: 'b' },
+      { type: 'usage', usage: { inputTokens: 5, outputTokens: 2, totalTokens: 7 } },
+      { type: 'done' },
+    ]);
+  });
+
+  test('arguments sent as an object are kept as that object', () => {
+    expect(
+      decodeMessages([
+        '{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"f","arguments":{"a":1}}}]}}]}',
+      ]),
+    ).toEqual([{ type: 'tool-call', id: 'c1', name: 'f', arguments: { a: 1 } }, { type: 'done' }]);
+  });
+});
+
+describe('openaiAdapter.parseErrorBody', () => {
+  test('401: message, code, auth failure', () => {
+    const details = openaiAdapter.parseErrorBody(401, fixture('error-401.json'));
+    expect(details.message.startsWith('Incorrect API key provided: sk-proj-****')).toBe(true);
+    expect(details.code).toBe('invalid_api_key');
+    expect(details.isAuthFailure).toBe(true);
+    expect(details.doNotRetry).toBeUndefined();
+  });
+
+  test('429 rate limit is retryable', () => {
+    const details = openaiAdapter.parseErrorBody(429, fixture('error-429-rate-limit.json'));
+    expect(details.code).toBe('rate_limit_exceeded');
+    expect(details.message).toContain('Please try again in 120ms');
+    expect(details.doNotRetry).toBeUndefined();
+    expect(details.isAuthFailure).toBeUndefined();
+  });
+
+  test('429 insufficient_quota is not', () => {
+    expect(openaiAdapter.parseErrorBody(429, fixture('error-429-insufficient-quota.json'))).toEqual({
+      message:
+        'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+      code: 'insufficient_quota',
+      doNotRetry: true,
+    });
+  });
+
+  test('429 "Free allocated quota exceeded" is not either', () => {
+    expect(openaiAdapter.parseErrorBody(429, fixture('error-429-free-quota.json'))).toEqual({
+      message: 'Free allocated quota exceeded.',
+      code: 'Throttling.AllocationQuota',
+      doNotRetry: true,
+    });
+  });
+
+  test('400 bodies from OpenAI, DashScope and vLLM', () => {
+    expect(openaiAdapter.parseErrorBody(400, fixture('error-400-context-length.json'))).toEqual({
+      message:
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+      code: 'context_length_exceeded',
+    });
+    expect(openaiAdapter.parseErrorBody(400, fixture('error-400-dashscope.json'))).toEqual({
+      message: '<400> InternalError.Algo.InvalidParameter: Range of input length should be [1, 129024]',
+      code: 'invalid_parameter_error',
+    });
+    expect(openaiAdapter.parseErrorBody(404, fixture('error-400-vllm.json'))).toEqual({
+      message: 'The model `qwen3-coder` does not exist.',
+      code: '404',
+    });
+  });
+
+  test('numeric and string codes from OpenRouter and Azure', () => {
+    expect(openaiAdapter.parseErrorBody(429, fixture('error-429-openrouter.json'))).toEqual({
+      message: 'Provider returned error',
+      code: '429',
+    });
+    expect(openaiAdapter.parseErrorBody(403, fixture('error-403-azure.json'))).toEqual({
+      message: 'Public access is disabled. Please configure private endpoint.',
+      code: '403',
+      isAuthFailure: true,
+    });
+  });
+
+  test('plain text, HTML, empty and over-long bodies', () => {
+    expect(openaiAdapter.parseErrorBody(503, '  upstream connect error  \n')).toEqual({
+      message: 'upstream connect error',
+    });
+    expect(openaiAdapter.parseErrorBody(502, fixture('error-502.html'))).toEqual({
+      message: '502 Bad Gateway',
+    });
+    expect(openaiAdapter.parseErrorBody(500, '')).toEqual({ message: 'HTTP 500' });
+    expect(openaiAdapter.parseErrorBody(500, '{}')).toEqual({ message: 'HTTP 500' });
+    expect(
+      openaiAdapter.parseErrorBody(404, '{"error":"model \\"llama9\\" not found, try pulling it first"}'),
+    ).toEqual({
+      message: 'model "llama9" not found, try pulling it first',
+    });
+    const long = openaiAdapter.parseErrorBody(500, 'e'.repeat(5000)).message;
+    expect(long.length).toBeLessThanOrEqual(500);
+    expect(long.endsWith('...')).toBe(true);
+  });
+
+  test('a quota message without a code is also final', () => {
+    expect(openaiAdapter.parseErrorBody(429, 'Quota Exceeded for this key').doNotRetry).toBe(true);
+  });
+});
+
+describe('adapterFor', () => {
+  test('openai is available', () => {
+    expect(adapterFor('openai')).toBe(openaiAdapter);
+  });
+
+  test('the others fail with a configuration error that says so', () => {
+    for (const protocol of ['anthropic', 'gemini', 'vertex-ai'] as const) {
+      let caught: unknown;
+      try {
+        adapterFor(protocol);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CliError);
+      expect((caught as CliError).exitCode).toBe(52);
+      expect((caught as CliError).message).toContain('not yet supported');
+    }
+  });
+});
