@@ -1,0 +1,89 @@
+// Where Qwen Code keeps its files, computed from the environment alone so that both tools read the same
+// ones. Pure: no file system access; callers decide which of these files to read.
+import { posix, win32 } from 'node:path';
+
+export interface ConfigPaths {
+  /** `$QWEN_HOME`, default `~/.qwen`. */
+  qwenHome: string;
+  userSettings: string;
+  /** `<cwd>/.qwen/settings.json`; undefined when cwd is the home directory (it would be the user file). */
+  workspaceSettings?: string;
+  systemSettings: string;
+  /** `$QWEN_CODE_SYSTEM_DEFAULTS_PATH`, else `system-defaults.json` beside the system settings file. */
+  systemDefaults?: string;
+  oauthCreds: string;
+  oauthLock: string;
+  /** REPL input history. */
+  history: string;
+}
+
+export interface ConfigPathsInput {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  home: string;
+  platform: NodeJS.Platform;
+}
+
+const systemSettingsByPlatform: Partial<Record<NodeJS.Platform, string>> = {
+  darwin: '/Library/Application Support/QwenCode/settings.json',
+  win32: 'C:\\ProgramData\\qwen-code\\settings.json',
+};
+const linuxSystemSettings = '/etc/qwen-code/settings.json';
+
+export function configPaths(input: ConfigPathsInput): ConfigPaths {
+  const path = input.platform === 'win32' ? win32 : posix;
+  const home = path.resolve(input.home);
+  const cwd = path.resolve(input.cwd);
+  const qwenHome =
+    resolveUserPath(nonEmpty(input.env['QWEN_HOME']), { path, cwd, home }) ?? path.join(home, '.qwen');
+  const userSettings = path.join(qwenHome, 'settings.json');
+
+  // Qwen Code skips the workspace file when cwd is home; with QWEN_HOME pointing at `<cwd>/.qwen` the two
+  // would also be one file, and reading it twice would only make its errors appear twice.
+  const workspaceCandidate = path.join(cwd, '.qwen', 'settings.json');
+  const workspaceSettings =
+    samePath(cwd, home, input.platform) || samePath(workspaceCandidate, userSettings, input.platform)
+      ? undefined
+      : workspaceCandidate;
+
+  const systemSettings =
+    resolveUserPath(nonEmpty(input.env['QWEN_CODE_SYSTEM_SETTINGS_PATH']), { path, cwd, home }) ??
+    systemSettingsByPlatform[input.platform] ??
+    linuxSystemSettings;
+  const systemDefaults =
+    resolveUserPath(nonEmpty(input.env['QWEN_CODE_SYSTEM_DEFAULTS_PATH']), { path, cwd, home }) ??
+    path.join(path.dirname(systemSettings), 'system-defaults.json');
+
+  return {
+    qwenHome,
+    userSettings,
+    workspaceSettings,
+    systemSettings,
+    systemDefaults,
+    oauthCreds: path.join(qwenHome, 'oauth_creds.json'),
+    oauthLock: path.join(qwenHome, 'oauth_creds.lock'),
+    history: path.join(qwenHome, 'history'),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** `~` and relative paths in variables are what users type in shell profiles; make them absolute. */
+function resolveUserPath(
+  value: string | undefined,
+  context: { path: typeof posix; cwd: string; home: string },
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '~') return context.home;
+  if (value.startsWith('~/') || value.startsWith('~\\'))
+    return context.path.join(context.home, value.slice(2));
+  return context.path.resolve(context.cwd, value);
+}
+
+function samePath(first: string, second: string, platform: NodeJS.Platform): boolean {
+  // Windows and macOS file systems are case-insensitive by default.
+  if (platform === 'win32' || platform === 'darwin') return first.toLowerCase() === second.toLowerCase();
+  return first === second;
+}
