@@ -56,9 +56,9 @@ function chatCompletionsUrl(baseUrl: string): string {
 function buildRequest(request: ChatRequest): HttpRequest {
   const { target } = request;
   const headers: Record<string, string> = {};
-  if (target.apiKey !== undefined && target.apiKey !== '') {
-    setHeader(headers, 'Authorization', `Bearer ${target.apiKey}`);
-  }
+  // OpenAI's API-key header is already a bearer header, so an OAuth token simply takes the key's place.
+  const credential = nonEmptyString(target.accessToken) ?? nonEmptyString(target.apiKey);
+  if (credential !== undefined) setHeader(headers, 'Authorization', `Bearer ${credential}`);
   setHeader(headers, 'Content-Type', 'application/json');
   setHeader(headers, 'Accept', 'text/event-stream');
   for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);

@@ -92,6 +92,11 @@ describe('openaiAdapter.buildRequest', () => {
     );
   });
 
+  test('an access token (Qwen OAuth) replaces the key', () => {
+    const request = openaiAdapter.buildRequest(chat({ accessToken: 'oauth-token-abc' }));
+    expect(request.headers['Authorization']).toBe('Bearer oauth-token-abc');
+  });
+
   test('no Authorization header without a key', () => {
     const request = openaiAdapter.buildRequest(chat({ apiKey: undefined }));
     expect(Object.keys(request.headers).map((name) => name.toLowerCase())).not.toContain('authorization');
