@@ -1,0 +1,139 @@
+// The environment the rest of the program sees, in the seed's order, highest first:
+//   CLI flags > the process environment > the first `.env` file found > `env` in the merged settings.
+// Nothing here writes to `process.env`: a lookup says both the value and where it came from, so messages
+// and `qwen auth status` can explain why a key is used.
+import { statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ValueSource } from '../core/types.ts';
+
+export interface DotEnvFile {
+  path: string;
+  /** Found while walking up from the working directory (not a home-directory fallback). */
+  isProject: boolean;
+}
+
+export interface FindDotEnvInput {
+  cwd: string;
+  home: string;
+  qwenHome: string;
+  exists: (path: string) => boolean;
+}
+
+/**
+ * The seed's search: from cwd up to `/`, in each directory `.qwen/.env` then `.env`; if none, `$QWEN_HOME/.env`,
+ * `~/.qwen/.env`, `~/.env`. Only the first file found is used (Qwen Code 0.24.4 also loads the home files
+ * after a project one; the seed and the issue say first file only, and they win).
+ */
+export function findDotEnvFile(input: FindDotEnvInput): DotEnvFile | undefined {
+  const home = resolve(input.home);
+  let directory = resolve(input.cwd);
+  for (;;) {
+    // A file in the home directory met on the way up is the user's own, not the project's.
+    const isProject = directory !== home;
+    for (const candidate of [join(directory, '.qwen', '.env'), join(directory, '.env')]) {
+      if (input.exists(candidate)) return { path: candidate, isProject };
+    }
+    const parent = dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  const homeCandidates = [
+    join(resolve(input.qwenHome), '.env'),
+    join(home, '.qwen', '.env'),
+    join(home, '.env'),
+  ];
+  for (const candidate of new Set(homeCandidates)) {
+    if (input.exists(candidate)) return { path: candidate, isProject: false };
+  }
+  return undefined;
+}
+
+/** The real-file-system `exists` for findDotEnvFile: a directory named `.env` does not count. */
+export function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export const defaultExcludedProjectVariables: readonly string[] = ['DEBUG', 'DEBUG_MODE'];
+
+/**
+ * Whether `advanced.excludedEnvVars` applies to this file. Like Qwen Code, only a plain project `.env` is
+ * filtered: it is often shared with other tools (whose DEBUG=1 must not switch ours on), while
+ * `.qwen/.env` and the home files are written for Qwen Code on purpose.
+ */
+export function filtersExcludedVariables(file: DotEnvFile): boolean {
+  return file.isProject && basename(dirname(file.path)) !== '.qwen';
+}
+
+export interface LayeredEnvironment {
+  /** The effective value: the highest layer with a non-empty value, else an empty one, else undefined. */
+  get(name: string): string | undefined;
+  source(name: string): ValueSource | undefined;
+}
+
+export interface LayerEnvironmentInput {
+  /** Variables set by flags, keyed by variable name: `{ OPENAI_API_KEY: <--openai-api-key> }`. */
+  flags: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
+  dotEnv?: DotEnvFile & { values: Record<string, string> };
+  settingsEnv: { values: Record<string, string>; sources: Record<string, string> };
+  excludedProjectVariables: readonly string[];
+}
+
+interface Layer {
+  values: Record<string, string | undefined>;
+  describe: (name: string) => string;
+}
+
+const flagNames: Record<string, string> = {
+  OPENAI_API_KEY: '--openai-api-key',
+  OPENAI_BASE_URL: '--openai-base-url',
+};
+
+export function layerEnvironment(input: LayerEnvironmentInput): LayeredEnvironment {
+  const layers: Layer[] = [
+    {
+      values: input.flags,
+      describe: (name) => `flag ${flagNames[name] ?? `--${name.toLowerCase().replaceAll('_', '-')}`}`,
+    },
+    { values: input.processEnv, describe: () => 'environment' },
+  ];
+  if (input.dotEnv !== undefined) {
+    const dotEnv = input.dotEnv;
+    const excluded = filtersExcludedVariables(dotEnv) ? new Set(input.excludedProjectVariables) : new Set();
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(dotEnv.values)) {
+      if (!excluded.has(name)) values[name] = value;
+    }
+    layers.push({ values, describe: () => dotEnv.path });
+  }
+  layers.push({
+    values: input.settingsEnv.values,
+    describe: (name) => `settings env (${input.settingsEnv.sources[name] ?? 'settings.json'})`,
+  });
+
+  // A layer only fills a variable that the layers above left unset or empty (the seed's "never overrides a
+  // set variable"); an empty value is still reported when nothing better exists.
+  const lookup = (name: string): { value: string; layer: Layer } | undefined => {
+    let empty: { value: string; layer: Layer } | undefined;
+    for (const layer of layers) {
+      if (!Object.hasOwn(layer.values, name)) continue;
+      const value = layer.values[name];
+      if (value === undefined) continue;
+      if (value !== '') return { value, layer };
+      empty ??= { value, layer };
+    }
+    return empty;
+  };
+
+  return {
+    get: (name) => lookup(name)?.value,
+    source: (name) => {
+      const found = lookup(name);
+      return found === undefined ? undefined : { description: found.layer.describe(name), name };
+    },
+  };
+}
