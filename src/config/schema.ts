@@ -1,0 +1,164 @@
+// The one definition of settings.json. Every object is loose: keys we do not know (Qwen Code has many more)
+// are kept as they are and never an error, so a file written for Qwen Code always loads here. Keys we do
+// know must have the right type; a mistake names the JSON path and what was expected.
+import * as v from 'valibot';
+import { authTypes } from '../core/types.ts';
+
+const optionalString = v.optional(v.string('expected a string'));
+const optionalNumber = v.optional(v.number('expected a number'));
+const optionalBoolean = v.optional(v.boolean('expected true or false'));
+const stringRecord = v.record(v.string(), v.string('expected a string'), 'expected an object of strings');
+const anyRecord = v.record(v.string(), v.unknown(), 'expected an object');
+
+const samplingParamsSchema = v.looseObject(
+  {
+    temperature: optionalNumber,
+    top_p: optionalNumber,
+    top_k: optionalNumber,
+    max_tokens: optionalNumber,
+    presence_penalty: optionalNumber,
+    frequency_penalty: optionalNumber,
+    stop: v.optional(v.union([v.string(), v.array(v.string())], 'expected a string or an array of strings')),
+  },
+  'expected an object',
+);
+
+export const generationConfigSchema = v.looseObject(
+  {
+    /** Whole-request timeout in ms; 0 or less means none. */
+    timeout: optionalNumber,
+    maxRetries: optionalNumber,
+    samplingParams: v.optional(samplingParamsSchema),
+    customHeaders: v.optional(stringRecord),
+    extra_body: v.optional(anyRecord),
+  },
+  'expected an object',
+);
+
+export const modelProviderEntrySchema = v.looseObject(
+  {
+    id: v.pipe(
+      v.string('expected a string (every model entry needs an "id")'),
+      v.nonEmpty('expected a non-empty string (every model entry needs an "id")'),
+    ),
+    name: optionalString,
+    description: optionalString,
+    /** The variable holding this model's API key. */
+    envKey: optionalString,
+    baseUrl: optionalString,
+    capabilities: v.optional(anyRecord),
+    generationConfig: v.optional(generationConfigSchema),
+  },
+  'expected a model entry object with at least an "id"',
+);
+
+const authTypeSchema = v.picklist(authTypes, `expected one of ${authTypes.join(', ')}`);
+
+export const settingsSchema = v.looseObject(
+  {
+    $version: optionalNumber,
+    modelProviders: v.optional(
+      v.record(
+        v.string(),
+        v.array(modelProviderEntrySchema, 'expected an array of model entries'),
+        'expected an object mapping a protocol (openai, anthropic, gemini, vertex-ai) to an array of models',
+      ),
+    ),
+    providerProtocol: v.optional(stringRecord),
+    providerMetadata: v.optional(anyRecord),
+    security: v.optional(
+      v.looseObject(
+        {
+          auth: v.optional(
+            v.looseObject(
+              {
+                selectedType: v.optional(authTypeSchema),
+                enforcedType: v.optional(authTypeSchema),
+                useExternal: optionalBoolean,
+                /** Deprecated by Qwen Code in favour of `env` / `envKey`; still honoured as a last resort. */
+                apiKey: optionalString,
+                baseUrl: optionalString,
+              },
+              'expected an object',
+            ),
+          ),
+        },
+        'expected an object',
+      ),
+    ),
+    model: v.optional(
+      v.looseObject(
+        {
+          name: optionalString,
+          /** Chooses between modelProviders entries that share an id. */
+          baseUrl: optionalString,
+          reasoningEffort: optionalString,
+          /** Applies only to a model that is not in modelProviders. */
+          generationConfig: v.optional(generationConfigSchema),
+        },
+        'expected an object',
+      ),
+    ),
+    env: v.optional(stringRecord),
+    proxy: optionalString,
+    advanced: v.optional(
+      v.looseObject(
+        {
+          excludedEnvVars: v.optional(v.array(v.string('expected a string'), 'expected an array of strings')),
+        },
+        'expected an object',
+      ),
+    ),
+  },
+  'expected a JSON object at the top level',
+);
+
+export type Settings = v.InferOutput<typeof settingsSchema>;
+export type ModelProviderEntry = v.InferOutput<typeof modelProviderEntrySchema>;
+export type ModelGenerationConfig = v.InferOutput<typeof generationConfigSchema>;
+
+export type SettingsValidation =
+  | { success: true; settings: Settings }
+  | { success: false; problems: string[] };
+
+/** Validates one file's content; problems read `modelProviders.openai[1].id: expected a string (...)`. */
+export function validateSettings(value: unknown): SettingsValidation {
+  // valibot's object schemas accept arrays; a settings file must be an object.
+  if (Array.isArray(value)) {
+    return {
+      success: false,
+      problems: ['(top level): expected a JSON object at the top level; found an array'],
+    };
+  }
+  const result = v.safeParse(settingsSchema, value);
+  if (result.success) return { success: true, settings: result.output };
+  return { success: false, problems: result.issues.map(describeIssue) };
+}
+
+// valibot reports a missing required key with the enclosing object's message; say what the key needs.
+const missingKeyMessages: Record<string, string> = {
+  id: 'expected a string (every model entry needs an "id")',
+};
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const path = formatIssuePath(issue.path ?? []);
+  const missing = issue.received === 'undefined';
+  const missingKey = missing && issue.type.endsWith('object') ? issue.path?.at(-1)?.key : undefined;
+  const message =
+    typeof missingKey === 'string'
+      ? (missingKeyMessages[missingKey] ?? `expected a value for "${missingKey}"`)
+      : issue.message;
+  return `${path === '' ? '(top level)' : path}: ${message}; ${missing ? 'it is missing' : `found ${issue.received}`}`;
+}
+
+export function formatIssuePath(items: readonly { key: unknown }[]): string {
+  let path = '';
+  for (const item of items) {
+    if (typeof item.key === 'number') path += `[${item.key}]`;
+    else {
+      const key = String(item.key);
+      path += /^[A-Za-z_$][\w$-]*$/.test(key) ? (path === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return path;
+}

@@ -1,0 +1,227 @@
+// Reading settings: each scope's file is parsed as JSON with comments, `$VAR` references are expanded,
+// the result is validated on its own (so an error names the right file), then the scopes are merged.
+// Reading never writes: a broken file is reported, never renamed or "repaired" (Qwen Code copies it to
+// settings.json.corrupted; the issue forbids that).
+import { readFileSync } from 'node:fs';
+import { type ParseError, parse, printParseErrorCode } from 'jsonc-parser';
+import { CliError } from '../core/errors.ts';
+import type { ConfigPaths } from './paths.ts';
+import { type Settings, validateSettings } from './schema.ts';
+
+/** Lowest to highest, as merged. */
+export type SettingsScope = 'system-defaults' | 'user' | 'workspace' | 'system';
+
+export interface SettingsFile {
+  scope: SettingsScope;
+  path: string;
+  settings: Settings;
+  exists: boolean;
+}
+
+export interface LoadedSettings {
+  merged: Settings;
+  /** Lowest scope first; only files that exist. */
+  files: SettingsFile[];
+  /** Variable -> path of the highest file whose `env` sets it. */
+  envSources: Record<string, string>;
+}
+
+export interface LoadSettingsOptions {
+  /** Returns the file's text, or undefined when there is no such file. Defaults to the real file system. */
+  readFile?: (path: string) => string | undefined;
+  /** Values for `$VAR` / `${VAR}` expansion. */
+  env: Record<string, string | undefined>;
+}
+
+export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): LoadedSettings {
+  const readFile = options.readFile ?? readTextFileIfPresent;
+  const candidates: Array<{ scope: SettingsScope; path: string | undefined }> = [
+    { scope: 'system-defaults', path: paths.systemDefaults },
+    { scope: 'user', path: paths.userSettings },
+    { scope: 'workspace', path: paths.workspaceSettings },
+    { scope: 'system', path: paths.systemSettings },
+  ];
+  const files: SettingsFile[] = [];
+  for (const candidate of candidates) {
+    if (candidate.path === undefined) continue;
+    const text = readFile(candidate.path);
+    if (text === undefined) continue;
+    const parsed = parseSettingsText(text, candidate.path) ?? {};
+    const expanded = expandEnvironmentReferences(parsed, options.env);
+    files.push({
+      scope: candidate.scope,
+      path: candidate.path,
+      settings: validateFile(expanded, candidate.path),
+      exists: true,
+    });
+  }
+
+  const envSources: Record<string, string> = {};
+  for (const file of files) {
+    for (const name of Object.keys(file.settings.env ?? {})) envSources[name] = file.path;
+  }
+  return { merged: mergeSettings(files.map((file) => file.settings)), files, envSources };
+}
+
+function validateFile(value: unknown, path: string): Settings {
+  const result = validateSettings(value);
+  if (result.success) return result.settings;
+  const [first, ...rest] = result.problems;
+  const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
+  throw new CliError('config', `${path}: ${first ?? 'invalid settings'}${more}`, {
+    hint: 'Fix the file and run again; qwen never changes a settings file it cannot use.',
+  });
+}
+
+/** The real-file-system reader: undefined for a missing file, a config error for one we cannot read. */
+export function readTextFileIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    const reason =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : String(code ?? error);
+    throw new CliError('config', `${path}: cannot read the file (${reason})`, { cause: error });
+  }
+}
+
+const parseErrorWords: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected a colon after the property name',
+  CommaExpected: 'expected a comma between values',
+  CloseBraceExpected: 'expected a closing brace "}"',
+  CloseBracketExpected: 'expected a closing bracket "]"',
+  EndOfFileExpected: 'unexpected text after the end of the JSON value',
+  InvalidCommentToken: 'invalid comment',
+  UnexpectedEndOfComment: 'comment is not closed',
+  UnexpectedEndOfString: 'string is not closed',
+  UnexpectedEndOfNumber: 'number is not complete',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in a string',
+};
+
+/**
+ * Parses JSON with comments and trailing commas (a leading BOM is ignored). Returns undefined for an empty
+ * file. A syntax error throws a config error `<path>:<line>:<column>: <what>`.
+ */
+export function parseSettingsText(text: string, path: string): unknown {
+  const source = stripBom(text);
+  const errors: ParseError[] = [];
+  const value: unknown = parse(source, errors, {
+    allowTrailingComma: true,
+    disallowComments: false,
+    allowEmptyContent: true,
+  });
+  const first = errors[0];
+  if (first !== undefined) {
+    const { line, column } = lineAndColumn(source, first.offset);
+    const code = printParseErrorCode(first.error);
+    throw new CliError('config', `${path}:${line}:${column}: ${parseErrorWords[code] ?? code}`, {
+      hint: 'Fix the JSON by hand (comments and trailing commas are fine); qwen never rewrites a file it cannot parse.',
+    });
+  }
+  return value;
+}
+
+export function stripBom(text: string): string {
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/** 1-based line and column of a character offset, as editors count them. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let index = 0; index < end; index += 1) {
+    if (text.charCodeAt(index) === 10) {
+      line += 1;
+      lineStart = index + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+// Qwen Code's own pattern: `$NAME` or `${NAME}`; a variable that is not set is left as written (so a
+// literal `$` in a header value survives), a variable set to "" expands to "".
+const referencePattern = /\$(?:(\w+)|\{([^}]+)\})/g;
+
+/** Expands `$VAR` and `${VAR}` in every string value (never in keys). */
+export function expandEnvironmentReferences(
+  value: unknown,
+  env: Record<string, string | undefined>,
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(referencePattern, (match, bare: string | undefined, braced: string | undefined) => {
+      const replacement = env[bare ?? braced ?? ''];
+      return typeof replacement === 'string' ? replacement : match;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => expandEnvironmentReferences(item, env));
+  if (isPlainObject(value)) {
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (isUnsafeKey(key)) continue;
+      result[key] = expandEnvironmentReferences(item, env);
+    }
+    return result;
+  }
+  return value;
+}
+
+// A higher scope's `modelProviders` replaces the lower one's whole: merging two model lists would
+// interleave providers from different files and make "the first entry with this id" unpredictable.
+const replacedKeys = new Set(['modelProviders', 'providerProtocol']);
+const shallowMergedKeys = new Set(['env', 'mcpServers']);
+// Qwen Code unions this list across scopes, so a project cannot re-enable a variable the user excluded.
+const unionedPaths = new Set(['advanced.excludedEnvVars']);
+
+/** Merges settings lowest first; the last one wins. */
+export function mergeSettings(layers: readonly Settings[]): Settings {
+  let merged: Record<string, unknown> = {};
+  for (const layer of layers) merged = mergeObjects(merged, layer, '');
+  // Every layer was validated and merging keeps each key's type, so the result is Settings too.
+  return merged as Settings;
+}
+
+function mergeObjects(
+  lower: Record<string, unknown>,
+  higher: Record<string, unknown>,
+  path: string,
+): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...lower };
+  for (const [key, value] of Object.entries(higher)) {
+    if (isUnsafeKey(key) || value === undefined) continue;
+    const keyPath = path === '' ? key : `${path}.${key}`;
+    const existing = result[key];
+    if (path === '' && replacedKeys.has(key)) {
+      result[key] = structuredClone(value);
+    } else if (path === '' && shallowMergedKeys.has(key) && isPlainObject(existing) && isPlainObject(value)) {
+      result[key] = { ...existing, ...structuredClone(value) };
+    } else if (unionedPaths.has(keyPath) && Array.isArray(existing) && Array.isArray(value)) {
+      result[key] = [...new Set([...existing, ...value])];
+    } else if (isPlainObject(existing) && isPlainObject(value)) {
+      result[key] = mergeObjects(existing, value, keyPath);
+    } else {
+      result[key] = structuredClone(value);
+    }
+  }
+  return result;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `__proto__` from a JSON file must never reach an object's prototype. */
+function isUnsafeKey(key: string): boolean {
+  return key === '__proto__';
+}

@@ -1,0 +1,194 @@
+import { expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigPaths } from '../../src/config/paths.ts';
+import { validateSettings } from '../../src/config/schema.ts';
+import { loadSettings, readTextFileIfPresent } from '../../src/config/settings.ts';
+import { CliError } from '../../src/core/errors.ts';
+
+const paths: ConfigPaths = {
+  qwenHome: '/h/.qwen',
+  userSettings: '/h/.qwen/settings.json',
+  workspaceSettings: '/w/.qwen/settings.json',
+  systemSettings: '/etc/qwen-code/settings.json',
+  systemDefaults: '/etc/qwen-code/system-defaults.json',
+  oauthCreds: '/h/.qwen/oauth_creds.json',
+  oauthLock: '/h/.qwen/oauth_creds.lock',
+  history: '/h/.qwen/history',
+};
+
+function load(files: Record<string, string>, env: Record<string, string | undefined> = {}) {
+  return loadSettings(paths, { readFile: (path) => files[path], env });
+}
+
+function errorOf(action: () => unknown): CliError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+}
+
+test('no files: empty settings, no files listed', () => {
+  expect(load({})).toEqual({ merged: {}, files: [], envSources: {} });
+});
+
+test('comments, trailing commas and a BOM are accepted; empty files are {}', () => {
+  const loaded = load({
+    [paths.userSettings]: '\uFEFF// user\n{\n  /* block */ "model": { "name": "m1", },\n}\n',
+    [paths.systemDefaults!]: '   \n',
+  });
+  expect(loaded.merged).toEqual({ model: { name: 'm1' } });
+  expect(loaded.files.map((file) => file.scope)).toEqual(['system-defaults', 'user']);
+  expect(loaded.files.every((file) => file.exists)).toBe(true);
+});
+
+test('scope order: system defaults < user < workspace < system, deep merge', () => {
+  const loaded = load({
+    [paths.systemDefaults!]: '{ "model": { "name": "defaults", "baseUrl": "d" }, "proxy": "p0" }',
+    [paths.userSettings]:
+      '{ "model": { "name": "user" }, "security": { "auth": { "selectedType": "openai" } } }',
+    [paths.workspaceSettings!]:
+      '{ "model": { "name": "workspace" }, "security": { "auth": { "apiKey": "k" } } }',
+    [paths.systemSettings]: '{ "proxy": "p-system" }',
+  });
+  expect(loaded.merged.model).toEqual({ name: 'workspace', baseUrl: 'd' });
+  expect(loaded.merged.security).toEqual({ auth: { selectedType: 'openai', apiKey: 'k' } });
+  expect(loaded.merged.proxy).toBe('p-system');
+  expect(loaded.files.map((file) => file.path)).toEqual([
+    paths.systemDefaults,
+    paths.userSettings,
+    paths.workspaceSettings,
+    paths.systemSettings,
+  ]);
+});
+
+test('modelProviders: a higher scope replaces the whole object; env merges shallowly', () => {
+  const loaded = load({
+    [paths.userSettings]: JSON.stringify({
+      modelProviders: { openai: [{ id: 'a' }], anthropic: [{ id: 'c' }] },
+      env: { A: 'user', B: 'user' },
+    }),
+    [paths.workspaceSettings!]: JSON.stringify({
+      modelProviders: { openai: [{ id: 'b' }] },
+      env: { B: 'ws', C: 'ws' },
+    }),
+  });
+  expect(loaded.merged.modelProviders).toEqual({ openai: [{ id: 'b' }] });
+  expect(loaded.merged.env).toEqual({ A: 'user', B: 'ws', C: 'ws' });
+  expect(loaded.envSources).toEqual({
+    A: paths.userSettings,
+    B: paths.workspaceSettings!,
+    C: paths.workspaceSettings!,
+  });
+});
+
+test('arrays are replaced, except advanced.excludedEnvVars which is unioned', () => {
+  const loaded = load({
+    [paths.userSettings]: '{ "advanced": { "excludedEnvVars": ["DEBUG"] }, "list": [1, 2] }',
+    [paths.workspaceSettings!]: '{ "advanced": { "excludedEnvVars": ["DEBUG", "FOO"] }, "list": [3] }',
+  });
+  expect(loaded.merged.advanced?.excludedEnvVars).toEqual(['DEBUG', 'FOO']);
+  expect(loaded.merged['list']).toEqual([3]);
+});
+
+test('unknown keys are kept and never an error', () => {
+  const loaded = load({
+    [paths.userSettings]: JSON.stringify({
+      ui: { theme: 'dark' },
+      modelProviders: {
+        openai: [{ id: 'x', wireApi: 'chat-completions', generationConfig: { contextWindowSize: 9 } }],
+      },
+      model: { name: 'x', somethingNew: true },
+    }),
+  });
+  expect(loaded.merged['ui']).toEqual({ theme: 'dark' });
+  expect(loaded.merged.modelProviders?.['openai']?.[0]?.['wireApi']).toBe('chat-completions');
+  expect(loaded.merged.modelProviders?.['openai']?.[0]?.generationConfig?.['contextWindowSize']).toBe(9);
+  expect(loaded.merged.model?.['somethingNew']).toBe(true);
+});
+
+test('$VAR and ${VAR} are expanded in string values; unset ones stay as written', () => {
+  const loaded = load(
+    {
+      [paths.userSettings]: JSON.stringify({
+        model: { baseUrl: 'https://$HOST/${PREFIX}/v1' },
+        env: { KEY: '${SECRET}', KEEP: '$UNSET and ${ALSO_UNSET}', EMPTY: 'a${BLANK}b' },
+        $HOST: 'keys are not expanded',
+      }),
+    },
+    { HOST: 'example.com', PREFIX: 'api', SECRET: 's3', BLANK: '' },
+  );
+  expect(loaded.merged.model?.baseUrl).toBe('https://example.com/api/v1');
+  expect(loaded.merged.env).toEqual({ KEY: 's3', KEEP: '$UNSET and ${ALSO_UNSET}', EMPTY: 'ab' });
+  expect(loaded.merged['$HOST']).toBe('keys are not expanded');
+});
+
+test('a syntax error names the file, line and column; exit code 52', () => {
+  const error = errorOf(() =>
+    load({ [paths.userSettings]: '{\n  "model": {\n    "name": "x"\n    "baseUrl": "y"\n  }\n}' }),
+  );
+  expect(error.kind).toBe('config');
+  expect(error.exitCode).toBe(52);
+  expect(error.message).toBe('/h/.qwen/settings.json:4:5: expected a comma between values');
+
+  const crlf = errorOf(() => load({ [paths.workspaceSettings!]: '\uFEFF{\r\n  "a": 1,\r\n  oops\r\n}' }));
+  expect(crlf.message).toStartWith('/w/.qwen/settings.json:3:3: ');
+});
+
+test('a modelProviders entry without id names the JSON path and what was expected', () => {
+  const text = JSON.stringify({ modelProviders: { openai: [{ id: 'ok' }, { name: 'no id' }] } });
+  const error = errorOf(() => load({ [paths.userSettings]: text }));
+  expect(error.exitCode).toBe(52);
+  expect(error.message).toBe(
+    '/h/.qwen/settings.json: modelProviders.openai[1].id: expected a string (every model entry needs an "id"); it is missing',
+  );
+});
+
+test('wrong types name the path: numbers, records, arrays, enums', () => {
+  const message = (value: unknown) =>
+    errorOf(() => load({ [paths.userSettings]: JSON.stringify(value) })).message;
+  expect(
+    message({ modelProviders: { 'vertex-ai': [{ id: 'g', generationConfig: { timeout: '30s' } }] } }),
+  ).toBe(
+    '/h/.qwen/settings.json: modelProviders.vertex-ai[0].generationConfig.timeout: expected a number; found "30s"',
+  );
+  expect(message({ modelProviders: { openai: { protocol: 'openai', models: [] } } })).toContain(
+    'modelProviders.openai: expected an array of model entries',
+  );
+  expect(message({ env: { PORT: 8080 } })).toContain('env.PORT: expected a string; found 8080');
+  expect(message({ security: { auth: { selectedType: 'openai-responses' } } })).toContain(
+    'security.auth.selectedType: expected one of openai, anthropic, gemini, vertex-ai, qwen-oauth',
+  );
+  expect(
+    message({ modelProviders: { openai: [{ id: 'x', generationConfig: { customHeaders: { 'X-A': 1 } } }] } }),
+  ).toContain('modelProviders.openai[0].generationConfig.customHeaders.X-A: expected a string');
+  expect(message([1, 2])).toContain('(top level): expected a JSON object at the top level');
+  expect(message({ a: 1, proxy: 1, model: 2 })).toContain('(and 1 more problem)');
+});
+
+test('validateSettings returns every problem', () => {
+  const result = validateSettings({ model: { name: 3 }, proxy: false });
+  expect(result.success).toBe(false);
+  if (!result.success) expect(result.problems).toHaveLength(2);
+});
+
+test('real files: missing is undefined, a directory is a config error, nothing is renamed', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'qwen-settings-'));
+  expect(readTextFileIfPresent(join(directory, 'missing.json'))).toBeUndefined();
+  expect(readTextFileIfPresent(join(directory, 'missing', 'deeper.json'))).toBeUndefined();
+  mkdirSync(join(directory, 'settings.json'));
+  expect(errorOf(() => readTextFileIfPresent(join(directory, 'settings.json'))).message).toContain(
+    'it is a directory',
+  );
+
+  const broken = join(directory, 'broken.json');
+  writeFileSync(broken, '{ "a": ');
+  const realPaths = { ...paths, userSettings: broken, workspaceSettings: undefined };
+  expect(() => loadSettings(realPaths, { env: {} })).toThrow(CliError);
+  expect(readFileSync(broken, 'utf8')).toBe('{ "a": ');
+  expect(readdirSync(directory).sort()).toEqual(['broken.json', 'settings.json']);
+});
