@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${VAR} inside settings strings
 import { expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,9 +60,9 @@ test('scope order: system defaults < user < workspace < system, deep merge', () 
   expect(loaded.merged.security).toEqual({ auth: { selectedType: 'openai', apiKey: 'k' } });
   expect(loaded.merged.proxy).toBe('p-system');
   expect(loaded.files.map((file) => file.path)).toEqual([
-    paths.systemDefaults,
+    paths.systemDefaults!,
     paths.userSettings,
-    paths.workspaceSettings,
+    paths.workspaceSettings!,
     paths.systemSettings,
   ]);
 });
