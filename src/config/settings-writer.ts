@@ -1,0 +1,157 @@
+// The one way settings files are written (auth setup, the /model picker, ...). Edits go through
+// jsonc-parser's `modify`, so the user's comments, key order and formatting survive; the file is replaced
+// atomically (temp file in the same directory + rename), so a crash never leaves half a file; a file that
+// does not parse is never touched.
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { applyEdits, findNodeAtLocation, type JSONPath, modify, parseTree } from 'jsonc-parser';
+import { CliError } from '../core/errors.ts';
+import { formatIssuePath } from './schema.ts';
+import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
+
+export interface SettingsEdit {
+  path: (string | number)[];
+  /** `undefined` removes the key. */
+  value: unknown;
+}
+
+export interface UpdateSettingsOptions {
+  /** The file will hold a secret: written with mode 0600. */
+  holdsSecret?: boolean;
+}
+
+const privateFileMode = 0o600;
+const privateDirectoryMode = 0o700;
+
+export function updateSettingsFile(
+  path: string,
+  edits: SettingsEdit[],
+  options: UpdateSettingsOptions = {},
+): void {
+  // Write through a symlink (dotfile managers link settings.json) instead of replacing the link.
+  const target = resolveSymlink(path);
+  const existingText = readTextFileIfPresent(target);
+  const existingMode = existingText === undefined ? undefined : statSync(target).mode & 0o777;
+
+  const hasBom = existingText?.startsWith('\uFEFF') ?? false;
+  const original = existingText === undefined ? '' : hasBom ? existingText.slice(1) : existingText;
+  // Throws a config error naming line and column; nothing is written then.
+  const parsed = parseSettingsText(original, target);
+  if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
+    throw new CliError(
+      'config',
+      `${target}: expected a JSON object at the top level; the file was not changed`,
+    );
+  }
+
+  const updated = applySettingsEdits(original.trim() === '' ? '{}' : original, edits, target);
+  const text = `${hasBom ? '\uFEFF' : ''}${existingText === undefined && !updated.endsWith('\n') ? `${updated}\n` : updated}`;
+
+  const mode =
+    options.holdsSecret === true || existingMode === privateFileMode ? privateFileMode : existingMode;
+  ensureDirectory(dirname(target));
+  writeFileAtomically(target, text, mode);
+}
+
+/** Applies edits to JSON-with-comments text, keeping everything else as written. */
+export function applySettingsEdits(
+  text: string,
+  edits: readonly SettingsEdit[],
+  fileForMessages: string,
+): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  let result = text;
+  for (const edit of edits) {
+    const jsonPath: JSONPath = edit.path;
+    // jsonc-parser throws when asked to delete below a key that does not exist; there is nothing to delete.
+    if (
+      edit.value === undefined &&
+      findNodeAtLocation(parseTree(result) ?? emptyRoot, jsonPath) === undefined
+    )
+      continue;
+    try {
+      const changes = modify(result, jsonPath, edit.value, {
+        formattingOptions: { insertSpaces: true, tabSize: 2, eol },
+      });
+      result = applyEdits(result, changes);
+    } catch (error) {
+      const where = formatIssuePath(edit.path.map((key) => ({ key })));
+      // modify fails when a key on the way is not an object (for example `"model": "x"`).
+      throw new CliError('config', `${fileForMessages}: cannot set ${where}: ${(error as Error).message}`, {
+        hint: 'Fix that key by hand; the file was not changed.',
+        cause: error,
+      });
+    }
+  }
+  return result;
+}
+
+const emptyRoot = parseTree('{}')!;
+
+function resolveSymlink(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function ensureDirectory(directory: string): void {
+  // `.qwen` (QWEN_HOME or a project's) holds credentials and settings with keys: keep it private.
+  const mode = basename(directory) === '.qwen' || isQwenHome(directory) ? privateDirectoryMode : undefined;
+  mkdirSync(directory, { recursive: true, mode });
+}
+
+function isQwenHome(directory: string): boolean {
+  const qwenHome = process.env['QWEN_HOME'];
+  return qwenHome !== undefined && qwenHome !== '' && resolve(qwenHome) === resolve(directory);
+}
+
+/** Writes a sibling temp file, flushes it, then renames it over `path`; the temp file never stays behind. */
+export function writeFileAtomically(path: string, text: string, mode: number | undefined): void {
+  const temporary = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
+  );
+  let created = false;
+  try {
+    // Created 0600 when private, so the secret is never readable by others, not even for a moment.
+    const descriptor = openSync(temporary, 'wx', mode ?? 0o644);
+    created = true;
+    try {
+      writeSync(descriptor, text);
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    // openSync's mode is reduced by the umask; an existing file's mode must come back exactly.
+    if (mode !== undefined) chmodSync(temporary, mode);
+    renameSync(temporary, path);
+  } catch (error) {
+    if (created) {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // Already renamed: nothing to clean up.
+      }
+    }
+    throw new CliError(
+      'config',
+      `${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? error})`,
+      {
+        cause: error,
+      },
+    );
+  }
+}

@@ -1,0 +1,139 @@
+import { expect, test } from 'bun:test';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { updateSettingsFile } from '../../src/config/settings-writer.ts';
+import { CliError } from '../../src/core/errors.ts';
+
+function temporaryDirectory(): string {
+  return mkdtempSync(join(tmpdir(), 'qwen-writer-'));
+}
+
+const modeOf = (path: string): number => statSync(path).mode & 0o777;
+
+test('comments, key order and formatting survive an edit', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  const original = [
+    '// my settings',
+    '{',
+    '    "zeta": 1, // keep me',
+    '    /* block */',
+    '    "model": { "name": "old" },',
+    '    "alpha": [1, 2],',
+    '}',
+    '',
+  ].join('\n');
+  writeFileSync(path, original);
+  updateSettingsFile(path, [
+    { path: ['model', 'name'], value: 'new' },
+    { path: ['security', 'auth', 'selectedType'], value: 'openai' },
+  ]);
+  const text = readFileSync(path, 'utf8');
+  expect(text).toContain('// my settings');
+  expect(text).toContain('"zeta": 1, // keep me');
+  expect(text).toContain('/* block */');
+  expect(text).toContain('"model": { "name": "new" }');
+  expect(text.indexOf('"zeta"')).toBeLessThan(text.indexOf('"model"'));
+  expect(text.indexOf('"alpha"')).toBeLessThan(text.indexOf('"security"'));
+  expect(readdirSync(directory)).toEqual(['settings.json']);
+});
+
+test('a missing file (and directory) starts from {} with 2-space indent and a final newline', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'nested', '.qwen', 'settings.json');
+  updateSettingsFile(path, [{ path: ['model', 'name'], value: 'm' }]);
+  expect(readFileSync(path, 'utf8')).toBe('{\n  "model": {\n    "name": "m"\n  }\n}\n');
+  expect(modeOf(join(directory, 'nested', '.qwen'))).toBe(0o700);
+});
+
+test('undefined removes a key; removing a missing key is a no-op', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{\n  "a": 1,\n  "b": { "c": 2 }\n}\n');
+  updateSettingsFile(path, [
+    { path: ['a'], value: undefined },
+    { path: ['x', 'y'], value: undefined },
+    { path: ['b', 'missing'], value: undefined },
+  ]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ b: { c: 2 } });
+});
+
+test('holdsSecret writes 0600; an existing mode is kept; an existing 0600 stays 0600', () => {
+  const directory = temporaryDirectory();
+  const secret = join(directory, 'secret.json');
+  updateSettingsFile(secret, [{ path: ['env', 'OPENAI_API_KEY'], value: 'sk-1' }], { holdsSecret: true });
+  expect(modeOf(secret)).toBe(0o600);
+
+  const shared = join(directory, 'shared.json');
+  writeFileSync(shared, '{}');
+  chmodSync(shared, 0o640);
+  updateSettingsFile(shared, [{ path: ['a'], value: 1 }]);
+  expect(modeOf(shared)).toBe(0o640);
+
+  updateSettingsFile(secret, [{ path: ['model', 'name'], value: 'x' }]);
+  expect(modeOf(secret)).toBe(0o600);
+  expect(JSON.parse(readFileSync(secret, 'utf8'))).toEqual({
+    env: { OPENAI_API_KEY: 'sk-1' },
+    model: { name: 'x' },
+  });
+});
+
+test('a broken file is never overwritten: config error with line and column', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  const broken = '{\n  "a": 1\n  "b": 2\n}';
+  writeFileSync(path, broken);
+  let caught: unknown;
+  try {
+    updateSettingsFile(path, [{ path: ['c'], value: 3 }]);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(CliError);
+  expect((caught as CliError).exitCode).toBe(52);
+  expect((caught as CliError).message).toBe(`${path}:3:3: expected a comma between values`);
+  expect(readFileSync(path, 'utf8')).toBe(broken);
+  expect(readdirSync(directory)).toEqual(['settings.json']);
+});
+
+test('a key on the way that is not an object is a config error, file unchanged', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{ "model": "gpt" }');
+  expect(() => updateSettingsFile(path, [{ path: ['model', 'name'], value: 'x' }])).toThrow(/model\.name/);
+  expect(readFileSync(path, 'utf8')).toBe('{ "model": "gpt" }');
+  expect(readdirSync(directory)).toEqual(['settings.json']);
+});
+
+test('CRLF files keep CRLF, a BOM is kept, a symlink is written through', () => {
+  const directory = temporaryDirectory();
+  const target = join(directory, 'real.json');
+  writeFileSync(target, '\uFEFF{\r\n  "a": 1\r\n}\r\n');
+  const link = join(directory, 'settings.json');
+  symlinkSync(target, link);
+  updateSettingsFile(link, [{ path: ['b'], value: { c: true } }]);
+  const text = readFileSync(target, 'utf8');
+  expect(text.startsWith('\uFEFF{\r\n')).toBe(true);
+  expect(text).not.toMatch(/[^\r]\n/);
+  expect(JSON.parse(text.slice(1))).toEqual({ a: 1, b: { c: true } });
+  expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  expect(readdirSync(directory).sort()).toEqual(['real.json', 'settings.json']);
+});
+
+test('array indexes in edit paths', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{ "modelProviders": { "openai": [ { "id": "a" }, { "id": "b" } ] } }');
+  updateSettingsFile(path, [{ path: ['modelProviders', 'openai', 1, 'name'], value: 'B' }]);
+  expect(JSON.parse(readFileSync(path, 'utf8')).modelProviders.openai[1]).toEqual({ id: 'b', name: 'B' });
+});
