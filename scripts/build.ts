@@ -1,24 +1,219 @@
-// Compiles the CLI into a single executable: `bun scripts/build.ts` -> dist/qwen for this machine.
-// The binary must not read .env or bunfig.toml from wherever it is started: configuration is ours alone.
-import { mkdirSync } from 'node:fs';
+// Compiles the CLI into single executables.
+//   bun scripts/build.ts                    -> dist/qwen for this machine (npm run build)
+//   bun scripts/build.ts --outfile <path>   -> the host binary somewhere else (tests use a temp dir)
+//   bun scripts/build.ts --all              -> dist/qwen-<os>-<arch>[.exe] for every release target and
+//                                              dist/SHA256SUMS (npm run build:all)
+// Every artifact's header is checked against its target, and every artifact this machine can run prints
+// its --version, which must be package.json's version. The binaries must not read .env or bunfig.toml from
+// wherever they are started (configuration is ours alone), so those autoloads are off on every target.
+// Cross-compiling downloads Bun's runtime for the target from the npm registry (@oven/bun-<os>-<arch>) once
+// and caches it in Bun's install cache.
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import packageJson from '../package.json' with { type: 'json' };
+import {
+  checkExecutableHeader,
+  describeHeader,
+  type ExecutableHeader,
+  type ReleaseTarget,
+  readExecutableHeader,
+  releaseTargets,
+} from './check-binary.ts';
 
 const root = path.resolve(import.meta.dir, '..');
-const outfile = path.join(root, 'dist', 'qwen');
-mkdirSync(path.dirname(outfile), { recursive: true });
+const distDirectory = path.join(root, 'dist');
+const entryPoint = path.join(root, 'src', 'main.ts');
+const version = packageJson.version;
 
-const result = Bun.spawnSync(
-  [
+type BuiltArtifact = { file: string; header: ExecutableHeader; size: number; ranVersion: boolean };
+
+function compile(outfile: string, bunTarget?: string): void {
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  // Build next to the destination and rename: a binary that is running elsewhere (a test, a shell) is
+  // replaced atomically instead of being rewritten under it (ETXTBSY) or left half-written on failure.
+  const temporary = path.join(path.dirname(outfile), `.build-${process.pid}-${path.basename(outfile)}`);
+  const command = [
     process.execPath,
     'build',
     '--compile',
     '--minify',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
-    path.join(root, 'src', 'main.ts'),
+    ...(bunTarget ? [`--target=${bunTarget}`] : []),
+    entryPoint,
     '--outfile',
-    outfile,
-  ],
-  { stdout: 'inherit', stderr: 'inherit', cwd: root },
-);
-if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);
+    temporary,
+  ];
+  const result = Bun.spawnSync(command, { stdout: 'inherit', stderr: 'inherit', cwd: root });
+  if (result.exitCode !== 0) {
+    rmSync(temporary, { force: true });
+    throw new Error(`bun build failed for ${bunTarget ?? 'the host'} (exit ${result.exitCode})`);
+  }
+  renameSync(temporary, outfile);
+}
+
+/** The release target this machine runs natively, if it is one of ours. */
+export function hostTarget(): ReleaseTarget | undefined {
+  const architecture = process.arch === 'x64' ? 'x64' : process.arch === 'arm64' ? 'arm64' : undefined;
+  const osName = { linux: 'linux', darwin: 'darwin', win32: 'windows' }[process.platform as string];
+  if (!architecture || !osName) return undefined;
+  // The Bun running this script is the host's runtime: musl if its ELF interpreter is musl's loader.
+  const musl =
+    process.platform === 'linux' &&
+    Boolean(readExecutableHeader(process.execPath).interpreter?.includes('musl'));
+  const suffix = musl ? '-musl' : '';
+  return releaseTargets.find((candidate) => candidate.bunTarget === `bun-${osName}-${architecture}${suffix}`);
+}
+
+/** Whether this machine can execute the artifact: same OS and CPU, and its ELF interpreter is installed. */
+function canRunHere(header: ExecutableHeader): boolean {
+  const format = { linux: 'elf', darwin: 'mach-o', win32: 'pe' }[process.platform as string];
+  if (header.format !== format || header.architecture !== process.arch) return false;
+  return header.interpreter === undefined || existsSync(header.interpreter);
+}
+
+function runVersion(file: string): void {
+  // Started from an empty directory so no project file can influence it.
+  const cwd = mkdtemp();
+  try {
+    const result = Bun.spawnSync([file, '--version'], { cwd, stdout: 'pipe', stderr: 'pipe' });
+    const printed = result.stdout.toString().trim();
+    if (result.exitCode !== 0 || printed !== version) {
+      throw new Error(
+        `${file} --version: exit ${result.exitCode}, printed ${JSON.stringify(printed)}, expected ${version}` +
+          (result.stderr.length > 0 ? `\n${result.stderr.toString()}` : ''),
+      );
+    }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+function mkdtemp(): string {
+  const directory = path.join(
+    os.tmpdir(),
+    `qwen-build-${process.pid}-${Math.random().toString(36).slice(2)}`,
+  );
+  mkdirSync(directory);
+  return directory;
+}
+
+/**
+ * For binaries this machine cannot run: package.json's name and version are in the embedded bundle. Bun
+ * stores the bundle as Latin-1, or as UTF-16 when the source has other characters, so look for both.
+ */
+async function embedsVersion(file: string): Promise<boolean> {
+  const bytes = Buffer.from(await Bun.file(file).arrayBuffer());
+  for (const encoding of ['latin1', 'utf16le'] as const) {
+    const name = Buffer.from(`"${packageJson.name}"`, encoding);
+    const quotedVersion = Buffer.from(`"${version}"`, encoding);
+    for (let at = bytes.indexOf(name); at !== -1; at = bytes.indexOf(name, at + 1)) {
+      const near = bytes.indexOf(quotedVersion, at);
+      if (near !== -1 && near - at < 400) return true;
+    }
+  }
+  return false;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function verify(file: string, expected: ReleaseTarget | undefined): Promise<BuiltArtifact> {
+  const header = readExecutableHeader(file);
+  const problems = expected ? checkExecutableHeader(header, expected) : [];
+  if (problems.length > 0) throw new Error(`${path.basename(file)}: ${problems.join('; ')}`);
+  let ranVersion = false;
+  if (canRunHere(header)) {
+    runVersion(file);
+    ranVersion = true;
+  } else if (!(await embedsVersion(file))) {
+    throw new Error(
+      `${path.basename(file)}: ${packageJson.name} ${version} not found in the embedded bundle`,
+    );
+  }
+  return { file, header, size: statSync(file).size, ranVersion };
+}
+
+function formatSize(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function report(artifacts: BuiltArtifact[]): void {
+  const width = Math.max(...artifacts.map((artifact) => path.relative(root, artifact.file).length));
+  for (const artifact of artifacts) {
+    const name = path.relative(root, artifact.file).padEnd(width);
+    const checked = artifact.ranVersion ? `--version ${version}` : `embeds ${version}`;
+    process.stdout.write(
+      `${name}  ${formatSize(artifact.size).padStart(10)}  ${describeHeader(artifact.header)}; ${checked}\n`,
+    );
+  }
+}
+
+async function buildHost(outfile: string): Promise<void> {
+  compile(outfile);
+  report([await verify(outfile, hostTarget())]);
+}
+
+async function buildAll(): Promise<void> {
+  const started = performance.now();
+  const artifacts: BuiltArtifact[] = [];
+  for (const target of releaseTargets) {
+    const file = path.join(distDirectory, target.fileName);
+    compile(file, target.bunTarget);
+    artifacts.push(await verify(file, target));
+  }
+  const lines: string[] = [];
+  for (const artifact of artifacts)
+    lines.push(`${await sha256(artifact.file)}  ${path.basename(artifact.file)}`);
+  writeFileSync(path.join(distDirectory, 'SHA256SUMS'), `${lines.join('\n')}\n`);
+  process.stdout.write(`\n${packageJson.name} ${version}, Bun ${Bun.version}\n`);
+  report(artifacts);
+  const host = hostTarget();
+  if (!artifacts.some((artifact) => artifact.ranVersion)) {
+    throw new Error(
+      `no artifact runs on this machine (${host?.fileName ?? `${process.platform}-${process.arch}`})`,
+    );
+  }
+  process.stdout.write(
+    `dist/SHA256SUMS written; ${artifacts.length} artifacts in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+function parseArguments(argv: string[]): { all: boolean; outfile: string } {
+  let all = false;
+  let outfile = path.join(distDirectory, 'qwen');
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index];
+    if (argument === '--all') all = true;
+    else if (argument === '--outfile' && argv[index + 1] !== undefined) {
+      outfile = path.resolve(argv[index + 1] as string);
+      index += 1;
+    } else
+      throw new Error(`unknown argument ${argument}; usage: bun scripts/build.ts [--all | --outfile <path>]`);
+  }
+  return { all, outfile };
+}
+
+if (import.meta.main) {
+  try {
+    const options = parseArguments(process.argv.slice(2));
+    if (options.all) await buildAll();
+    else await buildHost(options.outfile);
+  } catch (error) {
+    process.stderr.write(`build: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
