@@ -1,0 +1,296 @@
+// Which model to call, with which key, at which URL: flags + layered environment + merged settings in,
+// one ResolvedModel out. Pure. A missing key is not decided here (the auth layer knows about OAuth tokens
+// and Google credentials); a missing auth type or an invalid flag is.
+import { CliError } from '../core/errors.ts';
+import {
+  type AuthType,
+  authTypes,
+  type GenerationConfig,
+  type Protocol,
+  type ResolvedModel,
+  type ValueSource,
+} from '../core/types.ts';
+import type { LayeredEnvironment } from './env.ts';
+import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
+
+export interface ResolveFlags {
+  authType?: string;
+  model?: string;
+  openaiApiKey?: string;
+  openaiBaseUrl?: string;
+}
+
+export interface ResolveInput {
+  flags: ResolveFlags;
+  settings: Settings;
+  env: LayeredEnvironment;
+}
+
+interface ProtocolVariables {
+  key: string;
+  /** Variables naming the model, in order. */
+  model: string[];
+  /** The base-URL variable; for the Google protocols, the one their SDKs honour. */
+  baseUrl: string;
+}
+
+export const protocolVariables: Record<Protocol, ProtocolVariables> = {
+  openai: { key: 'OPENAI_API_KEY', model: ['OPENAI_MODEL', 'QWEN_MODEL'], baseUrl: 'OPENAI_BASE_URL' },
+  anthropic: { key: 'ANTHROPIC_API_KEY', model: ['ANTHROPIC_MODEL'], baseUrl: 'ANTHROPIC_BASE_URL' },
+  gemini: { key: 'GEMINI_API_KEY', model: ['GEMINI_MODEL'], baseUrl: 'GOOGLE_GEMINI_BASE_URL' },
+  'vertex-ai': { key: 'GOOGLE_API_KEY', model: ['GOOGLE_MODEL'], baseUrl: 'GOOGLE_VERTEX_BASE_URL' },
+};
+
+export const openaiDefaultBaseUrl = 'https://api.openai.com/v1';
+/** Qwen OAuth serves one model alias; the server picks the actual model. */
+export const qwenOauthModel = 'coder-model';
+
+export const noAuthenticationMessage =
+  'No authentication configured. Set OPENAI_API_KEY with OPENAI_BASE_URL and OPENAI_MODEL (or pass ' +
+  '--openai-api-key, --openai-base-url, --model), or choose a provider with --auth-type; run `qwen auth` to set one up.';
+
+export function resolveModel(input: ResolveInput): ResolvedModel {
+  const { flags, settings, env } = input;
+  const authType = resolveAuthType(input);
+  const enforced = settings.security?.auth?.enforcedType;
+  if (enforced !== undefined && enforced !== authType) {
+    throw new CliError(
+      'auth',
+      `The configured auth type is ${enforced}, but the current auth type is ${authType}.`,
+      { hint: `Use --auth-type ${enforced}, or ask whoever set security.auth.enforcedType.` },
+    );
+  }
+  const protocol: Protocol = authType === 'qwen-oauth' ? 'openai' : authType;
+
+  if (authType === 'qwen-oauth') {
+    // The token, its base URL (resource_url) and headers come from the auth layer; settings and flags
+    // written for API keys must not leak into it.
+    return {
+      authType,
+      protocol,
+      model: qwenOauthModel,
+      baseUrl: '',
+      generationConfig: generationConfigOf(settings.model?.generationConfig, env),
+    };
+  }
+
+  const variables = protocolVariables[protocol];
+  const chosen = chooseModelId(protocol, flags, settings, env);
+  const entry = findProviderEntry(
+    settings.modelProviders?.[protocol] ?? [],
+    chosen.id,
+    chosen.fromSettings ? nonEmpty(settings.model?.baseUrl) : undefined,
+  );
+
+  const resolved: ResolvedModel = {
+    authType,
+    protocol,
+    model: chosen.id,
+    baseUrl: '',
+    generationConfig: generationConfigOf(
+      entry === undefined ? settings.model?.generationConfig : entry.generationConfig,
+      env,
+    ),
+  };
+  if (entry !== undefined) resolved.displayName = entry.name ?? entry.id;
+
+  // Key: the flag always wins (seed), then the variable the entry names, else the protocol's variable.
+  // An entry's envKey is never swapped for another variable: that would send one provider's key to another.
+  const keyVariable = nonEmpty(entry?.envKey) ?? variables.key;
+  resolved.apiKeyVariable = keyVariable;
+  const flagKey = nonEmpty(flags.openaiApiKey);
+  if (flagKey !== undefined) {
+    resolved.apiKey = flagKey;
+    resolved.apiKeySource = { description: 'flag --openai-api-key', name: 'OPENAI_API_KEY' };
+  } else if (nonEmpty(env.get(keyVariable)) !== undefined) {
+    resolved.apiKey = nonEmpty(env.get(keyVariable));
+    resolved.apiKeySource = env.source(keyVariable) ?? { description: 'environment', name: keyVariable };
+  } else if (
+    protocol === 'anthropic' &&
+    nonEmpty(entry?.envKey) === undefined &&
+    nonEmpty(env.get('ANTHROPIC_AUTH_TOKEN')) !== undefined
+  ) {
+    // A bearer token (Claude-compatible gateways): sent as `Authorization: Bearer`, not as x-api-key.
+    resolved.accessToken = nonEmpty(env.get('ANTHROPIC_AUTH_TOKEN'));
+    resolved.apiKeySource = env.source('ANTHROPIC_AUTH_TOKEN') ?? {
+      description: 'environment',
+      name: 'ANTHROPIC_AUTH_TOKEN',
+    };
+  } else if (
+    nonEmpty(entry?.envKey) === undefined &&
+    nonEmpty(settings.security?.auth?.apiKey) !== undefined
+  ) {
+    // Deprecated by Qwen Code, still read by it as the last resort; kept so old files keep working.
+    resolved.apiKey = nonEmpty(settings.security?.auth?.apiKey);
+    resolved.apiKeySource = { description: 'settings security.auth.apiKey', name: 'security.auth.apiKey' };
+  }
+
+  const baseUrl = resolveBaseUrl(protocol, entry, flags, settings, env);
+  resolved.baseUrl = baseUrl.value;
+  if (baseUrl.source !== undefined) resolved.baseUrlSource = baseUrl.source;
+
+  if (protocol === 'vertex-ai' && resolved.apiKey === undefined) {
+    const project = nonEmpty(env.get('GOOGLE_CLOUD_PROJECT'));
+    if (project !== undefined) {
+      resolved.googleCloud = { project, location: nonEmpty(env.get('GOOGLE_CLOUD_LOCATION')) ?? 'global' };
+    }
+  }
+  return resolved;
+}
+
+/** `--auth-type` > `security.auth.selectedType` > detection from the environment. */
+export function resolveAuthType(input: ResolveInput): AuthType {
+  const flag = input.flags.authType;
+  if (flag !== undefined) {
+    if (isAuthType(flag)) return flag;
+    throw new CliError('input', `Invalid --auth-type "${flag}". Accepted values: ${authTypes.join(', ')}.`);
+  }
+  const selected = input.settings.security?.auth?.selectedType;
+  if (selected !== undefined) return selected;
+  const detected = detectAuthType(input);
+  if (detected !== undefined) return detected;
+  throw new CliError('auth', noAuthenticationMessage);
+}
+
+/**
+ * Qwen Code's detection order (compat §4), extended so that CI set-ups that give the key and the model
+ * separately work: an explicit `--openai-api-key`, or OPENAI_API_KEY with a model from a flag, settings or
+ * OPENAI_MODEL/QWEN_MODEL (the base URL then defaults to OpenAI's).
+ */
+export function detectAuthType(input: ResolveInput): AuthType | undefined {
+  const { flags, settings, env } = input;
+  const has = (name: string): boolean => nonEmpty(env.get(name)) !== undefined;
+  if (nonEmpty(flags.openaiApiKey) !== undefined) return 'openai';
+  if (has('QWEN_OAUTH')) return 'qwen-oauth';
+  if (has('OPENAI_API_KEY') && (has('OPENAI_MODEL') || has('QWEN_MODEL')) && has('OPENAI_BASE_URL'))
+    return 'openai';
+  if (has('GEMINI_API_KEY') && has('GEMINI_MODEL')) return 'gemini';
+  if (has('GOOGLE_API_KEY') && has('GOOGLE_MODEL')) return 'vertex-ai';
+  if (has('GOOGLE_CLOUD_PROJECT') && has('GOOGLE_MODEL')) return 'vertex-ai';
+  if (has('ANTHROPIC_API_KEY') && has('ANTHROPIC_MODEL') && has('ANTHROPIC_BASE_URL')) return 'anthropic';
+  if (has('OPENAI_API_KEY')) {
+    const hasModel =
+      nonEmpty(flags.model) !== undefined ||
+      nonEmpty(settings.model?.name) !== undefined ||
+      has('OPENAI_MODEL') ||
+      has('QWEN_MODEL') ||
+      (settings.modelProviders?.['openai']?.length ?? 0) > 0;
+    if (hasModel) return 'openai';
+  }
+  return undefined;
+}
+
+export function isAuthType(value: string): value is AuthType {
+  return (authTypes as readonly string[]).includes(value);
+}
+
+interface ChosenModel {
+  id: string;
+  /** Came from `model.name`: only then does `model.baseUrl` pick between entries (Qwen Code's rule). */
+  fromSettings: boolean;
+}
+
+/** `--model` > `model.name` > the protocol's model variables > the first configured entry. */
+function chooseModelId(
+  protocol: Protocol,
+  flags: ResolveFlags,
+  settings: Settings,
+  env: LayeredEnvironment,
+): ChosenModel {
+  const flagModel = nonEmpty(flags.model);
+  if (flagModel !== undefined) return { id: flagModel, fromSettings: false };
+  const settingsModel = nonEmpty(stripRuntimePrefix(settings.model?.name));
+  if (settingsModel !== undefined) return { id: settingsModel, fromSettings: true };
+  for (const name of protocolVariables[protocol].model) {
+    const value = nonEmpty(env.get(name));
+    if (value !== undefined) return { id: value, fromSettings: false };
+  }
+  const first = settings.modelProviders?.[protocol]?.[0];
+  if (first !== undefined) return { id: first.id, fromSettings: false };
+  const variables = protocolVariables[protocol].model.join(' or ');
+  throw new CliError('config', `No model selected for ${protocol}.`, {
+    hint: `Pass --model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${protocol}.`,
+  });
+}
+
+/** `/model` in Qwen Code may store runtime models as `$runtime|<authType>|<id>`. */
+function stripRuntimePrefix(name: string | undefined): string | undefined {
+  if (name?.startsWith('$runtime|') !== true) return name;
+  const parts = name.split('|');
+  return parts.slice(2).join('|');
+}
+
+/** The first entry with this id; with `preferredBaseUrl`, the first with this id and that base URL if any. */
+export function findProviderEntry(
+  entries: readonly ModelProviderEntry[],
+  id: string,
+  preferredBaseUrl: string | undefined,
+): ModelProviderEntry | undefined {
+  const matching = entries.filter((entry) => entry.id === id);
+  if (preferredBaseUrl !== undefined) {
+    const exact = matching.find((entry) => sameUrl(entry.baseUrl, preferredBaseUrl));
+    if (exact !== undefined) return exact;
+  }
+  return matching[0];
+}
+
+/** The entry's baseUrl > `--openai-base-url` > the protocol's variable > legacy settings > default. */
+function resolveBaseUrl(
+  protocol: Protocol,
+  entry: ModelProviderEntry | undefined,
+  flags: ResolveFlags,
+  settings: Settings,
+  env: LayeredEnvironment,
+): { value: string; source?: ValueSource } {
+  const entryUrl = nonEmpty(entry?.baseUrl);
+  if (entryUrl !== undefined) {
+    return {
+      value: entryUrl,
+      source: { description: `settings modelProviders.${protocol} (${entry?.id})`, name: 'baseUrl' },
+    };
+  }
+  const flagUrl = nonEmpty(flags.openaiBaseUrl);
+  if (flagUrl !== undefined)
+    return { value: flagUrl, source: { description: 'flag --openai-base-url', name: 'OPENAI_BASE_URL' } };
+  const variable = protocolVariables[protocol].baseUrl;
+  const envUrl = nonEmpty(env.get(variable));
+  if (envUrl !== undefined)
+    return { value: envUrl, source: env.source(variable) ?? { description: 'environment', name: variable } };
+  const legacyUrl = nonEmpty(settings.security?.auth?.baseUrl);
+  if (legacyUrl !== undefined) {
+    return {
+      value: legacyUrl,
+      source: { description: 'settings security.auth.baseUrl', name: 'security.auth.baseUrl' },
+    };
+  }
+  // Named here (not left to the adapter) so messages can say which server was called.
+  if (protocol === 'openai') return { value: openaiDefaultBaseUrl, source: { description: 'default' } };
+  return { value: '' };
+}
+
+/** The five fields the pipeline uses; QWEN_CODE_API_TIMEOUT_MS fills the timeout when settings do not. */
+function generationConfigOf(
+  config: ModelGenerationConfig | undefined,
+  env: LayeredEnvironment,
+): GenerationConfig {
+  const result: GenerationConfig = {};
+  if (config?.timeout !== undefined) result.timeout = config.timeout;
+  if (config?.maxRetries !== undefined) result.maxRetries = config.maxRetries;
+  if (config?.samplingParams !== undefined) result.samplingParams = config.samplingParams;
+  if (config?.customHeaders !== undefined) result.customHeaders = config.customHeaders;
+  if (config?.extra_body !== undefined) result.extra_body = config.extra_body;
+  if (result.timeout === undefined) {
+    const fromEnv = Number(nonEmpty(env.get('QWEN_CODE_API_TIMEOUT_MS')));
+    if (Number.isFinite(fromEnv)) result.timeout = fromEnv;
+  }
+  return result;
+}
+
+function sameUrl(first: string | undefined, second: string): boolean {
+  if (first === undefined) return false;
+  return first.replace(/\/+$/, '') === second.replace(/\/+$/, '');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

@@ -1,0 +1,347 @@
+import { expect, test } from 'bun:test';
+import { layerEnvironment } from '../../src/config/env.ts';
+import { noAuthenticationMessage, type ResolveFlags, resolveModel } from '../../src/config/resolve.ts';
+import type { Settings } from '../../src/config/schema.ts';
+import { CliError } from '../../src/core/errors.ts';
+
+function resolve(options: {
+  flags?: ResolveFlags;
+  settings?: Settings;
+  env?: Record<string, string>;
+  settingsEnv?: Record<string, string>;
+}) {
+  const flags = options.flags ?? {};
+  const env = layerEnvironment({
+    flags: { OPENAI_API_KEY: flags.openaiApiKey, OPENAI_BASE_URL: flags.openaiBaseUrl },
+    processEnv: options.env ?? {},
+    settingsEnv: { values: options.settingsEnv ?? {}, sources: {} },
+    excludedProjectVariables: [],
+  });
+  return resolveModel({ flags, settings: options.settings ?? {}, env });
+}
+
+function errorOf(action: () => unknown): CliError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+}
+
+const openaiEnv = { OPENAI_API_KEY: 'sk-env', OPENAI_MODEL: 'env-model', OPENAI_BASE_URL: 'http://env/v1' };
+
+test('auth type: --auth-type > selectedType > detection', () => {
+  const settings: Settings = { security: { auth: { selectedType: 'anthropic' } } };
+  expect(resolve({ flags: { authType: 'gemini', model: 'g' }, settings, env: openaiEnv }).authType).toBe(
+    'gemini',
+  );
+  expect(resolve({ settings: { ...settings, model: { name: 'c' } }, env: openaiEnv }).authType).toBe(
+    'anthropic',
+  );
+  expect(resolve({ env: openaiEnv }).authType).toBe('openai');
+});
+
+test('invalid --auth-type is an input error naming the accepted values', () => {
+  const error = errorOf(() => resolve({ flags: { authType: 'openai-responses' }, env: openaiEnv }));
+  expect(error.kind).toBe('input');
+  expect(error.exitCode).toBe(42);
+  expect(error.message).toBe(
+    'Invalid --auth-type "openai-responses". Accepted values: openai, anthropic, gemini, vertex-ai, qwen-oauth.',
+  );
+});
+
+test('no authentication at all: exit 41 with one line naming variables and flags', () => {
+  const error = errorOf(() => resolve({ env: { OPENAI_BASE_URL: 'http://x', GEMINI_API_KEY: 'k' } }));
+  expect(error.kind).toBe('auth');
+  expect(error.exitCode).toBe(41);
+  expect(error.message).toBe(noAuthenticationMessage);
+  expect(error.message).not.toContain('\n');
+  expect(error.message).toContain('OPENAI_API_KEY');
+  expect(error.message).toContain('--openai-api-key');
+});
+
+test('detection order follows Qwen Code', () => {
+  const detect = (env: Record<string, string>) => resolve({ env }).authType;
+  expect(detect({ QWEN_OAUTH: '1', ...openaiEnv })).toBe('qwen-oauth');
+  expect(detect({ ...openaiEnv, GEMINI_API_KEY: 'g', GEMINI_MODEL: 'gm' })).toBe('openai');
+  expect(
+    detect({
+      OPENAI_API_KEY: 'k',
+      QWEN_MODEL: 'q',
+      OPENAI_BASE_URL: 'u',
+      GEMINI_API_KEY: 'g',
+      GEMINI_MODEL: 'gm',
+    }),
+  ).toBe('openai');
+  expect(detect({ GEMINI_API_KEY: 'g', GEMINI_MODEL: 'gm', GOOGLE_API_KEY: 'v', GOOGLE_MODEL: 'vm' })).toBe(
+    'gemini',
+  );
+  expect(
+    detect({
+      GOOGLE_API_KEY: 'v',
+      GOOGLE_MODEL: 'vm',
+      ANTHROPIC_API_KEY: 'a',
+      ANTHROPIC_MODEL: 'am',
+      ANTHROPIC_BASE_URL: 'u',
+    }),
+  ).toBe('vertex-ai');
+  expect(detect({ GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_MODEL: 'vm' })).toBe('vertex-ai');
+  expect(detect({ ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODEL: 'am', ANTHROPIC_BASE_URL: 'u' })).toBe(
+    'anthropic',
+  );
+  // Incomplete sets are not detected.
+  expect(() => detect({ ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODEL: 'am' })).toThrow(CliError);
+  expect(() => detect({ GEMINI_API_KEY: 'g' })).toThrow(CliError);
+});
+
+test('detection extended for CI: a flag key, or OPENAI_API_KEY with any model', () => {
+  const ci = resolve({
+    flags: { model: 'm', openaiBaseUrl: 'http://fake/v1' },
+    env: { OPENAI_API_KEY: 'sk-ci' },
+  });
+  expect(ci).toMatchObject({ authType: 'openai', model: 'm', apiKey: 'sk-ci', baseUrl: 'http://fake/v1' });
+  expect(
+    resolve({
+      flags: { openaiApiKey: 'sk-flag', model: 'm' },
+      env: { GEMINI_API_KEY: 'g', GEMINI_MODEL: 'x' },
+    }).authType,
+  ).toBe('openai');
+  const plain = resolve({ env: { OPENAI_API_KEY: 'sk', OPENAI_MODEL: 'gpt-4o' } });
+  expect(plain).toMatchObject({ authType: 'openai', model: 'gpt-4o', baseUrl: 'https://api.openai.com/v1' });
+  expect(plain.baseUrlSource).toEqual({ description: 'default' });
+  expect(resolve({ settings: { model: { name: 's' } }, env: { OPENAI_API_KEY: 'sk' } }).model).toBe('s');
+  const fromProviders = resolve({
+    settings: { modelProviders: { openai: [{ id: 'p1' }] } },
+    env: { OPENAI_API_KEY: 'sk' },
+  });
+  expect(fromProviders.model).toBe('p1');
+});
+
+test('model: --model > model.name > OPENAI_MODEL > QWEN_MODEL > first provider entry', () => {
+  const settings: Settings = {
+    security: { auth: { selectedType: 'openai' } },
+    modelProviders: { openai: [{ id: 'first' }, { id: 'second' }] },
+  };
+  const env = { OPENAI_MODEL: 'env-model', QWEN_MODEL: 'qwen-model' };
+  expect(
+    resolve({
+      flags: { model: 'flag-model' },
+      settings: { ...settings, model: { name: 'settings-model' } },
+      env,
+    }).model,
+  ).toBe('flag-model');
+  expect(resolve({ settings: { ...settings, model: { name: 'settings-model' } }, env }).model).toBe(
+    'settings-model',
+  );
+  expect(resolve({ settings, env }).model).toBe('env-model');
+  expect(resolve({ settings, env: { QWEN_MODEL: 'qwen-model' } }).model).toBe('qwen-model');
+  expect(resolve({ settings }).model).toBe('first');
+  expect(resolve({ settings: { ...settings, model: { name: '$runtime|openai|raw' } } }).model).toBe('raw');
+  const missing = errorOf(() => resolve({ settings: { security: { auth: { selectedType: 'openai' } } } }));
+  expect(missing.kind).toBe('config');
+  expect(missing.hint).toContain('OPENAI_MODEL');
+});
+
+test('per-protocol model variables', () => {
+  expect(
+    resolve({ flags: { authType: 'anthropic' }, env: { ANTHROPIC_MODEL: 'claude', OPENAI_MODEL: 'no' } })
+      .model,
+  ).toBe('claude');
+  expect(resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'gem' } }).model).toBe('gem');
+  expect(resolve({ flags: { authType: 'vertex-ai' }, env: { GOOGLE_MODEL: 'vx' } }).model).toBe('vx');
+});
+
+test('qwen-oauth always uses coder-model and no key', () => {
+  const resolved = resolve({
+    flags: { authType: 'qwen-oauth', model: 'other' },
+    settings: { model: { name: 'x' } },
+    env: openaiEnv,
+  });
+  expect(resolved).toMatchObject({
+    authType: 'qwen-oauth',
+    protocol: 'openai',
+    model: 'coder-model',
+    baseUrl: '',
+  });
+  expect(resolved.apiKey).toBeUndefined();
+});
+
+const twoEndpoints: Settings = {
+  security: { auth: { selectedType: 'openai' } },
+  modelProviders: {
+    openai: [
+      {
+        id: 'qwen3',
+        name: 'Qwen A',
+        baseUrl: 'https://a.example/v1',
+        envKey: 'A_KEY',
+        generationConfig: { timeout: 1 },
+      },
+      {
+        id: 'qwen3',
+        name: 'Qwen B',
+        baseUrl: 'https://b.example/v1',
+        envKey: 'B_KEY',
+        generationConfig: { timeout: 2 },
+      },
+    ],
+    anthropic: [{ id: 'qwen3', baseUrl: 'https://c.example' }],
+  },
+};
+
+test('entry: the first with the id of the auth type; model.baseUrl picks between same ids from settings', () => {
+  expect(resolve({ flags: { model: 'qwen3' }, settings: twoEndpoints }).displayName).toBe('Qwen A');
+  const picked = resolve({
+    settings: { ...twoEndpoints, model: { name: 'qwen3', baseUrl: 'https://b.example/v1/' } },
+  });
+  expect(picked).toMatchObject({
+    displayName: 'Qwen B',
+    baseUrl: 'https://b.example/v1',
+    apiKeyVariable: 'B_KEY',
+  });
+  // model.baseUrl only applies to the id that came from settings.
+  const flagged = resolve({
+    flags: { model: 'qwen3' },
+    settings: { ...twoEndpoints, model: { name: 'x', baseUrl: 'https://b.example/v1' } },
+  });
+  expect(flagged.displayName).toBe('Qwen A');
+  // An unknown baseUrl falls back to the first entry with the id.
+  expect(
+    resolve({ settings: { ...twoEndpoints, model: { name: 'qwen3', baseUrl: 'https://zzz' } } }).displayName,
+  ).toBe('Qwen A');
+});
+
+test('key: flag > env[envKey] (never swapped for another variable) > protocol variable > legacy settings', () => {
+  const settings = { ...twoEndpoints, model: { name: 'qwen3' } };
+  const flag = resolve({ flags: { openaiApiKey: 'sk-flag' }, settings, env: { A_KEY: 'a' } });
+  expect(flag.apiKey).toBe('sk-flag');
+  expect(flag.apiKeySource).toEqual({ description: 'flag --openai-api-key', name: 'OPENAI_API_KEY' });
+
+  const fromEnvKey = resolve({ settings, env: { A_KEY: 'a', OPENAI_API_KEY: 'sk-openai' } });
+  expect(fromEnvKey).toMatchObject({
+    apiKey: 'a',
+    apiKeyVariable: 'A_KEY',
+    apiKeySource: { description: 'environment', name: 'A_KEY' },
+  });
+
+  const unset = resolve({
+    settings: { ...settings, security: { auth: { selectedType: 'openai', apiKey: 'legacy' } } },
+    env: { OPENAI_API_KEY: 'sk' },
+  });
+  expect(unset.apiKey).toBeUndefined();
+  expect(unset.apiKeyVariable).toBe('A_KEY');
+
+  const runtime = resolve({
+    settings: { security: { auth: { selectedType: 'openai', apiKey: 'legacy' } }, model: { name: 'raw' } },
+  });
+  expect(runtime).toMatchObject({ apiKey: 'legacy', apiKeyVariable: 'OPENAI_API_KEY' });
+  const envWins = resolve({
+    settings: { security: { auth: { selectedType: 'openai', apiKey: 'legacy' } }, model: { name: 'raw' } },
+    settingsEnv: { OPENAI_API_KEY: 'from-settings-env' },
+  });
+  expect(envWins.apiKey).toBe('from-settings-env');
+  expect(envWins.apiKeySource?.description).toStartWith('settings env');
+});
+
+test('key variables per protocol; ANTHROPIC_AUTH_TOKEN becomes a bearer accessToken', () => {
+  expect(
+    resolve({ flags: { authType: 'anthropic' }, env: { ANTHROPIC_MODEL: 'c', ANTHROPIC_API_KEY: 'ak' } }),
+  ).toMatchObject({ apiKey: 'ak', apiKeyVariable: 'ANTHROPIC_API_KEY' });
+  const token = resolve({
+    flags: { authType: 'anthropic' },
+    env: { ANTHROPIC_MODEL: 'c', ANTHROPIC_AUTH_TOKEN: 'tok' },
+  });
+  expect(token.apiKey).toBeUndefined();
+  expect(token.accessToken).toBe('tok');
+  expect(
+    resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'g', GEMINI_API_KEY: 'gk' } }).apiKey,
+  ).toBe('gk');
+  expect(
+    resolve({ flags: { authType: 'vertex-ai' }, env: { GOOGLE_MODEL: 'g', GOOGLE_API_KEY: 'vk' } }).apiKey,
+  ).toBe('vk');
+});
+
+test('base URL: entry baseUrl > --openai-base-url > protocol variable > default', () => {
+  const settings = { ...twoEndpoints, model: { name: 'qwen3' } };
+  expect(resolve({ flags: { openaiBaseUrl: 'http://flag' }, settings, env: openaiEnv }).baseUrl).toBe(
+    'https://a.example/v1',
+  );
+  const flag = resolve({ flags: { openaiBaseUrl: 'http://flag' }, env: openaiEnv });
+  expect(flag.baseUrl).toBe('http://flag');
+  expect(flag.baseUrlSource?.description).toBe('flag --openai-base-url');
+  expect(resolve({ env: openaiEnv }).baseUrl).toBe('http://env/v1');
+  expect(
+    resolve({
+      flags: { authType: 'anthropic' },
+      env: { ANTHROPIC_MODEL: 'c', ANTHROPIC_BASE_URL: 'http://a' },
+    }).baseUrl,
+  ).toBe('http://a');
+  expect(
+    resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'g', GOOGLE_GEMINI_BASE_URL: 'http://g' } })
+      .baseUrl,
+  ).toBe('http://g');
+  expect(
+    resolve({
+      flags: { authType: 'vertex-ai' },
+      env: { GOOGLE_MODEL: 'g', GOOGLE_VERTEX_BASE_URL: 'http://v' },
+    }).baseUrl,
+  ).toBe('http://v');
+  expect(resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'g' } }).baseUrl).toBe('');
+});
+
+test('generationConfig: from the entry only; model.generationConfig for models outside modelProviders', () => {
+  const entryConfig = {
+    timeout: 5000,
+    maxRetries: 1,
+    samplingParams: { temperature: 0.2, reasoning_effort: 'low' },
+    customHeaders: { 'X-Test': '1' },
+    extra_body: { enable_thinking: false },
+    contextWindowSize: 1000,
+  };
+  const settings: Settings = {
+    security: { auth: { selectedType: 'openai' } },
+    model: { name: 'p', generationConfig: { timeout: 1, samplingParams: { top_k: 3 } } },
+    modelProviders: { openai: [{ id: 'p', generationConfig: entryConfig }] },
+  };
+  const provider = resolve({ settings });
+  expect(provider.generationConfig).toEqual({
+    timeout: 5000,
+    maxRetries: 1,
+    samplingParams: { temperature: 0.2, reasoning_effort: 'low' },
+    customHeaders: { 'X-Test': '1' },
+    extra_body: { enable_thinking: false },
+  });
+  expect(resolve({ flags: { model: 'raw' }, settings }).generationConfig).toEqual({
+    timeout: 1,
+    samplingParams: { top_k: 3 },
+  });
+  expect(
+    resolve({
+      flags: { model: 'raw' },
+      settings: { security: settings.security },
+      env: { QWEN_CODE_API_TIMEOUT_MS: '777' },
+    }).generationConfig,
+  ).toEqual({ timeout: 777 });
+});
+
+test('vertex-ai without a key uses the Google Cloud project', () => {
+  const project = resolve({ env: { GOOGLE_CLOUD_PROJECT: 'proj', GOOGLE_MODEL: 'gemini-2.5-pro' } });
+  expect(project.googleCloud).toEqual({ project: 'proj', location: 'global' });
+  const located = resolve({
+    env: { GOOGLE_CLOUD_PROJECT: 'proj', GOOGLE_CLOUD_LOCATION: 'europe-west4', GOOGLE_MODEL: 'g' },
+  });
+  expect(located.googleCloud).toEqual({ project: 'proj', location: 'europe-west4' });
+  expect(
+    resolve({ env: { GOOGLE_CLOUD_PROJECT: 'proj', GOOGLE_API_KEY: 'k', GOOGLE_MODEL: 'g' } }).googleCloud,
+  ).toBeUndefined();
+});
+
+test('security.auth.enforcedType rejects another auth type', () => {
+  const error = errorOf(() =>
+    resolve({ settings: { security: { auth: { enforcedType: 'vertex-ai' } } }, env: openaiEnv }),
+  );
+  expect(error.kind).toBe('auth');
+  expect(error.message).toBe('The configured auth type is vertex-ai, but the current auth type is openai.');
+});
