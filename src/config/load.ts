@@ -1,0 +1,79 @@
+// Wires the configuration together for the CLI: paths -> the `.env` file -> settings (with `$VAR` expanded
+// from the process environment and that file) -> the layered environment. Reads only the files it needs
+// and writes nothing, so startup stays cheap.
+
+import { parseDotEnv } from './dotenv.ts';
+import {
+  defaultExcludedProjectVariables,
+  filtersExcludedVariables,
+  findDotEnvFile,
+  isRegularFile,
+  type LayeredEnvironment,
+  layerEnvironment,
+} from './env.ts';
+import type { ConfigPaths } from './paths.ts';
+import { configPaths } from './paths.ts';
+import type { ResolveFlags } from './resolve.ts';
+import { type LoadedSettings, loadSettings, readTextFileIfPresent } from './settings.ts';
+
+export interface LoadConfigurationInput {
+  argvFlags: ResolveFlags;
+  processEnv: Record<string, string | undefined>;
+  cwd: string;
+  home: string;
+  platform: NodeJS.Platform;
+  /** Defaults to the real file system; returns undefined for a missing file. */
+  readFile?: (path: string) => string | undefined;
+  /** Defaults to the real file system; true for an existing regular file. */
+  exists?: (path: string) => boolean;
+}
+
+export interface LoadedConfiguration {
+  paths: ConfigPaths;
+  settings: LoadedSettings;
+  env: LayeredEnvironment;
+  /** The `.env` file that was loaded, if any. */
+  dotEnvPath?: string;
+}
+
+export function loadConfiguration(input: LoadConfigurationInput): LoadedConfiguration {
+  const readFile = input.readFile ?? readTextFileIfPresent;
+  const exists = input.exists ?? isRegularFile;
+  const paths = configPaths({
+    env: input.processEnv,
+    cwd: input.cwd,
+    home: input.home,
+    platform: input.platform,
+  });
+
+  const found = findDotEnvFile({ cwd: input.cwd, home: input.home, qwenHome: paths.qwenHome, exists });
+  const dotEnvText = found === undefined ? undefined : readFile(found.path);
+  const dotEnv =
+    found === undefined || dotEnvText === undefined
+      ? undefined
+      : { ...found, values: parseDotEnv(dotEnvText) };
+
+  // `$VAR` in settings sees what the program will see, minus settings' own `env` (which may not refer to
+  // itself). The project-file exclusions use the default list: the configured one is inside the settings.
+  const expansionEnv: Record<string, string | undefined> = {};
+  if (dotEnv !== undefined) {
+    const excluded = filtersExcludedVariables(dotEnv)
+      ? new Set(defaultExcludedProjectVariables)
+      : new Set<string>();
+    for (const [name, value] of Object.entries(dotEnv.values))
+      if (!excluded.has(name)) expansionEnv[name] = value;
+  }
+  for (const [name, value] of Object.entries(input.processEnv)) {
+    if (value !== undefined && (value !== '' || expansionEnv[name] === undefined)) expansionEnv[name] = value;
+  }
+  const settings = loadSettings(paths, { readFile, env: expansionEnv });
+
+  const env = layerEnvironment({
+    flags: { OPENAI_API_KEY: input.argvFlags.openaiApiKey, OPENAI_BASE_URL: input.argvFlags.openaiBaseUrl },
+    processEnv: input.processEnv,
+    dotEnv,
+    settingsEnv: { values: settings.merged.env ?? {}, sources: settings.envSources },
+    excludedProjectVariables: settings.merged.advanced?.excludedEnvVars ?? defaultExcludedProjectVariables,
+  });
+  return dotEnv === undefined ? { paths, settings, env } : { paths, settings, env, dotEnvPath: dotEnv.path };
+}

@@ -1,0 +1,143 @@
+import { expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isRegularFile } from '../../src/config/env.ts';
+import { loadConfiguration } from '../../src/config/load.ts';
+import { resolveModel } from '../../src/config/resolve.ts';
+
+function layout(files: Record<string, string>) {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'qwen-load-')));
+  const home = join(root, 'home');
+  const cwd = join(root, 'home', 'work', 'project');
+  mkdirSync(cwd, { recursive: true });
+  for (const [relative, text] of Object.entries(files)) {
+    const path = join(root, relative);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  return { root, home, cwd };
+}
+
+test('wires paths, the first .env, settings and flags together (real file system)', () => {
+  const { home, cwd } = layout({
+    'home/.qwen/settings.json': JSON.stringify({
+      env: { OPENAI_MODEL: 'settings-model', OPENAI_BASE_URL: 'http://settings' },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a settings-file reference, not a template
+      model: { baseUrl: 'https://${HOST}/v1' },
+    }),
+    'home/work/project/.qwen/settings.json': '// workspace\n{ "proxy": "http://proxy", }',
+    'home/work/project/.env': 'OPENAI_MODEL=dotenv-model\nHOST=from-dotenv\nDEBUG=1\n',
+    'home/.qwen/.env': 'OPENAI_BASE_URL=http://home-dotenv\n',
+  });
+  const loaded = loadConfiguration({
+    argvFlags: { openaiApiKey: 'sk-flag' },
+    processEnv: {
+      OPENAI_API_KEY: 'sk-process',
+      QWEN_CODE_SYSTEM_SETTINGS_PATH: join(home, 'no-system.json'),
+    },
+    cwd,
+    home,
+    platform: 'linux',
+  });
+  expect(loaded.dotEnvPath).toBe(join(cwd, '.env'));
+  expect(loaded.paths.userSettings).toBe(join(home, '.qwen', 'settings.json'));
+  expect(loaded.settings.files.map((file) => file.scope)).toEqual(['user', 'workspace']);
+  expect(loaded.settings.merged.proxy).toBe('http://proxy');
+  expect(loaded.settings.merged.model?.baseUrl).toBe('https://from-dotenv/v1');
+  expect(loaded.env.get('OPENAI_API_KEY')).toBe('sk-flag');
+  expect(loaded.env.get('OPENAI_MODEL')).toBe('dotenv-model');
+  // Only the first .env is read: the home one never fills OPENAI_BASE_URL, the settings env does.
+  expect(loaded.env.get('OPENAI_BASE_URL')).toBe('http://settings');
+  expect(loaded.env.source('OPENAI_BASE_URL')?.description).toBe(
+    `settings env (${join(home, '.qwen', 'settings.json')})`,
+  );
+  expect(loaded.env.get('DEBUG')).toBeUndefined();
+
+  const resolved = resolveModel({
+    flags: { openaiApiKey: 'sk-flag' },
+    settings: loaded.settings.merged,
+    env: loaded.env,
+  });
+  expect(resolved).toMatchObject({
+    authType: 'openai',
+    model: 'dotenv-model',
+    apiKey: 'sk-flag',
+    baseUrl: 'http://settings',
+  });
+});
+
+test('home .env fallback, and advanced.excludedEnvVars replaces the default list', () => {
+  const { home, cwd } = layout({
+    'home/.qwen/.env': 'DEBUG=1\nOPENAI_API_KEY=sk-home\n',
+    'home/work/project/.qwen/settings.json': '{ "advanced": { "excludedEnvVars": ["OPENAI_MODEL"] } }',
+  });
+  const processEnv = { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(home, 'no-system.json') };
+  const loaded = loadConfiguration({ argvFlags: {}, processEnv, cwd, home, platform: 'linux' });
+  expect(loaded.dotEnvPath).toBe(join(home, '.qwen', '.env'));
+  // Home files are never filtered.
+  expect(loaded.env.get('DEBUG')).toBe('1');
+
+  const project = layout({
+    'home/work/project/.env': 'DEBUG=1\nOPENAI_MODEL=m\nOTHER=x\n',
+    'home/work/project/.qwen/settings.json': '{ "advanced": { "excludedEnvVars": ["OPENAI_MODEL"] } }',
+  });
+  const filtered = loadConfiguration({
+    argvFlags: {},
+    processEnv,
+    cwd: project.cwd,
+    home: project.home,
+    platform: 'linux',
+  });
+  expect(filtered.env.get('OPENAI_MODEL')).toBeUndefined();
+  expect(filtered.env.get('DEBUG')).toBe('1');
+  expect(filtered.env.get('OTHER')).toBe('x');
+});
+
+test('QWEN_HOME from the process environment moves the user settings and home .env', () => {
+  const { root, home, cwd } = layout({
+    'alt/settings.json': '{ "model": { "name": "alt" } }',
+    'alt/.env': 'FROM=alt\n',
+  });
+  const loaded = loadConfiguration({
+    argvFlags: {},
+    processEnv: {
+      QWEN_HOME: join(root, 'alt'),
+      QWEN_CODE_SYSTEM_SETTINGS_PATH: join(root, 'no-system.json'),
+    },
+    cwd,
+    home,
+    platform: 'linux',
+    // The walk reaches the real /tmp and /; keep files outside the test's folder out of it.
+    exists: (path) => path.startsWith(root) && isRegularFile(path),
+  });
+  expect(loaded.settings.merged.model?.name).toBe('alt');
+  expect(loaded.env.get('FROM')).toBe('alt');
+});
+
+test('loading writes nothing and reads through injected functions', () => {
+  const { root, home, cwd } = layout({ 'home/work/project/.env': 'A=1\n' });
+  const before = readdirSync(root, { recursive: true }).sort();
+  const read: string[] = [];
+  const loaded = loadConfiguration({
+    argvFlags: {},
+    processEnv: { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(root, 'system.json') },
+    cwd,
+    home,
+    platform: 'linux',
+    readFile: (path) => {
+      read.push(path);
+      return path === join(cwd, '.env') ? 'A=2\n' : undefined;
+    },
+    exists: (path) => path === join(cwd, '.env'),
+  });
+  expect(loaded.env.get('A')).toBe('2');
+  expect(read).toEqual([
+    join(cwd, '.env'),
+    join(root, 'system-defaults.json'),
+    join(home, '.qwen', 'settings.json'),
+    join(cwd, '.qwen', 'settings.json'),
+    join(root, 'system.json'),
+  ]);
+  expect(readdirSync(root, { recursive: true }).sort()).toEqual(before);
+});
