@@ -68,6 +68,34 @@ export function filtersExcludedVariables(file: DotEnvFile): boolean {
   return file.isProject && basename(dirname(file.path)) !== '.qwen';
 }
 
+/**
+ * Variables a project's `.env` (or `.qwen/.env`) may never set, whatever the settings say, as in Qwen Code:
+ * a cloned repository must not be able to move our config home or turn off TLS checks.
+ */
+export const projectForbiddenVariables: readonly string[] = [
+  'QWEN_HOME',
+  'QWEN_CODE_SYSTEM_SETTINGS_PATH',
+  'QWEN_CODE_SYSTEM_DEFAULTS_PATH',
+  'QWEN_TLS_INSECURE',
+  'NODE_TLS_REJECT_UNAUTHORIZED',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
+
+/** The `.env` values the layered environment uses: exclusions and forbidden variables removed. */
+export function usableDotEnvValues(
+  file: DotEnvFile & { values: Record<string, string> },
+  excludedProjectVariables: readonly string[],
+): Record<string, string> {
+  const dropped = new Set<string>();
+  if (file.isProject) for (const name of projectForbiddenVariables) dropped.add(name);
+  if (filtersExcludedVariables(file)) for (const name of excludedProjectVariables) dropped.add(name);
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(file.values)) if (!dropped.has(name)) values[name] = value;
+  return values;
+}
+
 export interface LayeredEnvironment {
   /** The effective value: the highest layer with a non-empty value, else an empty one, else undefined. */
   get(name: string): string | undefined;
@@ -103,12 +131,10 @@ export function layerEnvironment(input: LayerEnvironmentInput): LayeredEnvironme
   ];
   if (input.dotEnv !== undefined) {
     const dotEnv = input.dotEnv;
-    const excluded = filtersExcludedVariables(dotEnv) ? new Set(input.excludedProjectVariables) : new Set();
-    const values: Record<string, string> = {};
-    for (const [name, value] of Object.entries(dotEnv.values)) {
-      if (!excluded.has(name)) values[name] = value;
-    }
-    layers.push({ values, describe: () => dotEnv.path });
+    layers.push({
+      values: usableDotEnvValues(dotEnv, input.excludedProjectVariables),
+      describe: () => dotEnv.path,
+    });
   }
   layers.push({
     values: input.settingsEnv.values,

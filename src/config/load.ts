@@ -5,11 +5,11 @@
 import { parseDotEnv } from './dotenv.ts';
 import {
   defaultExcludedProjectVariables,
-  filtersExcludedVariables,
   findDotEnvFile,
   isRegularFile,
   type LayeredEnvironment,
   layerEnvironment,
+  usableDotEnvValues,
 } from './env.ts';
 import type { ConfigPaths } from './paths.ts';
 import { configPaths } from './paths.ts';
@@ -55,14 +55,8 @@ export function loadConfiguration(input: LoadConfigurationInput): LoadedConfigur
 
   // `$VAR` in settings sees what the program will see, minus settings' own `env` (which may not refer to
   // itself). The project-file exclusions use the default list: the configured one is inside the settings.
-  const expansionEnv: Record<string, string | undefined> = {};
-  if (dotEnv !== undefined) {
-    const excluded = filtersExcludedVariables(dotEnv)
-      ? new Set(defaultExcludedProjectVariables)
-      : new Set<string>();
-    for (const [name, value] of Object.entries(dotEnv.values))
-      if (!excluded.has(name)) expansionEnv[name] = value;
-  }
+  const expansionEnv: Record<string, string | undefined> =
+    dotEnv === undefined ? {} : usableDotEnvValues(dotEnv, defaultExcludedProjectVariables);
   for (const [name, value] of Object.entries(input.processEnv)) {
     if (value !== undefined && (value !== '' || expansionEnv[name] === undefined)) expansionEnv[name] = value;
   }

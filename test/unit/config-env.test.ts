@@ -120,3 +120,21 @@ test('DEBUG and DEBUG_MODE are ignored from a project .env, kept from .qwen/.env
   expect(layered('/home/user/.env', false).get('DEBUG')).toBe('1');
   expect(layered('/home/user/.qwen/.env', false).get('DEBUG_MODE')).toBe('true');
 });
+
+test('a project .env can never set QWEN_HOME or TLS variables; home files can', () => {
+  const values = { QWEN_HOME: '/evil', QWEN_TLS_INSECURE: '1', NODE_EXTRA_CA_CERTS: '/ca', OK: 'yes' };
+  const layered = (path: string, isProject: boolean) =>
+    layerEnvironment({
+      flags: {},
+      processEnv: {},
+      dotEnv: { path, isProject, values },
+      settingsEnv: noSettings,
+      excludedProjectVariables: [],
+    });
+  const project = layered('/p/.qwen/.env', true);
+  expect(project.get('QWEN_HOME')).toBeUndefined();
+  expect(project.get('QWEN_TLS_INSECURE')).toBeUndefined();
+  expect(project.get('NODE_EXTRA_CA_CERTS')).toBeUndefined();
+  expect(project.get('OK')).toBe('yes');
+  expect(layered('/home/user/.qwen/.env', false).get('QWEN_TLS_INSECURE')).toBe('1');
+});
