@@ -63,8 +63,8 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   const protocol: Protocol = authType === 'qwen-oauth' ? 'openai' : authType;
 
   if (authType === 'qwen-oauth') {
-    // The token, its base URL (resource_url) and headers come from the auth layer; settings and flags
-    // written for API keys must not leak into it.
+    // The token, its base URL (resource_url) and headers come from the auth layer; keys and base URLs
+    // meant for API-key providers must never be sent along with a Qwen OAuth token.
     return {
       authType,
       protocol,
