@@ -3,21 +3,13 @@
 //   bun scripts/build.ts --outfile <path>   -> the host binary somewhere else (tests use a temp dir)
 //   bun scripts/build.ts --all              -> dist/qwen-<os>-<arch>[.exe] for every release target and
 //                                              dist/SHA256SUMS (npm run build:all)
-// Every artifact's header is checked against its target, and every artifact this machine can run prints
-// its --version, which must be package.json's version. The binaries must not read .env or bunfig.toml from
+// Every artifact's header is checked against its target; the one for this machine must print package.json's
+// version for --version, and the others must carry it in their embedded bundle. The binaries must not read .env or bunfig.toml from
 // wherever they are started (configuration is ours alone), so those autoloads are off on every target.
 // Cross-compiling downloads Bun's runtime for the target from the npm registry (@oven/bun-<os>-<arch>) once
 // and caches it in Bun's install cache.
 import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
@@ -75,13 +67,6 @@ export function hostTarget(): ReleaseTarget | undefined {
   return releaseTargets.find((candidate) => candidate.bunTarget === `bun-${osName}-${architecture}${suffix}`);
 }
 
-/** Whether this machine can execute the artifact: same OS and CPU, and its ELF interpreter is installed. */
-function canRunHere(header: ExecutableHeader): boolean {
-  const format = { linux: 'elf', darwin: 'mach-o', win32: 'pe' }[process.platform as string];
-  if (header.format !== format || header.architecture !== process.arch) return false;
-  return header.interpreter === undefined || existsSync(header.interpreter);
-}
-
 function runVersion(file: string): void {
   // Started from an empty directory so no project file can influence it.
   const cwd = mkdtemp();
@@ -131,12 +116,18 @@ async function sha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function verify(file: string, expected: ReleaseTarget | undefined): Promise<BuiltArtifact> {
+// Only the host's own target is run: another target may look runnable (a Debian machine with the musl
+// package has musl's loader) and still not load (the musl build also needs musl's libstdc++ and libgcc).
+async function verify(
+  file: string,
+  expected: ReleaseTarget | undefined,
+  isHost: boolean,
+): Promise<BuiltArtifact> {
   const header = readExecutableHeader(file);
   const problems = expected ? checkExecutableHeader(header, expected) : [];
   if (problems.length > 0) throw new Error(`${path.basename(file)}: ${problems.join('; ')}`);
   let ranVersion = false;
-  if (canRunHere(header)) {
+  if (isHost) {
     runVersion(file);
     ranVersion = true;
   } else if (!(await embedsVersion(file))) {
@@ -164,16 +155,22 @@ function report(artifacts: BuiltArtifact[]): void {
 
 async function buildHost(outfile: string): Promise<void> {
   compile(outfile);
-  report([await verify(outfile, hostTarget())]);
+  report([await verify(outfile, hostTarget(), true)]);
 }
 
 async function buildAll(): Promise<void> {
   const started = performance.now();
+  const host = hostTarget();
+  if (!host) {
+    throw new Error(
+      `this machine (${process.platform} ${process.arch}) is not a release target, so no artifact could be run`,
+    );
+  }
   const artifacts: BuiltArtifact[] = [];
   for (const target of releaseTargets) {
     const file = path.join(distDirectory, target.fileName);
     compile(file, target.bunTarget);
-    artifacts.push(await verify(file, target));
+    artifacts.push(await verify(file, target, target === host));
   }
   const lines: string[] = [];
   for (const artifact of artifacts)
@@ -181,12 +178,6 @@ async function buildAll(): Promise<void> {
   writeFileSync(path.join(distDirectory, 'SHA256SUMS'), `${lines.join('\n')}\n`);
   process.stdout.write(`\n${packageJson.name} ${version}, Bun ${Bun.version}\n`);
   report(artifacts);
-  const host = hostTarget();
-  if (!artifacts.some((artifact) => artifact.ranVersion)) {
-    throw new Error(
-      `no artifact runs on this machine (${host?.fileName ?? `${process.platform}-${process.arch}`})`,
-    );
-  }
   process.stdout.write(
     `dist/SHA256SUMS written; ${artifacts.length} artifacts in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
   );

@@ -1,0 +1,181 @@
+#!/bin/sh
+# Installs the qwen binary for this machine.
+#
+#   curl -fsSL https://raw.githubusercontent.com/qwen-lite/qwen-lite/main/scripts/install.sh | sh
+#   wget -qO- https://raw.githubusercontent.com/qwen-lite/qwen-lite/main/scripts/install.sh | sh
+#
+# Environment:
+#   QWEN_INSTALL_BASE_URL  where the release files are (the binaries and SHA256SUMS), default
+#                          https://github.com/qwen-lite/qwen-lite/releases/latest/download
+#                          (pin a version with .../releases/download/v0.1.0)
+#   QWEN_INSTALL_DIR       where to put `qwen`, default ~/.local/bin
+#
+# It picks qwen-<os>-<arch>[-musl][.exe] from `uname -s`, `uname -m` and the C library, downloads it and
+# SHA256SUMS with curl or wget, refuses to install anything whose SHA-256 does not match, and installs it
+# as `qwen` (mode 755). Exit status 0 when installed, 1 otherwise.
+set -eu
+
+default_base_url='https://github.com/qwen-lite/qwen-lite/releases/latest/download'
+base_url="${QWEN_INSTALL_BASE_URL:-$default_base_url}"
+base_url="${base_url%/}"
+install_dir="${QWEN_INSTALL_DIR:-${HOME:?HOME is not set; set QWEN_INSTALL_DIR}/.local/bin}"
+
+say() {
+  printf '%s\n' "$*"
+}
+
+fail() {
+  printf 'qwen install: %s\n' "$*" >&2
+  exit 1
+}
+
+has() {
+  command -v "$1" >/dev/null 2>&1
+}
+
+detect_libc() {
+  # glibc's ldd says "GNU libc" or "GLIBC", musl's says "musl libc". Without ldd (minimal Alpine images),
+  # a musl loader and no glibc loader means musl.
+  ldd_output=$(ldd --version 2>&1 || true)
+  case "$ldd_output" in
+    *musl*) echo musl; return ;;
+    *GNU* | *GLIBC* | *glibc*) echo glibc; return ;;
+  esac
+  for loader in /lib/ld-musl-*.so.1; do
+    if [ -e "$loader" ] && [ ! -e /lib64/ld-linux-x86-64.so.2 ] && [ ! -e /lib/ld-linux-aarch64.so.1 ]; then
+      echo musl
+      return
+    fi
+  done
+  echo glibc
+}
+
+detect_asset() {
+  kernel=$(uname -s 2>/dev/null || echo unknown)
+  machine=$(uname -m 2>/dev/null || echo unknown)
+  case "$kernel" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    MINGW* | MSYS* | CYGWIN* | Windows_NT) os=windows ;;
+    *) os='' ;;
+  esac
+  case "$machine" in
+    x86_64 | amd64 | x64) arch=x64 ;;
+    aarch64 | arm64 | armv8*) arch=arm64 ;;
+    *) arch='' ;;
+  esac
+  # A shell under Rosetta 2 reports x86_64 on Apple silicon; the native binary is the better choice.
+  if [ "$os" = darwin ] && [ "$arch" = x64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || true)" = 1 ]; then
+    arch=arm64
+  fi
+  libc=''
+  if [ "$os" = linux ]; then
+    libc=$(detect_libc)
+  fi
+  detected="uname -s = $kernel, uname -m = $machine${libc:+, C library = $libc}"
+
+  asset=''
+  case "$os/$arch/$libc" in
+    linux/x64/glibc) asset=qwen-linux-x64 ;;
+    linux/arm64/glibc) asset=qwen-linux-arm64 ;;
+    linux/x64/musl) asset=qwen-linux-x64-musl ;;
+    darwin/x64/) asset=qwen-darwin-x64 ;;
+    darwin/arm64/) asset=qwen-darwin-arm64 ;;
+    windows/x64/) asset=qwen-windows-x64.exe ;;
+  esac
+  if [ -z "$asset" ]; then
+    fail "no prebuilt qwen for this platform ($detected). Prebuilt binaries: Linux x64 and arm64 (glibc), Linux x64 (musl), macOS x64 and arm64, Windows x64. On other platforms, run it from source with Bun or Deno (see the README)."
+  fi
+}
+
+download() {
+  # download <url> <file>
+  if has curl; then
+    curl --fail --silent --show-error --location --retry 2 --output "$2" "$1" || fail "could not download $1 (curl)"
+  elif has wget; then
+    wget --quiet --tries=3 --output-document="$2" "$1" || fail "could not download $1 (wget)"
+  else
+    fail 'neither curl nor wget is installed; install one of them and run this again'
+  fi
+}
+
+sha256_of() {
+  if has sha256sum; then
+    sha256sum "$1" | awk '{ print $1 }'
+  elif has shasum; then
+    shasum -a 256 "$1" | awk '{ print $1 }'
+  elif has openssl; then
+    openssl dgst -sha256 -r "$1" | awk '{ print $1 }'
+  else
+    fail 'cannot verify the download: none of sha256sum, shasum or openssl is installed'
+  fi
+}
+
+path_hint() {
+  case ":${PATH:-}:" in
+    *":$install_dir:"*) return ;;
+  esac
+  case "${SHELL:-}" in
+    */zsh) profile="$HOME/.zshrc" ;;
+    */bash) profile="$HOME/.bashrc" ;;
+    */fish) profile='' ;;
+    *) profile="$HOME/.profile" ;;
+  esac
+  say ''
+  say "$install_dir is not on your PATH. To add it:"
+  if [ -z "$profile" ]; then
+    say "  fish_add_path $install_dir"
+  else
+    # The single quotes are deliberate: $PATH is for the user's shell to expand, not this one.
+    # shellcheck disable=SC2016
+    say "  echo 'export PATH=\"$install_dir:\$PATH\"' >> $profile"
+    say "  then open a new terminal, or run: export PATH=\"$install_dir:\$PATH\""
+  fi
+}
+
+main() {
+  detect_asset
+  binary_name=qwen
+  if [ "$os" = windows ]; then
+    binary_name=qwen.exe
+  fi
+
+  work_dir=$(mktemp -d 2>/dev/null || mktemp -d -t qwen-install)
+  trap 'rm -rf "$work_dir"' EXIT
+  trap 'rm -rf "$work_dir"; exit 130' INT TERM
+
+  say "Downloading $asset from $base_url"
+  download "$base_url/$asset" "$work_dir/$asset"
+  download "$base_url/SHA256SUMS" "$work_dir/SHA256SUMS"
+
+  # Lines are "<hex>  <file>" (or "<hex> *<file>" from sha256sum -b).
+  expected=$(awk -v name="$asset" '$2 == name || $2 == "*" name { print $1; exit }' "$work_dir/SHA256SUMS")
+  if [ -z "$expected" ]; then
+    rm -f "$work_dir/$asset"
+    fail "SHA256SUMS at $base_url has no entry for $asset; not installing"
+  fi
+  actual=$(sha256_of "$work_dir/$asset")
+  if [ "$actual" != "$expected" ]; then
+    rm -f "$work_dir/$asset"
+    fail "checksum mismatch for $asset: expected $expected, got $actual. The download was deleted and nothing was installed."
+  fi
+
+  mkdir -p "$install_dir" || fail "cannot create $install_dir"
+  # Copy next to the destination, then rename: a running qwen is replaced atomically, never half-written.
+  staged="$install_dir/.$binary_name.install.$$"
+  cp "$work_dir/$asset" "$staged" || fail "cannot write to $install_dir"
+  chmod 755 "$staged"
+  mv -f "$staged" "$install_dir/$binary_name" || {
+    rm -f "$staged"
+    fail "cannot install to $install_dir/$binary_name"
+  }
+
+  if version=$("$install_dir/$binary_name" --version 2>/dev/null); then
+    say "Installed qwen $version to $install_dir/$binary_name"
+  else
+    say "Installed $asset to $install_dir/$binary_name, but it did not run here (\`$binary_name --version\` failed)."
+  fi
+  path_hint
+}
+
+main "$@"

@@ -1,0 +1,238 @@
+// scripts/install.sh end to end: a real host binary (built by scripts/build.ts into a temp dir, under its
+// release name, with its own SHA256SUMS) served over HTTP on 127.0.0.1, installed by `sh scripts/install.sh`
+// into a temporary HOME, with PATH cut down to the tools the installer may use (curl only, wget only).
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import packageJson from '../../package.json' with { type: 'json' };
+import { hostTarget } from '../../scripts/build.ts';
+
+const root = path.resolve(import.meta.dir, '..', '..');
+const installer = path.join(root, 'scripts', 'install.sh');
+const host = hostTarget();
+const canRun = host !== undefined && process.platform !== 'win32';
+
+// What install.sh calls, besides curl or wget. `sh` itself is started by absolute path.
+const baseTools = [
+  'uname',
+  'ldd',
+  'awk',
+  'sha256sum',
+  'shasum',
+  'mktemp',
+  'rm',
+  'mkdir',
+  'cp',
+  'chmod',
+  'mv',
+];
+
+let scratch = '';
+let releaseDirectory = '';
+let server: ReturnType<typeof Bun.serve> | undefined;
+let requests: string[] = [];
+
+function toolsDirectory(name: string, tools: string[]): string {
+  const directory = path.join(scratch, name);
+  mkdirSync(directory);
+  for (const tool of tools) {
+    const found = Bun.which(tool);
+    if (found) symlinkSync(found, path.join(directory, tool));
+  }
+  return directory;
+}
+
+function fakeCommand(directory: string, name: string, script: string): void {
+  mkdirSync(directory, { recursive: true });
+  const file = path.join(directory, name);
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o755);
+}
+
+type InstallRun = { exitCode: number; stdout: string; stderr: string; home: string };
+
+async function runInstaller(options: {
+  base: string;
+  path: string[];
+  env?: Record<string, string>;
+  home?: string;
+}): Promise<InstallRun> {
+  const home = options.home ?? mkdtempSync(path.join(scratch, 'home-'));
+  const child = Bun.spawn(['/bin/sh', installer], {
+    cwd: home,
+    env: {
+      HOME: home,
+      PATH: options.path.join(':'),
+      QWEN_INSTALL_BASE_URL: `${server?.url.href ?? ''}${options.base}`,
+      ...options.env,
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { exitCode, stdout, stderr, home };
+}
+
+beforeAll(async () => {
+  if (!canRun || !host) return;
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'qwen-install-test-'));
+  releaseDirectory = path.join(scratch, 'release');
+  const binary = path.join(releaseDirectory, host.fileName);
+  const build = Bun.spawn([process.execPath, path.join(root, 'scripts', 'build.ts'), '--outfile', binary], {
+    cwd: root,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [buildError, buildExit] = await Promise.all([new Response(build.stderr).text(), build.exited]);
+  if (buildExit !== 0) throw new Error(`host build failed:\n${buildError}`);
+  const digest = createHash('sha256').update(readFileSync(binary)).digest('hex');
+  writeFileSync(path.join(releaseDirectory, 'SHA256SUMS'), `${digest}  ${host.fileName}\n`);
+
+  requests = [];
+  server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(request) {
+      const url = new URL(request.url);
+      requests.push(url.pathname);
+      const [, variant, name = ''] = url.pathname.split('/');
+      const file = path.join(releaseDirectory, path.basename(name));
+      if (!existsSync(file)) return new Response('not found', { status: 404 });
+      if (variant === 'good') return new Response(Bun.file(file));
+      // A truncated download: the right name, not the bytes SHA256SUMS describes.
+      if (variant === 'corrupt' && name !== 'SHA256SUMS') {
+        return new Response(Bun.file(file).slice(0, statSync(file).size - 1));
+      }
+      if (variant === 'corrupt') return new Response(Bun.file(file));
+      if (variant === 'unlisted') {
+        return new Response(name === 'SHA256SUMS' ? `${'0'.repeat(64)}  some-other-file\n` : Bun.file(file));
+      }
+      return new Response('not found', { status: 404 });
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop(true);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe.skipIf(!canRun)('scripts/install.sh', () => {
+  test('installs the verified binary with curl, mode 755, and says how to put it on PATH', async () => {
+    const tools = toolsDirectory('curl-only', [...baseTools, 'curl']);
+    requests = [];
+    const run = await runInstaller({ base: 'good', path: [tools] });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const installed = path.join(run.home, '.local', 'bin', 'qwen');
+    expect(statSync(installed).mode & 0o777).toBe(0o755);
+    expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installed}`);
+    expect(run.stdout).toContain('is not on your PATH');
+    expect(run.stdout).toContain(`export PATH="${path.dirname(installed)}:$PATH"`);
+    expect(requests).toEqual([`/good/${host?.fileName}`, '/good/SHA256SUMS']);
+    // Nothing but the binary is left in the install directory.
+    expect(readdirSync(path.dirname(installed))).toEqual(['qwen']);
+
+    const version = Bun.spawnSync([installed, '--version'], { cwd: run.home, env: { HOME: run.home } });
+    expect(version.stdout.toString().trim()).toBe(packageJson.version);
+    expect(version.exitCode).toBe(0);
+  });
+
+  test('installs with wget alone into QWEN_INSTALL_DIR, without a PATH hint when it is on PATH', async () => {
+    const tools = toolsDirectory('wget-only', [...baseTools, 'wget']);
+    expect(existsSync(path.join(tools, 'curl'))).toBe(false);
+    const installDirectory = path.join(scratch, 'custom-bin');
+    const run = await runInstaller({
+      base: 'good/',
+      path: [tools, installDirectory],
+      env: { QWEN_INSTALL_DIR: installDirectory },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installDirectory}/qwen`);
+    expect(run.stdout).not.toContain('PATH');
+    expect(statSync(path.join(installDirectory, 'qwen')).mode & 0o777).toBe(0o755);
+  });
+
+  test('refuses a binary whose checksum does not match, deletes it and keeps the installed one', async () => {
+    const tools = toolsDirectory('corrupt-tools', [...baseTools, 'curl']);
+    const home = mkdtempSync(path.join(scratch, 'home-'));
+    const installDirectory = path.join(home, '.local', 'bin');
+    mkdirSync(installDirectory, { recursive: true });
+    writeFileSync(path.join(installDirectory, 'qwen'), 'previous version\n');
+    const run = await runInstaller({ base: 'corrupt', path: [tools], home });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain(`checksum mismatch for ${host?.fileName}`);
+    expect(run.stderr).toContain('nothing was installed');
+    expect(readdirSync(installDirectory)).toEqual(['qwen']);
+    expect(readFileSync(path.join(installDirectory, 'qwen'), 'utf8')).toBe('previous version\n');
+  });
+
+  test('refuses a binary that SHA256SUMS does not list', async () => {
+    const tools = toolsDirectory('unlisted-tools', [...baseTools, 'curl']);
+    const run = await runInstaller({ base: 'unlisted', path: [tools] });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain(
+      `SHA256SUMS at ${server?.url.href}unlisted has no entry for ${host?.fileName}`,
+    );
+    expect(existsSync(path.join(run.home, '.local', 'bin', 'qwen'))).toBe(false);
+  });
+
+  test('an unknown platform gets a message naming what was detected, and downloads nothing', async () => {
+    const tools = toolsDirectory('unknown-os-tools', [...baseTools, 'curl']);
+    const fakes = path.join(scratch, 'fake-freebsd');
+    fakeCommand(fakes, 'uname', 'case "$1" in -m) echo amd64 ;; *) echo FreeBSD ;; esac');
+    requests = [];
+    const run = await runInstaller({ base: 'good', path: [fakes, tools] });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('no prebuilt qwen for this platform (uname -s = FreeBSD, uname -m = amd64)');
+    expect(requests).toEqual([]);
+    expect(existsSync(path.join(run.home, '.local'))).toBe(false);
+  });
+
+  test('an unknown architecture is named too', async () => {
+    const tools = toolsDirectory('unknown-arch-tools', [...baseTools, 'curl']);
+    const fakes = path.join(scratch, 'fake-riscv');
+    fakeCommand(fakes, 'uname', 'case "$1" in -m) echo riscv64 ;; *) echo Linux ;; esac');
+    const run = await runInstaller({ base: 'good', path: [fakes, tools] });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('uname -s = Linux, uname -m = riscv64');
+  });
+
+  test.skipIf(process.platform !== 'linux' || process.arch !== 'x64')(
+    'musl (from ldd) asks for the musl build',
+    async () => {
+      const tools = toolsDirectory('musl-tools', [...baseTools, 'curl']);
+      const fakes = path.join(scratch, 'fake-musl');
+      fakeCommand(fakes, 'ldd', "echo 'musl libc (x86_64)' >&2; exit 1");
+      requests = [];
+      const run = await runInstaller({ base: 'good', path: [fakes, tools] });
+      expect(requests).toEqual(['/good/qwen-linux-x64-musl']);
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain(`could not download ${server?.url.href}good/qwen-linux-x64-musl`);
+    },
+  );
+
+  test('without curl or wget it says so', async () => {
+    const tools = toolsDirectory('no-downloader', baseTools);
+    const run = await runInstaller({ base: 'good', path: [tools] });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('neither curl nor wget is installed');
+  });
+});
