@@ -1,11 +1,14 @@
 // The registry: the only place that knows which adapter speaks which protocol.
 
-import { CliError } from '../core/errors.ts';
 import type { Protocol } from '../core/types.ts';
 import type { ProtocolAdapter } from './adapter.ts';
+import { anthropicAdapter } from './anthropic.ts';
+import { geminiAdapter, vertexAdapter } from './gemini.ts';
 import { openaiAdapter } from './openai.ts';
 
 export type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+export { anthropicAdapter } from './anthropic.ts';
+export { geminiAdapter, vertexAdapter } from './gemini.ts';
 export { openaiAdapter } from './openai.ts';
 
 export function adapterFor(protocol: Protocol): ProtocolAdapter {
@@ -13,10 +16,10 @@ export function adapterFor(protocol: Protocol): ProtocolAdapter {
     case 'openai':
       return openaiAdapter;
     case 'anthropic':
+      return anthropicAdapter;
     case 'gemini':
+      return geminiAdapter;
     case 'vertex-ai':
-      throw new CliError('config', `The ${protocol} protocol is not yet supported by this build of qwen.`, {
-        hint: 'Use an OpenAI-compatible endpoint for now (--auth-type openai with OPENAI_API_KEY and OPENAI_BASE_URL).',
-      });
+      return vertexAdapter;
   }
 }

@@ -1,0 +1,395 @@
+// Google's generateContent protocol, spoken by the Gemini API and by Vertex AI: the same body, stream and
+// error shapes, different URLs and credentials. As in openai.ts, the decoder narrows every field from
+// `unknown`, because a stream that throws halfway through loses the answer the user was already reading.
+
+import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import type { SseMessage } from '../core/sse.ts';
+import type { ChatRequest, HttpRequest, Message, ResolvedModel, Usage } from '../core/types.ts';
+import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+
+export const defaultGeminiBaseUrl = 'https://generativelanguage.googleapis.com';
+export const defaultVertexBaseUrl = 'https://aiplatform.googleapis.com';
+
+/** Error messages longer than this are cut: an HTML error page is not a one-line diagnostic. */
+const maximumMessageLength = 500;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces any earlier spelling of the same header: fetch would join two values with a comma. */
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  const lowerName = name.toLowerCase();
+  for (const existing of Object.keys(headers)) {
+    if (existing.toLowerCase() === lowerName) delete headers[existing];
+  }
+  headers[name] = value;
+}
+
+function withoutTrailingSlashes(url: string): string {
+  return url.trim().replace(/\/+$/, '');
+}
+
+/** A base URL copied with its API version (`.../v1beta`, `.../v1`) must not get a second one. */
+function withVersion(base: string, version: string): string {
+  return /\/v1(?:(?:alpha|beta)\d*)?$/.test(base) ? base : `${base}/${version}`;
+}
+
+/** `models/gemini-2.5-pro` (how the API lists them) and `gemini-2.5-pro` name the same model. */
+function modelSegment(model: string): string {
+  return encodeURIComponent(model.trim().replace(/^models\//, ''));
+}
+
+const streamSuffix = ':streamGenerateContent?alt=sse';
+
+function geminiUrl(target: ResolvedModel): string {
+  const base = withoutTrailingSlashes(target.baseUrl) || defaultGeminiBaseUrl;
+  return `${withVersion(base, 'v1beta')}/models/${modelSegment(target.model)}${streamSuffix}`;
+}
+
+/** Regional hosts; `global` has none, and the multi-regions `us`/`eu` live under `rep.googleapis.com`. */
+function vertexHost(location: string): string {
+  if (location === 'global') return defaultVertexBaseUrl;
+  if (location === 'us' || location === 'eu') return `https://aiplatform.${location}.rep.googleapis.com`;
+  return `https://${location}-aiplatform.googleapis.com`;
+}
+
+function usesVertexProjectMode(target: ResolvedModel): boolean {
+  return (
+    (target.apiKey === undefined || target.apiKey === '') &&
+    target.googleCloud !== undefined &&
+    target.accessToken !== undefined &&
+    target.accessToken !== ''
+  );
+}
+
+function vertexUrl(target: ResolvedModel): string {
+  // A configured base URL (private endpoint, test server) replaces the scheme and host in both modes.
+  const configured = withoutTrailingSlashes(target.baseUrl);
+  const cloud = target.googleCloud;
+  if (usesVertexProjectMode(target) && cloud !== undefined) {
+    const base = withVersion(configured || vertexHost(cloud.location), 'v1');
+    const project = encodeURIComponent(cloud.project);
+    const location = encodeURIComponent(cloud.location);
+    return `${base}/projects/${project}/locations/${location}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`;
+  }
+  const base = withVersion(configured || defaultVertexBaseUrl, 'v1');
+  return `${base}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`;
+}
+
+interface GeminiContent {
+  role: 'user' | 'model';
+  parts: { text: string }[];
+}
+
+/**
+ * System text becomes `systemInstruction`; the rest become `contents`, with consecutive turns of one role
+ * joined so that user and model alternate. Empty turns are dropped: the API rejects parts without data.
+ */
+function splitConversation(messages: Message[]): { system: string | undefined; contents: GeminiContent[] } {
+  const systemParts: string[] = [];
+  const turns: { role: GeminiContent['role']; text: string }[] = [];
+  for (const message of messages) {
+    if (message.role === 'system') {
+      if (message.content !== '') systemParts.push(message.content);
+      continue;
+    }
+    if (message.content === '') continue;
+    const role = message.role === 'assistant' ? 'model' : 'user';
+    const previous = turns.at(-1);
+    if (previous !== undefined && previous.role === role)
+      previous.text = `${previous.text}\n\n${message.content}`;
+    else turns.push({ role, text: message.content });
+  }
+  return {
+    system: systemParts.length > 0 ? systemParts.join('\n\n') : undefined,
+    contents: turns.map((turn) => ({ role: turn.role, parts: [{ text: turn.text }] })),
+  };
+}
+
+/** samplingParams are written with OpenAI's names; only the ones Gemini has a field for are sent. */
+function generationConfigOf(target: ResolvedModel): JsonObject {
+  const sampling = target.generationConfig.samplingParams ?? {};
+  const config: JsonObject = {};
+  if (finiteNumber(sampling.temperature) !== undefined) config['temperature'] = sampling.temperature;
+  if (finiteNumber(sampling.top_p) !== undefined) config['topP'] = sampling.top_p;
+  if (finiteNumber(sampling.top_k) !== undefined) config['topK'] = sampling.top_k;
+  if (finiteNumber(sampling.max_tokens) !== undefined) config['maxOutputTokens'] = sampling.max_tokens;
+  const stop = typeof sampling.stop === 'string' ? [sampling.stop] : sampling.stop;
+  if (Array.isArray(stop) && stop.length > 0) config['stopSequences'] = stop;
+  return config;
+}
+
+type GoogleService = 'gemini' | 'vertex';
+
+function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequest {
+  const { target } = request;
+  const headers: Record<string, string> = {};
+  const apiKey = target.apiKey !== undefined && target.apiKey !== '' ? target.apiKey : undefined;
+  // The key travels in a header, never in the URL, so it cannot end up in an error message or a proxy log.
+  if (apiKey !== undefined) setHeader(headers, 'x-goog-api-key', apiKey);
+  else if (target.accessToken !== undefined && target.accessToken !== '') {
+    setHeader(headers, 'Authorization', `Bearer ${target.accessToken}`);
+  }
+  setHeader(headers, 'Content-Type', 'application/json');
+  setHeader(headers, 'Accept', 'text/event-stream');
+  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
+  for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
+    setHeader(headers, name, value);
+  }
+
+  const { system, contents } = splitConversation(request.messages);
+  const body: JsonObject = { contents };
+  if (system !== undefined) body['systemInstruction'] = { parts: [{ text: system }] };
+  const generationConfig = generationConfigOf(target);
+  if (Object.keys(generationConfig).length > 0) body['generationConfig'] = generationConfig;
+
+  // extra_body is merged at the top level, as for the other protocols, except that an object given for a
+  // field we also fill (`generationConfig: {thinkingConfig: ...}`) is merged into ours instead of wiping
+  // out the temperature and token cap that came from samplingParams.
+  for (const [key, value] of Object.entries(target.generationConfig.extra_body ?? {})) {
+    const ours = body[key];
+    body[key] = isObject(ours) && isObject(value) ? { ...ours, ...value } : value;
+  }
+
+  const url = service === 'gemini' ? geminiUrl(target) : vertexUrl(target);
+  return { url, headers, body: JSON.stringify(body) };
+}
+
+function httpStatusFrom(value: unknown): number | undefined {
+  const number = finiteNumber(value);
+  return number !== undefined && Number.isInteger(number) && number >= 100 && number <= 599
+    ? number
+    : undefined;
+}
+
+function streamFailureFrom(error: JsonObject): StreamFailure {
+  const failure: StreamFailure = {
+    message: nonEmptyString(error['message']) ?? 'The server reported an error in the middle of the stream.',
+  };
+  const status = httpStatusFrom(error['code']);
+  if (status !== undefined) failure.status = status;
+  const code = nonEmptyString(error['status']);
+  if (code !== undefined) failure.code = code;
+  return failure;
+}
+
+/**
+ * usageMetadata counts are running totals. Gemini keeps thinking out of `candidatesTokenCount`; Usage
+ * follows OpenAI, where output includes reasoning and `reasoningTokens` says how much of it that was.
+ */
+function usageFrom(value: unknown): Usage | undefined {
+  if (!isObject(value)) return undefined;
+  // Vertex's early chunks carry only `trafficType`; zeros from them must not replace nothing.
+  const counted = ['promptTokenCount', 'candidatesTokenCount', 'totalTokenCount'].some(
+    (name) => finiteNumber(value[name]) !== undefined,
+  );
+  if (!counted) return undefined;
+  const inputTokens = finiteNumber(value['promptTokenCount']) ?? 0;
+  const thoughts = finiteNumber(value['thoughtsTokenCount']);
+  const outputTokens = (finiteNumber(value['candidatesTokenCount']) ?? 0) + (thoughts ?? 0);
+  const usage: Usage = {
+    inputTokens,
+    outputTokens,
+    totalTokens: finiteNumber(value['totalTokenCount']) ?? inputTokens + outputTokens,
+  };
+  const cached = finiteNumber(value['cachedContentTokenCount']);
+  if (cached !== undefined) usage.cachedInputTokens = cached;
+  if (thoughts !== undefined) usage.reasoningTokens = thoughts;
+  return usage;
+}
+
+function createDecoder(): StreamDecoder {
+  let usage: Usage | undefined;
+  let finishReason: string | undefined;
+  let toolCallCount = 0;
+  let ended = false;
+
+  function fail(failure: StreamFailure): StreamEvent[] {
+    ended = true;
+    return [{ type: 'error', error: failure }];
+  }
+
+  function partEvents(part: unknown): StreamEvent[] {
+    if (!isObject(part)) return [];
+    const call = part['functionCall'];
+    if (isObject(call)) {
+      // Calls arrive whole, args already parsed; the API gives ids only sometimes.
+      toolCallCount += 1;
+      const args = call['args'];
+      return [
+        {
+          type: 'tool-call',
+          id: nonEmptyString(call['id']) ?? `call_${toolCallCount}`,
+          name: nonEmptyString(call['name']) ?? '',
+          arguments: args === undefined || args === null ? {} : args,
+        },
+      ];
+    }
+    // The last chunk often carries an empty text part that only holds a thoughtSignature.
+    const text = nonEmptyString(part['text']);
+    if (text === undefined) return [];
+    return [part['thought'] === true ? { type: 'reasoning-delta', text } : { type: 'text-delta', text }];
+  }
+
+  function decodeChunk(chunk: JsonObject): StreamEvent[] {
+    const error = chunk['error'];
+    if (isObject(error)) return fail(streamFailureFrom(error));
+
+    const chunkUsage = usageFrom(chunk['usageMetadata']);
+    if (chunkUsage !== undefined) usage = chunkUsage;
+
+    const candidates = chunk['candidates'];
+    const candidate = Array.isArray(candidates) && isObject(candidates[0]) ? candidates[0] : undefined;
+    if (candidate === undefined) {
+      const feedback = chunk['promptFeedback'];
+      const blockReason = isObject(feedback) ? nonEmptyString(feedback['blockReason']) : undefined;
+      if (blockReason !== undefined && isObject(feedback)) {
+        // No candidates at all: the prompt itself was refused, and an empty answer would hide that.
+        const detail = nonEmptyString(feedback['blockReasonMessage']);
+        return fail({
+          message: `The prompt was blocked by Gemini (${blockReason})${detail === undefined ? '.' : `: ${detail}`}`,
+          code: blockReason,
+        });
+      }
+      return [];
+    }
+
+    const events: StreamEvent[] = [];
+    const content = candidate['content'];
+    const parts = isObject(content) ? content['parts'] : undefined;
+    if (Array.isArray(parts)) for (const part of parts) events.push(...partEvents(part));
+    const reason = nonEmptyString(candidate['finishReason']);
+    if (reason !== undefined) finishReason = reason;
+    return events;
+  }
+
+  return {
+    decode(message: SseMessage): StreamEvent[] {
+      if (ended) return [];
+      const parsed = parseJson(message.data);
+      // Vertex wraps some error events in an array; the first element is the whole story.
+      const chunk = Array.isArray(parsed) ? parsed[0] : parsed;
+      // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
+      if (!isObject(chunk)) return [];
+      return decodeChunk(chunk);
+    },
+    finish(): StreamEvent[] {
+      if (ended) return [];
+      ended = true;
+      const events: StreamEvent[] = [];
+      if (usage !== undefined) events.push({ type: 'usage', usage });
+      events.push(finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason });
+      return events;
+    },
+  };
+}
+
+function capped(text: string): string {
+  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
+}
+
+/** Turns an HTML error page (Google's front end answers 404s and 502s in HTML) into one line. */
+function textOfHtml(html: string): string {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
+  const text = title ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** google.protobuf.Duration in JSON: "34.4s", "1s", "0.5s". */
+function durationMs(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const match = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value);
+    return match?.[1] === undefined ? undefined : Math.round(Number.parseFloat(match[1]) * 1000);
+  }
+  if (isObject(value)) {
+    const seconds = Number(value['seconds'] ?? 0);
+    const nanos = Number(value['nanos'] ?? 0);
+    if (Number.isFinite(seconds) && Number.isFinite(nanos)) return Math.round(seconds * 1000 + nanos / 1e6);
+  }
+  return undefined;
+}
+
+function parseErrorBodyFor(service: GoogleService, status: number, body: string): ApiErrorDetails {
+  const fallback = `HTTP ${status}`;
+  let message: string | undefined;
+  let code: string | undefined;
+  let reasons: string[] = [];
+  let retryAfterMs: number | undefined;
+  let dailyQuota = false;
+
+  let parsed = parseJson(body);
+  // The streaming endpoint answers some errors as a one-element array.
+  if (Array.isArray(parsed)) parsed = parsed[0];
+  if (isObject(parsed)) {
+    const error = isObject(parsed['error']) ? parsed['error'] : parsed;
+    message = nonEmptyString(error['message']);
+    code = nonEmptyString(error['status']);
+    const details = Array.isArray(error['details']) ? error['details'] : [];
+    for (const detail of details) {
+      if (!isObject(detail)) continue;
+      const reason = nonEmptyString(detail['reason']);
+      if (reason !== undefined) reasons.push(reason);
+      retryAfterMs ??= durationMs(detail['retryDelay']);
+      const violations = detail['violations'];
+      if (Array.isArray(violations)) {
+        for (const violation of violations) {
+          const quotaId = isObject(violation) ? nonEmptyString(violation['quotaId']) : undefined;
+          if (quotaId !== undefined && /PerDay/i.test(quotaId)) dailyQuota = true;
+        }
+      }
+    }
+  } else {
+    const trimmed = body.trim();
+    const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;
+    if (text !== '') message = text;
+  }
+  reasons = [...new Set(reasons)];
+
+  let text = (message ?? fallback).trim() || fallback;
+  // Gemini answers a bad key with 400, not 401: recognise it so the run ends as an auth failure (exit 41).
+  const badKey = reasons.includes('API_KEY_INVALID') || /api key not valid/i.test(text);
+  if (badKey) {
+    const variable = service === 'gemini' ? 'GEMINI_API_KEY' : 'GOOGLE_API_KEY';
+    text = `${text} Check ${variable} (or the entry's envKey variable).`;
+  }
+
+  const details: ApiErrorDetails = { message: capped(text) };
+  const detailCode = badKey ? 'API_KEY_INVALID' : (code ?? reasons[0]);
+  if (detailCode !== undefined) details.code = detailCode;
+  if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
+  if (badKey || status === 401 || status === 403) details.isAuthFailure = true;
+  // A daily free-tier quota does not come back within any wait worth making.
+  if (status === 429 && dailyQuota) details.doNotRetry = true;
+  return details;
+}
+
+export const geminiAdapter: ProtocolAdapter = {
+  buildRequest: (request) => buildRequestFor('gemini', request),
+  createDecoder,
+  parseErrorBody: (status, body) => parseErrorBodyFor('gemini', status, body),
+};
+
+export const vertexAdapter: ProtocolAdapter = {
+  buildRequest: (request) => buildRequestFor('vertex', request),
+  createDecoder,
+  parseErrorBody: (status, body) => parseErrorBodyFor('vertex', status, body),
+};
