@@ -1,0 +1,187 @@
+// Alibaba Cloud Bailian (ModelStudio) Coding Plan: two regional endpoints, `sk-sp-` keys, and the preset
+// models. configureCodingPlan writes what Qwen Code's /auth wizard writes (compat §2), so a settings file
+// configured here works in Qwen Code and the other way round.
+import { createHash } from 'node:crypto';
+import { parseSettingsText, readTextFileIfPresent } from '../config/settings.ts';
+import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
+import { CliError } from '../core/errors.ts';
+
+export const codingPlanRegions = ['china', 'global'] as const;
+export type CodingPlanRegion = (typeof codingPlanRegions)[number];
+
+export const codingPlanBaseUrls: Record<CodingPlanRegion, string> = {
+  china: 'https://coding.dashscope.aliyuncs.com/v1',
+  global: 'https://coding-intl.dashscope.aliyuncs.com/v1',
+};
+
+export const codingPlanRegionLabels: Record<CodingPlanRegion, string> = {
+  china: 'China (Beijing)',
+  global: 'Singapore (International)',
+};
+
+/** The variable Qwen Code reserves for the Coding Plan key; every preset entry names it as envKey. */
+export const codingPlanEnvKey = 'BAILIAN_CODING_PLAN_API_KEY';
+export const codingPlanKeyPrefix = 'sk-sp-';
+/** Qwen Code's exact sentence, so users searching for it find the same advice. */
+export const invalidCodingPlanKeyMessage =
+  'Invalid API key. Coding Plan API keys start with "sk-sp-". Please check.';
+
+const namePrefixes: Record<CodingPlanRegion, string> = {
+  china: '[ModelStudio Coding Plan]',
+  global: '[ModelStudio Coding Plan for Global/Intl]',
+};
+
+interface PresetModel {
+  id: string;
+  thinking: boolean;
+  contextWindowSize: number;
+  description?: string;
+  /** Accepts images and video as input. */
+  multimodal?: boolean;
+}
+
+// The Qwen Code 0.24.4 preset list, in its order; the first one becomes model.name.
+const presetModels: readonly PresetModel[] = [
+  { id: 'qwen3.5-plus', thinking: true, contextWindowSize: 1_000_000, multimodal: true },
+  {
+    id: 'qwen3.6-plus',
+    thinking: true,
+    contextWindowSize: 1_000_000,
+    multimodal: true,
+    description: 'Coding Plan Pro only',
+  },
+  { id: 'qwen3.7-plus', thinking: true, contextWindowSize: 1_000_000, multimodal: true },
+  { id: 'glm-5', thinking: true, contextWindowSize: 202_752 },
+  { id: 'kimi-k2.5', thinking: true, contextWindowSize: 262_144 },
+  { id: 'MiniMax-M2.5', thinking: true, contextWindowSize: 196_608 },
+  { id: 'qwen3-coder-plus', thinking: false, contextWindowSize: 1_000_000 },
+  { id: 'qwen3-coder-next', thinking: false, contextWindowSize: 262_144 },
+  { id: 'qwen3-max-2026-01-23', thinking: true, contextWindowSize: 262_144 },
+  { id: 'glm-4.7', thinking: true, contextWindowSize: 202_752 },
+];
+
+/** One modelProviders.openai entry as written to settings.json. */
+export interface CodingPlanModelEntry {
+  id: string;
+  name: string;
+  description?: string;
+  baseUrl: string;
+  envKey: string;
+  generationConfig: {
+    extra_body?: { enable_thinking: boolean };
+    contextWindowSize: number;
+    modalities?: { image: boolean; video: boolean };
+  };
+}
+
+export function isCodingPlanRegion(value: string): value is CodingPlanRegion {
+  return (codingPlanRegions as readonly string[]).includes(value);
+}
+
+/** The entries for a region, in the order they are written. */
+export function codingPlanModels(region: CodingPlanRegion): CodingPlanModelEntry[] {
+  return presetModels.map((preset) => {
+    const entry: CodingPlanModelEntry = {
+      id: preset.id,
+      name: `${namePrefixes[region]} ${preset.id}`,
+      baseUrl: codingPlanBaseUrls[region],
+      envKey: codingPlanEnvKey,
+      generationConfig: { contextWindowSize: preset.contextWindowSize },
+    };
+    if (preset.description !== undefined) entry.description = preset.description;
+    if (preset.thinking) {
+      entry.generationConfig = { extra_body: { enable_thinking: true }, ...entry.generationConfig };
+    }
+    if (preset.multimodal) entry.generationConfig.modalities = { image: true, video: true };
+    return entry;
+  });
+}
+
+/** sha256 of the model list's JSON: Qwen Code compares it to offer "the Coding Plan models changed". */
+export function codingPlanVersion(models: readonly CodingPlanModelEntry[]): string {
+  return createHash('sha256').update(JSON.stringify(models)).digest('hex');
+}
+
+/** Throws Qwen Code's sentence (as an input error) unless the key looks like a Coding Plan key. */
+export function validateCodingPlanKey(key: string): string {
+  const trimmed = key.trim();
+  if (!trimmed.startsWith(codingPlanKeyPrefix) || trimmed.length <= codingPlanKeyPrefix.length) {
+    throw new CliError('input', invalidCodingPlanKeyMessage, {
+      hint: 'Get the key from the Coding Plan page of the Alibaba Cloud Bailian (ModelStudio) console.',
+    });
+  }
+  return trimmed;
+}
+
+/** An entry an earlier Coding Plan setup wrote (its envKey and one of the two endpoints). */
+export function isCodingPlanEntry(entry: unknown): boolean {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const record = entry as Record<string, unknown>;
+  return (
+    record['envKey'] === codingPlanEnvKey &&
+    typeof record['baseUrl'] === 'string' &&
+    Object.values(codingPlanBaseUrls).includes(record['baseUrl'])
+  );
+}
+
+export interface ConfigureCodingPlanInput {
+  /** The settings file to write: the user file unless the caller chose the workspace. */
+  settingsPath: string;
+  region: CodingPlanRegion;
+  apiKey: string;
+}
+
+export interface CodingPlanConfiguration {
+  settingsPath: string;
+  /** Where the key now lives, for the confirmation message. */
+  keyLocation: string;
+  model: string;
+  baseUrl: string;
+  modelCount: number;
+  /** Entries the user had under modelProviders.openai that were kept. */
+  keptEntries: number;
+}
+
+/**
+ * Writes the key, the preset models (first, replacing earlier Coding Plan entries, keeping the user's
+ * others), the selected auth type and model, and the template version, in one atomic write that keeps
+ * the file's comments. The file then holds a secret and gets mode 0600.
+ */
+export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlanConfiguration {
+  const apiKey = validateCodingPlanKey(input.apiKey);
+  const models = codingPlanModels(input.region);
+  const baseUrl = codingPlanBaseUrls[input.region];
+  const existing = readOpenAiEntries(input.settingsPath);
+  const kept = existing.filter((entry) => !isCodingPlanEntry(entry));
+  const first = models[0]!;
+
+  const edits: SettingsEdit[] = [
+    { path: ['env', codingPlanEnvKey], value: apiKey },
+    { path: ['modelProviders', 'openai'], value: [...models, ...kept] },
+    { path: ['security', 'auth', 'selectedType'], value: 'openai' },
+    { path: ['model', 'name'], value: first.id },
+    { path: ['model', 'baseUrl'], value: '' },
+    { path: ['providerMetadata', 'coding-plan'], value: { version: codingPlanVersion(models), baseUrl } },
+  ];
+  updateSettingsFile(input.settingsPath, edits, { holdsSecret: true });
+  return {
+    settingsPath: input.settingsPath,
+    keyLocation: `${input.settingsPath} (env.${codingPlanEnvKey}, file mode 0600)`,
+    model: first.id,
+    baseUrl,
+    modelCount: models.length,
+    keptEntries: kept.length,
+  };
+}
+
+/** The current modelProviders.openai array, as written (unknown fields kept); a broken file throws exit 52. */
+function readOpenAiEntries(path: string): unknown[] {
+  const text = readTextFileIfPresent(path);
+  if (text === undefined) return [];
+  const parsed = parseSettingsText(text.startsWith('\uFEFF') ? text.slice(1) : text, path);
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  const providers = (parsed as Record<string, unknown>)['modelProviders'];
+  if (typeof providers !== 'object' || providers === null) return [];
+  const openai = (providers as Record<string, unknown>)['openai'];
+  return Array.isArray(openai) ? openai : [];
+}

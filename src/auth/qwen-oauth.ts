@@ -1,0 +1,375 @@
+// Qwen OAuth: the RFC 8628 device authorization grant with PKCE (S256), and token refresh, speaking to
+// chat.qwen.ai exactly as Qwen Code does (compat §1), so both tools can share oauth_creds.json.
+// Nothing here prints or prompts: callers get the verification URL through a callback, so `qwen auth`,
+// the interactive /auth wizard and tests can each show it their own way.
+import { CliError } from '../core/errors.ts';
+import type { QwenCredentials } from './token-store.ts';
+
+export const qwenOauthDefaultBaseUrl = 'https://chat.qwen.ai';
+export const qwenOauthClientId = 'f0304373b74a44d2b584a3fb70ca9e56';
+export const qwenOauthScope = 'openid profile email model.completion';
+export const deviceCodePath = '/api/v1/oauth2/device/code';
+export const tokenPath = '/api/v1/oauth2/token';
+/** Where Qwen OAuth traffic goes when the token names no resource_url. */
+export const qwenOauthDefaultResourceUrl = 'https://dashscope.aliyuncs.com/compatible-mode/v1';
+
+const deviceCodeGrantType = 'urn:ietf:params:oauth:grant-type:device_code';
+/** Qwen Code polls every 2 s; a server that names its own `interval` is honoured (tests use that). */
+export const defaultPollIntervalMs = 2_000;
+const longestPollIntervalMs = 10_000;
+const refreshTimeoutMs = 30_000;
+
+/**
+ * `QWEN_OAUTH_BASE_URL` replaces https://chat.qwen.ai, for companies that proxy it and for tests.
+ */
+export function qwenOauthBaseUrl(env: Record<string, string | undefined>): string {
+  const configured = env['QWEN_OAUTH_BASE_URL']?.trim();
+  return (configured === undefined || configured === '' ? qwenOauthDefaultBaseUrl : configured).replace(
+    /\/+$/,
+    '',
+  );
+}
+
+export interface PkcePair {
+  verifier: string;
+  challenge: string;
+}
+
+/** verifier = 32 random bytes base64url; challenge = base64url(SHA-256(verifier)). */
+export async function createPkcePair(): Promise<PkcePair> {
+  const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32)));
+  return { verifier, challenge: await pkceChallenge(verifier) };
+}
+
+export async function pkceChallenge(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return base64Url(new Uint8Array(digest));
+}
+
+function base64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}
+
+export interface DeviceAuthorization {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  /** The URL with the code filled in: the one to open or to put in a QR code. */
+  verificationUriComplete: string;
+  expiresInSeconds: number;
+  /** The server's polling interval, when it names one. */
+  intervalSeconds?: number;
+}
+
+export interface HttpOptions {
+  /** A fetch with proxy and certificate options bound; the global fetch by default. */
+  fetchImplementation?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+export async function requestDeviceAuthorization(
+  baseUrl: string,
+  challenge: string,
+  options: HttpOptions = {},
+): Promise<DeviceAuthorization> {
+  const response = await postForm(
+    `${baseUrl}${deviceCodePath}`,
+    {
+      client_id: qwenOauthClientId,
+      scope: qwenOauthScope,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    },
+    options,
+  );
+  const body = await response.text();
+  if (!response.ok) {
+    throw new CliError('auth', `Device authorization failed: ${response.status} ${oneLine(body)}`, {
+      status: response.status,
+      hint: 'Try again later, or use an API key or Coding Plan (`qwen auth coding-plan`).',
+    });
+  }
+  const json = parseObject(body);
+  const deviceCode = stringField(json, 'device_code');
+  const userCode = stringField(json, 'user_code');
+  const verificationUri = stringField(json, 'verification_uri');
+  if (deviceCode === undefined || userCode === undefined || verificationUri === undefined) {
+    throw new CliError('auth', 'Device authorization failed: the server answered without a device code.');
+  }
+  const authorization: DeviceAuthorization = {
+    deviceCode,
+    userCode,
+    verificationUri,
+    verificationUriComplete: stringField(json, 'verification_uri_complete') ?? verificationUri,
+    expiresInSeconds: numberField(json, 'expires_in') ?? 600,
+  };
+  const interval = numberField(json, 'interval');
+  if (interval !== undefined && interval >= 0) authorization.intervalSeconds = interval;
+  return authorization;
+}
+
+/** What the token endpoint returns on success. */
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  token_type?: string;
+  expires_in?: number;
+  resource_url?: string;
+}
+
+export interface PollOptions extends HttpOptions {
+  now?: () => number;
+  sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
+  /** Told when the server asks us to slow down, with the new interval. */
+  onSlowDown?: (intervalMs: number) => void;
+}
+
+/** Polls the token endpoint until the user approves, denies, or the code expires. */
+export async function pollForToken(
+  baseUrl: string,
+  authorization: DeviceAuthorization,
+  verifier: string,
+  options: PollOptions = {},
+): Promise<TokenResponse> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? abortableDelay;
+  const baseIntervalMs =
+    authorization.intervalSeconds === undefined
+      ? defaultPollIntervalMs
+      : authorization.intervalSeconds * 1000;
+  let intervalMs = baseIntervalMs;
+  const deadline = now() + authorization.expiresInSeconds * 1000;
+
+  for (;;) {
+    if (now() >= deadline) throw expiredError();
+    await sleep(intervalMs, options.signal);
+    if (options.signal?.aborted) throw new CliError('cancelled', 'Login cancelled.');
+
+    let response: Response;
+    try {
+      response = await postForm(
+        `${baseUrl}${tokenPath}`,
+        {
+          grant_type: deviceCodeGrantType,
+          client_id: qwenOauthClientId,
+          device_code: authorization.deviceCode,
+          code_verifier: verifier,
+        },
+        options,
+      );
+    } catch {
+      if (options.signal?.aborted) throw new CliError('cancelled', 'Login cancelled.');
+      // A dropped connection while the user is typing the code is not fatal: keep polling until expiry.
+      continue;
+    }
+    const json = parseObject(await response.text());
+    const accessToken = stringField(json, 'access_token');
+    if (response.ok && accessToken !== undefined) return tokenResponseFrom(json, accessToken);
+
+    const error = stringField(json, 'error');
+    switch (error) {
+      case 'authorization_pending':
+        intervalMs = baseIntervalMs;
+        continue;
+      case 'slow_down':
+        intervalMs = Math.min(longestPollIntervalMs, Math.max(intervalMs, 1) * 1.5);
+        options.onSlowDown?.(intervalMs);
+        continue;
+      case 'expired_token':
+        throw expiredError();
+      case 'access_denied':
+        throw new CliError('auth', 'The login was denied in the browser.', {
+          hint: 'Run `qwen auth qwen-oauth` again and approve the request, or use an API key.',
+        });
+    }
+    if (response.status === 401) throw expiredError();
+    if (response.status === 400 && error !== undefined) {
+      // invalid_grant, invalid_client, ...: polling again cannot fix these.
+      const description = stringField(json, 'error_description');
+      throw new CliError(
+        'auth',
+        `Qwen OAuth login failed: ${error}${description ? ` (${description})` : ''}.`,
+        {
+          hint: 'Run `qwen auth qwen-oauth` again.',
+        },
+      );
+    }
+    // 5xx, an unexpected body: the server may recover before the code expires, as Qwen Code assumes.
+  }
+}
+
+function expiredError(): CliError {
+  return new CliError('auth', 'The login code expired before it was approved.', {
+    hint: 'Run `qwen auth qwen-oauth` again and finish the login in the browser within the time shown.',
+  });
+}
+
+/** The credentials file content for a token response; `previous` supplies a refresh token the server omitted. */
+export function credentialsFromToken(
+  token: TokenResponse,
+  now: number,
+  previous?: QwenCredentials,
+): QwenCredentials {
+  const credentials: QwenCredentials = {
+    ...previous,
+    access_token: token.access_token,
+    refresh_token: token.refresh_token ?? previous?.refresh_token ?? '',
+    token_type: token.token_type ?? previous?.token_type ?? 'Bearer',
+    expiry_date: now + (token.expires_in ?? 3600) * 1000,
+  };
+  const resourceUrl = token.resource_url ?? previous?.resource_url;
+  if (resourceUrl !== undefined) credentials.resource_url = resourceUrl;
+  return credentials;
+}
+
+export interface DeviceLoginOptions extends PollOptions {
+  env: Record<string, string | undefined>;
+  /** Called once the code is known: show the URL and the code, open the browser, draw the QR code. */
+  onAuthorization: (authorization: DeviceAuthorization) => void | Promise<void>;
+}
+
+/** The whole device flow; resolves with credentials ready for writeCredentials. */
+export async function runDeviceLogin(options: DeviceLoginOptions): Promise<QwenCredentials> {
+  const baseUrl = qwenOauthBaseUrl(options.env);
+  const pkce = await createPkcePair();
+  const authorization = await requestDeviceAuthorization(baseUrl, pkce.challenge, options);
+  await options.onAuthorization(authorization);
+  const token = await pollForToken(baseUrl, authorization, pkce.verifier, options);
+  return credentialsFromToken(token, (options.now ?? Date.now)());
+}
+
+/** The refresh token was refused (400/401): the cached credentials are useless and must go. */
+export class RefreshRejectedError extends CliError {
+  constructor(status: number) {
+    super('auth', 'The Qwen OAuth login has expired or was revoked; the cached credentials were removed.', {
+      status,
+      hint: 'Run `qwen auth qwen-oauth` in a terminal to log in again, or use an API key.',
+    });
+  }
+}
+
+/** Exchanges the refresh token for a new access token (30 s timeout). */
+export async function refreshCredentials(
+  current: QwenCredentials,
+  options: HttpOptions & { env: Record<string, string | undefined>; now?: () => number },
+): Promise<QwenCredentials> {
+  const baseUrl = qwenOauthBaseUrl(options.env);
+  const timeout = AbortSignal.timeout(refreshTimeoutMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  let response: Response;
+  try {
+    response = await postForm(
+      `${baseUrl}${tokenPath}`,
+      { grant_type: 'refresh_token', refresh_token: current.refresh_token, client_id: qwenOauthClientId },
+      { ...options, signal },
+    );
+  } catch (error) {
+    if (options.signal?.aborted) throw new CliError('cancelled', 'Cancelled.');
+    throw new CliError(
+      'network',
+      `Could not refresh the Qwen OAuth token: ${describeFailure(error, timeout)}`,
+      {
+        cause: error,
+        hint: 'Check your network connection and proxy settings, then try again.',
+      },
+    );
+  }
+  const body = await response.text();
+  if (response.status === 400 || response.status === 401) throw new RefreshRejectedError(response.status);
+  const json = parseObject(body);
+  const accessToken = stringField(json, 'access_token');
+  if (!response.ok || accessToken === undefined) {
+    throw new CliError('api', `Could not refresh the Qwen OAuth token: ${response.status} ${oneLine(body)}`, {
+      status: response.status,
+      hint: 'Try again later.',
+    });
+  }
+  return credentialsFromToken(tokenResponseFrom(json, accessToken), (options.now ?? Date.now)(), current);
+}
+
+/** The chat base URL for a token: resource_url with `https://` and `/v1` added when missing. */
+export function resourceBaseUrl(resourceUrl: string | undefined): string {
+  const trimmed = resourceUrl?.trim() ?? '';
+  if (trimmed === '') return qwenOauthDefaultResourceUrl;
+  const withScheme = /^https?:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const withoutSlash = withScheme.replace(/\/+$/, '');
+  return withoutSlash.endsWith('/v1') ? withoutSlash : `${withoutSlash}/v1`;
+}
+
+function postForm(url: string, fields: Record<string, string>, options: HttpOptions): Promise<Response> {
+  const fetchImplementation = options.fetchImplementation ?? fetch;
+  return fetchImplementation(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Accept: 'application/json',
+      'x-request-id': crypto.randomUUID(),
+    },
+    body: new URLSearchParams(fields).toString(),
+    signal: options.signal,
+  });
+}
+
+function tokenResponseFrom(json: Record<string, unknown>, accessToken: string): TokenResponse {
+  const token: TokenResponse = { access_token: accessToken };
+  const refreshToken = stringField(json, 'refresh_token');
+  if (refreshToken !== undefined) token.refresh_token = refreshToken;
+  const tokenType = stringField(json, 'token_type');
+  if (tokenType !== undefined) token.token_type = tokenType;
+  const expiresIn = numberField(json, 'expires_in');
+  if (expiresIn !== undefined) token.expires_in = expiresIn;
+  const resourceUrl = stringField(json, 'resource_url');
+  if (resourceUrl !== undefined) token.resource_url = resourceUrl;
+  return token;
+}
+
+function describeFailure(error: unknown, timeout: AbortSignal): string {
+  if (timeout.aborted) return `no answer within ${refreshTimeoutMs / 1000} s`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+function stringField(json: Record<string, unknown>, name: string): string | undefined {
+  const value = json[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function numberField(json: Record<string, unknown>, name: string): number | undefined {
+  const value = json[name];
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
+  return undefined;
+}
+
+/** Server bodies can be HTML pages; one short line is enough for a diagnostic. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+}
+
+function abortableDelay(milliseconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, milliseconds);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
