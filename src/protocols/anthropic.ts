@@ -387,9 +387,10 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
     // {error:{message,code}} or a flat {message}.
     const error = isObject(parsed['error']) ? parsed['error'] : parsed;
     message = nonEmptyString(error['message']) ?? nonEmptyString(parsed['message']);
+    // An OpenAI-style `code` (invalid_api_key) says more than the `type` next to it (invalid_request_error).
     const type = nonEmptyString(error['type']);
-    code = type !== undefined && type !== 'error' ? type : undefined;
-    if (code === undefined && typeof error['code'] === 'string') code = nonEmptyString(error['code']);
+    code = typeof error['code'] === 'string' ? nonEmptyString(error['code']) : undefined;
+    code ??= type !== undefined && type !== 'error' ? type : undefined;
   } else {
     const trimmed = body.trim();
     const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;

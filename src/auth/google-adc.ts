@@ -1,0 +1,349 @@
+// Vertex AI access tokens from Google Application Default Credentials, without Google's auth library: the
+// two file types people actually have (a service-account key, and the `authorized_user` file that
+// `gcloud auth application-default login` writes) need one POST each, and a JWT signed with WebCrypto.
+
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CliError } from '../core/errors.ts';
+
+export const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
+export const defaultGoogleTokenUrl = 'https://oauth2.googleapis.com/token';
+const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** A cached token is replaced this long before it expires, so that it cannot expire mid-request. */
+const expiryMarginMs = 60_000;
+/** Google accepts assertions valid for at most an hour. */
+const assertionLifetimeSeconds = 3600;
+/** A token endpoint that does not answer within this is not going to. */
+const tokenRequestTimeoutMs = 30_000;
+
+const loginHint =
+  'Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or set GOOGLE_API_KEY to use Vertex AI express mode.';
+
+export interface GoogleAccessTokenOptions {
+  env: Record<string, string | undefined>;
+  /** The user's home directory (where gcloud keeps its ADC file). */
+  home: string;
+  /** A fetch with proxy and certificate settings bound; plain fetch by default. */
+  fetchImplementation?: typeof fetch;
+  /** Clock in ms, for tests of expiry. */
+  now?: () => number;
+  /** Defaults to process.platform; decides where gcloud's configuration lives. */
+  platform?: string;
+  /** Resolves a relative GOOGLE_APPLICATION_CREDENTIALS; defaults to process.cwd(). */
+  cwd?: string;
+}
+
+interface ServiceAccountCredentials {
+  type: 'service_account';
+  clientEmail: string;
+  privateKey: string;
+  privateKeyId?: string;
+  tokenUri: string;
+}
+
+interface AuthorizedUserCredentials {
+  type: 'authorized_user';
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  tokenUri: string;
+}
+
+type GoogleCredentials = ServiceAccountCredentials | AuthorizedUserCredentials;
+
+interface CachedToken {
+  accessToken: string;
+  /** When to stop using it (expiry minus the margin), in ms. */
+  refreshAtMs: number;
+}
+
+// Keyed by file and identity, so that a replaced credentials file is not answered with the old token.
+const tokenCache = new Map<string, CachedToken>();
+// Concurrent callers (parallel requests at startup) share one exchange instead of racing.
+const pendingExchanges = new Map<string, Promise<CachedToken>>();
+
+/** Forgets cached tokens: after a 401 (a revoked token) and between tests. */
+export function clearGoogleTokenCache(): void {
+  tokenCache.clear();
+  pendingExchanges.clear();
+}
+
+/** Where the ADC file is looked for: the variable's file, else gcloud's well-known file. */
+export function googleCredentialsPath(
+  options: Pick<GoogleAccessTokenOptions, 'env' | 'home' | 'platform' | 'cwd'>,
+): {
+  path: string;
+  fromVariable: boolean;
+} {
+  const configured = options.env['GOOGLE_APPLICATION_CREDENTIALS']?.trim();
+  if (configured !== undefined && configured !== '') {
+    const path = isAbsolute(configured) ? configured : resolve(options.cwd ?? process.cwd(), configured);
+    return { path, fromVariable: true };
+  }
+  const gcloudDirectory = gcloudConfigDirectory(options);
+  return { path: join(gcloudDirectory, 'application_default_credentials.json'), fromVariable: false };
+}
+
+function gcloudConfigDirectory(options: Pick<GoogleAccessTokenOptions, 'env' | 'home' | 'platform'>): string {
+  const override = options.env['CLOUDSDK_CONFIG']?.trim();
+  if (override !== undefined && override !== '') return override;
+  const platform = options.platform ?? process.platform;
+  const appData = options.env['APPDATA'];
+  if (platform === 'win32' && appData !== undefined && appData !== '') return join(appData, 'gcloud');
+  return join(options.home, '.config', 'gcloud');
+}
+
+/** A Vertex AI access token from Application Default Credentials, cached until a minute before expiry. */
+export async function googleAccessToken(options: GoogleAccessTokenOptions): Promise<string> {
+  const now = options.now ?? Date.now;
+  const { path, fromVariable } = googleCredentialsPath(options);
+  const credentials = await readCredentials(path, fromVariable);
+  const cacheKey = `${path}\n${credentials.type}\n${credentials.type === 'service_account' ? credentials.clientEmail : credentials.clientId}`;
+
+  const cached = tokenCache.get(cacheKey);
+  if (cached !== undefined && now() < cached.refreshAtMs) return cached.accessToken;
+
+  let pending = pendingExchanges.get(cacheKey);
+  if (pending === undefined) {
+    pending = exchange(credentials, path, options, now).finally(() => pendingExchanges.delete(cacheKey));
+    pendingExchanges.set(cacheKey, pending);
+  }
+  const token = await pending;
+  tokenCache.set(cacheKey, token);
+  return token.accessToken;
+}
+
+async function readCredentials(path: string, fromVariable: boolean): Promise<GoogleCredentials> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' && !fromVariable) {
+      throw new CliError(
+        'auth',
+        'No Google credentials found for Vertex AI (no API key, and no Application Default Credentials).',
+        { hint: loginHint, cause: error },
+      );
+    }
+    const reason =
+      code === 'ENOENT' ? 'the file does not exist' : error instanceof Error ? error.message : String(error);
+    const origin = fromVariable
+      ? 'GOOGLE_APPLICATION_CREDENTIALS names'
+      : 'Application Default Credentials are in';
+    throw new CliError('auth', `Cannot read ${path} (${origin} it): ${reason}.`, {
+      hint: loginHint,
+      cause: error,
+    });
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError('auth', `${path} is not a JSON credentials file.`, { hint: loginHint, cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new CliError('auth', `${path} is not a JSON credentials file.`, { hint: loginHint });
+  }
+  const fields = parsed as Record<string, unknown>;
+  const stringField = (name: string): string | undefined => {
+    const value = fields[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const missing = (names: string[]): CliError =>
+    new CliError(
+      'auth',
+      `${path} lacks ${names.join(', ')}; it is not a complete ${String(fields['type'])} file.`,
+      {
+        hint: loginHint,
+      },
+    );
+
+  const type = stringField('type');
+  if (type === 'service_account') {
+    const clientEmail = stringField('client_email');
+    const privateKey = stringField('private_key');
+    if (clientEmail === undefined || privateKey === undefined) {
+      throw missing(['client_email', 'private_key'].filter((name) => stringField(name) === undefined));
+    }
+    const credentials: ServiceAccountCredentials = {
+      type,
+      clientEmail,
+      privateKey,
+      tokenUri: stringField('token_uri') ?? defaultGoogleTokenUrl,
+    };
+    const privateKeyId = stringField('private_key_id');
+    if (privateKeyId !== undefined) credentials.privateKeyId = privateKeyId;
+    return credentials;
+  }
+  if (type === 'authorized_user') {
+    const clientId = stringField('client_id');
+    const clientSecret = stringField('client_secret');
+    const refreshToken = stringField('refresh_token');
+    if (clientId === undefined || clientSecret === undefined || refreshToken === undefined) {
+      throw missing(
+        ['client_id', 'client_secret', 'refresh_token'].filter((name) => stringField(name) === undefined),
+      );
+    }
+    return {
+      type,
+      clientId,
+      clientSecret,
+      refreshToken,
+      tokenUri: stringField('token_uri') ?? defaultGoogleTokenUrl,
+    };
+  }
+  throw new CliError(
+    'auth',
+    `${path} holds "${type ?? 'unknown'}" credentials; qwen supports service_account and authorized_user files.`,
+    { hint: loginHint },
+  );
+}
+
+async function exchange(
+  credentials: GoogleCredentials,
+  path: string,
+  options: GoogleAccessTokenOptions,
+  now: () => number,
+): Promise<CachedToken> {
+  const form = new URLSearchParams();
+  if (credentials.type === 'service_account') {
+    form.set('grant_type', jwtBearerGrant);
+    form.set('assertion', await signedAssertion(credentials, path, now()));
+  } else {
+    form.set('grant_type', 'refresh_token');
+    form.set('client_id', credentials.clientId);
+    form.set('client_secret', credentials.clientSecret);
+    form.set('refresh_token', credentials.refreshToken);
+  }
+
+  const fetchImplementation = options.fetchImplementation ?? fetch;
+  const host = hostOf(credentials.tokenUri);
+  let response: Response;
+  try {
+    response = await fetchImplementation(credentials.tokenUri, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: form.toString(),
+      signal: AbortSignal.timeout(tokenRequestTimeoutMs),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError('network', `Could not reach ${host} to get a Google access token: ${reason}`, {
+      cause: error,
+      hint: 'Check your network connection and proxy settings.',
+    });
+  }
+
+  const body = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    const value: unknown = JSON.parse(body);
+    if (typeof value === 'object' && value !== null) parsed = value as Record<string, unknown>;
+  } catch {
+    // An HTML error page from a proxy; the status says enough.
+  }
+
+  if (!response.ok) {
+    const description =
+      typeof parsed['error_description'] === 'string' && parsed['error_description'] !== ''
+        ? parsed['error_description']
+        : typeof parsed['error'] === 'string'
+          ? parsed['error']
+          : `HTTP ${response.status}`;
+    const again =
+      credentials.type === 'authorized_user'
+        ? 'Run `gcloud auth application-default login` again.'
+        : 'Check that the service-account key in the file is still valid (it may have been deleted or disabled).';
+    throw new CliError('auth', `${host} refused the Google credentials in ${path}: ${description}`, {
+      status: response.status,
+      hint: again,
+    });
+  }
+
+  const accessToken = parsed['access_token'];
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new CliError('auth', `${host} answered without an access token.`, { hint: loginHint });
+  }
+  const expiresIn = typeof parsed['expires_in'] === 'number' ? parsed['expires_in'] : 3600;
+  return { accessToken, refreshAtMs: now() + expiresIn * 1000 - expiryMarginMs };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function base64UrlOfBytes(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function base64UrlOfJson(value: unknown): string {
+  return base64UrlOfBytes(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/** PEM "-----BEGIN PRIVATE KEY-----" (PKCS #8, what Google's key files hold) -> DER bytes. */
+function pemToDer(pem: string, path: string): Uint8Array<ArrayBuffer> {
+  if (!/-----BEGIN PRIVATE KEY-----/.test(pem)) {
+    throw new CliError('auth', `The private_key in ${path} is not a PKCS #8 PEM key.`, { hint: loginHint });
+  }
+  const base64 = pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, '').replace(/\s+/g, '');
+  try {
+    const binary = atob(base64);
+    const bytes = new Uint8Array(binary.length);
+    for (let index = 0; index < binary.length; index += 1) bytes[index] = binary.charCodeAt(index);
+    return bytes;
+  } catch (error) {
+    throw new CliError('auth', `The private_key in ${path} is damaged (not base64).`, {
+      hint: loginHint,
+      cause: error,
+    });
+  }
+}
+
+async function signedAssertion(
+  credentials: ServiceAccountCredentials,
+  path: string,
+  nowMs: number,
+): Promise<string> {
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey(
+      'pkcs8',
+      pemToDer(credentials.privateKey, path),
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError('auth', `The private_key in ${path} cannot be used as an RSA key.`, {
+      hint: loginHint,
+      cause: error,
+    });
+  }
+  const issuedAt = Math.floor(nowMs / 1000);
+  const header: Record<string, string> = { alg: 'RS256', typ: 'JWT' };
+  if (credentials.privateKeyId !== undefined) header['kid'] = credentials.privateKeyId;
+  const claims = {
+    iss: credentials.clientEmail,
+    scope: cloudPlatformScope,
+    aud: credentials.tokenUri,
+    iat: issuedAt,
+    exp: issuedAt + assertionLifetimeSeconds,
+  };
+  const signingInput = `${base64UrlOfJson(header)}.${base64UrlOfJson(claims)}`;
+  const signature = await crypto.subtle.sign(
+    'RSASSA-PKCS1-v1_5',
+    key,
+    new TextEncoder().encode(signingInput),
+  );
+  return `${signingInput}.${base64UrlOfBytes(new Uint8Array(signature))}`;
+}

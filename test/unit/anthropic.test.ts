@@ -1,0 +1,384 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import type { StreamEvent } from '../../src/core/events.ts';
+import { createSseParser } from '../../src/core/sse.ts';
+import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
+import { anthropicAdapter, defaultAnthropicMaxTokens } from '../../src/protocols/anthropic.ts';
+import { adapterFor } from '../../src/protocols/index.ts';
+import { anthropicStream } from '../fakes/anthropic-server.ts';
+import { sliceBytes } from '../fakes/replay.ts';
+
+const fixtures = new URL('../fixtures/anthropic/', import.meta.url);
+
+function fixture(name: string): string {
+  return readFileSync(new URL(name, fixtures), 'utf8');
+}
+
+function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
+  return {
+    authType: 'anthropic',
+    protocol: 'anthropic',
+    model: 'claude-sonnet-4-5-20250929',
+    baseUrl: '',
+    apiKey: 'sk-ant-api03-test-1234',
+    generationConfig: {},
+    ...overrides,
+  };
+}
+
+function chat(overrides: Partial<ResolvedModel> = {}, messages?: ChatRequest['messages']): ChatRequest {
+  return {
+    target: target(overrides),
+    messages: messages ?? [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello' },
+    ],
+  };
+}
+
+function bodyOf(request: ChatRequest): Record<string, unknown> {
+  return JSON.parse(anthropicAdapter.buildRequest(request).body) as Record<string, unknown>;
+}
+
+/** Bytes -> SSE -> events through the real parser, in seeded random slices as a network would cut them. */
+function decodeStream(text: string, seed = 1): StreamEvent[] {
+  const parser = createSseParser();
+  const decoder = anthropicAdapter.createDecoder();
+  const events: StreamEvent[] = [];
+  for (const slice of sliceBytes(new TextEncoder().encode(text), { seed, minSize: 1, maxSize: 23 })) {
+    for (const message of parser.push(slice)) events.push(...decoder.decode(message));
+  }
+  for (const message of parser.end()) events.push(...decoder.decode(message));
+  events.push(...decoder.finish());
+  return events;
+}
+
+function textOf(events: StreamEvent[], type: 'text-delta' | 'reasoning-delta' = 'text-delta'): string {
+  return events.map((event) => (event.type === type ? event.text : '')).join('');
+}
+
+describe('anthropicAdapter.buildRequest', () => {
+  test('URL, version header, x-api-key for api.anthropic.com, and the body', () => {
+    const request = anthropicAdapter.buildRequest(chat());
+    expect(request.url).toBe('https://api.anthropic.com/v1/messages');
+    expect(request.headers).toEqual({
+      'x-api-key': 'sk-ant-api03-test-1234',
+      'anthropic-version': '2023-06-01',
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+    });
+    expect(JSON.parse(request.body)).toEqual({
+      model: 'claude-sonnet-4-5-20250929',
+      max_tokens: defaultAnthropicMaxTokens,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'Hello' }],
+      stream: true,
+    });
+  });
+
+  test('base URLs: trailing slashes, an existing /v1, prefixes kept', () => {
+    const url = (baseUrl: string) => anthropicAdapter.buildRequest(chat({ baseUrl })).url;
+    expect(url('https://api.anthropic.com/')).toBe('https://api.anthropic.com/v1/messages');
+    expect(url('https://coding-intl.dashscope.aliyuncs.com/apps/anthropic')).toBe(
+      'https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages',
+    );
+    expect(url('https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1//')).toBe(
+      'https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages',
+    );
+    expect(url('  http://127.0.0.1:8080  ')).toBe('http://127.0.0.1:8080/v1/messages');
+  });
+
+  test('the key goes as a bearer token to any host but anthropic.com', () => {
+    const headers = (baseUrl: string) => anthropicAdapter.buildRequest(chat({ baseUrl })).headers;
+    expect(headers('https://gateway.example.com')['Authorization']).toBe('Bearer sk-ant-api03-test-1234');
+    expect(headers('https://gateway.example.com')['x-api-key']).toBeUndefined();
+    expect(headers('https://eu.api.anthropic.com')['x-api-key']).toBe('sk-ant-api03-test-1234');
+    // A look-alike host is not Anthropic.
+    expect(headers('https://notanthropic.com')['Authorization']).toBe('Bearer sk-ant-api03-test-1234');
+  });
+
+  test('ANTHROPIC_AUTH_TOKEN (accessToken) is always a bearer token, even for api.anthropic.com', () => {
+    const headers = anthropicAdapter.buildRequest(
+      chat({ apiKey: undefined, accessToken: 'oat-token' }),
+    ).headers;
+    expect(headers['Authorization']).toBe('Bearer oat-token');
+    expect(headers['x-api-key']).toBeUndefined();
+  });
+
+  test('sampling parameters are mapped; OpenAI-only ones are left out', () => {
+    const body = bodyOf(
+      chat({
+        generationConfig: {
+          samplingParams: {
+            temperature: 0.2,
+            top_p: 0.9,
+            top_k: 40,
+            max_tokens: 8192,
+            stop: 'END',
+            presence_penalty: 1,
+            frequency_penalty: 1,
+          },
+        },
+      }),
+    );
+    expect(body['max_tokens']).toBe(8192);
+    expect(body['temperature']).toBe(0.2);
+    expect(body['top_p']).toBe(0.9);
+    expect(body['top_k']).toBe(40);
+    expect(body['stop_sequences']).toEqual(['END']);
+    expect(body['presence_penalty']).toBeUndefined();
+    expect(body['frequency_penalty']).toBeUndefined();
+    expect(
+      bodyOf(chat({ generationConfig: { samplingParams: { stop: ['a', 'b'] } } }))['stop_sequences'],
+    ).toEqual(['a', 'b']);
+  });
+
+  test('extra_body is merged last at the top level; customHeaders and extraHeaders are added', () => {
+    const request = anthropicAdapter.buildRequest(
+      chat({
+        extraHeaders: { 'X-From-Auth': 'yes' },
+        generationConfig: {
+          extra_body: { thinking: { type: 'enabled', budget_tokens: 2048 }, max_tokens: 4096 },
+          customHeaders: { 'anthropic-beta': 'interleaved-thinking-2025-05-14', 'X-API-KEY': 'override' },
+        },
+      }),
+    );
+    const body = JSON.parse(request.body) as Record<string, unknown>;
+    expect(body['thinking']).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(body['max_tokens']).toBe(4096);
+    expect(request.headers['anthropic-beta']).toBe('interleaved-thinking-2025-05-14');
+    expect(request.headers['X-From-Auth']).toBe('yes');
+    // One spelling per header: the custom one replaces ours instead of travelling next to it.
+    expect(request.headers['X-API-KEY']).toBe('override');
+    expect(request.headers['x-api-key']).toBeUndefined();
+  });
+
+  test('system turns go to the top; consecutive same-role turns are merged; empty turns dropped', () => {
+    const body = bodyOf(
+      chat({}, [
+        { role: 'system', content: 'Rule one.' },
+        { role: 'user', content: 'First' },
+        { role: 'system', content: 'Rule two.' },
+        { role: 'user', content: 'Second' },
+        { role: 'assistant', content: '' },
+        { role: 'user', content: 'Third' },
+        { role: 'assistant', content: 'Answer' },
+        { role: 'assistant', content: 'More' },
+        { role: 'user', content: 'Fourth' },
+      ]),
+    );
+    expect(body['system']).toBe('Rule one.\n\nRule two.');
+    expect(body['messages']).toEqual([
+      { role: 'user', content: 'First\n\nSecond\n\nThird' },
+      { role: 'assistant', content: 'Answer\n\nMore' },
+      { role: 'user', content: 'Fourth' },
+    ]);
+  });
+
+  test('no system field without system messages', () => {
+    expect(bodyOf(chat({}, [{ role: 'user', content: 'Hi' }]))).not.toHaveProperty('system');
+  });
+});
+
+describe('anthropicAdapter stream decoding (real SSE parser, random slices)', () => {
+  test('text with multi-byte characters, usage and stop reason', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const events = decodeStream(fixture('text.sse'), seed);
+      expect(textOf(events)).toBe('Bonjour ! Voici la réponse : 2 × 3 = 6 ✅');
+      expect(events.slice(-2)).toEqual([
+        {
+          type: 'usage',
+          usage: { inputTokens: 24, outputTokens: 17, totalTokens: 41, cachedInputTokens: 0 },
+        },
+        { type: 'done', finishReason: 'end_turn' },
+      ]);
+    }
+  });
+
+  test('tool input is assembled per block and parsed at content_block_stop; empty input is {}', () => {
+    for (const seed of [11, 12, 13]) {
+      const events = decodeStream(fixture('tools.sse'), seed);
+      expect(textOf(events)).toBe('Let me look at the file and the git status.');
+      expect(events.filter((event) => event.type === 'tool-call')).toEqual([
+        {
+          type: 'tool-call',
+          id: 'toolu_01AbCdEfGh1JkLmNoPqRsTuV',
+          name: 'read_file',
+          arguments: { path: 'src/main.ts', limit: 40 },
+        },
+        { type: 'tool-call', id: 'toolu_01WxYz0123AbCdEfGhIjKlMn', name: 'git_status', arguments: {} },
+      ]);
+      expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'tool_use' });
+    }
+  });
+
+  test('a tool call is emitted when its block stops, before the message ends', () => {
+    const decoder = anthropicAdapter.createDecoder();
+    decoder.decode({
+      event: 'content_block_start',
+      data: '{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"ls","input":{}}}',
+    });
+    decoder.decode({
+      event: 'content_block_delta',
+      data: '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"dir\\":\\".\\"}"}}',
+    });
+    expect(
+      decoder.decode({ event: 'content_block_stop', data: '{"type":"content_block_stop","index":0}' }),
+    ).toEqual([{ type: 'tool-call', id: 'toolu_1', name: 'ls', arguments: { dir: '.' } }]);
+  });
+
+  test('thinking deltas become reasoning; cached input is counted in; the latest totals win', () => {
+    const events = decodeStream(fixture('thinking.sse'), 21);
+    expect(textOf(events, 'reasoning-delta')).toBe(
+      'The user wants 17 × 23. 17 × 20 = 340, 17 × 3 = 51, so 391.',
+    );
+    expect(textOf(events)).toBe('17 × 23 = **391**.');
+    // Reasoning comes before the answer, in stream order.
+    const firstText = events.findIndex((event) => event.type === 'text-delta');
+    const lastReasoning = events.findLastIndex((event) => event.type === 'reasoning-delta');
+    expect(lastReasoning).toBeLessThan(firstText);
+    expect(events.find((event) => event.type === 'usage')).toEqual({
+      type: 'usage',
+      usage: {
+        inputTokens: 35 + 2048,
+        outputTokens: 58,
+        totalTokens: 35 + 2048 + 58,
+        cachedInputTokens: 2048,
+      },
+    });
+  });
+
+  test('ping, unknown events, unknown delta types, comments, CRLF and `data:` without a space are tolerated', () => {
+    const events = decodeStream(fixture('unknown-events.sse'), 31);
+    expect(textOf(events)).toBe('Paris is the capital.');
+    expect(events.some((event) => event.type === 'error')).toBe(false);
+    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'end_turn' });
+  });
+
+  test('an error event after the 200 keeps the text so far and maps overloaded_error to 529', () => {
+    for (const seed of [41, 42, 43]) {
+      const events = decodeStream(fixture('error-midstream.sse'), seed);
+      expect(textOf(events)).toBe('The first part of the answer made it through');
+      expect(events.at(-1)).toEqual({
+        type: 'error',
+        error: { message: 'Overloaded', status: 529, code: 'overloaded_error' },
+      });
+      // Nothing (no `done`) after the error.
+      expect(events.filter((event) => event.type === 'done')).toEqual([]);
+    }
+  });
+
+  test('error types map to their HTTP statuses', () => {
+    const statusOf = (type: string) => {
+      const decoder = anthropicAdapter.createDecoder();
+      const [event] = decoder.decode({
+        event: 'error',
+        data: JSON.stringify({ type: 'error', error: { type, message: 'x' } }),
+      });
+      return event?.type === 'error' ? event.error.status : undefined;
+    };
+    expect(statusOf('rate_limit_error')).toBe(429);
+    expect(statusOf('api_error')).toBe(500);
+    expect(statusOf('timeout_error')).toBe(504);
+    expect(statusOf('overloaded_error')).toBe(529);
+    expect(statusOf('something_new')).toBeUndefined();
+  });
+
+  test('an `error` event whose data is not JSON still ends the stream as a failure', () => {
+    const decoder = anthropicAdapter.createDecoder();
+    expect(decoder.decode({ event: 'error', data: 'upstream went away' })).toEqual([
+      { type: 'error', error: { message: 'upstream went away' } },
+    ]);
+    expect(decoder.finish()).toEqual([]);
+  });
+
+  test('events without `event:` lines are recognised by their `type`', () => {
+    const text = anthropicStream({ text: ['a', 'b'] }).replace(/^event: .*\n/gm, '');
+    const events = decodeStream(text, 51);
+    expect(textOf(events)).toBe('ab');
+    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'end_turn' });
+  });
+
+  test('a stream that ends without message_stop still flushes tool calls, usage and done', () => {
+    const text = anthropicStream({ toolUses: [{ name: 'ls', inputPieces: ['{"dir":', '"src"}'] }] });
+    const cut = text.slice(0, text.indexOf('event: content_block_stop'));
+    const events = decodeStream(cut, 61);
+    expect(events).toEqual([
+      { type: 'tool-call', id: 'toolu_01Fake000000000000000000', name: 'ls', arguments: { dir: 'src' } },
+      { type: 'usage', usage: { inputTokens: 21, outputTokens: 1, totalTokens: 22, cachedInputTokens: 0 } },
+      { type: 'done' },
+    ]);
+  });
+
+  test('the builder used by the fake server decodes to what it was given', () => {
+    const events = decodeStream(
+      anthropicStream({
+        thinking: ['Hmm', '.'],
+        text: ['Hi', ' there'],
+        toolUses: [{ id: 'toolu_x', name: 'run', inputPieces: ['{"cmd"', ':"ls"}'] }],
+        outputTokens: 30,
+      }),
+      71,
+    );
+    expect(textOf(events, 'reasoning-delta')).toBe('Hmm.');
+    expect(textOf(events)).toBe('Hi there');
+    expect(events.filter((event) => event.type === 'tool-call')).toEqual([
+      { type: 'tool-call', id: 'toolu_x', name: 'run', arguments: { cmd: 'ls' } },
+    ]);
+    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'tool_use' });
+  });
+});
+
+describe('anthropicAdapter.parseErrorBody', () => {
+  test('Anthropic error bodies: message and type', () => {
+    expect(anthropicAdapter.parseErrorBody(400, fixture('error-400.json'))).toEqual({
+      message:
+        'max_tokens: 64000 > 32000, which is the maximum allowed number of output tokens for claude-opus-4-1-20250805',
+      code: 'invalid_request_error',
+    });
+    expect(anthropicAdapter.parseErrorBody(529, fixture('error-529.json'))).toEqual({
+      message: 'Overloaded',
+      code: 'overloaded_error',
+    });
+    expect(anthropicAdapter.parseErrorBody(429, fixture('error-429.json')).doNotRetry).toBeUndefined();
+    expect(anthropicAdapter.parseErrorBody(500, fixture('error-500.json')).code).toBe('api_error');
+    expect(anthropicAdapter.parseErrorBody(404, fixture('error-404.json')).message).toBe(
+      'model: claude-sonnet-9',
+    );
+  });
+
+  test('401 and 403 are authentication failures', () => {
+    expect(anthropicAdapter.parseErrorBody(401, fixture('error-401.json'))).toEqual({
+      message: 'invalid x-api-key',
+      code: 'authentication_error',
+      isAuthFailure: true,
+    });
+    expect(anthropicAdapter.parseErrorBody(403, fixture('error-403.json')).isAuthFailure).toBe(true);
+    expect(anthropicAdapter.parseErrorBody(401, fixture('error-401-gateway.json'))).toMatchObject({
+      code: 'invalid_api_key',
+      isAuthFailure: true,
+    });
+  });
+
+  test('plain text and HTML bodies become one line', () => {
+    expect(
+      anthropicAdapter.parseErrorBody(502, '<html><head><title>502 Bad Gateway</title></head></html>'),
+    ).toEqual({
+      message: '502 Bad Gateway',
+    });
+    expect(anthropicAdapter.parseErrorBody(503, '')).toEqual({ message: 'HTTP 503' });
+    expect(anthropicAdapter.parseErrorBody(413, 'x'.repeat(2000)).message).toHaveLength(500);
+  });
+
+  test('a spent balance is not retried', () => {
+    const body = JSON.stringify({
+      type: 'error',
+      error: { type: 'billing_error', message: 'Your credit balance is too low.' },
+    });
+    expect(anthropicAdapter.parseErrorBody(400, body).doNotRetry).toBe(true);
+  });
+});
+
+test('adapterFor("anthropic") is this adapter', () => {
+  expect(adapterFor('anthropic')).toBe(anthropicAdapter);
+});

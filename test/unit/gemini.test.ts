@@ -1,0 +1,414 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import type { StreamEvent } from '../../src/core/events.ts';
+import { createSseParser } from '../../src/core/sse.ts';
+import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
+import { geminiAdapter, vertexAdapter } from '../../src/protocols/gemini.ts';
+import { adapterFor } from '../../src/protocols/index.ts';
+import { geminiStream } from '../fakes/gemini-server.ts';
+import { sliceBytes } from '../fakes/replay.ts';
+
+const fixtures = new URL('../fixtures/gemini/', import.meta.url);
+
+function fixture(name: string): string {
+  return readFileSync(new URL(name, fixtures), 'utf8');
+}
+
+function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
+  return {
+    authType: 'gemini',
+    protocol: 'gemini',
+    model: 'gemini-2.5-flash',
+    baseUrl: '',
+    apiKey: 'AIzaSyTestKey0123456789',
+    generationConfig: {},
+    ...overrides,
+  };
+}
+
+function vertexTarget(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
+  return target({ authType: 'vertex-ai', protocol: 'vertex-ai', ...overrides });
+}
+
+function chat(resolved: ResolvedModel, messages?: ChatRequest['messages']): ChatRequest {
+  return {
+    target: resolved,
+    messages: messages ?? [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello' },
+    ],
+  };
+}
+
+function bodyOf(resolved: ResolvedModel, messages?: ChatRequest['messages']): Record<string, unknown> {
+  return JSON.parse(geminiAdapter.buildRequest(chat(resolved, messages)).body) as Record<string, unknown>;
+}
+
+/** Bytes -> SSE -> events through the real parser, in seeded random slices as a network would cut them. */
+function decodeStream(text: string, seed = 1): StreamEvent[] {
+  const parser = createSseParser();
+  const decoder = geminiAdapter.createDecoder();
+  const events: StreamEvent[] = [];
+  for (const slice of sliceBytes(new TextEncoder().encode(text), { seed, minSize: 1, maxSize: 29 })) {
+    for (const message of parser.push(slice)) events.push(...decoder.decode(message));
+  }
+  for (const message of parser.end()) events.push(...decoder.decode(message));
+  events.push(...decoder.finish());
+  return events;
+}
+
+function textOf(events: StreamEvent[], type: 'text-delta' | 'reasoning-delta' = 'text-delta'): string {
+  return events.map((event) => (event.type === type ? event.text : '')).join('');
+}
+
+describe('geminiAdapter.buildRequest', () => {
+  test('URL with alt=sse, the key only in x-goog-api-key, and the body', () => {
+    const request = geminiAdapter.buildRequest(chat(target()));
+    expect(request.url).toBe(
+      'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+    expect(request.url).not.toContain('AIza');
+    expect(request.headers).toEqual({
+      'x-goog-api-key': 'AIzaSyTestKey0123456789',
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+    });
+    expect(JSON.parse(request.body)).toEqual({
+      contents: [{ role: 'user', parts: [{ text: 'Hello' }] }],
+      systemInstruction: { parts: [{ text: 'Be brief.' }] },
+    });
+  });
+
+  test('a configured base URL replaces the host; a trailing /v1beta is not doubled', () => {
+    const url = (baseUrl: string, model = 'gemini-2.5-pro') =>
+      geminiAdapter.buildRequest(chat(target({ baseUrl, model }))).url;
+    expect(url('http://127.0.0.1:9000/')).toBe(
+      'http://127.0.0.1:9000/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+    );
+    expect(url('https://proxy.example.com/gemini/v1beta')).toBe(
+      'https://proxy.example.com/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+    );
+    expect(url('', 'models/gemini-2.5-pro')).toBe(
+      'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+    );
+  });
+
+  test('roles user/model, consecutive same-role turns merged, system turns joined, empty turns dropped', () => {
+    const body = bodyOf(target(), [
+      { role: 'system', content: 'One.' },
+      { role: 'user', content: 'A' },
+      { role: 'user', content: 'B' },
+      { role: 'system', content: 'Two.' },
+      { role: 'assistant', content: 'C' },
+      { role: 'user', content: '' },
+      { role: 'assistant', content: 'D' },
+      { role: 'user', content: 'E' },
+    ]);
+    expect(body['systemInstruction']).toEqual({ parts: [{ text: 'One.\n\nTwo.' }] });
+    expect(body['contents']).toEqual([
+      { role: 'user', parts: [{ text: 'A\n\nB' }] },
+      { role: 'model', parts: [{ text: 'C\n\nD' }] },
+      { role: 'user', parts: [{ text: 'E' }] },
+    ]);
+    expect(bodyOf(target(), [{ role: 'user', content: 'Hi' }])).not.toHaveProperty('systemInstruction');
+  });
+
+  test('samplingParams map to generationConfig; unknown ones are left out', () => {
+    const body = bodyOf(
+      target({
+        generationConfig: {
+          samplingParams: {
+            temperature: 0.3,
+            top_p: 0.95,
+            top_k: 64,
+            max_tokens: 2048,
+            stop: 'END',
+            presence_penalty: 1,
+          },
+        },
+      }),
+    );
+    expect(body['generationConfig']).toEqual({
+      temperature: 0.3,
+      topP: 0.95,
+      topK: 64,
+      maxOutputTokens: 2048,
+      stopSequences: ['END'],
+    });
+  });
+
+  test('extra_body merges at the top level, and into generationConfig rather than replacing it', () => {
+    const body = bodyOf(
+      target({
+        generationConfig: {
+          samplingParams: { temperature: 0.5 },
+          extra_body: {
+            generationConfig: { thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 } },
+            safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+          },
+        },
+      }),
+    );
+    expect(body['generationConfig']).toEqual({
+      temperature: 0.5,
+      thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 },
+    });
+    expect(body['safetySettings']).toEqual([
+      { category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' },
+    ]);
+  });
+
+  test('customHeaders and extraHeaders are added', () => {
+    const headers = geminiAdapter.buildRequest(
+      chat(target({ extraHeaders: { 'X-A': '1' }, generationConfig: { customHeaders: { 'X-B': '2' } } })),
+    ).headers;
+    expect(headers['X-A']).toBe('1');
+    expect(headers['X-B']).toBe('2');
+  });
+});
+
+describe('vertexAdapter.buildRequest', () => {
+  test('express mode: aiplatform.googleapis.com/v1/publishers path with x-goog-api-key', () => {
+    const request = vertexAdapter.buildRequest(chat(vertexTarget()));
+    expect(request.url).toBe(
+      'https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+    expect(request.headers['x-goog-api-key']).toBe('AIzaSyTestKey0123456789');
+    expect(request.headers['Authorization']).toBeUndefined();
+    expect(vertexAdapter.buildRequest(chat(vertexTarget({ baseUrl: 'http://127.0.0.1:7000/' }))).url).toBe(
+      'http://127.0.0.1:7000/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+  });
+
+  test('project mode: regional host, project and location in the path, bearer token', () => {
+    const project = (location: string, baseUrl = '') =>
+      vertexAdapter.buildRequest(
+        chat(
+          vertexTarget({
+            apiKey: undefined,
+            accessToken: 'ya29.token',
+            googleCloud: { project: 'my-project', location },
+            baseUrl,
+          }),
+        ),
+      );
+    const regional = project('europe-west4');
+    expect(regional.url).toBe(
+      'https://europe-west4-aiplatform.googleapis.com/v1/projects/my-project/locations/europe-west4/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+    expect(regional.headers['Authorization']).toBe('Bearer ya29.token');
+    expect(regional.headers['x-goog-api-key']).toBeUndefined();
+    expect(project('global').url).toBe(
+      'https://aiplatform.googleapis.com/v1/projects/my-project/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+    expect(
+      project('us').url.startsWith(
+        'https://aiplatform.us.rep.googleapis.com/v1/projects/my-project/locations/us/',
+      ),
+    ).toBe(true);
+    expect(project('us-central1', 'http://127.0.0.1:7000').url).toBe(
+      'http://127.0.0.1:7000/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+  });
+
+  test('an API key wins over project settings (express mode)', () => {
+    const request = vertexAdapter.buildRequest(
+      chat(vertexTarget({ googleCloud: { project: 'p', location: 'global' }, accessToken: 'ya29.token' })),
+    );
+    expect(request.url).toContain('/v1/publishers/google/models/');
+    expect(request.headers['x-goog-api-key']).toBe('AIzaSyTestKey0123456789');
+    expect(request.headers['Authorization']).toBeUndefined();
+  });
+
+  test('same body as the Gemini API', () => {
+    const request = chat(vertexTarget({ generationConfig: { samplingParams: { top_k: 5 } } }));
+    expect(vertexAdapter.buildRequest(request).body).toBe(geminiAdapter.buildRequest(request).body);
+  });
+});
+
+describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)', () => {
+  test('text with multi-byte characters, running usage totals (the last wins), finish reason', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const events = decodeStream(fixture('text.sse'), seed);
+      expect(textOf(events)).toBe('Hallo! Die Antwort lautet: 42 — größer geht’s nicht.');
+      expect(events.slice(-2)).toEqual([
+        {
+          type: 'usage',
+          usage: { inputTokens: 11, outputTokens: 15 + 32, totalTokens: 58, reasoningTokens: 32 },
+        },
+        { type: 'done', finishReason: 'STOP' },
+      ]);
+    }
+  });
+
+  test('thought parts become reasoning; cached tokens are reported', () => {
+    const events = decodeStream(fixture('thinking.sse'), 7);
+    expect(textOf(events, 'reasoning-delta')).toBe(
+      '**Checking the numbers**\n\nThe user asks for 17 × 23. 340 + 51 = 391.',
+    );
+    expect(textOf(events)).toBe('17 × 23 = **391**.');
+    expect(events.find((event) => event.type === 'usage')).toEqual({
+      type: 'usage',
+      usage: {
+        inputTokens: 14,
+        outputTokens: 9 + 96,
+        totalTokens: 119,
+        cachedInputTokens: 8,
+        reasoningTokens: 96,
+      },
+    });
+  });
+
+  test('functionCall parts are whole tool calls; ids from the part or generated', () => {
+    for (const seed of [11, 12, 13]) {
+      const events = decodeStream(fixture('tools.sse'), seed);
+      expect(textOf(events)).toBe("I'll read both files.");
+      expect(events.filter((event) => event.type === 'tool-call')).toEqual([
+        { type: 'tool-call', id: 'call_1', name: 'read_file', arguments: { path: 'src/main.ts', limit: 40 } },
+        { type: 'tool-call', id: 'fc-7f3a2b', name: 'read_file', arguments: { path: 'package.json' } },
+        { type: 'tool-call', id: 'call_3', name: 'git_status', arguments: {} },
+      ]);
+      expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'STOP' });
+    }
+  });
+
+  test('a blocked prompt is an error naming the reason, not an empty answer', () => {
+    const events = decodeStream(fixture('prompt-blocked.sse'), 21);
+    expect(events).toEqual([
+      {
+        type: 'error',
+        error: {
+          message: 'The prompt was blocked by Gemini (PROHIBITED_CONTENT).',
+          code: 'PROHIBITED_CONTENT',
+        },
+      },
+    ]);
+  });
+
+  test('an error event midway keeps the text so far and carries the status', () => {
+    for (const seed of [31, 32, 33]) {
+      const events = decodeStream(fixture('error-midstream.sse'), seed);
+      expect(textOf(events)).toBe('Here is the beginning of a long answer');
+      expect(events.at(-1)).toEqual({
+        type: 'error',
+        error: {
+          message: 'The model is overloaded. Please try again later.',
+          status: 503,
+          code: 'UNAVAILABLE',
+        },
+      });
+      expect(events.filter((event) => event.type === 'done')).toEqual([]);
+    }
+  });
+
+  test('Vertex chunks (createTime, trafficType-only usage early on) decode the same way', () => {
+    const events = decodeStream(fixture('vertex-text.sse'), 41);
+    expect(textOf(events)).toBe('Vertex says hello from europe-west4.');
+    expect(events.filter((event) => event.type === 'usage')).toEqual([
+      { type: 'usage', usage: { inputTokens: 7, outputTokens: 33, totalTokens: 40, reasoningTokens: 25 } },
+    ]);
+  });
+
+  test('a stream with no usage at all ends with just done; junk lines are ignored', () => {
+    const decoder = vertexAdapter.createDecoder();
+    expect(decoder.decode({ event: 'message', data: 'not json' })).toEqual([]);
+    expect(
+      decoder.decode({ event: 'message', data: '{"candidates":[{"content":{"parts":[{"text":"x"}]}}]}' }),
+    ).toEqual([{ type: 'text-delta', text: 'x' }]);
+    expect(decoder.finish()).toEqual([{ type: 'done' }]);
+  });
+
+  test('the builder used by the fake server decodes to what it was given', () => {
+    const events = decodeStream(
+      geminiStream({
+        thoughts: ['Hmm'],
+        text: ['Hi', ' there'],
+        functionCalls: [{ name: 'ls', args: { dir: '.' } }],
+      }),
+      51,
+    );
+    expect(textOf(events, 'reasoning-delta')).toBe('Hmm');
+    expect(textOf(events)).toBe('Hi there');
+    expect(events.filter((event) => event.type === 'tool-call')).toEqual([
+      { type: 'tool-call', id: 'call_1', name: 'ls', arguments: { dir: '.' } },
+    ]);
+  });
+});
+
+describe('parseErrorBody', () => {
+  test('400 API_KEY_INVALID is an auth failure that names GEMINI_API_KEY (GOOGLE_API_KEY for Vertex)', () => {
+    const gemini = geminiAdapter.parseErrorBody(400, fixture('error-400-invalid-key.json'));
+    expect(gemini.isAuthFailure).toBe(true);
+    expect(gemini.code).toBe('API_KEY_INVALID');
+    expect(gemini.message).toContain('API key not valid');
+    expect(gemini.message).toContain('GEMINI_API_KEY');
+    const vertex = vertexAdapter.parseErrorBody(400, fixture('error-400-invalid-key.json'));
+    expect(vertex.isAuthFailure).toBe(true);
+    expect(vertex.message).toContain('GOOGLE_API_KEY');
+    // The message alone is enough (proxies that drop details).
+    const bare = JSON.stringify({
+      error: { code: 400, message: 'API key not valid. Please pass a valid API key.' },
+    });
+    expect(geminiAdapter.parseErrorBody(400, bare).isAuthFailure).toBe(true);
+  });
+
+  test('other 400s are not auth failures', () => {
+    expect(geminiAdapter.parseErrorBody(400, fixture('error-400-invalid-argument.json'))).toEqual({
+      message: '* GenerateContentRequest.generation_config.top_k: must be less than or equal to 64',
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+
+  test('429 RESOURCE_EXHAUSTED: retryDelay from RetryInfo; a daily quota is not retried', () => {
+    expect(geminiAdapter.parseErrorBody(429, fixture('error-429.json'))).toEqual({
+      message: 'You exceeded your current quota, please check your plan and billing details.',
+      code: 'RESOURCE_EXHAUSTED',
+      retryAfterMs: 1200,
+    });
+    const daily = geminiAdapter.parseErrorBody(429, fixture('error-429-daily.json'));
+    expect(daily.retryAfterMs).toBe(26_460_000);
+    expect(daily.doNotRetry).toBe(true);
+    const recordedShape = JSON.stringify({
+      error: { code: 429, message: 'q', status: 'RESOURCE_EXHAUSTED', details: [{ retryDelay: '34.4s' }] },
+    });
+    expect(geminiAdapter.parseErrorBody(429, recordedShape).retryAfterMs).toBe(34_400);
+  });
+
+  test('401/403 are auth failures; 404 and 503 are not', () => {
+    expect(vertexAdapter.parseErrorBody(401, fixture('error-401-vertex.json'))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      isAuthFailure: true,
+    });
+    expect(geminiAdapter.parseErrorBody(403, fixture('error-403.json')).isAuthFailure).toBe(true);
+    expect(geminiAdapter.parseErrorBody(404, fixture('error-404.json'))).toEqual({
+      message:
+        'models/gemini-9.9-ultra is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.',
+      code: 'NOT_FOUND',
+    });
+    expect(geminiAdapter.parseErrorBody(503, fixture('error-503.json'))).toEqual({
+      message: 'The model is overloaded. Please try again later.',
+      code: 'UNAVAILABLE',
+    });
+  });
+
+  test('array-wrapped bodies, HTML and empty bodies', () => {
+    const wrapped = JSON.stringify([
+      { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } },
+    ]);
+    expect(vertexAdapter.parseErrorBody(500, wrapped)).toEqual({
+      message: 'Internal error encountered.',
+      code: 'INTERNAL',
+    });
+    expect(geminiAdapter.parseErrorBody(404, '<html><title>Error 404 (Not Found)!!1</title></html>')).toEqual(
+      {
+        message: 'Error 404 (Not Found)!!1',
+      },
+    );
+    expect(geminiAdapter.parseErrorBody(502, '')).toEqual({ message: 'HTTP 502' });
+  });
+});
+
+test('adapterFor maps gemini and vertex-ai to these adapters', () => {
+  expect(adapterFor('gemini')).toBe(geminiAdapter);
+  expect(adapterFor('vertex-ai')).toBe(vertexAdapter);
+});
