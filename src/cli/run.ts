@@ -109,11 +109,18 @@ function reportFailure(error: unknown, context: RunContext, debug: boolean): num
       : new CliError('api', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
         });
-  const hint = failure.hint ? ` ${failure.hint}` : '';
-  context.writeError(`qwen: ${failure.message}${hint}`);
+  context.writeError(`qwen: ${oneLine(failure)}`);
   if (debug) {
     const stack = (failure.cause instanceof Error ? failure.cause : failure).stack;
     if (stack) context.writeError(stack);
   }
   return failure.exitCode;
+}
+
+/** Message and hint as one line: what is wrong, then how to fix it. */
+export function oneLine(failure: CliError): string {
+  const message = failure.message.replace(/\s*\n\s*/g, ' ');
+  if (!failure.hint) return message;
+  const separator = /[.!?:]$/.test(message) ? ' ' : '. ';
+  return `${message}${separator}${failure.hint}`;
 }

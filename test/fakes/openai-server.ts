@@ -93,7 +93,7 @@ export interface FakeOpenAi {
   port: number;
   /** Every request in arrival order, control routes excluded. Live: it grows as requests arrive. */
   requests: RecordedRequest[];
-  /** Replaces the script; steps are consumed one per chat request, the last one repeating. */
+  /** Replaces the script and empties the recording; steps are consumed one per chat request, the last repeating. */
   setResponses(...steps: ResponseStep[]): void;
   stop(): Promise<void>;
 }
@@ -345,6 +345,7 @@ export function startFakeOpenAi(
   function setResponses(...newSteps: ResponseStep[]): void {
     steps = (newSteps.length > 0 ? newSteps : [{}]).map(prepareStep);
     nextStep = 0;
+    requests.length = 0;
   }
   setResponses(...stepsFromScript(script));
 

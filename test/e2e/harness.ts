@@ -1,0 +1,142 @@
+// Runs the real CLI as a user would: a separate process, a temporary HOME and working directory, only
+// the environment the test gives (nothing leaks in from the developer's shell), over real HTTP.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const repositoryRoot = path.resolve(import.meta.dir, '..', '..');
+export const sourceEntry = path.join(repositoryRoot, 'src', 'main.ts');
+export const binaryPath = path.join(repositoryRoot, 'dist', 'qwen');
+
+export type CliFlavour = 'source' | 'binary';
+
+export interface Sandbox {
+  home: string;
+  cwd: string;
+  /** `$HOME/.qwen` */
+  qwenHome: string;
+  /** Writes a file below the sandbox root (`home/...` or `project/...`), creating directories. */
+  write(relativePath: string, content: string | object): string;
+  userSettings(content: string | object): string;
+  cleanup(): void;
+}
+
+export function makeSandbox(): Sandbox {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'qwen-e2e-'));
+  const home = path.join(root, 'home');
+  const cwd = path.join(root, 'project');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  const write = (relativePath: string, content: string | object) => {
+    const file = path.join(root, relativePath);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+    return file;
+  };
+  return {
+    home,
+    cwd,
+    qwenHome: path.join(home, '.qwen'),
+    write,
+    userSettings: (content) => write('home/.qwen/settings.json', content),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+export interface RunOptions {
+  sandbox: Sandbox;
+  env?: Record<string, string>;
+  /** Text written to stdin and then closed. Without it stdin is /dev/null-like (closed at once). */
+  stdin?: string;
+  /** Keep stdin open and silent (a CI runner that never closes it). */
+  silentOpenStdin?: boolean;
+  flavour?: CliFlavour;
+  cwd?: string;
+  /** Send SIGINT this many ms after the first stdout byte. */
+  interruptAfterMs?: number;
+  timeoutMs?: number;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+let binaryBuild: Promise<void> | undefined;
+
+/** Builds dist/qwen once per test run, so the binary under test is the current source. */
+export function ensureBinary(): Promise<void> {
+  binaryBuild ??= (async () => {
+    const build = Bun.spawn(
+      [process.execPath, '--no-env-file', path.join(repositoryRoot, 'scripts', 'build.ts')],
+      {
+        cwd: repositoryRoot,
+        stdout: 'pipe',
+        stderr: 'pipe',
+      },
+    );
+    const code = await build.exited;
+    if (code !== 0 || !existsSync(binaryPath) || statSync(binaryPath).size === 0) {
+      throw new Error(`building dist/qwen failed: ${await new Response(build.stderr).text()}`);
+    }
+  })();
+  return binaryBuild;
+}
+
+export function commandFor(flavour: CliFlavour): string[] {
+  // --config: otherwise `bun` reads a bunfig.toml from the working directory (the binary never does).
+  const config = `--config=${path.join(repositoryRoot, 'bunfig.toml')}`;
+  return flavour === 'binary' ? [binaryPath] : [process.execPath, '--no-env-file', config, sourceEntry];
+}
+
+export async function runCli(args: string[], options: RunOptions): Promise<CliResult> {
+  const flavour = options.flavour ?? 'source';
+  if (flavour === 'binary') await ensureBinary();
+  const child = Bun.spawn([...commandFor(flavour), ...args], {
+    cwd: options.cwd ?? options.sandbox.cwd,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: options.sandbox.home,
+      NO_COLOR: '1',
+      ...options.env,
+    },
+    stdin: options.stdin !== undefined || options.silentOpenStdin ? 'pipe' : 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  if (options.stdin !== undefined && child.stdin) {
+    child.stdin.write(options.stdin);
+    await child.stdin.end();
+  }
+  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const stdoutPromise = readAll(child.stdout, () => {
+    if (options.interruptAfterMs !== undefined)
+      setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    stdoutPromise,
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  clearTimeout(timeout);
+  if (options.silentOpenStdin) child.stdin?.end();
+  return { exitCode, stdout, stderr };
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, onFirstByte: () => void): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  let first = true;
+  for await (const chunk of stream) {
+    if (first) {
+      first = false;
+      onFirstByte();
+    }
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** Both ways the CLI ships: from source (bun) and the compiled binary. */
+export const flavours: CliFlavour[] = ['source', 'binary'];

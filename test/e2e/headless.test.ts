@@ -1,0 +1,495 @@
+// The spine end to end: the real CLI (from source and compiled) against a fake OpenAI-compatible server.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { ensureBinary, flavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+
+let fake: FakeOpenAi;
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  fake = startFakeOpenAi([{ stream: { text: ['Hello', ' from', ' fake.'] } }]);
+  await ensureBinary();
+});
+afterAll(() => fake.stop());
+afterEach(() => sandbox?.cleanup());
+
+function freshSandbox(): Sandbox {
+  sandbox = makeSandbox();
+  fake.setResponses({ stream: { text: ['Hello', ' from', ' fake.'] } });
+  return sandbox;
+}
+
+const keyFlags = () => [
+  '--openai-api-key',
+  'sk-flag-0001',
+  '--openai-base-url',
+  fake.url,
+  '-m',
+  'test-model',
+];
+const lastBody = () => fake.requests.at(-1)?.body as Record<string, unknown>;
+const lastAuthorization = () => fake.requests.at(-1)?.headers.authorization;
+const userText = () => (lastBody().messages as { content: string }[]).at(-1)?.content;
+
+for (const flavour of flavours) {
+  describe(`headless (${flavour})`, () => {
+    test('answers a prompt on stdout, streamed text only, exit 0', async () => {
+      const box = freshSandbox();
+      const result = await runCli([...keyFlags(), 'say hello'], { sandbox: box, flavour });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n' });
+      expect(result.stderr).toBe('');
+      const body = lastBody();
+      expect(body).toMatchObject({
+        model: 'test-model',
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      expect(lastAuthorization()).toBe('Bearer sk-flag-0001');
+      expect(fake.requests.at(-1)?.path).toBe('/v1/chat/completions');
+    });
+
+    test('joins stdin and the prompt as <stdin>\\n\\n<prompt>; -p works too', async () => {
+      const box = freshSandbox();
+      expect(
+        (await runCli([...keyFlags(), 'summarise'], { sandbox: box, flavour, stdin: 'diff text\n' }))
+          .exitCode,
+      ).toBe(0);
+      expect(userText()).toBe('diff text\n\n\nsummarise');
+      expect((await runCli([...keyFlags(), '-p', 'only flag'], { sandbox: box, flavour })).exitCode).toBe(0);
+      expect(userText()).toBe('only flag');
+      expect((await runCli(keyFlags(), { sandbox: box, flavour, stdin: 'just stdin' })).exitCode).toBe(0);
+      expect(userText()).toBe('just stdin');
+    });
+
+    test('a stdin that stays open and silent does not hang; with no prompt it is exit 42', async () => {
+      const box = freshSandbox();
+      const answered = await runCli([...keyFlags(), 'hi'], { sandbox: box, flavour, silentOpenStdin: true });
+      expect(answered.exitCode).toBe(0);
+      const none = await runCli(keyFlags(), { sandbox: box, flavour, silentOpenStdin: true });
+      expect(none.exitCode).toBe(42);
+      expect(none.stderr).toContain('No prompt given');
+    });
+
+    test('-o json prints one array in Qwen Code shapes; stream-json one object per line', async () => {
+      const box = freshSandbox();
+      fake.setResponses({
+        stream: { text: ['Hi'], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } },
+      });
+      const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box, flavour });
+      expect(json.exitCode).toBe(0);
+      const items = JSON.parse(json.stdout) as Record<string, unknown>[];
+      expect(items.map((item) => item.type)).toEqual(['system', 'assistant', 'result']);
+      expect(items[0]).toMatchObject({ subtype: 'init', model: 'test-model' });
+      expect(items[1]).toMatchObject({
+        message: { role: 'assistant', content: [{ type: 'text', text: 'Hi' }] },
+      });
+      expect(items[2]).toMatchObject({
+        subtype: 'success',
+        is_error: false,
+        result: 'Hi',
+        usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
+      });
+      expect(typeof items[2]?.duration_ms).toBe('number');
+
+      const streamed = await runCli([...keyFlags(), '-o', 'stream-json', 'x'], { sandbox: box, flavour });
+      const lines = streamed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string });
+      expect(lines.map((line) => line.type)).toEqual(['system', 'assistant', 'result']);
+    });
+
+    test('reasoning never reaches stdout in text mode', async () => {
+      const box = freshSandbox();
+      fake.setResponses({ stream: { reasoning: ['thinking hard'], text: ['answer'] } });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result.stdout).toBe('answer\n');
+    });
+
+    test('bad flag values and missing input exit 42 naming what is accepted', async () => {
+      const box = freshSandbox();
+      const format = await runCli([...keyFlags(), '-o', 'yaml', 'x'], { sandbox: box, flavour });
+      expect(format.exitCode).toBe(42);
+      expect(format.stderr).toContain('text, json, stream-json');
+      const authType = await runCli(['--auth-type', 'nope', 'x'], { sandbox: box, flavour });
+      expect(authType.exitCode).toBe(42);
+      expect(authType.stderr).toContain('openai, anthropic, gemini, vertex-ai, qwen-oauth');
+      const unknown = await runCli(['--frobnicate', 'x'], { sandbox: box, flavour });
+      expect(unknown.exitCode).toBe(42);
+      const noPrompt = await runCli(keyFlags(), { sandbox: box, flavour });
+      expect(noPrompt.exitCode).toBe(42);
+    });
+
+    test('no authentication configured: exit 41 with one line naming the fix', async () => {
+      const box = freshSandbox();
+      const result = await runCli(['hello'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(41);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('OPENAI_API_KEY');
+      expect(result.stderr).toContain('--auth-type');
+    });
+
+    test('401 exits 41 with the server message; the key is never printed', async () => {
+      const box = freshSandbox();
+      fake.setResponses({
+        status: 401,
+        body: {
+          error: {
+            message: 'Incorrect API key provided',
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+          },
+        },
+      });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(41);
+      expect(result.stderr).toContain('Incorrect API key provided');
+      expect(result.stderr).not.toContain('sk-flag-0001');
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    test('other API errors exit 1 with status, message and host', async () => {
+      const box = freshSandbox();
+      fake.setResponses({
+        status: 400,
+        body: { error: { message: 'max_tokens is too large', type: 'invalid_request_error' } },
+      });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('400');
+      expect(result.stderr).toContain('max_tokens is too large');
+      expect(result.stderr).toContain(new URL(fake.url).host);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    test('-o json reports a failure as a result with is_error', async () => {
+      const box = freshSandbox();
+      fake.setResponses({ status: 400, body: { error: { message: 'bad request' } } });
+      const result = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(1);
+      const items = JSON.parse(result.stdout) as Record<string, unknown>[];
+      expect(items.at(-1)).toMatchObject({
+        type: 'result',
+        subtype: 'error_during_execution',
+        is_error: true,
+      });
+    });
+
+    test('a stream that fails midway keeps the text already printed and exits 1', async () => {
+      const box = freshSandbox();
+      const firstEvent =
+        'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"partial answer"},"finish_reason":null}]}\n\n';
+      fake.setResponses({
+        sse: `${firstEvent}data: {"error":{"message":"The server had an error while processing your request.","type":"server_error"}}\n\n`,
+      });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout.startsWith('partial answer')).toBe(true);
+      expect(result.stderr).toContain('The server had an error');
+      expect(fake.requests).toHaveLength(1);
+
+      fake.setResponses({ stream: { text: ['0123456789'.repeat(20)] }, closeAfterBytes: 150 });
+      const dropped = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(dropped.exitCode).toBe(1);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    test('Ctrl+C while streaming cancels with exit 130 and keeps the partial answer', async () => {
+      const box = freshSandbox();
+      const stream = openAiStream({ text: ['first words ', 'never sent'] });
+      fake.setResponses({ sse: stream, hangAfterBytes: stream.indexOf('never sent') - 10 });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour, interruptAfterMs: 100 });
+      expect(result.exitCode).toBe(130);
+      expect(result.stdout).toContain('first words');
+    });
+  });
+}
+
+describe('retries', () => {
+  test('429 then 200: retried after retry-after-ms, the answer printed once', async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      {
+        status: 429,
+        headers: { 'retry-after-ms': '20' },
+        body: { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } },
+      },
+      { stream: { text: ['ok'] } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+    expect(fake.requests).toHaveLength(2);
+    expect(result.stderr).toContain('Retrying');
+  });
+
+  test('5xx is retried 3 times by default, honouring retry-after in seconds', async () => {
+    const box = freshSandbox();
+    fake.setResponses({
+      status: 503,
+      headers: { 'retry-after': '0' },
+      body: { error: { message: 'overloaded' } },
+    });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(fake.requests).toHaveLength(4);
+  });
+
+  test('maxRetries from the model entry; 400, 401, 404 and insufficient_quota are never retried', async () => {
+    const box = freshSandbox();
+    box.userSettings({
+      modelProviders: {
+        openai: [
+          { id: 'test-model', baseUrl: fake.url, envKey: 'MY_KEY', generationConfig: { maxRetries: 1 } },
+        ],
+      },
+      security: { auth: { selectedType: 'openai' } },
+      model: { name: 'test-model' },
+    });
+    fake.setResponses({
+      status: 500,
+      headers: { 'retry-after-ms': '1' },
+      body: { error: { message: 'boom' } },
+    });
+    expect((await runCli(['x'], { sandbox: box, env: { MY_KEY: 'k' } })).exitCode).toBe(1);
+    expect(fake.requests).toHaveLength(2);
+    for (const status of [400, 401, 404]) {
+      fake.setResponses({ status, body: { error: { message: `status ${status}` } } });
+      await runCli(['x'], { sandbox: box, env: { MY_KEY: 'k' } });
+      expect(fake.requests).toHaveLength(1);
+    }
+    fake.setResponses({
+      status: 429,
+      headers: { 'retry-after-ms': '1' },
+      body: {
+        error: {
+          message: 'You exceeded your current quota',
+          type: 'insufficient_quota',
+          code: 'insufficient_quota',
+        },
+      },
+    });
+    const quota = await runCli(['x'], { sandbox: box, env: { MY_KEY: 'k' } });
+    expect(quota.exitCode).toBe(1);
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('configuration precedence (end to end)', () => {
+  const provider = (overrides: Record<string, unknown> = {}) => ({
+    id: 'entry-model',
+    envKey: 'ENTRY_KEY',
+    baseUrl: fake.url,
+    ...overrides,
+  });
+  const selectOpenAi = { security: { auth: { selectedType: 'openai' } }, model: { name: 'entry-model' } };
+
+  test('key: flag > process env > first .env > settings env', async () => {
+    const box = freshSandbox();
+    box.userSettings({
+      modelProviders: { openai: [provider()] },
+      ...selectOpenAi,
+      env: { ENTRY_KEY: 'from-settings' },
+    });
+    await runCli(['x'], { sandbox: box });
+    expect(lastAuthorization()).toBe('Bearer from-settings');
+    box.write('project/.env', 'ENTRY_KEY=from-dotenv\n');
+    await runCli(['x'], { sandbox: box });
+    expect(lastAuthorization()).toBe('Bearer from-dotenv');
+    await runCli(['x'], { sandbox: box, env: { ENTRY_KEY: 'from-env' } });
+    expect(lastAuthorization()).toBe('Bearer from-env');
+    await runCli(['--openai-api-key', 'from-flag', 'x'], { sandbox: box, env: { ENTRY_KEY: 'from-env' } });
+    expect(lastAuthorization()).toBe('Bearer from-flag');
+  });
+
+  test('.env: .qwen/.env before .env, walking up; only the first file; home fallback; Bun loads none itself', async () => {
+    const box = freshSandbox();
+    box.userSettings({ modelProviders: { openai: [provider()] }, ...selectOpenAi });
+    box.write('home/.env', 'ENTRY_KEY=from-home-dotenv\n');
+    await runCli(['x'], { sandbox: box });
+    expect(lastAuthorization()).toBe('Bearer from-home-dotenv');
+    box.write('home/.qwen/.env', 'ENTRY_KEY=from-home-qwen-dotenv\n');
+    await runCli(['x'], { sandbox: box });
+    expect(lastAuthorization()).toBe('Bearer from-home-qwen-dotenv');
+    // A parent directory's file is found from a subdirectory.
+    box.write('project/.env', '# a comment\nexport ENTRY_KEY="from-project-dotenv"\n');
+    const nested = path.join(box.cwd, 'deep', 'er');
+    box.write('project/deep/er/.keep', '');
+    await runCli(['x'], { sandbox: box, cwd: nested });
+    expect(lastAuthorization()).toBe('Bearer from-project-dotenv');
+    // .qwen/.env wins over .env in the same directory, and .env is then not read at all (not even by Bun).
+    box.write('project/.qwen/.env', 'OTHER=1\n');
+    for (const flavour of flavours) {
+      const result = await runCli(['x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(41);
+      expect(result.stderr).toContain('ENTRY_KEY');
+    }
+  });
+
+  test('a bunfig.toml in the working directory changes nothing', async () => {
+    const box = freshSandbox();
+    const marker = path.join(box.cwd, 'preload-ran');
+    box.write('project/evil.ts', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');`);
+    box.write('project/bunfig.toml', 'preload = ["./evil.ts"]\n');
+    for (const flavour of flavours) {
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(0);
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+
+  test('base URL: entry baseUrl > --openai-base-url > OPENAI_BASE_URL', async () => {
+    const box = freshSandbox();
+    const unreachable = 'http://127.0.0.1:9/v1';
+    await runCli(['--openai-api-key', 'k', '-m', 'm', 'x'], {
+      sandbox: box,
+      env: { OPENAI_BASE_URL: fake.url },
+    });
+    expect(fake.requests).toHaveLength(1);
+    const flagWins = await runCli(['--openai-api-key', 'k', '-m', 'm', '--openai-base-url', fake.url, 'x'], {
+      sandbox: box,
+      env: { OPENAI_BASE_URL: unreachable },
+    });
+    expect(flagWins.exitCode).toBe(0);
+    box.userSettings({ modelProviders: { openai: [provider()] }, ...selectOpenAi });
+    const entryWins = await runCli(['--openai-base-url', unreachable, 'x'], {
+      sandbox: box,
+      env: { ENTRY_KEY: 'k' },
+    });
+    expect(entryWins.exitCode).toBe(0);
+  });
+
+  test('model: --model > model.name > OPENAI_MODEL; --model saves nothing', async () => {
+    const box = freshSandbox();
+    const settingsFile = box.userSettings({
+      modelProviders: { openai: [provider(), provider({ id: 'other-model' })] },
+      ...selectOpenAi,
+    });
+    const before = readFileSync(settingsFile, 'utf8');
+    await runCli(['x'], { sandbox: box, env: { ENTRY_KEY: 'k', OPENAI_MODEL: 'env-model' } });
+    expect(lastBody().model).toBe('entry-model');
+    await runCli(['-m', 'other-model', 'x'], { sandbox: box, env: { ENTRY_KEY: 'k' } });
+    expect(lastBody().model).toBe('other-model');
+    expect(readFileSync(settingsFile, 'utf8')).toBe(before);
+    const envOnly = freshSandbox();
+    await runCli(['x'], {
+      sandbox: envOnly,
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'env-model' },
+    });
+    expect(lastBody().model).toBe('env-model');
+  });
+
+  test('entry generationConfig: sampling params, customHeaders and extra_body reach the wire', async () => {
+    const box = freshSandbox();
+    box.userSettings({
+      modelProviders: {
+        openai: [
+          provider({
+            generationConfig: {
+              samplingParams: { temperature: 0.2, top_p: 0.8, max_tokens: 1234 },
+              customHeaders: { 'X-Custom-Test': 'abc' },
+              extra_body: { enable_thinking: true, service_tier: 'priority' },
+            },
+          }),
+        ],
+      },
+      ...selectOpenAi,
+    });
+    expect((await runCli(['x'], { sandbox: box, env: { ENTRY_KEY: 'k' } })).exitCode).toBe(0);
+    expect(lastBody()).toMatchObject({
+      temperature: 0.2,
+      top_p: 0.8,
+      max_tokens: 1234,
+      enable_thinking: true,
+      service_tier: 'priority',
+    });
+    expect(fake.requests.at(-1)?.headers['x-custom-test']).toBe('abc');
+  });
+
+  test('scopes: workspace over user (modelProviders replaced whole), system over all, $VAR expanded', async () => {
+    const box = freshSandbox();
+    box.userSettings({ modelProviders: { openai: [provider({ id: 'user-model' })] }, ...selectOpenAi });
+    box.write('project/.qwen/settings.json', {
+      modelProviders: {
+        openai: [provider({ id: 'workspace-model', baseUrl: ['$', '{FAKE_URL}'].join('') })],
+      },
+      model: { name: 'workspace-model' },
+    });
+    await runCli(['x'], { sandbox: box, env: { ENTRY_KEY: 'k', FAKE_URL: fake.url } });
+    expect(lastBody().model).toBe('workspace-model');
+    // model.name from the user file no longer names an entry: the workspace replaced modelProviders.
+    const system = box.write('system/settings.json', {
+      model: { name: 'system-model' },
+      modelProviders: { openai: [provider({ id: 'system-model' })] },
+    });
+    await runCli(['x'], {
+      sandbox: box,
+      env: { ENTRY_KEY: 'k', FAKE_URL: fake.url, QWEN_CODE_SYSTEM_SETTINGS_PATH: system },
+    });
+    expect(lastBody().model).toBe('system-model');
+  });
+
+  test('auth type: --auth-type > selectedType > detection from the environment', async () => {
+    const box = freshSandbox();
+    const detected = await runCli(['x'], {
+      sandbox: box,
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'detected' },
+    });
+    expect(detected.exitCode).toBe(0);
+    box.userSettings({ security: { auth: { selectedType: 'gemini' } } });
+    const selected = await runCli(['x'], {
+      sandbox: box,
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
+    });
+    expect(selected.exitCode).not.toBe(0);
+    expect(fake.requests).toHaveLength(1);
+    const flag = await runCli(['--auth-type', 'openai', 'x'], {
+      sandbox: box,
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
+    });
+    expect(flag.exitCode).toBe(0);
+  });
+
+  test('broken settings: exit 52 naming file and line:column, or the JSON path; the file is left alone', async () => {
+    const box = freshSandbox();
+    const broken = box.userSettings('{\n  // comment\n  "model": { "name": "x", },\n  "env": { oops }\n}\n');
+    const parse = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(parse.exitCode).toBe(52);
+    expect(parse.stderr).toContain(`${broken}:4:`);
+    expect(readFileSync(broken, 'utf8')).toContain('oops');
+    box.userSettings({ modelProviders: { openai: [{ id: 'a' }, { name: 'no id' }] } });
+    const invalid = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(invalid.exitCode).toBe(52);
+    expect(invalid.stderr).toContain('modelProviders.openai[1].id');
+    box.userSettings({ model: { name: 42 }, somethingUnknown: { kept: true } });
+    const wrongType = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(wrongType.exitCode).toBe(52);
+    expect(wrongType.stderr).toContain('model.name');
+    box.userSettings({ somethingUnknown: { kept: true } });
+    expect((await runCli([...keyFlags(), 'x'], { sandbox: box })).exitCode).toBe(0);
+  });
+});
+
+test('--version and --help', async () => {
+  const box = freshSandbox();
+  const pkg = JSON.parse(readFileSync(path.join(import.meta.dir, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const flavour of flavours) {
+    const version = await runCli(['--version'], { sandbox: box, flavour });
+    expect(version).toMatchObject({ exitCode: 0, stdout: `${pkg.version}\n` });
+    const help = await runCli(['--help'], { sandbox: box, flavour });
+    expect(help.exitCode).toBe(0);
+    for (const flag of [
+      '--model',
+      '--auth-type',
+      '--openai-api-key',
+      '--openai-base-url',
+      '--output-format',
+      '--prompt',
+    ]) {
+      expect(help.stdout).toContain(flag);
+    }
+  }
+});
