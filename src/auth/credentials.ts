@@ -1,24 +1,44 @@
 // Turns a ResolvedModel into one that can be sent: checks that a key is there, and (for token-based
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
+import os from 'node:os';
+import process from 'node:process';
+import packageJson from '../../package.json' with { type: 'json' };
+import { configPaths } from '../config/paths.ts';
 import { CliError } from '../core/errors.ts';
 import type { ResolvedModel } from '../core/types.ts';
+import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
+import {
+  type CredentialFiles,
+  deleteFile,
+  obtainFreshCredentials,
+  type QwenCredentials,
+} from './token-store.ts';
 
 export interface CredentialContext {
   /** True when a person is at a terminal who could finish a login. */
   interactive: boolean;
   env: Record<string, string | undefined>;
+  /** oauth_creds.json and its lock; derived from QWEN_HOME and the home directory when not given. */
+  oauthFiles?: CredentialFiles;
+  /** The home directory, when oauthFiles is not given; os.homedir() by default. */
+  home?: string;
+  /** A fetch with proxy and certificate options bound (token refreshes); the global fetch by default. */
+  fetchImplementation?: typeof fetch;
 }
 
 export interface CredentialSession {
   target: ResolvedModel;
   /** After a 401: new credentials for one retry, or undefined when there is nothing to refresh. */
   refreshAfterUnauthorized?: () => Promise<ResolvedModel | undefined>;
+  /** Rewrites a failure in the terms of this auth type (Qwen OAuth's free quota); identity otherwise. */
+  explainFailure?: (failure: CliError) => CliError;
 }
 
 export async function prepareCredentials(
   target: ResolvedModel,
-  _context: CredentialContext,
+  context: CredentialContext,
 ): Promise<CredentialSession> {
+  if (target.authType === 'qwen-oauth') return prepareQwenOauth(target, context);
   if (!target.apiKey) throw missingKeyError(target);
   return { target };
 }
@@ -33,4 +53,104 @@ export function missingKeyError(target: ResolvedModel): CliError {
       hint: 'It can also go in a .env file or the "env" object of ~/.qwen/settings.json.',
     },
   );
+}
+
+/** Where Qwen Code keeps the OAuth token: `$QWEN_HOME/oauth_creds.json`, default `~/.qwen`. */
+export function oauthFilesFor(
+  env: Record<string, string | undefined>,
+  home: string = os.homedir(),
+): CredentialFiles {
+  const paths = configPaths({ env, cwd: process.cwd(), home, platform: process.platform });
+  return { credentials: paths.oauthCreds, lock: paths.oauthLock };
+}
+
+/**
+ * Uses the cached token, refreshing it under the lock when it is within 30 s of expiry. Never starts a
+ * device login: a headless run has nobody to finish it, so missing credentials are an error.
+ */
+async function prepareQwenOauth(
+  target: ResolvedModel,
+  context: CredentialContext,
+): Promise<CredentialSession> {
+  const files = context.oauthFiles ?? oauthFilesFor(context.env, context.home);
+  const refresh = async (current: QwenCredentials): Promise<QwenCredentials> => {
+    try {
+      return await refreshCredentials(current, {
+        env: context.env,
+        fetchImplementation: context.fetchImplementation,
+      });
+    } catch (error) {
+      // Still under the lock: nobody reads the file between the rejection and its removal.
+      if (error instanceof RefreshRejectedError) deleteFile(files.credentials);
+      throw error;
+    }
+  };
+
+  const credentials = await obtainFreshCredentials({ files, refresh });
+  if (credentials === undefined) throw notLoggedInError(files.credentials);
+  let current = credentials;
+  return {
+    target: targetWithToken(target, current, files.credentials),
+    refreshAfterUnauthorized: async () => {
+      const refreshed = await obtainFreshCredentials({
+        files,
+        refresh,
+        rejectedAccessToken: current.access_token,
+      });
+      if (refreshed === undefined) throw notLoggedInError(files.credentials);
+      current = refreshed;
+      return targetWithToken(target, current, files.credentials);
+    },
+    explainFailure: explainQwenOauthFailure,
+  };
+}
+
+function notLoggedInError(credentialsPath: string): CliError {
+  return new CliError(
+    'auth',
+    `Not logged in with Qwen OAuth (no usable credentials in ${credentialsPath}).`,
+    {
+      hint: 'Run `qwen auth qwen-oauth` in a terminal to log in, or use an API key (for example `qwen auth coding-plan`).',
+    },
+  );
+}
+
+/** The DashScope-flavoured OpenAI target Qwen OAuth tokens are used with (compat §1 and §7). */
+function targetWithToken(
+  target: ResolvedModel,
+  credentials: QwenCredentials,
+  credentialsPath: string,
+): ResolvedModel {
+  return {
+    ...target,
+    baseUrl: resourceBaseUrl(credentials.resource_url),
+    baseUrlSource: {
+      description:
+        credentials.resource_url === undefined || credentials.resource_url.trim() === ''
+          ? 'Qwen OAuth default (no resource_url in the credentials)'
+          : `resource_url in ${credentialsPath}`,
+      name: 'resource_url',
+    },
+    accessToken: credentials.access_token,
+    apiKeySource: { description: credentialsPath, name: 'access_token' },
+    extraHeaders: {
+      ...target.extraHeaders,
+      'X-DashScope-CacheControl': 'enable',
+      'X-DashScope-UserAgent': `QwenCode/${packageJson.version} (${process.platform}; ${process.arch})`,
+      'X-DashScope-AuthType': 'qwen-oauth',
+    },
+  };
+}
+
+/** A 429 about quota on Qwen OAuth means the free allowance is spent: say so, and what to do instead. */
+export function explainQwenOauthFailure(failure: CliError): CliError {
+  if (failure.status !== 429) return failure;
+  if (!/quota/i.test(`${failure.message} ${failure.hint ?? ''}`)) return failure;
+  return new CliError('api', 'The Qwen OAuth free quota (60 requests a minute, 1,000 a day) is spent.', {
+    status: 429,
+    cause: failure,
+    hint:
+      'Wait a minute, or until tomorrow for the daily limit; or use an API key or Coding Plan instead ' +
+      '(`qwen auth coding-plan --region china|global`).',
+  });
 }

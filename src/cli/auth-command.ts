@@ -1,0 +1,333 @@
+// `qwen auth ...`: log in with Qwen OAuth, configure Coding Plan from a script, show which credentials a
+// run would use and why, log out. A thin shell: the work is in src/auth/, where the interactive /auth
+// wizard reuses it. Results go to stdout; the login's URL, code and QR code go to stderr.
+import process from 'node:process';
+import { browserUnavailableReason, canOpenBrowser, openBrowser } from '../auth/browser.ts';
+import {
+  codingPlanEnvKey,
+  codingPlanRegionLabels,
+  codingPlanRegions,
+  configureCodingPlan,
+  isCodingPlanRegion,
+  validateCodingPlanKey,
+} from '../auth/coding-plan.ts';
+import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
+import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
+import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '../auth/token-store.ts';
+import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
+import { configPaths } from '../config/paths.ts';
+import { resolveModel } from '../config/resolve.ts';
+import { updateSettingsFile } from '../config/settings-writer.ts';
+import { CliError, maskSecret } from '../core/errors.ts';
+import type { ResolvedModel } from '../core/types.ts';
+import type { RunContext } from './context.ts';
+import type { AuthFlags, MainFlags } from './program.ts';
+import { readPipedStdin } from './stdin.ts';
+
+export const authActions = ['qwen-oauth', 'coding-plan', 'status', 'logout'] as const;
+
+export interface AuthCommandOptions {
+  /** Draw the QR code only where someone can see it. */
+  stderrIsTerminal?: boolean;
+  platform?: NodeJS.Platform;
+  /** The piped key for `coding-plan`; stdin by default. */
+  readKeyFromStdin?: () => Promise<string | undefined>;
+}
+
+/** A key fetched by a password manager may take a while to arrive; a silent open pipe still ends. */
+const keyOnStdinTimeoutMs = 30_000;
+
+export async function runAuthCommand(
+  action: string | undefined,
+  flags: AuthFlags & MainFlags,
+  context: RunContext,
+  options: AuthCommandOptions = {},
+): Promise<number> {
+  switch (action) {
+    case 'qwen-oauth':
+      return loginWithQwenOauth(context, options);
+    case 'coding-plan':
+      return setUpCodingPlan(flags, context, options);
+    case 'status':
+      return showStatus(flags, context);
+    case 'logout':
+      return logout(context);
+    default:
+      throw new CliError(
+        'input',
+        action === undefined ? 'Say which auth action to run.' : `Unknown auth action "${action}".`,
+        {
+          hint: 'Use one of: qwen auth qwen-oauth | qwen auth coding-plan --region china|global [--key sk-sp-...] | qwen auth status | qwen auth logout.',
+        },
+      );
+  }
+}
+
+function pathsOf(context: RunContext) {
+  return configPaths({ env: context.env, cwd: context.cwd, home: context.home, platform: process.platform });
+}
+
+async function loginWithQwenOauth(context: RunContext, options: AuthCommandOptions): Promise<number> {
+  const paths = pathsOf(context);
+  const platform = options.platform ?? process.platform;
+  const stderrIsTerminal = options.stderrIsTerminal ?? Boolean(process.stderr.isTTY);
+  const credentials = await runDeviceLogin({
+    env: context.env,
+    signal: context.signal,
+    fetchImplementation: context.fetchImplementation,
+    onAuthorization: (authorization) =>
+      showAuthorization(authorization, context, { platform, stderrIsTerminal }),
+    onSlowDown: (intervalMs) =>
+      context.writeError(
+        `The server asked to poll less often; now every ${(intervalMs / 1000).toFixed(1)} s.`,
+      ),
+  });
+  writeCredentials(paths.oauthCreds, credentials);
+  // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth.
+  updateSettingsFile(paths.userSettings, [
+    { path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' },
+  ]);
+  context.writeOut(
+    `Logged in with Qwen OAuth. Credentials saved to ${paths.oauthCreds}; ` +
+      `security.auth.selectedType is now "qwen-oauth" in ${paths.userSettings}.\n`,
+  );
+  warnWhenOverridden('qwen-oauth', context);
+  return 0;
+}
+
+/** The user-facing part of the device flow, on stderr: URL, code, QR code, browser. */
+export function showAuthorization(
+  authorization: DeviceAuthorization,
+  context: Pick<RunContext, 'writeError' | 'env'>,
+  display: { platform: NodeJS.Platform; stderrIsTerminal: boolean },
+): void {
+  const url = authorization.verificationUriComplete;
+  const minutes = Math.max(1, Math.round(authorization.expiresInSeconds / 60));
+  context.writeError('Qwen OAuth login: open this URL in a browser and approve the request:');
+  context.writeError(`  ${url}`);
+  context.writeError(`Code: ${authorization.userCode} (valid for about ${minutes} min)`);
+  if (display.stderrIsTerminal) {
+    try {
+      const color = (context.env['NO_COLOR'] ?? '') === '';
+      context.writeError('Or scan this QR code with a phone:');
+      context.writeError(renderQrForTerminal(encodeQr(url, 'M'), { color }));
+    } catch {
+      // A URL too long for the encoder: the link above still works.
+    }
+  }
+  const environment = { env: context.env, platform: display.platform };
+  if (canOpenBrowser(environment) && openBrowser(url, environment)) {
+    context.writeError('A browser window was opened for you.');
+  } else {
+    const reason = browserUnavailableReason(environment);
+    if (reason !== undefined) context.writeError(`(No browser opened: ${reason}.)`);
+  }
+  context.writeError('Waiting for approval... (Ctrl+C to cancel)');
+}
+
+async function setUpCodingPlan(
+  flags: AuthFlags,
+  context: RunContext,
+  options: AuthCommandOptions,
+): Promise<number> {
+  const region = flags.region?.trim().toLowerCase();
+  if (region === undefined || !isCodingPlanRegion(region)) {
+    throw new CliError(
+      'input',
+      region === undefined ? 'Coding Plan needs a region.' : `Unknown Coding Plan region "${flags.region}".`,
+      {
+        hint: `Pass --region ${codingPlanRegions.join(' or ')} (china: ${codingPlanRegionLabels.china}; global: ${codingPlanRegionLabels.global}).`,
+      },
+    );
+  }
+  const key = await codingPlanKey(flags, context, options);
+  const paths = pathsOf(context);
+  const result = configureCodingPlan({ settingsPath: paths.userSettings, region, apiKey: key });
+  context.writeOut(
+    `Coding Plan (${codingPlanRegionLabels[region]}) configured: ${result.modelCount} models at ${result.baseUrl}, ` +
+      `model "${result.model}". Key ${maskSecret(key)} stored in ${result.keyLocation}.\n`,
+  );
+  if (result.keptEntries > 0) {
+    context.writeOut(
+      `Kept your ${result.keptEntries} other modelProviders.openai entr${result.keptEntries === 1 ? 'y' : 'ies'}.\n`,
+    );
+  }
+  warnWhenOverridden('openai', context, key);
+  return 0;
+}
+
+async function codingPlanKey(
+  flags: AuthFlags,
+  context: RunContext,
+  options: AuthCommandOptions,
+): Promise<string> {
+  if (flags.key !== undefined) return validateCodingPlanKey(flags.key);
+  if (context.stdinIsTerminal) {
+    throw new CliError('input', 'No Coding Plan key given.', {
+      hint: 'Pass --key sk-sp-..., or pipe it so it stays out of shell history: printenv KEY | qwen auth coding-plan --region global.',
+    });
+  }
+  const readKey =
+    options.readKeyFromStdin ??
+    (async () => (await readPipedStdin(process.stdin, keyOnStdinTimeoutMs))?.text);
+  const piped = (await readKey())?.trim();
+  if (piped === undefined || piped === '') {
+    throw new CliError('input', 'No Coding Plan key on stdin.', {
+      hint: 'Pipe the key (printenv KEY | qwen auth coding-plan --region global) or pass --key sk-sp-....',
+    });
+  }
+  return validateCodingPlanKey(piped);
+}
+
+/**
+ * After a setup, says when something else still wins over what was just written: a workspace file's
+ * selectedType, or the same key variable set in the shell or a .env file (which beats settings env).
+ */
+function warnWhenOverridden(
+  expected: ResolvedModel['authType'],
+  context: RunContext,
+  writtenKey?: string,
+): void {
+  let configuration: LoadedConfiguration;
+  try {
+    configuration = loadConfiguration({
+      argvFlags: {},
+      processEnv: context.env,
+      cwd: context.cwd,
+      home: context.home,
+      platform: process.platform,
+    });
+  } catch {
+    return;
+  }
+  const selected = configuration.settings.merged.security?.auth?.selectedType;
+  if (selected !== undefined && selected !== expected) {
+    const file = [...configuration.settings.files]
+      .reverse()
+      .find((candidate) => candidate.settings.security?.auth?.selectedType !== undefined);
+    context.writeError(
+      `Warning: ${file?.path ?? 'another settings file'} selects "${selected}", which wins over the user settings; ` +
+        `pass --auth-type ${expected} or change it there.`,
+    );
+  }
+  if (writtenKey !== undefined) {
+    const source = configuration.env.source(codingPlanEnvKey);
+    const value = configuration.env.get(codingPlanEnvKey);
+    if (source !== undefined && value !== writtenKey && !source.description.startsWith('settings env')) {
+      context.writeError(
+        `Warning: ${codingPlanEnvKey} is also set in ${source.description}; that value takes priority over the saved one.`,
+      );
+    }
+  }
+}
+
+async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Promise<number> {
+  const paths = pathsOf(context);
+  const resolveFlags = {
+    authType: flags.authType,
+    model: flags.model,
+    openaiApiKey: flags.openaiApiKey,
+    openaiBaseUrl: flags.openaiBaseUrl,
+  };
+  const configuration = loadConfiguration({
+    argvFlags: resolveFlags,
+    processEnv: context.env,
+    cwd: context.cwd,
+    home: context.home,
+    platform: process.platform,
+  });
+  const lines: string[] = [];
+  const show = (label: string, value: string) => lines.push(`${`${label}:`.padEnd(13)}${value}`);
+  let target: ResolvedModel;
+  try {
+    target = resolveModel({
+      flags: resolveFlags,
+      settings: configuration.settings.merged,
+      env: configuration.env,
+    });
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    show('Auth type', 'none');
+    context.writeOut(`${lines.join('\n')}\n`);
+    throw error;
+  }
+
+  show('Auth type', `${target.authType} (${authTypeSource(resolveFlags.authType, configuration)})`);
+  show(
+    'Model',
+    target.displayName && target.displayName !== target.model
+      ? `${target.model} (${target.displayName})`
+      : target.model,
+  );
+  let usable = true;
+  if (target.authType === 'qwen-oauth') {
+    const credentials = readCredentials(paths.oauthCreds);
+    show('Credentials', credentials === undefined ? `none in ${paths.oauthCreds}` : paths.oauthCreds);
+    if (credentials === undefined) {
+      usable = false;
+      show('Base URL', `${resourceBaseUrl(undefined)} (default; the login may name another)`);
+    } else {
+      show('Base URL', `${resourceBaseUrl(credentials.resource_url)} (resource_url of the login)`);
+      show('Token', `${maskSecret(credentials.access_token)} ${describeExpiry(credentials.expiry_date)}`);
+    }
+  } else {
+    show(
+      'Base URL',
+      `${target.baseUrl || '(protocol default)'}${target.baseUrlSource ? ` (${target.baseUrlSource.description})` : ''}`,
+    );
+    const secret = target.apiKey ?? target.accessToken;
+    if (secret === undefined) {
+      usable = target.googleCloud !== undefined;
+      show(
+        'API key',
+        target.googleCloud !== undefined
+          ? `none; Google Application Default Credentials for project ${target.googleCloud.project}`
+          : `none (set ${target.apiKeyVariable ?? 'the key variable'})`,
+      );
+    } else {
+      const source = target.apiKeySource;
+      const variable = source?.name ? `${source.name} from ` : '';
+      show('API key', `${maskSecret(secret)} (${variable}${source?.description ?? 'unknown source'})`);
+    }
+    const cached = readCredentials(paths.oauthCreds);
+    if (cached !== undefined)
+      show('Qwen OAuth', `also logged in (${paths.oauthCreds}), not used by this auth type`);
+  }
+  context.writeOut(`${lines.join('\n')}\n`);
+  if (!usable) {
+    throw new CliError('auth', 'These settings have no usable credentials yet.', {
+      hint:
+        target.authType === 'qwen-oauth'
+          ? 'Run `qwen auth qwen-oauth` in a terminal to log in.'
+          : 'Set the key variable shown above, or run `qwen auth coding-plan`.',
+    });
+  }
+  return 0;
+}
+
+function authTypeSource(flag: string | undefined, configuration: LoadedConfiguration): string {
+  if (flag !== undefined) return 'flag --auth-type';
+  const file = [...configuration.settings.files]
+    .reverse()
+    .find((candidate) => candidate.settings.security?.auth?.selectedType !== undefined);
+  if (file !== undefined) return `security.auth.selectedType in ${file.path}`;
+  return 'detected from the environment';
+}
+
+function describeExpiry(expiryDate: number, now: number = Date.now()): string {
+  const when = new Date(expiryDate).toISOString();
+  const minutes = Math.round(Math.abs(expiryDate - now) / 60_000);
+  if (expiryDate - refreshMarginMs > now) return `expires ${when} (in ${minutes} min)`;
+  return `expired or about to (${when}); the next run refreshes it`;
+}
+
+function logout(context: RunContext): number {
+  const paths = pathsOf(context);
+  const removed = [paths.oauthCreds, paths.oauthLock].filter((path) => deleteFile(path));
+  if (removed.length === 0) {
+    context.writeOut(`No cached Qwen OAuth credentials in ${paths.qwenHome}; nothing removed.\n`);
+  } else {
+    context.writeOut(`Logged out of Qwen OAuth. Removed ${removed.join(' and ')}.\n`);
+  }
+  return 0;
+}

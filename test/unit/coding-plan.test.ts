@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'jsonc-parser';
+import {
+  codingPlanBaseUrls,
+  codingPlanEnvKey,
+  codingPlanModels,
+  codingPlanVersion,
+  configureCodingPlan,
+  invalidCodingPlanKeyMessage,
+  isCodingPlanEntry,
+  validateCodingPlanKey,
+} from '../../src/auth/coding-plan.ts';
+import { CliError } from '../../src/core/errors.ts';
+
+let directory: string;
+let settingsPath: string;
+beforeEach(() => {
+  directory = mkdtempSync(path.join(os.tmpdir(), 'coding-plan-'));
+  settingsPath = path.join(directory, '.qwen', 'settings.json');
+});
+afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+test('regions, names and presets as Qwen Code writes them', () => {
+  expect(codingPlanBaseUrls).toEqual({
+    china: 'https://coding.dashscope.aliyuncs.com/v1',
+    global: 'https://coding-intl.dashscope.aliyuncs.com/v1',
+  });
+  const china = codingPlanModels('china');
+  const global = codingPlanModels('global');
+  expect(china.map((model) => model.id)).toEqual([
+    'qwen3.5-plus',
+    'qwen3.6-plus',
+    'qwen3.7-plus',
+    'glm-5',
+    'kimi-k2.5',
+    'MiniMax-M2.5',
+    'qwen3-coder-plus',
+    'qwen3-coder-next',
+    'qwen3-max-2026-01-23',
+    'glm-4.7',
+  ]);
+  expect(china[0]).toMatchObject({
+    name: '[ModelStudio Coding Plan] qwen3.5-plus',
+    baseUrl: 'https://coding.dashscope.aliyuncs.com/v1',
+    envKey: 'BAILIAN_CODING_PLAN_API_KEY',
+    generationConfig: { extra_body: { enable_thinking: true }, contextWindowSize: 1_000_000 },
+  });
+  expect(global[0]!.name).toBe('[ModelStudio Coding Plan for Global/Intl] qwen3.5-plus');
+  expect(china.find((model) => model.id === 'qwen3-coder-plus')!.generationConfig.extra_body).toBeUndefined();
+  expect(codingPlanVersion(china)).toMatch(/^[0-9a-f]{64}$/);
+  expect(codingPlanVersion(china)).not.toBe(codingPlanVersion(global));
+});
+
+test('keys must start with sk-sp-, refused with Qwen Code sentence', () => {
+  expect(validateCodingPlanKey('  sk-sp-abc123\n')).toBe('sk-sp-abc123');
+  for (const bad of ['sk-abc123', 'sk-sp-', '', 'SK-SP-abc']) {
+    let caught: unknown;
+    try {
+      validateCodingPlanKey(bad);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).message).toBe(invalidCodingPlanKeyMessage);
+    expect((caught as CliError).exitCode).toBe(42);
+  }
+  expect(invalidCodingPlanKeyMessage).toBe(
+    'Invalid API key. Coding Plan API keys start with "sk-sp-". Please check.',
+  );
+});
+
+test('a new settings file gets exactly what compat §2 lists, mode 0600', () => {
+  const result = configureCodingPlan({ settingsPath, region: 'global', apiKey: 'sk-sp-secret1234' });
+  expect(result.model).toBe('qwen3.5-plus');
+  expect(result.keyLocation).toContain(settingsPath);
+  const written = JSON.parse(readFileSync(settingsPath, 'utf8'));
+  const models = codingPlanModels('global');
+  expect(written).toEqual({
+    env: { BAILIAN_CODING_PLAN_API_KEY: 'sk-sp-secret1234' },
+    modelProviders: { openai: models },
+    security: { auth: { selectedType: 'openai' } },
+    model: { name: 'qwen3.5-plus', baseUrl: '' },
+    providerMetadata: {
+      'coding-plan': {
+        version: codingPlanVersion(models),
+        baseUrl: 'https://coding-intl.dashscope.aliyuncs.com/v1',
+      },
+    },
+  });
+  expect(statSync(settingsPath).mode & 0o777).toBe(0o600);
+});
+
+test('earlier Coding Plan entries are replaced, the user entries kept after them, comments survive', () => {
+  const original = `{
+  // my providers
+  "modelProviders": {
+    "openai": [
+      { "id": "qwen3-coder-plus", "envKey": "${codingPlanEnvKey}", "baseUrl": "https://coding.dashscope.aliyuncs.com/v1" },
+      { "id": "gpt-4o", "envKey": "OPENAI_API_KEY", "baseUrl": "https://api.openai.com/v1" },
+      { "id": "same-url-other-key", "envKey": "OTHER", "baseUrl": "https://coding.dashscope.aliyuncs.com/v1" }
+    ],
+    "anthropic": [{ "id": "claude", "envKey": "ANTHROPIC_API_KEY" }]
+  },
+  /* keep this too */
+  "ui": { "theme": "dark" }
+}
+`;
+  configureCodingPlanWith(original, 'china', 'sk-sp-new');
+  const text = readFileSync(settingsPath, 'utf8');
+  expect(text).toContain('// my providers');
+  expect(text).toContain('/* keep this too */');
+  const written = parse(text);
+  const ids = written.modelProviders.openai.map((entry: { id: string }) => entry.id);
+  expect(ids).toEqual([
+    ...codingPlanModels('china').map((model) => model.id),
+    'gpt-4o',
+    'same-url-other-key',
+  ]);
+  expect(written.modelProviders.anthropic).toEqual([{ id: 'claude', envKey: 'ANTHROPIC_API_KEY' }]);
+  expect(written.ui).toEqual({ theme: 'dark' });
+  expect(written.env[codingPlanEnvKey]).toBe('sk-sp-new');
+  expect(isCodingPlanEntry(written.modelProviders.openai[0])).toBe(true);
+  expect(isCodingPlanEntry(written.modelProviders.openai.at(-1))).toBe(false);
+});
+
+test('a broken settings file is never overwritten (exit 52)', () => {
+  configureCodingPlanWith('{ "env": { ', 'china', 'sk-sp-x1', false);
+  let caught: unknown;
+  try {
+    configureCodingPlan({ settingsPath, region: 'china', apiKey: 'sk-sp-x1' });
+  } catch (error) {
+    caught = error;
+  }
+  expect((caught as CliError).exitCode).toBe(52);
+  expect(readFileSync(settingsPath, 'utf8')).toBe('{ "env": { ');
+});
+
+function configureCodingPlanWith(text: string, region: 'china' | 'global', key: string, run = true): void {
+  mkdirSync(path.dirname(settingsPath), { recursive: true });
+  writeFileSync(settingsPath, text);
+  if (run) configureCodingPlan({ settingsPath, region, apiKey: key });
+}

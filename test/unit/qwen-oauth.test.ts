@@ -1,0 +1,148 @@
+import { afterEach, expect, test } from 'bun:test';
+import {
+  credentialsFromToken,
+  pkceChallenge,
+  qwenOauthBaseUrl,
+  qwenOauthClientId,
+  RefreshRejectedError,
+  refreshCredentials,
+  resourceBaseUrl,
+  runDeviceLogin,
+} from '../../src/auth/qwen-oauth.ts';
+import type { QwenCredentials } from '../../src/auth/token-store.ts';
+import { CliError } from '../../src/core/errors.ts';
+import {
+  type FakeOAuthOptions,
+  type FakeOAuthServer,
+  fakeUserCode,
+  startFakeOAuth,
+} from '../fakes/oauth-server.ts';
+
+let fake: FakeOAuthServer | undefined;
+afterEach(async () => {
+  await fake?.stop();
+  fake = undefined;
+});
+
+function start(options: FakeOAuthOptions): FakeOAuthServer {
+  fake = startFakeOAuth(options);
+  return fake;
+}
+
+async function login(server: FakeOAuthServer, extra: { onSlowDown?: (ms: number) => void } = {}) {
+  const shown: string[] = [];
+  try {
+    const credentials = await runDeviceLogin({
+      env: { QWEN_OAUTH_BASE_URL: `${server.url}/` },
+      onAuthorization: (authorization) => {
+        shown.push(authorization.userCode, authorization.verificationUriComplete);
+      },
+      ...extra,
+    });
+    return { credentials, shown };
+  } catch (error) {
+    return { error: error as CliError, shown };
+  }
+}
+
+test('PKCE S256 challenge matches RFC 7636 appendix B', async () => {
+  expect(await pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+    'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  );
+});
+
+test('base URLs: QWEN_OAUTH_BASE_URL override, resource_url completed with https:// and /v1', () => {
+  expect(qwenOauthBaseUrl({})).toBe('https://chat.qwen.ai');
+  expect(qwenOauthBaseUrl({ QWEN_OAUTH_BASE_URL: 'http://127.0.0.1:9/' })).toBe('http://127.0.0.1:9');
+  expect(resourceBaseUrl('portal.qwen.ai')).toBe('https://portal.qwen.ai/v1');
+  expect(resourceBaseUrl('https://portal.qwen.ai/v1/')).toBe('https://portal.qwen.ai/v1');
+  expect(resourceBaseUrl('http://127.0.0.1:8080/v1')).toBe('http://127.0.0.1:8080/v1');
+  expect(resourceBaseUrl(undefined)).toBe('https://dashscope.aliyuncs.com/compatible-mode/v1');
+  expect(resourceBaseUrl('  ')).toBe('https://dashscope.aliyuncs.com/compatible-mode/v1');
+});
+
+test('device login: pending, then success; the code and URL are handed over; the verifier matches', async () => {
+  const server = start({
+    pollOutcomes: ['pending', 'pending', 'success'],
+    interval: 0.01,
+    resourceUrl: 'portal.qwen.ai',
+  });
+  const before = Date.now();
+  const { credentials, shown } = await login(server);
+  expect(shown).toEqual([fakeUserCode, `${server.url}/authorize?user_code=${fakeUserCode}&client=qwen-code`]);
+  expect(credentials).toMatchObject({
+    access_token: 'access-1',
+    refresh_token: 'refresh-1',
+    token_type: 'Bearer',
+    resource_url: 'portal.qwen.ai',
+  });
+  expect(credentials!.expiry_date).toBeGreaterThanOrEqual(before + 3_600_000);
+  expect(server.pollCount).toBe(3);
+  const [device, ...polls] = server.requests;
+  expect(device!.form).toMatchObject({
+    client_id: qwenOauthClientId,
+    scope: 'openid profile email model.completion',
+  });
+  expect(device!.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  expect(await pkceChallenge(polls[0]!.form['code_verifier']!)).toBe(device!.form['code_challenge']!);
+  expect(polls.every((poll) => poll.form['device_code'] === 'device-code-1')).toBe(true);
+});
+
+test('slow_down multiplies the interval by 1.5', async () => {
+  const server = start({ pollOutcomes: ['slow_down', 'slow_down', 'success'], interval: 0.01 });
+  const intervals: number[] = [];
+  const { credentials } = await login(server, { onSlowDown: (ms) => intervals.push(ms) });
+  expect(credentials?.access_token).toBe('access-1');
+  expect(intervals).toEqual([15, 22.5]);
+});
+
+test('denied, expired_token and running out of time each end with a clear auth error', async () => {
+  const denied = await login(start({ pollOutcomes: ['pending', 'denied'], interval: 0.01 }));
+  expect(denied.error?.message).toBe('The login was denied in the browser.');
+  expect(denied.error?.exitCode).toBe(41);
+  await fake?.stop();
+
+  const expired = await login(start({ pollOutcomes: ['expired'], interval: 0.01 }));
+  expect(expired.error?.message).toBe('The login code expired before it was approved.');
+  await fake?.stop();
+
+  const timedOut = await login(start({ pollOutcomes: ['pending'], interval: 0.02, expiresIn: 0.1 }));
+  expect(timedOut.error?.message).toBe('The login code expired before it was approved.');
+  expect(fake!.pollCount).toBeLessThanOrEqual(6);
+});
+
+test('server errors while polling are survived', async () => {
+  const { credentials } = await login(
+    start({ pollOutcomes: ['server_error', 'pending', 'success'], interval: 0.01 }),
+  );
+  expect(credentials?.access_token).toBe('access-1');
+});
+
+test('refresh: new token, old refresh token kept when none is returned; 400 means log in again', async () => {
+  const server = start({ refreshOutcomes: ['success', 'rejected', 'server_error'] });
+  const env = { QWEN_OAUTH_BASE_URL: server.url };
+  const current: QwenCredentials = {
+    access_token: 'old',
+    refresh_token: 'refresh-old',
+    token_type: 'Bearer',
+    resource_url: 'portal.qwen.ai',
+    expiry_date: 0,
+  };
+  const renewed = await refreshCredentials(current, { env });
+  expect(renewed).toMatchObject({
+    access_token: 'access-1',
+    refresh_token: 'refresh-1',
+    resource_url: 'portal.qwen.ai',
+  });
+  expect(server.requests[0]!.form).toEqual({
+    grant_type: 'refresh_token',
+    refresh_token: 'refresh-old',
+    client_id: qwenOauthClientId,
+  });
+  await expect(refreshCredentials(current, { env })).rejects.toBeInstanceOf(RefreshRejectedError);
+  const failure = await refreshCredentials(current, { env }).catch((error: CliError) => error);
+  expect(failure).toBeInstanceOf(CliError);
+  expect((failure as CliError).exitCode).toBe(1);
+
+  expect(credentialsFromToken({ access_token: 'a' }, 0, current).refresh_token).toBe('refresh-old');
+});
