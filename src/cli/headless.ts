@@ -68,8 +68,9 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       });
       return 0;
     } catch (error) {
-      const failure =
-        error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+      const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+      // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
+      const failure = run.session.explainFailure?.(raw) ?? raw;
       // A 401 before any text: token-based auth gets one refresh and one retry.
       if (
         failure.status === 401 &&

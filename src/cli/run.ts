@@ -6,6 +6,7 @@ import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes } from '../core/errors.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
+import { runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
 import { joinInput, runHeadless } from './headless.ts';
 import { type MainFlags, parseCommandLine } from './program.ts';
@@ -41,7 +42,8 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         context.writeOut(`${version}\n`);
         return 0;
       case 'auth':
-        throw new CliError('input', '`qwen auth` is not available in this build yet.');
+        debug = Boolean(command.flags.debug);
+        return await runAuthCommand(command.action, command.flags, context);
       case 'main':
         debug = Boolean(command.flags.debug);
         return await runMain(command.positionalPrompt, command.flags, context);
