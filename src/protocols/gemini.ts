@@ -369,7 +369,8 @@ function parseErrorBodyFor(service: GoogleService, status: number, body: string)
   const badKey = reasons.includes('API_KEY_INVALID') || /api key not valid/i.test(text);
   if (badKey) {
     const variable = service === 'gemini' ? 'GEMINI_API_KEY' : 'GOOGLE_API_KEY';
-    text = `${text} Check ${variable} (or the entry's envKey variable).`;
+    // The adapter does not know which variable the key came from; the protocol's default is the usual one.
+    text = `${text} (the key from ${variable}, or from the variable the entry's envKey names, was refused)`;
   }
 
   const details: ApiErrorDetails = { message: capped(text) };

@@ -1,0 +1,401 @@
+// The CLI against fake Anthropic, Gemini API and Vertex AI servers over real HTTP, as a user would run it:
+// `echo hi | qwen --auth-type <protocol> -m <id>` with a seed-style modelProviders block whose baseUrl
+// points at the fake, the key in the environment, a temporary HOME, and streams cut in random slices.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { anthropicStream, type FakeAnthropic, startFakeAnthropic } from '../fakes/anthropic-server.ts';
+import { type FakeGemini, geminiStream, startFakeGemini } from '../fakes/gemini-server.ts';
+import { type FakeGoogleToken, startFakeGoogleToken } from '../fakes/google-token-server.ts';
+
+const repositoryRoot = resolve(import.meta.dir, '..', '..');
+const anthropicFixtures = join(repositoryRoot, 'test', 'fixtures', 'anthropic');
+const geminiFixtures = join(repositoryRoot, 'test', 'fixtures', 'gemini');
+
+function json(directory: string, name: string): unknown {
+  return JSON.parse(readFileSync(join(directory, name), 'utf8'));
+}
+
+const anthropicKey = 'sk-ant-api03-e2e-key-0001';
+const geminiKey = 'AIzaSyE2eGeminiKey000001';
+const vertexKey = 'AIzaSyE2eVertexKey000001';
+
+let root: string;
+let anthropic: FakeAnthropic;
+let gemini: FakeGemini;
+
+interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh HOME with the seed's modelProviders blocks pointed at the fakes. */
+function sandbox(): { home: string; cwd: string } {
+  const directory = mkdtempSync(join(root, 'run-'));
+  const home = join(directory, 'home');
+  const cwd = join(directory, 'project');
+  mkdirSync(join(home, '.qwen'), { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  const settings = {
+    modelProviders: {
+      anthropic: [
+        {
+          id: 'claude-sonnet-4-20250514',
+          name: 'Claude Sonnet 4',
+          envKey: 'ANTHROPIC_API_KEY',
+          baseUrl: anthropic.url,
+        },
+      ],
+      gemini: [
+        { id: 'gemini-2.5-pro', name: 'Gemini 2.5 Pro', envKey: 'GEMINI_API_KEY', baseUrl: gemini.url },
+      ],
+      'vertex-ai': [{ id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash on Vertex', baseUrl: gemini.url }],
+    },
+  };
+  writeFileSync(join(home, '.qwen', 'settings.json'), JSON.stringify(settings, null, 2));
+  return { home, cwd };
+}
+
+async function runCli(args: string[], env: Record<string, string>, stdin = 'hi\n'): Promise<CliResult> {
+  const { home, cwd } = sandbox();
+  const child = Bun.spawn(
+    [process.execPath, '--no-env-file', join(repositoryRoot, 'src', 'main.ts'), ...args],
+    {
+      cwd,
+      // Only what the test gives: nothing leaks in from the developer's shell (keys, proxies, QWEN_HOME).
+      env: { HOME: home, PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
+      stdin: new Blob([stdin]),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  );
+  const timer = setTimeout(() => child.kill(), 20_000);
+  const [exitCode, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  clearTimeout(timer);
+  return { exitCode, stdout, stderr };
+}
+
+const claude = ['--auth-type', 'anthropic', '-m', 'claude-sonnet-4-20250514'];
+const geminiPro = ['--auth-type', 'gemini', '-m', 'gemini-2.5-pro'];
+const vertexFlash = ['--auth-type', 'vertex-ai', '-m', 'gemini-2.5-flash'];
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'qwen-e2e-protocols-'));
+  anthropic = startFakeAnthropic([], { apiKey: anthropicKey });
+  gemini = startFakeGemini([], { apiKey: geminiKey });
+});
+
+afterEach(() => {
+  anthropic.requests.length = 0;
+  gemini.requests.length = 0;
+});
+
+afterAll(async () => {
+  await anthropic.stop();
+  await gemini.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('anthropic', () => {
+  test('streams an answer; the key goes as a bearer token to a non-Anthropic host', async () => {
+    anthropic.setResponses({
+      sse: anthropicStream({ thinking: ['Let me', ' think.'], text: ['Hello', ' from', ' Claude ✨'] }),
+      slices: { seed: 1, maxSize: 11 },
+    });
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    // Thinking never reaches stdout in text mode.
+    expect(result.stdout).toBe('Hello from Claude ✨\n');
+    const [request] = anthropic.requests;
+    expect(request?.path).toBe('/v1/messages');
+    expect(request?.headers['authorization']).toBe(`Bearer ${anthropicKey}`);
+    expect(request?.headers['anthropic-version']).toBe('2023-06-01');
+    expect(request?.body).toMatchObject({
+      model: 'claude-sonnet-4-20250514',
+      max_tokens: 32000,
+      stream: true,
+      messages: [{ role: 'user', content: expect.stringContaining('hi') }],
+    });
+  });
+
+  test('tool-call fragments and usage in json output', async () => {
+    anthropic.setResponses({
+      sseFile: join(anthropicFixtures, 'tools.sse'),
+      slices: { seed: 2, maxSize: 17 },
+    });
+    const result = await runCli([...claude, '-o', 'json'], { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(0);
+    const messages = JSON.parse(result.stdout) as Record<string, unknown>[];
+    const assistant = messages.find((message) => message['type'] === 'assistant') as {
+      message: { content: unknown[]; usage: Record<string, number> };
+    };
+    expect(assistant.message.content).toContainEqual({
+      type: 'tool_use',
+      id: 'toolu_01AbCdEfGh1JkLmNoPqRsTuV',
+      name: 'read_file',
+      input: { path: 'src/main.ts', limit: 40 },
+    });
+    expect(assistant.message.usage).toMatchObject({ input_tokens: 412, output_tokens: 96 });
+  });
+
+  test('an overloaded_error after the 200: exit 1, the text so far kept', async () => {
+    anthropic.setResponses({
+      sseFile: join(anthropicFixtures, 'error-midstream.sse'),
+      slices: { seed: 3, maxSize: 13 },
+    });
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('The first part of the answer made it through');
+    expect(result.stderr).toContain('Overloaded');
+    // Not replayed: a stream that started is never retried.
+    expect(anthropic.requests).toHaveLength(1);
+  });
+
+  test('a wrong key: 401 authentication_error, exit 41', async () => {
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: 'sk-ant-wrong' });
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('invalid x-api-key');
+    expect(result.stderr).not.toContain('sk-ant-wrong');
+    expect(anthropic.requests).toHaveLength(1);
+  });
+
+  test('403 permission_error: exit 41', async () => {
+    anthropic.setResponses({ status: 403, body: json(anthropicFixtures, 'error-403.json') });
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('does not have permission');
+  });
+
+  test('529 and 429 are retried, then the answer streams', async () => {
+    anthropic.setResponses(
+      { status: 529, body: json(anthropicFixtures, 'error-529.json'), headers: { 'retry-after-ms': '10' } },
+      { status: 429, body: json(anthropicFixtures, 'error-429.json'), headers: { 'retry-after': '0' } },
+      { sse: anthropicStream({ text: ['after', ' retries'] }), slices: { seed: 4, maxSize: 7 } },
+    );
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('after retries\n');
+    expect(anthropic.requests).toHaveLength(3);
+  });
+
+  test('400 invalid_request_error is not retried: exit 1 with the message', async () => {
+    anthropic.setResponses({ status: 400, body: json(anthropicFixtures, 'error-400.json') });
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('max_tokens: 64000 > 32000');
+    expect(anthropic.requests).toHaveLength(1);
+  });
+});
+
+describe('gemini', () => {
+  test('streams an answer; the key only in x-goog-api-key', async () => {
+    gemini.setResponses({ sseFile: join(geminiFixtures, 'text.sse'), slices: { seed: 5, maxSize: 19 } });
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('Hallo! Die Antwort lautet: 42 — größer geht’s nicht.\n');
+    const [request] = gemini.requests;
+    expect(request?.path).toBe('/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse');
+    expect(request?.headers['x-goog-api-key']).toBe(geminiKey);
+    expect(request?.body).toMatchObject({
+      contents: [{ role: 'user', parts: [{ text: expect.stringContaining('hi') }] }],
+    });
+  });
+
+  test('thoughts stay off stdout; function calls and usage in json output', async () => {
+    gemini.setResponses({
+      sse: geminiStream({
+        thoughts: ['Thinking it over.'],
+        text: ['Reading it now.'],
+        functionCalls: [{ name: 'read_file', args: { path: 'README.md' } }],
+      }),
+      slices: { seed: 6, maxSize: 23 },
+    });
+    const result = await runCli([...geminiPro, '-o', 'json'], { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).not.toContain('Thinking it over.');
+    const messages = JSON.parse(result.stdout) as Record<string, unknown>[];
+    const assistant = messages.find((message) => message['type'] === 'assistant') as {
+      message: { content: unknown[]; usage: Record<string, number> };
+    };
+    expect(assistant.message.content).toContainEqual({ type: 'text', text: 'Reading it now.' });
+    expect(assistant.message.content).toContainEqual({
+      type: 'tool_use',
+      id: 'call_1',
+      name: 'read_file',
+      input: { path: 'README.md' },
+    });
+    expect(assistant.message.usage).toMatchObject({ input_tokens: 9, output_tokens: 18 });
+  });
+
+  test('an error event midway: exit 1, the text so far kept', async () => {
+    gemini.setResponses({
+      sseFile: join(geminiFixtures, 'error-midstream.sse'),
+      slices: { seed: 7, maxSize: 13 },
+    });
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('Here is the beginning of a long answer');
+    expect(result.stderr).toContain('overloaded');
+  });
+
+  test('a blocked prompt is an error that names the reason', async () => {
+    gemini.setResponses({ sseFile: join(geminiFixtures, 'prompt-blocked.sse') });
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('PROHIBITED_CONTENT');
+  });
+
+  test('a bad key (400 API_KEY_INVALID): exit 41 with a hint about GEMINI_API_KEY', async () => {
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: 'AIzaWrong' });
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('GEMINI_API_KEY');
+    expect(result.stderr).not.toContain('AIzaWrong');
+    expect(gemini.requests).toHaveLength(1);
+  });
+
+  test('429 RESOURCE_EXHAUSTED waits for RetryInfo.retryDelay, then streams', async () => {
+    const body = json(geminiFixtures, 'error-429.json') as { error: { details: Record<string, unknown>[] } };
+    for (const detail of body.error.details) if ('retryDelay' in detail) detail['retryDelay'] = '0.05s';
+    gemini.setResponses({ status: 429, body }, { sse: geminiStream({ text: ['quota', ' back'] }) });
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('quota back\n');
+    expect(gemini.requests).toHaveLength(2);
+  });
+
+  test('404 NOT_FOUND: exit 1 with the server’s message', async () => {
+    gemini.setResponses({ status: 404, body: json(geminiFixtures, 'error-404.json') });
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('is not found for API version v1beta');
+  });
+});
+
+describe('vertex-ai (express mode)', () => {
+  test('streams an answer from the publishers path with GOOGLE_API_KEY', async () => {
+    gemini.setResponses({
+      sseFile: join(geminiFixtures, 'vertex-text.sse'),
+      slices: { seed: 8, maxSize: 21 },
+    });
+    // The fake checks one key; Vertex's key is a different variable with the same value here.
+    const result = await runCli(vertexFlash, { GOOGLE_API_KEY: geminiKey });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('Vertex says hello from europe-west4.\n');
+    const [request] = gemini.requests;
+    expect(request?.path).toBe('/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    expect(request?.headers['x-goog-api-key']).toBe(geminiKey);
+  });
+
+  test('a bad key: exit 41 with a hint about GOOGLE_API_KEY', async () => {
+    const result = await runCli(vertexFlash, { GOOGLE_API_KEY: vertexKey });
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('GOOGLE_API_KEY');
+  });
+});
+
+// Bearer credentials go through src/auth/credentials.ts, which (when this was written) still required an
+// API key for every protocol but qwen-oauth. These are `test.todo` until it passes ResolvedModel.accessToken
+// through for ANTHROPIC_AUTH_TOKEN and calls googleAccessToken() for Vertex project mode; run them with
+// `bun test --todo test/e2e/protocols.test.ts`, then turn them into plain tests.
+describe('bearer credentials', () => {
+  test.todo('ANTHROPIC_AUTH_TOKEN is sent as a bearer token', async () => {
+    anthropic.setResponses({ sse: anthropicStream({ text: ['token', ' works'] }) });
+    const result = await runCli(['--auth-type', 'anthropic', '-m', 'claude-via-gateway'], {
+      ANTHROPIC_AUTH_TOKEN: anthropicKey,
+      ANTHROPIC_BASE_URL: anthropic.url,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('token works\n');
+    expect(anthropic.requests[0]?.headers['authorization']).toBe(`Bearer ${anthropicKey}`);
+    expect(anthropic.requests[0]?.headers['x-api-key']).toBeUndefined();
+  });
+
+  describe('vertex-ai project mode (Application Default Credentials)', () => {
+    let tokenServer: FakeGoogleToken;
+    let credentialsFile: string;
+
+    beforeAll(async () => {
+      const keyPair = await crypto.subtle.generateKey(
+        {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        },
+        true,
+        ['sign', 'verify'],
+      );
+      const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', keyPair.privateKey)).toString('base64');
+      const pem = `-----BEGIN PRIVATE KEY-----\n${der.match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`;
+      tokenServer = startFakeGoogleToken({ publicKey: keyPair.publicKey });
+      credentialsFile = join(root, 'service-account.json');
+      writeFileSync(
+        credentialsFile,
+        JSON.stringify({
+          type: 'service_account',
+          project_id: 'my-project',
+          private_key_id: 'e2e0001',
+          private_key: pem,
+          client_email: 'e2e@my-project.iam.gserviceaccount.com',
+          token_uri: tokenServer.tokenUrl,
+        }),
+      );
+    });
+
+    afterAll(async () => {
+      await tokenServer.stop();
+    });
+
+    test.todo('a service-account token reaches the regional project path as a bearer token', async () => {
+      gemini.setResponses({
+        sseFile: join(geminiFixtures, 'vertex-text.sse'),
+        slices: { seed: 9, maxSize: 15 },
+      });
+      const result = await runCli(vertexFlash, {
+        GOOGLE_CLOUD_PROJECT: 'my-project',
+        GOOGLE_CLOUD_LOCATION: 'us-central1',
+        GOOGLE_APPLICATION_CREDENTIALS: credentialsFile,
+      });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe('Vertex says hello from europe-west4.\n');
+      const [request] = gemini.requests;
+      expect(request?.path).toBe(
+        '/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      );
+      expect(request?.headers['authorization']).toBe(`Bearer ${tokenServer.issuedTokens.at(-1)}`);
+      expect(request?.headers['x-goog-api-key']).toBeUndefined();
+    });
+
+    test.todo('a refused service account: exit 41 with the endpoint’s reason', async () => {
+      tokenServer.failNext({
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' },
+      });
+      const result = await runCli(vertexFlash, {
+        GOOGLE_CLOUD_PROJECT: 'my-project',
+        GOOGLE_APPLICATION_CREDENTIALS: credentialsFile,
+      });
+      expect(result.exitCode).toBe(41);
+      expect(result.stderr).toContain('Invalid JWT Signature.');
+      expect(gemini.requests).toHaveLength(0);
+    });
+
+    test.todo('no credentials at all: exit 41 telling how to log in', async () => {
+      const result = await runCli(vertexFlash, { GOOGLE_CLOUD_PROJECT: 'my-project' });
+      expect(result.exitCode).toBe(41);
+      expect(result.stderr).toContain('gcloud auth application-default login');
+    });
+  });
+});
