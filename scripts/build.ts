@@ -3,13 +3,24 @@
 //   bun scripts/build.ts --outfile <path>   -> the host binary somewhere else (tests use a temp dir)
 //   bun scripts/build.ts --all              -> dist/qwen-<os>-<arch>[.exe] for every release target and
 //                                              dist/SHA256SUMS (npm run build:all)
+//   bun scripts/build.ts --deno [--outfile <path>] -> dist/qwen-deno with `deno compile` (host only)
 // Every artifact's header is checked against its target; the one for this machine must print package.json's
-// version for --version, and the others must carry it in their embedded bundle. The binaries must not read .env or bunfig.toml from
-// wherever they are started (configuration is ours alone), so those autoloads are off on every target.
+// version for --version, and the others must carry it in their embedded bundle. The binaries must not read
+// .env or bunfig.toml from wherever they are started (configuration is ours alone), so those autoloads are
+// off on every target.
 // Cross-compiling downloads Bun's runtime for the target from the npm registry (@oven/bun-<os>-<arch>) once
 // and caches it in Bun's install cache.
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import packageJson from '../package.json' with { type: 'json' };
@@ -183,26 +194,82 @@ async function buildAll(): Promise<void> {
   );
 }
 
-function parseArguments(argv: string[]): { all: boolean; outfile: string } {
-  let all = false;
-  let outfile = path.join(distDirectory, 'qwen');
+/** node_modules/.bin/deno (the devDependency) or a deno on PATH. */
+export function denoExecutable(): string | undefined {
+  const local = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'deno.cmd' : 'deno');
+  return existsSync(local) ? local : (Bun.which('deno') ?? undefined);
+}
+
+/**
+ * `deno compile` embeds the whole node_modules folder when it is managed by npm, development tools
+ * included (bun, deno, typescript, biome: over 300 MB). Packages the lockfile marks `dev` are left out, and
+ * so is .bin, whose links would pull them back in.
+ */
+function denoExcludes(): string[] {
+  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+    packages?: Record<string, { dev?: boolean }>;
+  };
+  const excluded = ['node_modules/.bin'];
+  for (const [location, entry] of Object.entries(lock.packages ?? {})) {
+    if (entry.dev && location.startsWith('node_modules/') && existsSync(path.join(root, location))) {
+      excluded.push(location);
+    }
+  }
+  return excluded.flatMap((location) => ['--exclude', location]);
+}
+
+async function buildDeno(outfile: string): Promise<void> {
+  const deno = denoExecutable();
+  if (!deno) throw new Error('deno not found: run npm install (it is a devDependency) or put deno on PATH');
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  const temporary = path.join(path.dirname(outfile), `.build-${process.pid}-${path.basename(outfile)}`);
+  // -A: the binary needs env, files, network and the terminal; --no-check: tsc already type-checks src/.
+  const command = [deno, 'compile', '-A', '--no-check', ...denoExcludes(), '--output', temporary, entryPoint];
+  const result = Bun.spawnSync(command, { stdout: 'inherit', stderr: 'inherit', cwd: root });
+  if (result.exitCode !== 0) {
+    rmSync(temporary, { force: true });
+    throw new Error(
+      `deno compile failed (exit ${result.exitCode}). It downloads its runtime (denort) from dl.deno.land ` +
+        'on first use; where that host cannot be reached, set DENORT_BIN to a denort binary of the same ' +
+        'version as deno.',
+    );
+  }
+  renameSync(temporary, outfile);
+  const header = readExecutableHeader(outfile);
+  runVersion(outfile);
+  report([{ file: outfile, header, size: statSync(outfile).size, ranVersion: true }]);
+}
+
+type BuildMode = 'host' | 'all' | 'deno';
+
+function parseArguments(argv: string[]): { mode: BuildMode; outfile: string | undefined } {
+  let mode: BuildMode = 'host';
+  let outfile: string | undefined;
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index];
-    if (argument === '--all') all = true;
+    if (argument === '--all') mode = 'all';
+    else if (argument === '--deno') mode = 'deno';
     else if (argument === '--outfile' && argv[index + 1] !== undefined) {
       outfile = path.resolve(argv[index + 1] as string);
       index += 1;
-    } else
-      throw new Error(`unknown argument ${argument}; usage: bun scripts/build.ts [--all | --outfile <path>]`);
+    } else {
+      throw new Error(
+        `unknown argument ${argument}; usage: bun scripts/build.ts [--all | --deno] [--outfile <path>]`,
+      );
+    }
   }
-  return { all, outfile };
+  if (mode === 'all' && outfile)
+    throw new Error('--all writes dist/qwen-<os>-<arch>; --outfile does not apply');
+  return { mode, outfile };
 }
 
 if (import.meta.main) {
   try {
     const options = parseArguments(process.argv.slice(2));
-    if (options.all) await buildAll();
-    else await buildHost(options.outfile);
+    if (options.mode === 'all') await buildAll();
+    else if (options.mode === 'deno')
+      await buildDeno(options.outfile ?? path.join(distDirectory, 'qwen-deno'));
+    else await buildHost(options.outfile ?? path.join(distDirectory, 'qwen'));
   } catch (error) {
     process.stderr.write(`build: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
