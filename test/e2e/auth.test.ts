@@ -1,0 +1,382 @@
+// `qwen auth ...` and Qwen OAuth headless runs end to end: the real CLI in separate processes, a fake
+// chat.qwen.ai (QWEN_OAUTH_BASE_URL) and a fake OpenAI-compatible server that resource_url points at.
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { codingPlanModels } from '../../src/auth/coding-plan.ts';
+import {
+  type FakeOAuthOptions,
+  type FakeOAuthServer,
+  fakeUserCode,
+  startFakeOAuth,
+} from '../fakes/oauth-server.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { makeSandbox, runCli, type Sandbox } from './harness.ts';
+
+let chat: FakeOpenAi;
+let oauth: FakeOAuthServer | undefined;
+let sandbox: Sandbox;
+
+beforeEach(() => {
+  sandbox = makeSandbox();
+  chat = startFakeOpenAi([{ stream: { text: ['Hello', ' from', ' Qwen.'] } }]);
+});
+afterEach(async () => {
+  await oauth?.stop();
+  oauth = undefined;
+  await chat.stop();
+  sandbox.cleanup();
+});
+
+const credentialsPath = () => path.join(sandbox.qwenHome, 'oauth_creds.json');
+const lockPath = () => path.join(sandbox.qwenHome, 'oauth_creds.lock');
+
+function startOAuth(options: FakeOAuthOptions = {}): FakeOAuthServer {
+  oauth = startFakeOAuth({ interval: 0.02, resourceUrl: chat.url, ...options });
+  return oauth;
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return { QWEN_OAUTH_BASE_URL: oauth?.url ?? 'http://127.0.0.1:9', NO_BROWSER: '1', ...extra };
+}
+
+function qwen(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+) {
+  return runCli(args, { sandbox, env: env(options.env), stdin: options.stdin, timeoutMs: options.timeoutMs });
+}
+
+/** Writes oauth_creds.json as Qwen Code would. */
+function cacheCredentials(fields: { access: string; expiresInMs: number; resourceUrl?: string }): void {
+  sandbox.write('home/.qwen/oauth_creds.json', {
+    access_token: fields.access,
+    refresh_token: 'refresh-cached',
+    token_type: 'Bearer',
+    resource_url: fields.resourceUrl ?? chat.url,
+    expiry_date: Date.now() + fields.expiresInMs,
+  });
+}
+
+const readCredentials = () => JSON.parse(readFileSync(credentialsPath(), 'utf8'));
+const authorizations = () => chat.requests.map((request) => request.headers.authorization);
+
+describe('qwen auth qwen-oauth (device flow)', () => {
+  test('pending then approved: credentials cached 0600 in a 0700 directory, URL and code on stderr', async () => {
+    const server = startOAuth({ pollOutcomes: ['pending', 'pending', 'success'] });
+    const result = await qwen(['auth', 'qwen-oauth']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`${server.url}/authorize?user_code=${fakeUserCode}&client=qwen-code`);
+    expect(result.stderr).toContain(`Code: ${fakeUserCode}`);
+    expect(result.stderr).toContain('No browser opened: NO_BROWSER is set');
+    expect(result.stdout).toContain(`Credentials saved to ${credentialsPath()}`);
+    expect(server.pollCount).toBe(3);
+
+    const saved = readCredentials();
+    expect(saved).toMatchObject({
+      access_token: 'access-1',
+      refresh_token: 'refresh-1',
+      token_type: 'Bearer',
+      resource_url: chat.url,
+    });
+    expect(saved.expiry_date).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(statSync(credentialsPath()).mode & 0o777).toBe(0o600);
+    expect(statSync(sandbox.qwenHome).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(readFileSync(path.join(sandbox.qwenHome, 'settings.json'), 'utf8'))).toEqual({
+      security: { auth: { selectedType: 'qwen-oauth' } },
+    });
+
+    // Every later headless run uses the cached token, with no flags at all.
+    const answer = await qwen(['say hello']);
+    expect(answer).toMatchObject({ exitCode: 0, stdout: 'Hello from Qwen.\n' });
+    const request = chat.requests.at(-1)!;
+    expect(request.path).toBe('/v1/chat/completions');
+    expect(request.headers.authorization).toBe('Bearer access-1');
+    expect(request.headers['x-dashscope-authtype']).toBe('qwen-oauth');
+    expect(request.headers['x-dashscope-cachecontrol']).toBe('enable');
+    expect(request.headers['x-dashscope-useragent']).toMatch(/^QwenCode\//);
+    expect((request.body as { model: string }).model).toBe('coder-model');
+    expect(server.refreshCount).toBe(0);
+  });
+
+  test('slow_down: polling slows and the login still succeeds', async () => {
+    const server = startOAuth({ pollOutcomes: ['slow_down', 'slow_down', 'success'] });
+    const result = await qwen(['auth', 'qwen-oauth']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('The server asked to poll less often');
+    expect(server.pollCount).toBe(3);
+    expect(existsSync(credentialsPath())).toBe(true);
+  });
+
+  test('denied in the browser: exit 41, clear message, nothing cached', async () => {
+    startOAuth({ pollOutcomes: ['pending', 'denied'] });
+    const result = await qwen(['auth', 'qwen-oauth']);
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('The login was denied in the browser.');
+    expect(existsSync(credentialsPath())).toBe(false);
+  });
+
+  test('expired: by the server (expired_token) and by running out of time, exit 41', async () => {
+    startOAuth({ pollOutcomes: ['pending', 'expired'] });
+    const byServer = await qwen(['auth', 'qwen-oauth']);
+    expect(byServer.exitCode).toBe(41);
+    expect(byServer.stderr).toContain('The login code expired before it was approved.');
+    await oauth?.stop();
+
+    startOAuth({ pollOutcomes: ['pending'], expiresIn: 0.3 });
+    const byTime = await qwen(['auth', 'qwen-oauth']);
+    expect(byTime.exitCode).toBe(41);
+    expect(byTime.stderr).toContain('The login code expired before it was approved.');
+    expect(existsSync(credentialsPath())).toBe(false);
+  });
+});
+
+describe('headless runs with Qwen OAuth', () => {
+  test('no cached credentials: exit 41 pointing at `qwen auth qwen-oauth`, and no device flow started', async () => {
+    const server = startOAuth();
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('qwen auth qwen-oauth');
+    expect(result.stderr).toContain('API key');
+    expect(server.requests).toHaveLength(0);
+    expect(chat.requests).toHaveLength(0);
+  });
+
+  test('a token within 30 s of expiry is refreshed first, and the new one saved', async () => {
+    const server = startOAuth();
+    cacheCredentials({ access: 'access-old', expiresInMs: 10_000 });
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result.exitCode).toBe(0);
+    expect(server.refreshCount).toBe(1);
+    expect(server.requests[0]!.form['refresh_token']).toBe('refresh-cached');
+    expect(authorizations()).toEqual(['Bearer access-1']);
+    expect(readCredentials()).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
+    expect(statSync(credentialsPath()).mode & 0o777).toBe(0o600);
+    expect(existsSync(lockPath())).toBe(false);
+  });
+
+  test('a refresh rejected with 400 removes the cached file and says to log in again (exit 41)', async () => {
+    const server = startOAuth({ refreshOutcomes: ['rejected'] });
+    cacheCredentials({ access: 'access-old', expiresInMs: -60_000 });
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('qwen auth qwen-oauth');
+    expect(result.stderr).toContain('removed');
+    expect(server.refreshCount).toBe(1);
+    expect(existsSync(credentialsPath())).toBe(false);
+    expect(existsSync(lockPath())).toBe(false);
+    expect(chat.requests).toHaveLength(0);
+  });
+
+  test('a 401 from the API: one refresh, one retry with the new token', async () => {
+    const server = startOAuth();
+    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+    chat.setResponses(
+      { status: 401, body: { error: { message: 'Invalid access token', code: 'invalid_api_key' } } },
+      { stream: { text: ['Retried.'] } },
+    );
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'Retried.\n' });
+    expect(server.refreshCount).toBe(1);
+    expect(authorizations()).toEqual(['Bearer access-revoked', 'Bearer access-1']);
+  });
+
+  test('eight processes against an expired token: exactly one refresh request, all eight succeed', async () => {
+    // The slow refresh keeps the lock held while the seven others arrive and wait.
+    const server = startOAuth({ refreshDelayMs: 300 });
+    cacheCredentials({ access: 'access-expired', expiresInMs: -1_000 });
+    const startedAt = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        qwen(['--auth-type', 'qwen-oauth', `run ${index}`], { timeoutMs: 60_000 }),
+      ),
+    );
+    const elapsedMs = performance.now() - startedAt;
+    for (const result of results) expect(result).toMatchObject({ exitCode: 0, stdout: 'Hello from Qwen.\n' });
+    expect(server.refreshCount).toBe(1);
+    expect(chat.requests).toHaveLength(8);
+    expect(new Set(authorizations())).toEqual(new Set(['Bearer access-1']));
+    expect(existsSync(lockPath())).toBe(false);
+    console.error(`[race] 8 processes, ${server.refreshCount} refresh, ${Math.round(elapsedMs)} ms in all`);
+  }, 90_000);
+
+  test('free quota spent (429 insufficient_quota): not retried, says what to do instead', async () => {
+    startOAuth();
+    cacheCredentials({ access: 'access-ok', expiresInMs: 3_600_000 });
+    chat.setResponses({
+      status: 429,
+      body: {
+        error: {
+          message: 'Free allocated quota exceeded.',
+          type: 'insufficient_quota',
+          code: 'insufficient_quota',
+        },
+      },
+    });
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result.exitCode).toBe(1);
+    expect(chat.requests).toHaveLength(1);
+    expect(result.stderr).toContain('free quota (60 requests a minute, 1,000 a day) is spent');
+    expect(result.stderr).toContain('qwen auth coding-plan');
+    expect(result.stderr).not.toContain('Retrying');
+  });
+});
+
+describe('qwen auth coding-plan', () => {
+  const settingsPath = () => path.join(sandbox.qwenHome, 'settings.json');
+
+  test('from --key: writes the compat §2 settings with mode 0600 and says where the key went', async () => {
+    const result = await qwen(['auth', 'coding-plan', '--region', 'china', '--key', 'sk-sp-fromflag9876']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(settingsPath());
+    expect(result.stdout).toContain('sk-...9876');
+    expect(result.stdout + result.stderr).not.toContain('sk-sp-fromflag9876');
+    const settings = JSON.parse(readFileSync(settingsPath(), 'utf8'));
+    expect(settings.env).toEqual({ BAILIAN_CODING_PLAN_API_KEY: 'sk-sp-fromflag9876' });
+    expect(settings.modelProviders.openai).toEqual(codingPlanModels('china'));
+    expect(settings.security.auth.selectedType).toBe('openai');
+    expect(settings.model).toEqual({ name: 'qwen3.5-plus', baseUrl: '' });
+    expect(settings.providerMetadata['coding-plan'].baseUrl).toBe('https://coding.dashscope.aliyuncs.com/v1');
+    expect(statSync(settingsPath()).mode & 0o777).toBe(0o600);
+  });
+
+  test('from stdin when stdin is not a terminal; the region picks the endpoint', async () => {
+    const result = await qwen(['auth', 'coding-plan', '--region', 'global'], {
+      stdin: 'sk-sp-fromstdin5555\n',
+    });
+    expect(result.exitCode).toBe(0);
+    const settings = JSON.parse(readFileSync(settingsPath(), 'utf8'));
+    expect(settings.env.BAILIAN_CODING_PLAN_API_KEY).toBe('sk-sp-fromstdin5555');
+    expect(settings.modelProviders.openai[0].baseUrl).toBe('https://coding-intl.dashscope.aliyuncs.com/v1');
+    expect(settings.modelProviders.openai[0].name).toBe(
+      '[ModelStudio Coding Plan for Global/Intl] qwen3.5-plus',
+    );
+  });
+
+  test('a key without sk-sp- is refused with that sentence; nothing is written', async () => {
+    const result = await qwen(['auth', 'coding-plan', '--region', 'china', '--key', 'sk-plainkey1234']);
+    expect(result.exitCode).toBe(42);
+    expect(result.stderr).toContain(
+      'Invalid API key. Coding Plan API keys start with "sk-sp-". Please check.',
+    );
+    expect(result.stderr).not.toContain('sk-plainkey1234');
+    expect(existsSync(settingsPath())).toBe(false);
+    const noRegion = await qwen(['auth', 'coding-plan', '--key', 'sk-sp-x12345']);
+    expect(noRegion.exitCode).toBe(42);
+    expect(noRegion.stderr).toContain('--region china or global');
+  });
+
+  test('a settings file with comments keeps them, and keeps the user entries after the Coding Plan ones', async () => {
+    const original = `// My Qwen settings
+{
+  /* providers I added by hand */
+  "modelProviders": {
+    "openai": [
+      // old Coding Plan entry, to be replaced
+      { "id": "qwen3-coder-plus", "envKey": "BAILIAN_CODING_PLAN_API_KEY", "baseUrl": "https://coding.dashscope.aliyuncs.com/v1" },
+      { "id": "my-model", "envKey": "MY_KEY", "baseUrl": "https://llm.example.com/v1" }
+    ]
+  },
+  "ui": { "theme": "dark" } // trailing comment
+}
+`;
+    sandbox.userSettings(original);
+    const result = await qwen(['auth', 'coding-plan', '--region', 'china', '--key', 'sk-sp-commented1']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Kept your 1 other modelProviders.openai entry');
+    const text = readFileSync(settingsPath(), 'utf8');
+    for (const comment of ['// My Qwen settings', '/* providers I added by hand */', '// trailing comment']) {
+      expect(text).toContain(comment);
+    }
+    const { parse } = await import('jsonc-parser');
+    const settings = parse(text);
+    expect(settings.modelProviders.openai.map((entry: { id: string }) => entry.id)).toEqual([
+      ...codingPlanModels('china').map((model) => model.id),
+      'my-model',
+    ]);
+    expect(settings.ui).toEqual({ theme: 'dark' });
+
+    // The OAuth login's settings write keeps them too.
+    startOAuth({ pollOutcomes: ['success'] });
+    expect((await qwen(['auth', 'qwen-oauth'])).exitCode).toBe(0);
+    const after = readFileSync(settingsPath(), 'utf8');
+    expect(after).toContain('// My Qwen settings');
+    expect(after).toContain('"selectedType": "qwen-oauth"');
+    expect(statSync(settingsPath()).mode & 0o777).toBe(0o600);
+  });
+
+  test('a settings file that does not parse is left alone: exit 52 naming it', async () => {
+    const broken = '{ "env": { "A": "b" ';
+    sandbox.userSettings(broken);
+    const result = await qwen(['auth', 'coding-plan', '--region', 'china', '--key', 'sk-sp-whatever1']);
+    expect(result.exitCode).toBe(52);
+    expect(result.stderr).toContain(settingsPath());
+    expect(readFileSync(settingsPath(), 'utf8')).toBe(broken);
+  });
+});
+
+describe('qwen auth status and logout', () => {
+  test('status names the key source (.env file, environment, flag) and never prints the key', async () => {
+    sandbox.write('project/.qwen/.env', 'OPENAI_API_KEY=sk-fromdotenv-4321\n');
+    const common = [
+      'auth',
+      'status',
+      '--auth-type',
+      'openai',
+      '-m',
+      'gpt-test',
+      '--openai-base-url',
+      chat.url,
+    ];
+    const fromDotEnv = await qwen(common);
+    expect(fromDotEnv.exitCode).toBe(0);
+    expect(fromDotEnv.stdout).toContain('Auth type:   openai (flag --auth-type)');
+    expect(fromDotEnv.stdout).toContain('Model:       gpt-test');
+    expect(fromDotEnv.stdout).toContain(`Base URL:    ${chat.url}`);
+    expect(fromDotEnv.stdout).toContain(
+      `sk-...4321 (OPENAI_API_KEY from ${path.join(sandbox.cwd, '.qwen', '.env')})`,
+    );
+    expect(fromDotEnv.stdout + fromDotEnv.stderr).not.toContain('sk-fromdotenv-4321');
+
+    const fromEnvironment = await qwen(common, { env: { OPENAI_API_KEY: 'sk-fromshell-8765' } });
+    expect(fromEnvironment.stdout).toContain('sk-...8765 (OPENAI_API_KEY from environment)');
+    const fromFlag = await qwen([...common, '--openai-api-key', 'sk-fromflag-1111']);
+    expect(fromFlag.stdout).toContain('sk-...1111 (OPENAI_API_KEY from flag --openai-api-key)');
+    expect(fromFlag.stdout + fromFlag.stderr).not.toContain('sk-fromflag-1111');
+  });
+
+  test('status for Qwen OAuth shows the credentials file, the masked token and its expiry', async () => {
+    cacheCredentials({
+      access: 'access-token-abcdef-9999',
+      expiresInMs: 20 * 60_000,
+      resourceUrl: 'portal.qwen.ai',
+    });
+    const result = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`Credentials: ${credentialsPath()}`);
+    expect(result.stdout).toContain('Base URL:    https://portal.qwen.ai/v1');
+    expect(result.stdout).toMatch(/Token: +access-\.\.\.9999 expires \S+ \(in 20 min\)/);
+    expect(result.stdout).not.toContain('access-token-abcdef-9999');
+  });
+
+  test('status with nothing configured: exit 41 and what to do', async () => {
+    const result = await qwen(['auth', 'status']);
+    expect(result.exitCode).toBe(41);
+    expect(result.stdout).toContain('Auth type:   none');
+    expect(result.stderr).toContain('qwen auth');
+  });
+
+  test('logout removes the credentials and the lock, and says so', async () => {
+    cacheCredentials({ access: 'access-x', expiresInMs: 3_600_000 });
+    writeFileSync(lockPath(), 'left-behind');
+    const result = await qwen(['auth', 'logout']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(credentialsPath());
+    expect(result.stdout).toContain(lockPath());
+    expect(existsSync(credentialsPath())).toBe(false);
+    expect(existsSync(lockPath())).toBe(false);
+    const again = await qwen(['auth', 'logout']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('nothing removed');
+  });
+});
