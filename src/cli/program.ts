@@ -57,6 +57,11 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     .command('auth [action]', 'Set up or inspect authentication: qwen-oauth, coding-plan, status, logout')
     .option('--region <region>', 'Coding Plan region: china or global')
     .option('--key <key>', 'Coding Plan API key (sk-sp-...); read from stdin when omitted and stdin is piped')
+    // `qwen auth status` answers for a run with these flags.
+    .option('--auth-type <type>', 'status: the auth type a run would pass')
+    .option('-m, --model <id>', 'status: the model a run would pass')
+    .option('--openai-api-key <key>', 'status: the key a run would pass')
+    .option('--openai-base-url <url>', 'status: the base URL a run would pass')
     .option('--debug', 'Show stack traces on errors')
     .action((action: string | undefined, flags: Record<string, unknown>) => {
       parsed = {
