@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { CliError } from '../../src/core/errors.ts';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { createSseParser, type SseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
@@ -523,17 +522,9 @@ describe('adapterFor', () => {
     expect(adapterFor('openai')).toBe(openaiAdapter);
   });
 
-  test('the others fail with a configuration error that says so', () => {
-    for (const protocol of ['anthropic', 'gemini', 'vertex-ai'] as const) {
-      let caught: unknown;
-      try {
-        adapterFor(protocol);
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(CliError);
-      expect((caught as CliError).exitCode).toBe(52);
-      expect((caught as CliError).message).toContain('not yet supported');
+  test('every protocol has an adapter', () => {
+    for (const protocol of ['openai', 'anthropic', 'gemini', 'vertex-ai'] as const) {
+      expect(typeof adapterFor(protocol).buildRequest).toBe('function');
     }
   });
 });
