@@ -70,7 +70,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     } catch (error) {
       const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
       // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
-      const failure = run.session.explainFailure?.(raw) ?? raw;
+      let failure = run.session.explainFailure?.(raw) ?? raw;
       // A 401 before any text: token-based auth gets one refresh and one retry.
       if (
         failure.status === 401 &&
@@ -78,7 +78,14 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
         shownText === '' &&
         run.session.refreshAfterUnauthorized
       ) {
-        const refreshed = await run.session.refreshAfterUnauthorized();
+        // A refused refresh ("log in again") replaces the 401 and is rendered like any failure.
+        const refreshed = await run.session.refreshAfterUnauthorized().catch((refreshError: unknown) => {
+          failure =
+            refreshError instanceof CliError
+              ? refreshError
+              : new CliError('auth', String(refreshError), { cause: refreshError });
+          return undefined;
+        });
         if (refreshed) {
           target = refreshed;
           continue;

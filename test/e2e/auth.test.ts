@@ -181,6 +181,19 @@ describe('headless runs with Qwen OAuth', () => {
     expect(authorizations()).toEqual(['Bearer access-revoked', 'Bearer access-1']);
   });
 
+  test('a 401, then the refresh is refused: exit 41, file removed, and the JSON result says so', async () => {
+    const server = startOAuth({ refreshOutcomes: ['rejected'] });
+    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+    chat.setResponses({ status: 401, body: { error: { message: 'Invalid access token' } } });
+    const result = await qwen(['--auth-type', 'qwen-oauth', '-o', 'json', 'hi']);
+    expect(result.exitCode).toBe(41);
+    expect(server.refreshCount).toBe(1);
+    expect(chat.requests).toHaveLength(1);
+    expect(existsSync(credentialsPath())).toBe(false);
+    expect(result.stdout).toContain('error_during_execution');
+    expect(result.stdout).toContain('the cached credentials were removed');
+  });
+
   test('eight processes against an expired token: exactly one refresh request, all eight succeed', async () => {
     // The slow refresh keeps the lock held while the seven others arrive and wait.
     const server = startOAuth({ refreshDelayMs: 300 });
