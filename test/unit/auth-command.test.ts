@@ -1,0 +1,43 @@
+import { expect, test } from 'bun:test';
+import { showAuthorization } from '../../src/cli/auth-command.ts';
+
+const authorization = {
+  deviceCode: 'd',
+  userCode: 'WXYZ-0001',
+  verificationUri: 'https://chat.qwen.ai/authorize',
+  verificationUriComplete: 'https://chat.qwen.ai/authorize?user_code=WXYZ-0001&client=qwen-code',
+  expiresInSeconds: 600,
+};
+
+function shown(stderrIsTerminal: boolean, env: Record<string, string> = { NO_BROWSER: '1' }): string {
+  const lines: string[] = [];
+  showAuthorization(
+    authorization,
+    { env, writeError: (line) => lines.push(line) },
+    {
+      platform: 'linux',
+      stderrIsTerminal,
+    },
+  );
+  return lines.join('\n');
+}
+
+test('URL and code always; the QR code only when stderr is a terminal', () => {
+  const piped = shown(false);
+  expect(piped).toContain(authorization.verificationUriComplete);
+  expect(piped).toContain('Code: WXYZ-0001 (valid for about 10 min)');
+  expect(piped).not.toContain('▀');
+  expect(piped).toContain('No browser opened: NO_BROWSER is set');
+
+  const terminal = shown(true);
+  expect(terminal).toContain('scan this QR code');
+  expect(terminal).toContain('\u001b[30;107m');
+  // NO_COLOR: the same code without escape sequences.
+  expect(shown(true, { NO_BROWSER: '1', NO_COLOR: '1' })).not.toContain('\u001b[');
+});
+
+test('over SSH the reason for not opening a browser is said', () => {
+  expect(shown(false, { SSH_CONNECTION: '10.0.0.1 1 10.0.0.2 22', DISPLAY: ':0' })).toContain(
+    'No browser opened: connected over SSH',
+  );
+});
