@@ -1,7 +1,7 @@
 // The only module that sends HTTP requests. Retries happen here and only before a response body has
 // started: once a stream delivers text, a failure is reported, never replayed (no duplicated output).
 import ky, { type AfterResponseHook, isHTTPError, isTimeoutError } from 'ky';
-import { CliError } from '../core/errors.ts';
+import { CliError, maskSecret } from '../core/errors.ts';
 import type { HttpRequest } from '../core/types.ts';
 import type { ApiErrorDetails } from '../protocols/adapter.ts';
 
@@ -40,7 +40,7 @@ export async function postForStream(options: PostOptions): Promise<Response> {
 
   const decideRetry: AfterResponseHook = async (_request, _options, response, state) => {
     if (response.ok) return response;
-    const body = await response.clone().text();
+    const body = redactSecrets(await response.clone().text(), request.headers);
     const details = options.parseErrorBody(response.status, body);
     lastFailure = { status: response.status, details };
     if (state.retryCount >= maxRetries || !isRetryable(response.status, details)) return response;
@@ -73,7 +73,9 @@ export async function postForStream(options: PostOptions): Promise<Response> {
       hooks: { afterResponse: [decideRetry] },
     });
     if (response.ok) return response;
-    const details = lastFailure?.details ?? options.parseErrorBody(response.status, await response.text());
+    const details =
+      lastFailure?.details ??
+      options.parseErrorBody(response.status, redactSecrets(await response.text(), request.headers));
     throw httpFailure(response.status, details, host);
   } catch (error) {
     if (error instanceof CliError) throw error;
@@ -117,6 +119,20 @@ export function serverRequestedDelayMs(headers: Headers): number | undefined {
 function backoffMs(attempt: number): number {
   const base = Math.min(longestBackoffMs, firstBackoffMs * 2 ** (attempt - 1));
   return base * (1 - Math.random() * 0.25);
+}
+
+/** Credential headers whose values must never appear in a message, even when a server echoes them. */
+const credentialHeaders = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key'];
+
+/** Replaces any credential sent with this request by its masked form (servers sometimes echo keys). */
+export function redactSecrets(text: string, headers: Record<string, string>): string {
+  let redacted = text;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!credentialHeaders.includes(name.toLowerCase())) continue;
+    const secret = value.replace(/^Bearer\s+/i, '').trim();
+    if (secret.length >= 8) redacted = redacted.split(secret).join(maskSecret(secret));
+  }
+  return redacted;
 }
 
 export function hostOf(url: string): string {
