@@ -39,7 +39,8 @@ export async function prepareCredentials(
   context: CredentialContext,
 ): Promise<CredentialSession> {
   if (target.authType === 'qwen-oauth') return prepareQwenOauth(target, context);
-  if (!target.apiKey) throw missingKeyError(target);
+  // A bearer token resolved from the environment (ANTHROPIC_AUTH_TOKEN) is as good as a key.
+  if (!target.apiKey && !target.accessToken) throw missingKeyError(target);
   return { target };
 }
 
