@@ -6,6 +6,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { configPaths } from '../config/paths.ts';
 import { CliError } from '../core/errors.ts';
 import type { ResolvedModel } from '../core/types.ts';
+import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
 import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
 import {
   type CredentialFiles,
@@ -39,6 +40,9 @@ export async function prepareCredentials(
   context: CredentialContext,
 ): Promise<CredentialSession> {
   if (target.authType === 'qwen-oauth') return prepareQwenOauth(target, context);
+  if (target.protocol === 'vertex-ai' && !target.apiKey && target.googleCloud) {
+    return prepareGoogleCloud(target, context);
+  }
   // A bearer token resolved from the environment (ANTHROPIC_AUTH_TOKEN) is as good as a key.
   if (!target.apiKey && !target.accessToken) throw missingKeyError(target);
   return { target };
@@ -103,6 +107,26 @@ async function prepareQwenOauth(
       return targetWithToken(target, current, files.credentials);
     },
     explainFailure: explainQwenOauthFailure,
+  };
+}
+
+/** Vertex AI project mode: a bearer token from Application Default Credentials, renewed after a 401. */
+async function prepareGoogleCloud(
+  target: ResolvedModel,
+  context: CredentialContext,
+): Promise<CredentialSession> {
+  const fetchToken = () =>
+    googleAccessToken({
+      env: context.env,
+      home: context.home ?? os.homedir(),
+      fetchImplementation: context.fetchImplementation,
+    });
+  return {
+    target: { ...target, accessToken: await fetchToken() },
+    refreshAfterUnauthorized: async () => {
+      clearGoogleTokenCache();
+      return { ...target, accessToken: await fetchToken() };
+    },
   };
 }
 

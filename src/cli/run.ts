@@ -72,7 +72,11 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     settings: configuration.settings.merged,
     env: configuration.env,
   });
-  const session = await prepareCredentials(target, { interactive: false, env: context.env });
+  const session = await prepareCredentials(target, {
+    interactive: false,
+    env: configuration.env.toRecord(),
+    home: context.home,
+  });
   const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
   if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
 

@@ -100,6 +100,8 @@ export interface LayeredEnvironment {
   /** The effective value: the highest layer with a non-empty value, else an empty one, else undefined. */
   get(name: string): string | undefined;
   source(name: string): ValueSource | undefined;
+  /** Every variable with its effective value, for code that takes a plain environment record. */
+  toRecord(): Record<string, string>;
 }
 
 export interface LayerEnvironmentInput {
@@ -157,6 +159,16 @@ export function layerEnvironment(input: LayerEnvironmentInput): LayeredEnvironme
 
   return {
     get: (name) => lookup(name)?.value,
+    toRecord: () => {
+      const record: Record<string, string> = {};
+      for (const layer of layers) {
+        for (const name of Object.keys(layer.values)) {
+          const value = lookup(name)?.value;
+          if (value !== undefined) record[name] = value;
+        }
+      }
+      return record;
+    },
     source: (name) => {
       const found = lookup(name);
       return found === undefined ? undefined : { description: found.layer.describe(name), name };

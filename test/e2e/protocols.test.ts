@@ -303,12 +303,9 @@ describe('vertex-ai (express mode)', () => {
   });
 });
 
-// Bearer credentials go through src/auth/credentials.ts, which (when this was written) still required an
-// API key for every protocol but qwen-oauth. These are `test.todo` until it passes ResolvedModel.accessToken
-// through for ANTHROPIC_AUTH_TOKEN and calls googleAccessToken() for Vertex project mode; run them with
-// `bun test --todo test/e2e/protocols.test.ts`, then turn them into plain tests.
+// Bearer credentials: ANTHROPIC_AUTH_TOKEN, and Vertex AI project mode with Application Default Credentials.
 describe('bearer credentials', () => {
-  test.todo('ANTHROPIC_AUTH_TOKEN is sent as a bearer token', async () => {
+  test('ANTHROPIC_AUTH_TOKEN is sent as a bearer token', async () => {
     anthropic.setResponses({ sse: anthropicStream({ text: ['token', ' works'] }) });
     const result = await runCli(['--auth-type', 'anthropic', '-m', 'claude-via-gateway'], {
       ANTHROPIC_AUTH_TOKEN: anthropicKey,
@@ -357,7 +354,7 @@ describe('bearer credentials', () => {
       await tokenServer.stop();
     });
 
-    test.todo('a service-account token reaches the regional project path as a bearer token', async () => {
+    test('a service-account token reaches the regional project path as a bearer token', async () => {
       gemini.setResponses({
         sseFile: join(geminiFixtures, 'vertex-text.sse'),
         slices: { seed: 9, maxSize: 15 },
@@ -378,7 +375,7 @@ describe('bearer credentials', () => {
       expect(request?.headers['x-goog-api-key']).toBeUndefined();
     });
 
-    test.todo('a refused service account: exit 41 with the endpoint’s reason', async () => {
+    test('a refused service account: exit 41 with the endpoint’s reason', async () => {
       tokenServer.failNext({
         status: 400,
         body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' },
@@ -392,7 +389,7 @@ describe('bearer credentials', () => {
       expect(gemini.requests).toHaveLength(0);
     });
 
-    test.todo('no credentials at all: exit 41 telling how to log in', async () => {
+    test('no credentials at all: exit 41 telling how to log in', async () => {
       const result = await runCli(vertexFlash, { GOOGLE_CLOUD_PROJECT: 'my-project' });
       expect(result.exitCode).toBe(41);
       expect(result.stderr).toContain('gcloud auth application-default login');
