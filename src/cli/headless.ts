@@ -7,7 +7,7 @@ import { createJsonRenderer } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import { createTextRenderer } from '../render/text.ts';
 import type { RunContext } from './context.ts';
-import { streamTurn } from './turn.ts';
+import { streamSessionTurn } from './session-turn.ts';
 
 export interface HeadlessRun {
   prompt: string;
@@ -26,7 +26,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   const renderer = createRenderer(run.format, context.writeOut);
   const startedAt = performance.now();
   const messages: Message[] = [{ role: 'user', content: run.prompt }];
-  let target = run.session.target;
+  const target = run.session.target;
   renderer.start({
     sessionId: crypto.randomUUID(),
     model: target.model,
@@ -45,55 +45,29 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     renderer.event(event);
   };
 
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const result = await streamTurn(
-        { target, messages },
-        {
-          onEvent,
-          signal: context.signal,
-          idleTimeoutMs: context.streamIdleTimeoutMs,
-          onRetry: (notice) =>
-            context.writeError(
-              `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
-            ),
-          fetchImplementation: context.fetchImplementation,
-        },
-      );
-      renderer.finish({
-        ...outcome(),
-        text: result.text,
-        usage: result.usage,
-        finishReason: result.finishReason,
-      });
-      return 0;
-    } catch (error) {
-      const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
-      // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
-      let failure = run.session.explainFailure?.(raw) ?? raw;
-      // A 401 before any text: token-based auth gets one refresh and one retry.
-      if (
-        failure.status === 401 &&
-        attempt === 0 &&
-        shownText === '' &&
-        run.session.refreshAfterUnauthorized
-      ) {
-        // A refused refresh ("log in again") replaces the 401 and is rendered like any failure.
-        const refreshed = await run.session.refreshAfterUnauthorized().catch((refreshError: unknown) => {
-          failure =
-            refreshError instanceof CliError
-              ? refreshError
-              : new CliError('auth', String(refreshError), { cause: refreshError });
-          return undefined;
-        });
-        if (refreshed) {
-          target = refreshed;
-          continue;
-        }
-      }
-      renderer.fail(failure, outcome());
-      throw failure;
-    }
+  try {
+    const { result } = await streamSessionTurn(run.session, run.session.target, messages, {
+      onEvent,
+      signal: context.signal,
+      idleTimeoutMs: context.streamIdleTimeoutMs,
+      onRetry: (notice) =>
+        context.writeError(
+          `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
+        ),
+      fetchImplementation: context.fetchImplementation,
+      hasShownOutput: () => shownText !== '',
+    });
+    renderer.finish({
+      ...outcome(),
+      text: result.text,
+      usage: result.usage,
+      finishReason: result.finishReason,
+    });
+    return 0;
+  } catch (error) {
+    const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+    renderer.fail(failure, outcome());
+    throw failure;
   }
 }
 
