@@ -8,7 +8,7 @@ import { CliError, exitCodes } from '../core/errors.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
-import { joinInput, runHeadless } from './headless.ts';
+import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { type MainFlags, parseCommandLine } from './program.ts';
 import { readPipedStdin } from './stdin.ts';
 
@@ -57,38 +57,48 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
 
 async function runMain(positionalPrompt: string, flags: MainFlags, context: RunContext): Promise<number> {
   const format = parseOutputFormat(flags.outputFormat);
-  if (positionalPrompt && flags.prompt !== undefined) {
-    throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
-  }
-  const configuration = loadConfiguration({
-    argvFlags: flagsForResolution(flags),
-    processEnv: context.env,
-    cwd: context.cwd,
-    home: context.home,
-    platform: process.platform,
-  });
-  const target = resolveModel({
-    flags: flagsForResolution(flags),
-    settings: configuration.settings.merged,
-    env: configuration.env,
-  });
-  const session = await prepareCredentials(target, {
-    interactive: false,
-    env: configuration.env.toRecord(),
-    home: context.home,
-  });
-  const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
-  if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
-
-  const piped = await readPipedStdin(process.stdin);
-  if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
-  const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
-  if (prompt.trim() === '') {
-    throw new CliError('input', 'No prompt given.', {
-      hint: 'Pass one as an argument (qwen "explain this"), with -p, or pipe text on stdin (git diff | qwen "review").',
+  let run: HeadlessRun;
+  try {
+    if (positionalPrompt && flags.prompt !== undefined) {
+      throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
+    }
+    const configuration = loadConfiguration({
+      argvFlags: flagsForResolution(flags),
+      processEnv: context.env,
+      cwd: context.cwd,
+      home: context.home,
+      platform: process.platform,
     });
+    const target = resolveModel({
+      flags: flagsForResolution(flags),
+      settings: configuration.settings.merged,
+      env: configuration.env,
+    });
+    const session = await prepareCredentials(target, {
+      interactive: false,
+      env: configuration.env.toRecord(),
+      home: context.home,
+    });
+    const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
+    if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
+
+    const piped = await readPipedStdin(process.stdin);
+    if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
+    const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
+    if (prompt.trim() === '') {
+      throw new CliError('input', 'No prompt given.', {
+        hint: 'Pass one as an argument (qwen "explain this"), with -p, or pipe text on stdin (git diff | qwen "review").',
+      });
+    }
+    run = { prompt, format, session, context };
+  } catch (error) {
+    // A JSON consumer (jq in CI) gets a result object even when the run never reached the server.
+    if (error instanceof CliError && format !== 'text') {
+      createRenderer(format, context.writeOut).fail(error, { text: '', durationMs: 0, apiDurationMs: 0 });
+    }
+    throw error;
   }
-  return runHeadless({ prompt, format, session, context });
+  return runHeadless(run);
 }
 
 function flagsForResolution(flags: MainFlags) {

@@ -493,3 +493,14 @@ test('--version and --help', async () => {
     }
   }
 });
+
+test('-o json and stream-json: a failure before any request still ends with an error result on stdout', async () => {
+  const box = freshSandbox();
+  for (const format of ['json', 'stream-json']) {
+    const result = await runCli(['-o', format, 'hello'], { sandbox: box });
+    expect(result.exitCode).toBe(41);
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as unknown;
+    const resultObject = Array.isArray(last) ? last.at(-1) : last;
+    expect(resultObject).toMatchObject({ type: 'result', subtype: 'error_during_execution', is_error: true });
+  }
+});
