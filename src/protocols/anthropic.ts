@@ -4,8 +4,26 @@
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, Message, Usage } from '../core/types.ts';
+import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import {
+  alternatingTurns,
+  baseUrlOr,
+  capped,
+  doneEvent,
+  finiteNumber,
+  isObject,
+  type JsonObject,
+  messageOfErrorEvent,
+  messageOfTextBody,
+  messageOrStatus,
+  nonEmptyString,
+  parsedArguments,
+  parseJson,
+  setHeader,
+  setStreamAndUserHeaders,
+  stopSequencesOf,
+} from './wire.ts';
 
 export const defaultAnthropicBaseUrl = 'https://api.anthropic.com';
 /** The version the docs' examples, vercel/ai and every Anthropic-compatible gateway understand. */
@@ -18,9 +36,6 @@ export const anthropicVersion = '2023-06-01';
  * Older models with 8192-token outputs need `samplingParams.max_tokens` in their entry.
  */
 export const defaultAnthropicMaxTokens = 32000;
-
-/** Error messages longer than this are cut: an HTML error page is not a one-line diagnostic. */
-const maximumMessageLength = 500;
 
 /** The HTTP status Anthropic uses for each error type, so that a mid-stream error is retried/reported alike. */
 const statusByErrorType: Record<string, number> = {
@@ -35,42 +50,6 @@ const statusByErrorType: Record<string, number> = {
   timeout_error: 504,
   overloaded_error: 529,
 };
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function finiteNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Replaces any earlier spelling of the same header: fetch would join two values with a comma. */
-function setHeader(headers: Record<string, string>, name: string, value: string): void {
-  const lowerName = name.toLowerCase();
-  for (const existing of Object.keys(headers)) {
-    if (existing.toLowerCase() === lowerName) delete headers[existing];
-  }
-  headers[name] = value;
-}
-
-function baseUrlOf(configured: string): string {
-  const trimmed = configured.trim();
-  return trimmed === '' ? defaultAnthropicBaseUrl : trimmed.replace(/\/+$/, '');
-}
 
 /** Users copy base URLs ending in `/v1` from other tools; the official SDK then calls `/v1/v1/messages`. */
 function messagesUrl(baseUrl: string): string {
@@ -87,37 +66,9 @@ function isAnthropicHost(baseUrl: string): boolean {
   }
 }
 
-interface AnthropicTurn {
-  role: 'user' | 'assistant';
-  content: string;
-}
-
-/**
- * System text goes to the top-level `system` field; the rest must alternate user/assistant, so consecutive
- * turns of one role are joined. Empty turns are dropped because the API rejects empty text blocks.
- */
-function splitConversation(messages: Message[]): { system: string | undefined; turns: AnthropicTurn[] } {
-  const systemParts: string[] = [];
-  const turns: AnthropicTurn[] = [];
-  for (const message of messages) {
-    if (message.role === 'system') {
-      if (message.content !== '') systemParts.push(message.content);
-      continue;
-    }
-    if (message.content === '') continue;
-    const previous = turns.at(-1);
-    if (previous !== undefined && previous.role === message.role) {
-      previous.content = `${previous.content}\n\n${message.content}`;
-    } else {
-      turns.push({ role: message.role, content: message.content });
-    }
-  }
-  return { system: systemParts.length > 0 ? systemParts.join('\n\n') : undefined, turns };
-}
-
 function buildRequest(request: ChatRequest): HttpRequest {
   const { target } = request;
-  const baseUrl = baseUrlOf(target.baseUrl);
+  const baseUrl = baseUrlOr(target.baseUrl, defaultAnthropicBaseUrl);
   const headers: Record<string, string> = {};
   if (target.accessToken !== undefined && target.accessToken !== '') {
     setHeader(headers, 'Authorization', `Bearer ${target.accessToken}`);
@@ -126,15 +77,11 @@ function buildRequest(request: ChatRequest): HttpRequest {
     else setHeader(headers, 'Authorization', `Bearer ${target.apiKey}`);
   }
   setHeader(headers, 'anthropic-version', anthropicVersion);
-  setHeader(headers, 'Content-Type', 'application/json');
-  setHeader(headers, 'Accept', 'text/event-stream');
-  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
-  for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
-    setHeader(headers, name, value);
-  }
+  setStreamAndUserHeaders(headers, target);
 
   const sampling = target.generationConfig.samplingParams ?? {};
-  const { system, turns } = splitConversation(request.messages);
+  // System text goes to the top-level `system` field; the messages must alternate user/assistant.
+  const { system, turns } = alternatingTurns(request.messages);
   // Only the sampling fields Anthropic knows are sent: it answers 400 ("Extra inputs are not permitted")
   // to OpenAI-only ones such as presence_penalty, which a shared generationConfig often carries.
   const body: JsonObject = {
@@ -146,8 +93,8 @@ function buildRequest(request: ChatRequest): HttpRequest {
   if (finiteNumber(sampling.temperature) !== undefined) body['temperature'] = sampling.temperature;
   if (finiteNumber(sampling.top_p) !== undefined) body['top_p'] = sampling.top_p;
   if (finiteNumber(sampling.top_k) !== undefined) body['top_k'] = sampling.top_k;
-  const stop = typeof sampling.stop === 'string' ? [sampling.stop] : sampling.stop;
-  if (Array.isArray(stop) && stop.length > 0) body['stop_sequences'] = stop;
+  const stop = stopSequencesOf(sampling.stop);
+  if (stop !== undefined) body['stop_sequences'] = stop;
   body['stream'] = true;
   // extra_body goes last: the user's escape hatch (`thinking`, `metadata`, ...) may replace anything.
   Object.assign(body, target.generationConfig.extra_body);
@@ -212,17 +159,6 @@ interface ToolUseInProgress {
   inputPieces: string[];
 }
 
-function finishedInput(pieces: string[]): unknown {
-  const text = pieces.join('');
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    // A truncated call (max_tokens hit mid-JSON) is still worth showing as the model wrote it.
-    return text;
-  }
-}
-
 function createDecoder(): StreamDecoder {
   // Text, thinking and tool blocks interleave by `index`; only tool blocks need assembling.
   const toolUses = new Map<number, ToolUseInProgress>();
@@ -241,7 +177,7 @@ function createDecoder(): StreamDecoder {
         type: 'tool-call',
         id: toolUse.id,
         name: toolUse.name,
-        arguments: finishedInput(toolUse.inputPieces),
+        arguments: parsedArguments(toolUse.inputPieces),
       },
     ];
   }
@@ -253,7 +189,7 @@ function createDecoder(): StreamDecoder {
     // A stream cut before content_block_stop still shows the calls it announced.
     for (const index of [...toolUses.keys()].sort((a, b) => a - b)) events.push(...completeToolUse(index));
     if (sawUsage) events.push({ type: 'usage', usage: usageOf(counts) });
-    events.push(finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason });
+    events.push(doneEvent(finishReason));
     return events;
   }
 
@@ -352,8 +288,7 @@ function createDecoder(): StreamDecoder {
       if (!isObject(parsed)) {
         if (message.event !== 'error') return [];
         ended = true;
-        const text = message.data.trim();
-        return [{ type: 'error', error: { message: text === '' ? 'The server reported an error.' : text } }];
+        return [{ type: 'error', error: { message: messageOfErrorEvent(message.data) } }];
       }
       // The event name is authoritative; proxies that drop `event:` lines still leave `type` in the data.
       const name = message.event !== 'message' ? message.event : (nonEmptyString(parsed['type']) ?? '');
@@ -365,19 +300,7 @@ function createDecoder(): StreamDecoder {
   };
 }
 
-function capped(text: string): string {
-  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
-}
-
-/** Turns an HTML error page (a gateway's 502) into its title or its visible text, on one line. */
-function textOfHtml(html: string): string {
-  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
-  const text = title ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-  return text.replace(/\s+/g, ' ').trim();
-}
-
 function parseErrorBody(status: number, body: string): ApiErrorDetails {
-  const fallback = `HTTP ${status}`;
   let message: string | undefined;
   let code: string | undefined;
 
@@ -392,12 +315,10 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
     code = typeof error['code'] === 'string' ? nonEmptyString(error['code']) : undefined;
     code ??= type !== undefined && type !== 'error' ? type : undefined;
   } else {
-    const trimmed = body.trim();
-    const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;
-    if (text !== '') message = text;
+    message = messageOfTextBody(body);
   }
 
-  const details: ApiErrorDetails = { message: capped((message ?? fallback).trim() || fallback) };
+  const details: ApiErrorDetails = { message: capped(messageOrStatus(message, status)) };
   if (code !== undefined) details.code = code;
   if (status === 401 || status === 403 || code === 'authentication_error' || code === 'permission_error') {
     details.isAuthFailure = true;

@@ -6,47 +6,26 @@ import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
 import type { ChatRequest, HttpRequest, Message, ResolvedModel, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import {
+  alternatingTurns,
+  capped,
+  doneEvent,
+  finiteNumber,
+  httpStatusFrom,
+  isObject,
+  type JsonObject,
+  messageOfTextBody,
+  messageOrStatus,
+  nonEmptyString,
+  parseJson,
+  setHeader,
+  setStreamAndUserHeaders,
+  stopSequencesOf,
+  withoutTrailingSlashes,
+} from './wire.ts';
 
 export const defaultGeminiBaseUrl = 'https://generativelanguage.googleapis.com';
 export const defaultVertexBaseUrl = 'https://aiplatform.googleapis.com';
-
-/** Error messages longer than this are cut: an HTML error page is not a one-line diagnostic. */
-const maximumMessageLength = 500;
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function finiteNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Replaces any earlier spelling of the same header: fetch would join two values with a comma. */
-function setHeader(headers: Record<string, string>, name: string, value: string): void {
-  const lowerName = name.toLowerCase();
-  for (const existing of Object.keys(headers)) {
-    if (existing.toLowerCase() === lowerName) delete headers[existing];
-  }
-  headers[name] = value;
-}
-
-function withoutTrailingSlashes(url: string): string {
-  return url.trim().replace(/\/+$/, '');
-}
 
 /** A base URL copied with its API version (`.../v1beta`, `.../v1`) must not get a second one. */
 function withVersion(base: string, version: string): string {
@@ -100,28 +79,15 @@ interface GeminiContent {
   parts: { text: string }[];
 }
 
-/**
- * System text becomes `systemInstruction`; the rest become `contents`, with consecutive turns of one role
- * joined so that user and model alternate. Empty turns are dropped: the API rejects parts without data.
- */
+/** System text becomes `systemInstruction`; the rest become `contents`, where user and model alternate. */
 function splitConversation(messages: Message[]): { system: string | undefined; contents: GeminiContent[] } {
-  const systemParts: string[] = [];
-  const turns: { role: GeminiContent['role']; text: string }[] = [];
-  for (const message of messages) {
-    if (message.role === 'system') {
-      if (message.content !== '') systemParts.push(message.content);
-      continue;
-    }
-    if (message.content === '') continue;
-    const role = message.role === 'assistant' ? 'model' : 'user';
-    const previous = turns.at(-1);
-    if (previous !== undefined && previous.role === role)
-      previous.text = `${previous.text}\n\n${message.content}`;
-    else turns.push({ role, text: message.content });
-  }
+  const { system, turns } = alternatingTurns(messages);
   return {
-    system: systemParts.length > 0 ? systemParts.join('\n\n') : undefined,
-    contents: turns.map((turn) => ({ role: turn.role, parts: [{ text: turn.text }] })),
+    system,
+    contents: turns.map((turn) => ({
+      role: turn.role === 'assistant' ? 'model' : 'user',
+      parts: [{ text: turn.content }],
+    })),
   };
 }
 
@@ -133,8 +99,8 @@ function generationConfigOf(target: ResolvedModel): JsonObject {
   if (finiteNumber(sampling.top_p) !== undefined) config['topP'] = sampling.top_p;
   if (finiteNumber(sampling.top_k) !== undefined) config['topK'] = sampling.top_k;
   if (finiteNumber(sampling.max_tokens) !== undefined) config['maxOutputTokens'] = sampling.max_tokens;
-  const stop = typeof sampling.stop === 'string' ? [sampling.stop] : sampling.stop;
-  if (Array.isArray(stop) && stop.length > 0) config['stopSequences'] = stop;
+  const stop = stopSequencesOf(sampling.stop);
+  if (stop !== undefined) config['stopSequences'] = stop;
   return config;
 }
 
@@ -149,12 +115,7 @@ function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequ
   else if (target.accessToken !== undefined && target.accessToken !== '') {
     setHeader(headers, 'Authorization', `Bearer ${target.accessToken}`);
   }
-  setHeader(headers, 'Content-Type', 'application/json');
-  setHeader(headers, 'Accept', 'text/event-stream');
-  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
-  for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
-    setHeader(headers, name, value);
-  }
+  setStreamAndUserHeaders(headers, target);
 
   const { system, contents } = splitConversation(request.messages);
   const body: JsonObject = { contents };
@@ -172,13 +133,6 @@ function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequ
 
   const url = service === 'gemini' ? geminiUrl(target) : vertexUrl(target);
   return { url, headers, body: JSON.stringify(body) };
-}
-
-function httpStatusFrom(value: unknown): number | undefined {
-  const number = finiteNumber(value);
-  return number !== undefined && Number.isInteger(number) && number >= 100 && number <= 599
-    ? number
-    : undefined;
 }
 
 function streamFailureFrom(error: JsonObject): StreamFailure {
@@ -297,21 +251,10 @@ function createDecoder(): StreamDecoder {
       ended = true;
       const events: StreamEvent[] = [];
       if (usage !== undefined) events.push({ type: 'usage', usage });
-      events.push(finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason });
+      events.push(doneEvent(finishReason));
       return events;
     },
   };
-}
-
-function capped(text: string): string {
-  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
-}
-
-/** Turns an HTML error page (Google's front end answers 404s and 502s in HTML) into one line. */
-function textOfHtml(html: string): string {
-  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
-  const text = title ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** google.protobuf.Duration in JSON: "34.4s", "1s", "0.5s". */
@@ -329,7 +272,6 @@ function durationMs(value: unknown): number | undefined {
 }
 
 function parseErrorBodyFor(service: GoogleService, status: number, body: string): ApiErrorDetails {
-  const fallback = `HTTP ${status}`;
   let message: string | undefined;
   let code: string | undefined;
   let reasons: string[] = [];
@@ -358,13 +300,11 @@ function parseErrorBodyFor(service: GoogleService, status: number, body: string)
       }
     }
   } else {
-    const trimmed = body.trim();
-    const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;
-    if (text !== '') message = text;
+    message = messageOfTextBody(body);
   }
   reasons = [...new Set(reasons)];
 
-  let text = (message ?? fallback).trim() || fallback;
+  let text = messageOrStatus(message, status);
   // Gemini answers a bad key with 400, not 401: recognise it so the run ends as an auth failure (exit 41).
   const badKey = reasons.includes('API_KEY_INVALID') || /api key not valid/i.test(text);
   if (badKey) {

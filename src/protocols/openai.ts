@@ -7,50 +7,28 @@ import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
 import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import {
+  baseUrlOr,
+  capped,
+  doneEvent,
+  finiteNumber,
+  httpStatusFrom,
+  isObject,
+  type JsonObject,
+  messageOfErrorEvent,
+  messageOfTextBody,
+  messageOrStatus,
+  nonEmptyString,
+  parsedArguments,
+  parseJson,
+  setHeader,
+  setStreamAndUserHeaders,
+} from './wire.ts';
 
 export const defaultOpenAiBaseUrl = 'https://api.openai.com/v1';
 
-/** Error messages longer than this are cut: an HTML error page is not a one-line diagnostic. */
-const maximumMessageLength = 500;
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function finiteNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Sets a header, replacing any earlier spelling of the same name: `authorization` in customHeaders must
- * replace our `Authorization`, not travel next to it (fetch would join the two values with a comma).
- */
-function setHeader(headers: Record<string, string>, name: string, value: string): void {
-  const lowerName = name.toLowerCase();
-  for (const existing of Object.keys(headers)) {
-    if (existing.toLowerCase() === lowerName) delete headers[existing];
-  }
-  headers[name] = value;
-}
-
 function chatCompletionsUrl(baseUrl: string): string {
-  const trimmed = baseUrl.trim();
-  const base = trimmed === '' ? defaultOpenAiBaseUrl : trimmed.replace(/\/+$/, '');
-  return `${base}/chat/completions`;
+  return `${baseUrlOr(baseUrl, defaultOpenAiBaseUrl)}/chat/completions`;
 }
 
 function buildRequest(request: ChatRequest): HttpRequest {
@@ -59,12 +37,7 @@ function buildRequest(request: ChatRequest): HttpRequest {
   // OpenAI's API-key header is already a bearer header, so an OAuth token simply takes the key's place.
   const credential = nonEmptyString(target.accessToken) ?? nonEmptyString(target.apiKey);
   if (credential !== undefined) setHeader(headers, 'Authorization', `Bearer ${credential}`);
-  setHeader(headers, 'Content-Type', 'application/json');
-  setHeader(headers, 'Accept', 'text/event-stream');
-  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
-  for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
-    setHeader(headers, name, value);
-  }
+  setStreamAndUserHeaders(headers, target);
 
   // extra_body goes last: it is the user's explicit escape hatch and may replace anything, for example
   // `stream_options: null` for a server that rejects that field.
@@ -77,14 +50,6 @@ function buildRequest(request: ChatRequest): HttpRequest {
     ...target.generationConfig.extra_body,
   };
   return { url: chatCompletionsUrl(target.baseUrl), headers, body: JSON.stringify(body) };
-}
-
-/** HTTP statuses are what a numeric provider code means in OpenRouter's and vLLM's error objects. */
-function httpStatusFrom(value: unknown): number | undefined {
-  const number = finiteNumber(value);
-  return number !== undefined && Number.isInteger(number) && number >= 100 && number <= 599
-    ? number
-    : undefined;
 }
 
 function codeFrom(value: unknown): string | undefined {
@@ -148,17 +113,6 @@ interface ToolCallInProgress {
   argumentPieces: string[];
 }
 
-function finishedArguments(pieces: string[]): unknown {
-  const text = pieces.join('');
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    // A truncated or malformed call is still worth showing to the user as the model wrote it.
-    return text;
-  }
-}
-
 function createDecoder(): StreamDecoder {
   const toolCalls: ToolCallInProgress[] = [];
   // Which call the next fragment with a given wire index continues.
@@ -183,11 +137,11 @@ function createDecoder(): StreamDecoder {
         type: 'tool-call',
         id: call.id ?? `call_${call.arrival}`,
         name: call.name ?? '',
-        arguments: finishedArguments(call.argumentPieces),
+        arguments: parsedArguments(call.argumentPieces),
       });
     }
     if (usage !== undefined) events.push({ type: 'usage', usage });
-    events.push(finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason });
+    events.push(doneEvent(finishReason));
     return events;
   }
 
@@ -276,7 +230,7 @@ function createDecoder(): StreamDecoder {
       if (message.event === 'error') {
         // A few proxies send `event: error` with a plain-text or JSON payload.
         if (isObject(parsed)) return fail(errorObjectFrom(parsed) ?? parsed);
-        return fail({ message: data === '' ? 'The server reported an error.' : data });
+        return fail({ message: messageOfErrorEvent(data) });
       }
       // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
       if (!isObject(parsed)) return [];
@@ -288,19 +242,7 @@ function createDecoder(): StreamDecoder {
   };
 }
 
-function capped(text: string): string {
-  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
-}
-
-/** Turns an HTML error page (a proxy's 502) into its title or its visible text, on one line. */
-function textOfHtml(html: string): string {
-  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
-  const text = title ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-  return text.replace(/\s+/g, ' ').trim();
-}
-
 function parseErrorBody(status: number, body: string): ApiErrorDetails {
-  const fallback = `HTTP ${status}`;
   let message: string | undefined;
   let code: string | undefined;
   let type: string | undefined;
@@ -313,12 +255,10 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
     type = nonEmptyString(error['type']);
     code = codeFrom(error['code']) ?? type;
   } else {
-    const trimmed = body.trim();
-    const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;
-    if (text !== '') message = text;
+    message = messageOfTextBody(body);
   }
 
-  const details: ApiErrorDetails = { message: capped((message ?? fallback).trim() || fallback) };
+  const details: ApiErrorDetails = { message: capped(messageOrStatus(message, status)) };
   if (code !== undefined) details.code = code;
   if (
     code === 'insufficient_quota' ||

@@ -1,0 +1,155 @@
+// What the protocol adapters have in common on the wire: narrowing parsed JSON from `unknown`, building
+// header sets, base URLs, conversations of alternating turns, and one-line error messages. Each helper is
+// the same logic in every protocol that uses it; what differs between protocols stays in their own files.
+
+import type { StreamEvent } from '../core/events.ts';
+import type { Message, ResolvedModel } from '../core/types.ts';
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** undefined for text that is not JSON: a stray log line or an HTML error page is not an exception. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A number that can be an HTTP status: what a numeric `code` means in OpenRouter's, vLLM's and Google's errors. */
+export function httpStatusFrom(value: unknown): number | undefined {
+  const number = finiteNumber(value);
+  return number !== undefined && Number.isInteger(number) && number >= 100 && number <= 599
+    ? number
+    : undefined;
+}
+
+/**
+ * Sets a header, replacing any earlier spelling of the same name: `authorization` in customHeaders must
+ * replace our `Authorization`, not travel next to it (fetch would join the two values with a comma).
+ */
+export function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  const lowerName = name.toLowerCase();
+  for (const existing of Object.keys(headers)) {
+    if (existing.toLowerCase() === lowerName) delete headers[existing];
+  }
+  headers[name] = value;
+}
+
+/**
+ * Adds the JSON-in, SSE-out headers every protocol sends, then the auth layer's extra headers and the
+ * user's customHeaders, in that order, so that the user may replace any of ours.
+ */
+export function setStreamAndUserHeaders(headers: Record<string, string>, target: ResolvedModel): void {
+  setHeader(headers, 'Content-Type', 'application/json');
+  setHeader(headers, 'Accept', 'text/event-stream');
+  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
+  for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
+    setHeader(headers, name, value);
+  }
+}
+
+export function withoutTrailingSlashes(url: string): string {
+  return url.trim().replace(/\/+$/, '');
+}
+
+/** The configured base URL without trailing slashes, or the protocol's default when none is configured. */
+export function baseUrlOr(configured: string, defaultBaseUrl: string): string {
+  return configured.trim() === '' ? defaultBaseUrl : withoutTrailingSlashes(configured);
+}
+
+/** `stop` may be one string or a list; protocols other than OpenAI only take a non-empty list. */
+export function stopSequencesOf(stop: string | string[] | undefined): string[] | undefined {
+  const list = typeof stop === 'string' ? [stop] : stop;
+  return Array.isArray(list) && list.length > 0 ? list : undefined;
+}
+
+export interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * For protocols that take system text apart and want user and assistant to alternate (Anthropic, Gemini):
+ * system messages are joined into one text, consecutive turns of one role are joined, and empty messages
+ * are dropped because those APIs reject empty text.
+ */
+export function alternatingTurns(messages: Message[]): { system: string | undefined; turns: Turn[] } {
+  const systemParts: string[] = [];
+  const turns: Turn[] = [];
+  for (const message of messages) {
+    if (message.role === 'system') {
+      if (message.content !== '') systemParts.push(message.content);
+      continue;
+    }
+    if (message.content === '') continue;
+    const previous = turns.at(-1);
+    if (previous !== undefined && previous.role === message.role) {
+      previous.content = `${previous.content}\n\n${message.content}`;
+    } else {
+      turns.push({ role: message.role, content: message.content });
+    }
+  }
+  return { system: systemParts.length > 0 ? systemParts.join('\n\n') : undefined, turns };
+}
+
+/** Tool-call arguments streamed as JSON pieces; none at all means no arguments. */
+export function parsedArguments(pieces: string[]): unknown {
+  const text = pieces.join('');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A truncated or malformed call (max_tokens hit mid-JSON) is still worth showing as the model wrote it.
+    return text;
+  }
+}
+
+export function doneEvent(finishReason: string | undefined): StreamEvent {
+  return finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason };
+}
+
+/** The message of an `event: error` whose data is not JSON: its text is all the server said. */
+export function messageOfErrorEvent(data: string): string {
+  const text = data.trim();
+  return text === '' ? 'The server reported an error.' : text;
+}
+
+/** Error messages longer than this are cut: an HTML error page is not a one-line diagnostic. */
+const maximumMessageLength = 500;
+
+export function capped(text: string): string {
+  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
+}
+
+/** Turns an HTML error page (a proxy's 502, Google's front-end 404) into its title or its visible text. */
+function textOfHtml(html: string): string {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
+  const text = title ?? html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The message of an error body that is not JSON, on one line; undefined when it says nothing. */
+export function messageOfTextBody(body: string): string | undefined {
+  const trimmed = body.trim();
+  const text = trimmed.startsWith('<') ? textOfHtml(trimmed) : trimmed;
+  return text === '' ? undefined : text;
+}
+
+/** The server's message, or the bare status when it gave none worth showing. */
+export function messageOrStatus(message: string | undefined, status: number): string {
+  const fallback = `HTTP ${status}`;
+  return (message ?? fallback).trim() || fallback;
+}
