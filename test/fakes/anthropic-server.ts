@@ -169,8 +169,8 @@ export function startFakeAnthropic(
   steps: ReplayStep | ReplayStep[] = [],
   options: FakeAnthropicOptions = {},
 ): FakeAnthropic {
-  const server = startScriptedServer(Array.isArray(steps) ? steps : [steps], {
-    ...(options.port === undefined ? {} : { port: options.port }),
+  const server = startScriptedServer(steps, {
+    port: options.port,
     defaultSse: anthropicStream({ text: ['Hello', ' from', ' the fake.'] }),
     defaultErrorBody: (status) =>
       anthropicErrorBody(typeByStatus[status] ?? 'api_error', `Fake server error ${status}`),

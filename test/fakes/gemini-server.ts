@@ -172,8 +172,8 @@ export function startFakeGemini(
   steps: ReplayStep | ReplayStep[] = [],
   options: FakeGeminiOptions = {},
 ): FakeGemini {
-  const server = startScriptedServer(Array.isArray(steps) ? steps : [steps], {
-    ...(options.port === undefined ? {} : { port: options.port }),
+  const server = startScriptedServer(steps, {
+    port: options.port,
     defaultSse: geminiStream({ text: ['Hello', ' from', ' the fake.'] }),
     defaultErrorBody: (status) => googleErrorBody(status, `Fake server error ${status}`),
     screen: (request) => screen(request, options),

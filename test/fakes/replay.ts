@@ -1,10 +1,7 @@
 // The protocol-neutral part of a fake model server: a script of response steps (status, headers, an SSE
 // body replayed byte for byte in fixed or seeded random slices, error bodies, hangs, dropped connections)
-// and a recording of every request. Each protocol's fake (anthropic-server.ts, gemini-server.ts) adds its
-// routes, its auth checks and its stream builder on top.
-//
-// The step fields are those of openai-server.ts, whose engine is not exported; that fake can move onto
-// this one without its tests noticing.
+// and a recording of every request. Each protocol's fake (openai-server.ts, anthropic-server.ts,
+// gemini-server.ts) adds its routes, its auth checks and its stream builder on top.
 
 import { readFileSync } from 'node:fs';
 
@@ -30,13 +27,13 @@ export interface ReplayStep {
   /** A non-stream body: a string is sent as-is, anything else as JSON. */
   body?: unknown;
   slices?: SliceOptions;
-  /** Wait before answering at all. */
+  /** Wait before answering at all (connect timeout, slow first byte). */
   delayBeforeHeadersMs?: number;
   /** Never answer (until the client gives up or the server stops). */
   hangBeforeHeaders?: boolean;
-  /** Send this many bytes of the body, then go silent without closing. */
+  /** Send this many bytes of the body, then go silent without closing (idle-timeout and cancel tests). */
   hangAfterBytes?: number;
-  /** Send this many bytes of the body, then drop the connection. */
+  /** Send this many bytes of the body, then drop the connection (a proxy or a server dying mid-stream). */
   closeAfterBytes?: number;
 }
 
@@ -57,6 +54,13 @@ export interface ScriptedServerOptions {
   defaultSse: string;
   /** The body of an error step that names none, in the protocol's error shape. */
   defaultErrorBody(status: number): unknown;
+  /** Headers every scripted answer carries (a request id, say); a step's own headers replace them. */
+  headers?: Record<string, string>;
+  /**
+   * Answers a request before it is recorded: control routes of a fake run as a process (list the recording,
+   * replace the script). Returns undefined for the requests the fake serves.
+   */
+  control?(request: Request, url: URL): Promise<Response | undefined>;
   /**
    * Looks at a recorded request before the script does: returns a Response to answer it directly (unknown
    * route, missing or wrong credentials), or undefined to let the next step answer.
@@ -77,6 +81,7 @@ export interface ScriptedServer {
 
 const encoder = new TextEncoder();
 
+/** A step with its body encoded once, so a 20 MB replay costs no per-request work. */
 interface PreparedStep {
   step: ReplayStep;
   status: number;
@@ -114,6 +119,7 @@ function prepareStep(step: ReplayStep, options: ScriptedServerOptions): Prepared
     headers.set('content-type', 'text/event-stream; charset=utf-8');
     headers.set('cache-control', 'no-cache');
   }
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
   for (const [name, value] of Object.entries(step.headers ?? {})) headers.set(name, value);
   return { step, status, headers, body };
 }
@@ -229,7 +235,10 @@ async function recordRequest(request: Request): Promise<RecordedRequest> {
   return { method: request.method, path: url.pathname + url.search, headers, body, rawBody };
 }
 
-export function startScriptedServer(steps: ReplayStep[], options: ScriptedServerOptions): ScriptedServer {
+export function startScriptedServer(
+  steps: ReplayStep | ReplayStep[],
+  options: ScriptedServerOptions,
+): ScriptedServer {
   const requests: RecordedRequest[] = [];
   const hangs = new Set<Hang>();
   let prepared: PreparedStep[] = [];
@@ -239,7 +248,7 @@ export function startScriptedServer(steps: ReplayStep[], options: ScriptedServer
     prepared = (newSteps.length > 0 ? newSteps : [{}]).map((step) => prepareStep(step, options));
     nextStep = 0;
   }
-  setResponses(...steps);
+  setResponses(...(Array.isArray(steps) ? steps : [steps]));
 
   async function answer(step: PreparedStep, signal: AbortSignal): Promise<Response> {
     if (step.step.hangBeforeHeaders === true) {
@@ -267,9 +276,11 @@ export function startScriptedServer(steps: ReplayStep[], options: ScriptedServer
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: options.port ?? 0,
-    // Bun closes connections idle for 10 s by default; hang tests need the fake to stay silent longer.
+    // Bun closes connections idle for 10 s by default; hang tests need the fake to stay silent for longer.
     idleTimeout: 0,
     async fetch(request) {
+      const controlled = await options.control?.(request, new URL(request.url));
+      if (controlled !== undefined) return controlled;
       const recorded = await recordRequest(request);
       requests.push(recorded);
       const screened = options.screen(recorded);
