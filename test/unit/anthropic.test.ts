@@ -1,18 +1,12 @@
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
 import type { StreamEvent } from '../../src/core/events.ts';
-import { createSseParser } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { anthropicAdapter, defaultAnthropicMaxTokens } from '../../src/protocols/anthropic.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { anthropicStream } from '../fakes/anthropic-server.ts';
-import { sliceBytes } from '../fakes/replay.ts';
+import { chatRequest, decodeThroughParser, fixtureReader, textOf } from './helpers.ts';
 
-const fixtures = new URL('../fixtures/anthropic/', import.meta.url);
-
-function fixture(name: string): string {
-  return readFileSync(new URL(name, fixtures), 'utf8');
-}
+const fixture = fixtureReader('anthropic');
 
 function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
   return {
@@ -27,34 +21,16 @@ function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
 }
 
 function chat(overrides: Partial<ResolvedModel> = {}, messages?: ChatRequest['messages']): ChatRequest {
-  return {
-    target: target(overrides),
-    messages: messages ?? [
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: 'Hello' },
-    ],
-  };
+  return chatRequest(target(overrides), messages);
 }
 
 function bodyOf(request: ChatRequest): Record<string, unknown> {
   return JSON.parse(anthropicAdapter.buildRequest(request).body) as Record<string, unknown>;
 }
 
-/** Bytes -> SSE -> events through the real parser, in seeded random slices as a network would cut them. */
+/** In seeded random slices, as a network would cut the stream. */
 function decodeStream(text: string, seed = 1): StreamEvent[] {
-  const parser = createSseParser();
-  const decoder = anthropicAdapter.createDecoder();
-  const events: StreamEvent[] = [];
-  for (const slice of sliceBytes(new TextEncoder().encode(text), { seed, minSize: 1, maxSize: 23 })) {
-    for (const message of parser.push(slice)) events.push(...decoder.decode(message));
-  }
-  for (const message of parser.end()) events.push(...decoder.decode(message));
-  events.push(...decoder.finish());
-  return events;
-}
-
-function textOf(events: StreamEvent[], type: 'text-delta' | 'reasoning-delta' = 'text-delta'): string {
-  return events.map((event) => (event.type === type ? event.text : '')).join('');
+  return decodeThroughParser(anthropicAdapter.createDecoder(), text, { seed, minSize: 1, maxSize: 23 });
 }
 
 describe('anthropicAdapter.buildRequest', () => {

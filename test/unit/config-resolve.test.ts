@@ -3,6 +3,7 @@ import { layerEnvironment } from '../../src/config/env.ts';
 import { noAuthenticationMessage, type ResolveFlags, resolveModel } from '../../src/config/resolve.ts';
 import type { Settings } from '../../src/config/schema.ts';
 import { CliError } from '../../src/core/errors.ts';
+import { errorOf } from './helpers.ts';
 
 function resolve(options: {
   flags?: ResolveFlags;
@@ -18,16 +19,6 @@ function resolve(options: {
     excludedProjectVariables: [],
   });
   return resolveModel({ flags, settings: options.settings ?? {}, env });
-}
-
-function errorOf(action: () => unknown): CliError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error('expected a CliError');
 }
 
 const openaiEnv = { OPENAI_API_KEY: 'sk-env', OPENAI_MODEL: 'env-model', OPENAI_BASE_URL: 'http://env/v1' };

@@ -7,6 +7,7 @@ import type { ConfigPaths } from '../../src/config/paths.ts';
 import { validateSettings } from '../../src/config/schema.ts';
 import { loadSettings, readTextFileIfPresent } from '../../src/config/settings.ts';
 import { CliError } from '../../src/core/errors.ts';
+import { errorOf } from './helpers.ts';
 
 const paths: ConfigPaths = {
   qwenHome: '/h/.qwen',
@@ -21,16 +22,6 @@ const paths: ConfigPaths = {
 
 function load(files: Record<string, string>, env: Record<string, string | undefined> = {}) {
   return loadSettings(paths, { readFile: (path) => files[path], env });
-}
-
-function errorOf(action: () => unknown): CliError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error('expected a CliError');
 }
 
 test('no files: empty settings, no files listed', () => {

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamEvent } from '../../src/core/events.ts';
-import { createSseParser } from '../../src/core/sse.ts';
 import { openaiAdapter } from '../../src/protocols/openai.ts';
 import {
   type FakeOpenAi,
@@ -11,6 +10,7 @@ import {
   type RecordedRequest,
   startFakeOpenAi,
 } from '../fakes/openai-server.ts';
+import { decodeThroughParser } from './helpers.ts';
 
 let fake: FakeOpenAi | undefined;
 
@@ -45,14 +45,7 @@ async function readChunks(response: Response): Promise<Uint8Array[]> {
 }
 
 function decodeText(text: string): StreamEvent[] {
-  const parser = createSseParser();
-  const decoder = openaiAdapter.createDecoder();
-  const events: StreamEvent[] = [];
-  for (const message of [...parser.push(new TextEncoder().encode(text)), ...parser.end()]) {
-    events.push(...decoder.decode(message));
-  }
-  events.push(...decoder.finish());
-  return events;
+  return decodeThroughParser(openaiAdapter.createDecoder(), text);
 }
 
 describe('openAiStream', () => {

@@ -1,18 +1,12 @@
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
 import type { StreamEvent } from '../../src/core/events.ts';
-import { createSseParser } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { geminiAdapter, vertexAdapter } from '../../src/protocols/gemini.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { geminiStream } from '../fakes/gemini-server.ts';
-import { sliceBytes } from '../fakes/replay.ts';
+import { chatRequest as chat, decodeThroughParser, fixtureReader, textOf } from './helpers.ts';
 
-const fixtures = new URL('../fixtures/gemini/', import.meta.url);
-
-function fixture(name: string): string {
-  return readFileSync(new URL(name, fixtures), 'utf8');
-}
+const fixture = fixtureReader('gemini');
 
 function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
   return {
@@ -30,35 +24,13 @@ function vertexTarget(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
   return target({ authType: 'vertex-ai', protocol: 'vertex-ai', ...overrides });
 }
 
-function chat(resolved: ResolvedModel, messages?: ChatRequest['messages']): ChatRequest {
-  return {
-    target: resolved,
-    messages: messages ?? [
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: 'Hello' },
-    ],
-  };
-}
-
 function bodyOf(resolved: ResolvedModel, messages?: ChatRequest['messages']): Record<string, unknown> {
   return JSON.parse(geminiAdapter.buildRequest(chat(resolved, messages)).body) as Record<string, unknown>;
 }
 
-/** Bytes -> SSE -> events through the real parser, in seeded random slices as a network would cut them. */
+/** In seeded random slices, as a network would cut the stream. */
 function decodeStream(text: string, seed = 1): StreamEvent[] {
-  const parser = createSseParser();
-  const decoder = geminiAdapter.createDecoder();
-  const events: StreamEvent[] = [];
-  for (const slice of sliceBytes(new TextEncoder().encode(text), { seed, minSize: 1, maxSize: 29 })) {
-    for (const message of parser.push(slice)) events.push(...decoder.decode(message));
-  }
-  for (const message of parser.end()) events.push(...decoder.decode(message));
-  events.push(...decoder.finish());
-  return events;
-}
-
-function textOf(events: StreamEvent[], type: 'text-delta' | 'reasoning-delta' = 'text-delta'): string {
-  return events.map((event) => (event.type === type ? event.text : '')).join('');
+  return decodeThroughParser(geminiAdapter.createDecoder(), text, { seed, minSize: 1, maxSize: 29 });
 }
 
 describe('geminiAdapter.buildRequest', () => {

@@ -8,8 +8,8 @@ import {
   googleAccessToken,
   googleCredentialsPath,
 } from '../../src/auth/google-adc.ts';
-import { CliError } from '../../src/core/errors.ts';
 import { type FakeGoogleToken, jwtBearerGrant, startFakeGoogleToken } from '../fakes/google-token-server.ts';
+import { caught } from './helpers.ts';
 
 const clientEmail = 'qwen-lite-test@my-project.iam.gserviceaccount.com';
 
@@ -17,6 +17,20 @@ let directory: string;
 let keyPair: CryptoKeyPair;
 let privateKeyPem: string;
 let tokenServer: FakeGoogleToken;
+
+/** The kind of key Google issues for service accounts (RS256). */
+function rsaKeyPair(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  );
+}
 
 function pemOf(der: ArrayBuffer): string {
   const base64 = Buffer.from(der).toString('base64');
@@ -44,28 +58,9 @@ function serviceAccountFile(name: string, overrides: Record<string, unknown> = {
   });
 }
 
-async function caught(promise: Promise<unknown>): Promise<CliError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error('expected a CliError');
-}
-
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'qwen-adc-'));
-  keyPair = await crypto.subtle.generateKey(
-    {
-      name: 'RSASSA-PKCS1-v1_5',
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    },
-    true,
-    ['sign', 'verify'],
-  );
+  keyPair = await rsaKeyPair();
   privateKeyPem = pemOf(await crypto.subtle.exportKey('pkcs8', keyPair.privateKey));
   tokenServer = startFakeGoogleToken({
     publicKey: keyPair.publicKey,
@@ -138,16 +133,7 @@ describe('service_account files', () => {
   });
 
   test('a signature made with another key is refused with the endpoint’s description', async () => {
-    const other = await crypto.subtle.generateKey(
-      {
-        name: 'RSASSA-PKCS1-v1_5',
-        modulusLength: 2048,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: 'SHA-256',
-      },
-      true,
-      ['sign', 'verify'],
-    );
+    const other = await rsaKeyPair();
     const path = serviceAccountFile('wrong-key.json', {
       private_key: pemOf(await crypto.subtle.exportKey('pkcs8', other.privateKey)),
     });

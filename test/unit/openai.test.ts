@@ -1,16 +1,12 @@
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
 import type { StreamEvent } from '../../src/core/events.ts';
-import { createSseParser, type SseMessage } from '../../src/core/sse.ts';
+import type { SseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { openaiAdapter } from '../../src/protocols/openai.ts';
+import { chatRequest, decodeThroughParser, fixtureReader } from './helpers.ts';
 
-const fixtures = new URL('../fixtures/openai/', import.meta.url);
-
-function fixture(name: string): string {
-  return readFileSync(new URL(name, fixtures), 'utf8');
-}
+const fixture = fixtureReader('openai');
 
 function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
   return {
@@ -25,33 +21,16 @@ function target(overrides: Partial<ResolvedModel> = {}): ResolvedModel {
 }
 
 function chat(overrides: Partial<ResolvedModel> = {}): ChatRequest {
-  return {
-    target: target(overrides),
-    messages: [
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: 'Hello' },
-    ],
-  };
+  return chatRequest(target(overrides));
 }
 
 function bodyOf(request: ChatRequest): Record<string, unknown> {
   return JSON.parse(openaiAdapter.buildRequest(request).body) as Record<string, unknown>;
 }
 
-/** Bytes -> SSE -> events, through the real parser, in small slices as a network would deliver them. */
+/** In small slices of one size, as a network would deliver the stream. */
 function decodeStream(text: string, sliceSize = 7): StreamEvent[] {
-  const bytes = new TextEncoder().encode(text);
-  const parser = createSseParser();
-  const decoder = openaiAdapter.createDecoder();
-  const events: StreamEvent[] = [];
-  for (let offset = 0; offset < bytes.length; offset += sliceSize) {
-    for (const message of parser.push(bytes.subarray(offset, offset + sliceSize))) {
-      events.push(...decoder.decode(message));
-    }
-  }
-  for (const message of parser.end()) events.push(...decoder.decode(message));
-  events.push(...decoder.finish());
-  return events;
+  return decodeThroughParser(openaiAdapter.createDecoder(), text, { size: sliceSize });
 }
 
 function decodeMessages(data: string[], event = 'message'): StreamEvent[] {

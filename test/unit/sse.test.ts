@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { createSseParser, type SseMessage } from '../../src/core/sse.ts';
+import { sliceBytes } from '../fakes/replay.ts';
 
 const encoder = new TextEncoder();
 
@@ -15,28 +16,9 @@ function parseWhole(text: string): SseMessage[] {
   return parseChunks([encoder.encode(text)]);
 }
 
-/** Deterministic so that a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** Seeded, so that a failure can be replayed; slices of 1 to `maximum` bytes. */
 function randomSlices(bytes: Uint8Array, seed: number, maximum: number): Uint8Array[] {
-  const random = seededRandom(seed);
-  const slices: Uint8Array[] = [];
-  let position = 0;
-  while (position < bytes.length) {
-    const size = 1 + Math.floor(random() * maximum);
-    slices.push(bytes.subarray(position, position + size));
-    position += size;
-  }
-  return slices;
+  return sliceBytes(bytes, { seed, minSize: 1, maxSize: maximum });
 }
 
 /** Checks one stream at every single split point, every pair of split points, one byte at a time, randomly. */

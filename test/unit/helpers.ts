@@ -1,0 +1,72 @@
+// What several unit tests need in the same form: fixtures, a conversation to send, stream decoding through
+// the real SSE parser, and catching the one error type. Helpers that a single test file needs stay there.
+
+import { readFileSync } from 'node:fs';
+import { CliError } from '../../src/core/errors.ts';
+import type { StreamEvent } from '../../src/core/events.ts';
+import { createSseParser } from '../../src/core/sse.ts';
+import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
+import type { StreamDecoder } from '../../src/protocols/adapter.ts';
+import { type SliceOptions, sliceBytes } from '../fakes/replay.ts';
+
+/** Reads `test/fixtures/<folder>/<name>` as text. */
+export function fixtureReader(folder: string): (name: string) => string {
+  const directory = new URL(`../fixtures/${folder}/`, import.meta.url);
+  return (name) => readFileSync(new URL(name, directory), 'utf8');
+}
+
+export function chatRequest(
+  target: ResolvedModel,
+  messages: ChatRequest['messages'] = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Hello' },
+  ],
+): ChatRequest {
+  return { target, messages };
+}
+
+/**
+ * Bytes -> SSE -> events through the real parser, cut into slices as a network would deliver them (the
+ * whole text in one piece when `slices` names no size and no seed).
+ */
+export function decodeThroughParser(
+  decoder: StreamDecoder,
+  text: string,
+  slices: SliceOptions = {},
+): StreamEvent[] {
+  const parser = createSseParser();
+  const events: StreamEvent[] = [];
+  for (const slice of sliceBytes(new TextEncoder().encode(text), slices)) {
+    for (const message of parser.push(slice)) events.push(...decoder.decode(message));
+  }
+  for (const message of parser.end()) events.push(...decoder.decode(message));
+  events.push(...decoder.finish());
+  return events;
+}
+
+/** The text of every delta of one kind, joined: what a reader of the answer would see. */
+export function textOf(events: StreamEvent[], type: 'text-delta' | 'reasoning-delta' = 'text-delta'): string {
+  return events.map((event) => (event.type === type ? event.text : '')).join('');
+}
+
+/** The CliError an action throws; anything else it throws fails the test as it is. */
+export function errorOf(action: () => unknown): CliError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+}
+
+/** The CliError a promise rejects with; anything else fails the test as it is. */
+export async function caught(promise: Promise<unknown>): Promise<CliError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+}
