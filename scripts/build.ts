@@ -38,7 +38,13 @@ const distDirectory = path.join(root, 'dist');
 const entryPoint = path.join(root, 'src', 'main.ts');
 const version = packageJson.version;
 
-type BuiltArtifact = { file: string; header: ExecutableHeader; size: number; ranVersion: boolean };
+type BuiltArtifact = {
+  file: string;
+  header: ExecutableHeader;
+  size: number;
+  /** true: ran natively; 'qemu': ran under emulation; false: only its embedded version was checked. */
+  ranVersion: boolean | 'qemu';
+};
 
 function compile(outfile: string, bunTarget?: string): void {
   mkdirSync(path.dirname(outfile), { recursive: true });
@@ -50,6 +56,11 @@ function compile(outfile: string, bunTarget?: string): void {
     'build',
     '--compile',
     '--minify',
+    // Bytecode halves start-up (one-shot run 56 -> 26 ms, --version 38 -> 22 ms on the benchmark machine):
+    // JavaScriptCore skips parsing the bundle. It is a cache: a runtime that rejects it parses the embedded
+    // source instead. ESM, because main.ts uses top-level await (bytecode defaults to CommonJS).
+    '--bytecode',
+    '--format=esm',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
     ...(bunTarget ? [`--target=${bunTarget}`] : []),
@@ -78,11 +89,11 @@ export function hostTarget(): ReleaseTarget | undefined {
   return releaseTargets.find((candidate) => candidate.bunTarget === `bun-${osName}-${architecture}${suffix}`);
 }
 
-function runVersion(file: string): void {
+function runVersion(file: string, prefix: string[] = []): void {
   // Started from an empty directory so no project file can influence it.
   const cwd = mkdtemp();
   try {
-    const result = Bun.spawnSync([file, '--version'], { cwd, stdout: 'pipe', stderr: 'pipe' });
+    const result = Bun.spawnSync([...prefix, file, '--version'], { cwd, stdout: 'pipe', stderr: 'pipe' });
     const printed = result.stdout.toString().trim();
     if (result.exitCode !== 0 || printed !== version) {
       throw new Error(
@@ -129,6 +140,22 @@ async function sha256(file: string): Promise<string> {
 
 // Only the host's own target is run: another target may look runnable (a Debian machine with the musl
 // package has musl's loader) and still not load (the musl build also needs musl's libstdc++ and libgcc).
+/**
+ * The linux-arm64 artifact also runs on a linux-x64 machine with qemu user mode and an arm64 glibc
+ * (Debian: apt-get install qemu-user libc6-arm64-cross). Optional: without them it is checked like the
+ * other foreign targets.
+ */
+function emulatorFor(target: ReleaseTarget | undefined): string[] | undefined {
+  if (target?.bunTarget !== 'bun-linux-arm64' || process.platform !== 'linux' || process.arch !== 'x64') {
+    return undefined;
+  }
+  const qemu = Bun.which('qemu-aarch64');
+  const sysroot = '/usr/aarch64-linux-gnu';
+  return qemu && existsSync(path.join(sysroot, 'lib', 'ld-linux-aarch64.so.1'))
+    ? [qemu, '-L', sysroot]
+    : undefined;
+}
+
 async function verify(
   file: string,
   expected: ReleaseTarget | undefined,
@@ -137,10 +164,14 @@ async function verify(
   const header = readExecutableHeader(file);
   const problems = expected ? checkExecutableHeader(header, expected) : [];
   if (problems.length > 0) throw new Error(`${path.basename(file)}: ${problems.join('; ')}`);
-  let ranVersion = false;
+  let ranVersion: BuiltArtifact['ranVersion'] = false;
+  const emulator = isHost ? undefined : emulatorFor(expected);
   if (isHost) {
     runVersion(file);
     ranVersion = true;
+  } else if (emulator) {
+    runVersion(file, emulator);
+    ranVersion = 'qemu';
   } else if (!(await embedsVersion(file))) {
     throw new Error(
       `${path.basename(file)}: ${packageJson.name} ${version} not found in the embedded bundle`,
@@ -157,7 +188,12 @@ function report(artifacts: BuiltArtifact[]): void {
   const width = Math.max(...artifacts.map((artifact) => path.relative(root, artifact.file).length));
   for (const artifact of artifacts) {
     const name = path.relative(root, artifact.file).padEnd(width);
-    const checked = artifact.ranVersion ? `--version ${version}` : `embeds ${version}`;
+    const checked =
+      artifact.ranVersion === 'qemu'
+        ? `--version ${version} (under qemu)`
+        : artifact.ranVersion
+          ? `--version ${version}`
+          : `embeds ${version}`;
     process.stdout.write(
       `${name}  ${formatSize(artifact.size).padStart(10)}  ${describeHeader(artifact.header)}; ${checked}\n`,
     );
