@@ -25,6 +25,8 @@ const installer = path.join(root, 'scripts', 'install.sh');
 const host = hostTarget();
 const canRun = host !== undefined && process.platform !== 'win32';
 
+// The download tool of the tests that are not about one: whichever of curl and wget this machine has.
+const downloader = Bun.which('curl') ? 'curl' : 'wget';
 // What install.sh calls, besides curl or wget. `sh` itself is started by absolute path.
 const baseTools = [
   'uname',
@@ -135,43 +137,49 @@ afterAll(async () => {
 });
 
 describe.skipIf(!canRun)('scripts/install.sh', () => {
-  test('installs the verified binary with curl, mode 755, and says how to put it on PATH', async () => {
-    const tools = toolsDirectory('curl-only', [...baseTools, 'curl']);
-    requests = [];
-    const run = await runInstaller({ base: 'good', path: [tools] });
-    expect(run.stderr).toBe('');
-    expect(run.exitCode).toBe(0);
-    const installed = path.join(run.home, '.local', 'bin', 'qwen');
-    expect(statSync(installed).mode & 0o777).toBe(0o755);
-    expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installed}`);
-    expect(run.stdout).toContain('is not on your PATH');
-    expect(run.stdout).toContain(`export PATH="${path.dirname(installed)}:$PATH"`);
-    expect(requests).toEqual([`/good/${host?.fileName}`, '/good/SHA256SUMS']);
-    // Nothing but the binary is left in the install directory.
-    expect(readdirSync(path.dirname(installed))).toEqual(['qwen']);
+  test.skipIf(!Bun.which('curl'))(
+    'installs the verified binary with curl, mode 755, and says how to put it on PATH',
+    async () => {
+      const tools = toolsDirectory('curl-only', [...baseTools, 'curl']);
+      requests = [];
+      const run = await runInstaller({ base: 'good', path: [tools] });
+      expect(run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+      const installed = path.join(run.home, '.local', 'bin', 'qwen');
+      expect(statSync(installed).mode & 0o777).toBe(0o755);
+      expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installed}`);
+      expect(run.stdout).toContain('is not on your PATH');
+      expect(run.stdout).toContain(`export PATH="${path.dirname(installed)}:$PATH"`);
+      expect(requests).toEqual([`/good/${host?.fileName}`, '/good/SHA256SUMS']);
+      // Nothing but the binary is left in the install directory.
+      expect(readdirSync(path.dirname(installed))).toEqual(['qwen']);
 
-    const version = Bun.spawnSync([installed, '--version'], { cwd: run.home, env: { HOME: run.home } });
-    expect(version.stdout.toString().trim()).toBe(packageJson.version);
-    expect(version.exitCode).toBe(0);
-  });
+      const version = Bun.spawnSync([installed, '--version'], { cwd: run.home, env: { HOME: run.home } });
+      expect(version.stdout.toString().trim()).toBe(packageJson.version);
+      expect(version.exitCode).toBe(0);
+    },
+  );
 
-  test('installs with wget alone into QWEN_INSTALL_DIR, without a PATH hint when it is on PATH', async () => {
-    const tools = toolsDirectory('wget-only', [...baseTools, 'wget']);
-    expect(existsSync(path.join(tools, 'curl'))).toBe(false);
-    const installDirectory = path.join(scratch, 'custom-bin');
-    const run = await runInstaller({
-      base: 'good/',
-      path: [tools, installDirectory],
-      env: { QWEN_INSTALL_DIR: installDirectory },
-    });
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installDirectory}/qwen`);
-    expect(run.stdout).not.toContain('PATH');
-    expect(statSync(path.join(installDirectory, 'qwen')).mode & 0o777).toBe(0o755);
-  });
+  test.skipIf(!Bun.which('wget'))(
+    'installs with wget alone into QWEN_INSTALL_DIR, without a PATH hint when it is on PATH',
+    async () => {
+      const tools = toolsDirectory('wget-only', [...baseTools, 'wget']);
+      expect(existsSync(path.join(tools, 'curl'))).toBe(false);
+      const installDirectory = path.join(scratch, 'custom-bin');
+      const run = await runInstaller({
+        base: 'good/',
+        path: [tools, installDirectory],
+        env: { QWEN_INSTALL_DIR: installDirectory },
+      });
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installDirectory}/qwen`);
+      expect(run.stdout).not.toContain('PATH');
+      expect(statSync(path.join(installDirectory, 'qwen')).mode & 0o777).toBe(0o755);
+    },
+  );
 
   test('refuses a binary whose checksum does not match, deletes it and keeps the installed one', async () => {
-    const tools = toolsDirectory('corrupt-tools', [...baseTools, 'curl']);
+    const tools = toolsDirectory('corrupt-tools', [...baseTools, downloader]);
     const home = mkdtempSync(path.join(scratch, 'home-'));
     const installDirectory = path.join(home, '.local', 'bin');
     mkdirSync(installDirectory, { recursive: true });
@@ -185,7 +193,7 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
   });
 
   test('refuses a binary that SHA256SUMS does not list', async () => {
-    const tools = toolsDirectory('unlisted-tools', [...baseTools, 'curl']);
+    const tools = toolsDirectory('unlisted-tools', [...baseTools, downloader]);
     const run = await runInstaller({ base: 'unlisted', path: [tools] });
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toContain(
@@ -195,7 +203,7 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
   });
 
   test('an unknown platform gets a message naming what was detected, and downloads nothing', async () => {
-    const tools = toolsDirectory('unknown-os-tools', [...baseTools, 'curl']);
+    const tools = toolsDirectory('unknown-os-tools', [...baseTools, downloader]);
     const fakes = path.join(scratch, 'fake-freebsd');
     fakeCommand(fakes, 'uname', 'case "$1" in -m) echo amd64 ;; *) echo FreeBSD ;; esac');
     requests = [];
@@ -207,7 +215,7 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
   });
 
   test('an unknown architecture is named too', async () => {
-    const tools = toolsDirectory('unknown-arch-tools', [...baseTools, 'curl']);
+    const tools = toolsDirectory('unknown-arch-tools', [...baseTools, downloader]);
     const fakes = path.join(scratch, 'fake-riscv');
     fakeCommand(fakes, 'uname', 'case "$1" in -m) echo riscv64 ;; *) echo Linux ;; esac');
     const run = await runInstaller({ base: 'good', path: [fakes, tools] });
@@ -218,7 +226,7 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
   test.skipIf(process.platform !== 'linux' || process.arch !== 'x64')(
     'musl (from ldd) asks for the musl build',
     async () => {
-      const tools = toolsDirectory('musl-tools', [...baseTools, 'curl']);
+      const tools = toolsDirectory('musl-tools', [...baseTools, downloader]);
       const fakes = path.join(scratch, 'fake-musl');
       fakeCommand(fakes, 'ldd', "echo 'musl libc (x86_64)' >&2; exit 1");
       requests = [];
