@@ -66,8 +66,10 @@ export async function postForStream(options: PostOptions): Promise<Response> {
         limit: maxRetries,
         methods: ['post'],
         statusCodes: [],
-        // Only connection failures reach here (HTTP statuses are decided in decideRetry).
-        shouldRetry: ({ error }) => !signal?.aborted && !isHTTPError(error) && !isTimeoutError(error),
+        // Only connection failures reach here (HTTP statuses are decided in decideRetry). A CliError from
+        // the transport (untrusted certificate, proxy refusing us) is final: trying again changes nothing.
+        shouldRetry: ({ error }) =>
+          !signal?.aborted && !isHTTPError(error) && !isTimeoutError(error) && !(error instanceof CliError),
         delay: (attempt) => backoffMs(attempt),
       },
       hooks: { afterResponse: [decideRetry] },

@@ -1,0 +1,432 @@
+// How requests leave the machine: which proxy (if any), which certificate authorities, whether TLS is
+// verified. Built once per run from flags, settings and the layered environment, and handed to every
+// module that sends HTTP (model requests, OAuth, token endpoints) as one `fetchImplementation`.
+//
+// Proxy choice, highest first: --proxy, the `proxy` setting, then the environment (HTTPS_PROXY for https
+// URLs, HTTP_PROXY for http URLs, ALL_PROXY for both; upper case wins over lower case). NO_PROXY applies to
+// every one of them, as curl applies it to --proxy too: the hosts it lists are reached directly, whoever
+// named the proxy. To force everything through a proxy, leave NO_PROXY empty.
+//
+// The runtime's own proxy handling is switched off (Bun reads HTTP(S)_PROXY and NO_PROXY itself, with its
+// own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { CliError } from '../core/errors.ts';
+import { describeNetworkError } from './http.ts';
+import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
+
+export interface TransportOptions {
+  /** The layered environment (flags, process, .env, settings `env`). */
+  env: (name: string) => string | undefined;
+  proxyFlag?: string;
+  /** settings.json `proxy`. */
+  proxySetting?: string;
+  insecureFlag?: boolean;
+  /** One line on stderr. */
+  warn: (line: string) => void;
+  /** Reads the NODE_EXTRA_CA_CERTS file; the real file system by default. */
+  readFile?: (path: string) => string;
+}
+
+export interface ProxyRoute {
+  /** The proxy's URL without credentials. */
+  url: URL;
+  /** `http://host:port` without credentials, for messages. */
+  display: string;
+  /** Where it came from: `--proxy`, `the "proxy" setting`, `HTTPS_PROXY`, ... */
+  source: string;
+  /** `Basic ...` from the credentials in the proxy URL. */
+  authorization?: string;
+}
+
+export interface Transport {
+  fetchImplementation: typeof fetch;
+  /** How a request to `url` travels, for messages: `via proxy http://proxy:3128 (from HTTPS_PROXY)`. */
+  describe(url: string): string;
+  /** The proxy a request to `url` goes through, or undefined when it connects directly. */
+  proxyFor(url: string): ProxyRoute | undefined;
+}
+
+/** Thrown (as CliError, kind config) when the proxy URL or the CA bundle cannot be used. */
+export function createTransport(options: TransportOptions): Transport {
+  const env = (name: string) => {
+    const value = options.env(name)?.trim();
+    return value === '' ? undefined : value;
+  };
+  const fixedProxy = firstDefined([
+    { value: options.proxyFlag?.trim() || undefined, source: '--proxy', kind: 'input' as const },
+    {
+      value: options.proxySetting?.trim() || undefined,
+      source: 'the "proxy" setting',
+      kind: 'config' as const,
+    },
+  ]);
+  const fixedRoute = fixedProxy && parseProxyUrl(fixedProxy.value, fixedProxy.source, fixedProxy.kind);
+  const environmentRoutes = {
+    'https:': environmentProxy(env, ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy']),
+    'http:': environmentProxy(env, ['HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy']),
+  };
+  // Messages name the variable the user already has, NO_PROXY when neither is set.
+  const noProxyVariable =
+    env('NO_PROXY') === undefined && env('no_proxy') !== undefined ? 'no_proxy' : 'NO_PROXY';
+  const noProxy: NoProxyList = parseNoProxy(env(noProxyVariable));
+
+  const insecureSource = options.insecureFlag
+    ? '--insecure'
+    : isTrue(env('QWEN_TLS_INSECURE'))
+      ? 'QWEN_TLS_INSECURE=1'
+      : undefined;
+  const certificates =
+    insecureSource === undefined ? loadExtraCertificates(env, options.readFile) : undefined;
+  if (insecureSource !== undefined) {
+    options.warn(
+      `Warning: TLS certificate verification is off (${insecureSource}). Anyone between you and the server ` +
+        'can read and change the traffic, API keys included; prefer NODE_EXTRA_CA_CERTS=/path/ca.pem.',
+    );
+    if (denoNamespace() !== undefined) {
+      options.warn('Warning: under Deno, also start it with --unsafely-ignore-certificate-errors.');
+    }
+  }
+
+  const proxyFor = (url: string): ProxyRoute | undefined => {
+    const target = new URL(url);
+    if (bypassesProxy(noProxy, target)) return undefined;
+    if (fixedRoute) return fixedRoute;
+    const candidate = target.protocol === 'https:' ? environmentRoutes['https:'] : environmentRoutes['http:'];
+    if (candidate === undefined) return undefined;
+    return parseProxyUrl(candidate.value, candidate.source, 'config');
+  };
+
+  const failureContext: FailureContext = {
+    extraCertificatesPath: certificates?.path,
+    noProxyVariable,
+  };
+  const deno = denoNamespace();
+  const tls =
+    insecureSource !== undefined
+      ? { rejectUnauthorized: false }
+      : certificates
+        ? // Bun's `ca` replaces the built-in roots instead of adding to them, so the roots go in too.
+          { ca: [...rootCertificates, certificates.pem] }
+        : undefined;
+  const denoClients = new Map<string, DenoHttpClient>();
+  const denoClientFor = (namespace: DenoNamespace, route: ProxyRoute | undefined): DenoHttpClient => {
+    const key = route ? `${route.url.href} ${route.authorization ?? ''}` : '';
+    let client = denoClients.get(key);
+    if (client === undefined) {
+      const basicAuth = route ? credentialsOf(route) : undefined;
+      client = namespace.createHttpClient({
+        // Deno adds caCerts to its default roots.
+        ...(certificates ? { caCerts: [certificates.pem] } : {}),
+        ...(route ? { proxy: { url: route.url.href, ...(basicAuth ? { basicAuth } : {}) } } : {}),
+      });
+      denoClients.set(key, client);
+    }
+    return client;
+  };
+
+  const transportFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const target = new URL(input instanceof Request ? input.url : input.toString());
+    const route = proxyFor(target.href);
+    const runtimeOptions: RuntimeRequestInit = deno
+      ? { client: denoClientFor(deno, route) }
+      : {
+          proxy: route
+            ? {
+                url: route.url.href,
+                // Sent as a header so the credentials never sit in a URL an error message might quote.
+                ...(route.authorization ? { headers: { 'Proxy-Authorization': route.authorization } } : {}),
+                // NO_PROXY was applied above, by our rules.
+                respectNoProxy: false,
+              }
+            : false,
+          ...(tls ? { tls } : {}),
+        };
+    let response: Response;
+    try {
+      response = await fetch(input, { ...init, ...runtimeOptions } as RequestInit);
+    } catch (error) {
+      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+      if (signal?.aborted) throw error;
+      throw classifyFailure(error, target, route, failureContext);
+    }
+    // A plain-HTTP request through a proxy gets the proxy's 407 as its response.
+    if (route && response.status === 407) {
+      await response.body?.cancel().catch(() => undefined);
+      throw proxyAuthenticationFailure(route);
+    }
+    return response;
+  };
+
+  return {
+    // Bun's `typeof fetch` also carries `preconnect`, which nothing here calls.
+    fetchImplementation: transportFetch as typeof fetch,
+    proxyFor,
+    describe: (url) => {
+      const route = proxyFor(url);
+      return route ? `via proxy ${route.display} (from ${route.source})` : 'directly';
+    },
+  };
+}
+
+interface ProxyCandidate {
+  value: string;
+  source: string;
+  kind: 'input' | 'config';
+}
+
+function firstDefined(
+  candidates: Array<{ value: string | undefined; source: string; kind: 'input' | 'config' }>,
+) {
+  for (const candidate of candidates) {
+    if (candidate.value !== undefined) return candidate as ProxyCandidate;
+  }
+  return undefined;
+}
+
+function environmentProxy(
+  env: (name: string) => string | undefined,
+  names: string[],
+): ProxyCandidate | undefined {
+  for (const name of names) {
+    const value = env(name);
+    if (value !== undefined) return { value, source: name, kind: 'config' };
+  }
+  return undefined;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+/** Reads a proxy URL as curl does: no scheme means http://; credentials become a Basic header. */
+export function parseProxyUrl(
+  value: string,
+  source: string,
+  kind: 'input' | 'config' = 'config',
+): ProxyRoute {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CliError(
+      kind,
+      `The proxy URL from ${source} is not a valid URL: ${maskProxyCredentials(value)}.`,
+      {
+        hint: 'Write it as http://host:port (or http://user:password@host:port).',
+      },
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(
+      kind,
+      `The proxy URL from ${source} uses ${url.protocol.slice(0, -1)}://, which is not supported.`,
+      { hint: 'Use an HTTP or HTTPS proxy: http://host:port.' },
+    );
+  }
+  if (url.hostname === '') {
+    throw new CliError(kind, `The proxy URL from ${source} names no host: ${maskProxyCredentials(value)}.`);
+  }
+  const username = safeDecode(url.username);
+  const password = safeDecode(url.password);
+  url.username = '';
+  url.password = '';
+  const display = `${url.protocol}//${url.host}`;
+  const route: ProxyRoute = { url, display, source };
+  if (username !== '' || password !== '') {
+    route.authorization = `Basic ${base64(`${username}:${password}`)}`;
+  }
+  return route;
+}
+
+/** `http://user:pass@host` -> `http://***@host`, also without a scheme. */
+export function maskProxyCredentials(text: string): string {
+  return text.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/@\s]*@/i, '$1***@');
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function base64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function credentialsOf(route: ProxyRoute): { username: string; password: string } | undefined {
+  if (route.authorization === undefined) return undefined;
+  const decoded = new TextDecoder().decode(
+    Uint8Array.from(atob(route.authorization.slice('Basic '.length)), (character) => character.charCodeAt(0)),
+  );
+  const colon = decoded.indexOf(':');
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+interface ExtraCertificates {
+  path: string;
+  pem: string;
+}
+
+function loadExtraCertificates(
+  env: (name: string) => string | undefined,
+  readFile: ((path: string) => string) | undefined,
+): ExtraCertificates | undefined {
+  const path = env('NODE_EXTRA_CA_CERTS');
+  if (path === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFile ? readFile(path) : readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : error instanceof Error
+              ? error.message
+              : String(error);
+    throw new CliError('config', `Cannot read NODE_EXTRA_CA_CERTS=${path}: ${reason}.`, {
+      hint: 'Point it at a PEM file holding your CA certificates, or unset it.',
+    });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CliError(
+      'config',
+      `NODE_EXTRA_CA_CERTS=${path} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`,
+      { hint: 'Export the CA certificate in PEM (Base-64) form, or unset the variable.' },
+    );
+  }
+  return { path, pem };
+}
+
+interface FailureContext {
+  extraCertificatesPath?: string;
+  noProxyVariable: string;
+}
+
+const certificateProblems: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'not signed by a trusted certificate authority',
+  UNABLE_TO_GET_ISSUER_CERT: 'not signed by a trusted certificate authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'not signed by a trusted certificate authority',
+  SELF_SIGNED_CERT_IN_CHAIN: 'signed by an untrusted (self-signed) certificate authority',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed',
+  CERT_UNTRUSTED: 'not trusted',
+  CERT_REJECTED: 'rejected',
+  CERT_SIGNATURE_FAILURE: 'badly signed',
+  INVALID_CA: 'issued by an invalid certificate authority',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'not valid yet (check the clock)',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'issued for another host name',
+  HOSTNAME_MISMATCH: 'issued for another host name',
+};
+
+/** Certificate failures and proxy failures become messages that say what to change; the rest go on. */
+function classifyFailure(
+  error: unknown,
+  target: URL,
+  route: ProxyRoute | undefined,
+  context: FailureContext,
+): unknown {
+  const codes = errorCodes(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const certificateCode = codes.find((code) => code in certificateProblems);
+  if (certificateCode !== undefined || /certificate/i.test(message)) {
+    return certificateFailure(target, route, context, certificateCode, message, error);
+  }
+  if (route === undefined) return error;
+
+  const tunnelStatus = /tunnel:?\s*(\d{3})/i.exec(message)?.[1];
+  if (tunnelStatus === '407') return proxyAuthenticationFailure(route);
+  if (tunnelStatus !== undefined) {
+    return new CliError(
+      'network',
+      `The proxy ${route.display} (from ${route.source}) could not connect to ${target.host}: ` +
+        `it answered ${message.replace(/^.*tunnel:?\s*/i, '')}.`,
+      {
+        cause: error,
+        hint: `Check the base URL; if ${target.hostname} is inside your network, add it to ${context.noProxyVariable}.`,
+      },
+    );
+  }
+  return new CliError(
+    'network',
+    `Could not reach the proxy ${route.display} (from ${route.source}) on the way to ${target.host}: ` +
+      `${describeNetworkError(error)}.`,
+    {
+      cause: error,
+      hint: `Check the proxy URL in ${route.source}, or add ${target.hostname} to ${context.noProxyVariable} to connect directly.`,
+    },
+  );
+}
+
+function certificateFailure(
+  target: URL,
+  route: ProxyRoute | undefined,
+  context: FailureContext,
+  code: string | undefined,
+  message: string,
+  error: unknown,
+): CliError {
+  const problem = code ? `${certificateProblems[code]} (${code})` : message;
+  const via = route ? ` (reached via proxy ${route.display})` : '';
+  const bundle = context.extraCertificatesPath
+    ? `NODE_EXTRA_CA_CERTS=${context.extraCertificatesPath} does not hold the CA that signed it; add that CA's PEM to the file`
+    : 'If your network inspects TLS, trust its CA: NODE_EXTRA_CA_CERTS=/path/ca.pem';
+  return new CliError('network', `The TLS certificate of ${target.host}${via} is ${problem}.`, {
+    cause: error,
+    hint: `${bundle}. As a last resort, --insecure (or QWEN_TLS_INSECURE=1) turns verification off.`,
+  });
+}
+
+function proxyAuthenticationFailure(route: ProxyRoute): CliError {
+  const problem = route.authorization
+    ? 'rejected the user name and password in its URL'
+    : 'asks for a user name and password';
+  return new CliError('network', `The proxy ${route.display} (from ${route.source}) ${problem} (407).`, {
+    hint: 'Put them in the proxy URL: http://user:password@host:port (percent-encode @ : / in them).',
+  });
+}
+
+function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = current.cause;
+  }
+  return codes;
+}
+
+// Deno: proxies and CAs go on an HttpClient given to fetch as `client`. Only the shape used here.
+interface DenoHttpClient {
+  close(): void;
+}
+
+interface DenoNamespace {
+  createHttpClient(options: {
+    caCerts?: string[];
+    proxy?: { url: string; basicAuth?: { username: string; password: string } };
+  }): DenoHttpClient;
+}
+
+function denoNamespace(): DenoNamespace | undefined {
+  return (globalThis as { Deno?: DenoNamespace }).Deno;
+}
+
+/** The runtime-specific fetch options: Bun's `proxy` and `tls`, or Deno's `client`. */
+type RuntimeRequestInit =
+  | { client: DenoHttpClient }
+  | {
+      proxy: false | { url: string; headers?: Record<string, string>; respectNoProxy: boolean };
+      tls?: { ca: string[] } | { rejectUnauthorized: boolean };
+    };

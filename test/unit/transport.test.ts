@@ -1,0 +1,287 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CliError } from '../../src/core/errors.ts';
+import {
+  createTransport,
+  maskProxyCredentials,
+  parseProxyUrl,
+  type TransportOptions,
+} from '../../src/net/transport.ts';
+import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
+import { createTestCertificates, type TestCertificates } from '../fakes/tls.ts';
+
+function transportWith(variables: Record<string, string>, options: Partial<TransportOptions> = {}) {
+  const warnings: string[] = [];
+  const transport = createTransport({
+    env: (name) => variables[name],
+    warn: (line) => warnings.push(line),
+    ...options,
+  });
+  return { transport, warnings };
+}
+
+function failureOf(action: () => unknown): CliError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<CliError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  }
+  throw new Error('expected a CliError');
+}
+
+describe('proxy choice', () => {
+  const https = 'https://api.example.com/v1/chat/completions';
+  const http = 'http://llm.example.com/v1/chat/completions';
+
+  test('no proxy anywhere: direct', () => {
+    const { transport } = transportWith({});
+    expect(transport.proxyFor(https)).toBeUndefined();
+    expect(transport.describe(https)).toBe('directly');
+  });
+
+  test('HTTPS_PROXY serves https URLs, HTTP_PROXY http URLs, ALL_PROXY both', () => {
+    const { transport } = transportWith({
+      HTTPS_PROXY: 'http://secure:3128',
+      HTTP_PROXY: 'http://plain:3128',
+    });
+    expect(transport.describe(https)).toBe('via proxy http://secure:3128 (from HTTPS_PROXY)');
+    expect(transport.describe(http)).toBe('via proxy http://plain:3128 (from HTTP_PROXY)');
+    const all = transportWith({ ALL_PROXY: 'http://every:8080' }).transport;
+    expect(all.proxyFor(https)?.source).toBe('ALL_PROXY');
+    expect(all.proxyFor(http)?.source).toBe('ALL_PROXY');
+    expect(transportWith({ HTTP_PROXY: 'http://plain:3128' }).transport.proxyFor(https)).toBeUndefined();
+  });
+
+  test('upper case wins over lower case; lower case alone works; empty counts as unset', () => {
+    expect(
+      transportWith({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2' }).transport.proxyFor(
+        https,
+      )?.display,
+    ).toBe('http://upper:1');
+    expect(transportWith({ https_proxy: 'http://lower:2' }).transport.proxyFor(https)?.source).toBe(
+      'https_proxy',
+    );
+    expect(
+      transportWith({ HTTPS_PROXY: '', https_proxy: 'http://lower:2' }).transport.proxyFor(https)?.display,
+    ).toBe('http://lower:2');
+  });
+
+  test('--proxy beats the setting, which beats the environment', () => {
+    const variables = { HTTPS_PROXY: 'http://env:1' };
+    const all = transportWith(variables, { proxyFlag: 'http://flag:3', proxySetting: 'http://setting:2' });
+    expect(all.transport.describe(https)).toBe('via proxy http://flag:3 (from --proxy)');
+    const settingOnly = transportWith(variables, { proxySetting: 'http://setting:2' });
+    expect(settingOnly.transport.describe(https)).toBe(
+      'via proxy http://setting:2 (from the "proxy" setting)',
+    );
+    // The flag and the setting serve http URLs too.
+    expect(settingOnly.transport.proxyFor(http)?.display).toBe('http://setting:2');
+  });
+
+  test('NO_PROXY applies to every source, as curl applies it to --proxy', () => {
+    const variables = { HTTPS_PROXY: 'http://env:1', NO_PROXY: '.example.com', no_proxy: '*' };
+    const { transport } = transportWith(variables, { proxyFlag: 'http://flag:3' });
+    expect(transport.proxyFor(https)).toBeUndefined();
+    expect(transport.proxyFor('https://dashscope.aliyuncs.com/v1')?.source).toBe('--proxy');
+    // Lower-case no_proxy is read when NO_PROXY is not set.
+    expect(
+      transportWith({ HTTPS_PROXY: 'http://env:1', no_proxy: 'example.com' }).transport.proxyFor(https),
+    ).toBeUndefined();
+  });
+
+  test('a proxy without a scheme is http://; credentials become a header and never show', () => {
+    const route = parseProxyUrl('user%40corp:p%3Ass@proxy.corp:3128', '--proxy');
+    expect(route.display).toBe('http://proxy.corp:3128');
+    expect(route.url.href).toBe('http://proxy.corp:3128/');
+    expect(route.authorization).toBe(`Basic ${btoa('user@corp:p:ss')}`);
+    const { transport } = transportWith({ HTTPS_PROXY: 'http://alice:s3cret@proxy:8080' });
+    expect(transport.describe(https)).toBe('via proxy http://proxy:8080 (from HTTPS_PROXY)');
+    expect(transport.describe(https)).not.toContain('s3cret');
+  });
+
+  test('a bad proxy URL is a clear error with the credentials masked', () => {
+    const flagFailure = failureOf(() => transportWith({}, { proxyFlag: 'http://bob:hunter2@bad host:80' }));
+    expect(flagFailure.kind).toBe('input');
+    expect(flagFailure.message).toContain('--proxy');
+    expect(flagFailure.message).not.toContain('hunter2');
+    const settingFailure = failureOf(() => transportWith({}, { proxySetting: 'socks5://proxy:1080' }));
+    expect(settingFailure.kind).toBe('config');
+    expect(settingFailure.message).toContain('socks5');
+    // Environment proxies fail when a request needs them, naming the variable.
+    const { transport } = transportWith({ HTTPS_PROXY: 'http://carol:pw123456@[bad' });
+    const environmentFailure = failureOf(() => transport.proxyFor(https));
+    expect(environmentFailure.message).toContain('HTTPS_PROXY');
+    expect(environmentFailure.message).not.toContain('pw123456');
+    expect(maskProxyCredentials('carol:pw@host:1')).toBe('***@host:1');
+  });
+});
+
+describe('certificates and insecure mode', () => {
+  test('QWEN_TLS_INSECURE=1 and --insecure warn every time', () => {
+    expect(transportWith({ QWEN_TLS_INSECURE: '1' }).warnings[0]).toContain('QWEN_TLS_INSECURE=1');
+    expect(transportWith({}, { insecureFlag: true }).warnings[0]).toContain('--insecure');
+    expect(transportWith({ QWEN_TLS_INSECURE: '0' }).warnings).toEqual([]);
+  });
+
+  test('an unreadable NODE_EXTRA_CA_CERTS is a configuration error naming the file', () => {
+    const missing = failureOf(() => transportWith({ NODE_EXTRA_CA_CERTS: '/nowhere/ca.pem' }));
+    expect(missing.kind).toBe('config');
+    expect(missing.exitCode).toBe(52);
+    expect(missing.message).toContain('/nowhere/ca.pem');
+    expect(missing.message).toContain('no such file');
+    const notPem = failureOf(() =>
+      transportWith({ NODE_EXTRA_CA_CERTS: '/ca.der' }, { readFile: () => 'binary junk' }),
+    );
+    expect(notPem.message).toContain('no PEM certificate');
+  });
+});
+
+describe('requests over loopback', () => {
+  let certificates: TestCertificates;
+  let secureServer: ReturnType<typeof Bun.serve>;
+  let plainServer: ReturnType<typeof Bun.serve>;
+  let proxy: ConnectProxy;
+  let lockedProxy: ConnectProxy;
+  let secureUrl: string;
+  let plainUrl: string;
+
+  beforeAll(async () => {
+    certificates = createTestCertificates();
+    secureServer = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      tls: { cert: certificates.certificatePem, key: certificates.keyPem },
+      fetch: () => new Response('secure hello'),
+    });
+    plainServer = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('plain hello') });
+    proxy = await startConnectProxy();
+    lockedProxy = await startConnectProxy({ credentials: 'alice:s3:cr@t' });
+    secureUrl = `https://127.0.0.1:${secureServer.port}/v1`;
+    plainUrl = `http://127.0.0.1:${plainServer.port}/v1`;
+  });
+
+  afterAll(async () => {
+    secureServer.stop(true);
+    plainServer.stop(true);
+    await proxy.close();
+    await lockedProxy.close();
+  });
+
+  test('a private CA is refused without NODE_EXTRA_CA_CERTS, with a message naming host and remedies', async () => {
+    const { transport } = transportWith({});
+    const failure = await rejectionOf(transport.fetchImplementation(secureUrl));
+    expect(failure.kind).toBe('network');
+    expect(failure.message).toContain(`127.0.0.1:${secureServer.port}`);
+    expect(failure.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    expect(failure.hint).toContain('NODE_EXTRA_CA_CERTS=/path/ca.pem');
+    expect(failure.hint).toContain('--insecure');
+    expect(failure.hint).toContain('QWEN_TLS_INSECURE=1');
+  });
+
+  test('NODE_EXTRA_CA_CERTS adds the CA to the built-in roots (a bundle of several certificates)', async () => {
+    const other = createTestCertificates();
+    const bundle = path.join(other.directory, 'bundle.pem');
+    writeFileSync(bundle, `${other.caPem}\n${certificates.caPem}`);
+    const { transport } = transportWith({ NODE_EXTRA_CA_CERTS: bundle });
+    const response = await transport.fetchImplementation(secureUrl);
+    expect(await response.text()).toBe('secure hello');
+  });
+
+  test('a CA bundle that lacks the signer says so', async () => {
+    const other = createTestCertificates();
+    const { transport } = transportWith({ NODE_EXTRA_CA_CERTS: other.caPath });
+    const failure = await rejectionOf(transport.fetchImplementation(secureUrl));
+    expect(failure.hint).toContain(`NODE_EXTRA_CA_CERTS=${other.caPath} does not hold the CA`);
+  });
+
+  test('--insecure accepts the certificate', async () => {
+    const { transport, warnings } = transportWith({}, { insecureFlag: true });
+    const response = await transport.fetchImplementation(secureUrl);
+    expect(await response.text()).toBe('secure hello');
+    expect(warnings).toHaveLength(1);
+  });
+
+  test('https through the CONNECT proxy with the private CA; NO_PROXY goes around it', async () => {
+    const through = transportWith({ HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: certificates.caPath });
+    const before = proxy.requests.length;
+    expect(await (await through.transport.fetchImplementation(secureUrl)).text()).toBe('secure hello');
+    expect(proxy.requests.slice(before).map((request) => request.method)).toEqual(['CONNECT']);
+
+    const around = transportWith({
+      HTTPS_PROXY: proxy.url,
+      NO_PROXY: `localhost, 127.0.0.1:${secureServer.port}`,
+      NODE_EXTRA_CA_CERTS: certificates.caPath,
+    });
+    const beforeBypass = proxy.requests.length;
+    expect(await (await around.transport.fetchImplementation(secureUrl)).text()).toBe('secure hello');
+    expect(proxy.requests.length).toBe(beforeBypass);
+  });
+
+  test('plain http through the proxy as an absolute-URI request', async () => {
+    const { transport } = transportWith({ HTTP_PROXY: proxy.url.replace('http://', '') });
+    const before = proxy.requests.length;
+    expect(await (await transport.fetchImplementation(plainUrl)).text()).toBe('plain hello');
+    expect(proxy.requests.slice(before).map((request) => request.target)).toEqual([plainUrl]);
+  });
+
+  test('proxy credentials from the URL reach the proxy; wrong or missing ones say so without echoing', async () => {
+    const withCredentials = lockedProxy.url.replace('//', '//alice:s3%3Acr%40t@');
+    const good = transportWith({ NODE_EXTRA_CA_CERTS: certificates.caPath }, { proxyFlag: withCredentials });
+    expect(await (await good.transport.fetchImplementation(plainUrl)).text()).toBe('plain hello');
+    expect(await (await good.transport.fetchImplementation(secureUrl)).text()).toBe('secure hello');
+    const expected = `Basic ${btoa('alice:s3:cr@t')}`;
+    expect(lockedProxy.requests.map((request) => request.proxyAuthorization)).toEqual([expected, expected]);
+
+    const missing = transportWith({}, { proxyFlag: lockedProxy.url });
+    const tunnelFailure = await rejectionOf(missing.transport.fetchImplementation(secureUrl));
+    expect(tunnelFailure.message).toContain('asks for a user name and password (407)');
+    expect(tunnelFailure.message).toContain(`127.0.0.1:${lockedProxy.port}`);
+    const plainFailure = await rejectionOf(missing.transport.fetchImplementation(plainUrl));
+    expect(plainFailure.message).toContain('(407)');
+
+    const wrong = transportWith({}, { proxyFlag: lockedProxy.url.replace('//', '//alice:wrongpass@') });
+    const wrongFailure = await rejectionOf(wrong.transport.fetchImplementation(plainUrl));
+    expect(wrongFailure.message).toContain('rejected the user name and password');
+    expect(`${wrongFailure.message} ${wrongFailure.hint}`).not.toContain('wrongpass');
+  });
+
+  test('a dead proxy is named, not the target', async () => {
+    const { transport } = transportWith({}, { proxySetting: 'http://127.0.0.1:1' });
+    const failure = await rejectionOf(transport.fetchImplementation(plainUrl));
+    expect(failure.message).toContain(
+      'Could not reach the proxy http://127.0.0.1:1 (from the "proxy" setting)',
+    );
+    expect(failure.message).toContain('connection refused');
+    expect(failure.hint).toContain('NO_PROXY');
+  });
+
+  test('a proxy that cannot reach the target says so', async () => {
+    const { transport } = transportWith({ HTTPS_PROXY: proxy.url });
+    const failure = await rejectionOf(transport.fetchImplementation('https://127.0.0.1:1/v1'));
+    expect(failure.message).toContain(
+      `The proxy ${proxy.url} (from HTTPS_PROXY) could not connect to 127.0.0.1:1`,
+    );
+    expect(failure.message).toContain('502');
+  });
+
+  test('a direct connection failure passes through untouched for the caller to describe', async () => {
+    const { transport } = transportWith({});
+    const error = await transport
+      .fetchImplementation('http://127.0.0.1:1/v1')
+      .catch((caught: unknown) => caught);
+    expect(error).not.toBeInstanceOf(CliError);
+    expect((error as { code?: string }).code).toBe('ECONNREFUSED');
+  });
+});
