@@ -46,6 +46,16 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         return await runAuthCommand(command.action, command.flags, context);
       case 'main':
         debug = Boolean(command.flags.debug);
+        if (isInteractive(command.positionalPrompt, command.flags, context)) {
+          // The REPL handles Ctrl+C itself (raw mode); loaded only here so one-shot runs never load clack.
+          process.off('SIGINT', onInterrupt);
+          const { runRepl } = await import('./repl.ts');
+          return await runRepl({
+            context,
+            flags: flagsForResolution(command.flags),
+            initialPrompt: command.flags.promptInteractive,
+          });
+        }
         return await runMain(command.positionalPrompt, command.flags, context);
     }
   } catch (error) {
@@ -99,6 +109,23 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     throw error;
   }
   return runHeadless(run);
+}
+
+/** No prompt with a terminal on both ends, or `-i`: the REPL. Without a terminal nothing ever prompts. */
+function isInteractive(positionalPrompt: string, flags: MainFlags, context: RunContext): boolean {
+  const terminal = context.stdinIsTerminal && context.stdoutIsTerminal;
+  if (flags.promptInteractive !== undefined) {
+    if (positionalPrompt !== '' || flags.prompt !== undefined) {
+      throw new CliError('input', 'Give either -i (--prompt-interactive) or a one-shot prompt, not both.');
+    }
+    if (!terminal) {
+      throw new CliError('input', '-i (--prompt-interactive) needs a terminal on stdin and stdout.', {
+        hint: 'For a one-shot run use a positional prompt or -p.',
+      });
+    }
+    return true;
+  }
+  return terminal && positionalPrompt === '' && flags.prompt === undefined;
 }
 
 function flagsForResolution(flags: MainFlags) {

@@ -1,0 +1,52 @@
+// The REPL's prompt history in $QWEN_HOME/history: one prompt a line, oldest first (like a shell's), at
+// most `historyLimit` entries, mode 0600 because prompts can quote code and secrets.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { readTextFileIfPresent } from '../config/settings.ts';
+import { writeFileAtomically } from '../config/settings-writer.ts';
+
+export const historyLimit = 1000;
+const privateFileMode = 0o600;
+const privateDirectoryMode = 0o700;
+
+export interface PromptHistory {
+  /** Newest first, the order node:readline's `history` option expects. */
+  readonly entries: readonly string[];
+  /** Records one prompt and saves the file; a prompt equal to the newest one is not repeated. */
+  add(entry: string): void;
+}
+
+/** Entries that would break the one-prompt-a-line format or mean nothing in a later session. */
+export function isRecordable(entry: string): boolean {
+  return entry.trim() !== '' && !/[\r\n]/.test(entry);
+}
+
+/** Reads the file (a missing or unreadable one is an empty history: it is a convenience, not data). */
+export function loadHistory(path: string, limit: number = historyLimit): PromptHistory {
+  let oldestFirst: string[] = [];
+  try {
+    oldestFirst = (readTextFileIfPresent(path) ?? '').split('\n').filter(isRecordable).slice(-limit);
+  } catch {
+    oldestFirst = [];
+  }
+  return {
+    get entries() {
+      return [...oldestFirst].reverse();
+    },
+    add(entry: string) {
+      if (!isRecordable(entry) || oldestFirst.at(-1) === entry) return;
+      oldestFirst.push(entry);
+      if (oldestFirst.length > limit) oldestFirst = oldestFirst.slice(-limit);
+      saveHistory(path, oldestFirst);
+    },
+  };
+}
+
+function saveHistory(path: string, oldestFirst: readonly string[]): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: privateDirectoryMode });
+    writeFileAtomically(path, `${oldestFirst.join('\n')}\n`, privateFileMode);
+  } catch {
+    // A read-only home must not break the session; the history only lives in memory then.
+  }
+}

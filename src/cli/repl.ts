@@ -1,0 +1,646 @@
+// The interactive session: a plain node:readline prompt (no full-screen UI), answers streamed as they
+// arrive, slash commands, history, bracketed paste, and Ctrl+C that cancels the answer instead of the
+// program. Keys from the terminal pass through a small router: to readline while a prompt waits, to a
+// Ctrl+C watcher while an answer streams, to nobody while a @clack/prompts dialog owns the terminal.
+import process from 'node:process';
+import readline from 'node:readline';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import picocolors from 'picocolors';
+import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
+import { readCredentials } from '../auth/token-store.ts';
+import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
+import { configPaths } from '../config/paths.ts';
+import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
+import { CliError } from '../core/errors.ts';
+import type { Message, ResolvedModel, Usage } from '../core/types.ts';
+import type { RunContext } from './context.ts';
+import { historyLimit, loadHistory } from './history.ts';
+import {
+  findChoices,
+  listModelChoices,
+  type ModelChoice,
+  modelSettingsPath,
+  pickModel,
+  protocolLabels,
+  saveModelChoice,
+  settingsWithChoice,
+} from './model-picker.ts';
+import { oneLine } from './run.ts';
+import { streamSessionTurn } from './session-turn.ts';
+import { createSpinner } from './spinner.ts';
+import { runAuthWizard } from './wizard.ts';
+
+export const slashCommands = ['/help', '/auth', '/model', '/stats', '/clear', '/quit', '/exit'] as const;
+
+const commandHelp: Record<(typeof slashCommands)[number], string> = {
+  '/help': 'show this list',
+  '/auth': 'set up authentication (Qwen OAuth, Coding Plan, any provider)',
+  '/model': 'pick a model (or /model <id>); saved for later sessions',
+  '/stats': 'token usage of the last answer and of this session',
+  '/clear': 'start a new conversation',
+  '/quit': 'leave (also /exit, Ctrl+D, or Ctrl+C twice)',
+  '/exit': 'leave',
+};
+
+/** A terminal's input: process.stdin, or a stream that pretends to be one in tests. */
+export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+
+export interface ReplOptions {
+  context: RunContext;
+  flags: ResolveFlags;
+  /** `-i`: answered first, then the prompt appears. */
+  initialPrompt?: string;
+  input?: TerminalInput;
+  output?: Writable & { isTTY?: boolean; columns?: number };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure helpers (unit-tested)
+
+const pasteStart = '\x1b[200~';
+const pasteEnd = '\x1b[201~';
+const placeholderPattern = /\[Pasted text #(\d+) \+\d+ lines?\]/g;
+
+export interface PasteFilter {
+  /** Keys in, keys for readline out: a multi-line paste becomes one placeholder readline can edit. */
+  push(chunk: string): string;
+  /** The submitted line with each placeholder replaced by its pasted text. */
+  expand(line: string): string;
+}
+
+/**
+ * Bracketed paste (enabled with `\x1b[?2004h`): the terminal wraps pasted text in `\x1b[200~` and
+ * `\x1b[201~`. Readline would submit a pasted block line by line; here it becomes one placeholder that
+ * the whole block replaces on Enter, so the block is one message.
+ */
+export function createPasteFilter(): PasteFilter {
+  const pastes: string[] = [];
+  let pasting = false;
+  let pasted = '';
+  let carry = '';
+  const finishPaste = (): string => {
+    const textPasted = pasted.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
+    pasted = '';
+    if (!textPasted.includes('\n')) return textPasted;
+    pastes.push(textPasted);
+    const lines = textPasted.split('\n').length;
+    return `[Pasted text #${pastes.length} +${lines} lines]`;
+  };
+  return {
+    push(chunk) {
+      let rest = carry + chunk;
+      carry = '';
+      let out = '';
+      while (rest !== '') {
+        const marker = pasting ? pasteEnd : pasteStart;
+        const index = rest.indexOf(marker);
+        if (index < 0) {
+          // A marker split across reads: keep its beginning for the next chunk.
+          const keep = partialMarkerLength(rest, marker);
+          const usable = rest.slice(0, rest.length - keep);
+          carry = rest.slice(rest.length - keep);
+          if (pasting) pasted += usable;
+          else out += usable;
+          break;
+        }
+        if (pasting) {
+          pasted += rest.slice(0, index);
+          out += finishPaste();
+        } else {
+          out += rest.slice(0, index);
+        }
+        pasting = !pasting;
+        rest = rest.slice(index + marker.length);
+      }
+      return out;
+    },
+    expand(line) {
+      return line.replace(placeholderPattern, (whole, number: string) => pastes[Number(number) - 1] ?? whole);
+    },
+  };
+}
+
+/** How many characters at the end of `text` could begin `marker` (a lone Escape key never waits). */
+function partialMarkerLength(text: string, marker: string): number {
+  for (let length = Math.min(marker.length - 1, text.length); length >= 2; length -= 1) {
+    if (text.endsWith(marker.slice(0, length))) return length;
+  }
+  return 0;
+}
+
+export type SlashCommand = { name: string; argument: string };
+
+/** `/model gpt-4o` -> { name: '/model', argument: 'gpt-4o' }; a path like `/usr/bin ...` is a prompt. */
+export function parseSlashCommand(line: string): SlashCommand | undefined {
+  const match = /^(\/[A-Za-z][\w-]*)(?:\s+(.*))?$/s.exec(line.trim());
+  if (!match) return undefined;
+  return { name: match[1]!.toLowerCase(), argument: (match[2] ?? '').trim() };
+}
+
+/** readline's completer: slash commands, and model ids after `/model `. */
+export function completeLine(line: string, modelIds: readonly string[]): [string[], string] {
+  const modelArgument = /^\/model\s+(\S*)$/.exec(line);
+  if (modelArgument) {
+    const typed = modelArgument[1]!;
+    return [[...new Set(modelIds)].filter((id) => id.startsWith(typed)), typed];
+  }
+  if (!line.startsWith('/') || /\s/.test(line)) return [[], line];
+  return [slashCommands.filter((command) => command.startsWith(line)), line];
+}
+
+export interface UsageTotals {
+  turns: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+export function addUsage(totals: UsageTotals, usage: Usage | undefined): UsageTotals {
+  return {
+    turns: totals.turns + 1,
+    inputTokens: totals.inputTokens + (usage?.inputTokens ?? 0),
+    outputTokens: totals.outputTokens + (usage?.outputTokens ?? 0),
+    totalTokens: totals.totalTokens + (usage?.totalTokens ?? 0),
+  };
+}
+
+export function formatUsage(usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'totalTokens'>): string {
+  const number = (value: number) => value.toLocaleString('en-US');
+  return `${number(usage.inputTokens)} in, ${number(usage.outputTokens)} out, ${number(usage.totalTokens)} total`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Terminal input routing
+
+type InputMode = 'line' | 'busy' | 'detached';
+
+interface KeyRouter {
+  /** What readline reads. */
+  lines: PassThrough & { isTTY: boolean; setRawMode: (mode: boolean) => void };
+  paste: PasteFilter;
+  setMode(mode: InputMode): void;
+  /** Ctrl+C while busy. */
+  onInterrupt?: () => void;
+  /** Hands the real terminal to a @clack/prompts dialog, then takes it back. */
+  detachedDuring<T>(task: () => Promise<T>): Promise<T>;
+  close(): void;
+}
+
+function createKeyRouter(input: TerminalInput, output: Writable & { isTTY?: boolean }): KeyRouter {
+  const setRaw = (mode: boolean) => {
+    if (input.isTTY === true) input.setRawMode?.(mode);
+  };
+  const lines = Object.assign(new PassThrough(), { isTTY: true, setRawMode: setRaw });
+  const paste = createPasteFilter();
+  const bracketedPaste = (on: boolean) => {
+    if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
+  };
+  let mode: InputMode = 'line';
+  // Keys typed while an answer streams: given to readline afterwards, as a shell does with type-ahead.
+  let typedAhead = '';
+  const forward = (keys: string) => {
+    const forwarded = paste.push(keys);
+    if (forwarded !== '') lines.write(forwarded);
+  };
+  const router: KeyRouter = {
+    lines,
+    paste,
+    setMode(next) {
+      mode = next;
+      if (mode === 'line' && typedAhead !== '') {
+        const keys = typedAhead;
+        typedAhead = '';
+        forward(keys);
+      }
+    },
+    async detachedDuring(task) {
+      const previous = mode;
+      mode = 'detached';
+      input.off('data', onData);
+      bracketedPaste(false);
+      try {
+        return await task();
+      } finally {
+        // clack pauses the input and leaves cooked mode when it closes its own readline.
+        bracketedPaste(true);
+        input.on('data', onData);
+        setRaw(true);
+        input.resume();
+        mode = previous;
+      }
+    },
+    close() {
+      input.off('data', onData);
+      bracketedPaste(false);
+      setRaw(false);
+      input.pause();
+    },
+  };
+  const onData = (chunk: Buffer | string) => {
+    const keys = chunk.toString();
+    if (mode === 'line') {
+      forward(keys);
+    } else if (mode === 'busy') {
+      if (keys.includes('\x03')) {
+        typedAhead = '';
+        router.onInterrupt?.();
+      } else {
+        typedAhead += keys;
+      }
+    }
+  };
+  input.on('data', onData);
+  setRaw(true);
+  input.resume();
+  bracketedPaste(true);
+  return router;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The session
+
+interface SessionState {
+  flags: ResolveFlags;
+  /** A /model choice of this session; wins over whatever the files say until the next /auth. */
+  choice?: ModelChoice;
+  configuration?: LoadedConfiguration;
+  session?: CredentialSession;
+  target?: ResolvedModel;
+  /** Why there is no session (shown when a prompt is typed). */
+  problem?: CliError;
+  messages: Message[];
+  lastUsage?: Usage;
+  totals: UsageTotals;
+}
+
+export async function runRepl(options: ReplOptions): Promise<number> {
+  const { context } = options;
+  const input: TerminalInput = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const colorEnabled = output.isTTY === true && (context.env['NO_COLOR'] ?? '') === '';
+  const colors = picocolors.createColors(colorEnabled);
+  const write = (text: string) => {
+    output.write(text);
+  };
+  const say = (line: string) => write(`${line}\n`);
+  const sayError = (failure: CliError) => say(colors.red(`✖ ${oneLine(failure)}`));
+
+  const state: SessionState = {
+    flags: { ...options.flags },
+    messages: [],
+    totals: { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+  };
+
+  const load = (): LoadedConfiguration =>
+    loadConfiguration({
+      argvFlags: state.flags,
+      processEnv: context.env,
+      cwd: context.cwd,
+      home: context.home,
+      platform: process.platform,
+    });
+
+  /** Reads the files again and prepares credentials; a failure is kept for the next prompt. */
+  const refreshSession = async (): Promise<void> => {
+    state.session = undefined;
+    state.target = undefined;
+    state.problem = undefined;
+    try {
+      const configuration = load();
+      state.configuration = configuration;
+      const settings =
+        state.choice === undefined
+          ? configuration.settings.merged
+          : settingsWithChoice(configuration.settings.merged, state.choice);
+      const resolved = resolveModel({ flags: state.flags, settings, env: configuration.env });
+      state.target = resolved;
+      state.session = await prepareCredentials(resolved, {
+        interactive: false,
+        env: configuration.env.toRecord(),
+        home: context.home,
+        fetchImplementation: context.fetchImplementation,
+      });
+      state.target = state.session.target;
+      const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
+      if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      state.problem = error;
+    }
+  };
+
+  const paths = configPaths({
+    env: context.env,
+    cwd: context.cwd,
+    home: context.home,
+    platform: process.platform,
+  });
+  const history = loadHistory(paths.history);
+  const router = createKeyRouter(input, output);
+  const rl = readline.createInterface({
+    input: router.lines,
+    output,
+    terminal: true,
+    history: [...history.entries],
+    historySize: historyLimit,
+    removeHistoryDuplicates: true,
+    completer: (line: string) =>
+      completeLine(
+        line,
+        listModelChoices(state.configuration?.settings.merged ?? {}, { qwenOauth: false }).map(
+          (choice) => choice.id,
+        ),
+      ),
+  });
+  const spinner = createSpinner({ write, enabled: output.isTTY === true });
+  const wizardContext = (): RunContext => ({ ...context, signal: new AbortController().signal });
+  const clackStreams = { input, output };
+
+  const runWizard = async (reason?: string): Promise<boolean> => {
+    const outcome = await router.detachedDuring(() =>
+      runAuthWizard({ context: wizardContext(), streams: clackStreams, reason }),
+    );
+    if (outcome.configured) {
+      // What the wizard chose wins over this run's --model / --auth-type and an earlier /model.
+      state.flags = { ...state.flags, model: undefined, authType: undefined };
+      state.choice = undefined;
+      await refreshSession();
+      if (state.problem) sayError(state.problem);
+    }
+    return outcome.configured;
+  };
+
+  const describeTarget = (): string => {
+    const target = state.target;
+    if (target === undefined) return 'not configured';
+    const label = protocolLabels[target.authType];
+    const name = target.displayName && target.displayName !== target.model ? ` (${target.displayName})` : '';
+    return `${target.model}${name} · ${label}`;
+  };
+
+  const switchModel = async (argument: string): Promise<void> => {
+    let configuration: LoadedConfiguration;
+    try {
+      configuration = load();
+    } catch (error) {
+      if (error instanceof CliError) return sayError(error);
+      throw error;
+    }
+    state.configuration = configuration;
+    const choices = listModelChoices(configuration.settings.merged, {
+      qwenOauth:
+        state.target?.authType === 'qwen-oauth' ||
+        readCredentials(configuration.paths.oauthCreds) !== undefined,
+    });
+    let choice: ModelChoice | undefined;
+    if (argument !== '') {
+      choice = findChoices(choices, argument, state.target)[0];
+      if (choice === undefined) {
+        if (state.target === undefined) {
+          return say(`No model "${argument}" in modelProviders. Type /model to see the configured ones.`);
+        }
+        // Not configured: the same provider, key and URL, another model id (Qwen Code's runtime model).
+        choice = {
+          authType: state.target.authType,
+          protocol: state.target.protocol,
+          id: argument,
+          name: argument,
+        };
+        say(
+          colors.dim(`"${argument}" is not in modelProviders; using it with the current provider settings.`),
+        );
+      }
+    } else {
+      if (choices.length === 0) {
+        return say(
+          'No models configured yet. Run /auth to add one (or add modelProviders to settings.json).',
+        );
+      }
+      choice = await router.detachedDuring(() => pickModel(choices, state.target, clackStreams));
+      if (choice === undefined) return say(colors.dim('Model unchanged.'));
+    }
+    const settingsPath = modelSettingsPath(configuration);
+    try {
+      saveModelChoice(settingsPath, choice);
+    } catch (error) {
+      if (error instanceof CliError) return sayError(error);
+      throw error;
+    }
+    // --model and --auth-type were for this run's start; the explicit choice replaces them.
+    state.flags = { ...state.flags, model: undefined, authType: undefined };
+    state.choice = choice;
+    await refreshSession();
+    say(`Model: ${describeTarget()} ${colors.dim(`(saved to ${settingsPath})`)}`);
+    if (state.problem) sayError(state.problem);
+  };
+
+  const showStats = () => {
+    say(state.lastUsage ? `Last answer: ${formatUsage(state.lastUsage)} tokens.` : 'No answer yet.');
+    say(
+      `This session: ${formatUsage(state.totals)} tokens over ${state.totals.turns} answer${state.totals.turns === 1 ? '' : 's'}.`,
+    );
+  };
+
+  const runTurn = async (prompt: string): Promise<void> => {
+    if (state.session === undefined || state.target === undefined) {
+      const problem = state.problem ?? new CliError('auth', 'No authentication configured.');
+      say(colors.red(`✖ ${oneLine(problem)}`));
+      say(colors.dim('Type /auth to set up authentication.'));
+      return;
+    }
+    state.messages.push({ role: 'user', content: prompt });
+    const controller = new AbortController();
+    router.onInterrupt = () => controller.abort(new CliError('cancelled', 'Cancelled.'));
+    router.setMode('busy');
+    let shownText = '';
+    let reasoning = false;
+    let endsWithNewline = true;
+    const show = (text: string) => {
+      write(text);
+      endsWithNewline = text.endsWith('\n');
+    };
+    spinner.start();
+    try {
+      const { result, target } = await streamSessionTurn(state.session, state.target, state.messages, {
+        onEvent: (event) => {
+          if (event.type === 'reasoning-delta' && event.text !== '') {
+            spinner.stop();
+            reasoning = true;
+            show(colors.dim(event.text));
+          } else if (event.type === 'text-delta' && event.text !== '') {
+            spinner.stop();
+            if (reasoning) {
+              reasoning = false;
+              show(endsWithNewline ? '\n' : '\n\n');
+            }
+            shownText += event.text;
+            show(event.text);
+          }
+        },
+        signal: controller.signal,
+        idleTimeoutMs: context.streamIdleTimeoutMs,
+        onRetry: (notice) => {
+          spinner.stop();
+          say(
+            colors.dim(
+              `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
+            ),
+          );
+          spinner.start();
+        },
+        fetchImplementation: context.fetchImplementation,
+        hasShownOutput: () => shownText !== '',
+      });
+      spinner.stop();
+      if (!endsWithNewline) write('\n');
+      state.target = target;
+      state.messages.push({ role: 'assistant', content: result.text });
+      state.lastUsage = result.usage;
+      state.totals = addUsage(state.totals, result.usage);
+    } catch (error) {
+      spinner.stop();
+      if (!endsWithNewline) write('\n');
+      const failure =
+        error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+      // The partial answer stays in the conversation; a turn with no answer at all is dropped, so the
+      // next prompt does not follow an unanswered one.
+      if (shownText !== '') state.messages.push({ role: 'assistant', content: shownText });
+      else state.messages.pop();
+      if (failure.kind === 'cancelled') say(colors.dim('(cancelled)'));
+      else sayError(failure);
+    } finally {
+      router.onInterrupt = undefined;
+      router.setMode('line');
+    }
+  };
+
+  /** Handles a command; false means leave. */
+  const runCommand = async (command: SlashCommand): Promise<boolean> => {
+    switch (command.name) {
+      case '/quit':
+      case '/exit':
+        return false;
+      case '/help':
+        for (const name of slashCommands) say(`  ${name.padEnd(8)} ${commandHelp[name]}`);
+        say(
+          colors.dim(
+            '  A line ending in \\ continues on the next one; pasted blocks are sent as one message.',
+          ),
+        );
+        return true;
+      case '/clear':
+        state.messages = [];
+        say('Conversation cleared.');
+        return true;
+      case '/stats':
+        showStats();
+        return true;
+      case '/auth':
+        await runWizard();
+        return true;
+      case '/model':
+        await switchModel(command.argument);
+        return true;
+      default:
+        say(`Unknown command ${command.name}. Type /help`);
+        return true;
+    }
+  };
+
+  const promptText = () => `${colors.cyan(state.target?.model ?? 'qwen')}${colors.dim(' >')} `;
+  const continuationText = () =>
+    `${colors.dim('…'.padStart(Math.max(1, (state.target?.model ?? 'qwen').length)))}${colors.dim(' >')} `;
+
+  /** One message: physical lines joined while they end in `\`; undefined means leave. */
+  const readMessage = (): Promise<string | undefined> =>
+    new Promise((resolve) => {
+      const pieces: string[] = [];
+      let interrupts = 0;
+      const finish = (value: string | undefined) => {
+        rl.off('line', onLine);
+        rl.off('SIGINT', onInterrupt);
+        rl.off('close', onClose);
+        resolve(value);
+      };
+      const onLine = (line: string) => {
+        if (!/\[Pasted text #/.test(line)) history.add(line);
+        interrupts = 0;
+        if (line.endsWith('\\')) {
+          pieces.push(line.slice(0, -1));
+          rl.setPrompt(continuationText());
+          rl.prompt();
+          return;
+        }
+        pieces.push(line);
+        finish(router.paste.expand(pieces.join('\n')));
+      };
+      const onInterrupt = () => {
+        const pending = rl.line !== '' || pieces.length > 0;
+        if (!pending && interrupts > 0) return finish(undefined);
+        interrupts = pending ? 0 : 1;
+        pieces.length = 0;
+        rl.write(null, { ctrl: true, name: 'e' });
+        write(pending ? '^C\n' : colors.dim('\n(Press Ctrl+C again or Ctrl+D to exit.)\n'));
+        rl.write(null, { ctrl: true, name: 'u' });
+        rl.setPrompt(promptText());
+        rl.prompt();
+      };
+      const onClose = () => finish(undefined);
+      rl.on('line', onLine);
+      rl.on('SIGINT', onInterrupt);
+      rl.on('close', onClose);
+      rl.setPrompt(promptText());
+      rl.prompt();
+    });
+
+  const onSignal = () => {
+    // `kill -INT` from outside: cancel the answer if one streams, else leave like Ctrl+D.
+    if (router.onInterrupt) router.onInterrupt();
+    else rl.close();
+  };
+  process.on('SIGINT', onSignal);
+  let closed = false;
+  rl.on('close', () => {
+    closed = true;
+  });
+
+  try {
+    await refreshSession();
+    if (state.problem?.kind === 'auth') {
+      await runWizard(
+        state.target === undefined
+          ? 'No authentication is configured yet; this sets it up (Escape cancels, nothing is saved then).'
+          : `${oneLine(state.problem)}\nThis sets it up again (Escape cancels, nothing is saved then).`,
+      );
+    } else if (state.problem !== undefined) {
+      throw state.problem;
+    }
+    say(
+      `${colors.bold('qwen')} ${context.version} · ${describeTarget()} ${colors.dim('· /help for commands, Ctrl+D to exit')}`,
+    );
+    if (state.problem) sayError(state.problem);
+    if (options.initialPrompt !== undefined && options.initialPrompt.trim() !== '') {
+      say(`${promptText()}${options.initialPrompt}`);
+      await runTurn(options.initialPrompt);
+    }
+    for (;;) {
+      if (closed) break;
+      const message = await readMessage();
+      if (message === undefined) break;
+      const command = parseSlashCommand(message);
+      if (command !== undefined) {
+        if (!(await runCommand(command))) break;
+        continue;
+      }
+      if (message.trim() === '') continue;
+      await runTurn(message);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    spinner.stop();
+    if (!closed) rl.close();
+    router.close();
+  }
+  if (state.totals.turns > 0) say(colors.dim(`Tokens this session: ${formatUsage(state.totals)}.`));
+  return 0;
+}

@@ -1,0 +1,42 @@
+// A one-character spinner shown while the REPL waits for the first token. It draws on one line with `\r`
+// and erases itself, so the answer starts where the spinner was; off when the stream is not a terminal.
+
+export interface Spinner {
+  start(): void;
+  /** Erases the spinner; safe to call when it is not running. */
+  stop(): void;
+}
+
+export interface SpinnerOptions {
+  write: (text: string) => void;
+  enabled: boolean;
+  label?: string;
+  intervalMs?: number;
+}
+
+const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export function createSpinner(options: SpinnerOptions): Spinner {
+  const label = options.label ?? 'Thinking… (Ctrl+C to cancel)';
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let frame = 0;
+  const draw = () => {
+    options.write(`\r${frames[frame % frames.length]} ${label}`);
+    frame += 1;
+  };
+  return {
+    start() {
+      if (!options.enabled || timer !== undefined) return;
+      frame = 0;
+      draw();
+      timer = setInterval(draw, options.intervalMs ?? 80);
+    },
+    stop() {
+      if (timer === undefined) return;
+      clearInterval(timer);
+      timer = undefined;
+      // Back to column 0 and clear to the end of the line.
+      options.write('\r\x1b[K');
+    },
+  };
+}
