@@ -5,6 +5,7 @@ import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes } from '../core/errors.ts';
+import { createTransport } from '../net/transport.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
@@ -84,10 +85,20 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       settings: configuration.settings.merged,
       env: configuration.env,
     });
+    // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.
+    const transport = createTransport({
+      env: (name) => configuration.env.get(name),
+      proxyFlag: flags.proxy,
+      proxySetting: configuration.settings.merged.proxy,
+      insecureFlag: flags.insecure,
+      warn: context.writeError,
+    });
+    context.fetchImplementation = transport.fetchImplementation;
     const session = await prepareCredentials(target, {
       interactive: false,
       env: configuration.env.toRecord(),
       home: context.home,
+      fetchImplementation: context.fetchImplementation,
     });
     const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
     if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;

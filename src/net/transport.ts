@@ -391,8 +391,9 @@ function proxyAuthenticationFailure(route: ProxyRoute): CliError {
   const problem = route.authorization
     ? 'rejected the user name and password in its URL'
     : 'asks for a user name and password';
+  const remedy = route.authorization ? 'Check them' : 'Put them in the proxy URL';
   return new CliError('network', `The proxy ${route.display} (from ${route.source}) ${problem} (407).`, {
-    hint: 'Put them in the proxy URL: http://user:password@host:port (percent-encode @ : / in them).',
+    hint: `${remedy}: http://user:password@host:port (percent-encode @ : / in them).`,
   });
 }
 

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { openAiStream } from './openai-server.ts';
 
 export interface TestCertificates {
   directory: string;
@@ -89,4 +90,43 @@ function openssl(args: string[]): void {
   if (result.status !== 0) {
     throw new Error(`openssl ${args[0]} failed: ${result.stderr || result.error?.message}`);
   }
+}
+
+export interface HttpsFake {
+  /** `https://127.0.0.1:<port>/v1`. */
+  url: string;
+  port: number;
+  /** Paths of the chat requests that got through the TLS handshake. */
+  requests: string[];
+  stop(): Promise<void>;
+}
+
+/** A tiny OpenAI-compatible server over HTTPS with the throwaway certificate: it answers every chat request. */
+export function startHttpsFakeOpenAi(
+  certificates: TestCertificates,
+  text = ['Hello', ' over TLS.'],
+): HttpsFake {
+  const requests: string[] = [];
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    tls: { cert: certificates.certificatePem, key: certificates.keyPem },
+    fetch(request) {
+      const path = new URL(request.url).pathname;
+      if (request.method !== 'POST' || !path.endsWith('/chat/completions')) {
+        return Response.json({ error: { message: `Unknown request URL: ${path}` } }, { status: 404 });
+      }
+      requests.push(path);
+      return new Response(openAiStream({ text }), {
+        headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+      });
+    },
+  });
+  const port = server.port ?? 0;
+  return {
+    url: `https://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    stop: () => server.stop(true),
+  };
 }

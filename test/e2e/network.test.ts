@@ -1,0 +1,336 @@
+// Corporate networks, end to end, from source and in the compiled binary: a private certificate authority
+// (trusted only through NODE_EXTRA_CA_CERTS), a CONNECT proxy that counts what passes through it, NO_PROXY,
+// proxy credentials, the precedence of --proxy over the setting over the environment, and the failures
+// along the way (untrusted certificate, dead proxy, refused connection, idle stream, whole-request timeout),
+// each of which must say what to change.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
+import {
+  createTestCertificates,
+  type HttpsFake,
+  startHttpsFakeOpenAi,
+  type TestCertificates,
+} from '../fakes/tls.ts';
+import { type CliFlavour, ensureBinary, flavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+
+/** A port nothing listens on: connections to it are refused at once. */
+const deadProxy = 'http://127.0.0.1:1';
+
+let certificates: TestCertificates;
+let httpsFake: HttpsFake;
+let plainFake: FakeOpenAi;
+let proxy: ConnectProxy;
+let lockedProxy: ConnectProxy;
+
+beforeAll(async () => {
+  certificates = createTestCertificates();
+  httpsFake = startHttpsFakeOpenAi(certificates);
+  plainFake = startFakeOpenAi();
+  proxy = await startConnectProxy();
+  lockedProxy = await startConnectProxy({ credentials: 'alice:s3cr3t-pass' });
+  await ensureBinary();
+}, 60_000);
+
+afterAll(async () => {
+  await httpsFake.stop();
+  await plainFake.stop();
+  await proxy.close();
+  await lockedProxy.close();
+});
+
+function modelFlags(baseUrl: string): string[] {
+  return [
+    '--auth-type',
+    'openai',
+    '--openai-api-key',
+    'sk-test-network-0001',
+    '--openai-base-url',
+    baseUrl,
+    '-m',
+    'm',
+  ];
+}
+
+interface Scenario {
+  flavour: CliFlavour;
+  baseUrl: string;
+  args?: string[];
+  env?: Record<string, string>;
+  settings?: object;
+  prepare?: (sandbox: Sandbox) => void;
+}
+
+async function run(scenario: Scenario) {
+  const sandbox = makeSandbox();
+  try {
+    if (scenario.settings) sandbox.userSettings(scenario.settings);
+    scenario.prepare?.(sandbox);
+    return await runCli([...modelFlags(scenario.baseUrl), ...(scenario.args ?? []), 'hi'], {
+      sandbox,
+      flavour: scenario.flavour,
+      env: scenario.env,
+      timeoutMs: 9_000,
+    });
+  } finally {
+    sandbox.cleanup();
+  }
+}
+
+/** Counts what passes through a proxy during `action`. */
+async function counting<T>(target: ConnectProxy, action: () => Promise<T>): Promise<[T, string[]]> {
+  const before = target.requests.length;
+  const result = await action();
+  return [result, target.requests.slice(before).map((request) => `${request.method} ${request.target}`)];
+}
+
+for (const flavour of flavours) {
+  describe(`certificates (${flavour})`, () => {
+    test('a private CA is refused without NODE_EXTRA_CA_CERTS, naming the host and both remedies', async () => {
+      const before = httpsFake.requests.length;
+      const result = await run({ flavour, baseUrl: httpsFake.url });
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(`127.0.0.1:${httpsFake.port}`);
+      expect(result.stderr).toContain('NODE_EXTRA_CA_CERTS=/path/ca.pem');
+      expect(result.stderr).toContain('--insecure');
+      expect(result.stderr).toContain('QWEN_TLS_INSECURE=1');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(httpsFake.requests.length).toBe(before);
+    });
+
+    test('NODE_EXTRA_CA_CERTS makes the private CA trusted', async () => {
+      const result = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        env: { NODE_EXTRA_CA_CERTS: certificates.caPath },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('Hello over TLS.\n');
+      expect(result.exitCode).toBe(0);
+    });
+
+    test('NODE_EXTRA_CA_CERTS from the settings env works too (the runtime never sees it)', async () => {
+      const result = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        settings: { env: { NODE_EXTRA_CA_CERTS: certificates.caPath } },
+      });
+      expect(result.stdout).toBe('Hello over TLS.\n');
+      expect(result.exitCode).toBe(0);
+    });
+
+    test('--insecure accepts it, with a warning on stderr', async () => {
+      const result = await run({ flavour, baseUrl: httpsFake.url, args: ['--insecure'] });
+      expect(result.stdout).toBe('Hello over TLS.\n');
+      expect(result.stderr).toContain('TLS certificate verification is off (--insecure)');
+      expect(result.exitCode).toBe(0);
+      const byVariable = await run({ flavour, baseUrl: httpsFake.url, env: { QWEN_TLS_INSECURE: '1' } });
+      expect(byVariable.stdout).toBe('Hello over TLS.\n');
+      expect(byVariable.stderr).toContain('(QWEN_TLS_INSECURE=1)');
+    });
+
+    test('an unreadable NODE_EXTRA_CA_CERTS is a configuration error naming the file', async () => {
+      const result = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        env: { NODE_EXTRA_CA_CERTS: '/nowhere/corp-ca.pem' },
+      });
+      expect(result.exitCode).toBe(52);
+      expect(result.stderr).toContain('NODE_EXTRA_CA_CERTS=/nowhere/corp-ca.pem');
+    });
+  });
+
+  describe(`proxies (${flavour})`, () => {
+    test('HTTPS through the CONNECT proxy with the private CA', async () => {
+      const [result, passed] = await counting(proxy, () =>
+        run({
+          flavour,
+          baseUrl: httpsFake.url,
+          env: { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: certificates.caPath },
+        }),
+      );
+      expect(result.stdout).toBe('Hello over TLS.\n');
+      expect(result.exitCode).toBe(0);
+      expect(passed).toEqual([`CONNECT 127.0.0.1:${httpsFake.port}`]);
+    });
+
+    test('plain HTTP through the proxy; a proxy URL without a scheme is http://', async () => {
+      const [result, passed] = await counting(proxy, () =>
+        run({ flavour, baseUrl: plainFake.url, env: { http_proxy: proxy.url.replace('http://', '') } }),
+      );
+      expect(result.stdout).toBe('Hello from the fake.\n');
+      expect(passed).toEqual([`POST ${plainFake.url}/chat/completions`]);
+    });
+
+    test('NO_PROXY hosts (names, host:port, IPs) go around the proxy', async () => {
+      for (const noProxy of ['127.0.0.1', `localhost, 127.0.0.1:${httpsFake.port}`, '*', '127.0.0.0/8']) {
+        const [result, passed] = await counting(proxy, () =>
+          run({
+            flavour,
+            baseUrl: httpsFake.url,
+            env: { HTTPS_PROXY: proxy.url, NO_PROXY: noProxy, NODE_EXTRA_CA_CERTS: certificates.caPath },
+          }),
+        );
+        expect(result.stdout).toBe('Hello over TLS.\n');
+        expect(passed).toEqual([]);
+      }
+      // Another port on the same host is not listed: through the proxy.
+      const [, passed] = await counting(proxy, () =>
+        run({
+          flavour,
+          baseUrl: httpsFake.url,
+          env: { HTTPS_PROXY: proxy.url, no_proxy: '127.0.0.1:9', NODE_EXTRA_CA_CERTS: certificates.caPath },
+        }),
+      );
+      expect(passed).toHaveLength(1);
+    });
+
+    test('our NO_PROXY rules are the ones that apply: NO_PROXY in settings beats a dead HTTPS_PROXY in the process', async () => {
+      const result = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        env: { HTTPS_PROXY: deadProxy, NODE_EXTRA_CA_CERTS: certificates.caPath },
+        settings: { env: { NO_PROXY: '127.0.0.1' } },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('Hello over TLS.\n');
+    });
+
+    test('--proxy beats the proxy setting, which beats the environment', async () => {
+      const [flagResult, flagPassed] = await counting(proxy, () =>
+        run({
+          flavour,
+          baseUrl: httpsFake.url,
+          args: ['--proxy', proxy.url],
+          settings: { proxy: deadProxy },
+          env: { HTTPS_PROXY: deadProxy, NODE_EXTRA_CA_CERTS: certificates.caPath },
+        }),
+      );
+      expect(flagResult.stdout).toBe('Hello over TLS.\n');
+      expect(flagPassed).toHaveLength(1);
+
+      const [settingResult, settingPassed] = await counting(proxy, () =>
+        run({
+          flavour,
+          baseUrl: httpsFake.url,
+          settings: { proxy: proxy.url },
+          env: { HTTPS_PROXY: deadProxy, NODE_EXTRA_CA_CERTS: certificates.caPath },
+        }),
+      );
+      expect(settingResult.stdout).toBe('Hello over TLS.\n');
+      expect(settingPassed).toHaveLength(1);
+    });
+
+    test('proxy credentials in the URL work, and are never printed', async () => {
+      const withCredentials = lockedProxy.url.replace('//', '//alice:s3cr3t-pass@');
+      const [result, passed] = await counting(lockedProxy, () =>
+        run({
+          flavour,
+          baseUrl: httpsFake.url,
+          env: { HTTPS_PROXY: withCredentials, NODE_EXTRA_CA_CERTS: certificates.caPath },
+        }),
+      );
+      expect(result.stdout).toBe('Hello over TLS.\n');
+      expect(passed).toEqual([`CONNECT 127.0.0.1:${httpsFake.port}`]);
+
+      const wrong = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        args: ['--proxy', lockedProxy.url.replace('//', '//alice:wrong-pass-123@')],
+        env: { NODE_EXTRA_CA_CERTS: certificates.caPath },
+      });
+      expect(wrong.exitCode).toBe(1);
+      expect(wrong.stderr).toContain(`proxy http://127.0.0.1:${lockedProxy.port} (from --proxy)`);
+      expect(wrong.stderr).toContain('407');
+      expect(wrong.stderr).not.toContain('wrong-pass-123');
+
+      const missing = await run({ flavour, baseUrl: plainFake.url, env: { HTTP_PROXY: lockedProxy.url } });
+      expect(missing.exitCode).toBe(1);
+      expect(missing.stderr).toContain('asks for a user name and password');
+    });
+
+    test('a dead proxy is named (not the target), at once', async () => {
+      const startedAt = performance.now();
+      const result = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        env: { HTTPS_PROXY: `http://user:hunter2-secret@127.0.0.1:1` },
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('Could not reach the proxy http://127.0.0.1:1 (from HTTPS_PROXY)');
+      expect(result.stderr).toContain('connection refused');
+      expect(result.stderr).not.toContain('hunter2-secret');
+      // No retries with backoff for a proxy that is not there.
+      expect(performance.now() - startedAt).toBeLessThan(3_000);
+    });
+  });
+
+  describe(`timeouts and connection failures (${flavour})`, () => {
+    test('a refused connection names the host and the setting that pointed there', async () => {
+      const result = await run({
+        flavour,
+        baseUrl: 'http://127.0.0.1:1/v1',
+        settings: { model: { generationConfig: { maxRetries: 0 } } },
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('127.0.0.1:1');
+      expect(result.stderr).toContain('--openai-base-url');
+      expect(result.stderr).toContain('connection refused');
+    });
+
+    test('a stream that stops sending bytes ends after QWEN_STREAM_IDLE_TIMEOUT_MS, naming it', async () => {
+      plainFake.setResponses({ stream: { text: ['Hel', 'lo', ' never ends'] }, hangAfterBytes: 400 });
+      try {
+        const startedAt = performance.now();
+        const result = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '600' },
+        });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(`No data from 127.0.0.1:${plainFake.port} for 600 ms`);
+        expect(result.stderr).toContain('QWEN_STREAM_IDLE_TIMEOUT_MS');
+        expect(performance.now() - startedAt).toBeLessThan(5_000);
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
+    test('a server that never answers also trips the idle timeout', async () => {
+      plainFake.setResponses({ hangBeforeHeaders: true });
+      try {
+        const result = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '500' },
+        });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain('QWEN_STREAM_IDLE_TIMEOUT_MS');
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
+    test('generationConfig.timeout stops the whole request, naming the setting', async () => {
+      // Bytes keep coming (so the idle timeout never fires), but the whole answer takes too long.
+      plainFake.setResponses({
+        stream: { text: Array.from({ length: 40 }, () => 'tick ') },
+        slices: { size: 20, delayMs: 50 },
+      });
+      try {
+        const result = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          settings: { model: { generationConfig: { timeout: 700 } } },
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '5000' },
+        });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain('longer than 700 ms');
+        expect(result.stderr).toContain('generationConfig.timeout');
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+  });
+}
