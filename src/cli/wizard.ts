@@ -320,13 +320,14 @@ function applyThirdParty(
   const previous = existingIndex >= 0 ? (entries[existingIndex] as Record<string, unknown>) : {};
   const entry: Record<string, unknown> = { id: answers.model, name: answers.model, ...previous };
   Object.assign(entry, { baseUrl: answers.baseUrl, envKey: answers.envKey });
-  const updatedEntries =
-    existingIndex >= 0
-      ? entries.map((candidate, index) => (index === existingIndex ? entry : candidate))
-      : [entry, ...entries];
+  // Only that one element is written (-1 appends), so comments between the user's entries survive.
+  const entryEdit: SettingsEdit =
+    entries.length === 0
+      ? { path: ['modelProviders', answers.protocol], value: [entry] }
+      : { path: ['modelProviders', answers.protocol, existingIndex >= 0 ? existingIndex : -1], value: entry };
 
   const modelEdits: SettingsEdit[] = [
-    { path: ['modelProviders', answers.protocol], value: updatedEntries },
+    entryEdit,
     { path: ['security', 'auth', 'selectedType'], value: answers.protocol },
     { path: ['model', 'name'], value: answers.model },
     { path: ['model', 'baseUrl'], value: answers.baseUrl },

@@ -1,0 +1,440 @@
+// The /auth wizard driven through injected streams, as a person at a terminal would: wait for a question
+// on the screen, then press keys. Every branch writes what it should, and cancelling writes nothing.
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
+import { parse } from 'jsonc-parser';
+import { codingPlanBaseUrls, codingPlanModels } from '../../src/auth/coding-plan.ts';
+import type { RunContext } from '../../src/cli/context.ts';
+import { runAuthWizard, thirdPartyDefaults } from '../../src/cli/wizard.ts';
+import { fakeUserCode, startFakeOAuth } from '../fakes/oauth-server.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
+
+const keys = {
+  down: '\x1b[B',
+  enter: '\r',
+  escape: '\x1b',
+  ctrlC: '\x03',
+  /** Clears an input's pre-filled value (readline: delete to the start of the line). */
+  clearLine: '\x15',
+} as const;
+
+/** A fake terminal: what was drawn (without colours), and keys to send once a text has appeared. */
+function createTerminal() {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let screen = '';
+  let seenUpTo = 0;
+  output.on('data', (chunk: Buffer) => {
+    screen += stripVTControlCharacters(chunk.toString());
+  });
+  return {
+    input,
+    output,
+    screen: () => screen,
+    /** Resolves once `text` appears after what earlier waits matched. */
+    async waitFor(text: string, timeoutMs = 5_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const index = screen.indexOf(text, seenUpTo);
+        if (index >= 0) {
+          seenUpTo = index + text.length;
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`"${text}" never appeared; screen:\n${screen}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+    /** Waits for the question, then sends the keys one answer at a time. */
+    async answer(question: string, ...pressed: string[]): Promise<void> {
+      await this.waitFor(question);
+      // clack draws the question before it listens; a moment later the keys reach it.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const key of pressed) input.write(key);
+    },
+  };
+}
+
+let root: string;
+let home: string;
+let cwd: string;
+let userSettings: string;
+let fake: FakeOpenAi | undefined;
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'wizard-'));
+  home = path.join(root, 'home');
+  cwd = path.join(root, 'project');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  userSettings = path.join(home, '.qwen', 'settings.json');
+});
+afterEach(async () => {
+  await fake?.stop();
+  fake = undefined;
+  rmSync(root, { recursive: true, force: true });
+});
+
+function contextFor(env: Record<string, string | undefined> = {}): RunContext & { out: string[] } {
+  const out: string[] = [];
+  return {
+    cwd,
+    home,
+    env: { HOME: home, NO_BROWSER: '1', ...env },
+    version: 'test',
+    writeOut: (text) => out.push(text),
+    writeError: (line) => out.push(`${line}\n`),
+    signal: new AbortController().signal,
+    stdinIsTerminal: true,
+    stdoutIsTerminal: true,
+    out,
+  };
+}
+
+function readJson(file: string): Record<string, unknown> {
+  return parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+const commentedSettings = `{
+  // my theme, keep me
+  "theme": "dark", /* trailing */
+  "modelProviders": {
+    "openai": [
+      // an entry of mine
+      { "id": "mine", "baseUrl": "https://example.test/v1", "envKey": "MINE_KEY" }
+    ]
+  }
+}
+`;
+
+describe('third-party provider', () => {
+  test('OpenAI-compatible, key saved, checked with one tiny request; comments kept', async () => {
+    fake = startFakeOpenAi({ stream: { text: ['OK'] } });
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, commentedSettings);
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, fake.url, keys.enter);
+    await terminal.answer('Model id', 'test-model', keys.enter);
+    await terminal.answer('Environment variable that holds the key', keys.enter);
+    await terminal.answer('API key (OPENAI_API_KEY)', 'sk-test-wizard-1234', keys.enter);
+    await terminal.answer('Where should OPENAI_API_KEY come from?', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    const text = readFileSync(userSettings, 'utf8');
+    expect(text).toContain('// my theme, keep me');
+    expect(text).toContain('/* trailing */');
+    expect(text).toContain('// an entry of mine');
+    expect(statSync(userSettings).mode & 0o777).toBe(0o600);
+    const settings = readJson(userSettings);
+    expect(settings['env']).toEqual({ OPENAI_API_KEY: 'sk-test-wizard-1234' });
+    expect(settings['security']).toEqual({ auth: { selectedType: 'openai' } });
+    expect(settings['model']).toEqual({ name: 'test-model', baseUrl: fake.url });
+    expect((settings['modelProviders'] as Record<string, unknown>)['openai']).toEqual([
+      { id: 'mine', baseUrl: 'https://example.test/v1', envKey: 'MINE_KEY' },
+      { id: 'test-model', name: 'test-model', baseUrl: fake.url, envKey: 'OPENAI_API_KEY' },
+    ]);
+    // The check: one request with a tiny max_tokens and the new key.
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]!.headers['authorization']).toBe('Bearer sk-test-wizard-1234');
+    expect((fake.requests[0]!.body as Record<string, unknown>)['max_tokens']).toBe(16);
+    expect(terminal.screen()).toContain('The key works');
+    expect(terminal.screen()).not.toContain('sk-test-wizard-1234');
+    // This session uses the key at once.
+    expect(context.env['OPENAI_API_KEY']).toBe('sk-test-wizard-1234');
+  });
+
+  test('Anthropic with the defaults, key not saved: the export line, no env written, no check', async () => {
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.down, keys.enter);
+    await terminal.answer(thirdPartyDefaults.anthropic.baseUrl, keys.enter);
+    await terminal.answer('Model id', 'claude-sonnet-4-20250514', keys.enter);
+    await terminal.answer('ANTHROPIC_API_KEY', keys.enter);
+    await terminal.answer('API key (ANTHROPIC_API_KEY)', 'sk-ant-secret-9876', keys.enter);
+    await terminal.answer('Where should ANTHROPIC_API_KEY come from?', keys.down, keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    const settings = readJson(userSettings);
+    expect(settings['env']).toBeUndefined();
+    expect(settings['security']).toEqual({ auth: { selectedType: 'anthropic' } });
+    expect(settings['model']).toEqual({
+      name: 'claude-sonnet-4-20250514',
+      baseUrl: 'https://api.anthropic.com',
+    });
+    expect((settings['modelProviders'] as Record<string, unknown>)['anthropic']).toEqual([
+      {
+        id: 'claude-sonnet-4-20250514',
+        name: 'claude-sonnet-4-20250514',
+        baseUrl: 'https://api.anthropic.com',
+        envKey: 'ANTHROPIC_API_KEY',
+      },
+    ]);
+    expect(statSync(userSettings).mode & 0o777).not.toBe(0o600);
+    expect(terminal.screen()).toContain("export ANTHROPIC_API_KEY='<your key sk-...9876>'");
+    expect(terminal.screen()).not.toContain('sk-ant-secret-9876');
+    expect(context.env['ANTHROPIC_API_KEY']).toBe('sk-ant-secret-9876');
+  });
+
+  test('an entry with the same id and base URL is replaced, not duplicated; its extra fields stay', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(
+      userSettings,
+      JSON.stringify({
+        modelProviders: {
+          gemini: [
+            {
+              id: 'gemini-2.5-pro',
+              name: 'My Gemini',
+              baseUrl: 'https://generativelanguage.googleapis.com/',
+              envKey: 'OLD_KEY',
+              generationConfig: { timeout: 5000 },
+            },
+          ],
+        },
+      }),
+    );
+    const terminal = createTerminal();
+    const running = runAuthWizard({
+      context: contextFor({ GEMINI_API_KEY: 'AIza-existing-0000' }),
+      streams: terminal,
+    });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.down, keys.down, keys.enter);
+    await terminal.answer(thirdPartyDefaults.gemini.baseUrl, keys.enter);
+    await terminal.answer('Model id', 'gemini-2.5-pro', keys.enter);
+    await terminal.answer('GEMINI_API_KEY', keys.enter);
+    // The variable is already set: an empty answer keeps it (and nothing about storing is asked).
+    await terminal.answer('leave empty to keep the one already set', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    const settings = readJson(userSettings);
+    expect((settings['modelProviders'] as Record<string, unknown>)['gemini']).toEqual([
+      {
+        id: 'gemini-2.5-pro',
+        name: 'My Gemini',
+        baseUrl: 'https://generativelanguage.googleapis.com',
+        envKey: 'GEMINI_API_KEY',
+        generationConfig: { timeout: 5000 },
+      },
+    ]);
+    expect(settings['env']).toBeUndefined();
+    expect(terminal.screen()).not.toContain('Where should');
+  });
+
+  test('a workspace that defines modelProviders gets the entry; the key stays in the user file', async () => {
+    const workspaceSettings = path.join(cwd, '.qwen', 'settings.json');
+    mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+    writeFileSync(workspaceSettings, '{ "modelProviders": { "openai": [] } }\n');
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.enter);
+    await terminal.answer('Model id', 'gpt-4o', keys.enter);
+    await terminal.answer('OPENAI_API_KEY', keys.clearLine, 'TEAM_OPENAI_KEY', keys.enter);
+    await terminal.answer('API key (TEAM_OPENAI_KEY)', 'sk-team-5555', keys.enter);
+    await terminal.answer('Where should TEAM_OPENAI_KEY come from?', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    expect(readJson(userSettings)).toEqual({ env: { TEAM_OPENAI_KEY: 'sk-team-5555' } });
+    expect(statSync(userSettings).mode & 0o777).toBe(0o600);
+    const workspace = readJson(workspaceSettings);
+    expect(workspace['model']).toEqual({ name: 'gpt-4o', baseUrl: 'https://api.openai.com/v1' });
+    expect(JSON.stringify(workspace)).not.toContain('sk-team-5555');
+  });
+
+  test('a rejected key is reported with the server error; the settings stay written', async () => {
+    fake = startFakeOpenAi({ status: 401, body: { error: { message: 'Incorrect API key provided' } } });
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, fake.url, keys.enter);
+    await terminal.answer('Model id', 'test-model', keys.enter);
+    await terminal.answer('Environment variable', keys.enter);
+    await terminal.answer('API key', 'sk-wrong-0000', keys.enter);
+    await terminal.answer('Where should', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(terminal.screen()).toContain('The check failed');
+    expect(terminal.screen()).toContain('Incorrect API key provided');
+    expect(readJson(userSettings)['model']).toEqual({ name: 'test-model', baseUrl: fake.url });
+  });
+});
+
+describe('Coding Plan', () => {
+  test('region, masked key with the sk-sp- check, model list; the same settings as qwen auth coding-plan', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, commentedSettings);
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.enter);
+    await terminal.answer('Region', keys.down, keys.enter);
+    await terminal.answer('Coding Plan API key', 'sk-wrong-1', keys.enter);
+    await terminal.waitFor('Coding Plan API keys start with "sk-sp-"');
+    terminal.input.write(keys.clearLine);
+    terminal.input.write('sk-sp-good-4321');
+    terminal.input.write(keys.enter);
+    await terminal.answer('Model to start with', keys.down, keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    const text = readFileSync(userSettings, 'utf8');
+    expect(text).toContain('// my theme, keep me');
+    expect(statSync(userSettings).mode & 0o777).toBe(0o600);
+    const settings = readJson(userSettings);
+    const models = codingPlanModels('global');
+    expect(settings['env']).toEqual({ BAILIAN_CODING_PLAN_API_KEY: 'sk-sp-good-4321' });
+    expect(settings['security']).toEqual({ auth: { selectedType: 'openai' } });
+    expect(settings['model']).toEqual({ name: models[1]!.id, baseUrl: '' });
+    const openai = (settings['modelProviders'] as Record<string, unknown[]>)['openai']!;
+    expect(openai.slice(0, models.length)).toEqual(models);
+    expect(openai.at(-1)).toEqual({ id: 'mine', baseUrl: 'https://example.test/v1', envKey: 'MINE_KEY' });
+    expect(
+      (settings['providerMetadata'] as Record<string, { baseUrl: string }>)['coding-plan']!.baseUrl,
+    ).toBe(codingPlanBaseUrls.global);
+    expect(terminal.screen()).not.toContain('sk-sp-good-4321');
+  });
+});
+
+describe('Qwen OAuth', () => {
+  test('the device login of qwen auth qwen-oauth: credentials and selectedType written', async () => {
+    fake = startFakeOpenAi({ stream: { text: ['hi'] } });
+    const oauth = startFakeOAuth({ interval: 0.02, resourceUrl: fake.url });
+    try {
+      const terminal = createTerminal();
+      const context = contextFor({ QWEN_OAUTH_BASE_URL: oauth.url });
+      const running = runAuthWizard({ context, streams: terminal });
+      await terminal.answer('How do you want to sign in?', keys.enter);
+      expect(await running).toEqual({ configured: true });
+      expect(context.out.join('')).toContain(fakeUserCode);
+      const credentials = readJson(path.join(home, '.qwen', 'oauth_creds.json'));
+      expect(credentials['access_token']).toBe('access-1');
+      expect(readJson(userSettings)['security']).toEqual({ auth: { selectedType: 'qwen-oauth' } });
+    } finally {
+      await oauth.stop();
+    }
+  });
+
+  test('Ctrl+C while waiting for approval cancels the login and writes nothing', async () => {
+    const oauth = startFakeOAuth({ interval: 0.02, pollOutcomes: ['pending'] });
+    try {
+      const terminal = createTerminal();
+      const context = contextFor({ QWEN_OAUTH_BASE_URL: oauth.url });
+      const running = runAuthWizard({ context, streams: terminal });
+      await terminal.answer('How do you want to sign in?', keys.enter);
+      const deadline = Date.now() + 5_000;
+      while (!context.out.join('').includes('Waiting for approval') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      terminal.input.write(keys.ctrlC);
+      expect(await running).toEqual({ configured: false });
+      expect(existsSync(path.join(home, '.qwen', 'oauth_creds.json'))).toBe(false);
+      expect(existsSync(userSettings)).toBe(false);
+      expect(terminal.screen()).toContain('nothing was changed');
+    } finally {
+      await oauth.stop();
+    }
+  });
+});
+
+describe('cancel writes nothing', () => {
+  const steps: Array<{
+    name: string;
+    drive: (terminal: ReturnType<typeof createTerminal>) => Promise<void>;
+  }> = [
+    {
+      name: 'Escape at the first question',
+      drive: (terminal) => terminal.answer('How do you want to sign in?', keys.escape),
+    },
+    {
+      name: 'Ctrl+C at the Coding Plan key',
+      drive: async (terminal) => {
+        await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+        await terminal.answer('Which API key?', keys.enter);
+        await terminal.answer('Region', keys.enter);
+        await terminal.answer('Coding Plan API key', 'sk-sp-typed', keys.ctrlC);
+      },
+    },
+    {
+      name: 'Escape at the Coding Plan model list',
+      drive: async (terminal) => {
+        await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+        await terminal.answer('Which API key?', keys.enter);
+        await terminal.answer('Region', keys.enter);
+        await terminal.answer('Coding Plan API key', 'sk-sp-typed', keys.enter);
+        await terminal.answer('Model to start with', keys.escape);
+      },
+    },
+    {
+      name: 'Escape at the last question of the third-party branch',
+      drive: async (terminal) => {
+        await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+        await terminal.answer('Which API key?', keys.down, keys.enter);
+        await terminal.answer('Protocol the provider speaks', keys.enter);
+        await terminal.answer('Base URL', keys.enter);
+        await terminal.answer('Model id', 'gpt-4o', keys.enter);
+        await terminal.answer('Environment variable', keys.enter);
+        await terminal.answer('API key', 'sk-typed-1234', keys.enter);
+        await terminal.answer('Where should', keys.enter);
+        await terminal.answer('Check the key now', keys.escape);
+      },
+    },
+    {
+      name: 'Ctrl+C at the base URL',
+      drive: async (terminal) => {
+        await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+        await terminal.answer('Which API key?', keys.down, keys.enter);
+        await terminal.answer('Protocol the provider speaks', keys.down, keys.down, keys.down, keys.enter);
+        await terminal.answer(thirdPartyDefaults['vertex-ai'].baseUrl, keys.ctrlC);
+      },
+    },
+  ];
+
+  for (const step of steps) {
+    test(`${step.name}: the settings file keeps its bytes, no file appears`, async () => {
+      mkdirSync(path.dirname(userSettings), { recursive: true });
+      writeFileSync(userSettings, commentedSettings);
+      const before = readFileSync(userSettings);
+      const modeBefore = statSync(userSettings).mode;
+      const terminal = createTerminal();
+      const context = contextFor();
+      const running = runAuthWizard({ context, streams: terminal });
+      await step.drive(terminal);
+      expect(await running).toEqual({ configured: false });
+      expect(readFileSync(userSettings).equals(before)).toBe(true);
+      expect(statSync(userSettings).mode).toBe(modeBefore);
+      expect(existsSync(path.join(cwd, '.qwen'))).toBe(false);
+      expect(existsSync(path.join(home, '.qwen', 'oauth_creds.json'))).toBe(false);
+      expect(terminal.screen()).toContain('Cancelled; nothing was changed.');
+      expect(context.env['OPENAI_API_KEY']).toBeUndefined();
+    });
+  }
+
+  test('cancelled with no settings file at all: none is created', async () => {
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.ctrlC);
+    expect(await running).toEqual({ configured: false });
+    expect(existsSync(path.join(home, '.qwen'))).toBe(false);
+  });
+});
