@@ -45,7 +45,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           () =>
             abortWith(
               new CliError('network', `The request took longer than ${timeoutMs} ms and was stopped.`, {
-                hint: 'Raise generationConfig.timeout (ms) in the model entry of settings.json.',
+                hint: 'Raise generationConfig.timeout (ms) in the model entry of settings.json (or QWEN_CODE_API_TIMEOUT_MS).',
               }),
             ),
           timeoutMs,

@@ -5,6 +5,7 @@
 // each of which must say what to change.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
+import { startFakeOAuth } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
 import {
   createTestCertificates,
@@ -248,6 +249,39 @@ for (const flavour of flavours) {
       const missing = await run({ flavour, baseUrl: plainFake.url, env: { HTTP_PROXY: lockedProxy.url } });
       expect(missing.exitCode).toBe(1);
       expect(missing.stderr).toContain('asks for a user name and password');
+    });
+
+    test('OAuth token requests take the same way: a Qwen OAuth refresh goes through the proxy', async () => {
+      const oauth = startFakeOAuth({ resourceUrl: plainFake.url });
+      try {
+        const [result, passed] = await counting(proxy, async () => {
+          const sandbox = makeSandbox();
+          try {
+            sandbox.write('home/.qwen/oauth_creds.json', {
+              access_token: 'access-old',
+              refresh_token: 'refresh-cached',
+              token_type: 'Bearer',
+              resource_url: plainFake.url,
+              expiry_date: Date.now() - 60_000,
+            });
+            return await runCli(['--auth-type', 'qwen-oauth', 'hi'], {
+              sandbox,
+              flavour,
+              env: { QWEN_OAUTH_BASE_URL: oauth.url, NO_BROWSER: '1', HTTP_PROXY: proxy.url },
+              timeoutMs: 9_000,
+            });
+          } finally {
+            sandbox.cleanup();
+          }
+        });
+        expect(result.stderr).toBe('');
+        expect(result.exitCode).toBe(0);
+        expect(oauth.refreshCount).toBe(1);
+        expect(passed.filter((line) => line.startsWith(`POST ${oauth.url}`))).toHaveLength(1);
+        expect(passed).toContain(`POST ${plainFake.url}/chat/completions`);
+      } finally {
+        await oauth.stop();
+      }
     });
 
     test('a dead proxy is named (not the target), at once', async () => {
