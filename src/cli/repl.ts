@@ -96,7 +96,7 @@ export function createPasteFilter(): PasteFilter {
         const index = rest.indexOf(marker);
         if (index < 0) {
           // A marker split across reads: keep its beginning for the next chunk.
-          const keep = partialMarkerLength(rest, marker);
+          const keep = partialMarkerLength(rest, marker, pasting ? 1 : 2);
           const usable = rest.slice(0, rest.length - keep);
           carry = rest.slice(rest.length - keep);
           if (pasting) pasted += usable;
@@ -120,9 +120,12 @@ export function createPasteFilter(): PasteFilter {
   };
 }
 
-/** How many characters at the end of `text` could begin `marker` (a lone Escape key never waits). */
-function partialMarkerLength(text: string, marker: string): number {
-  for (let length = Math.min(marker.length - 1, text.length); length >= 2; length -= 1) {
+/**
+ * How many characters at the end of `text` could begin `marker`. Outside a paste a lone ESC is the
+ * Escape key and must not wait for the next key, so only `ESC [` and longer are held back.
+ */
+function partialMarkerLength(text: string, marker: string, shortest: number): number {
+  for (let length = Math.min(marker.length - 1, text.length); length >= shortest; length -= 1) {
     if (text.endsWith(marker.slice(0, length))) return length;
   }
   return 0;

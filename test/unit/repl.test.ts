@@ -1,0 +1,209 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
+import type { RunContext } from '../../src/cli/context.ts';
+import {
+  addUsage,
+  completeLine,
+  createPasteFilter,
+  formatUsage,
+  parseSlashCommand,
+  runRepl,
+} from '../../src/cli/repl.ts';
+import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
+
+describe('bracketed paste', () => {
+  test('a multi-line paste becomes one placeholder, expanded on Enter into one message', () => {
+    const filter = createPasteFilter();
+    const forwarded = filter.push('Explain: \x1b[200~line 1\r\nline 2\rline 3\r\x1b[201~ please');
+    expect(forwarded).toBe('Explain: [Pasted text #1 +3 lines] please');
+    expect(filter.expand(forwarded)).toBe('Explain: line 1\nline 2\nline 3 please');
+  });
+
+  test('markers split across reads anywhere (but right after a lone ESC, which is the Escape key)', () => {
+    const whole = 'a\x1b[200~x\ny\x1b[201~b';
+    for (let split = 1; split < whole.length; split += 1) {
+      if (split === 2) continue;
+      const filter = createPasteFilter();
+      const forwarded = filter.push(whole.slice(0, split)) + filter.push(whole.slice(split));
+      expect(filter.expand(forwarded)).toBe('ax\nyb');
+    }
+  });
+
+  test('a one-line paste is typed as is; a lone Escape key passes at once; unknown placeholders stay', () => {
+    const filter = createPasteFilter();
+    expect(filter.push('\x1b[200~just text\x1b[201~')).toBe('just text');
+    expect(filter.push('\x1b')).toBe('\x1b');
+    expect(filter.expand('[Pasted text #9 +2 lines]')).toBe('[Pasted text #9 +2 lines]');
+  });
+});
+
+test('slash commands: name and argument; paths are prompts', () => {
+  expect(parseSlashCommand('/model  gpt-4o ')).toEqual({ name: '/model', argument: 'gpt-4o' });
+  expect(parseSlashCommand('/HELP')).toEqual({ name: '/help', argument: '' });
+  expect(parseSlashCommand('/usr/bin/env is slow')).toBeUndefined();
+  expect(parseSlashCommand('hello /model')).toBeUndefined();
+});
+
+test('Tab completes slash commands, and model ids after /model', () => {
+  expect(completeLine('/m', [])).toEqual([['/model'], '/m']);
+  expect(completeLine('/', [])[0]).toEqual([
+    '/help',
+    '/auth',
+    '/model',
+    '/stats',
+    '/clear',
+    '/quit',
+    '/exit',
+  ]);
+  expect(completeLine('/model gp', ['gpt-4o', 'gpt-4o', 'glm-5'])).toEqual([['gpt-4o'], 'gp']);
+  expect(completeLine('hello', [])).toEqual([[], 'hello']);
+});
+
+test('usage: per answer and summed over the session', () => {
+  let totals = { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  totals = addUsage(totals, { inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
+  totals = addUsage(totals, undefined);
+  expect(totals).toEqual({ turns: 2, inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
+  expect(formatUsage(totals)).toBe('1,200 in, 30 out, 1,230 total');
+});
+
+describe('the loop, through injected streams', () => {
+  let root: string;
+  let fake: FakeOpenAi;
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'repl-'));
+    mkdirSync(path.join(root, 'project'), { recursive: true });
+    fake = startFakeOpenAi({
+      stream: { text: ['Hello ', 'there.'], usage: { prompt_tokens: 7, completion_tokens: 2 } },
+    });
+  });
+  afterEach(async () => {
+    await fake.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('answers, keeps the conversation, commands, cancel keeps the partial answer, Ctrl+D leaves with 0', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let screen = '';
+    output.on('data', (chunk: Buffer) => {
+      screen += stripVTControlCharacters(chunk.toString());
+    });
+    let seen = 0;
+    const waitFor = async (text: string) => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const index = screen.indexOf(text, seen);
+        if (index >= 0) {
+          seen = index + text.length;
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`"${text}" never appeared:\n${screen}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const home = path.join(root, 'home');
+    const context: RunContext = {
+      cwd: path.join(root, 'project'),
+      home,
+      env: {
+        HOME: home,
+        OPENAI_API_KEY: 'sk-repl-test',
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_MODEL: 'test-model',
+      },
+      version: 'test',
+      writeOut: () => undefined,
+      writeError: () => undefined,
+      signal: new AbortController().signal,
+      stdinIsTerminal: true,
+      stdoutIsTerminal: true,
+    };
+    const running = runRepl({ context, flags: {}, input, output, initialPrompt: 'first question' });
+    await waitFor('Hello there.');
+    await waitFor('test-model >');
+    input.write('second \\\r');
+    input.write('line\r');
+    await waitFor('Hello there.');
+    const second = fake.requests[1]!.body as { messages: Array<{ role: string; content: string }> };
+    expect(second.messages.map((message) => [message.role, message.content])).toEqual([
+      ['user', 'first question'],
+      ['assistant', 'Hello there.'],
+      ['user', 'second \nline'],
+    ]);
+
+    input.write('/stats\r');
+    await waitFor('Last answer: 7 in, 2 out, 9 total tokens.');
+    await waitFor('This session: 14 in, 4 out, 18 total tokens over 2 answers.');
+    input.write('/nope\r');
+    await waitFor('Unknown command /nope. Type /help');
+
+    // The server sends the frame with "partial " and then goes silent.
+    const slow = { text: ['partial ', 'answer that never ends'] };
+    const body = openAiStream(slow);
+    const hangAfterBytes = body.lastIndexOf('data:', body.indexOf('answer that never ends'));
+    fake.setResponses({ stream: slow, hangAfterBytes });
+    input.write('slow one\r');
+    await waitFor('partial');
+    input.write('\x03');
+    await waitFor('(cancelled)');
+    fake.setResponses({ stream: { text: ['after'] } });
+    input.write('/clear\r');
+    await waitFor('Conversation cleared.');
+    input.write('fresh\r');
+    await waitFor('after');
+    const fresh = fake.requests.at(-1)!.body as { messages: Array<{ role: string; content: string }> };
+    expect(fresh.messages).toEqual([{ role: 'user', content: 'fresh' }]);
+
+    input.write('\x04');
+    expect(await running).toBe(0);
+    expect(screen).toContain('Tokens this session:');
+    const historyFile = path.join(home, '.qwen', 'history');
+    expect(readFileSync(historyFile, 'utf8')).toBe(
+      'second \\\nline\n/stats\n/nope\nslow one\n/clear\nfresh\n',
+    );
+    expect(statSync(historyFile).mode & 0o777).toBe(0o600);
+  });
+
+  test('an API error prints one line and the prompt comes back; no settings are written', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let screen = '';
+    output.on('data', (chunk: Buffer) => {
+      screen += stripVTControlCharacters(chunk.toString());
+    });
+    const home = path.join(root, 'home');
+    const running = runRepl({
+      context: {
+        cwd: path.join(root, 'project'),
+        home,
+        env: { HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
+        version: 'test',
+        writeOut: () => undefined,
+        writeError: () => undefined,
+        signal: new AbortController().signal,
+        stdinIsTerminal: true,
+        stdoutIsTerminal: true,
+      },
+      flags: { model: 'from-flag' },
+      input,
+      output,
+    });
+    const deadline = Date.now() + 10_000;
+    while (!screen.includes('from-flag >') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    fake.setResponses({ status: 400, body: { error: { message: 'boom inside' } } });
+    input.write('hi\r');
+    while (!screen.includes('boom inside') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(screen).toContain('✖');
+    expect(screen).not.toContain('    at ');
+    input.write('/quit\r');
+    expect(await running).toBe(0);
+    expect(existsSync(path.join(home, '.qwen', 'settings.json'))).toBe(false);
+  });
+});
