@@ -13,6 +13,7 @@ import { configPaths } from '../config/paths.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
+import { createTransport } from '../net/transport.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, loadHistory } from './history.ts';
 import {
@@ -48,6 +49,8 @@ export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: bo
 export interface ReplOptions {
   context: RunContext;
   flags: ResolveFlags;
+  /** `--proxy` and `--insecure`, for the transport built from each fresh read of the settings. */
+  transportFlags?: { proxy?: string; insecure?: boolean };
   /** `-i`: answered first, then the prompt appears. */
   initialPrompt?: string;
   input?: TerminalInput;
@@ -181,6 +184,7 @@ interface KeyRouter {
   /** What readline reads. */
   lines: PassThrough & { isTTY: boolean; setRawMode: (mode: boolean) => void };
   paste: PasteFilter;
+  /** `line` hands readline the keys typed while busy: call it once a prompt listens. */
   setMode(mode: InputMode): void;
   /** Ctrl+C while busy. */
   onInterrupt?: () => void;
@@ -198,7 +202,7 @@ function createKeyRouter(input: TerminalInput, output: Writable & { isTTY?: bool
   const bracketedPaste = (on: boolean) => {
     if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
   };
-  let mode: InputMode = 'line';
+  let mode: InputMode = 'busy';
   // Keys typed while an answer streams: given to readline afterwards, as a shell does with type-ahead.
   let typedAhead = '';
   const forward = (keys: string) => {
@@ -303,6 +307,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       platform: process.platform,
     });
 
+  const transportWarnings = new Set<string>();
   /** Reads the files again and prepares credentials; a failure is kept for the next prompt. */
   const refreshSession = async (): Promise<void> => {
     state.session = undefined;
@@ -311,6 +316,20 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     try {
       const configuration = load();
       state.configuration = configuration;
+      // Proxy, CA bundle and --insecure as in a headless run; built before resolving, so the /auth
+      // wizard's login and key check use it even when nothing is configured yet.
+      context.fetchImplementation = createTransport({
+        env: (name) => configuration.env.get(name),
+        proxyFlag: options.transportFlags?.proxy,
+        proxySetting: configuration.settings.merged.proxy,
+        insecureFlag: options.transportFlags?.insecure,
+        warn: (line) => {
+          // The transport is rebuilt after /auth and /model; its warnings are news only once.
+          if (transportWarnings.has(line)) return;
+          transportWarnings.add(line);
+          say(colors.yellow(line));
+        },
+      }).fetchImplementation;
       const settings =
         state.choice === undefined
           ? configuration.settings.merged
@@ -513,7 +532,6 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       else sayError(failure);
     } finally {
       router.onInterrupt = undefined;
-      router.setMode('line');
     }
   };
 
@@ -560,6 +578,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       const pieces: string[] = [];
       let interrupts = 0;
       const finish = (value: string | undefined) => {
+        // Until the next prompt listens, keys wait (a line readline finished now would have no listener).
+        router.setMode('busy');
         rl.off('line', onLine);
         rl.off('SIGINT', onInterrupt);
         rl.off('close', onClose);
@@ -594,6 +614,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       rl.on('close', onClose);
       rl.setPrompt(promptText());
       rl.prompt();
+      router.setMode('line');
     });
 
   const onSignal = () => {

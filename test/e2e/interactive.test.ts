@@ -1,0 +1,248 @@
+// The interactive side end to end: the compiled binary in a real pseudo-terminal (tmux), driven with
+// send-keys and read with capture-pane, against the fake OpenAI-compatible server. Every wait polls the
+// screen with a deadline; tmux runs on its own socket and is killed afterwards.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'jsonc-parser';
+import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { binaryPath, ensureBinary, makeSandbox, runCli, type Sandbox } from './harness.ts';
+
+const tmuxAvailable = Bun.which('tmux') !== null;
+const socket = `qwen-e2e-${process.pid}`;
+let sessionCount = 0;
+
+function tmux(...args: string[]): string {
+  const result = Bun.spawnSync(['tmux', '-L', socket, ...args], { stdout: 'pipe', stderr: 'pipe' });
+  if (result.exitCode !== 0) throw new Error(`tmux ${args[0]} failed: ${result.stderr.toString()}`);
+  return result.stdout.toString();
+}
+
+interface Pane {
+  /** Keys by tmux name (Enter, Down, C-c, C-u) or literal text with `literal`. */
+  keys(...names: string[]): void;
+  type(text: string): void;
+  screen(): string;
+  /** Waits until `text` appears `times` times on the screen (scrollback included). */
+  waitFor(text: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
+  kill(): void;
+}
+
+function startPane(sandbox: Sandbox, env: Record<string, string> = {}, args: string[] = []): Pane {
+  sessionCount += 1;
+  const name = `qwen-${sessionCount}`;
+  const variables = Object.entries({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: sandbox.home,
+    TERM: 'xterm-256color',
+    NO_BROWSER: '1',
+    ...env,
+  }).map(([key, value]) => `${key}=${shellQuote(value)}`);
+  // `; echo EXIT=$?` shows the exit code on the screen; the sleep keeps the pane for reading it.
+  const command = `cd ${shellQuote(sandbox.cwd)} && env -i ${variables.join(' ')} ${shellQuote(binaryPath)} ${args.map(shellQuote).join(' ')}; echo EXIT=$?; sleep 30`;
+  tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', name, command);
+  const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-500', '-t', name);
+  return {
+    keys: (...names) => tmux('send-keys', '-t', name, ...names),
+    type: (text) => tmux('send-keys', '-t', name, '-l', text),
+    screen,
+    async waitFor(text, options = {}) {
+      const times = options.times ?? 1;
+      const deadline = Date.now() + (options.timeoutMs ?? 8_000);
+      for (;;) {
+        const current = screen();
+        if (current.split(text).length - 1 >= times) {
+          // A drawn prompt is listening a moment later.
+          await Bun.sleep(30);
+          return;
+        }
+        if (Date.now() > deadline)
+          throw new Error(`"${text}" (x${times}) never appeared; screen:\n${current}`);
+        await Bun.sleep(25);
+      }
+    },
+    kill: () => {
+      try {
+        tmux('kill-session', '-t', name);
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+let fake: FakeOpenAi;
+let sandbox: Sandbox | undefined;
+let pane: Pane | undefined;
+
+beforeAll(async () => {
+  fake = startFakeOpenAi({ stream: { text: ['OK'] } });
+  if (tmuxAvailable) await ensureBinary();
+}, 120_000);
+afterEach(() => {
+  pane?.kill();
+  pane = undefined;
+  sandbox?.cleanup();
+  sandbox = undefined;
+});
+afterAll(async () => {
+  await fake.stop();
+  if (tmuxAvailable) Bun.spawnSync(['tmux', '-L', socket, 'kill-server']);
+});
+
+type ChatBody = { model: string; messages: Array<{ role: string; content: string }> };
+const lastBody = () => fake.requests.at(-1)?.body as ChatBody;
+
+test('not in a terminal, nothing prompts: exit 41 with the no-auth hint', async () => {
+  sandbox = makeSandbox();
+  const result = await runCli([], { sandbox });
+  expect(result.exitCode).toBe(41);
+  expect(result.stderr).toContain('No authentication configured');
+  expect(result.stdout).toBe('');
+});
+
+describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
+  test('first run: the wizard, a third-party key, a streamed answer; /model persisted and used by the next launch', async () => {
+    sandbox = makeSandbox();
+    fake.setResponses(
+      { stream: { text: ['OK'] } },
+      {
+        stream: { reasoning: ['Thinking it over.'], text: ['Paris ', 'is the ', 'capital.'] },
+        slices: { size: 24, delayMs: 2 },
+      },
+    );
+    const startedAt = performance.now();
+    pane = startPane(sandbox);
+    await pane.waitFor('How do you want to sign in?');
+    pane.keys('Down', 'Enter');
+    await pane.waitFor('Which API key?');
+    pane.keys('Down', 'Enter');
+    await pane.waitFor('Protocol the provider speaks');
+    pane.keys('Enter');
+    await pane.waitFor('https://api.openai.com/v1');
+    pane.keys('C-u');
+    pane.type(fake.url);
+    pane.keys('Enter');
+    await pane.waitFor('Model id');
+    pane.type('test-model');
+    pane.keys('Enter');
+    await pane.waitFor('Environment variable that holds the key');
+    pane.keys('Enter');
+    await pane.waitFor('API key (OPENAI_API_KEY)');
+    pane.type('sk-e2e-first-run-7777');
+    pane.keys('Enter');
+    await pane.waitFor('Where should OPENAI_API_KEY come from?');
+    pane.keys('Enter');
+    await pane.waitFor('Check the key now');
+    pane.keys('Enter');
+    await pane.waitFor('The key works');
+    await pane.waitFor('test-model >');
+    pane.type('What is the capital of France?');
+    pane.keys('Enter');
+    await pane.waitFor('Paris is the capital.');
+    await pane.waitFor('test-model >', { times: 2 });
+    const secondsToAnswer = (performance.now() - startedAt) / 1000;
+    // The issue's bar is a minute for a person; the machine part of it must be a small share.
+    console.log(`first run to a working answer (keys sent by the test): ${secondsToAnswer.toFixed(1)} s`);
+    expect(secondsToAnswer).toBeLessThan(20);
+    expect(pane.screen()).toContain('Thinking it over.');
+    expect(pane.screen()).not.toContain('sk-e2e-first-run-7777');
+    expect(lastBody().messages).toEqual([{ role: 'user', content: 'What is the capital of France?' }]);
+
+    const settingsPath = path.join(sandbox.qwenHome, 'settings.json');
+    expect(statSync(settingsPath).mode & 0o777).toBe(0o600);
+    const written = parse(readFileSync(settingsPath, 'utf8'));
+    expect(written.env).toEqual({ OPENAI_API_KEY: 'sk-e2e-first-run-7777' });
+    expect(written.model.name).toBe('test-model');
+
+    // A second model, added by hand with a comment; /model picks it and saves the choice.
+    const text = readFileSync(settingsPath, 'utf8').replace(
+      '"modelProviders": {\n    "openai": [',
+      `"modelProviders": {\n    "openai": [\n      // added by hand\n      { "id": "second-model", "name": "Second Model", "baseUrl": "${fake.url}", "envKey": "OPENAI_API_KEY" },`,
+    );
+    writeFileSync(settingsPath, text);
+    fake.setResponses({ stream: { text: ['Answer from the second model.'] } });
+    pane.type('/model');
+    pane.keys('Enter');
+    await pane.waitFor('Model for the next turns');
+    await pane.waitFor('test-model (current)');
+    pane.keys('Up', 'Enter');
+    await pane.waitFor('Model: second-model (Second Model)');
+    await pane.waitFor('second-model >');
+    pane.type('and now?');
+    pane.keys('Enter');
+    await pane.waitFor('Answer from the second model.');
+    expect(lastBody().model).toBe('second-model');
+    expect(lastBody().messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+    const saved = readFileSync(settingsPath, 'utf8');
+    expect(saved).toContain('// added by hand');
+    expect(parse(saved).model).toEqual({ name: 'second-model', baseUrl: fake.url });
+    expect(parse(saved).security).toEqual({ auth: { selectedType: 'openai' } });
+    pane.type('/quit');
+    pane.keys('Enter');
+    await pane.waitFor('EXIT=0');
+    pane.kill();
+
+    // A returning user finds model and key as they left them; `/model <id>` switches without the picker.
+    pane = startPane(sandbox);
+    await pane.waitFor('second-model >');
+    pane.type('/model test-model');
+    pane.keys('Enter');
+    await pane.waitFor('test-model >');
+    pane.type('hello again');
+    pane.keys('Enter');
+    await pane.waitFor('Answer from the second model.');
+    expect(lastBody().model).toBe('test-model');
+    expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-e2e-first-run-7777');
+    pane.keys('C-d');
+    await pane.waitFor('EXIT=0');
+    expect(parse(readFileSync(settingsPath, 'utf8')).model.name).toBe('test-model');
+  }, 40_000);
+
+  test('Ctrl+C cancels a slow answer, keeps the partial text, and the REPL answers the next prompt', async () => {
+    sandbox = makeSandbox();
+    const slow = { text: ['Partial ', 'and the rest never comes'] };
+    const body = openAiStream(slow);
+    fake.setResponses({
+      stream: slow,
+      hangAfterBytes: body.lastIndexOf('data:', body.indexOf('and the rest never comes')),
+    });
+    pane = startPane(sandbox, {
+      OPENAI_API_KEY: 'sk-e2e-env',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'slow-model',
+    });
+    await pane.waitFor('slow-model >');
+    pane.type('tell me a long story');
+    pane.keys('Enter');
+    await pane.waitFor('Partial');
+    pane.keys('C-c');
+    await pane.waitFor('(cancelled)');
+    fake.setResponses({ stream: { text: ['Back again.'] } });
+    pane.type('still there?');
+    pane.keys('Enter');
+    await pane.waitFor('Back again.');
+    expect(lastBody().messages).toEqual([
+      { role: 'user', content: 'tell me a long story' },
+      { role: 'assistant', content: 'Partial ' },
+      { role: 'user', content: 'still there?' },
+    ]);
+    // Arrow up recalls the last prompt from the history file.
+    pane.keys('Up');
+    await pane.waitFor('slow-model > still there?');
+    pane.keys('C-u');
+    // Ctrl+C twice on an empty prompt leaves with 0, and the usage is printed.
+    pane.keys('C-c');
+    await pane.waitFor('Press Ctrl+C again');
+    pane.keys('C-c');
+    await pane.waitFor('EXIT=0');
+    expect(pane.screen()).toContain('Tokens this session');
+    expect(pane.screen()).not.toContain('    at ');
+    const history = readFileSync(path.join(sandbox.qwenHome, 'history'), 'utf8');
+    expect(history).toBe('tell me a long story\nstill there?\n');
+  }, 30_000);
+});
