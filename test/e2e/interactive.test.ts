@@ -203,20 +203,22 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(parse(readFileSync(settingsPath, 'utf8')).model.name).toBe('test-model');
   }, 40_000);
 
-  test('Ctrl+C cancels a slow answer, keeps the partial text, and the REPL answers the next prompt', async () => {
+  test('-i answers first; Ctrl+C cancels a slow answer, keeps the partial text, and the REPL answers the next prompt', async () => {
     sandbox = makeSandbox();
     const slow = { text: ['Partial ', 'and the rest never comes'] };
     const body = openAiStream(slow);
-    fake.setResponses({
-      stream: slow,
-      hangAfterBytes: body.lastIndexOf('data:', body.indexOf('and the rest never comes')),
-    });
-    pane = startPane(sandbox, {
-      OPENAI_API_KEY: 'sk-e2e-env',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_MODEL: 'slow-model',
-    });
-    await pane.waitFor('slow-model >');
+    fake.setResponses(
+      { stream: { text: ['Warmed up.'] } },
+      { stream: slow, hangAfterBytes: body.lastIndexOf('data:', body.indexOf('and the rest never comes')) },
+    );
+    // -i: that prompt is answered first, then the session stays interactive.
+    pane = startPane(
+      sandbox,
+      { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'slow-model' },
+      ['-i', 'warm up'],
+    );
+    await pane.waitFor('Warmed up.');
+    await pane.waitFor('slow-model >', { times: 2 });
     pane.type('tell me a long story');
     pane.keys('Enter');
     await pane.waitFor('Partial');
@@ -227,6 +229,8 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.keys('Enter');
     await pane.waitFor('Back again.');
     expect(lastBody().messages).toEqual([
+      { role: 'user', content: 'warm up' },
+      { role: 'assistant', content: 'Warmed up.' },
       { role: 'user', content: 'tell me a long story' },
       { role: 'assistant', content: 'Partial ' },
       { role: 'user', content: 'still there?' },
