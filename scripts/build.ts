@@ -61,6 +61,9 @@ function compile(outfile: string, bunTarget?: string): void {
     // source instead. ESM, because main.ts uses top-level await (bytecode defaults to CommonJS).
     '--bytecode',
     '--format=esm',
+    // Without splitting, the bundler hoists the node: built-ins of lazily imported modules (readline and
+    // tty for the REPL, crypto for OAuth) to the top, and every one-shot run pays for loading them.
+    '--splitting',
     '--no-compile-autoload-dotenv',
     '--no-compile-autoload-bunfig',
     ...(bunTarget ? [`--target=${bunTarget}`] : []),

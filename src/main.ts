@@ -5,4 +5,6 @@ import packageJson from '../package.json' with { type: 'json' };
 import { runCommand } from './cli/run.ts';
 
 const exitCode = await runCommand(process.argv.slice(2), packageJson.version);
-process.exitCode = exitCode;
+// Output is written synchronously, so nothing is lost; exiting here also ends a stdin read left pending
+// by a pipe that never closed.
+process.exit(exitCode);

@@ -1,6 +1,5 @@
 // Turns a ResolvedModel into one that can be sent: checks that a key is there, and (for token-based
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
-import os from 'node:os';
 import process from 'node:process';
 import packageJson from '../../package.json' with { type: 'json' };
 import { configPaths } from '../config/paths.ts';
@@ -21,8 +20,8 @@ export interface CredentialContext {
   env: Record<string, string | undefined>;
   /** oauth_creds.json and its lock; derived from QWEN_HOME and the home directory when not given. */
   oauthFiles?: CredentialFiles;
-  /** The home directory, when oauthFiles is not given; os.homedir() by default. */
-  home?: string;
+  /** The user's home directory (oauth_creds.json's default place, gcloud's credentials). */
+  home: string;
   /** A fetch with proxy and certificate options bound (token refreshes); the global fetch by default. */
   fetchImplementation?: typeof fetch;
 }
@@ -61,10 +60,7 @@ export function missingKeyError(target: ResolvedModel): CliError {
 }
 
 /** Where Qwen Code keeps the OAuth token: `$QWEN_HOME/oauth_creds.json`, default `~/.qwen`. */
-export function oauthFilesFor(
-  env: Record<string, string | undefined>,
-  home: string = os.homedir(),
-): CredentialFiles {
+export function oauthFilesFor(env: Record<string, string | undefined>, home: string): CredentialFiles {
   const paths = configPaths({ env, cwd: process.cwd(), home, platform: process.platform });
   return { credentials: paths.oauthCreds, lock: paths.oauthLock };
 }
@@ -118,7 +114,7 @@ async function prepareGoogleCloud(
   const fetchToken = () =>
     googleAccessToken({
       env: context.env,
-      home: context.home ?? os.homedir(),
+      home: context.home,
       fetchImplementation: context.fetchImplementation,
     });
   return {

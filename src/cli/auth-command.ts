@@ -22,7 +22,7 @@ import { CliError, maskSecret } from '../core/errors.ts';
 import type { ResolvedModel } from '../core/types.ts';
 import type { RunContext } from './context.ts';
 import type { AuthFlags, MainFlags } from './program.ts';
-import { readPipedStdin } from './stdin.ts';
+import { readPipedStdin } from './terminal-io.ts';
 
 export const authActions = ['qwen-oauth', 'coding-plan', 'status', 'logout'] as const;
 
@@ -167,9 +167,7 @@ async function codingPlanKey(
       hint: 'Pass --key sk-sp-..., or pipe it so it stays out of shell history: printenv KEY | qwen auth coding-plan --region global.',
     });
   }
-  const readKey =
-    options.readKeyFromStdin ??
-    (async () => (await readPipedStdin(process.stdin, keyOnStdinTimeoutMs))?.text);
+  const readKey = options.readKeyFromStdin ?? (async () => (await readPipedStdin(keyOnStdinTimeoutMs))?.text);
   const piped = (await readKey())?.trim();
   if (piped === undefined || piped === '') {
     throw new CliError('input', 'No Coding Plan key on stdin.', {

@@ -1,5 +1,4 @@
 // Dispatches a parsed command line and turns every failure into one stderr line and an exit code.
-import os from 'node:os';
 import process from 'node:process';
 import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
@@ -7,11 +6,10 @@ import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes } from '../core/errors.ts';
 import { createTransport } from '../net/transport.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
-import { runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { type MainFlags, parseCommandLine } from './program.ts';
-import { readPipedStdin } from './stdin.ts';
+import { homeDirectory, isTerminal, readPipedStdin, writeAll } from './terminal-io.ts';
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
   const cancel = new AbortController();
@@ -24,27 +22,34 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
   process.on('SIGINT', onInterrupt);
   const context: RunContext = {
     cwd: process.cwd(),
-    home: os.homedir(),
+    home: await homeDirectory(),
     env: process.env,
     version,
-    writeOut: (text) => process.stdout.write(text),
-    writeError: (line) => process.stderr.write(`${line}\n`),
+    writeOut: (text) => writeAll(1, text),
+    writeError: (line) => writeAll(2, `${line}\n`),
     signal: cancel.signal,
-    stdinIsTerminal: Boolean(process.stdin.isTTY),
-    stdoutIsTerminal: Boolean(process.stdout.isTTY),
+    stdinIsTerminal: false,
+    stdoutIsTerminal: false,
   };
   let debug = argv.includes('--debug');
   try {
     const command = parseCommandLine(argv);
+    if (command.kind === 'help') return 0;
+    if (command.kind === 'version') {
+      context.writeOut(`${version}\n`);
+      return 0;
+    }
+    context.stdinIsTerminal = await isTerminal(0);
+    context.stdoutIsTerminal = await isTerminal(1);
     switch (command.kind) {
-      case 'help':
-        return 0;
-      case 'version':
-        context.writeOut(`${version}\n`);
-        return 0;
       case 'auth':
         debug = Boolean(command.flags.debug);
-        return await runAuthCommand(command.action, command.flags, context);
+        // Loaded only for `qwen auth`: it brings node:crypto and node:child_process with it.
+        return await (await import('./auth-command.ts')).runAuthCommand(
+          command.action,
+          command.flags,
+          context,
+        );
       case 'main':
         debug = Boolean(command.flags.debug);
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
@@ -103,7 +108,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
     if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
 
-    const piped = await readPipedStdin(process.stdin);
+    const piped = context.stdinIsTerminal ? undefined : await readPipedStdin();
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
     const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
     if (prompt.trim() === '') {

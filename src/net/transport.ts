@@ -10,7 +10,6 @@
 // The runtime's own proxy handling is switched off (Bun reads HTTP(S)_PROXY and NO_PROXY itself, with its
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { CliError } from '../core/errors.ts';
 import { describeNetworkError } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
@@ -102,13 +101,18 @@ export function createTransport(options: TransportOptions): Transport {
     noProxyVariable,
   };
   const deno = denoNamespace();
-  const tls =
-    insecureSource !== undefined
-      ? { rejectUnauthorized: false }
-      : certificates
-        ? // Bun's `ca` replaces the built-in roots instead of adding to them, so the roots go in too.
-          { ca: [...rootCertificates, certificates.pem] }
-        : undefined;
+  // node:tls is loaded only when a bundle is configured: it costs every one-shot run ~3 ms otherwise.
+  let tls: Promise<BunTlsOptions | undefined> | undefined;
+  const tlsOptions = (): Promise<BunTlsOptions | undefined> => {
+    tls ??= (async () => {
+      if (insecureSource !== undefined) return { rejectUnauthorized: false };
+      if (!certificates) return undefined;
+      // Bun's `ca` replaces the built-in roots instead of adding to them, so the roots go in too.
+      const { rootCertificates } = await import('node:tls');
+      return { ca: [...rootCertificates, certificates.pem] };
+    })();
+    return tls;
+  };
   const denoClients = new Map<string, DenoHttpClient>();
   const denoClientFor = (namespace: DenoNamespace, route: ProxyRoute | undefined): DenoHttpClient => {
     const key = route ? `${route.url.href} ${route.authorization ?? ''}` : '';
@@ -128,6 +132,7 @@ export function createTransport(options: TransportOptions): Transport {
   const transportFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const target = new URL(input instanceof Request ? input.url : input.toString());
     const route = proxyFor(target.href);
+    const bunTls = deno ? undefined : await tlsOptions();
     const runtimeOptions: RuntimeRequestInit = deno
       ? { client: denoClientFor(deno, route) }
       : {
@@ -140,7 +145,7 @@ export function createTransport(options: TransportOptions): Transport {
                 respectNoProxy: false,
               }
             : false,
-          ...(tls ? { tls } : {}),
+          ...(bunTls ? { tls: bunTls } : {}),
         };
     let response: Response;
     try {
@@ -424,10 +429,12 @@ function denoNamespace(): DenoNamespace | undefined {
   return (globalThis as { Deno?: DenoNamespace }).Deno;
 }
 
+type BunTlsOptions = { ca: string[] } | { rejectUnauthorized: boolean };
+
 /** The runtime-specific fetch options: Bun's `proxy` and `tls`, or Deno's `client`. */
 type RuntimeRequestInit =
   | { client: DenoHttpClient }
   | {
       proxy: false | { url: string; headers?: Record<string, string>; respectNoProxy: boolean };
-      tls?: { ca: string[] } | { rejectUnauthorized: boolean };
+      tls?: BunTlsOptions;
     };
