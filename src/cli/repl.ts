@@ -465,9 +465,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
 
   const runTurn = async (prompt: string): Promise<void> => {
     if (state.session === undefined || state.target === undefined) {
-      const problem = state.problem ?? new CliError('auth', 'No authentication configured.');
-      say(colors.red(`✖ ${oneLine(problem)}`));
-      say(colors.dim('Type /auth to set up authentication.'));
+      const problem = state.problem;
+      if (problem !== undefined && (state.target !== undefined || problem.kind !== 'auth')) sayError(problem);
+      say(colors.yellow('Not ready: type /auth to set up authentication.'));
       return;
     }
     state.messages.push({ role: 'user', content: prompt });
@@ -642,7 +642,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     say(
       `${colors.bold('qwen')} ${context.version} · ${describeTarget()} ${colors.dim('· /help for commands, Ctrl+D to exit')}`,
     );
-    if (state.problem) sayError(state.problem);
+    if (state.problem !== undefined && state.target === undefined) {
+      // Nothing configured (the first-run wizard was cancelled): the long headless hint would mislead.
+      say(colors.yellow('Not configured yet. Type /auth to set up authentication.'));
+    } else if (state.problem !== undefined) {
+      sayError(state.problem);
+    }
     if (options.initialPrompt !== undefined && options.initialPrompt.trim() !== '') {
       say(`${promptText()}${options.initialPrompt}`);
       await runTurn(options.initialPrompt);
