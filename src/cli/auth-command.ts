@@ -21,6 +21,7 @@ import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError, maskSecret } from '../core/errors.ts';
 import type { ResolvedModel } from '../core/types.ts';
 import type { RunContext } from './context.ts';
+import { configureNetwork } from './network.ts';
 import type { AuthFlags, MainFlags } from './program.ts';
 import { readPipedStdin } from './terminal-io.ts';
 
@@ -45,7 +46,7 @@ export async function runAuthCommand(
 ): Promise<number> {
   switch (action) {
     case 'qwen-oauth':
-      return loginWithQwenOauth(context, options);
+      return loginWithQwenOauth(flags, context, options);
     case 'coding-plan':
       return setUpCodingPlan(flags, context, options);
     case 'status':
@@ -67,8 +68,24 @@ function pathsOf(context: RunContext) {
   return configPaths({ env: context.env, cwd: context.cwd, home: context.home, platform: process.platform });
 }
 
-async function loginWithQwenOauth(context: RunContext, options: AuthCommandOptions): Promise<number> {
+async function loginWithQwenOauth(
+  flags: AuthFlags & MainFlags,
+  context: RunContext,
+  options: AuthCommandOptions,
+): Promise<number> {
   const paths = pathsOf(context);
+  // The login goes through the same proxy and certificates as every other request.
+  configureNetwork(
+    context,
+    loadConfiguration({
+      argvFlags: {},
+      processEnv: context.env,
+      cwd: context.cwd,
+      home: context.home,
+      platform: process.platform,
+    }),
+    flags,
+  );
   const platform = options.platform ?? process.platform;
   const stderrIsTerminal = options.stderrIsTerminal ?? Boolean(process.stderr.isTTY);
   const credentials = await runDeviceLogin({

@@ -56,6 +56,8 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   program
     .command('auth [action]', 'Set up or inspect authentication: qwen-oauth, coding-plan, status, logout')
     .option('--region <region>', 'Coding Plan region: china or global')
+    .option('--proxy <url>', 'Proxy for the login request (beats the proxy setting and HTTPS_PROXY)')
+    .option('--insecure', 'Do not verify TLS certificates; prints a warning')
     .option('--key <key>', 'Coding Plan API key (sk-sp-...); read from stdin when omitted and stdin is piped')
     // `qwen auth status` answers for a run with these flags.
     .option('--auth-type <type>', 'status: the auth type a run would pass')

@@ -4,10 +4,10 @@ import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes } from '../core/errors.ts';
-import { createTransport } from '../net/transport.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import type { RunContext } from './context.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
+import { configureNetwork } from './network.ts';
 import { type MainFlags, parseCommandLine } from './program.ts';
 import { homeDirectory, isTerminal, readPipedStdin, writeAll } from './terminal-io.ts';
 
@@ -91,22 +91,13 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       env: configuration.env,
     });
     // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.
-    const transport = createTransport({
-      env: (name) => configuration.env.get(name),
-      proxyFlag: flags.proxy,
-      proxySetting: configuration.settings.merged.proxy,
-      insecureFlag: flags.insecure,
-      warn: context.writeError,
-    });
-    context.fetchImplementation = transport.fetchImplementation;
+    configureNetwork(context, configuration, flags);
     const session = await prepareCredentials(target, {
       interactive: false,
       env: configuration.env.toRecord(),
       home: context.home,
       fetchImplementation: context.fetchImplementation,
     });
-    const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
-    if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
 
     const piped = context.stdinIsTerminal ? undefined : await readPipedStdin();
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');

@@ -284,6 +284,31 @@ for (const flavour of flavours) {
       }
     });
 
+    test('qwen auth qwen-oauth: the device login goes through --proxy too', async () => {
+      const oauth = startFakeOAuth({ resourceUrl: plainFake.url, interval: 0.02 });
+      try {
+        const [result, passed] = await counting(proxy, async () => {
+          const sandbox = makeSandbox();
+          try {
+            return await runCli(['auth', 'qwen-oauth', '--proxy', proxy.url], {
+              sandbox,
+              flavour,
+              env: { QWEN_OAUTH_BASE_URL: oauth.url, NO_BROWSER: '1' },
+              timeoutMs: 9_000,
+            });
+          } finally {
+            sandbox.cleanup();
+          }
+        });
+        expect(result.exitCode).toBe(0);
+        expect(passed.filter((line) => line.startsWith(`POST ${oauth.url}`)).length).toBeGreaterThanOrEqual(
+          2,
+        );
+      } finally {
+        await oauth.stop();
+      }
+    });
+
     test('a dead proxy is named (not the target), at once', async () => {
       const startedAt = performance.now();
       const result = await run({
