@@ -8,7 +8,7 @@ export const repositoryRoot = path.resolve(import.meta.dir, '..', '..');
 export const sourceEntry = path.join(repositoryRoot, 'src', 'main.ts');
 export const binaryPath = path.join(repositoryRoot, 'dist', 'qwen');
 
-export type CliFlavour = 'source' | 'binary';
+export type CliFlavour = 'source' | 'binary' | 'deno';
 
 export interface Sandbox {
   home: string;
@@ -84,7 +84,17 @@ export function ensureBinary(): Promise<void> {
   return binaryBuild;
 }
 
+const denoPath = path.join(repositoryRoot, 'node_modules', '.bin', 'deno');
+/** Deno is a devDependency; where its binary is missing or broken, the Deno flavour is left out. */
+export const denoAvailable =
+  existsSync(denoPath) &&
+  Bun.spawnSync([denoPath, '--version'], { stdout: 'ignore', stderr: 'ignore' }).exitCode === 0;
+// One Deno cache for the whole run: HOME changes every test and Deno would transpile again into it.
+const denoDirectory = path.join(os.tmpdir(), `qwen-e2e-deno-${process.pid}`);
+process.on('exit', () => rmSync(denoDirectory, { recursive: true, force: true }));
+
 export function commandFor(flavour: CliFlavour): string[] {
+  if (flavour === 'deno') return [denoPath, 'run', '-A', '--quiet', sourceEntry];
   // --config: otherwise `bun` reads a bunfig.toml from the working directory (the binary never does).
   const config = `--config=${path.join(repositoryRoot, 'bunfig.toml')}`;
   return flavour === 'binary' ? [binaryPath] : [process.execPath, '--no-env-file', config, sourceEntry];
@@ -140,3 +150,5 @@ async function readAll(stream: ReadableStream<Uint8Array>, onFirstByte: () => vo
 
 /** Both ways the CLI ships: from source (bun) and the compiled binary. */
 export const flavours: CliFlavour[] = ['source', 'binary'];
+/** The headless path also runs from source under Deno (issue 6), when deno is installed. */
+export const headlessFlavours: CliFlavour[] = denoAvailable ? [...flavours, 'deno'] : flavours;

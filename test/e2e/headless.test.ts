@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { ensureBinary, flavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+import { ensureBinary, flavours, headlessFlavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
 
 let fake: FakeOpenAi;
 let sandbox: Sandbox;
@@ -33,7 +33,7 @@ const lastBody = () => fake.requests.at(-1)?.body as Record<string, unknown>;
 const lastAuthorization = () => fake.requests.at(-1)?.headers.authorization;
 const userText = () => (lastBody().messages as { content: string }[]).at(-1)?.content;
 
-for (const flavour of flavours) {
+for (const flavour of headlessFlavours) {
   describe(`headless (${flavour})`, () => {
     test('answers a prompt on stdout, streamed text only, exit 0', async () => {
       const box = freshSandbox();
