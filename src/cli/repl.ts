@@ -13,7 +13,6 @@ import { configPaths } from '../config/paths.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
-import { createTransport } from '../net/transport.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, loadHistory } from './history.ts';
 import {
@@ -26,6 +25,7 @@ import {
   saveModelChoice,
   settingsWithChoice,
 } from './model-picker.ts';
+import { configureNetwork, type NetworkFlags } from './network.ts';
 import { oneLine } from './run.ts';
 import { streamSessionTurn } from './session-turn.ts';
 import { createSpinner } from './spinner.ts';
@@ -49,8 +49,8 @@ export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: bo
 export interface ReplOptions {
   context: RunContext;
   flags: ResolveFlags;
-  /** `--proxy` and `--insecure`, for the transport built from each fresh read of the settings. */
-  transportFlags?: { proxy?: string; insecure?: boolean };
+  /** `--proxy` and `--insecure`, applied with each fresh read of the settings. */
+  networkFlags?: NetworkFlags;
   /** `-i`: answered first, then the prompt appears. */
   initialPrompt?: string;
   input?: TerminalInput;
@@ -307,7 +307,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       platform: process.platform,
     });
 
-  const transportWarnings = new Set<string>();
+  const networkWarnings = new Set<string>();
   /** Reads the files again and prepares credentials; a failure is kept for the next prompt. */
   const refreshSession = async (): Promise<void> => {
     state.session = undefined;
@@ -316,20 +316,14 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     try {
       const configuration = load();
       state.configuration = configuration;
-      // Proxy, CA bundle and --insecure as in a headless run; built before resolving, so the /auth
-      // wizard's login and key check use it even when nothing is configured yet.
-      context.fetchImplementation = createTransport({
-        env: (name) => configuration.env.get(name),
-        proxyFlag: options.transportFlags?.proxy,
-        proxySetting: configuration.settings.merged.proxy,
-        insecureFlag: options.transportFlags?.insecure,
-        warn: (line) => {
-          // The transport is rebuilt after /auth and /model; its warnings are news only once.
-          if (transportWarnings.has(line)) return;
-          transportWarnings.add(line);
-          say(colors.yellow(line));
-        },
-      }).fetchImplementation;
+      // Proxy, CA bundle, --insecure and the idle timeout as in a headless run; applied before resolving,
+      // so the /auth wizard's login and key check use them even when nothing is configured yet. The
+      // settings are read again after /auth and /model: their warnings are news only once.
+      configureNetwork(context, configuration, options.networkFlags ?? {}, (line) => {
+        if (networkWarnings.has(line)) return;
+        networkWarnings.add(line);
+        say(colors.yellow(line));
+      });
       const settings =
         state.choice === undefined
           ? configuration.settings.merged
@@ -343,8 +337,6 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         fetchImplementation: context.fetchImplementation,
       });
       state.target = state.session.target;
-      const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
-      if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       state.problem = error;
@@ -380,7 +372,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
 
   const runWizard = async (reason?: string): Promise<boolean> => {
     const outcome = await router.detachedDuring(() =>
-      runAuthWizard({ context: wizardContext(), streams: clackStreams, reason }),
+      runAuthWizard({
+        context: wizardContext(),
+        streams: clackStreams,
+        reason,
+        networkFlags: options.networkFlags,
+      }),
     );
     if (outcome.configured) {
       // What the wizard chose wins over this run's --model / --auth-type and an earlier /model.

@@ -59,6 +59,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
           return await runRepl({
             context,
             flags: flagsForResolution(command.flags),
+            networkFlags: { proxy: command.flags.proxy, insecure: command.flags.insecure },
             initialPrompt: command.flags.promptInteractive,
           });
         }

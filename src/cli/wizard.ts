@@ -27,6 +27,7 @@ import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
 import { runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
 import { modelSettingsPath, type PromptStreams, protocolLabels } from './model-picker.ts';
+import type { NetworkFlags } from './network.ts';
 import { oneLine } from './run.ts';
 import { streamTurn } from './turn.ts';
 
@@ -68,6 +69,8 @@ export interface WizardOptions {
   streams?: PromptStreams;
   /** Shown above the first question (the first run says why the wizard appears). */
   reason?: string;
+  /** `--proxy` / `--insecure` of this run, for the Qwen OAuth login. */
+  networkFlags?: NetworkFlags;
 }
 
 export interface WizardOutcome {
@@ -89,7 +92,11 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   try {
     if (answers.kind === 'qwen-oauth') {
       await withCancelKeys(streams.input, context.signal, (signal) =>
-        runAuthCommand('qwen-oauth', { outputFormat: 'text' }, { ...context, signal }),
+        runAuthCommand(
+          'qwen-oauth',
+          { outputFormat: 'text', ...options.networkFlags },
+          { ...context, signal },
+        ),
       );
     } else {
       const lines =
