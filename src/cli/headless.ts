@@ -34,14 +34,21 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     version: context.version,
   });
 
+  // The text shown so far: the JSON formats print it at the end (also after a failure, as the partial
+  // answer); text mode has already printed it and only needs to know whether there was any.
+  const keepText = run.format !== 'text';
   let shownText = '';
+  let hasShownText = false;
   const outcome = (): TurnOutcome => ({
     text: shownText,
     durationMs: performance.now() - startedAt,
     apiDurationMs: performance.now() - startedAt,
   });
   const onEvent = (event: StreamEvent) => {
-    if (event.type === 'text-delta') shownText += event.text;
+    if (event.type === 'text-delta' && event.text !== '') {
+      hasShownText = true;
+      if (keepText) shownText += event.text;
+    }
     renderer.event(event);
   };
 
@@ -55,11 +62,11 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
           `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
         ),
       fetchImplementation: context.fetchImplementation,
-      hasShownOutput: () => shownText !== '',
+      hasShownOutput: () => hasShownText,
+      collectText: false,
     });
     renderer.finish({
       ...outcome(),
-      text: result.text,
       usage: result.usage,
       finishReason: result.finishReason,
     });

@@ -16,6 +16,11 @@ export interface TurnOptions {
   idleTimeoutMs?: number;
   onRetry?: (notice: RetryNotice) => void;
   fetchImplementation?: typeof fetch;
+  /**
+   * false: `text` and `reasoning` of the result stay empty, for a caller that keeps what it needs from
+   * `onEvent` (a long answer printed as it arrives need not be held in memory as well).
+   */
+  collectText?: boolean;
 }
 
 export interface TurnResult {
@@ -70,10 +75,13 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   };
 
   const result: TurnResult = { text: '', reasoning: '', durationMs: 0 };
+  const collectText = options.collectText ?? true;
   const emit = (event: StreamEvent) => {
-    if (event.type === 'text-delta') result.text += event.text;
-    else if (event.type === 'reasoning-delta') result.reasoning += event.text;
-    else if (event.type === 'usage') result.usage = event.usage;
+    if (event.type === 'text-delta') {
+      if (collectText) result.text += event.text;
+    } else if (event.type === 'reasoning-delta') {
+      if (collectText) result.reasoning += event.text;
+    } else if (event.type === 'usage') result.usage = event.usage;
     else if (event.type === 'done') result.finishReason = event.finishReason;
     else if (event.type === 'error') {
       throw new CliError(
