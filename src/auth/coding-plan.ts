@@ -2,7 +2,7 @@
 // models. configureCodingPlan writes what Qwen Code's /auth wizard writes (compat §2), so a settings file
 // configured here works in Qwen Code and the other way round.
 import { createHash } from 'node:crypto';
-import { parseSettingsText, readTextFileIfPresent } from '../config/settings.ts';
+import { readProviderEntriesAsWritten } from '../config/settings.ts';
 import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
 
@@ -151,7 +151,7 @@ export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlan
   const apiKey = validateCodingPlanKey(input.apiKey);
   const models = codingPlanModels(input.region);
   const baseUrl = codingPlanBaseUrls[input.region];
-  const existing = readOpenAiEntries(input.settingsPath);
+  const existing = readProviderEntriesAsWritten(input.settingsPath, 'openai');
   const kept = existing.filter((entry) => !isCodingPlanEntry(entry));
   const first = models[0]!;
 
@@ -172,16 +172,4 @@ export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlan
     modelCount: models.length,
     keptEntries: kept.length,
   };
-}
-
-/** The current modelProviders.openai array, as written (unknown fields kept); a broken file throws exit 52. */
-function readOpenAiEntries(path: string): unknown[] {
-  const text = readTextFileIfPresent(path);
-  if (text === undefined) return [];
-  const parsed = parseSettingsText(text.startsWith('\uFEFF') ? text.slice(1) : text, path);
-  if (typeof parsed !== 'object' || parsed === null) return [];
-  const providers = (parsed as Record<string, unknown>)['modelProviders'];
-  if (typeof providers !== 'object' || providers === null) return [];
-  const openai = (providers as Record<string, unknown>)['openai'];
-  return Array.isArray(openai) ? openai : [];
 }

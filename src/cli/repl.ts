@@ -11,7 +11,7 @@ import { readCredentials } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
-import { CliError } from '../core/errors.ts';
+import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, loadHistory } from './history.ts';
@@ -26,7 +26,6 @@ import {
   settingsWithChoice,
 } from './model-picker.ts';
 import { configureNetwork, type NetworkFlags } from './network.ts';
-import { oneLine } from './run.ts';
 import { streamSessionTurn } from './session-turn.ts';
 import { createSpinner } from './spinner.ts';
 import { runAuthWizard } from './wizard.ts';

@@ -3,7 +3,7 @@ import process from 'node:process';
 import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
-import { CliError, exitCodes } from '../core/errors.ts';
+import { CliError, exitCodes, oneLine } from '../core/errors.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import type { RunContext } from './context.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
@@ -166,12 +166,4 @@ function reportFailure(error: unknown, context: RunContext, debug: boolean): num
     if (stack) context.writeError(stack);
   }
   return failure.exitCode;
-}
-
-/** Message and hint as one line: what is wrong, then how to fix it. */
-export function oneLine(failure: CliError): string {
-  const message = failure.message.replace(/\s*\n\s*/g, ' ');
-  if (!failure.hint) return message;
-  const separator = /[.!?:]$/.test(message) ? ' ' : '. ';
-  return `${message}${separator}${failure.hint}`;
 }

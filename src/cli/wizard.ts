@@ -17,9 +17,9 @@ import {
 import { prepareCredentials } from '../auth/credentials.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
-import { parseSettingsText, readTextFileIfPresent } from '../config/settings.ts';
+import { readProviderEntriesAsWritten } from '../config/settings.ts';
 import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
-import { CliError, maskSecret } from '../core/errors.ts';
+import { CliError, maskSecret, oneLine } from '../core/errors.ts';
 import type { Protocol } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
@@ -28,7 +28,6 @@ import { runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
 import { modelSettingsPath, type PromptStreams, protocolLabels } from './model-picker.ts';
 import type { NetworkFlags } from './network.ts';
-import { oneLine } from './run.ts';
 import { streamTurn } from './turn.ts';
 
 export interface ProtocolDefaults {
@@ -316,7 +315,7 @@ function applyThirdParty(
   const { context } = options;
   const userPath = configuration.paths.userSettings;
   const modelPath = modelSettingsPath(configuration);
-  const entries = readProviderEntries(modelPath, answers.protocol);
+  const entries = readProviderEntriesAsWritten(modelPath, answers.protocol);
   const matches = (entry: unknown) =>
     typeof entry === 'object' &&
     entry !== null &&
@@ -465,18 +464,6 @@ function loadFor(context: RunContext): LoadedConfiguration {
     home: context.home,
     platform: process.platform,
   });
-}
-
-/** The entries of modelProviders.<protocol> as written (unknown fields kept); a broken file throws. */
-function readProviderEntries(path: string, protocol: Protocol): unknown[] {
-  const text = readTextFileIfPresent(path);
-  if (text === undefined) return [];
-  const parsed = parseSettingsText(text.startsWith('\uFEFF') ? text.slice(1) : text, path);
-  if (typeof parsed !== 'object' || parsed === null) return [];
-  const providers = (parsed as Record<string, unknown>)['modelProviders'];
-  if (typeof providers !== 'object' || providers === null) return [];
-  const entries = (providers as Record<string, unknown>)[protocol];
-  return Array.isArray(entries) ? entries : [];
 }
 
 function isHttpUrl(value: string): boolean {

@@ -225,3 +225,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function isUnsafeKey(key: string): boolean {
   return key === '__proto__';
 }
+
+/**
+ * The entries of `modelProviders.<protocol>` exactly as written in one file (unknown fields kept), for
+ * writers that rewrite that array. A missing file has none; a broken file throws (exit 52).
+ */
+export function readProviderEntriesAsWritten(path: string, protocol: string): unknown[] {
+  const text = readTextFileIfPresent(path);
+  if (text === undefined) return [];
+  const parsed = parseSettingsText(stripBom(text), path);
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  const providers = (parsed as Record<string, unknown>)['modelProviders'];
+  if (typeof providers !== 'object' || providers === null) return [];
+  const entries = (providers as Record<string, unknown>)[protocol];
+  return Array.isArray(entries) ? entries : [];
+}

@@ -47,3 +47,11 @@ export function maskSecret(secret: string): string {
   const prefix = dash > 0 && dash <= 6 ? secret.slice(0, dash + 1) : secret.slice(0, 3);
   return `${prefix}...${secret.slice(-4)}`;
 }
+
+/** Message and hint as one line: what is wrong, then how to fix it. */
+export function oneLine(failure: CliError): string {
+  const message = failure.message.replace(/\s*\n\s*/g, ' ');
+  if (!failure.hint) return message;
+  const separator = /[.!?:]$/.test(message) ? ' ' : '. ';
+  return `${message}${separator}${failure.hint}`;
+}

@@ -180,8 +180,8 @@ function networkFailure(error: unknown, host: string, urlSetting: string | undef
   });
 }
 
-/** Runtime errors carry a code somewhere (Bun: error.code, Node: error.cause.code); find a readable one. */
-export function describeNetworkError(error: unknown): string {
+/** The codes along an error's cause chain (Bun: error.code, Node: error.cause.code), outermost first. */
+export function errorCodes(error: unknown): string[] {
   const codes: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
@@ -189,7 +189,12 @@ export function describeNetworkError(error: unknown): string {
     if (typeof code === 'string') codes.push(code);
     current = current.cause;
   }
-  const code = codes[0];
+  return codes;
+}
+
+/** A readable reason for a failed connection, from the first code along the cause chain. */
+export function describeNetworkError(error: unknown): string {
+  const code = errorCodes(error)[0];
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ConnectionRefused: 'connection refused',

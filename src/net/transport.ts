@@ -11,7 +11,7 @@
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
 import { readFileSync } from 'node:fs';
 import { CliError } from '../core/errors.ts';
-import { describeNetworkError } from './http.ts';
+import { describeNetworkError, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
 
 export interface TransportOptions {
@@ -400,17 +400,6 @@ function proxyAuthenticationFailure(route: ProxyRoute): CliError {
   return new CliError('network', `The proxy ${route.display} (from ${route.source}) ${problem} (407).`, {
     hint: `${remedy}: http://user:password@host:port (percent-encode @ : / in them).`,
   });
-}
-
-function errorCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    current = current.cause;
-  }
-  return codes;
 }
 
 // Deno: proxies and CAs go on an HttpClient given to fetch as `client`. Only the shape used here.
