@@ -16,7 +16,11 @@ export function writeAll(fd: number, text: string): void {
     try {
       offset += writeSync(fd, bytes, offset, bytes.length - offset);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // The reader went away (`qwen ... | head`): nobody wants the rest, so stop quietly, like `cat` does
+      // on SIGPIPE, without letting the request run on.
+      if (code === 'EPIPE') process.exit(0);
+      if (code !== 'EAGAIN') throw error;
       // The reader is slower than we are: give it a millisecond, synchronously, and try again.
       Atomics.wait(pauseCell, 0, 0, 1);
     }

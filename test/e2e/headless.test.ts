@@ -3,7 +3,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { ensureBinary, flavours, headlessFlavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+import {
+  commandFor,
+  ensureBinary,
+  flavours,
+  headlessFlavours,
+  makeSandbox,
+  runCli,
+  type Sandbox,
+} from './harness.ts';
 
 let fake: FakeOpenAi;
 let sandbox: Sandbox;
@@ -503,4 +511,23 @@ test('-o json and stream-json: a failure before any request still ends with an e
     const resultObject = Array.isArray(last) ? last.at(-1) : last;
     expect(resultObject).toMatchObject({ type: 'result', subtype: 'error_during_execution', is_error: true });
   }
+});
+
+test('a reader that stops early (| head) ends the run quietly', async () => {
+  const box = freshSandbox();
+  fake.setResponses({ stream: { text: Array.from({ length: 5000 }, (_, index) => `word ${index}\n`) } });
+  const command = [...commandFor('binary'), ...keyFlags(), 'x']
+    .map((part) => `'${part.replaceAll("'", "'\\''")}'`)
+    .join(' ');
+  const shell = Bun.spawn(
+    ['sh', '-c', `${command} 2>"$ERRORS" | head -c 12; echo " status=\${PIPESTATUS:-$?}"`],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home, ERRORS: `${box.home}/stderr.txt` },
+      stdout: 'pipe',
+    },
+  );
+  const output = await new Response(shell.stdout).text();
+  await shell.exited;
+  expect(output).toStartWith('word 0\nword ');
+  expect(readFileSync(`${box.home}/stderr.txt`, 'utf8')).toBe('');
 });
