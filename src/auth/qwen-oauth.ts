@@ -3,6 +3,7 @@
 // Nothing here prints or prompts: callers get the verification URL through a callback, so `qwen auth`,
 // the interactive /auth wizard and tests can each show it their own way.
 import { CliError } from '../core/errors.ts';
+import { describeNetworkError, hostOf } from '../net/http.ts';
 import type { QwenCredentials } from './token-store.ts';
 
 export const qwenOauthDefaultBaseUrl = 'https://chat.qwen.ai';
@@ -299,8 +300,37 @@ export function resourceBaseUrl(resourceUrl: string | undefined): string {
   return withoutSlash.endsWith('/v1') ? withoutSlash : `${withoutSlash}/v1`;
 }
 
-function postForm(url: string, fields: Record<string, string>, options: HttpOptions): Promise<Response> {
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  options: HttpOptions,
+): Promise<Response> {
   const fetchImplementation = options.fetchImplementation ?? fetch;
+  try {
+    return await sendForm(fetchImplementation, url, fields, options);
+  } catch (error) {
+    if (error instanceof CliError || options.signal?.aborted) throw error;
+    // Name the server and what pointed there, as for model requests, instead of the runtime's wording.
+    const setting = url.startsWith(qwenOauthDefaultBaseUrl)
+      ? 'the Qwen OAuth default'
+      : 'QWEN_OAUTH_BASE_URL';
+    throw new CliError(
+      'network',
+      `Could not reach ${hostOf(url)} (from ${setting}): ${describeNetworkError(error)}.`,
+      {
+        cause: error,
+        hint: 'Check your network connection and proxy settings (QWEN_OAUTH_BASE_URL overrides the server).',
+      },
+    );
+  }
+}
+
+function sendForm(
+  fetchImplementation: typeof fetch,
+  url: string,
+  fields: Record<string, string>,
+  options: HttpOptions,
+): Promise<Response> {
   return fetchImplementation(url, {
     method: 'POST',
     headers: {

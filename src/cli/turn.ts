@@ -2,7 +2,7 @@
 import { CliError } from '../core/errors.ts';
 import type { StreamEvent } from '../core/events.ts';
 import { createSseParser } from '../core/sse.ts';
-import type { ChatRequest, Usage } from '../core/types.ts';
+import type { ChatRequest, Usage, ValueSource } from '../core/types.ts';
 import { abortError, describeNetworkError, hostOf, postForStream, type RetryNotice } from '../net/http.ts';
 import { adapterFor } from '../protocols/index.ts';
 
@@ -36,6 +36,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const startedAt = performance.now();
   const adapter = adapterFor(request.target.protocol);
   const httpRequest = adapter.buildRequest(request);
+  assertValidUrl(httpRequest.url, request.target.baseUrlSource);
   const timeoutMs = request.target.generationConfig.timeout;
   const idleTimeoutMs = options.idleTimeoutMs ?? defaultStreamIdleTimeoutMs;
 
@@ -111,16 +112,28 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     });
     const decoder = adapter.createDecoder();
     const parser = createSseParser();
+    const host = hostOf(httpRequest.url);
+    const contentType = response.headers.get('content-type') ?? '';
+    // A captive portal's HTML page or a non-streaming JSON reply is not an answer, whatever its status.
+    if (/^\s*(text\/html|application\/json)/i.test(contentType)) throw notAStream(host, contentType);
+    let messages = 0;
     const reader = response.body?.getReader();
     if (reader) {
       for (;;) {
         touch();
         const { done, value } = await readChunk(reader, controller.signal);
         if (done) break;
-        for (const message of parser.push(value)) for (const event of decoder.decode(message)) emit(event);
+        for (const message of parser.push(value)) {
+          messages += 1;
+          for (const event of decoder.decode(message)) emit(event);
+        }
       }
     }
-    for (const message of parser.end()) for (const event of decoder.decode(message)) emit(event);
+    for (const message of parser.end()) {
+      messages += 1;
+      for (const event of decoder.decode(message)) emit(event);
+    }
+    if (messages === 0) throw notAStream(host, contentType);
     for (const event of decoder.finish()) emit(event);
     result.durationMs = performance.now() - startedAt;
     return result;
@@ -140,6 +153,23 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     options.signal?.removeEventListener('abort', onOuterAbort);
     if (!controller.signal.aborted) controller.abort();
   }
+}
+
+function notAStream(host: string, contentType: string): CliError {
+  const type = contentType ? ` (${contentType.split(';')[0]})` : '';
+  return new CliError('api', `${host} answered without an event stream${type}: no answer arrived.`, {
+    hint: 'Check the base URL: it should be the API endpoint (for OpenAI-compatible servers, the one ending in /v1).',
+  });
+}
+
+/** A base URL that is not a URL is a configuration mistake, not a network failure. */
+function assertValidUrl(url: string, source: ValueSource | undefined): void {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
+  const fromFlag = source?.description.startsWith('flag') === true;
+  throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${url}`, {
+    hint: `Fix it where it was set (${source?.description ?? 'the model entry'}); it looks like https://host/v1.`,
+  });
 }
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;

@@ -47,7 +47,8 @@ export const qwenOauthModel = 'coder-model';
 
 export const noAuthenticationMessage =
   'No authentication configured. Set OPENAI_API_KEY with OPENAI_BASE_URL and OPENAI_MODEL (or pass ' +
-  '--openai-api-key, --openai-base-url, --model), or choose a provider with --auth-type; run `qwen auth` to set one up.';
+  '--openai-api-key, --openai-base-url, --model), or choose a provider with --auth-type; or run `qwen` in a ' +
+  'terminal for the setup wizard (from a script: `qwen auth coding-plan` or `qwen auth qwen-oauth`).';
 
 export function resolveModel(input: ResolveInput): ResolvedModel {
   const { flags, settings, env } = input;

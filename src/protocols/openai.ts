@@ -237,6 +237,11 @@ function createDecoder(): StreamDecoder {
       return decodeChunk(parsed);
     },
     finish(): StreamEvent[] {
+      // The byte stream ended without [DONE] (which flushes earlier) and without any finish_reason: the
+      // connection was cut, and a cut-off answer must not pass for a whole one.
+      if (!ended && finishReason === undefined) {
+        return fail({ message: 'the stream ended before the answer was complete (no finish_reason, no [DONE])' });
+      }
       return flush();
     },
   };

@@ -531,3 +531,64 @@ test('a reader that stops early (| head) ends the run quietly', async () => {
   expect(output).toStartWith('word 0\nword ');
   expect(readFileSync(`${box.home}/stderr.txt`, 'utf8')).toBe('');
 });
+
+describe('replies that are not an answer fail instead of passing as an empty one', () => {
+  const cases: [string, Parameters<FakeOpenAi['setResponses']>[0]][] = [
+    ['an empty 200', { headers: { 'content-type': 'text/event-stream' }, body: '' }],
+    ['a non-streaming JSON completion', { body: { choices: [{ message: { content: 'hi' } }] } }],
+    [
+      'an HTML login page',
+      { headers: { 'content-type': 'text/html' }, body: '<html><title>Sign in</title></html>' },
+    ],
+  ];
+  for (const [name, step] of cases) {
+    test(name, async () => {
+      const box = freshSandbox();
+      fake.setResponses(step);
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('without an event stream');
+    });
+  }
+
+  test('a stream cut before its end (no finish_reason, no [DONE]) keeps the text and exits 1', async () => {
+    const box = freshSandbox();
+    fake.setResponses({
+      sse: 'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"cut he"}}]}\n\n',
+    });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toStartWith('cut he');
+    expect(result.stderr).toContain('ended before the answer was complete');
+  });
+
+  test('a base URL that is not a URL: exit 42 from a flag, 52 from settings', async () => {
+    const box = freshSandbox();
+    const fromFlag = await runCli(
+      ['--openai-api-key', 'k', '-m', 'm', '--openai-base-url', 'not a url', 'x'],
+      { sandbox: box },
+    );
+    expect(fromFlag.exitCode).toBe(42);
+    expect(fromFlag.stderr).toContain('not a valid URL');
+    box.userSettings({
+      modelProviders: { openai: [{ id: 'm', baseUrl: 'htp:/broken url', envKey: 'K' }] },
+      security: { auth: { selectedType: 'openai' } },
+      model: { name: 'm' },
+    });
+    const fromSettings = await runCli(['x'], { sandbox: box, env: { K: 'k' } });
+    expect(fromSettings.exitCode).toBe(52);
+  });
+});
+
+test('qwen auth qwen-oauth against an unreachable server names it and the setting', async () => {
+  const box = freshSandbox();
+  const result = await runCli(['auth', 'qwen-oauth'], {
+    sandbox: box,
+    env: { QWEN_OAUTH_BASE_URL: 'http://127.0.0.1:1', NO_BROWSER: '1' },
+  });
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toContain(
+    'Could not reach 127.0.0.1:1 (from QWEN_OAUTH_BASE_URL): connection refused',
+  );
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+});

@@ -33,10 +33,12 @@ function decodeStream(text: string, sliceSize = 7): StreamEvent[] {
   return decodeThroughParser(openaiAdapter.createDecoder(), text, { size: sliceSize });
 }
 
-function decodeMessages(data: string[], event = 'message'): StreamEvent[] {
+/** Decodes data lines; `complete` ends them with [DONE] as a whole stream does (a cut one fails). */
+function decodeMessages(data: string[], event = 'message', complete = true): StreamEvent[] {
   const decoder = openaiAdapter.createDecoder();
   const events: StreamEvent[] = [];
-  for (const item of data) events.push(...decoder.decode({ event, data: item } satisfies SseMessage));
+  const lines = complete && event === 'message' ? [...data, '[DONE]'] : data;
+  for (const item of lines) events.push(...decoder.decode({ event, data: item } satisfies SseMessage));
   events.push(...decoder.finish());
   return events;
 }
@@ -369,10 +371,20 @@ describe('openaiAdapter decoder edge cases', () => {
     expect(decoder.finish()).toEqual([]);
   });
 
-  test('a stream cut before [DONE] still ends with done from finish()', () => {
-    expect(decodeMessages(['{"choices":[{"delta":{"content":"half"}}]}'])).toEqual([
-      { type: 'text-delta', text: 'half' },
-      { type: 'done' },
+  test('a stream cut before [DONE] and any finish_reason is a failure, the text kept', () => {
+    const events = decodeMessages(['{"choices":[{"delta":{"content":"half"}}]}'], 'message', false);
+    expect(events.map((event) => event.type)).toEqual(['text-delta', 'error']);
+    expect(events[1]).toMatchObject({
+      error: { message: expect.stringContaining('ended before the answer') },
+    });
+  });
+
+  test('a stream with a finish_reason but no [DONE] ends normally', () => {
+    expect(
+      decodeMessages(['{"choices":[{"delta":{"content":"all"},"finish_reason":"stop"}]}'], 'message', false),
+    ).toEqual([
+      { type: 'text-delta', text: 'all' },
+      { type: 'done', finishReason: 'stop' },
     ]);
   });
 
