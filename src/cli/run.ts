@@ -104,9 +104,15 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
     const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
     if (prompt.trim() === '') {
-      throw new CliError('input', 'No prompt given.', {
-        hint: 'Pass one as an argument (qwen "explain this"), with -p, or pipe text on stdin (git diff | qwen "review").',
+      const waited = piped?.timedOut ? ' (nothing arrived on stdin within 0.5 s)' : '';
+      throw new CliError('input', `No prompt given${waited}.`, {
+        hint: 'Pass one as an argument (qwen "explain this"), with -p, or pipe text on stdin (git diff | qwen "review"); for slow commands, save their output to a file first.',
       });
+    }
+    if (piped?.timedOut) {
+      // Qwen Code's rule keeps CI jobs with an open, silent stdin from hanging; say so, since a slow
+      // command piped in would otherwise be dropped without a word.
+      context.writeError('Note: nothing arrived on stdin within 0.5 s; answering the prompt alone.');
     }
     run = { prompt, format, session, context };
   } catch (error) {

@@ -58,10 +58,12 @@ export const stdinMaxBytes = 8 * 1024 * 1024;
 export interface StdinText {
   text: string;
   truncated: boolean;
+  /** Nothing came within the first-byte wait (the text is then empty). */
+  timedOut?: boolean;
 }
 
 /**
- * The text piped on stdin, or undefined when nothing came within the first-byte wait. Never hangs on a
+ * The text piped on stdin; undefined when stdin was empty, `timedOut` when nothing came within the wait. Never hangs on a
  * stdin that stays open and silent; the read left pending then is ended by the process exit (main.ts).
  * The caller checks first that stdin is not a terminal.
  */
@@ -78,7 +80,9 @@ export function readPipedStdin(firstByteTimeoutMs = stdinFirstByteTimeoutMs): Pr
       else resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated });
     };
     const firstByteTimer = setTimeout(() => {
-      if (size === 0) finish();
+      if (size > 0 || settled) return;
+      settled = true;
+      resolve({ text: '', truncated: false, timedOut: true });
     }, firstByteTimeoutMs);
     const readNext = () => {
       const buffer = Buffer.allocUnsafe(64 * 1024);

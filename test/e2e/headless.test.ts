@@ -75,9 +75,10 @@ for (const flavour of headlessFlavours) {
       const box = freshSandbox();
       const answered = await runCli([...keyFlags(), 'hi'], { sandbox: box, flavour, silentOpenStdin: true });
       expect(answered.exitCode).toBe(0);
+      expect(answered.stderr).toContain('nothing arrived on stdin within 0.5 s; answering the prompt alone');
       const none = await runCli(keyFlags(), { sandbox: box, flavour, silentOpenStdin: true });
       expect(none.exitCode).toBe(42);
-      expect(none.stderr).toContain('No prompt given');
+      expect(none.stderr).toContain('No prompt given (nothing arrived on stdin within 0.5 s)');
     });
 
     test('-o json prints one array in Qwen Code shapes; stream-json one object per line', async () => {
