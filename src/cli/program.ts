@@ -43,7 +43,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     .option('-i, --prompt-interactive <text>', 'Answer this prompt first, then stay interactive')
     .option('--proxy <url>', 'Proxy for every request (beats the proxy setting and HTTPS_PROXY)')
     .option('--insecure', 'Do not verify TLS certificates (also QWEN_TLS_INSECURE=1); prints a warning')
-    .option('--debug', 'Show stack traces and request details on errors')
+    .option('--debug', 'Show stack traces on errors')
     .action((prompt: string[], flags: Record<string, unknown>) => {
       const rest = Array.isArray(flags['--']) ? flags['--'].map(String) : [];
       parsed = {

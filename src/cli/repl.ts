@@ -417,16 +417,16 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         if (state.target === undefined) {
           return say(`No model "${argument}" in modelProviders. Type /model to see the configured ones.`);
         }
-        // Not configured: the same provider, key and URL, another model id (Qwen Code's runtime model).
-        choice = {
-          authType: state.target.authType,
-          protocol: state.target.protocol,
-          id: argument,
-          name: argument,
-        };
+        // Not configured: the same provider, key and URL, another model id (Qwen Code's runtime model),
+        // for this session only: a typo saved to settings.json would break every later session.
+        state.flags = { ...state.flags, model: argument, authType: state.target.authType };
+        state.choice = undefined;
+        await refreshSession();
         say(
-          colors.dim(`"${argument}" is not in modelProviders; using it with the current provider settings.`),
+          `Model: ${describeTarget()} ${colors.dim(`("${argument}" is not in modelProviders: for this session only, not saved)`)}`,
         );
+        if (state.problem) sayError(state.problem);
+        return;
       }
     } else {
       if (choices.length === 0) {

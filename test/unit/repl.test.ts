@@ -206,4 +206,46 @@ describe('the loop, through injected streams', () => {
     expect(await running).toBe(0);
     expect(existsSync(path.join(home, '.qwen', 'settings.json'))).toBe(false);
   });
+
+  test('/model with an id that is not configured switches for this session only and saves nothing', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let screen = '';
+    output.on('data', (chunk: Buffer) => {
+      screen += stripVTControlCharacters(chunk.toString());
+    });
+    const home = path.join(root, 'home');
+    const waitFor = async (text: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!screen.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`"${text}" never appeared:\n${screen}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const running = runRepl({
+      context: {
+        cwd: path.join(root, 'project'),
+        home,
+        env: { HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
+        version: 'test',
+        writeOut: () => undefined,
+        writeError: () => undefined,
+        signal: new AbortController().signal,
+        stdinIsTerminal: true,
+        stdoutIsTerminal: true,
+      },
+      flags: {},
+      input,
+      output,
+    });
+    await waitFor('m >');
+    input.write('/model typo-model\r');
+    await waitFor('for this session only, not saved');
+    input.write('hi\r');
+    await waitFor('Hello there.');
+    expect((fake.requests.at(-1)?.body as { model: string }).model).toBe('typo-model');
+    input.write('/quit\r');
+    expect(await running).toBe(0);
+    expect(existsSync(path.join(home, '.qwen', 'settings.json'))).toBe(false);
+  });
 });
