@@ -143,6 +143,27 @@ export interface CodingPlanConfiguration {
 }
 
 /**
+ * Edits that put the preset models first under modelProviders.openai: earlier Coding Plan entries are
+ * removed one by one and the new ones inserted, so the user's own entries keep their comments and layout.
+ */
+function providerEdits(existing: unknown[], models: readonly unknown[]): SettingsEdit[] {
+  if (existing.length === 0) return [{ path: ['modelProviders', 'openai'], value: [...models] }];
+  const removals: SettingsEdit[] = [];
+  for (let index = existing.length - 1; index >= 0; index -= 1) {
+    if (isCodingPlanEntry(existing[index]))
+      removals.push({ path: ['modelProviders', 'openai', index], value: undefined });
+  }
+  const insertions = models.map(
+    (model, index): SettingsEdit => ({
+      path: ['modelProviders', 'openai', index],
+      value: model,
+      insert: true,
+    }),
+  );
+  return [...removals, ...insertions];
+}
+
+/**
  * Writes the key, the preset models (first, replacing earlier Coding Plan entries, keeping the user's
  * others), the selected auth type and model, and the template version, in one atomic write that keeps
  * the file's comments. The file then holds a secret and gets mode 0600.
@@ -157,7 +178,7 @@ export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlan
 
   const edits: SettingsEdit[] = [
     { path: ['env', codingPlanEnvKey], value: apiKey },
-    { path: ['modelProviders', 'openai'], value: [...models, ...kept] },
+    ...providerEdits(existing, models),
     { path: ['security', 'auth', 'selectedType'], value: 'openai' },
     { path: ['model', 'name'], value: first.id },
     { path: ['model', 'baseUrl'], value: '' },

@@ -24,6 +24,8 @@ export interface SettingsEdit {
   path: (string | number)[];
   /** `undefined` removes the key. */
   value: unknown;
+  /** With an array index last in `path`: insert there instead of replacing that element. */
+  insert?: boolean;
 }
 
 export interface UpdateSettingsOptions {
@@ -81,8 +83,10 @@ export function applySettingsEdits(
     )
       continue;
     try {
+      // A removal is not formatted: jsonc-parser would re-indent the neighbouring entries it touches.
       const changes = modify(result, jsonPath, edit.value, {
-        formattingOptions: { insertSpaces: true, tabSize: 2, eol },
+        ...(edit.value === undefined ? {} : { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }),
+        isArrayInsertion: edit.insert === true,
       });
       result = applyEdits(result, changes);
     } catch (error) {

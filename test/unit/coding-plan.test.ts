@@ -143,3 +143,29 @@ function configureCodingPlanWith(text: string, region: 'china' | 'global', key: 
   writeFileSync(settingsPath, text);
   if (run) configureCodingPlan({ settingsPath, region, apiKey: key });
 }
+
+test("the user's own entries keep their layout and the comments around the array survive", () => {
+  configureCodingPlanWith(
+    [
+      '{',
+      '  // my settings',
+      '  "modelProviders": {',
+      '    "openai": [ // primary model: keep this!',
+      '      { "id": "mine", "baseUrl": "https://example.com/v1" },',
+      `      { "id": "qwen3-coder-plus", "baseUrl": "${codingPlanBaseUrls.china}", "envKey": "${codingPlanEnvKey}" }`,
+      '    ]',
+      '  }',
+      '}',
+    ].join('\n'),
+    'global',
+    'sk-sp-layout01',
+  );
+  const text = readFileSync(settingsPath, 'utf8');
+  expect(text).toContain('// my settings');
+  expect(text).toContain('// primary model: keep this!');
+  expect(text).toContain('{ "id": "mine", "baseUrl": "https://example.com/v1" }');
+  const written = parse(text) as { modelProviders: { openai: { id: string }[] } };
+  const ids = written.modelProviders.openai.map((entry) => entry.id);
+  expect(ids.at(-1)).toBe('mine');
+  expect(ids.slice(0, -1)).toEqual(codingPlanModels('global').map((model) => model.id));
+});
