@@ -169,45 +169,8 @@ describe('the loop, through injected streams', () => {
     expect(statSync(historyFile).mode & 0o777).toBe(0o600);
   });
 
-  test('an API error prints one line and the prompt comes back; no settings are written', async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let screen = '';
-    output.on('data', (chunk: Buffer) => {
-      screen += stripVTControlCharacters(chunk.toString());
-    });
-    const home = path.join(root, 'home');
-    const running = runRepl({
-      context: {
-        cwd: path.join(root, 'project'),
-        home,
-        env: { HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
-        version: 'test',
-        writeOut: () => undefined,
-        writeError: () => undefined,
-        signal: new AbortController().signal,
-        stdinIsTerminal: true,
-        stdoutIsTerminal: true,
-      },
-      flags: { model: 'from-flag' },
-      input,
-      output,
-    });
-    const deadline = Date.now() + 10_000;
-    while (!screen.includes('from-flag >') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    fake.setResponses({ status: 400, body: { error: { message: 'boom inside' } } });
-    input.write('hi\r');
-    while (!screen.includes('boom inside') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(screen).toContain('✖');
-    expect(screen).not.toContain('    at ');
-    input.write('/quit\r');
-    expect(await running).toBe(0);
-    expect(existsSync(path.join(home, '.qwen', 'settings.json'))).toBe(false);
-  });
-
-  test('/model with an id that is not configured switches for this session only and saves nothing', async () => {
+  /** A session on injected streams, with the key and model in the environment. */
+  function startSession(flags: { model?: string }) {
     const input = new PassThrough();
     const output = new PassThrough();
     let screen = '';
@@ -234,18 +197,36 @@ describe('the loop, through injected streams', () => {
         stdinIsTerminal: true,
         stdoutIsTerminal: true,
       },
-      flags: {},
+      flags,
       input,
       output,
     });
-    await waitFor('m >');
-    input.write('/model typo-model\r');
-    await waitFor('for this session only, not saved');
-    input.write('hi\r');
-    await waitFor('Hello there.');
+    return { input, home, waitFor, running, screen: () => screen };
+  }
+
+  test('an API error prints one line and the prompt comes back; no settings are written', async () => {
+    const session = startSession({ model: 'from-flag' });
+    await session.waitFor('from-flag >');
+    fake.setResponses({ status: 400, body: { error: { message: 'boom inside' } } });
+    session.input.write('hi\r');
+    await session.waitFor('boom inside');
+    expect(session.screen()).toContain('✖');
+    expect(session.screen()).not.toContain('    at ');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+    expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
+  });
+
+  test('/model with an id that is not configured switches for this session only and saves nothing', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    session.input.write('/model typo-model\r');
+    await session.waitFor('for this session only, not saved');
+    session.input.write('hi\r');
+    await session.waitFor('Hello there.');
     expect((fake.requests.at(-1)?.body as { model: string }).model).toBe('typo-model');
-    input.write('/quit\r');
-    expect(await running).toBe(0);
-    expect(existsSync(path.join(home, '.qwen', 'settings.json'))).toBe(false);
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+    expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
   });
 });
