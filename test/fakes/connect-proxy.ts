@@ -76,15 +76,14 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
       return;
     }
 
-    if (method === 'CONNECT') {
-      const { hostname, port } = new URL(`http://${target}`);
-      const upstream = net.connect(Number(port || 443), unbracket(hostname));
+    /** Connects upstream, lets `opening` send the first bytes, then pipes both ways; 502 if it cannot. */
+    const tunnel = (port: number, host: string, opening: (upstream: net.Socket) => void) => {
+      const upstream = net.connect(port, host);
       sockets.add(upstream);
       upstream.on('close', () => sockets.delete(upstream));
       upstream.on('connect', () => {
         record.forwarded = true;
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (rest.length > 0) upstream.write(rest);
+        opening(upstream);
         client.pipe(upstream);
         upstream.pipe(client);
         client.resume();
@@ -92,6 +91,14 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
       upstream.on('error', () => {
         if (!record.forwarded) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
         else client.destroy();
+      });
+    };
+
+    if (method === 'CONNECT') {
+      const { hostname, port } = new URL(`http://${target}`);
+      tunnel(Number(port || 443), unbracket(hostname), (upstream) => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (rest.length > 0) upstream.write(rest);
       });
       return;
     }
@@ -111,22 +118,11 @@ export async function startConnectProxy(options: ConnectProxyOptions = {}): Prom
           !['proxy-authorization', 'proxy-connection', 'connection'].includes(header.name.toLowerCase()),
       )
       .map((header) => `${header.name}: ${header.value}`);
-    const upstream = net.connect(Number(url.port || 80), unbracket(url.hostname));
-    sockets.add(upstream);
-    upstream.on('close', () => sockets.delete(upstream));
-    upstream.on('connect', () => {
-      record.forwarded = true;
+    tunnel(Number(url.port || 80), unbracket(url.hostname), (upstream) => {
       upstream.write(
         `${method} ${url.pathname}${url.search} HTTP/1.1\r\n${[...forwardedHeaders, 'Connection: close'].join('\r\n')}${headEnd}`,
       );
       if (rest.length > 0) upstream.write(rest);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    });
-    upstream.on('error', () => {
-      if (!record.forwarded) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
-      else client.destroy();
     });
   };
 

@@ -10,6 +10,7 @@ import {
 } from '../../src/net/transport.ts';
 import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
 import { createTestCertificates, type TestCertificates } from '../fakes/tls.ts';
+import { errorOf } from './helpers.ts';
 
 function transportWith(variables: Record<string, string>, options: Partial<TransportOptions> = {}) {
   const warnings: string[] = [];
@@ -19,16 +20,6 @@ function transportWith(variables: Record<string, string>, options: Partial<Trans
     ...options,
   });
   return { transport, warnings };
-}
-
-function failureOf(action: () => unknown): CliError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error('expected a CliError');
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<CliError> {
@@ -112,16 +103,16 @@ describe('proxy choice', () => {
   });
 
   test('a bad proxy URL is a clear error with the credentials masked', () => {
-    const flagFailure = failureOf(() => transportWith({}, { proxyFlag: 'http://bob:hunter2@bad host:80' }));
+    const flagFailure = errorOf(() => transportWith({}, { proxyFlag: 'http://bob:hunter2@bad host:80' }));
     expect(flagFailure.kind).toBe('input');
     expect(flagFailure.message).toContain('--proxy');
     expect(flagFailure.message).not.toContain('hunter2');
-    const settingFailure = failureOf(() => transportWith({}, { proxySetting: 'socks5://proxy:1080' }));
+    const settingFailure = errorOf(() => transportWith({}, { proxySetting: 'socks5://proxy:1080' }));
     expect(settingFailure.kind).toBe('config');
     expect(settingFailure.message).toContain('socks5');
     // Environment proxies fail when a request needs them, naming the variable.
     const { transport } = transportWith({ HTTPS_PROXY: 'http://carol:pw123456@[bad' });
-    const environmentFailure = failureOf(() => transport.proxyFor(https));
+    const environmentFailure = errorOf(() => transport.proxyFor(https));
     expect(environmentFailure.message).toContain('HTTPS_PROXY');
     expect(environmentFailure.message).not.toContain('pw123456');
     expect(maskProxyCredentials('carol:pw@host:1')).toBe('***@host:1');
@@ -136,12 +127,12 @@ describe('certificates and insecure mode', () => {
   });
 
   test('an unreadable NODE_EXTRA_CA_CERTS is a configuration error naming the file', () => {
-    const missing = failureOf(() => transportWith({ NODE_EXTRA_CA_CERTS: '/nowhere/ca.pem' }));
+    const missing = errorOf(() => transportWith({ NODE_EXTRA_CA_CERTS: '/nowhere/ca.pem' }));
     expect(missing.kind).toBe('config');
     expect(missing.exitCode).toBe(52);
     expect(missing.message).toContain('/nowhere/ca.pem');
     expect(missing.message).toContain('no such file');
-    const notPem = failureOf(() =>
+    const notPem = errorOf(() =>
       transportWith({ NODE_EXTRA_CA_CERTS: '/ca.der' }, { readFile: () => 'binary junk' }),
     );
     expect(notPem.message).toContain('no PEM certificate');
