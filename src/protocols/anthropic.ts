@@ -11,6 +11,7 @@ import {
   baseUrlOr,
   capped,
   doneEvent,
+  endedEarlyEvent,
   finiteNumber,
   isObject,
   type JsonObject,
@@ -295,6 +296,10 @@ function createDecoder(): StreamDecoder {
       return decodeEvent(name, parsed);
     },
     finish(): StreamEvent[] {
+      if (!ended && finishReason === undefined) {
+        ended = true;
+        return [endedEarlyEvent('no stop_reason, no message_stop')];
+      }
       return flush();
     },
   };

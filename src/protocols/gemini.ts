@@ -10,6 +10,7 @@ import {
   alternatingTurns,
   capped,
   doneEvent,
+  endedEarlyEvent,
   finiteNumber,
   httpStatusFrom,
   isObject,
@@ -249,6 +250,8 @@ function createDecoder(): StreamDecoder {
     finish(): StreamEvent[] {
       if (ended) return [];
       ended = true;
+      // Gemini has no terminator event: the last chunk's finishReason is what says the answer is whole.
+      if (finishReason === undefined) return [endedEarlyEvent('no finishReason')];
       const events: StreamEvent[] = [];
       if (usage !== undefined) events.push({ type: 'usage', usage });
       events.push(doneEvent(finishReason));

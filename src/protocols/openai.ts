@@ -11,6 +11,7 @@ import {
   baseUrlOr,
   capped,
   doneEvent,
+  endedEarlyEvent,
   finiteNumber,
   httpStatusFrom,
   isObject,
@@ -240,9 +241,8 @@ function createDecoder(): StreamDecoder {
       // The byte stream ended without [DONE] (which flushes earlier) and without any finish_reason: the
       // connection was cut, and a cut-off answer must not pass for a whole one.
       if (!ended && finishReason === undefined) {
-        return fail({
-          message: 'the stream ended before the answer was complete (no finish_reason, no [DONE])',
-        });
+        ended = true;
+        return [endedEarlyEvent('no finish_reason, no [DONE]')];
       }
       return flush();
     },

@@ -121,6 +121,17 @@ export function doneEvent(finishReason: string | undefined): StreamEvent {
   return finishReason === undefined ? { type: 'done' } : { type: 'done', finishReason };
 }
 
+/**
+ * The byte stream ended before the protocol said the answer was complete (no finish or stop reason, no
+ * terminator): the connection was cut, and a cut-off answer must not pass for a whole one.
+ */
+export function endedEarlyEvent(missing: string): StreamEvent {
+  return {
+    type: 'error',
+    error: { message: `the stream ended before the answer was complete (${missing})` },
+  };
+}
+
 /** The message of an `event: error` whose data is not JSON: its text is all the server said. */
 export function messageOfErrorEvent(data: string): string {
   const text = data.trim();

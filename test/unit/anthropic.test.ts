@@ -275,15 +275,18 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'end_turn' });
   });
 
-  test('a stream that ends without message_stop still flushes tool calls, usage and done', () => {
-    const text = anthropicStream({ toolUses: [{ name: 'ls', inputPieces: ['{"dir":', '"src"}'] }] });
+  test('a stream cut before its stop reason is a failure, not a short answer', () => {
+    const text = anthropicStream({
+      text: ['Hal'],
+      toolUses: [{ name: 'ls', inputPieces: ['{"dir":', '"src"}'] }],
+    });
     const cut = text.slice(0, text.indexOf('event: content_block_stop'));
     const events = decodeStream(cut, 61);
-    expect(events).toEqual([
-      { type: 'tool-call', id: 'toolu_01Fake000000000000000000', name: 'ls', arguments: { dir: 'src' } },
-      { type: 'usage', usage: { inputTokens: 21, outputTokens: 1, totalTokens: 22, cachedInputTokens: 0 } },
-      { type: 'done' },
-    ]);
+    expect(textOf(events)).toBe('Hal');
+    expect(events.at(-1)).toEqual({
+      type: 'error',
+      error: { message: 'the stream ended before the answer was complete (no stop_reason, no message_stop)' },
+    });
   });
 
   test('the builder used by the fake server decodes to what it was given', () => {

@@ -285,9 +285,25 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     const decoder = vertexAdapter.createDecoder();
     expect(decoder.decode({ event: 'message', data: 'not json' })).toEqual([]);
     expect(
+      decoder.decode({
+        event: 'message',
+        data: '{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}',
+      }),
+    ).toEqual([{ type: 'text-delta', text: 'x' }]);
+    expect(decoder.finish()).toEqual([{ type: 'done', finishReason: 'STOP' }]);
+  });
+
+  test('a stream cut before any finishReason is a failure, the text kept', () => {
+    const decoder = geminiAdapter.createDecoder();
+    expect(
       decoder.decode({ event: 'message', data: '{"candidates":[{"content":{"parts":[{"text":"x"}]}}]}' }),
     ).toEqual([{ type: 'text-delta', text: 'x' }]);
-    expect(decoder.finish()).toEqual([{ type: 'done' }]);
+    expect(decoder.finish()).toEqual([
+      {
+        type: 'error',
+        error: { message: 'the stream ended before the answer was complete (no finishReason)' },
+      },
+    ]);
   });
 
   test('the builder used by the fake server decodes to what it was given', () => {
