@@ -50,6 +50,8 @@ export interface RunOptions {
   stdin?: string;
   /** Keep stdin open and silent (a CI runner that never closes it). */
   silentOpenStdin?: boolean;
+  /** A file given as stdin, as the shell does for `qwen "..." < file`. */
+  stdinFile?: string;
   flavour?: CliFlavour;
   cwd?: string;
   /** Send SIGINT this many ms after the first stdout byte. */
@@ -111,13 +113,20 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
       NO_COLOR: '1',
       ...options.env,
     },
-    stdin: options.stdin !== undefined || options.silentOpenStdin ? 'pipe' : 'ignore',
+    stdin:
+      options.stdinFile !== undefined
+        ? Bun.file(options.stdinFile)
+        : options.stdin !== undefined || options.silentOpenStdin
+          ? 'pipe'
+          : 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  if (options.stdin !== undefined && child.stdin) {
-    child.stdin.write(options.stdin);
-    await child.stdin.end();
+  // A writable sink only when stdin is 'pipe' (a file or 'ignore' gives none).
+  const input = typeof child.stdin === 'object' ? child.stdin : undefined;
+  if (options.stdin !== undefined && input) {
+    input.write(options.stdin);
+    await input.end();
   }
   const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
   const stdoutPromise = readAll(child.stdout, () => {
@@ -130,7 +139,7 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
     child.exited,
   ]);
   clearTimeout(timeout);
-  if (options.silentOpenStdin) child.stdin?.end();
+  if (options.silentOpenStdin) input?.end();
   return { exitCode, stdout, stderr };
 }
 

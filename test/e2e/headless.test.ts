@@ -71,6 +71,31 @@ for (const flavour of headlessFlavours) {
       expect(userText()).toBe('just stdin');
     });
 
+    test('stdin from a file is read whole, and cut at 8 MiB with a warning; /dev/null is no stdin', async () => {
+      const box = freshSandbox();
+      const notes = box.write('project/notes.md', 'line one\nline two\n');
+      const fromFile = await runCli([...keyFlags(), 'summarise'], {
+        sandbox: box,
+        flavour,
+        stdinFile: notes,
+      });
+      expect(fromFile.exitCode).toBe(0);
+      expect(userText()).toBe('line one\nline two\n\n\nsummarise');
+
+      const limit = 8 * 1024 * 1024;
+      const bigFile = box.write('project/big.txt', `${'a'.repeat(limit)}tail`);
+      const big = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour, stdinFile: bigFile });
+      expect(big.exitCode).toBe(0);
+      expect(big.stderr).toContain('Warning: stdin input truncated to 8388608 bytes.');
+      expect(userText()).toBe(`${'a'.repeat(limit)}\n\nx`);
+
+      // stdin is /dev/null (runCli's default): nothing to wait for, so no note about waiting.
+      const none = await runCli(keyFlags(), { sandbox: box, flavour });
+      expect(none.exitCode).toBe(42);
+      expect(none.stderr).toContain('No prompt given.');
+      expect(none.stderr).not.toContain('0.5 s');
+    });
+
     test('a stdin that stays open and silent does not hang; with no prompt it is exit 42', async () => {
       const box = freshSandbox();
       const answered = await runCli([...keyFlags(), 'hi'], { sandbox: box, flavour, silentOpenStdin: true });
