@@ -10,6 +10,7 @@
 // off on every target.
 // Cross-compiling downloads Bun's runtime for the target from the npm registry (@oven/bun-<os>-<arch>) once
 // and caches it in Bun's install cache.
+
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -23,6 +24,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BunPlugin } from 'bun';
 import packageJson from '../package.json' with { type: 'json' };
 import {
   checkExecutableHeader,
@@ -36,6 +38,7 @@ import {
 const root = path.resolve(import.meta.dir, '..');
 const distDirectory = path.join(root, 'dist');
 const entryPoint = path.join(root, 'src', 'main.ts');
+const settingsReader = path.join(root, 'src', 'config', 'settings.ts');
 const version = packageJson.version;
 
 type BuiltArtifact = {
@@ -46,35 +49,64 @@ type BuiltArtifact = {
   ranVersion: boolean | 'qemu';
 };
 
-function compile(outfile: string, bunTarget?: string): void {
+/**
+ * The one-shot path reads settings with jsonc-parser's `parse`, but the package's entry module also loads its
+ * formatter, whose string caches (about 1,200 strings built at load) cost every run 1-2 ms before main.
+ * In the compiled binary, settings.ts gets the parser module alone (the same `parse` the entry re-exports);
+ * the settings writer, loaded only when something is saved, keeps the whole package. Source runs (Bun, Deno)
+ * import the package entry as written.
+ */
+const jsoncParserOnlyForReading: BunPlugin = {
+  name: 'jsonc-parser-for-reading',
+  setup(build) {
+    build.onResolve({ filter: /^jsonc-parser$/ }, (args) =>
+      args.importer === settingsReader
+        ? { path: Bun.resolveSync('jsonc-parser/lib/esm/impl/parser.js', root) }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * JavaScriptCore's tier-up thresholds are multiplied by this while the program starts: code that runs only
+ * once (parsing flags, reading settings) stays in the interpreter instead of queueing JIT work on a 2-core CI
+ * runner. Measured: one-shot run 18.0 -> 15.3 ms (median of 40). endStartup() (src/core/startup.ts) sets the
+ * normal policy back once the answer starts streaming, so a long answer is processed by JIT-compiled code.
+ */
+const startupJitPolicy = 30;
+
+async function compile(outfile: string, bunTarget?: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
   // Build next to the destination and rename: a binary that is running elsewhere (a test, a shell) is
   // replaced atomically instead of being rewritten under it (ETXTBSY) or left half-written on failure.
   const temporary = path.join(path.dirname(outfile), `.build-${process.pid}-${path.basename(outfile)}`);
-  const command = [
-    process.execPath,
-    'build',
-    '--compile',
-    '--minify',
+  const result = await Bun.build({
+    entrypoints: [entryPoint],
+    compile: {
+      outfile: temporary,
+      // release targets (check-binary.ts) are spelled as Bun spells them: bun-linux-x64, ...
+      ...(bunTarget ? { target: bunTarget as Bun.Build.CompileTarget } : {}),
+      // The binary must not read .env or bunfig.toml from wherever it is started: configuration is ours.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      jitPolicy: startupJitPolicy,
+    },
+    minify: true,
     // Bytecode halves start-up (one-shot run 56 -> 26 ms, --version 38 -> 22 ms on the benchmark machine):
     // JavaScriptCore skips parsing the bundle. It is a cache: a runtime that rejects it parses the embedded
     // source instead. ESM, because main.ts uses top-level await (bytecode defaults to CommonJS).
-    '--bytecode',
-    '--format=esm',
+    bytecode: true,
+    format: 'esm',
     // Without splitting, the bundler hoists the node: built-ins of lazily imported modules (readline and
     // tty for the REPL, crypto for OAuth) to the top, and every one-shot run pays for loading them.
-    '--splitting',
-    '--no-compile-autoload-dotenv',
-    '--no-compile-autoload-bunfig',
-    ...(bunTarget ? [`--target=${bunTarget}`] : []),
-    entryPoint,
-    '--outfile',
-    temporary,
-  ];
-  const result = Bun.spawnSync(command, { stdout: 'inherit', stderr: 'inherit', cwd: root });
-  if (result.exitCode !== 0) {
+    splitting: true,
+    plugins: [jsoncParserOnlyForReading],
+    throw: false,
+  });
+  if (!result.success) {
     rmSync(temporary, { force: true });
-    throw new Error(`bun build failed for ${bunTarget ?? 'the host'} (exit ${result.exitCode})`);
+    const messages = result.logs.map((log) => String(log)).join('\n');
+    throw new Error(`bun build failed for ${bunTarget ?? 'the host'}:\n${messages}`);
   }
   renameSync(temporary, outfile);
 }
@@ -204,7 +236,7 @@ function report(artifacts: BuiltArtifact[]): void {
 }
 
 async function buildHost(outfile: string): Promise<void> {
-  compile(outfile);
+  await compile(outfile);
   report([await verify(outfile, hostTarget(), true)]);
 }
 
@@ -219,7 +251,7 @@ async function buildAll(): Promise<void> {
   const artifacts: BuiltArtifact[] = [];
   for (const target of releaseTargets) {
     const file = path.join(distDirectory, target.fileName);
-    compile(file, target.bunTarget);
+    await compile(file, target.bunTarget);
     artifacts.push(await verify(file, target, target === host));
   }
   const lines: string[] = [];

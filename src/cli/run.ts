@@ -9,6 +9,7 @@ import type { RunContext } from './context.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { configureNetwork } from './network.ts';
 import { type MainFlags, parseCommandLine } from './program.ts';
+import { endStartup } from './startup.ts';
 import { homeDirectory, isTerminal, readPipedStdin, writeAll } from './terminal-io.ts';
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
@@ -44,6 +45,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     switch (command.kind) {
       case 'auth':
         debug = Boolean(command.flags.debug);
+        endStartup();
         // Loaded only for `qwen auth`: it brings node:crypto and node:child_process with it.
         return await (await import('./auth-command.ts')).runAuthCommand(
           command.action,
@@ -55,6 +57,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
           // The REPL handles Ctrl+C itself (raw mode); loaded only here so one-shot runs never load clack.
           process.off('SIGINT', onInterrupt);
+          endStartup();
           const { runRepl } = await import('./repl.ts');
           return await runRepl({
             context,

@@ -5,6 +5,7 @@ import { createSseParser } from '../core/sse.ts';
 import type { ChatRequest, Usage, ValueSource } from '../core/types.ts';
 import { abortError, describeNetworkError, hostOf, postForStream, type RetryNotice } from '../net/http.ts';
 import { adapterFor } from '../protocols/index.ts';
+import { endStartup } from './startup.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
 
@@ -110,6 +111,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       fetchImplementation: options.fetchImplementation,
       urlSetting: request.target.baseUrlSource?.description,
     });
+    // From here on the same code runs once per chunk: let it be JIT-compiled as usual.
+    endStartup();
     const decoder = adapter.createDecoder();
     const parser = createSseParser();
     const host = hostOf(httpRequest.url);

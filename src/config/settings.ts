@@ -3,7 +3,7 @@
 // Reading never writes: a broken file is reported, never renamed or "repaired" (Qwen Code copies it to
 // settings.json.corrupted; the issue forbids that).
 import { readFileSync } from 'node:fs';
-import { type ParseError, parse, printParseErrorCode } from 'jsonc-parser';
+import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import type { ConfigPaths } from './paths.ts';
 import { type Settings, validateSettings } from './schema.ts';
@@ -90,23 +90,25 @@ export function readTextFileIfPresent(path: string): string | undefined {
   }
 }
 
-const parseErrorWords: Record<string, string> = {
-  InvalidSymbol: 'unexpected character',
-  InvalidNumberFormat: 'invalid number',
-  PropertyNameExpected: 'expected a property name in double quotes',
-  ValueExpected: 'expected a value',
-  ColonExpected: 'expected a colon after the property name',
-  CommaExpected: 'expected a comma between values',
-  CloseBraceExpected: 'expected a closing brace "}"',
-  CloseBracketExpected: 'expected a closing bracket "]"',
-  EndOfFileExpected: 'unexpected text after the end of the JSON value',
-  InvalidCommentToken: 'invalid comment',
-  UnexpectedEndOfComment: 'comment is not closed',
-  UnexpectedEndOfString: 'string is not closed',
-  UnexpectedEndOfNumber: 'number is not complete',
-  InvalidUnicode: 'invalid unicode escape',
-  InvalidEscapeCharacter: 'invalid escape character',
-  InvalidCharacter: 'invalid character in a string',
+// Keyed by jsonc-parser's ParseErrorCode values (a numeric enum, stable since 2.0): only `parse` is imported
+// from the package, so that the compiled binary can load its parser module alone (scripts/build.ts).
+const parseErrorWords: Record<ParseErrorCode, string> = {
+  1: 'unexpected character', // InvalidSymbol
+  2: 'invalid number', // InvalidNumberFormat
+  3: 'expected a property name in double quotes', // PropertyNameExpected
+  4: 'expected a value', // ValueExpected
+  5: 'expected a colon after the property name', // ColonExpected
+  6: 'expected a comma between values', // CommaExpected
+  7: 'expected a closing brace "}"', // CloseBraceExpected
+  8: 'expected a closing bracket "]"', // CloseBracketExpected
+  9: 'unexpected text after the end of the JSON value', // EndOfFileExpected
+  10: 'invalid comment', // InvalidCommentToken
+  11: 'comment is not closed', // UnexpectedEndOfComment
+  12: 'string is not closed', // UnexpectedEndOfString
+  13: 'number is not complete', // UnexpectedEndOfNumber
+  14: 'invalid unicode escape', // InvalidUnicode
+  15: 'invalid escape character', // InvalidEscapeCharacter
+  16: 'invalid character in a string', // InvalidCharacter
 };
 
 /**
@@ -124,8 +126,8 @@ export function parseSettingsText(text: string, path: string): unknown {
   const first = errors[0];
   if (first !== undefined) {
     const { line, column } = lineAndColumn(source, first.offset);
-    const code = printParseErrorCode(first.error);
-    throw new CliError('config', `${path}:${line}:${column}: ${parseErrorWords[code] ?? code}`, {
+    const words = parseErrorWords[first.error] ?? `syntax error ${first.error}`;
+    throw new CliError('config', `${path}:${line}:${column}: ${words}`, {
       hint: 'Fix the JSON by hand (comments and trailing commas are fine); qwen never rewrites a file it cannot parse.',
     });
   }

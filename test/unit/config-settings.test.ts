@@ -131,6 +131,24 @@ test('a syntax error names the file, line and column; exit code 52', () => {
   expect(crlf.message).toStartWith('/w/.qwen/settings.json:3:3: ');
 });
 
+test('each kind of syntax error is said in words (jsonc-parser error codes mapped by number)', () => {
+  const said = (text: string) =>
+    errorOf(() => load({ [paths.userSettings]: text })).message.replace(/^.*settings\.json:\d+:\d+: /, '');
+  expect(said('{"a": }')).toBe('expected a value');
+  expect(said('{"a" 1}')).toBe('expected a colon after the property name');
+  expect(said('{a: 1}')).toBe('unexpected character');
+  expect(said('{1: 2}')).toBe('expected a property name in double quotes');
+  expect(said('{"a": 1.}')).toBe('number is not complete');
+  expect(said('{"a": "\\u12"}')).toBe('invalid unicode escape');
+  expect(said('{"a": "x\ty"}')).toBe('invalid character in a string');
+  expect(said('{"a": "open')).toBe('string is not closed');
+  expect(said('{"a": 1 /* open')).toBe('comment is not closed');
+  expect(said('{"a": [1, 2')).toBe('expected a closing bracket "]"');
+  expect(said('{"a": 1')).toBe('expected a closing brace "}"');
+  expect(said('{"a": 1} 2')).toBe('unexpected text after the end of the JSON value');
+  expect(said('{"a": "\\q"}')).toBe('invalid escape character');
+});
+
 test('a modelProviders entry without id names the JSON path and what was expected', () => {
   const text = JSON.stringify({ modelProviders: { openai: [{ id: 'ok' }, { name: 'no id' }] } });
   const error = errorOf(() => load({ [paths.userSettings]: text }));
