@@ -20,9 +20,9 @@ import { resolveModel } from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError, maskSecret } from '../core/errors.ts';
 import type { ResolvedModel } from '../core/types.ts';
+import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
 import { configureNetwork } from './network.ts';
-import type { AuthFlags, MainFlags } from './program.ts';
 import { readPipedStdin } from './terminal-io.ts';
 
 export const authActions = ['qwen-oauth', 'coding-plan', 'status', 'logout'] as const;

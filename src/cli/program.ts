@@ -1,34 +1,11 @@
-// Command line parsing only: turns argv into a ParsedCommand. Nothing here reads settings or the network.
+// The cac program: every command and flag with its help line, for `--help`, `qwen auth`, and whatever
+// command-line.ts does not read itself. Nothing here reads settings or the network.
 import { cac } from 'cac';
 import { CliError } from '../core/errors.ts';
+import { type MainFlags, type ParsedCommand, rawValue, readFlags } from './command-line.ts';
 
-/** The flags of the main command, after cac has camel-cased them. */
-export interface MainFlags {
-  prompt?: string;
-  model?: string;
-  authType?: string;
-  openaiApiKey?: string;
-  openaiBaseUrl?: string;
-  outputFormat: string;
-  promptInteractive?: string;
-  proxy?: string;
-  insecure?: boolean;
-  debug?: boolean;
-}
-
-export interface AuthFlags {
-  region?: string;
-  key?: string;
-  debug?: boolean;
-}
-
-export type ParsedCommand =
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'main'; positionalPrompt: string; flags: MainFlags }
-  | { kind: 'auth'; action: string | undefined; flags: AuthFlags & MainFlags };
-
-export function parseCommandLine(argv: string[]): ParsedCommand {
+/** The whole command line through cac: help, `auth`, and every form command-line.ts leaves to it. */
+export function parseWithCac(argv: string[]): ParsedCommand {
   const program = cac('qwen');
   let parsed: ParsedCommand | undefined;
 
@@ -49,7 +26,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
       parsed = {
         kind: 'main',
         positionalPrompt: [...prompt, ...rest].join(' '),
-        flags: readFlags(argv, flags),
+        flags: flagsOf(argv, flags),
       };
     });
 
@@ -70,7 +47,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
         kind: 'auth',
         action,
         flags: {
-          ...readFlags(argv, flags),
+          ...flagsOf(argv, flags),
           region: rawValue(argv, ['--region']),
           key: rawValue(argv, ['--key']),
         },
@@ -96,49 +73,10 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   return parsed;
 }
 
-/** Value flags and their spellings. Values are taken from argv as typed: cac (mri) would turn "007" into 7. */
-const valueFlags = {
-  prompt: ['-p', '--prompt'],
-  model: ['-m', '--model'],
-  authType: ['--auth-type'],
-  openaiApiKey: ['--openai-api-key'],
-  openaiBaseUrl: ['--openai-base-url'],
-  outputFormat: ['-o', '--output-format'],
-  promptInteractive: ['-i', '--prompt-interactive'],
-  proxy: ['--proxy'],
-} as const;
-
-function readFlags(argv: string[], parsed: Record<string, unknown>): MainFlags {
-  const flags: MainFlags = { outputFormat: rawValue(argv, valueFlags.outputFormat) ?? 'text' };
-  for (const [name, spellings] of Object.entries(valueFlags) as [
-    keyof typeof valueFlags,
-    readonly string[],
-  ][]) {
-    if (name === 'outputFormat') continue;
-    const value = rawValue(argv, spellings);
-    if (value !== undefined) flags[name] = value;
-  }
+/** Value flags as typed (see rawValue), booleans as cac read them. */
+function flagsOf(argv: string[], parsed: Record<string, unknown>): MainFlags {
+  const flags = readFlags(argv);
   if (parsed.insecure === true) flags.insecure = true;
   if (parsed.debug === true) flags.debug = true;
   return flags;
-}
-
-/** The last value given for a flag (`--name value`, `--name=value`, `-m value`), before any `--`. */
-export function rawValue(argv: string[], spellings: readonly string[]): string | undefined {
-  let value: string | undefined;
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index]!;
-    if (argument === '--') break;
-    for (const spelling of spellings) {
-      if (argument === spelling) {
-        const next = argv[index + 1];
-        if (next === undefined) throw new CliError('input', `The flag ${spelling} needs a value.`);
-        value = next;
-        index += 1;
-      } else if (spelling.startsWith('--') && argument.startsWith(`${spelling}=`)) {
-        value = argument.slice(spelling.length + 1);
-      }
-    }
-  }
-  return value;
 }

@@ -5,10 +5,10 @@ import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes, oneLine } from '../core/errors.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
+import { type MainFlags, parseCommandLine } from './command-line.ts';
 import type { RunContext } from './context.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { configureNetwork } from './network.ts';
-import { type MainFlags, parseCommandLine } from './program.ts';
 import { endStartup } from './startup.ts';
 import { homeDirectory, isTerminal, readPipedStdin, writeAll } from './terminal-io.ts';
 
@@ -34,7 +34,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
   };
   let debug = argv.includes('--debug');
   try {
-    const command = parseCommandLine(argv);
+    const command = await parseCommandLine(argv);
     if (command.kind === 'help') return 0;
     if (command.kind === 'version') {
       context.writeOut(`${version}\n`);

@@ -1,0 +1,140 @@
+// The fast path of command-line.ts against cac (program.ts): on every command line, either the same answer
+// or no answer (cac then decides). Command lines are generated from pieces users type, odd ones included.
+import { expect, test } from 'bun:test';
+import { type ParsedCommand, parseCommandLine, parsePlainMainCommand } from '../../src/cli/command-line.ts';
+import { parseWithCac } from '../../src/cli/program.ts';
+import { CliError } from '../../src/core/errors.ts';
+
+/** cac's answer, or the CliError it ends with (its help output is not part of the comparison). */
+function cacAnswer(argv: string[]): ParsedCommand | CliError {
+  const write = process.stdout.write;
+  const log = console.log;
+  // cac prints help itself; keep the test output clean.
+  console.log = () => undefined;
+  try {
+    return parseWithCac(argv);
+  } catch (error) {
+    if (error instanceof CliError) return error;
+    throw error;
+  } finally {
+    console.log = log;
+    process.stdout.write = write;
+  }
+}
+
+test('the usual one-shot command lines take the fast path and match cac', () => {
+  const usual = [
+    ['hello'],
+    ['explain', 'this', 'code'],
+    ['-p', 'review'],
+    ['--prompt=review', '-m', 'qwen3-coder-plus'],
+    [
+      '--auth-type',
+      'openai',
+      '--openai-api-key',
+      'sk-1',
+      '--openai-base-url',
+      'http://h/v1',
+      '-m',
+      'm',
+      'hi',
+    ],
+    ['-o', 'json', 'summarise'],
+    ['--output-format=stream-json', '--debug', 'x'],
+    ['--insecure', '--proxy', 'http://proxy:3128', 'x'],
+    ['-m', '007', 'x'],
+    ['hello', '--', '-not-a-flag', '--model'],
+    ['--', 'auth'],
+    [],
+    ['--version'],
+  ];
+  for (const argv of usual) {
+    const fast = parsePlainMainCommand(argv);
+    expect(fast).toBeDefined();
+    expect(fast).toEqual(cacAnswer(argv) as ParsedCommand);
+  }
+});
+
+test('unusual command lines are left to cac', () => {
+  for (const argv of [
+    ['--help'],
+    ['-h'],
+    ['auth'],
+    ['auth', 'status'],
+    ['--nope', 'x'],
+    ['-mx'],
+    ['-p'],
+    ['-p', '-x'],
+    ['--insecure=false', 'x'],
+    ['--version', 'x'],
+    ['-'],
+  ]) {
+    expect(parsePlainMainCommand(argv)).toBeUndefined();
+  }
+});
+
+test('generated command lines: the fast path agrees with cac or stays out', () => {
+  const pieces = [
+    'hello',
+    'two words',
+    '007',
+    '-1',
+    '',
+    'auth',
+    '--',
+    '-',
+    '-p',
+    '--prompt',
+    '--prompt=x',
+    '-m',
+    '--model=m',
+    '--auth-type',
+    '--auth-type=anthropic',
+    '--openai-api-key',
+    '--openai-base-url=http://h/v1',
+    '-o',
+    '--output-format=json',
+    '-i',
+    '--proxy',
+    '--insecure',
+    '--debug',
+    '--no-debug',
+    '-v',
+    '--version',
+    '--help',
+    '--unknown',
+    '--model=',
+    '--model=-x',
+    '--proxy=',
+    '-pm',
+  ];
+  // A small deterministic generator: the same command lines every run.
+  let seed = 20261121;
+  const next = (limit: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % limit;
+  };
+  let fastAnswers = 0;
+  for (let round = 0; round < 3000; round += 1) {
+    const argv = Array.from({ length: next(6) }, () => pieces[next(pieces.length)]!);
+    let fast: ParsedCommand | undefined;
+    try {
+      fast = parsePlainMainCommand(argv);
+    } catch (error) {
+      // A missing value is the same one-line error either way.
+      expect(cacAnswer(argv)).toBeInstanceOf(CliError);
+      expect(error).toBeInstanceOf(CliError);
+      continue;
+    }
+    if (fast === undefined) continue;
+    fastAnswers += 1;
+    expect({ argv, answer: fast }).toEqual({ argv, answer: cacAnswer(argv) as ParsedCommand });
+  }
+  // The comparison is only worth something if the fast path answered often.
+  expect(fastAnswers).toBeGreaterThan(500);
+});
+
+test('parseCommandLine falls back to cac for what the fast path leaves', async () => {
+  expect(await parseCommandLine(['auth', 'status'])).toMatchObject({ kind: 'auth', action: 'status' });
+  await expect(parseCommandLine(['--nope'])).rejects.toThrow(/Unknown option `--nope`/);
+});
