@@ -4,118 +4,131 @@
 import * as v from 'valibot';
 import { authTypes } from '../core/types.ts';
 
-const optionalString = v.optional(v.string('expected a string'));
-const optionalNumber = v.optional(v.number('expected a number'));
-const optionalBoolean = v.optional(v.boolean('expected true or false'));
-const stringRecord = v.record(v.string(), v.string('expected a string'), 'expected an object of strings');
-const anyRecord = v.record(v.string(), v.unknown(), 'expected an object');
+/**
+ * Built on first use rather than at load: a run without settings files (a CI job with keys in the environment)
+ * never validates anything, and building the schema was about 0.5 ms of every start-up.
+ */
+function buildSettingsSchema() {
+  const optionalString = v.optional(v.string('expected a string'));
+  const optionalNumber = v.optional(v.number('expected a number'));
+  const optionalBoolean = v.optional(v.boolean('expected true or false'));
+  const stringRecord = v.record(v.string(), v.string('expected a string'), 'expected an object of strings');
+  const anyRecord = v.record(v.string(), v.unknown(), 'expected an object');
 
-const samplingParamsSchema = v.looseObject(
-  {
-    temperature: optionalNumber,
-    top_p: optionalNumber,
-    top_k: optionalNumber,
-    max_tokens: optionalNumber,
-    presence_penalty: optionalNumber,
-    frequency_penalty: optionalNumber,
-    stop: v.optional(v.union([v.string(), v.array(v.string())], 'expected a string or an array of strings')),
-  },
-  'expected an object',
-);
-
-export const generationConfigSchema = v.looseObject(
-  {
-    /** Whole-request timeout in ms; 0 or less means none. */
-    timeout: optionalNumber,
-    maxRetries: optionalNumber,
-    samplingParams: v.optional(samplingParamsSchema),
-    customHeaders: v.optional(stringRecord),
-    extra_body: v.optional(anyRecord),
-  },
-  'expected an object',
-);
-
-export const modelProviderEntrySchema = v.looseObject(
-  {
-    id: v.pipe(
-      v.string('expected a string (every model entry needs an "id")'),
-      v.nonEmpty('expected a non-empty string (every model entry needs an "id")'),
-    ),
-    name: optionalString,
-    description: optionalString,
-    /** The variable holding this model's API key. */
-    envKey: optionalString,
-    baseUrl: optionalString,
-    capabilities: v.optional(anyRecord),
-    generationConfig: v.optional(generationConfigSchema),
-  },
-  'expected a model entry object with at least an "id"',
-);
-
-const authTypeSchema = v.picklist(authTypes, `expected one of ${authTypes.join(', ')}`);
-
-export const settingsSchema = v.looseObject(
-  {
-    $version: optionalNumber,
-    modelProviders: v.optional(
-      v.record(
-        v.string(),
-        v.array(modelProviderEntrySchema, 'expected an array of model entries'),
-        'expected an object mapping a protocol (openai, anthropic, gemini, vertex-ai) to an array of models',
+  const samplingParamsSchema = v.looseObject(
+    {
+      temperature: optionalNumber,
+      top_p: optionalNumber,
+      top_k: optionalNumber,
+      max_tokens: optionalNumber,
+      presence_penalty: optionalNumber,
+      frequency_penalty: optionalNumber,
+      stop: v.optional(
+        v.union([v.string(), v.array(v.string())], 'expected a string or an array of strings'),
       ),
-    ),
-    providerProtocol: v.optional(stringRecord),
-    providerMetadata: v.optional(anyRecord),
-    security: v.optional(
-      v.looseObject(
-        {
-          auth: v.optional(
-            v.looseObject(
-              {
-                selectedType: v.optional(authTypeSchema),
-                enforcedType: v.optional(authTypeSchema),
-                useExternal: optionalBoolean,
-                /** Deprecated by Qwen Code in favour of `env` / `envKey`; still honoured as a last resort. */
-                apiKey: optionalString,
-                baseUrl: optionalString,
-              },
-              'expected an object',
+    },
+    'expected an object',
+  );
+
+  const generationConfigSchema = v.looseObject(
+    {
+      /** Whole-request timeout in ms; 0 or less means none. */
+      timeout: optionalNumber,
+      maxRetries: optionalNumber,
+      samplingParams: v.optional(samplingParamsSchema),
+      customHeaders: v.optional(stringRecord),
+      extra_body: v.optional(anyRecord),
+    },
+    'expected an object',
+  );
+
+  const modelProviderEntrySchema = v.looseObject(
+    {
+      id: v.pipe(
+        v.string('expected a string (every model entry needs an "id")'),
+        v.nonEmpty('expected a non-empty string (every model entry needs an "id")'),
+      ),
+      name: optionalString,
+      description: optionalString,
+      /** The variable holding this model's API key. */
+      envKey: optionalString,
+      baseUrl: optionalString,
+      capabilities: v.optional(anyRecord),
+      generationConfig: v.optional(generationConfigSchema),
+    },
+    'expected a model entry object with at least an "id"',
+  );
+
+  const authTypeSchema = v.picklist(authTypes, `expected one of ${authTypes.join(', ')}`);
+
+  const settingsSchema = v.looseObject(
+    {
+      $version: optionalNumber,
+      modelProviders: v.optional(
+        v.record(
+          v.string(),
+          v.array(modelProviderEntrySchema, 'expected an array of model entries'),
+          'expected an object mapping a protocol (openai, anthropic, gemini, vertex-ai) to an array of models',
+        ),
+      ),
+      providerProtocol: v.optional(stringRecord),
+      providerMetadata: v.optional(anyRecord),
+      security: v.optional(
+        v.looseObject(
+          {
+            auth: v.optional(
+              v.looseObject(
+                {
+                  selectedType: v.optional(authTypeSchema),
+                  enforcedType: v.optional(authTypeSchema),
+                  useExternal: optionalBoolean,
+                  /** Deprecated by Qwen Code in favour of `env` / `envKey`; still honoured as a last resort. */
+                  apiKey: optionalString,
+                  baseUrl: optionalString,
+                },
+                'expected an object',
+              ),
             ),
-          ),
-        },
-        'expected an object',
+          },
+          'expected an object',
+        ),
       ),
-    ),
-    model: v.optional(
-      v.looseObject(
-        {
-          name: optionalString,
-          /** Chooses between modelProviders entries that share an id. */
-          baseUrl: optionalString,
-          reasoningEffort: optionalString,
-          /** Applies only to a model that is not in modelProviders. */
-          generationConfig: v.optional(generationConfigSchema),
-        },
-        'expected an object',
+      model: v.optional(
+        v.looseObject(
+          {
+            name: optionalString,
+            /** Chooses between modelProviders entries that share an id. */
+            baseUrl: optionalString,
+            reasoningEffort: optionalString,
+            /** Applies only to a model that is not in modelProviders. */
+            generationConfig: v.optional(generationConfigSchema),
+          },
+          'expected an object',
+        ),
       ),
-    ),
-    env: v.optional(stringRecord),
-    proxy: optionalString,
-    advanced: v.optional(
-      v.looseObject(
-        {
-          excludedEnvVars: v.optional(v.array(v.string('expected a string'), 'expected an array of strings')),
-        },
-        'expected an object',
+      env: v.optional(stringRecord),
+      proxy: optionalString,
+      advanced: v.optional(
+        v.looseObject(
+          {
+            excludedEnvVars: v.optional(
+              v.array(v.string('expected a string'), 'expected an array of strings'),
+            ),
+          },
+          'expected an object',
+        ),
       ),
-    ),
-  },
-  'expected a JSON object at the top level',
-);
+    },
+    'expected a JSON object at the top level',
+  );
+  return settingsSchema;
+}
 
-export type Settings = v.InferOutput<typeof settingsSchema>;
-export type ModelProviderEntry = v.InferOutput<typeof modelProviderEntrySchema>;
-export type ModelGenerationConfig = v.InferOutput<typeof generationConfigSchema>;
+let settingsSchema: ReturnType<typeof buildSettingsSchema> | undefined;
+
+export type Settings = v.InferOutput<ReturnType<typeof buildSettingsSchema>>;
+export type ModelProviderEntry = NonNullable<Settings['modelProviders']>[string][number];
+export type ModelGenerationConfig = NonNullable<ModelProviderEntry['generationConfig']>;
 
 export type SettingsValidation =
   | { success: true; settings: Settings }
@@ -130,6 +143,7 @@ export function validateSettings(value: unknown): SettingsValidation {
       problems: ['(top level): expected a JSON object at the top level; found an array'],
     };
   }
+  settingsSchema ??= buildSettingsSchema();
   const result = v.safeParse(settingsSchema, value);
   if (result.success) return { success: true, settings: result.output };
   return { success: false, problems: result.issues.map(describeIssue) };
