@@ -164,3 +164,78 @@ export function messageOrStatus(message: string | undefined, status: number): st
   const fallback = `HTTP ${status}`;
   return (message ?? fallback).trim() || fallback;
 }
+
+/**
+ * A streamed JSON text learned to be `prefix + <body of one JSON string> + suffix`, where only the body
+ * changes from one chunk to the next (a server repeats the same envelope around every text delta). A later
+ * text that starts with the prefix and ends with the suffix then parses to the learned object with only
+ * that string replaced, so the string alone needs parsing; see findStringSlot for why that is exact.
+ */
+export interface StringSlot {
+  /** Ends with the string's opening quote. */
+  prefix: string;
+  /** Starts with the string's closing quote. */
+  suffix: string;
+}
+
+/** The distinct bodies findStringSlot tries in the slot: neither is a key on any path it could read. */
+const slotProbes = ['x', 'y'] as const;
+
+/**
+ * Finds where the string that `read` returns sits in `text` (a JSON text already parsed successfully),
+ * trying the places where `"<key>":"` appears; undefined when no candidate passes the check.
+ *
+ * Why the check proves the slot right: JSON is read left to right, so every text `prefix + body + suffix`
+ * whose body is a valid string body (no unescaped quote or control character, no broken escape) is read in
+ * the same way outside the body, and differs from the others in one string token only. `read` must follow
+ * a fixed path through objects and arrays only. If putting two different probes in the body makes `read`
+ * return exactly each probe, the token is the whole string that `read` returns: a token elsewhere (a
+ * value, or a key: renaming one to `x` or `y` changes nothing on the path) would leave `read` the same for
+ * both probes, and a token holding more than the body would not equal the probe.
+ */
+export function findStringSlot(
+  text: string,
+  key: string,
+  read: (parsed: unknown) => unknown,
+): StringSlot | undefined {
+  const opening = new RegExp(`"${key}"\\s*:\\s*"`, 'g');
+  for (let match = opening.exec(text); match !== null; match = opening.exec(text)) {
+    const bodyStart = match.index + match[0].length;
+    const bodyEnd = closingQuoteIndex(text, bodyStart);
+    if (bodyEnd < 0) return undefined;
+    const slot = { prefix: text.slice(0, bodyStart), suffix: text.slice(bodyEnd) };
+    if (slotProbes.every((probe) => read(parseJson(slot.prefix + probe + slot.suffix)) === probe)) {
+      return slot;
+    }
+  }
+  return undefined;
+}
+
+/** The index of the quote that closes a JSON string whose body starts at `start`; -1 when none does. */
+function closingQuoteIndex(text: string, start: number): number {
+  for (let quote = text.indexOf('"', start); quote >= 0; quote = text.indexOf('"', quote + 1)) {
+    let backslashes = 0;
+    while (quote - backslashes - 1 >= start && text.charCodeAt(quote - backslashes - 1) === 92) {
+      backslashes += 1;
+    }
+    if (backslashes % 2 === 0) return quote;
+  }
+  return -1;
+}
+
+/**
+ * The string in the slot when `text` has the slot's shape; undefined when it has not (the caller then
+ * parses the whole text). Parsing the body between its own quotes also validates it: a body with an
+ * unescaped quote, a bad escape or a raw control character throws here instead of being misread.
+ */
+export function stringInSlot(slot: StringSlot, text: string): string | undefined {
+  const { prefix, suffix } = slot;
+  if (text.length < prefix.length + suffix.length) return undefined;
+  if (!text.startsWith(prefix) || !text.endsWith(suffix)) return undefined;
+  try {
+    // The quotes are the last character of the prefix and the first of the suffix.
+    return JSON.parse(text.slice(prefix.length - 1, text.length - suffix.length + 1)) as string;
+  } catch {
+    return undefined;
+  }
+}
