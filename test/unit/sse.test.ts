@@ -98,6 +98,13 @@ describe('createSseParser', () => {
     ]);
   });
 
+  test('only the field named exactly `data` is data: empty values, look-alike fields, blank data lines', () => {
+    expectStableUnderSplitting(
+      'data:\n\ndata: \n\ndataX: no\ndatum: no\n data: no\nDATA: no\n\ndata: a\ndata:\ndata: b\n\n',
+      [message(''), message(''), message('a\n\nb')],
+    );
+  });
+
   test('a last event without a trailing blank line is flushed by end()', () => {
     expectStableUnderSplitting('data: one\n\ndata: last', [message('one'), message('last')]);
     expectStableUnderSplitting('data: one\n\ndata: last\n', [message('one'), message('last')]);
