@@ -279,24 +279,28 @@ export function createOpenAiDecoder(reuseTextShapes = true): StreamDecoder {
     return text === '' ? [] : [{ type: 'text-delta', text }];
   }
 
+  /** Any message, parsed whole. */
+  function decodeWhole(event: string, data: string): StreamEvent[] {
+    if (data === '[DONE]') return flush();
+    const parsed = parseJson(data);
+    if (event === 'error') {
+      // A few proxies send `event: error` with a plain-text or JSON payload.
+      if (isObject(parsed)) return fail(errorObjectFrom(parsed) ?? parsed);
+      return fail({ message: messageOfErrorEvent(data) });
+    }
+    // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
+    if (!isObject(parsed)) return [];
+    return decodeAndLearn(data, parsed);
+  }
+
   return {
+    // Kept small, the rare cases in decodeWhole: it runs once per chunk, and the JIT compiles it together
+    // with what it calls. `[DONE]` never has a learned shape, which starts with `{`.
     decode(message: SseMessage): StreamEvent[] {
       if (ended) return [];
       const data = message.data.trim();
-      if (data === '[DONE]') return flush();
-      if (message.event !== 'error') {
-        const events = decodeLikeLastShape(data);
-        if (events !== undefined) return events;
-      }
-      const parsed = parseJson(data);
-      if (message.event === 'error') {
-        // A few proxies send `event: error` with a plain-text or JSON payload.
-        if (isObject(parsed)) return fail(errorObjectFrom(parsed) ?? parsed);
-        return fail({ message: messageOfErrorEvent(data) });
-      }
-      // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
-      if (!isObject(parsed)) return [];
-      return decodeAndLearn(data, parsed);
+      const events = message.event === 'error' ? undefined : decodeLikeLastShape(data);
+      return events ?? decodeWhole(message.event, data);
     },
     finish(): StreamEvent[] {
       // The byte stream ended without [DONE] (which flushes earlier) and without any finish_reason: the
