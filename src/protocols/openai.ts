@@ -108,12 +108,29 @@ function usageFrom(value: unknown): Usage | undefined {
   return usage;
 }
 
-/** `choices[0].delta.content` of a parsed chunk, through objects and arrays only (what findStringSlot needs). */
-function contentOf(chunk: unknown): unknown {
+/** `choices[0].delta` of a parsed chunk, through objects and arrays only (what findStringSlot needs). */
+function deltaOf(chunk: unknown): JsonObject | undefined {
   const choices = isObject(chunk) ? chunk['choices'] : undefined;
   const choice = Array.isArray(choices) ? choices[0] : undefined;
   const delta = isObject(choice) ? choice['delta'] : undefined;
-  return isObject(delta) ? delta['content'] : undefined;
+  return isObject(delta) ? delta : undefined;
+}
+
+/**
+ * Where servers put reasoning text, in the order they are read: DashScope, DeepSeek and older vLLM say
+ * `reasoning_content`, OpenRouter and newer vLLM `reasoning`, some vLLM versions `reasoning_text`.
+ */
+const reasoningFields = ['reasoning_content', 'reasoning', 'reasoning_text'] as const;
+
+/** The first reasoning field with text: the one whose text a chunk's reasoning delta carries. */
+function reasoningFieldOf(delta: JsonObject): string | undefined {
+  return reasoningFields.find((field) => nonEmptyString(delta[field]) !== undefined);
+}
+
+/** The envelope of a chunk whose only effect is one delta, and the kind of delta its string gives. */
+interface DeltaShape {
+  slot: StringSlot;
+  type: 'text-delta' | 'reasoning-delta';
 }
 
 /** After this many learned shapes in a row that no later chunk matched, the stream stops learning. */
@@ -129,10 +146,10 @@ interface ToolCallInProgress {
 }
 
 /**
- * The stream decoder. `reuseTextShapes` false parses every chunk whole: only for tests, which compare the
+ * The stream decoder. `reuseDeltaShapes` false parses every chunk whole: only for tests, which compare the
  * two ways on generated streams.
  */
-export function createOpenAiDecoder(reuseTextShapes = true): StreamDecoder {
+export function createOpenAiDecoder(reuseDeltaShapes = true): StreamDecoder {
   const toolCalls: ToolCallInProgress[] = [];
   // Which call the next fragment with a given wire index continues.
   const callByWireIndex = new Map<number, ToolCallInProgress>();
@@ -140,11 +157,13 @@ export function createOpenAiDecoder(reuseTextShapes = true): StreamDecoder {
   let finishReason: string | undefined;
   let usage: Usage | undefined;
   let ended = false;
-  // Counts tool-call fragments, so that a chunk that touched a call can be told from one that did not.
+  // Count tool-call fragments and finish reasons, so that a chunk that had either can be told from one that
+  // did not (a finish reason equal to the last one still counts: another may come between two such chunks).
   let toolCallFragments = 0;
-  // The envelope around the text of the last plain text chunk: chunks with the same one are decoded by
-  // parsing their text alone (see decodeAndLearn).
-  let textShape: StringSlot | undefined;
+  let finishReasons = 0;
+  // The envelope around the text of the last chunk that was one text or reasoning delta: chunks with the
+  // same one are decoded by parsing their text alone (see decodeAndLearn).
+  let shape: DeltaShape | undefined;
   let unusedShapes = 0;
 
   function fail(error: JsonObject): StreamEvent[] {
@@ -225,11 +244,10 @@ export function createOpenAiDecoder(reuseTextShapes = true): StreamDecoder {
 
     const delta = choice['delta'];
     if (isObject(delta)) {
-      const reasoning =
-        nonEmptyString(delta['reasoning_content']) ??
-        nonEmptyString(delta['reasoning']) ??
-        nonEmptyString(delta['reasoning_text']);
-      if (reasoning !== undefined) events.push({ type: 'reasoning-delta', text: reasoning });
+      const reasoningField = reasoningFieldOf(delta);
+      if (reasoningField !== undefined) {
+        events.push({ type: 'reasoning-delta', text: delta[reasoningField] as string });
+      }
       const text = nonEmptyString(delta['content']);
       if (text !== undefined) events.push({ type: 'text-delta', text });
       const toolCallFragments = delta['tool_calls'];
@@ -243,28 +261,36 @@ export function createOpenAiDecoder(reuseTextShapes = true): StreamDecoder {
       // OpenRouter normally sends an `error` object with this; without one there is still no answer.
       return [...events, ...fail({ message: 'The provider stopped the answer with an error.' })];
     }
-    if (reason !== undefined) finishReason = reason;
+    if (reason !== undefined) {
+      finishReason = reason;
+      finishReasons += 1;
+    }
     return events;
   }
 
   /**
-   * A chunk whose only effect was its text (no reasoning, tool call, usage, finish reason or error) is
-   * what most chunks of a stream are. decodeChunk reads `content` only to emit it, so any chunk that
-   * differs from this one in the text alone has the same effect with its own text: its envelope is kept.
+   * A chunk whose only effect was one text or reasoning delta (no tool call, usage, finish reason or error)
+   * is what most chunks of a stream are. decodeChunk reads that delta's field only to emit it, so a chunk
+   * that differs from this one in that string alone has the same effect with its own text: the envelope
+   * is kept. (An empty reasoning field would let the next reasoning field speak: see decodeLikeLastShape.)
    */
   function decodeAndLearn(data: string, chunk: JsonObject): StreamEvent[] {
-    const before = { usage, finishReason, toolCallFragments };
+    const before = { usage, finishReasons, toolCallFragments };
     const events = decodeChunk(chunk);
-    const onlyText =
-      events.length === 1 &&
-      events[0]?.type === 'text-delta' &&
+    const only = events.length === 1 ? events[0] : undefined;
+    const oneDelta =
+      (only?.type === 'text-delta' || only?.type === 'reasoning-delta') &&
       usage === before.usage &&
-      finishReason === before.finishReason &&
+      finishReasons === before.finishReasons &&
       toolCallFragments === before.toolCallFragments;
     // A server that varies its envelope on every chunk (a counter, random padding) would make every chunk
     // pay for learning; after a few shapes that no chunk reused, stop trying.
-    if (reuseTextShapes && onlyText && unusedShapes < maximumUnusedShapes) {
-      textShape = findStringSlot(data, 'content', contentOf);
+    if (reuseDeltaShapes && oneDelta && unusedShapes < maximumUnusedShapes) {
+      const type = only.type;
+      const key = type === 'text-delta' ? 'content' : reasoningFieldOf(deltaOf(chunk) ?? {});
+      const slot =
+        key === undefined ? undefined : findStringSlot(data, key, (value) => deltaOf(value)?.[key]);
+      shape = slot === undefined ? undefined : { slot, type };
       unusedShapes += 1;
     }
     return events;
@@ -272,11 +298,12 @@ export function createOpenAiDecoder(reuseTextShapes = true): StreamDecoder {
 
   /** A chunk with the learned envelope: its text parsed alone, as decodeChunk would have emitted it. */
   function decodeLikeLastShape(data: string): StreamEvent[] | undefined {
-    if (textShape === undefined) return undefined;
-    const text = stringInSlot(textShape, data);
-    if (text === undefined) return undefined;
+    if (shape === undefined) return undefined;
+    const text = stringInSlot(shape.slot, data);
+    // An empty reasoning field is skipped for the next one, which only the full parse can read.
+    if (text === undefined || (text === '' && shape.type === 'reasoning-delta')) return undefined;
     unusedShapes = 0;
-    return text === '' ? [] : [{ type: 'text-delta', text }];
+    return text === '' ? [] : [{ type: shape.type, text }];
   }
 
   /** Any message, parsed whole. */

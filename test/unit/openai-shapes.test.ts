@@ -1,4 +1,4 @@
-// The OpenAI decoder parses only the text of a chunk whose envelope repeats the last plain text chunk's
+// The OpenAI decoder parses only the text of a chunk whose envelope repeats the last one-delta chunk's
 // (src/protocols/wire.ts, findStringSlot). That must never change a single event: these tests decode many
 // generated streams both ways, with envelopes that repeat, change midway or try to mislead the slot search
 // (`"content":"` inside other strings and keys, duplicate keys, a second choice), texts full of quotes,
@@ -115,7 +115,7 @@ function randomEnvelope(random: Random, id: string): unknown {
     finish_reason: finish,
   });
   const header = { id, object: 'chat.completion.chunk', created: 1764200000, model: 'm' };
-  switch (Math.floor(random() * 14)) {
+  switch (Math.floor(random() * 18)) {
     case 0:
       return { ...header, choices: [choice({ role: 'assistant', content: textMarker })] };
     case 1:
@@ -152,6 +152,16 @@ function randomEnvelope(random: Random, id: string): unknown {
         { choices: [{ delta: textMarker }] },
         { choices: [{ delta: { content: 7 } }] },
       ]);
+    case 11:
+      // An empty first reasoning field gives the word to the next one.
+      return { ...header, choices: [choice({ reasoning_content: textMarker, reasoning: 'fallback' })] };
+    case 12:
+      return {
+        ...header,
+        choices: [choice({ reasoning_content: null, reasoning: textMarker, content: '' })],
+      };
+    case 13:
+      return { ...header, choices: [choice({ reasoning_content: '', reasoning_text: textMarker })] };
     default:
       return { ...header, system_fingerprint: 'fp', choices: [choice({ content: textMarker })], usage: null };
   }
@@ -217,8 +227,8 @@ function randomStream(seed: number): SseMessage[] {
   return messages;
 }
 
-function decodeAll(messages: SseMessage[], reuseTextShapes: boolean): StreamEvent[] {
-  const decoder = createOpenAiDecoder(reuseTextShapes);
+function decodeAll(messages: SseMessage[], reuseDeltaShapes: boolean): StreamEvent[] {
+  const decoder = createOpenAiDecoder(reuseDeltaShapes);
   const events: StreamEvent[] = [];
   for (const message of messages) events.push(...decoder.decode(message));
   events.push(...decoder.finish());
@@ -257,6 +267,21 @@ describe('OpenAI decoder: reused envelopes', () => {
     } finally {
       parse.mockRestore();
     }
+  });
+
+  test('a chunk that repeats the last finish reason is not a plain text chunk: another may come between', () => {
+    const chunk = (text: string, reason: string) =>
+      `{"choices":[{"index":0,"delta":{"content":"${text}"},"finish_reason":"${reason}"}]}`;
+    const data = [
+      chunk('a', 'stop'),
+      chunk('b', 'stop'),
+      '{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}',
+      chunk('d', 'stop'),
+      '[DONE]',
+    ];
+    const messages = data.map((item) => ({ event: 'message', data: item }));
+    expect(decodeAll(messages, true)).toEqual(decodeAll(messages, false));
+    expect(decodeAll(messages, true).at(-1)).toEqual({ type: 'done', finishReason: 'stop' });
   });
 
   test('an envelope that changes on every chunk stops being learned', () => {
