@@ -156,7 +156,11 @@ function median(values: number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** Runs each command once to warm up, then N rounds of all of them in turn, so drift hits all alike. */
+/**
+ * Runs each command once to warm up, then N rounds of all of them, so drift hits all alike. The order changes
+ * from round to round (a fixed rotation of the starting command): a command that always ran right after the
+ * heaviest one would inherit its cache and scheduler aftermath every time.
+ */
 async function compare(
   label: string,
   runs: number,
@@ -166,7 +170,10 @@ async function compare(
   for (const command of commands) await command();
   const samples: Sample[][] = commands.map(() => []);
   for (let run = 0; run < runs; run += 1) {
-    for (const [index, command] of commands.entries()) samples[index]?.push(await command());
+    for (let step = 0; step < commands.length; step += 1) {
+      const index = (run + step) % commands.length;
+      samples[index]?.push(await (commands[index] as () => Promise<Sample>)());
+    }
   }
   return { cli: samples[0] ?? [], floor: samples[1] ?? [], nodeFloor: samples[2] ?? [] };
 }
