@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { anthropicStream, type FakeAnthropic, startFakeAnthropic } from '../fakes/anthropic-server.ts';
 import { type FakeGemini, geminiStream, startFakeGemini } from '../fakes/gemini-server.ts';
-import { type FakeGoogleToken, startFakeGoogleToken } from '../fakes/google-token-server.ts';
+import {
+  type FakeGoogleToken,
+  privateKeyPem,
+  rsaKeyPair,
+  startFakeGoogleToken,
+} from '../fakes/google-token-server.ts';
 
 const repositoryRoot = resolve(import.meta.dir, '..', '..');
 const anthropicFixtures = join(repositoryRoot, 'test', 'fixtures', 'anthropic');
@@ -323,18 +328,8 @@ describe('bearer credentials', () => {
     let credentialsFile: string;
 
     beforeAll(async () => {
-      const keyPair = await crypto.subtle.generateKey(
-        {
-          name: 'RSASSA-PKCS1-v1_5',
-          modulusLength: 2048,
-          publicExponent: new Uint8Array([1, 0, 1]),
-          hash: 'SHA-256',
-        },
-        true,
-        ['sign', 'verify'],
-      );
-      const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', keyPair.privateKey)).toString('base64');
-      const pem = `-----BEGIN PRIVATE KEY-----\n${der.match(/.{1,64}/g)?.join('\n')}\n-----END PRIVATE KEY-----\n`;
+      const keyPair = await rsaKeyPair();
+      const pem = await privateKeyPem(keyPair.privateKey);
       tokenServer = startFakeGoogleToken({ publicKey: keyPair.publicKey });
       credentialsFile = join(root, 'service-account.json');
       writeFileSync(

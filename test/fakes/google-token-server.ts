@@ -41,6 +41,27 @@ export interface FakeGoogleToken {
   stop(): Promise<void>;
 }
 
+/** The kind of key Google issues for service accounts (RS256); the public half goes to the fake. */
+export function rsaKeyPair(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  );
+}
+
+/** A private key as a service-account file's `private_key` holds it (PKCS#8 PEM). */
+export async function privateKeyPem(key: CryptoKey): Promise<string> {
+  const base64 = Buffer.from(await crypto.subtle.exportKey('pkcs8', key)).toString('base64');
+  const lines = base64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`;
+}
+
 export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
 

@@ -8,35 +8,21 @@ import {
   googleAccessToken,
   googleCredentialsPath,
 } from '../../src/auth/google-adc.ts';
-import { type FakeGoogleToken, jwtBearerGrant, startFakeGoogleToken } from '../fakes/google-token-server.ts';
+import {
+  type FakeGoogleToken,
+  jwtBearerGrant,
+  privateKeyPem,
+  rsaKeyPair,
+  startFakeGoogleToken,
+} from '../fakes/google-token-server.ts';
 import { caught } from './helpers.ts';
 
 const clientEmail = 'qwen-lite-test@my-project.iam.gserviceaccount.com';
 
 let directory: string;
 let keyPair: CryptoKeyPair;
-let privateKeyPem: string;
+let serviceAccountPem: string;
 let tokenServer: FakeGoogleToken;
-
-/** The kind of key Google issues for service accounts (RS256). */
-function rsaKeyPair(): Promise<CryptoKeyPair> {
-  return crypto.subtle.generateKey(
-    {
-      name: 'RSASSA-PKCS1-v1_5',
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    },
-    true,
-    ['sign', 'verify'],
-  );
-}
-
-function pemOf(der: ArrayBuffer): string {
-  const base64 = Buffer.from(der).toString('base64');
-  const lines = base64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`;
-}
 
 function writeJson(path: string, value: unknown): string {
   mkdirSync(join(path, '..'), { recursive: true });
@@ -49,7 +35,7 @@ function serviceAccountFile(name: string, overrides: Record<string, unknown> = {
     type: 'service_account',
     project_id: 'my-project',
     private_key_id: 'a1b2c3d4e5f6',
-    private_key: privateKeyPem,
+    private_key: serviceAccountPem,
     client_email: clientEmail,
     client_id: '109876543210987654321',
     auth_uri: 'https://accounts.google.com/o/oauth2/auth',
@@ -61,7 +47,7 @@ function serviceAccountFile(name: string, overrides: Record<string, unknown> = {
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'qwen-adc-'));
   keyPair = await rsaKeyPair();
-  privateKeyPem = pemOf(await crypto.subtle.exportKey('pkcs8', keyPair.privateKey));
+  serviceAccountPem = await privateKeyPem(keyPair.privateKey);
   tokenServer = startFakeGoogleToken({
     publicKey: keyPair.publicKey,
     clientEmail,
@@ -135,7 +121,7 @@ describe('service_account files', () => {
   test('a signature made with another key is refused with the endpoint’s description', async () => {
     const other = await rsaKeyPair();
     const path = serviceAccountFile('wrong-key.json', {
-      private_key: pemOf(await crypto.subtle.exportKey('pkcs8', other.privateKey)),
+      private_key: await privateKeyPem(other.privateKey),
     });
     const error = await caught(
       googleAccessToken({ env: { GOOGLE_APPLICATION_CREDENTIALS: path }, home: directory }),

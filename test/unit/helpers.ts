@@ -2,6 +2,7 @@
 // the real SSE parser, and catching the one error type. Helpers that a single test file needs stay there.
 
 import { readFileSync } from 'node:fs';
+import type { RunContext } from '../../src/cli/context.ts';
 import { CliError } from '../../src/core/errors.ts';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { createSseParser } from '../../src/core/sse.ts';
@@ -69,4 +70,19 @@ export async function caught(promise: Promise<unknown>): Promise<CliError> {
     throw error;
   }
   throw new Error('expected a CliError');
+}
+
+/** The context of a session at a terminal (REPL, wizard); output is dropped unless the fields say otherwise. */
+export function terminalContext(
+  fields: Pick<RunContext, 'cwd' | 'home' | 'env'> & Partial<RunContext>,
+): RunContext {
+  return {
+    version: 'test',
+    writeOut: () => undefined,
+    writeError: () => undefined,
+    signal: new AbortController().signal,
+    stdinIsTerminal: true,
+    stdoutIsTerminal: true,
+    ...fields,
+  };
 }

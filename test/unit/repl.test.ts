@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import type { RunContext } from '../../src/cli/context.ts';
 import {
   addUsage,
   completeLine,
@@ -14,6 +13,7 @@ import {
   runRepl,
 } from '../../src/cli/repl.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { terminalContext } from './helpers.ts';
 
 describe('bracketed paste', () => {
   test('a multi-line paste becomes one placeholder, expanded on Enter into one message', () => {
@@ -107,7 +107,7 @@ describe('the loop, through injected streams', () => {
       }
     };
     const home = path.join(root, 'home');
-    const context: RunContext = {
+    const context = terminalContext({
       cwd: path.join(root, 'project'),
       home,
       env: {
@@ -116,13 +116,7 @@ describe('the loop, through injected streams', () => {
         OPENAI_BASE_URL: fake.url,
         OPENAI_MODEL: 'test-model',
       },
-      version: 'test',
-      writeOut: () => undefined,
-      writeError: () => undefined,
-      signal: new AbortController().signal,
-      stdinIsTerminal: true,
-      stdoutIsTerminal: true,
-    };
+    });
     const running = runRepl({ context, flags: {}, input, output, initialPrompt: 'first question' });
     await waitFor('Hello there.');
     await waitFor('test-model >');
@@ -186,17 +180,11 @@ describe('the loop, through injected streams', () => {
       }
     };
     const running = runRepl({
-      context: {
+      context: terminalContext({
         cwd: path.join(root, 'project'),
         home,
         env: { HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
-        version: 'test',
-        writeOut: () => undefined,
-        writeError: () => undefined,
-        signal: new AbortController().signal,
-        stdinIsTerminal: true,
-        stdoutIsTerminal: true,
-      },
+      }),
       flags,
       input,
       output,

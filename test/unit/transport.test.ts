@@ -10,7 +10,7 @@ import {
 } from '../../src/net/transport.ts';
 import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
 import { createTestCertificates, type TestCertificates } from '../fakes/tls.ts';
-import { errorOf } from './helpers.ts';
+import { caught, errorOf } from './helpers.ts';
 
 function transportWith(variables: Record<string, string>, options: Partial<TransportOptions> = {}) {
   const warnings: string[] = [];
@@ -20,16 +20,6 @@ function transportWith(variables: Record<string, string>, options: Partial<Trans
     ...options,
   });
   return { transport, warnings };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<CliError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CliError) return error;
-    throw error;
-  }
-  throw new Error('expected a CliError');
 }
 
 describe('proxy choice', () => {
@@ -172,7 +162,7 @@ describe('requests over loopback', () => {
 
   test('a private CA is refused without NODE_EXTRA_CA_CERTS, with a message naming host and remedies', async () => {
     const { transport } = transportWith({});
-    const failure = await rejectionOf(transport.fetchImplementation(secureUrl));
+    const failure = await caught(transport.fetchImplementation(secureUrl));
     expect(failure.kind).toBe('network');
     expect(failure.message).toContain(`127.0.0.1:${secureServer.port}`);
     expect(failure.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
@@ -193,7 +183,7 @@ describe('requests over loopback', () => {
   test('a CA bundle that lacks the signer says so', async () => {
     const other = createTestCertificates();
     const { transport } = transportWith({ NODE_EXTRA_CA_CERTS: other.caPath });
-    const failure = await rejectionOf(transport.fetchImplementation(secureUrl));
+    const failure = await caught(transport.fetchImplementation(secureUrl));
     expect(failure.hint).toContain(`NODE_EXTRA_CA_CERTS=${other.caPath} does not hold the CA`);
   });
 
@@ -236,21 +226,21 @@ describe('requests over loopback', () => {
     expect(lockedProxy.requests.map((request) => request.proxyAuthorization)).toEqual([expected, expected]);
 
     const missing = transportWith({}, { proxyFlag: lockedProxy.url });
-    const tunnelFailure = await rejectionOf(missing.transport.fetchImplementation(secureUrl));
+    const tunnelFailure = await caught(missing.transport.fetchImplementation(secureUrl));
     expect(tunnelFailure.message).toContain('asks for a user name and password (407)');
     expect(tunnelFailure.message).toContain(`127.0.0.1:${lockedProxy.port}`);
-    const plainFailure = await rejectionOf(missing.transport.fetchImplementation(plainUrl));
+    const plainFailure = await caught(missing.transport.fetchImplementation(plainUrl));
     expect(plainFailure.message).toContain('(407)');
 
     const wrong = transportWith({}, { proxyFlag: lockedProxy.url.replace('//', '//alice:wrongpass@') });
-    const wrongFailure = await rejectionOf(wrong.transport.fetchImplementation(plainUrl));
+    const wrongFailure = await caught(wrong.transport.fetchImplementation(plainUrl));
     expect(wrongFailure.message).toContain('rejected the user name and password');
     expect(`${wrongFailure.message} ${wrongFailure.hint}`).not.toContain('wrongpass');
   });
 
   test('a dead proxy is named, not the target', async () => {
     const { transport } = transportWith({}, { proxySetting: 'http://127.0.0.1:1' });
-    const failure = await rejectionOf(transport.fetchImplementation(plainUrl));
+    const failure = await caught(transport.fetchImplementation(plainUrl));
     expect(failure.message).toContain(
       'Could not reach the proxy http://127.0.0.1:1 (from the "proxy" setting)',
     );
@@ -260,7 +250,7 @@ describe('requests over loopback', () => {
 
   test('a proxy that cannot reach the target says so', async () => {
     const { transport } = transportWith({ HTTPS_PROXY: proxy.url });
-    const failure = await rejectionOf(transport.fetchImplementation('https://127.0.0.1:1/v1'));
+    const failure = await caught(transport.fetchImplementation('https://127.0.0.1:1/v1'));
     expect(failure.message).toContain(
       `The proxy ${proxy.url} (from HTTPS_PROXY) could not connect to 127.0.0.1:1`,
     );

@@ -12,6 +12,7 @@ import type { RunContext } from '../../src/cli/context.ts';
 import { runAuthWizard, thirdPartyDefaults } from '../../src/cli/wizard.ts';
 import { fakeUserCode, startFakeOAuth } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { terminalContext } from './helpers.ts';
 
 const keys = {
   down: '\x1b[B',
@@ -80,18 +81,14 @@ afterEach(async () => {
 
 function contextFor(env: Record<string, string | undefined> = {}): RunContext & { out: string[] } {
   const out: string[] = [];
-  return {
+  const context = terminalContext({
     cwd,
     home,
     env: { HOME: home, NO_BROWSER: '1', ...env },
-    version: 'test',
     writeOut: (text) => out.push(text),
     writeError: (line) => out.push(`${line}\n`),
-    signal: new AbortController().signal,
-    stdinIsTerminal: true,
-    stdoutIsTerminal: true,
-    out,
-  };
+  });
+  return { ...context, out };
 }
 
 function readJson(file: string): Record<string, unknown> {
