@@ -47,11 +47,7 @@ export const valueFlags = {
   proxy: ['--proxy'],
 } as const;
 
-const booleanFlags = { insecure: '--insecure', debug: '--debug' } as const;
-
-const valueSpellings: ReadonlySet<string> = new Set(Object.values(valueFlags).flat());
-const longValueSpellings = [...valueSpellings].filter((spelling) => spelling.startsWith('--'));
-const booleanSpellings: ReadonlySet<string> = new Set(Object.values(booleanFlags));
+const valueSpellings: readonly string[] = Object.values(valueFlags).flat();
 
 /**
  * The main command when every argument is a plain positional, a known flag spelled exactly, or a known
@@ -61,7 +57,8 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
   if (argv[0] === 'auth') return undefined;
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return { kind: 'version' };
   const positionals: string[] = [];
-  const booleans: { insecure?: boolean; debug?: boolean } = {};
+  let insecure = false;
+  let debug = false;
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     if (argument === '--') {
@@ -70,27 +67,34 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
     }
     if (!argument.startsWith('-')) {
       positionals.push(argument);
-    } else if (valueSpellings.has(argument)) {
+    } else if (argument === '--insecure') {
+      insecure = true;
+    } else if (argument === '--debug') {
+      debug = true;
+    } else if (valueSpellings.includes(argument)) {
       // A value that looks like a flag, or none at all: cac's reading (and its error) decides.
       const value = argv[index + 1];
       if (value === undefined || value.startsWith('-')) return undefined;
       index += 1;
-    } else if (booleanSpellings.has(argument)) {
-      if (argument === booleanFlags.insecure) booleans.insecure = true;
-      else booleans.debug = true;
-    } else if (
-      // `--name=value`; an empty value is cac's to refuse.
-      !longValueSpellings.some(
-        (spelling) => argument.startsWith(`${spelling}=`) && argument.length > spelling.length + 1,
-      )
-    ) {
+    } else if (!isLongFlagWithValue(argument)) {
       return undefined;
     }
   }
   const flags = readFlags(argv);
-  if (booleans.insecure) flags.insecure = true;
-  if (booleans.debug) flags.debug = true;
+  if (insecure) flags.insecure = true;
+  if (debug) flags.debug = true;
   return { kind: 'main', positionalPrompt: positionals.join(' '), flags };
+}
+
+/** `--name=value` for a long value flag; an empty value is cac's to refuse. */
+function isLongFlagWithValue(argument: string): boolean {
+  const equals = argument.indexOf('=');
+  return (
+    argument.startsWith('--') &&
+    equals > 0 &&
+    equals < argument.length - 1 &&
+    valueSpellings.includes(argument.slice(0, equals))
+  );
 }
 
 /** The value flags of the main command, as typed on the command line. */

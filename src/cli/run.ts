@@ -82,15 +82,16 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     if (positionalPrompt && flags.prompt !== undefined) {
       throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
     }
+    const resolutionFlags = flagsForResolution(flags);
     const configuration = loadConfiguration({
-      argvFlags: flagsForResolution(flags),
+      argvFlags: resolutionFlags,
       processEnv: context.env,
       cwd: context.cwd,
       home: context.home,
       platform: process.platform,
     });
     const target = resolveModel({
-      flags: flagsForResolution(flags),
+      flags: resolutionFlags,
       settings: configuration.settings.merged,
       env: configuration.env,
     });

@@ -46,10 +46,13 @@ function statusOf(fd: number): Stats | undefined {
   }
 }
 
+let nullDevice: number | undefined;
+
+/** Asked up to three times a run (stdin, stdout, reading stdin): /dev/null is looked up once. */
 function isNullDevice(status: Stats): boolean {
-  return (
-    process.platform !== 'win32' && status.isCharacterDevice() && status.rdev === statSync('/dev/null').rdev
-  );
+  if (process.platform === 'win32' || !status.isCharacterDevice()) return false;
+  nullDevice ??= statSync('/dev/null').rdev;
+  return status.rdev === nullDevice;
 }
 
 /** os.homedir() without loading node:os (~2 ms) when the environment already says it. */
@@ -83,30 +86,25 @@ export function readPipedStdin(firstByteTimeoutMs = stdinFirstByteTimeoutMs): Pr
   // `qwen "summarise" < notes.md`: a file is read at once; only pipes and sockets can stay silent.
   if (status?.isFile()) return Promise.resolve(readFileOnStdin());
   return new Promise((resolve) => {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
+    const input = collectStdin();
     let settled = false;
-    const finish = (truncated = false) => {
+    const finish = () => {
       if (settled) return;
       settled = true;
       clearTimeout(firstByteTimer);
-      if (size === 0) resolve(undefined);
-      else resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated });
+      resolve(input.result());
     };
     const firstByteTimer = setTimeout(() => {
-      if (size > 0 || settled) return;
-      settled = true;
-      resolve({ text: '', truncated: false, timedOut: true });
+      if (input.isEmpty() && !settled) {
+        settled = true;
+        resolve({ text: '', truncated: false, timedOut: true });
+      }
     }, firstByteTimeoutMs);
     const readNext = () => {
-      const buffer = Buffer.allocUnsafe(64 * 1024);
+      const buffer = Buffer.allocUnsafe(readSize);
       read(0, buffer, 0, buffer.length, null, (error, bytesRead) => {
         if (settled) return;
-        if (error || bytesRead === 0) return finish();
-        const room = stdinMaxBytes - size;
-        chunks.push(buffer.subarray(0, Math.min(bytesRead, room)));
-        size += Math.min(bytesRead, room);
-        if (bytesRead > room) return finish(true);
+        if (error || bytesRead === 0 || input.add(buffer.subarray(0, bytesRead))) return finish();
         readNext();
       });
     };
@@ -114,19 +112,34 @@ export function readPipedStdin(firstByteTimeoutMs = stdinFirstByteTimeoutMs): Pr
   });
 }
 
+const readSize = 64 * 1024;
+
 function readFileOnStdin(): StdinText | undefined {
+  const input = collectStdin();
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(readSize);
+    const bytesRead = readSync(0, buffer, 0, buffer.length, null);
+    if (bytesRead === 0 || input.add(buffer.subarray(0, bytesRead))) return input.result();
+  }
+}
+
+/** stdin's bytes up to stdinMaxBytes, for both ways of reading it. */
+function collectStdin() {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const buffer = Buffer.allocUnsafe(Math.min(64 * 1024, stdinMaxBytes - size + 1));
-    const bytesRead = readSync(0, buffer, 0, buffer.length, null);
-    if (bytesRead === 0) break;
-    chunks.push(buffer.subarray(0, bytesRead));
-    size += bytesRead;
-    if (size > stdinMaxBytes) break;
-  }
-  if (size === 0) return undefined;
-  const truncated = size > stdinMaxBytes;
-  const bytes = Buffer.concat(chunks);
-  return { text: bytes.subarray(0, Math.min(size, stdinMaxBytes)).toString('utf8'), truncated };
+  let truncated = false;
+  return {
+    isEmpty: () => size === 0,
+    /** Keeps what fits; true once the limit is passed (the rest is dropped and reading should stop). */
+    add(bytes: Uint8Array): boolean {
+      const kept = bytes.subarray(0, stdinMaxBytes - size);
+      chunks.push(kept);
+      size += kept.length;
+      truncated = kept.length < bytes.length;
+      return truncated;
+    },
+    result(): StdinText | undefined {
+      return size === 0 ? undefined : { text: Buffer.concat(chunks).toString('utf8'), truncated };
+    },
+  };
 }
