@@ -1,11 +1,13 @@
 // What a command needs from the outside world, gathered once in main.ts so commands stay testable.
+import type { Write } from '../render/renderer.ts';
 
 export interface RunContext {
   cwd: string;
   home: string;
   env: Record<string, string | undefined>;
   version: string;
-  writeOut: (text: string) => void;
+  /** stdout: text, or bytes already in UTF-8 (a streamed answer). */
+  writeOut: Write;
   /** One diagnostic line on stderr. */
   writeError: (line: string) => void;
   signal: AbortSignal;

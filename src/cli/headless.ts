@@ -1,7 +1,7 @@
 // One-shot runs: prompt and/or stdin -> one turn -> renderer. The CI path: nothing here may prompt.
 import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
-import type { StreamEvent } from '../core/events.ts';
+import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message } from '../core/types.ts';
 import { createJsonRenderer } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
@@ -45,7 +45,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     apiDurationMs: performance.now() - startedAt,
   });
   const onEvent = (event: StreamEvent) => {
-    if (event.type === 'text-delta' && event.text !== '') {
+    if (event.type === 'text-delta' && !isEmptyDelta(event)) {
       hasShownText = true;
       if (keepText) shownText += event.text;
     }

@@ -8,9 +8,9 @@ import process from 'node:process';
 const encoder = new TextEncoder();
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
-/** Writes all of `text`, waiting out partial writes and a non-blocking pipe that is full (EAGAIN). */
-export function writeAll(fd: number, text: string): void {
-  const bytes = encoder.encode(text);
+/** Writes all of `output`, waiting out partial writes and a non-blocking pipe that is full (EAGAIN). */
+export function writeAll(fd: number, output: string | Uint8Array): void {
+  const bytes = typeof output === 'string' ? encoder.encode(output) : output;
   let offset = 0;
   while (offset < bytes.length) {
     try {

@@ -1,13 +1,18 @@
+import { concatBytes } from './bytes.ts';
 import type { Usage } from './types.ts';
 
 /** What a protocol adapter makes of a stream; the renderers know nothing else. */
 export type StreamEvent =
-  | { type: 'text-delta'; text: string }
-  | { type: 'reasoning-delta'; text: string }
+  | TextDelta
   | { type: 'tool-call'; id: string; name: string; arguments: unknown }
   | { type: 'usage'; usage: Usage }
   | { type: 'done'; finishReason?: string }
   | { type: 'error'; error: StreamFailure };
+
+/** A piece of the answer's text, or of the model's reasoning. */
+export type TextDelta =
+  | { type: 'text-delta'; text: string; readonly utf8?: readonly Uint8Array[] }
+  | { type: 'reasoning-delta'; text: string; readonly utf8?: readonly Uint8Array[] };
 
 /** An error reported inside a stream that had already started (HTTP 200). */
 export interface StreamFailure {
@@ -15,4 +20,35 @@ export interface StreamFailure {
   /** The HTTP-equivalent status, when the provider gives one (Anthropic overloaded -> 529). */
   status?: number;
   code?: string;
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * A delta that arrived as well-formed UTF-8 bytes, in pieces (none of them empty): its text is decoded only
+ * if someone reads it, and a renderer that writes bytes writes the pieces as they are (a long answer printed
+ * in text mode is never decoded).
+ */
+class Utf8Delta {
+  private decoded: string | undefined;
+
+  constructor(
+    readonly type: TextDelta['type'],
+    readonly utf8: readonly Uint8Array[],
+  ) {}
+
+  get text(): string {
+    this.decoded ??= utf8Decoder.decode(concatBytes(this.utf8));
+    return this.decoded;
+  }
+}
+
+/** A text or reasoning delta from the pieces of its UTF-8 bytes: well-formed, none of them empty. */
+export function utf8Delta(type: TextDelta['type'], pieces: readonly Uint8Array[]): TextDelta {
+  return new Utf8Delta(type, pieces);
+}
+
+/** Whether a delta has no text, without decoding it. */
+export function isEmptyDelta(delta: TextDelta): boolean {
+  return delta.utf8 === undefined ? delta.text === '' : delta.utf8.length === 0;
 }

@@ -1,79 +1,142 @@
 // Bytes -> server-sent events, following the WHATWG event-stream rules, written by hand so that core/
 // depends on nothing. Providers chunk their streams arbitrarily (proxies re-chunk them again), so nothing
 // here may assume that a read ends on a line, an event or even a character boundary.
+// Lines are found in the bytes as they arrive and an event's data stays bytes until someone reads it as
+// text: a decoder that can take what it needs from the bytes (the OpenAI one, for its text deltas) then
+// never pays for decoding the whole stream.
+
+import { concatBytes } from './bytes.ts';
 
 /** One server-sent event: `event` defaults to "message", several data lines are joined with "\n". */
 export interface SseMessage {
-  event: string;
-  data: string;
-  id?: string;
+  readonly event: string;
+  /** The data as text (UTF-8 decoded, invalid bytes replaced), decoded on first read. */
+  readonly data: string;
+  /** The data as the UTF-8 bytes that arrived. */
+  readonly bytes: Uint8Array;
+  readonly id?: string;
 }
 
 export interface SseParser {
-  /** Feeds the next bytes; returns the events they completed (often none, sometimes several). */
+  /**
+   * Feeds the next bytes; returns the events they completed (often none, sometimes several). The messages
+   * may keep views of `chunk`: as with any stream's chunks, the caller must not refill it afterwards.
+   */
   push(chunk: Uint8Array): SseMessage[];
   /** The stream ended: returns the last event even when the server sent no blank line after it. */
   end(): SseMessage[];
 }
 
+// A byte order mark is dropped at the start of the stream only (see push); inside it is text like any other.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+class ReceivedMessage implements SseMessage {
+  private text: string | undefined;
+  readonly id?: string;
+
+  constructor(
+    readonly event: string,
+    readonly bytes: Uint8Array,
+    id: string,
+  ) {
+    if (id !== '') this.id = id;
+  }
+
+  get data(): string {
+    this.text ??= utf8.decode(this.bytes);
+    return this.text;
+  }
+}
+
+/** A message from text: for callers (and tests) that have the data already decoded. */
+export function sseMessage(event: string, data: string, id = ''): SseMessage {
+  return new ReceivedMessage(event, utf8Encoder.encode(data), id);
+}
+
 const lineFeed = 10;
 const carriageReturn = 13;
 const space = 32;
+const colon = 58;
+const byteOrderMark = [0xef, 0xbb, 0xbf] as const;
 
 /** Where a field's value starts after its colon: one space after the colon is not part of it. */
-function valueStart(text: string, colon: number): number {
-  return text.charCodeAt(colon + 1) === space ? colon + 2 : colon + 1;
+function valueStart(line: Uint8Array, colonIndex: number): number {
+  return line[colonIndex + 1] === space ? colonIndex + 2 : colonIndex + 1;
+}
+
+/** `data:` at `position`: the field nearly every line of a stream has. */
+function isDataField(bytes: Uint8Array, position: number): boolean {
+  return (
+    bytes[position] === 100 && // d
+    bytes[position + 1] === 97 && // a
+    bytes[position + 2] === 116 && // t
+    bytes[position + 3] === 97 && // a
+    bytes[position + 4] === colon
+  );
+}
+
+/** True while `bytes` could still be the start of a byte order mark. */
+function couldStartByteOrderMark(bytes: Uint8Array): boolean {
+  return bytes.length < byteOrderMark.length && bytes.every((byte, index) => byte === byteOrderMark[index]);
+}
+
+function withoutByteOrderMark(bytes: Uint8Array): Uint8Array {
+  const marked = byteOrderMark.every((byte, index) => bytes[index] === byte);
+  return marked ? bytes.subarray(byteOrderMark.length) : bytes;
 }
 
 export function createSseParser(): SseParser {
-  // The streaming decoder keeps the first bytes of a character split across reads, and (ignoreBOM false,
-  // the default) drops a byte order mark at the start of the stream, as the spec asks.
-  const decoder = new TextDecoder('utf-8');
+  // The stream's first bytes, held until they are known not to be (or to end) a byte order mark, which the
+  // spec drops; undefined once the stream has started.
+  let streamStart: Uint8Array | undefined = new Uint8Array(0);
   // Pieces of a line whose end has not arrived yet; joined once, when it does, so that a long line
   // delivered in many small reads costs linear time rather than quadratic.
-  let partialLine: string[] = [];
+  let partialLine: Uint8Array[] = [];
   // A `\r` ended the previous read: a `\n` starting the next one belongs to the same line end.
   let skipLeadingLineFeed = false;
 
-  // The data lines of the event so far, joined with "\n" as they come (events have one data line but rarely).
-  let data: string | undefined;
+  // The data lines of the event so far: nearly always one, kept without a list.
+  let data: Uint8Array | undefined;
+  let moreData: Uint8Array[] | undefined;
   let eventType = '';
   // Per spec the last event id survives from one event to the next until a new `id:` replaces it.
   let lastEventId = '';
 
   function dispatch(into: SseMessage[]): void {
     if (data !== undefined) {
-      const message: SseMessage = { event: eventType === '' ? 'message' : eventType, data };
-      if (lastEventId !== '') message.id = lastEventId;
-      into.push(message);
+      const bytes = moreData === undefined ? data : joinDataLines([data, ...moreData]);
+      into.push(new ReceivedMessage(eventType === '' ? 'message' : eventType, bytes, lastEventId));
     }
     data = undefined;
+    moreData = undefined;
     eventType = '';
   }
 
-  function addData(value: string): void {
-    data = data === undefined ? value : `${data}\n${value}`;
+  function addData(value: Uint8Array): void {
+    if (data === undefined) data = value;
+    else if (moreData === undefined) moreData = [value];
+    else moreData.push(value);
   }
 
-  function processLine(line: string, into: SseMessage[]): void {
-    if (line === '') {
+  /** Any line, whole: the rare ones (comments, `event:`, `id:`, lines that arrived in pieces). */
+  function processLine(line: Uint8Array, into: SseMessage[]): void {
+    if (line.length === 0) {
       dispatch(into);
       return;
     }
-    const colon = line.indexOf(':');
-    if (colon === 0) return; // a comment: keep-alives such as ": OPENROUTER PROCESSING"
-    let field: string;
-    let value: string;
-    if (colon < 0) {
-      field = line;
-      value = '';
-    } else {
-      field = line.slice(0, colon);
-      value = line.slice(valueStart(line, colon));
+    if (isDataField(line, 0)) {
+      addData(line.subarray(valueStart(line, 4)));
+      return;
     }
+    const colonIndex = line.indexOf(colon);
+    if (colonIndex === 0) return; // a comment: keep-alives such as ": OPENROUTER PROCESSING"
+    const field = utf8.decode(colonIndex < 0 ? line : line.subarray(0, colonIndex));
+    const value = colonIndex < 0 ? '' : utf8.decode(line.subarray(valueStart(line, colonIndex)));
     switch (field) {
       case 'data':
-        addData(value);
+        // Only a line that is exactly `data` (no colon) gets here: an empty data line.
+        addData(new Uint8Array(0));
         break;
       case 'event':
         eventType = value;
@@ -87,20 +150,23 @@ export function createSseParser(): SseParser {
     }
   }
 
-  function processText(text: string, into: SseMessage[]): void {
+  function processBytes(bytes: Uint8Array, into: SseMessage[]): void {
     let position = 0;
-    if (skipLeadingLineFeed && text.length > 0) {
-      if (text.charCodeAt(0) === lineFeed) position = 1;
+    if (skipLeadingLineFeed && bytes.length > 0) {
+      if (bytes[0] === lineFeed) position = 1;
       skipLeadingLineFeed = false;
     }
-    // Both searches are cached so that a text with many `\n` and no `\r` (the usual case) is scanned once,
+    // Both searches are cached so that a read with many `\n` and no `\r` (the usual case) is scanned once,
     // not once per line.
-    let nextLineFeed = text.indexOf('\n', position);
-    let nextCarriageReturn = text.indexOf('\r', position);
+    let nextLineFeed = bytes.indexOf(lineFeed, position);
+    let nextCarriageReturn = bytes.indexOf(carriageReturn, position);
     while (true) {
-      if (nextLineFeed >= 0 && nextLineFeed < position) nextLineFeed = text.indexOf('\n', position);
+      // A blank line, after nearly every data line: no search needed to find it.
+      if (nextLineFeed >= 0 && nextLineFeed < position) {
+        nextLineFeed = bytes[position] === lineFeed ? position : bytes.indexOf(lineFeed, position);
+      }
       if (nextCarriageReturn >= 0 && nextCarriageReturn < position) {
-        nextCarriageReturn = text.indexOf('\r', position);
+        nextCarriageReturn = bytes.indexOf(carriageReturn, position);
       }
       let lineEnd: number;
       if (nextLineFeed < 0) lineEnd = nextCarriageReturn;
@@ -109,40 +175,50 @@ export function createSseParser(): SseParser {
       if (lineEnd < 0) break;
 
       if (partialLine.length > 0) {
-        partialLine.push(text.slice(position, lineEnd));
-        const line = partialLine.join('');
+        partialLine.push(bytes.subarray(position, lineEnd));
+        const line = concatBytes(partialLine);
         partialLine = [];
         processLine(line, into);
       } else if (lineEnd === position) {
         dispatch(into);
-      } else if (text.startsWith('data:', position)) {
-        // Most lines are data lines and blank lines: both are read from the text where they are,
-        // without slicing the line, then its field name (a third of the parser's time on long streams).
-        addData(text.slice(valueStart(text, position + 4), lineEnd));
+      } else if (isDataField(bytes, position)) {
+        // Most lines are data lines and blank lines: both are read where they are, without a copy.
+        addData(bytes.subarray(valueStart(bytes, position + 4), lineEnd));
       } else {
-        processLine(text.slice(position, lineEnd), into);
+        processLine(bytes.subarray(position, lineEnd), into);
       }
 
       position = lineEnd + 1;
-      if (text.charCodeAt(lineEnd) === carriageReturn) {
-        if (position === text.length) skipLeadingLineFeed = true;
-        else if (text.charCodeAt(position) === lineFeed) position += 1;
+      if (bytes[lineEnd] === carriageReturn) {
+        if (position === bytes.length) skipLeadingLineFeed = true;
+        else if (bytes[position] === lineFeed) position += 1;
       }
     }
-    if (position < text.length) partialLine.push(position === 0 ? text : text.slice(position));
+    if (position < bytes.length) partialLine.push(position === 0 ? bytes : bytes.subarray(position));
   }
 
   return {
     push(chunk: Uint8Array): SseMessage[] {
       const messages: SseMessage[] = [];
-      processText(decoder.decode(chunk, { stream: true }), messages);
+      let bytes = chunk;
+      if (streamStart !== undefined) {
+        const start = streamStart.length === 0 ? chunk : concatBytes([streamStart, chunk]);
+        if (couldStartByteOrderMark(start)) {
+          streamStart = start;
+          return messages;
+        }
+        streamStart = undefined;
+        bytes = withoutByteOrderMark(start);
+      }
+      processBytes(bytes, messages);
       return messages;
     },
     end(): SseMessage[] {
       const messages: SseMessage[] = [];
-      processText(decoder.decode(), messages);
+      if (streamStart !== undefined) processBytes(streamStart, messages);
+      streamStart = undefined;
       if (partialLine.length > 0) {
-        const line = partialLine.join('');
+        const line = concatBytes(partialLine);
         partialLine = [];
         processLine(line, messages);
       }
@@ -153,3 +229,15 @@ export function createSseParser(): SseParser {
     },
   };
 }
+
+/** Several data lines of one event: joined with "\n", as the spec says. */
+function joinDataLines(lines: Uint8Array[]): Uint8Array {
+  const pieces: Uint8Array[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (index > 0) pieces.push(newline);
+    pieces.push(line);
+  }
+  return concatBytes(pieces);
+}
+
+const newline = Uint8Array.of(lineFeed);

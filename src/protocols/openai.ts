@@ -3,10 +3,11 @@
 // nothing about a chunk's shape: every field is narrowed from `unknown` before use, because a stream that
 // throws halfway through loses the answer the user was already reading.
 
-import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import { type StreamEvent, type StreamFailure, utf8Delta } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
 import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import { type ByteSlot, byteSlotOf, stringBytesInSlot } from './json-bytes.ts';
 import {
   baseUrlOr,
   capped,
@@ -23,10 +24,8 @@ import {
   nonEmptyString,
   parsedArguments,
   parseJson,
-  type StringSlot,
   setHeader,
   setStreamAndUserHeaders,
-  stringInSlot,
 } from './wire.ts';
 
 export const defaultOpenAiBaseUrl = 'https://api.openai.com/v1';
@@ -129,7 +128,7 @@ function reasoningFieldOf(delta: JsonObject): string | undefined {
 
 /** The envelope of a chunk whose only effect is one delta, and the kind of delta its string gives. */
 interface DeltaShape {
-  slot: StringSlot;
+  slot: ByteSlot;
   type: 'text-delta' | 'reasoning-delta';
 }
 
@@ -290,20 +289,23 @@ export function createOpenAiDecoder(reuseDeltaShapes = true): StreamDecoder {
       const key = type === 'text-delta' ? 'content' : reasoningFieldOf(deltaOf(chunk) ?? {});
       const slot =
         key === undefined ? undefined : findStringSlot(data, key, (value) => deltaOf(value)?.[key]);
-      shape = slot === undefined ? undefined : { slot, type };
+      shape = slot === undefined ? undefined : { slot: byteSlotOf(slot), type };
       unusedShapes += 1;
     }
     return events;
   }
 
-  /** A chunk with the learned envelope: its text parsed alone, as decodeChunk would have emitted it. */
-  function decodeLikeLastShape(data: string): StreamEvent[] | undefined {
+  /**
+   * A chunk with the learned envelope: its text read alone from the bytes, as decodeChunk would have
+   * emitted it. The text stays bytes: in text mode it goes to stdout as it came.
+   */
+  function decodeLikeLastShape(bytes: Uint8Array): StreamEvent[] | undefined {
     if (shape === undefined) return undefined;
-    const text = stringInSlot(shape.slot, data);
+    const pieces = stringBytesInSlot(shape.slot, bytes);
     // An empty reasoning field is skipped for the next one, which only the full parse can read.
-    if (text === undefined || (text === '' && shape.type === 'reasoning-delta')) return undefined;
+    if (pieces === undefined || (pieces.length === 0 && shape.type === 'reasoning-delta')) return undefined;
     unusedShapes = 0;
-    return text === '' ? [] : [{ type: shape.type, text }];
+    return pieces.length === 0 ? [] : [utf8Delta(shape.type, pieces)];
   }
 
   /** Any message, parsed whole. */
@@ -325,9 +327,9 @@ export function createOpenAiDecoder(reuseDeltaShapes = true): StreamDecoder {
     // with what it calls. `[DONE]` never has a learned shape, which starts with `{`.
     decode(message: SseMessage): StreamEvent[] {
       if (ended) return [];
-      const data = message.data.trim();
-      const events = message.event === 'error' ? undefined : decodeLikeLastShape(data);
-      return events ?? decodeWhole(message.event, data);
+      // A learned envelope starts with `{` and ends with `}`: bytes that match it need no trimming.
+      const events = message.event === 'error' ? undefined : decodeLikeLastShape(message.bytes);
+      return events ?? decodeWhole(message.event, message.data.trim());
     },
     finish(): StreamEvent[] {
       // The byte stream ended without [DONE] (which flushes earlier) and without any finish_reason: the

@@ -20,9 +20,40 @@ export function finiteNumber(value: unknown): number | undefined {
 }
 
 /** undefined for text that is not JSON: a stray log line or an HTML error page is not an exception. */
+/** JSON.parse that gives undefined instead of throwing, and forgives raw control characters in strings. */
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
+  } catch {
+    return parseWithRawControlCharacters(text);
+  }
+}
+
+/**
+ * Some servers put control characters (a tab in code, mostly) into JSON strings without escaping them, which
+ * JSON.parse refuses: rather than lose that chunk of the answer, they are escaped, and nothing else is mended.
+ * Outside strings they are left alone (a tab there is whitespace; anything else stays an error), and so is
+ * one right after a backslash, which is a broken escape whatever follows.
+ */
+function parseWithRawControlCharacters(text: string): unknown {
+  if (!/[\u0000-\u001f]/.test(text)) return undefined;
+  let repaired = '';
+  let copiedUpTo = 0;
+  let inString = false;
+  let escaped = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (!inString) inString = code === 0x22;
+    else if (escaped) escaped = false;
+    else if (code === 0x5c) escaped = true;
+    else if (code === 0x22) inString = false;
+    else if (code < 0x20) {
+      repaired += `${text.slice(copiedUpTo, index)}\\u${code.toString(16).padStart(4, '0')}`;
+      copiedUpTo = index + 1;
+    }
+  }
+  try {
+    return JSON.parse(repaired + text.slice(copiedUpTo));
   } catch {
     return undefined;
   }
@@ -221,21 +252,4 @@ function closingQuoteIndex(text: string, start: number): number {
     if (backslashes % 2 === 0) return quote;
   }
   return -1;
-}
-
-/**
- * The string in the slot when `text` has the slot's shape; undefined when it has not (the caller then
- * parses the whole text). Parsing the body between its own quotes also validates it: a body with an
- * unescaped quote, a bad escape or a raw control character throws here instead of being misread.
- */
-export function stringInSlot(slot: StringSlot, text: string): string | undefined {
-  const { prefix, suffix } = slot;
-  if (text.length < prefix.length + suffix.length) return undefined;
-  if (!text.startsWith(prefix) || !text.endsWith(suffix)) return undefined;
-  try {
-    // The quotes are the last character of the prefix and the first of the suffix.
-    return JSON.parse(text.slice(prefix.length - 1, text.length - suffix.length + 1)) as string;
-  } catch {
-    return undefined;
-  }
 }

@@ -28,4 +28,5 @@ export interface Renderer {
   fail(error: CliError, outcome: TurnOutcome): void;
 }
 
-export type Write = (text: string) => void;
+/** Writes to stdout: text, or bytes that are already UTF-8. */
+export type Write = (output: string | Uint8Array) => void;

@@ -1,21 +1,39 @@
+import { isEmptyDelta } from '../core/events.ts';
 import type { Renderer, Write } from './renderer.ts';
+
+const encoder = new TextEncoder();
+const lineFeed = 10;
 
 /**
  * Only the answer, streamed as it arrives; reasoning and tool calls never reach stdout here.
  * Deltas decoded from one network read arrive in the same tick; they are written together (one write per
- * read instead of one per delta: a long answer otherwise spends most of its time in stdout writes).
+ * read instead of one per delta: a long answer otherwise spends most of its time in stdout writes). A delta
+ * that came as UTF-8 bytes is written as those bytes.
  */
 export function createTextRenderer(write: Write): Renderer {
   let endsWithNewline = true;
   let wroteText = false;
-  let pending = '';
+  const pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  // Reused from one write to the next (writes are synchronous): one buffer, not one per network read.
+  let joined = new Uint8Array(0);
   let flushQueued = false;
   const flush = () => {
     flushQueued = false;
-    if (pending === '') return;
-    const text = pending;
-    pending = '';
-    write(text);
+    if (pending.length === 0) return;
+    if (pending.length === 1) {
+      write(pending[0] as Uint8Array);
+    } else {
+      if (joined.length < pendingBytes) joined = new Uint8Array(Math.max(pendingBytes, joined.length * 2));
+      let offset = 0;
+      for (const piece of pending) {
+        joined.set(piece, offset);
+        offset += piece.length;
+      }
+      write(joined.subarray(0, offset));
+    }
+    pending.length = 0;
+    pendingBytes = 0;
   };
   const closeLine = () => {
     flush();
@@ -24,10 +42,14 @@ export function createTextRenderer(write: Write): Renderer {
   return {
     start() {},
     event(event) {
-      if (event.type !== 'text-delta' || event.text === '') return;
-      pending += event.text;
+      if (event.type !== 'text-delta' || isEmptyDelta(event)) return;
+      for (const piece of event.utf8 ?? [encoder.encode(event.text)]) {
+        pending.push(piece);
+        pendingBytes += piece.length;
+      }
+      const last = pending[pending.length - 1] as Uint8Array;
+      endsWithNewline = last[last.length - 1] === lineFeed;
       wroteText = true;
-      endsWithNewline = event.text.endsWith('\n');
       if (!flushQueued) {
         flushQueued = true;
         queueMicrotask(flush);

@@ -1,6 +1,6 @@
 // The spine end to end: the real CLI (from source and compiled) against a fake OpenAI-compatible server.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import {
@@ -228,6 +228,41 @@ for (const flavour of headlessFlavours) {
       const dropped = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
       expect(dropped.exitCode).toBe(1);
       expect(fake.requests).toHaveLength(1);
+    });
+
+    test('every kind of text reaches stdout as a full parse reads it, through a repeated envelope', async () => {
+      const box = freshSandbox();
+      // One envelope repeated (what the decoder learns and then reads from bytes), with each spelling a
+      // server may use in it, one chunk with another envelope, and the two the decoder must leave to a full
+      // parse: a lone surrogate escape and a byte that is not UTF-8 (both become U+FFFD).
+      const envelope = (body: string) =>
+        `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${body}"},"finish_reason":null}]}\n\n`;
+      const encoder = new TextEncoder();
+      const parts: Uint8Array[] = [
+        encoder.encode(envelope('Plain ')),
+        encoder.encode(envelope('quote \\" backslash \\\\ slash \\/ ')),
+        encoder.encode(envelope('line\\nnext\\ttab ')),
+        encoder.encode(envelope('\\u00e9\\ud83d\\ude00 ')),
+        encoder.encode(envelope('中文 raw ')),
+        encoder.encode(envelope('raw\ttab ')),
+        encoder.encode(envelope('\\ud800 ')),
+        // `Z` appears nowhere else in this chunk: it becomes a byte that is not UTF-8.
+        encoder.encode(envelope('baZ ')).map((byte) => (byte === 0x5a ? 0xff : byte)),
+        encoder.encode(envelope('')),
+        encoder.encode('data: {"choices":[{"delta":{"content":"other envelope "}}]}\n\n'),
+        encoder.encode(envelope('end\\n')),
+        encoder.encode(
+          'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+        ),
+      ];
+      const streamFile = path.join(box.cwd, 'stream.sse');
+      writeFileSync(streamFile, Buffer.concat(parts));
+      fake.setResponses({ sseFile: streamFile, slices: { seed: 3, maxSize: 40 } });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe(
+        'Plain quote " backslash \\ slash / line\nnext\ttab é😀 中文 raw raw\ttab \uFFFD ba\uFFFD other envelope end\n',
+      );
     });
 
     test('Ctrl+C while streaming cancels with exit 130 and keeps the partial answer', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
+import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { anthropicAdapter, defaultAnthropicMaxTokens } from '../../src/protocols/anthropic.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
@@ -190,16 +191,20 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
 
   test('a tool call is emitted when its block stops, before the message ends', () => {
     const decoder = anthropicAdapter.createDecoder();
-    decoder.decode({
-      event: 'content_block_start',
-      data: '{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"ls","input":{}}}',
-    });
-    decoder.decode({
-      event: 'content_block_delta',
-      data: '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"dir\\":\\".\\"}"}}',
-    });
+    decoder.decode(
+      sseMessage(
+        'content_block_start',
+        '{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"ls","input":{}}}',
+      ),
+    );
+    decoder.decode(
+      sseMessage(
+        'content_block_delta',
+        '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"dir\\":\\".\\"}"}}',
+      ),
+    );
     expect(
-      decoder.decode({ event: 'content_block_stop', data: '{"type":"content_block_stop","index":0}' }),
+      decoder.decode(sseMessage('content_block_stop', '{"type":"content_block_stop","index":0}')),
     ).toEqual([{ type: 'tool-call', id: 'toolu_1', name: 'ls', arguments: { dir: '.' } }]);
   });
 
@@ -247,10 +252,9 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
   test('error types map to their HTTP statuses', () => {
     const statusOf = (type: string) => {
       const decoder = anthropicAdapter.createDecoder();
-      const [event] = decoder.decode({
-        event: 'error',
-        data: JSON.stringify({ type: 'error', error: { type, message: 'x' } }),
-      });
+      const [event] = decoder.decode(
+        sseMessage('error', JSON.stringify({ type: 'error', error: { type, message: 'x' } })),
+      );
       return event?.type === 'error' ? event.error.status : undefined;
     };
     expect(statusOf('rate_limit_error')).toBe(429);
@@ -262,7 +266,7 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
 
   test('an `error` event whose data is not JSON still ends the stream as a failure', () => {
     const decoder = anthropicAdapter.createDecoder();
-    expect(decoder.decode({ event: 'error', data: 'upstream went away' })).toEqual([
+    expect(decoder.decode(sseMessage('error', 'upstream went away'))).toEqual([
       { type: 'error', error: { message: 'upstream went away' } },
     ]);
     expect(decoder.finish()).toEqual([]);

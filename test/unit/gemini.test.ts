@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
+import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { geminiAdapter, vertexAdapter } from '../../src/protocols/gemini.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
@@ -283,12 +284,11 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
 
   test('a stream with no usage at all ends with just done; junk lines are ignored', () => {
     const decoder = vertexAdapter.createDecoder();
-    expect(decoder.decode({ event: 'message', data: 'not json' })).toEqual([]);
+    expect(decoder.decode(sseMessage('message', 'not json'))).toEqual([]);
     expect(
-      decoder.decode({
-        event: 'message',
-        data: '{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}',
-      }),
+      decoder.decode(
+        sseMessage('message', '{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}'),
+      ),
     ).toEqual([{ type: 'text-delta', text: 'x' }]);
     expect(decoder.finish()).toEqual([{ type: 'done', finishReason: 'STOP' }]);
   });
@@ -296,7 +296,7 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
   test('a stream cut before any finishReason is a failure, the text kept', () => {
     const decoder = geminiAdapter.createDecoder();
     expect(
-      decoder.decode({ event: 'message', data: '{"candidates":[{"content":{"parts":[{"text":"x"}]}}]}' }),
+      decoder.decode(sseMessage('message', '{"candidates":[{"content":{"parts":[{"text":"x"}]}}]}')),
     ).toEqual([{ type: 'text-delta', text: 'x' }]);
     expect(decoder.finish()).toEqual([
       {

@@ -42,7 +42,16 @@ export function decodeThroughParser(
   }
   for (const message of parser.end()) events.push(...decoder.decode(message));
   events.push(...decoder.finish());
-  return events;
+  return plainEvents(events);
+}
+
+/** Events as plain objects, to compare: a delta that came as UTF-8 bytes is compared by its text. */
+export function plainEvents(events: StreamEvent[]): StreamEvent[] {
+  return events.map((event) =>
+    (event.type === 'text-delta' || event.type === 'reasoning-delta') && event.utf8 !== undefined
+      ? { type: event.type, text: event.text }
+      : event,
+  );
 }
 
 /** The text of every delta of one kind, joined: what a reader of the answer would see. */

@@ -6,10 +6,12 @@
 
 import { describe, expect, spyOn, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
-import type { SseMessage } from '../../src/core/sse.ts';
+import { type SseMessage, sseMessage } from '../../src/core/sse.ts';
+import { byteSlotOf, stringBytesInSlot } from '../../src/protocols/json-bytes.ts';
 import { createOpenAiDecoder } from '../../src/protocols/openai.ts';
-import { findStringSlot, stringInSlot } from '../../src/protocols/wire.ts';
+import { findStringSlot, type StringSlot } from '../../src/protocols/wire.ts';
 import { seededRandom } from '../fakes/replay.ts';
+import { plainEvents } from './helpers.ts';
 
 type Random = () => number;
 
@@ -52,13 +54,18 @@ function randomText(random: Random): string {
   return text;
 }
 
-/** A JSON string literal, escaping what must be escaped in one of its allowed spellings, and sometimes more. */
+/**
+ * A JSON string literal, escaping what must be escaped in one of its allowed spellings, and sometimes more;
+ * now and then a control character is left raw, as some servers do (parseJson forgives it).
+ */
 function jsonString(random: Random, text: string, escapeRate: number): string {
   let literal = '"';
   for (const character of text) {
     const code = character.codePointAt(0) ?? 0;
     const mustEscape = character === '"' || character === '\\' || code < 0x20;
-    if (code <= 0xffff && (mustEscape || random() < escapeRate) && random() < 0.5) {
+    if (code < 0x20 && random() < 0.2) {
+      literal += character;
+    } else if (code <= 0xffff && (mustEscape || random() < escapeRate) && random() < 0.5) {
       const hex = code.toString(16).padStart(4, '0');
       literal += `\\u${random() < 0.5 ? hex : hex.toUpperCase()}`;
     } else if (mustEscape) {
@@ -217,13 +224,12 @@ function randomStream(seed: number): SseMessage[] {
       const roll = random();
       if (roll < 0.1) data = damaged(random, data);
       else if (roll < 0.12) data = pick(random, ['[DONE]', 'not json', '', '42', 'null']);
-      messages.push({
-        event: random() < 0.03 ? 'error' : pick(random, ['message', 'message', 'delta']),
-        data,
-      });
+      messages.push(
+        sseMessage(random() < 0.03 ? 'error' : pick(random, ['message', 'message', 'delta']), data),
+      );
     }
   }
-  if (random() < 0.8) messages.push({ event: 'message', data: '[DONE]' });
+  if (random() < 0.8) messages.push(sseMessage('message', '[DONE]'));
   return messages;
 }
 
@@ -232,7 +238,7 @@ function decodeAll(messages: SseMessage[], reuseDeltaShapes: boolean): StreamEve
   const events: StreamEvent[] = [];
   for (const message of messages) events.push(...decoder.decode(message));
   events.push(...decoder.finish());
-  return events;
+  return plainEvents(events);
 }
 
 describe('OpenAI decoder: reused envelopes', () => {
@@ -255,7 +261,7 @@ describe('OpenAI decoder: reused envelopes', () => {
     const parse = spyOn(JSON, 'parse');
     try {
       const events = decodeAll(
-        texts.map((text) => ({ event: 'message', data: line(text) })),
+        texts.map((text) => sseMessage('message', line(text))),
         true,
       );
       const wholeChunks = parse.mock.calls.filter(([text]) => String(text).startsWith('{"id"'));
@@ -279,7 +285,7 @@ describe('OpenAI decoder: reused envelopes', () => {
       chunk('d', 'stop'),
       '[DONE]',
     ];
-    const messages = data.map((item) => ({ event: 'message', data: item }));
+    const messages = data.map((item) => sseMessage('message', item));
     expect(decodeAll(messages, true)).toEqual(decodeAll(messages, false));
     expect(decodeAll(messages, true).at(-1)).toEqual({ type: 'done', finishReason: 'stop' });
   });
@@ -287,10 +293,9 @@ describe('OpenAI decoder: reused envelopes', () => {
   test('an envelope that changes on every chunk stops being learned', () => {
     const parse = spyOn(JSON, 'parse');
     try {
-      const messages = Array.from({ length: 20 }, (_, index) => ({
-        event: 'message',
-        data: `{"obfuscation":"${index}","choices":[{"delta":{"content":"t${index}"}}]}`,
-      }));
+      const messages = Array.from({ length: 20 }, (_, index) =>
+        sseMessage('message', `{"obfuscation":"${index}","choices":[{"delta":{"content":"t${index}"}}]}`),
+      );
       decodeAll(messages, true);
       // 20 whole parses, plus two probes for each of the first three shapes only.
       expect(parse.mock.calls.length).toBe(20 + 2 * 3);
@@ -300,7 +305,13 @@ describe('OpenAI decoder: reused envelopes', () => {
   });
 });
 
-describe('findStringSlot', () => {
+/** The string in a slot as the decoder reads it: from the text's UTF-8 bytes. */
+function readSlot(slot: StringSlot, text: string): string | undefined {
+  const pieces = stringBytesInSlot(byteSlotOf(slot), new TextEncoder().encode(text));
+  return pieces === undefined ? undefined : pieces.map((piece) => new TextDecoder().decode(piece)).join('');
+}
+
+describe('findStringSlot and stringBytesInSlot', () => {
   const contentOf = (value: unknown) =>
     (value as { choices?: { delta?: { content?: unknown } }[] } | undefined)?.choices?.[0]?.delta?.content;
 
@@ -312,8 +323,8 @@ describe('findStringSlot', () => {
       const slot = findStringSlot(text, 'content', contentOf);
       expect(slot).toBeDefined();
       if (slot === undefined) continue;
-      expect(stringInSlot(slot, text)).toBe('ab');
-      expect(stringInSlot(slot, text.replace('"ab"', '"\\"x\\u00e9"'))).toBe('"xé');
+      expect(readSlot(slot, text)).toBe('ab');
+      expect(readSlot(slot, text.replace('"ab"', '"\\"x\\u00e9\\ud83d\\ude00\\/\\t"'))).toBe('"xé😀/\t');
     }
   });
 
@@ -331,7 +342,7 @@ describe('findStringSlot', () => {
       // Whatever body the slot holds, it must read what a full parse of the whole text reads.
       for (const body of ['x', 'y', 'hello', 'content', '\\"', 'é']) {
         const variant = `${slot.prefix}${body}${slot.suffix}`;
-        expect(stringInSlot(slot, variant)).toBe(contentOf(JSON.parse(variant)) as string);
+        expect(readSlot(slot, variant)).toBe(contentOf(JSON.parse(variant)) as string);
       }
     }
   });
@@ -340,8 +351,24 @@ describe('findStringSlot', () => {
     const slot = findStringSlot('{"choices":[{"delta":{"content":"ab"}}]}', 'content', contentOf);
     expect(slot).toBeDefined();
     if (slot === undefined) return;
-    for (const body of ['a"b', 'a\\', 'a\u0001', '\\x', '\\u12', '"},{"delta":{"content":"z']) {
-      expect(stringInSlot(slot, `${slot.prefix}${body}${slot.suffix}`)).toBeUndefined();
+    for (const body of ['a"b', 'a\\', '\\x', '\\u12', '\\u12g4', '"},{"delta":{"content":"z', '\\\u0001']) {
+      expect(readSlot(slot, `${slot.prefix}${body}${slot.suffix}`)).toBeUndefined();
     }
+  });
+
+  test('a raw control character is read as parseJson reads it; a lone surrogate or bad UTF-8 is left to it', () => {
+    const slot = findStringSlot('{"choices":[{"delta":{"content":"ab"}}]}', 'content', contentOf);
+    if (slot === undefined) throw new Error('no slot');
+    expect(readSlot(slot, `${slot.prefix}a\tb\u0001${slot.suffix}`)).toBe('a\tb\u0001');
+    for (const body of ['\\ud800', '\\udc00x', '\\ud800\\u0041']) {
+      expect(readSlot(slot, `${slot.prefix}${body}${slot.suffix}`)).toBeUndefined();
+    }
+    const encoded = new TextEncoder().encode(`${slot.prefix}ab${slot.suffix}`);
+    const invalid = Uint8Array.of(
+      ...encoded.subarray(0, slot.prefix.length),
+      0xff,
+      ...encoded.subarray(-slot.suffix.length),
+    );
+    expect(stringBytesInSlot(byteSlotOf(slot), invalid)).toBeUndefined();
   });
 });

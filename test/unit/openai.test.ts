@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
-import type { SseMessage } from '../../src/core/sse.ts';
+import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { openaiAdapter } from '../../src/protocols/openai.ts';
-import { chatRequest, decodeThroughParser, fixtureReader } from './helpers.ts';
+import { chatRequest, decodeThroughParser, fixtureReader, plainEvents } from './helpers.ts';
 
 const fixture = fixtureReader('openai');
 
@@ -38,9 +38,9 @@ function decodeMessages(data: string[], event = 'message', complete = true): Str
   const decoder = openaiAdapter.createDecoder();
   const events: StreamEvent[] = [];
   const lines = complete && event === 'message' ? [...data, '[DONE]'] : data;
-  for (const item of lines) events.push(...decoder.decode({ event, data: item } satisfies SseMessage));
+  for (const item of lines) events.push(...decoder.decode(sseMessage(event, item)));
   events.push(...decoder.finish());
-  return events;
+  return plainEvents(events);
 }
 
 describe('openaiAdapter.buildRequest', () => {
@@ -357,17 +357,10 @@ describe('openaiAdapter decoder edge cases', () => {
   test('[DONE] flushes at once; anything after it and a later finish() add nothing', () => {
     const decoder = openaiAdapter.createDecoder();
     expect(
-      decoder.decode({
-        event: 'message',
-        data: '{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}',
-      }),
+      decoder.decode(sseMessage('message', '{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}')),
     ).toEqual([{ type: 'text-delta', text: 'a' }]);
-    expect(decoder.decode({ event: 'message', data: '[DONE]' })).toEqual([
-      { type: 'done', finishReason: 'stop' },
-    ]);
-    expect(decoder.decode({ event: 'message', data: '{"choices":[{"delta":{"content":"late"}}]}' })).toEqual(
-      [],
-    );
+    expect(decoder.decode(sseMessage('message', '[DONE]'))).toEqual([{ type: 'done', finishReason: 'stop' }]);
+    expect(decoder.decode(sseMessage('message', '{"choices":[{"delta":{"content":"late"}}]}'))).toEqual([]);
     expect(decoder.finish()).toEqual([]);
   });
 

@@ -4,15 +4,25 @@ import { sliceBytes } from '../fakes/replay.ts';
 
 const encoder = new TextEncoder();
 
-function parseChunks(chunks: Uint8Array[]): SseMessage[] {
+type PlainMessage = { event: string; data: string; id?: string };
+
+/** What a message says, as a plain object to compare. */
+function plain(messages: SseMessage[]): PlainMessage[] {
+  return messages.map((message) => {
+    const { event, data, id } = message;
+    return id === undefined ? { event, data } : { event, data, id };
+  });
+}
+
+function parseChunks(chunks: Uint8Array[]): PlainMessage[] {
   const parser = createSseParser();
   const messages: SseMessage[] = [];
   for (const chunk of chunks) messages.push(...parser.push(chunk));
   messages.push(...parser.end());
-  return messages;
+  return plain(messages);
 }
 
-function parseWhole(text: string): SseMessage[] {
+function parseWhole(text: string): PlainMessage[] {
   return parseChunks([encoder.encode(text)]);
 }
 
@@ -22,7 +32,7 @@ function randomSlices(bytes: Uint8Array, seed: number, maximum: number): Uint8Ar
 }
 
 /** Checks one stream at every single split point, every pair of split points, one byte at a time, randomly. */
-function expectStableUnderSplitting(text: string, expected: SseMessage[]): void {
+function expectStableUnderSplitting(text: string, expected: PlainMessage[]): void {
   const bytes = encoder.encode(text);
   expect(parseChunks([bytes])).toEqual(expected);
   for (let first = 0; first <= bytes.length; first++) {
@@ -39,7 +49,7 @@ function expectStableUnderSplitting(text: string, expected: SseMessage[]): void 
   for (let seed = 1; seed <= 50; seed++) expect(parseChunks(randomSlices(bytes, seed, 7))).toEqual(expected);
 }
 
-const message = (data: string, extra: Partial<SseMessage> = {}): SseMessage => ({
+const message = (data: string, extra: Partial<PlainMessage> = {}): PlainMessage => ({
   event: 'message',
   data,
   ...extra,
@@ -111,15 +121,29 @@ describe('createSseParser', () => {
     expectStableUnderSplitting('data: last\r', [message('last')]);
   });
 
-  test('a byte order mark at the start is dropped', () => {
+  test('a byte order mark at the start is dropped; later, it is part of the line', () => {
     expectStableUnderSplitting('\uFEFFdata: one\n\n', [message('one')]);
+    expectStableUnderSplitting('\uFEFF\ndata: one\n\n', [message('one')]);
+    expectStableUnderSplitting('data: one\n\n\uFEFFdata: two\n\ndata: \uFEFF\n\n', [
+      message('one'),
+      message('\uFEFF'),
+    ]);
+    expect(parseChunks([Uint8Array.of(0xef, 0xbb)])).toEqual([]);
+  });
+
+  test('data keeps the bytes as they came; its text replaces what is not UTF-8', () => {
+    const parser = createSseParser();
+    const bytes = Uint8Array.of(...encoder.encode('data: a'), 0xff, 0xe2, 0x82, ...encoder.encode('é\n\n'));
+    const [received] = parser.push(bytes);
+    expect(received?.bytes).toEqual(bytes.subarray(6, -2));
+    expect(received?.data).toBe('a\uFFFD\uFFFDé');
   });
 
   test('events are returned as soon as their blank line arrives', () => {
     const parser = createSseParser();
-    expect(parser.push(encoder.encode('data: a\n'))).toEqual([]);
-    expect(parser.push(encoder.encode('\ndata: b\n\ndata: c'))).toEqual([message('a'), message('b')]);
-    expect(parser.end()).toEqual([message('c')]);
+    expect(plain(parser.push(encoder.encode('data: a\n')))).toEqual([]);
+    expect(plain(parser.push(encoder.encode('\ndata: b\n\ndata: c')))).toEqual([message('a'), message('b')]);
+    expect(plain(parser.end())).toEqual([message('c')]);
   });
 
   test('an empty stream and a stream of only comments give nothing', () => {
@@ -159,7 +183,7 @@ describe('createSseParser', () => {
       messages.push(...parser.push(bytes.subarray(offset, offset + 256)));
     }
     messages.push(...parser.end());
-    expect(messages).toEqual([message(long)]);
+    expect(plain(messages)).toEqual([message(long)]);
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });

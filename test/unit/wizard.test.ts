@@ -85,7 +85,7 @@ function contextFor(env: Record<string, string | undefined> = {}): RunContext & 
     cwd,
     home,
     env: { HOME: home, NO_BROWSER: '1', ...env },
-    writeOut: (text) => out.push(text),
+    writeOut: (output) => out.push(typeof output === 'string' ? output : new TextDecoder().decode(output)),
     writeError: (line) => out.push(`${line}\n`),
   });
   return { ...context, out };
