@@ -200,7 +200,8 @@ export function messageOrStatus(message: string | undefined, status: number): st
  * A streamed JSON text learned to be `prefix + <body of one JSON string> + suffix`, where only the body
  * changes from one chunk to the next (a server repeats the same envelope around every text delta). A later
  * text that starts with the prefix and ends with the suffix then parses to the learned object with only
- * that string replaced, so the string alone needs parsing; see findStringSlot for why that is exact.
+ * that string replaced, so the string alone needs reading (json-bytes.ts reads it from the bytes); see
+ * findStringSlot for why that is exact.
  */
 export interface StringSlot {
   /** Ends with the string's opening quote. */
