@@ -18,7 +18,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { applyEdits, findNodeAtLocation, type JSONPath, modify, parseTree } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { formatIssuePath } from './schema.ts';
-import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
+import { parseSettingsText } from './settings.ts';
+import { readTextFileIfPresent } from './text-file.ts';
 
 export interface SettingsEdit {
   path: (string | number)[];
