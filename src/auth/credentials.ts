@@ -1,13 +1,18 @@
 // Turns a ResolvedModel into one that can be sent: checks that a key is there, and (for token-based
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
-// The token modules (Qwen OAuth, its credential store, Google ADC) are loaded only for their auth types:
-// an API-key run never evaluates them.
 import process from 'node:process';
 import packageJson from '../../package.json' with { type: 'json' };
 import { configPaths } from '../config/paths.ts';
 import { CliError } from '../core/errors.ts';
 import type { ResolvedModel } from '../core/types.ts';
-import type { CredentialFiles, QwenCredentials } from './token-store.ts';
+import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
+import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
+import {
+  type CredentialFiles,
+  deleteFile,
+  obtainFreshCredentials,
+  type QwenCredentials,
+} from './token-store.ts';
 
 export interface CredentialContext {
   /** True when a person is at a terminal who could finish a login. */
@@ -69,10 +74,6 @@ async function prepareQwenOauth(
   context: CredentialContext,
 ): Promise<CredentialSession> {
   const files = context.oauthFiles ?? oauthFilesFor(context.env, context.home);
-  const [
-    { RefreshRejectedError, refreshCredentials, resourceBaseUrl },
-    { deleteFile, obtainFreshCredentials },
-  ] = await Promise.all([import('./qwen-oauth.ts'), import('./token-store.ts')]);
   const refresh = async (current: QwenCredentials): Promise<QwenCredentials> => {
     try {
       return await refreshCredentials(current, {
@@ -89,10 +90,8 @@ async function prepareQwenOauth(
   const credentials = await obtainFreshCredentials({ files, refresh });
   if (credentials === undefined) throw notLoggedInError(files.credentials);
   let current = credentials;
-  const targetWithToken = (credentials: QwenCredentials) =>
-    qwenOauthTarget(target, credentials, resourceBaseUrl(credentials.resource_url), files.credentials);
   return {
-    target: targetWithToken(current),
+    target: targetWithToken(target, current, files.credentials),
     refreshAfterUnauthorized: async () => {
       const refreshed = await obtainFreshCredentials({
         files,
@@ -101,7 +100,7 @@ async function prepareQwenOauth(
       });
       if (refreshed === undefined) throw notLoggedInError(files.credentials);
       current = refreshed;
-      return targetWithToken(current);
+      return targetWithToken(target, current, files.credentials);
     },
     explainFailure: explainQwenOauthFailure,
   };
@@ -112,7 +111,6 @@ async function prepareGoogleCloud(
   target: ResolvedModel,
   context: CredentialContext,
 ): Promise<CredentialSession> {
-  const { clearGoogleTokenCache, googleAccessToken } = await import('./google-adc.ts');
   const fetchToken = () =>
     googleAccessToken({
       env: context.env,
@@ -139,15 +137,14 @@ function notLoggedInError(credentialsPath: string): CliError {
 }
 
 /** The DashScope-flavoured OpenAI target Qwen OAuth tokens are used with (compat §1 and §7). */
-function qwenOauthTarget(
+function targetWithToken(
   target: ResolvedModel,
   credentials: QwenCredentials,
-  baseUrl: string,
   credentialsPath: string,
 ): ResolvedModel {
   return {
     ...target,
-    baseUrl,
+    baseUrl: resourceBaseUrl(credentials.resource_url),
     baseUrlSource: {
       description:
         credentials.resource_url === undefined || credentials.resource_url.trim() === ''

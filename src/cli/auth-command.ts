@@ -77,7 +77,7 @@ async function loginWithQwenOauth(
   // The login goes through the same proxy and certificates as every other request.
   configureNetwork(
     context,
-    await loadConfiguration({
+    loadConfiguration({
       argvFlags: {},
       processEnv: context.env,
       cwd: context.cwd,
@@ -108,7 +108,7 @@ async function loginWithQwenOauth(
     `Logged in with Qwen OAuth. Credentials saved to ${paths.oauthCreds}; ` +
       `security.auth.selectedType is now "qwen-oauth" in ${paths.userSettings}.\n`,
   );
-  await warnWhenOverridden('qwen-oauth', context);
+  warnWhenOverridden('qwen-oauth', context);
   return 0;
 }
 
@@ -169,7 +169,7 @@ async function setUpCodingPlan(
       `Kept your ${result.keptEntries} other modelProviders.openai entr${result.keptEntries === 1 ? 'y' : 'ies'}.\n`,
     );
   }
-  await warnWhenOverridden('openai', context, key);
+  warnWhenOverridden('openai', context, key);
   return 0;
 }
 
@@ -198,14 +198,14 @@ async function codingPlanKey(
  * After a setup, says when something else still wins over what was just written: a workspace file's
  * selectedType, or the same key variable set in the shell or a .env file (which beats settings env).
  */
-async function warnWhenOverridden(
+function warnWhenOverridden(
   expected: ResolvedModel['authType'],
   context: RunContext,
   writtenKey?: string,
-): Promise<void> {
+): void {
   let configuration: LoadedConfiguration;
   try {
-    configuration = await loadConfiguration({
+    configuration = loadConfiguration({
       argvFlags: {},
       processEnv: context.env,
       cwd: context.cwd,
@@ -244,7 +244,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     openaiApiKey: flags.openaiApiKey,
     openaiBaseUrl: flags.openaiBaseUrl,
   };
-  const configuration = await loadConfiguration({
+  const configuration = loadConfiguration({
     argvFlags: resolveFlags,
     processEnv: context.env,
     cwd: context.cwd,

@@ -2,8 +2,8 @@
 // most `historyLimit` entries, mode 0600 because prompts can quote code and secrets.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readTextFileIfPresent } from '../config/settings.ts';
 import { writeFileAtomically } from '../config/settings-writer.ts';
-import { readTextFileIfPresent } from '../config/text-file.ts';
 
 export const historyLimit = 1000;
 const privateFileMode = 0o600;

@@ -297,7 +297,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     totals: { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
   };
 
-  const load = (): Promise<LoadedConfiguration> =>
+  const load = (): LoadedConfiguration =>
     loadConfiguration({
       argvFlags: state.flags,
       processEnv: context.env,
@@ -313,7 +313,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     state.target = undefined;
     state.problem = undefined;
     try {
-      const configuration = await load();
+      const configuration = load();
       state.configuration = configuration;
       // Proxy, CA bundle, --insecure and the idle timeout as in a headless run; applied before resolving,
       // so the /auth wizard's login and key check use them even when nothing is configured yet. The
@@ -399,7 +399,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const switchModel = async (argument: string): Promise<void> => {
     let configuration: LoadedConfiguration;
     try {
-      configuration = await load();
+      configuration = load();
     } catch (error) {
       if (error instanceof CliError) return sayError(error);
       throw error;

@@ -83,7 +83,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
     }
     const resolutionFlags = flagsForResolution(flags);
-    const configuration = await loadConfiguration({
+    const configuration = loadConfiguration({
       argvFlags: resolutionFlags,
       processEnv: context.env,
       cwd: context.cwd,

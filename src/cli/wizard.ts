@@ -100,8 +100,8 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
     } else {
       const lines =
         answers.kind === 'coding-plan'
-          ? await applyCodingPlan(answers, options)
-          : applyThirdParty(answers, options, await loadFor(context));
+          ? applyCodingPlan(answers, options)
+          : applyThirdParty(answers, options, loadFor(context));
       note(lines.join('\n'), 'Saved', streams);
       if (answers.checkKey) await checkKey(options);
     }
@@ -280,12 +280,12 @@ async function askCheck(streams: PromptStreams): Promise<boolean | undefined> {
 }
 
 /** configureCodingPlan's one write (the same as `qwen auth coding-plan`), then the chosen model. */
-async function applyCodingPlan(
+function applyCodingPlan(
   answers: Extract<AuthAnswers, { kind: 'coding-plan' }>,
   options: WizardOptions,
-): Promise<string[]> {
+): string[] {
   const { context } = options;
-  const configuration = await loadFor(context);
+  const configuration = loadFor(context);
   const settingsPath = configuration.paths.userSettings;
   const result = configureCodingPlan({ settingsPath, region: answers.region, apiKey: answers.apiKey });
   if (answers.model !== result.model) {
@@ -381,7 +381,7 @@ function useInThisSession(variable: string, key: string, context: RunContext): s
 async function checkKey(options: WizardOptions): Promise<void> {
   const { context } = options;
   const streams = options.streams ?? {};
-  const configuration = await loadFor(context);
+  const configuration = loadFor(context);
   const resolved = resolveModel({
     flags: {},
     settings: configuration.settings.merged,
@@ -456,7 +456,7 @@ async function withCancelKeys<T>(
   }
 }
 
-function loadFor(context: RunContext): Promise<LoadedConfiguration> {
+function loadFor(context: RunContext): LoadedConfiguration {
   return loadConfiguration({
     argvFlags: {},
     processEnv: context.env,

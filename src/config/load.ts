@@ -1,7 +1,6 @@
 // Wires the configuration together for the CLI: paths -> the `.env` file -> settings (with `$VAR` expanded
 // from the process environment and that file) -> the layered environment. Reads only the files it needs
-// and writes nothing, so startup stays cheap: the settings parser and schema (jsonc-parser, valibot; about
-// 0.5 ms of a compiled run's start-up) are loaded only when a settings file exists.
+// and writes nothing, so startup stays cheap.
 
 import { parseDotEnv } from './dotenv.ts';
 import {
@@ -12,10 +11,10 @@ import {
   layerEnvironment,
   usableDotEnvValues,
 } from './env.ts';
-import { type ConfigPaths, configPaths, settingsFiles } from './paths.ts';
+import type { ConfigPaths } from './paths.ts';
+import { configPaths } from './paths.ts';
 import type { ResolveFlags } from './resolve.ts';
-import type { LoadedSettings } from './settings.ts';
-import { readTextFileIfPresent } from './text-file.ts';
+import { type LoadedSettings, loadSettings, readTextFileIfPresent } from './settings.ts';
 
 export interface LoadConfigurationInput {
   argvFlags: ResolveFlags;
@@ -37,7 +36,7 @@ export interface LoadedConfiguration {
   dotEnvPath?: string;
 }
 
-export async function loadConfiguration(input: LoadConfigurationInput): Promise<LoadedConfiguration> {
+export function loadConfiguration(input: LoadConfigurationInput): LoadedConfiguration {
   const readFile = input.readFile ?? readTextFileIfPresent;
   const exists = input.exists ?? isRegularFile;
   const paths = configPaths({
@@ -61,7 +60,7 @@ export async function loadConfiguration(input: LoadConfigurationInput): Promise<
   for (const [name, value] of Object.entries(input.processEnv)) {
     if (value !== undefined && (value !== '' || expansionEnv[name] === undefined)) expansionEnv[name] = value;
   }
-  const settings = await readSettings(paths, readFile, expansionEnv);
+  const settings = loadSettings(paths, { readFile, env: expansionEnv });
 
   const env = layerEnvironment({
     flags: { OPENAI_API_KEY: input.argvFlags.openaiApiKey, OPENAI_BASE_URL: input.argvFlags.openaiBaseUrl },
@@ -71,20 +70,4 @@ export async function loadConfiguration(input: LoadConfigurationInput): Promise<
     excludedProjectVariables: settings.merged.advanced?.excludedEnvVars ?? defaultExcludedProjectVariables,
   });
   return dotEnv === undefined ? { paths, settings, env } : { paths, settings, env, dotEnvPath: dotEnv.path };
-}
-
-/** Each settings file is read once; only when one has text are the parser and the schema loaded to read it. */
-async function readSettings(
-  paths: ConfigPaths,
-  readFile: (path: string) => string | undefined,
-  env: Record<string, string | undefined>,
-): Promise<LoadedSettings> {
-  const texts = new Map<string, string>();
-  for (const file of settingsFiles(paths)) {
-    const text = readFile(file.path);
-    if (text !== undefined) texts.set(file.path, text);
-  }
-  if (texts.size === 0) return { merged: {}, files: [], envSources: {} };
-  const { loadSettings } = await import('./settings.ts');
-  return loadSettings(paths, { readFile: (path) => texts.get(path), env });
 }

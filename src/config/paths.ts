@@ -66,20 +66,6 @@ export function configPaths(input: ConfigPathsInput): ConfigPaths {
   };
 }
 
-/** Lowest to highest, as merged. */
-export type SettingsScope = 'system-defaults' | 'user' | 'workspace' | 'system';
-
-/** The settings files a run reads, lowest scope first (the ones that apply here). */
-export function settingsFiles(paths: ConfigPaths): Array<{ scope: SettingsScope; path: string }> {
-  const files: Array<{ scope: SettingsScope; path: string | undefined }> = [
-    { scope: 'system-defaults', path: paths.systemDefaults },
-    { scope: 'user', path: paths.userSettings },
-    { scope: 'workspace', path: paths.workspaceSettings },
-    { scope: 'system', path: paths.systemSettings },
-  ];
-  return files.filter((file): file is { scope: SettingsScope; path: string } => file.path !== undefined);
-}
-
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -18,8 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { applyEdits, findNodeAtLocation, type JSONPath, modify, parseTree } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { formatIssuePath } from './schema.ts';
-import { parseSettingsText } from './settings.ts';
-import { readTextFileIfPresent } from './text-file.ts';
+import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
 
 export interface SettingsEdit {
   path: (string | number)[];

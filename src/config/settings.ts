@@ -2,11 +2,14 @@
 // the result is validated on its own (so an error names the right file), then the scopes are merged.
 // Reading never writes: a broken file is reported, never renamed or "repaired" (Qwen Code copies it to
 // settings.json.corrupted; the issue forbids that).
+import { readFileSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
-import { type ConfigPaths, type SettingsScope, settingsFiles } from './paths.ts';
+import type { ConfigPaths } from './paths.ts';
 import { type Settings, validateSettings } from './schema.ts';
-import { readTextFileIfPresent } from './text-file.ts';
+
+/** Lowest to highest, as merged. */
+export type SettingsScope = 'system-defaults' | 'user' | 'workspace' | 'system';
 
 export interface SettingsFile {
   scope: SettingsScope;
@@ -32,8 +35,15 @@ export interface LoadSettingsOptions {
 
 export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): LoadedSettings {
   const readFile = options.readFile ?? readTextFileIfPresent;
+  const candidates: Array<{ scope: SettingsScope; path: string | undefined }> = [
+    { scope: 'system-defaults', path: paths.systemDefaults },
+    { scope: 'user', path: paths.userSettings },
+    { scope: 'workspace', path: paths.workspaceSettings },
+    { scope: 'system', path: paths.systemSettings },
+  ];
   const files: SettingsFile[] = [];
-  for (const candidate of settingsFiles(paths)) {
+  for (const candidate of candidates) {
+    if (candidate.path === undefined) continue;
     const text = readFile(candidate.path);
     if (text === undefined) continue;
     const parsed = parseSettingsText(text, candidate.path) ?? {};
@@ -61,6 +71,23 @@ function validateFile(value: unknown, path: string): Settings {
   throw new CliError('config', `${path}: ${first ?? 'invalid settings'}${more}`, {
     hint: 'Fix the file and run again; qwen never changes a settings file it cannot use.',
   });
+}
+
+/** The real-file-system reader: undefined for a missing file, a config error for one we cannot read. */
+export function readTextFileIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    const reason =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : String(code ?? error);
+    throw new CliError('config', `${path}: cannot read the file (${reason})`, { cause: error });
+  }
 }
 
 // Keyed by jsonc-parser's ParseErrorCode values (a numeric enum, stable since 2.0): only `parse` is imported

@@ -19,7 +19,7 @@ function layout(files: Record<string, string>) {
   return { root, home, cwd };
 }
 
-test('wires paths, the first .env, settings and flags together (real file system)', async () => {
+test('wires paths, the first .env, settings and flags together (real file system)', () => {
   const { home, cwd } = layout({
     'home/.qwen/settings.json': JSON.stringify({
       env: { OPENAI_MODEL: 'settings-model', OPENAI_BASE_URL: 'http://settings' },
@@ -30,7 +30,7 @@ test('wires paths, the first .env, settings and flags together (real file system
     'home/work/project/.env': 'OPENAI_MODEL=dotenv-model\nHOST=from-dotenv\nDEBUG=1\n',
     'home/.qwen/.env': 'OPENAI_BASE_URL=http://home-dotenv\n',
   });
-  const loaded = await loadConfiguration({
+  const loaded = loadConfiguration({
     argvFlags: { openaiApiKey: 'sk-flag' },
     processEnv: {
       OPENAI_API_KEY: 'sk-process',
@@ -67,13 +67,13 @@ test('wires paths, the first .env, settings and flags together (real file system
   });
 });
 
-test('home .env fallback, and advanced.excludedEnvVars replaces the default list', async () => {
+test('home .env fallback, and advanced.excludedEnvVars replaces the default list', () => {
   const { home, cwd } = layout({
     'home/.qwen/.env': 'DEBUG=1\nOPENAI_API_KEY=sk-home\n',
     'home/work/project/.qwen/settings.json': '{ "advanced": { "excludedEnvVars": ["OPENAI_MODEL"] } }',
   });
   const processEnv = { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(home, 'no-system.json') };
-  const loaded = await loadConfiguration({ argvFlags: {}, processEnv, cwd, home, platform: 'linux' });
+  const loaded = loadConfiguration({ argvFlags: {}, processEnv, cwd, home, platform: 'linux' });
   expect(loaded.dotEnvPath).toBe(join(home, '.qwen', '.env'));
   // Home files are never filtered.
   expect(loaded.env.get('DEBUG')).toBe('1');
@@ -82,7 +82,7 @@ test('home .env fallback, and advanced.excludedEnvVars replaces the default list
     'home/work/project/.env': 'DEBUG=1\nOPENAI_MODEL=m\nOTHER=x\n',
     'home/work/project/.qwen/settings.json': '{ "advanced": { "excludedEnvVars": ["OPENAI_MODEL"] } }',
   });
-  const filtered = await loadConfiguration({
+  const filtered = loadConfiguration({
     argvFlags: {},
     processEnv,
     cwd: project.cwd,
@@ -94,12 +94,12 @@ test('home .env fallback, and advanced.excludedEnvVars replaces the default list
   expect(filtered.env.get('OTHER')).toBe('x');
 });
 
-test('QWEN_HOME from the process environment moves the user settings and home .env', async () => {
+test('QWEN_HOME from the process environment moves the user settings and home .env', () => {
   const { root, home, cwd } = layout({
     'alt/settings.json': '{ "model": { "name": "alt" } }',
     'alt/.env': 'FROM=alt\n',
   });
-  const loaded = await loadConfiguration({
+  const loaded = loadConfiguration({
     argvFlags: {},
     processEnv: {
       QWEN_HOME: join(root, 'alt'),
@@ -115,11 +115,11 @@ test('QWEN_HOME from the process environment moves the user settings and home .e
   expect(loaded.env.get('FROM')).toBe('alt');
 });
 
-test('loading writes nothing and reads through injected functions', async () => {
+test('loading writes nothing and reads through injected functions', () => {
   const { root, home, cwd } = layout({ 'home/work/project/.env': 'A=1\n' });
   const before = readdirSync(root, { recursive: true }).sort();
   const read: string[] = [];
-  const loaded = await loadConfiguration({
+  const loaded = loadConfiguration({
     argvFlags: {},
     processEnv: { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(root, 'system.json') },
     cwd,

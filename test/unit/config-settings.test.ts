@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigPaths } from '../../src/config/paths.ts';
 import { validateSettings } from '../../src/config/schema.ts';
-import { loadSettings } from '../../src/config/settings.ts';
-import { readTextFileIfPresent } from '../../src/config/text-file.ts';
+import { loadSettings, readTextFileIfPresent } from '../../src/config/settings.ts';
 import { CliError } from '../../src/core/errors.ts';
 import { errorOf } from './helpers.ts';
 

@@ -126,18 +126,18 @@ function configurationIn(cwd: string, home: string) {
   return loadConfiguration({ argvFlags: {}, processEnv: {}, cwd, home, platform: 'linux' });
 }
 
-test('saved to the workspace file when it defines modelProviders, else to the user file', async () => {
+test('saved to the workspace file when it defines modelProviders, else to the user file', () => {
   const home = path.join(root, 'home');
   const cwd = path.join(root, 'project');
   mkdirSync(path.join(home, '.qwen'), { recursive: true });
   mkdirSync(path.join(cwd, '.qwen'), { recursive: true });
   writeFileSync(path.join(cwd, '.qwen', 'settings.json'), '{ "model": { "name": "x" } }');
-  expect(modelSettingsPath(await configurationIn(cwd, home))).toBe(path.join(home, '.qwen', 'settings.json'));
+  expect(modelSettingsPath(configurationIn(cwd, home))).toBe(path.join(home, '.qwen', 'settings.json'));
   writeFileSync(
     path.join(cwd, '.qwen', 'settings.json'),
     '{ "modelProviders": { "openai": [{ "id": "w" }] } }',
   );
-  expect(modelSettingsPath(await configurationIn(cwd, home))).toBe(path.join(cwd, '.qwen', 'settings.json'));
+  expect(modelSettingsPath(configurationIn(cwd, home))).toBe(path.join(cwd, '.qwen', 'settings.json'));
 });
 
 test('saving writes model.name, model.baseUrl ("" when none) and selectedType, keeping comments', () => {
