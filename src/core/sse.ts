@@ -27,7 +27,7 @@ export interface SseParser {
   end(): SseMessage[];
 }
 
-// A byte order mark is dropped at the start of the stream only (see push); inside it is text like any other.
+// A byte order mark is dropped at the start of the stream only (see processLine); inside it is text.
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
@@ -59,6 +59,7 @@ const carriageReturn = 13;
 const space = 32;
 const colon = 58;
 const byteOrderMark = [0xef, 0xbb, 0xbf] as const;
+const newline = Uint8Array.of(lineFeed);
 
 /** Where a field's value starts after its colon: one space after the colon is not part of it. */
 function valueStart(line: Uint8Array, colonIndex: number): number {
@@ -76,27 +77,24 @@ function isDataField(bytes: Uint8Array, position: number): boolean {
   );
 }
 
-/** True while `bytes` could still be the start of a byte order mark. */
-function couldStartByteOrderMark(bytes: Uint8Array): boolean {
-  return bytes.length < byteOrderMark.length && bytes.every((byte, index) => byte === byteOrderMark[index]);
-}
-
-function withoutByteOrderMark(bytes: Uint8Array): Uint8Array {
-  const marked = byteOrderMark.every((byte, index) => bytes[index] === byte);
-  return marked ? bytes.subarray(byteOrderMark.length) : bytes;
+/** The first line of a stream without the byte order mark the spec drops there. */
+function withoutByteOrderMark(line: Uint8Array): Uint8Array {
+  const marked = byteOrderMark.every((byte, index) => line[index] === byte);
+  return marked ? line.subarray(byteOrderMark.length) : line;
 }
 
 export function createSseParser(): SseParser {
-  // The stream's first bytes, held until they are known not to be (or to end) a byte order mark, which the
-  // spec drops; undefined once the stream has started.
-  let streamStart: Uint8Array | undefined = new Uint8Array(0);
+  // No line has ended yet: the next one is the first, where a byte order mark is dropped. A line that
+  // starts with one is never a blank or a data line, so only processLine needs to look.
+  let atStreamStart = true;
   // Pieces of a line whose end has not arrived yet; joined once, when it does, so that a long line
   // delivered in many small reads costs linear time rather than quadratic.
   let partialLine: Uint8Array[] = [];
   // A `\r` ended the previous read: a `\n` starting the next one belongs to the same line end.
   let skipLeadingLineFeed = false;
 
-  // The data lines of the event so far: nearly always one, kept without a list.
+  // The data of the event so far: nearly always one line, kept without a list; later lines go to
+  // `moreData`, each after the "\n" that joins it, as the spec says.
   let data: Uint8Array | undefined;
   let moreData: Uint8Array[] | undefined;
   let eventType = '';
@@ -105,7 +103,7 @@ export function createSseParser(): SseParser {
 
   function dispatch(into: SseMessage[]): void {
     if (data !== undefined) {
-      const bytes = moreData === undefined ? data : joinDataLines([data, ...moreData]);
+      const bytes = moreData === undefined ? data : concatBytes([data, ...moreData]);
       into.push(new ReceivedMessage(eventType === '' ? 'message' : eventType, bytes, lastEventId));
     }
     data = undefined;
@@ -114,13 +112,17 @@ export function createSseParser(): SseParser {
   }
 
   function addData(value: Uint8Array): void {
-    if (data === undefined) data = value;
-    else if (moreData === undefined) moreData = [value];
-    else moreData.push(value);
+    if (data === undefined) {
+      data = value;
+      return;
+    }
+    moreData ??= [];
+    moreData.push(newline, value);
   }
 
   /** Any line, whole: the rare ones (comments, `event:`, `id:`, lines that arrived in pieces). */
-  function processLine(line: Uint8Array, into: SseMessage[]): void {
+  function processLine(whole: Uint8Array, into: SseMessage[]): void {
+    const line = atStreamStart ? withoutByteOrderMark(whole) : whole;
     if (line.length === 0) {
       dispatch(into);
       return;
@@ -188,6 +190,7 @@ export function createSseParser(): SseParser {
         processLine(bytes.subarray(position, lineEnd), into);
       }
 
+      atStreamStart = false;
       position = lineEnd + 1;
       if (bytes[lineEnd] === carriageReturn) {
         if (position === bytes.length) skipLeadingLineFeed = true;
@@ -200,23 +203,11 @@ export function createSseParser(): SseParser {
   return {
     push(chunk: Uint8Array): SseMessage[] {
       const messages: SseMessage[] = [];
-      let bytes = chunk;
-      if (streamStart !== undefined) {
-        const start = streamStart.length === 0 ? chunk : concatBytes([streamStart, chunk]);
-        if (couldStartByteOrderMark(start)) {
-          streamStart = start;
-          return messages;
-        }
-        streamStart = undefined;
-        bytes = withoutByteOrderMark(start);
-      }
-      processBytes(bytes, messages);
+      processBytes(chunk, messages);
       return messages;
     },
     end(): SseMessage[] {
       const messages: SseMessage[] = [];
-      if (streamStart !== undefined) processBytes(streamStart, messages);
-      streamStart = undefined;
       if (partialLine.length > 0) {
         const line = concatBytes(partialLine);
         partialLine = [];
@@ -229,15 +220,3 @@ export function createSseParser(): SseParser {
     },
   };
 }
-
-/** Several data lines of one event: joined with "\n", as the spec says. */
-function joinDataLines(lines: Uint8Array[]): Uint8Array {
-  const pieces: Uint8Array[] = [];
-  for (const [index, line] of lines.entries()) {
-    if (index > 0) pieces.push(newline);
-    pieces.push(line);
-  }
-  return concatBytes(pieces);
-}
-
-const newline = Uint8Array.of(lineFeed);

@@ -35,19 +35,17 @@ export function stringBytesInSlot(slot: ByteSlot, bytes: Uint8Array): Uint8Array
 const quote = 0x22;
 const backslash = 0x5c;
 
-/** What the escapes that stand for one byte stand for, by the byte after the backslash. */
-const singleByteEscapes = new Map<number, Uint8Array>(
-  [
-    [0x22, 0x22], // \"
-    [0x5c, 0x5c], // \\
-    [0x2f, 0x2f], // \/
-    [0x62, 0x08], // \b
-    [0x66, 0x0c], // \f
-    [0x6e, 0x0a], // \n
-    [0x72, 0x0d], // \r
-    [0x74, 0x09], // \t
-  ].map(([escaped, byte]) => [escaped as number, Uint8Array.of(byte as number)]),
-);
+/** The byte each one-byte escape stands for, by the byte after its backslash. */
+const singleByteEscapes = new Map<number, Uint8Array>([
+  [0x22, Uint8Array.of(0x22)], // \"
+  [0x5c, Uint8Array.of(0x5c)], // \\
+  [0x2f, Uint8Array.of(0x2f)], // \/
+  [0x62, Uint8Array.of(0x08)], // \b
+  [0x66, Uint8Array.of(0x0c)], // \f
+  [0x6e, Uint8Array.of(0x0a)], // \n
+  [0x72, Uint8Array.of(0x0d)], // \r
+  [0x74, Uint8Array.of(0x09)], // \t
+]);
 
 /**
  * The UTF-8 bytes of the string whose body (between its quotes) is `bytes[start..end)`, as pieces: views of

@@ -1,3 +1,4 @@
+import { concatBytes } from '../core/bytes.ts';
 import { isEmptyDelta } from '../core/events.ts';
 import type { Renderer, Write } from './renderer.ts';
 
@@ -21,17 +22,10 @@ export function createTextRenderer(write: Write): Renderer {
   const flush = () => {
     flushQueued = false;
     if (pending.length === 0) return;
-    if (pending.length === 1) {
-      write(pending[0] as Uint8Array);
-    } else {
-      if (joined.length < pendingBytes) joined = new Uint8Array(Math.max(pendingBytes, joined.length * 2));
-      let offset = 0;
-      for (const piece of pending) {
-        joined.set(piece, offset);
-        offset += piece.length;
-      }
-      write(joined.subarray(0, offset));
+    if (pending.length > 1 && joined.length < pendingBytes) {
+      joined = new Uint8Array(Math.max(pendingBytes, joined.length * 2));
     }
+    write(concatBytes(pending, joined));
     pending.length = 0;
     pendingBytes = 0;
   };
