@@ -68,6 +68,38 @@ const jsoncParserOnlyForReading: BunPlugin = {
 };
 
 /**
+ * ky decides at load whether this runtime can stream request bodies by building a Request around a
+ * ReadableStream (src/net/http.ts never streams a request body, but the check runs anyway). That check
+ * loads Bun's stream internals and costs every run about half a millisecond before main. The compiled binary
+ * runs the Bun that builds it (cross-compiled targets too: same version), so the answer is computed here,
+ * once, and written into ky's constants module. Source runs (Bun, Deno) load ky as published.
+ */
+// ky's package exports only its entry (distribution/index.js); constants.js sits next to it, in core/.
+const kyConstants = path.join(path.dirname(Bun.resolveSync('ky', root)), 'core', 'constants.js');
+const requestStreamsCheck = /export const supportsRequestStreams = \(\(\) => \{[\s\S]*?\n\}\)\(\);/;
+const kyFeatureCheckAtBuildTime: BunPlugin = {
+  name: 'ky-feature-check-at-build-time',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]ky[\\/]distribution[\\/]core[\\/]constants\.js$/ }, async (args) => {
+      const source = await Bun.file(args.path).text();
+      if (args.path !== kyConstants || !requestStreamsCheck.test(source)) {
+        throw new Error(
+          `${args.path}: ky's supportsRequestStreams check is not where scripts/build.ts expects it; update kyFeatureCheckAtBuildTime for this ky version`,
+        );
+      }
+      const { supportsRequestStreams } = (await import(kyConstants)) as { supportsRequestStreams: boolean };
+      return {
+        contents: source.replace(
+          requestStreamsCheck,
+          `export const supportsRequestStreams = ${supportsRequestStreams === true};`,
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
  * JavaScriptCore's tier-up thresholds are multiplied by this while the program starts: code that runs only
  * once (parsing flags, reading settings) stays in the interpreter instead of queueing JIT work on a 2-core CI
  * runner. Measured (medians of 40-50 interleaved runs): one-shot 18.0 -> 15.3 ms when it came in, while cac and
@@ -102,7 +134,7 @@ async function compile(outfile: string, bunTarget?: string): Promise<void> {
     // Without splitting, the bundler hoists the node: built-ins of lazily imported modules (readline and
     // tty for the REPL, crypto for OAuth) to the top, and every one-shot run pays for loading them.
     splitting: true,
-    plugins: [jsoncParserOnlyForReading],
+    plugins: [jsoncParserOnlyForReading, kyFeatureCheckAtBuildTime],
     throw: false,
   });
   if (!result.success) {

@@ -28,7 +28,6 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   const messages: Message[] = [{ role: 'user', content: run.prompt }];
   const target = run.session.target;
   renderer.start({
-    sessionId: crypto.randomUUID(),
     model: target.model,
     cwd: context.cwd,
     version: context.version,

@@ -135,6 +135,19 @@ interface DeltaShape {
 /** After this many learned shapes in a row that no later chunk matched, the stream stops learning. */
 const maximumUnusedShapes = 3;
 
+/**
+ * One-delta chunks parsed whole before the decoder starts learning envelopes. Learning pays only over many
+ * chunks; a short answer (the usual one-shot run: a few chunks) would spend more on finding and checking the
+ * slot, all of it code that runs once, cold, than its whole parse costs.
+ */
+export const defaultChunksBeforeLearning = 16;
+
+export interface OpenAiDecoderOptions {
+  /** false parses every chunk whole: only for tests, which compare the two ways on generated streams. */
+  reuseDeltaShapes?: boolean;
+  chunksBeforeLearning?: number;
+}
+
 interface ToolCallInProgress {
   /** The `index` the server used, for ordering; servers without indexes get arrival order. */
   wireIndex: number;
@@ -144,11 +157,11 @@ interface ToolCallInProgress {
   argumentPieces: string[];
 }
 
-/**
- * The stream decoder. `reuseDeltaShapes` false parses every chunk whole: only for tests, which compare the
- * two ways on generated streams.
- */
-export function createOpenAiDecoder(reuseDeltaShapes = true): StreamDecoder {
+/** The stream decoder. */
+export function createOpenAiDecoder({
+  reuseDeltaShapes = true,
+  chunksBeforeLearning = defaultChunksBeforeLearning,
+}: OpenAiDecoderOptions = {}): StreamDecoder {
   const toolCalls: ToolCallInProgress[] = [];
   // Which call the next fragment with a given wire index continues.
   const callByWireIndex = new Map<number, ToolCallInProgress>();
@@ -164,6 +177,7 @@ export function createOpenAiDecoder(reuseDeltaShapes = true): StreamDecoder {
   // same one are decoded by parsing their text alone (see decodeAndLearn).
   let shape: DeltaShape | undefined;
   let unusedShapes = 0;
+  let oneDeltaChunks = 0;
 
   function fail(error: JsonObject): StreamEvent[] {
     ended = true;
@@ -282,9 +296,15 @@ export function createOpenAiDecoder(reuseDeltaShapes = true): StreamDecoder {
       usage === before.usage &&
       finishReasons === before.finishReasons &&
       toolCallFragments === before.toolCallFragments;
+    if (oneDelta) oneDeltaChunks += 1;
     // A server that varies its envelope on every chunk (a counter, random padding) would make every chunk
     // pay for learning; after a few shapes that no chunk reused, stop trying.
-    if (reuseDeltaShapes && oneDelta && unusedShapes < maximumUnusedShapes) {
+    if (
+      reuseDeltaShapes &&
+      oneDelta &&
+      oneDeltaChunks > chunksBeforeLearning &&
+      unusedShapes < maximumUnusedShapes
+    ) {
       const type = only.type;
       const key = type === 'text-delta' ? 'content' : reasoningFieldOf(deltaOf(chunk) ?? {});
       const slot =

@@ -18,7 +18,9 @@ export function createJsonRenderer(write: Write, mode: 'json' | 'stream-json'): 
   const flush = () => {
     if (mode === 'json') write(`${JSON.stringify(collected)}\n`);
   };
-  const common = () => ({ uuid: crypto.randomUUID(), session_id: info?.sessionId ?? '' });
+  // Made here, not by the caller: a text-mode run has no use for a session id.
+  const sessionId = crypto.randomUUID();
+  const common = () => ({ uuid: crypto.randomUUID(), session_id: sessionId });
 
   const assistantMessage = (outcome: TurnOutcome): JsonObject => ({
     type: 'assistant',

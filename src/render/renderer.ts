@@ -6,7 +6,6 @@ export const outputFormats = ['text', 'json', 'stream-json'] as const;
 export type OutputFormat = (typeof outputFormats)[number];
 
 export interface RunInfo {
-  sessionId: string;
   model: string;
   cwd: string;
   version: string;

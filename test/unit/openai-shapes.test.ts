@@ -8,7 +8,7 @@ import { describe, expect, spyOn, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { type SseMessage, sseMessage } from '../../src/core/sse.ts';
 import { byteSlotOf, stringBytesInSlot } from '../../src/protocols/json-bytes.ts';
-import { createOpenAiDecoder } from '../../src/protocols/openai.ts';
+import { createOpenAiDecoder, defaultChunksBeforeLearning } from '../../src/protocols/openai.ts';
 import { findStringSlot, type StringSlot } from '../../src/protocols/wire.ts';
 import { seededRandom } from '../fakes/replay.ts';
 import { plainEvents } from './helpers.ts';
@@ -233,8 +233,13 @@ function randomStream(seed: number): SseMessage[] {
   return messages;
 }
 
-function decodeAll(messages: SseMessage[], reuseDeltaShapes: boolean): StreamEvent[] {
-  const decoder = createOpenAiDecoder(reuseDeltaShapes);
+/** Learning from the first chunk on, unlike the product (defaultChunksBeforeLearning), to test it on short streams. */
+function decodeAll(
+  messages: SseMessage[],
+  reuseDeltaShapes: boolean,
+  chunksBeforeLearning = 0,
+): StreamEvent[] {
+  const decoder = createOpenAiDecoder({ reuseDeltaShapes, chunksBeforeLearning });
   const events: StreamEvent[] = [];
   for (const message of messages) events.push(...decoder.decode(message));
   events.push(...decoder.finish());
@@ -245,7 +250,8 @@ describe('OpenAI decoder: reused envelopes', () => {
   test('gives exactly the events of a full parse on 3,000 generated streams', () => {
     for (let seed = 1; seed <= 3000; seed += 1) {
       const messages = randomStream(seed);
-      const fast = decodeAll(messages, true);
+      // Learning from the first chunk, or after a few whole parses (as the product does after more).
+      const fast = decodeAll(messages, true, seed % 4);
       const full = decodeAll(messages, false);
       if (!Bun.deepEquals(fast, full, true)) {
         // The seed and the stream, to replay the failure.
@@ -273,6 +279,31 @@ describe('OpenAI decoder: reused envelopes', () => {
     } finally {
       parse.mockRestore();
     }
+  });
+
+  test('the product learns only once a stream has shown defaultChunksBeforeLearning plain chunks', () => {
+    const line = (index: number) =>
+      `{"id":"c1","choices":[{"index":0,"delta":{"content":"t${index}"},"finish_reason":null}]}`;
+    const wholeParses = (count: number) => {
+      const parse = spyOn(JSON, 'parse');
+      try {
+        const decoder = createOpenAiDecoder();
+        const texts: string[] = [];
+        for (let index = 0; index < count; index += 1) {
+          for (const event of decoder.decode(sseMessage('message', line(index)))) {
+            if (event.type === 'text-delta') texts.push(event.text);
+          }
+        }
+        expect(texts).toEqual(Array.from({ length: count }, (_, index) => `t${index}`));
+        return parse.mock.calls.filter(([text]) => String(text).startsWith('{"id"')).length;
+      } finally {
+        parse.mockRestore();
+      }
+    };
+    // A short answer: every chunk parsed whole, no probes.
+    expect(wholeParses(defaultChunksBeforeLearning)).toBe(defaultChunksBeforeLearning);
+    // The next chunk is learned (a whole parse and two probes); the five after it are read from their bytes.
+    expect(wholeParses(defaultChunksBeforeLearning + 6)).toBe(defaultChunksBeforeLearning + 1 + 2);
   });
 
   test('a chunk that repeats the last finish reason is not a plain text chunk: another may come between', () => {
