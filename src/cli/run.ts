@@ -156,11 +156,14 @@ function flagsForResolution(flags: MainFlags) {
 }
 
 function parseOutputFormat(value: string): OutputFormat {
-  const format = outputFormats.find((known) => known === value);
-  if (!format) {
+  if (!isOutputFormat(value)) {
     throw new CliError('input', `Unknown output format "${value}"; use one of: ${outputFormats.join(', ')}.`);
   }
-  return format;
+  return value;
+}
+
+function isOutputFormat(value: string): value is OutputFormat {
+  return (outputFormats as readonly string[]).includes(value);
 }
 
 function reportFailure(error: unknown, context: RunContext, debug: boolean): number {

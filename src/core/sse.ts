@@ -79,7 +79,7 @@ function isDataField(bytes: Uint8Array, position: number): boolean {
 
 /** The first line of a stream without the byte order mark the spec drops there. */
 function withoutByteOrderMark(line: Uint8Array): Uint8Array {
-  const marked = byteOrderMark.every((byte, index) => line[index] === byte);
+  const marked = line[0] === byteOrderMark[0] && line[1] === byteOrderMark[1] && line[2] === byteOrderMark[2];
   return marked ? line.subarray(byteOrderMark.length) : line;
 }
 

@@ -25,7 +25,9 @@ export interface NoProxyList {
 
 export function parseNoProxy(value: string | undefined): NoProxyList {
   const list: NoProxyList = { matchesAll: false, entries: [] };
-  for (const raw of (value ?? '').split(/[\s,]+/)) {
+  // Usually unset: then not even the splitting regex is compiled.
+  if (value === undefined || value.trim() === '') return list;
+  for (const raw of value.split(/[\s,]+/)) {
     const token = raw.trim().toLowerCase();
     if (token === '') continue;
     if (token === '*') {

@@ -123,7 +123,8 @@ const reasoningFields = ['reasoning_content', 'reasoning', 'reasoning_text'] as 
 
 /** The first reasoning field with text: the one whose text a chunk's reasoning delta carries. */
 function reasoningFieldOf(delta: JsonObject): string | undefined {
-  return reasoningFields.find((field) => nonEmptyString(delta[field]) !== undefined);
+  for (const field of reasoningFields) if (nonEmptyString(delta[field]) !== undefined) return field;
+  return undefined;
 }
 
 /** The envelope of a chunk whose only effect is one delta, and the kind of delta its string gives. */

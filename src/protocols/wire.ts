@@ -93,7 +93,10 @@ export function setStreamAndUserHeaders(headers: Record<string, string>, target:
 }
 
 export function withoutTrailingSlashes(url: string): string {
-  return url.trim().replace(/\/+$/, '');
+  // A loop, not a regex: every request runs this once, and a regex's first use compiles it.
+  let end = url.trimEnd().length;
+  while (end > 0 && url.charCodeAt(end - 1) === 47) end -= 1; // '/'
+  return url.slice(0, end).trimStart();
 }
 
 /** The configured base URL without trailing slashes, or the protocol's default when none is configured. */
