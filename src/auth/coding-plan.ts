@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readProviderEntriesAsWritten } from '../config/settings.ts';
 import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
+import { isOneOf } from '../core/types.ts';
 
 export const codingPlanRegions = ['china', 'global'] as const;
 export type CodingPlanRegion = (typeof codingPlanRegions)[number];
@@ -75,7 +76,7 @@ export interface CodingPlanModelEntry {
 }
 
 export function isCodingPlanRegion(value: string): value is CodingPlanRegion {
-  return (codingPlanRegions as readonly string[]).includes(value);
+  return isOneOf(codingPlanRegions, value);
 }
 
 /** The entries for a region, in the order they are written. */

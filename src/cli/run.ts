@@ -4,6 +4,7 @@ import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes, oneLine } from '../core/errors.ts';
+import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
 import type { RunContext } from './context.ts';
@@ -156,14 +157,10 @@ function flagsForResolution(flags: MainFlags) {
 }
 
 function parseOutputFormat(value: string): OutputFormat {
-  if (!isOutputFormat(value)) {
+  if (!isOneOf(outputFormats, value)) {
     throw new CliError('input', `Unknown output format "${value}"; use one of: ${outputFormats.join(', ')}.`);
   }
   return value;
-}
-
-function isOutputFormat(value: string): value is OutputFormat {
-  return (outputFormats as readonly string[]).includes(value);
 }
 
 function reportFailure(error: unknown, context: RunContext, debug: boolean): number {

@@ -143,8 +143,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       // even when the server stays silent.
       const cancelRead = () => reader.cancel().catch(() => undefined);
       controller.signal.addEventListener('abort', cancelRead, { once: true });
+      // An abort from before the listener existed would leave the first read waiting.
+      if (controller.signal.aborted) throw abortError(controller.signal);
       for (;;) {
-        if (controller.signal.aborted) throw abortError(controller.signal);
         const { done, value } = await reader.read();
         if (controller.signal.aborted) throw abortError(controller.signal);
         if (done) break;

@@ -6,6 +6,7 @@ import {
   type AuthType,
   authTypes,
   type GenerationConfig,
+  isOneOf,
   type Protocol,
   type ResolvedModel,
   type ValueSource,
@@ -182,7 +183,7 @@ export function detectAuthType(input: ResolveInput): AuthType | undefined {
 }
 
 export function isAuthType(value: string): value is AuthType {
-  return (authTypes as readonly string[]).includes(value);
+  return isOneOf(authTypes, value);
 }
 
 interface ChosenModel {

@@ -1,6 +1,11 @@
 // The shapes every layer shares. No imports, no I/O: config produces a ResolvedModel, protocols turn a
 // ChatRequest into an HttpRequest, and the CLI only ever sees StreamEvents (events.ts).
 
+/** Whether `value` is one of a constant list of names (auth types, output formats, regions). */
+export function isOneOf<Name extends string>(names: readonly Name[], value: string): value is Name {
+  return (names as readonly string[]).includes(value);
+}
+
 /** The auth types Qwen Code accepts in `--auth-type` and `security.auth.selectedType`. */
 export const authTypes = ['openai', 'anthropic', 'gemini', 'vertex-ai', 'qwen-oauth'] as const;
 export type AuthType = (typeof authTypes)[number];
