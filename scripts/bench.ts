@@ -8,6 +8,8 @@
 // A second floor does the same through node: APIs, as src/ must (it also runs on Deno), to tell Bun's cost
 // of process.stdin/stdout from the CLI's own. Medians of N runs (default 9, at least 7), taking turns.
 // Targets: one-shot within 1.5x of the floor, streaming within 1.5x of raw.
+// `--budget` adds what the one-shot path cannot avoid under the house rules (node: built-ins for files, ky
+// for the request), measured with probe programs compiled the way dist/qwen is.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,15 +18,18 @@ const root = path.resolve(import.meta.dir, '..');
 const targetRatio = 1.5;
 const streamedBytes = 20 * 1024 * 1024;
 const streamedPieceBytes = 1024;
+/** The fake server's script for the one-shot runs. */
+const shortAnswer = [{ stream: { text: ['Hello', ' from', ' the bench.'] } }];
 
 type Sample = { wallMs: number; peakRssKiB?: number; stdoutBytes: number; exitCode: number };
-type Options = { runs: number; build: boolean; binary: string };
+type Options = { runs: number; build: boolean; binary: string; budget: boolean };
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 9, build: true, binary: path.join(root, 'dist', 'qwen') };
+  const options: Options = { runs: 9, build: true, binary: path.join(root, 'dist', 'qwen'), budget: false };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index];
     if (argument === '--no-build') options.build = false;
+    else if (argument === '--budget') options.budget = true;
     else if (argument === '--runs') options.runs = Math.max(7, Number(argv[++index]));
     else if (argument === '--binary') {
       options.binary = path.resolve(argv[++index] ?? '');
@@ -74,6 +79,39 @@ if (baseUrl === undefined) {
   }
 }
 `;
+
+// Budget probes. Each exits once its work is done, so two of them differ only by what is measured.
+const emptyProbeSource = `globalThis.probe = process.argv.length;`;
+// What src/ imports for files (settings, .env, stdio): an import alone, unused, is what it costs at start-up.
+const builtinsProbeSource = `
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+globalThis.probe = [statSync, join];
+`;
+const requestInit = `{
+  headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json', accept: 'text/event-stream' },
+  body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'hello' }], stream: true }),
+  signal: new AbortController().signal,
+}`;
+const fetchProbeSource = `
+const response = await fetch(process.argv[2] + '/chat/completions', { method: 'POST', ...${requestInit} });
+await response.arrayBuffer();
+`;
+/** The same request through ky with the options src/net/http.ts passes (retries, the status hook, a fetch). */
+function kyProbeSource(kyEntry: string): string {
+  return `
+import ky from ${JSON.stringify(kyEntry)};
+const response = await ky.post(process.argv[2] + '/chat/completions', {
+  ...${requestInit},
+  timeout: false,
+  throwHttpErrors: false,
+  fetch: (input, init) => fetch(input, init),
+  retry: { limit: 3, methods: ['post'], statusCodes: [], shouldRetry: () => true, delay: (attempt) => attempt },
+  hooks: { afterResponse: [async (_request, _options, response) => response] },
+});
+await response.arrayBuffer();
+`;
+}
 
 /** How peak memory is read: GNU time, BSD time (macOS), or polling /proc while the process runs. */
 type MemoryProbe = 'gnu-time' | 'bsd-time' | 'proc' | 'none';
@@ -194,7 +232,7 @@ function verdict(name: string, cli: Sample[], floor: Sample[]): string {
 
 async function startFakeServer(scratch: string): Promise<{ url: string; stop: () => void }> {
   const script = path.join(scratch, 'fake-script.json');
-  writeFileSync(script, JSON.stringify([{ stream: { text: ['Hello', ' from', ' the bench.'] } }]));
+  writeFileSync(script, JSON.stringify(shortAnswer));
   const server = Bun.spawn([process.execPath, path.join(root, 'test', 'fakes', 'openai-server.ts'), script], {
     cwd: scratch,
     stdout: 'pipe',
@@ -227,12 +265,41 @@ function bigAnswerPieces(): string[] {
   return Array.from({ length: streamedBytes / streamedPieceBytes }, () => `${piece}\n`);
 }
 
-function compileFloor(scratch: string, name: string, source: string): string {
+/** `likeTheCli`: with bytecode and as ESM, as scripts/build.ts compiles dist/qwen (the floors are faster without). */
+function compileFloor(scratch: string, name: string, source: string, likeTheCli = false): string {
   const outfile = path.join(scratch, name);
   writeFileSync(`${outfile}.ts`, source);
   const flags = ['--compile', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'];
+  if (likeTheCli) flags.push('--bytecode', '--format=esm');
   build([process.execPath, 'build', ...flags, `${outfile}.ts`, '--outfile', outfile], `compiling ${name}`);
   return outfile;
+}
+
+/** The budget section: import costs at start-up, and ky's cost over a plain fetch, each as a difference. */
+async function measureBudget(
+  scratch: string,
+  runs: number,
+  run: (binary: string, args: string[]) => () => Promise<Sample>,
+  url: string,
+): Promise<string[]> {
+  const probe = (name: string, source: string) => compileFloor(scratch, name, source, true);
+  const empty = probe('probe-empty', emptyProbeSource);
+  const builtins = probe('probe-builtins', builtinsProbeSource);
+  const plainFetch = probe('probe-fetch', fetchProbeSource);
+  const viaKy = probe('probe-ky', kyProbeSource(Bun.resolveSync('ky', root)));
+  const imports = await compare('budget: imports', runs, [run(builtins, []), run(empty, [])]);
+  const request = await compare('budget: request', runs, [run(viaKy, [url]), run(plainFetch, [url])]);
+  const extra = (pair: { cli: Sample[]; floor: Sample[] }) =>
+    median(pair.cli.map((sample) => sample.wallMs)) - median(pair.floor.map((sample) => sample.wallMs));
+  return [
+    '',
+    'budget: what the one-shot path cannot avoid under the house rules (probes compiled like dist/qwen)',
+    row('empty program', imports.floor),
+    row('importing node:fs and node:path', imports.cli),
+    row('one request with fetch, body read', request.floor),
+    row("through ky, with net/http.ts's options", request.cli),
+    `  fixed cost: ${extra(imports).toFixed(1)} ms for the built-ins + ${extra(request).toFixed(1)} ms for ky`,
+  ];
 }
 
 function build(command: string[], what: string): void {
@@ -267,9 +334,11 @@ async function main(): Promise<void> {
       'bench-model',
       'hello',
     ];
-    const runCli = (args: string[]) => () => measure([options.binary, ...args], probe, scratch, environment);
-    const runFloor = (args: string[]) => () => measure([floor, ...args], probe, scratch, environment);
-    const runNodeFloor = (args: string[]) => () => measure([nodeFloor, ...args], probe, scratch, environment);
+    const runBinary = (binary: string, args: string[]) => () =>
+      measure([binary, ...args], probe, scratch, environment);
+    const runCli = (args: string[]) => runBinary(options.binary, args);
+    const runFloor = (args: string[]) => runBinary(floor, args);
+    const runNodeFloor = (args: string[]) => runBinary(nodeFloor, args);
     const floorArgs = [url, 'sk-bench', 'bench-model'];
 
     const version = await compare('--version', options.runs, [
@@ -277,7 +346,7 @@ async function main(): Promise<void> {
       runFloor([]),
       runNodeFloor([]),
     ]);
-    await setResponses(url, [{ stream: { text: ['Hello', ' from', ' the bench.'] } }]);
+    await setResponses(url, shortAnswer);
     const oneShot = await compare('one-shot', options.runs, [
       runCli(cliArgs),
       runFloor(floorArgs),
@@ -289,6 +358,8 @@ async function main(): Promise<void> {
       runFloor(floorArgs),
       runNodeFloor(floorArgs),
     ]);
+    if (options.budget) await setResponses(url, shortAnswer);
+    const budget = options.budget ? await measureBudget(scratch, options.runs, runBinary, url) : [];
     const cliBytes = streaming.cli[0]?.stdoutBytes ?? 0;
     if (cliBytes < streamedBytes)
       throw new Error(`the CLI printed ${cliBytes} bytes, expected ${streamedBytes}`);
@@ -318,6 +389,7 @@ async function main(): Promise<void> {
       verdict('streaming / raw', streaming.cli, streaming.floor),
       verdict('streaming / raw with process.stdout', streaming.cli, streaming.nodeFloor),
       `  throughput: qwen ${(streamedBytes / 1024 / 1024 / (median(streaming.cli.map((s) => s.wallMs)) / 1000)).toFixed(0)} MiB/s of text`,
+      ...budget,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
