@@ -104,8 +104,8 @@ const kyFeatureCheckAtBuildTime: BunPlugin = {
  * once (parsing flags, reading settings) stays in the interpreter instead of queueing JIT work on a 2-core CI
  * runner. Measured (medians of 40-50 interleaved runs): one-shot 18.0 -> 15.3 ms when it came in, while cac and
  * jsonc-parser's formatter still ran at start-up; about 0.5 ms since they left it. endStartup()
- * (src/cli/startup.ts) sets the normal policy back once the answer starts streaming, so a long answer is
- * processed by JIT-compiled code.
+ * (src/cli/startup.ts) sets the normal policy back once an answer passes 64 KiB (src/cli/turn.ts), so a long
+ * answer is processed by JIT-compiled code and a short one pays for no compiles.
  */
 const startupJitPolicy = 30;
 
