@@ -178,11 +178,12 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
 }
 
 /**
- * Past this much of an answer, the code that runs once per chunk deserves JIT-compiled code, and the normal JIT
- * policy comes back (endStartup). Not sooner: going back at the headers made JavaScriptCore baseline-compile
- * start-up code at once (BUN_JSC_reportCompileTimes=1 shows it) for a short answer that never needed it.
- * Measured on the compiled binary, interleaved runs against the fake server: one-shot 14.01 -> 13.37 ms and
- * 13.28 -> 12.57 ms (medians of 150 and 120 runs); the 20 MiB answer unchanged within noise (64 KiB is 0.3 % of it).
+ * Past this much of an answer, the code that runs once per chunk deserves JIT-compiled code, and the normal
+ * JIT policy comes back (endStartup). Not sooner: going back at the headers made JavaScriptCore
+ * baseline-compile start-up code at once (BUN_JSC_reportCompileTimes=1 shows it) for a short answer that
+ * never needed it. Measured on the compiled binary, interleaved runs against the fake server: one-shot
+ * 14.01 -> 13.37 ms and 13.28 -> 12.57 ms (medians of 150 and 120 runs); the 20 MiB answer unchanged within
+ * noise (64 KiB is 0.3 % of it).
  */
 const jitWorthyAnswerBytes = 64 * 1024;
 
