@@ -34,10 +34,11 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   });
 
   // The text shown so far: the JSON formats print it at the end (also after a failure, as the partial
-  // answer); text mode has already printed it and only needs to know whether there was any.
+  // answer); text mode has already printed it and only needs to know whether there was any. A tool call is
+  // output too (the JSON formats list it): after either, a retry would show it twice.
   const keepText = run.format !== 'text';
   let shownText = '';
-  let hasShownText = false;
+  let hasShownOutput = false;
   const outcome = (): TurnOutcome => ({
     text: shownText,
     durationMs: performance.now() - startedAt,
@@ -45,9 +46,9 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   });
   const onEvent = (event: StreamEvent) => {
     if (event.type === 'text-delta' && !isEmptyDelta(event)) {
-      hasShownText = true;
+      hasShownOutput = true;
       if (keepText) shownText += event.text;
-    }
+    } else if (event.type === 'tool-call') hasShownOutput = true;
     renderer.event(event);
   };
 
@@ -61,7 +62,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
           `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
         ),
       fetchImplementation: context.fetchImplementation,
-      hasShownOutput: () => hasShownText,
+      hasShownOutput: () => hasShownOutput,
       collectText: false,
     });
     renderer.finish({

@@ -471,6 +471,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     router.onInterrupt = () => controller.abort(new CliError('cancelled', 'Cancelled.'));
     router.setMode('busy');
     let shownText = '';
+    // Reasoning is on the screen too: a retry after it would show it twice.
+    let shownReasoning = false;
     let reasoning = false;
     let endsWithNewline = true;
     const show = (text: string) => {
@@ -484,6 +486,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           if (event.type === 'reasoning-delta' && event.text !== '') {
             spinner.stop();
             reasoning = true;
+            shownReasoning = true;
             show(colors.dim(event.text));
           } else if (event.type === 'text-delta' && event.text !== '') {
             spinner.stop();
@@ -507,7 +510,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           spinner.start();
         },
         fetchImplementation: context.fetchImplementation,
-        hasShownOutput: () => shownText !== '',
+        hasShownOutput: () => shownText !== '' || shownReasoning,
       });
       spinner.stop();
       if (!endsWithNewline) write('\n');

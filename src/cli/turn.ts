@@ -1,6 +1,6 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError } from '../core/errors.ts';
-import type { StreamEvent } from '../core/events.ts';
+import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import type { ChatRequest, Usage, ValueSource } from '../core/types.ts';
 import { abortError, describeNetworkError, hostOf, postForStream, type RetryNotice } from '../net/http.ts';
@@ -8,6 +8,14 @@ import { adapterFor } from '../protocols/index.ts';
 import { endStartup } from './startup.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
+
+/**
+ * The cause of a failure the server reported as an error event inside a 200 stream. HTTP statuses were
+ * already retried by net/http.ts; these were not (an `overloaded_error` before the first word, say).
+ */
+export class StreamErrorEvent {
+  constructor(readonly failure: StreamFailure) {}
+}
 
 export interface TurnOptions {
   onEvent: (event: StreamEvent) => void;
@@ -94,9 +102,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       throw new CliError(
         'api',
         `The answer stopped with an error from ${hostOf(httpRequest.url)}: ${event.error.message}`,
-        {
-          status: event.error.status,
-        },
+        { status: event.error.status, cause: new StreamErrorEvent(event.error) },
       );
     }
   };

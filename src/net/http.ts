@@ -5,6 +5,11 @@ import { CliError, maskSecret } from '../core/errors.ts';
 import type { HttpRequest } from '../core/types.ts';
 import type { ApiErrorDetails } from '../protocols/adapter.ts';
 
+/** `generationConfig.maxRetries`, default 3: attempts after the first. */
+export function retryLimit(maxRetries: number | undefined): number {
+  return Math.max(0, maxRetries ?? 3);
+}
+
 /** Statuses worth another attempt: timeouts, conflicts, rate limits, server errors (incl. Anthropic's 529). */
 const retryableStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
 /** A server asking for a longer wait than this is not waited for: the user gets the error and the wait. */
@@ -34,7 +39,7 @@ export interface PostOptions {
 /** Sends a POST and resolves with a 2xx response whose body the caller streams; throws CliError otherwise. */
 export async function postForStream(options: PostOptions): Promise<Response> {
   const { request, signal } = options;
-  const maxRetries = Math.max(0, options.maxRetries ?? 3);
+  const maxRetries = retryLimit(options.maxRetries);
   const host = hostOf(request.url);
   let lastFailure: FailedResponse | undefined;
 
@@ -92,7 +97,12 @@ interface FailedResponse {
 }
 
 function isRetryable(status: number, details: ApiErrorDetails): boolean {
-  return retryableStatuses.has(status) && !details.doNotRetry && !details.isAuthFailure;
+  return isRetryableStatus(status) && !details.doNotRetry && !details.isAuthFailure;
+}
+
+/** Timeouts, conflicts, rate limits and server errors: worth another attempt while nothing was shown. */
+export function isRetryableStatus(status: number | undefined): boolean {
+  return status !== undefined && retryableStatuses.has(status);
 }
 
 /** The server's wait when it names one (header or body), else exponential backoff with jitter. */
@@ -118,7 +128,7 @@ export function serverRequestedDelayMs(headers: Headers): number | undefined {
 }
 
 /** 0.5 s, 1 s, 2 s, ... capped at 8 s, minus up to 25 % so many clients do not retry in step. */
-function backoffMs(attempt: number): number {
+export function backoffMs(attempt: number): number {
   const base = Math.min(longestBackoffMs, firstBackoffMs * 2 ** (attempt - 1));
   return base * (1 - Math.random() * 0.25);
 }

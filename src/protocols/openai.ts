@@ -72,13 +72,26 @@ function errorObjectFrom(value: JsonObject): JsonObject | undefined {
   return undefined;
 }
 
+/**
+ * OpenAI's errors inside a 200 stream carry a code or type but no status: the status the same error has
+ * over HTTP, so that a rate limit or server error before any text is retried alike (cli/session-turn.ts).
+ */
+const statusByErrorCode: Record<string, number> = {
+  rate_limit_exceeded: 429,
+  insufficient_quota: 429,
+  server_error: 500,
+};
+
 function streamFailureFrom(error: JsonObject): StreamFailure {
   const failure: StreamFailure = {
     message: nonEmptyString(error['message']) ?? 'The server reported an error in the middle of the stream.',
   };
-  const status = httpStatusFrom(error['code']) ?? httpStatusFrom(error['status']);
-  if (status !== undefined) failure.status = status;
   const code = codeFrom(error['code']) ?? codeFrom(error['type']);
+  const status =
+    httpStatusFrom(error['code']) ??
+    httpStatusFrom(error['status']) ??
+    (code === undefined ? undefined : statusByErrorCode[code]);
+  if (status !== undefined) failure.status = status;
   if (code !== undefined) failure.code = code;
   return failure;
 }

@@ -345,6 +345,35 @@ describe('retries', () => {
   });
 });
 
+describe('retries of errors inside a 200 stream', () => {
+  const errorEvent = (error: Record<string, unknown>) => ({ sse: `data: ${JSON.stringify({ error })}\n\n` });
+
+  test('a rate limit before any text is retried; the answer is printed once', async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      errorEvent({ message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }),
+      { stream: { text: ['ok'] } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+    expect(result.stderr).toContain('(attempt 1): 429 Rate limit reached');
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  // An error after text is never retried: 'a stream that fails midway keeps the text...' above.
+  test('an exhausted quota is not retried', async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      errorEvent({ message: 'You exceeded your current quota', code: 'insufficient_quota' }),
+      { stream: { text: ['never'] } },
+    );
+    const quota = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(quota.exitCode).toBe(1);
+    expect(quota.stderr).toContain('You exceeded your current quota');
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
 describe('configuration precedence (end to end)', () => {
   const provider = (overrides: Record<string, unknown> = {}) => ({
     id: 'entry-model',

@@ -56,6 +56,12 @@ function sandbox(): { home: string; cwd: string } {
       ],
       gemini: [
         { id: 'gemini-2.5-pro', name: 'Gemini 2.5 Pro', envKey: 'GEMINI_API_KEY', baseUrl: gemini.url },
+        {
+          id: 'gemini-no-retries',
+          envKey: 'GEMINI_API_KEY',
+          baseUrl: gemini.url,
+          generationConfig: { maxRetries: 0 },
+        },
       ],
       'vertex-ai': [{ id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash on Vertex', baseUrl: gemini.url }],
     },
@@ -164,6 +170,23 @@ describe('anthropic', () => {
     expect(anthropic.requests).toHaveLength(1);
   });
 
+  test('an overloaded_error before any text is retried like a 529, then the answer streams', async () => {
+    const overloaded =
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",' +
+      '"role":"assistant","model":"claude-sonnet-4-20250514","content":[],"stop_reason":null,' +
+      '"usage":{"input_tokens":5,"output_tokens":1}}}\n\n' +
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+    anthropic.setResponses(
+      { sse: overloaded },
+      { sse: anthropicStream({ text: ['after', ' a retry'] }), slices: { seed: 5, maxSize: 9 } },
+    );
+    const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('after a retry\n');
+    expect(result.stderr).toContain('(attempt 1): 529 Overloaded');
+    expect(anthropic.requests).toHaveLength(2);
+  });
+
   test('a wrong key: 401 authentication_error, exit 41', async () => {
     const result = await runCli(claude, { ANTHROPIC_API_KEY: 'sk-ant-wrong' });
     expect(result.exitCode).toBe(41);
@@ -250,6 +273,25 @@ describe('gemini', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('Here is the beginning of a long answer');
     expect(result.stderr).toContain('overloaded');
+  });
+
+  test('a 503 error event before any text is retried, up to maxRetries', async () => {
+    const unavailable =
+      'data: {"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}\r\n\r\n';
+    gemini.setResponses({ sse: unavailable }, { sse: geminiStream({ text: ['second', ' try'] }) });
+    const retried = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(retried.exitCode).toBe(0);
+    expect(retried.stdout).toBe('second try\n');
+    expect(gemini.requests).toHaveLength(2);
+
+    gemini.requests.length = 0;
+    gemini.setResponses({ sse: unavailable });
+    const exhausted = await runCli(['--auth-type', 'gemini', '-m', 'gemini-no-retries'], {
+      GEMINI_API_KEY: geminiKey,
+    });
+    expect(exhausted.exitCode).toBe(1);
+    expect(exhausted.stderr).toContain('The model is overloaded.');
+    expect(gemini.requests).toHaveLength(1);
   });
 
   test('a blocked prompt is an error that names the reason', async () => {

@@ -295,6 +295,8 @@ describe('openaiAdapter decoder on fixtures', () => {
         error: {
           message: 'The server had an error while processing your request. Sorry about that!',
           code: 'server_error',
+          // The status the same error has over HTTP, so that before any text it is retried alike.
+          status: 500,
         },
       },
     ]);
