@@ -3,8 +3,16 @@ import { CliError } from '../core/errors.ts';
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import type { ChatRequest, Usage, ValueSource } from '../core/types.ts';
-import { abortError, describeNetworkError, hostOf, postForStream, type RetryNotice } from '../net/http.ts';
-import { adapterFor } from '../protocols/index.ts';
+import {
+  abortError,
+  describeNetworkError,
+  hostOf,
+  postForStream,
+  type RetryNotice,
+  redactSecrets,
+} from '../net/http.ts';
+import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
+import { isObject, parseJson } from '../protocols/wire.ts';
 import { endStartup } from './startup.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
@@ -132,7 +140,12 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const host = hostOf(httpRequest.url);
     const contentType = response.headers.get('content-type') ?? '';
     // A captive portal's HTML page or a non-streaming JSON reply is not an answer, whatever its status.
-    if (isPageOrJson(contentType)) throw notAStream(host, contentType);
+    if (isPageOrJson(contentType)) {
+      throw (
+        (await errorInJsonReply(response, host, adapter, httpRequest.headers)) ??
+        notAStream(host, contentType)
+      );
+    }
     let messages = 0;
     let receivedBytes = 0;
     // The loop over events is a function of its own, not a loop in this long one: the JIT then compiles
@@ -192,6 +205,29 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
  * noise (64 KiB is 0.3 % of it).
  */
 const jitWorthyAnswerBytes = 64 * 1024;
+
+/**
+ * A JSON reply with an `error` object where a stream should be (some gateways answer 200 that way): the
+ * server's own message, as for an error status. Undefined for any other reply.
+ */
+async function errorInJsonReply(
+  response: Response,
+  host: string,
+  adapter: ProtocolAdapter,
+  headers: Record<string, string>,
+): Promise<CliError | undefined> {
+  if (!response.headers.get('content-type')?.toLowerCase().includes('json')) return undefined;
+  const body = redactSecrets(await response.text(), headers);
+  const parsed = parseJson(body);
+  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!isObject(first) || first['error'] === undefined) return undefined;
+  const details = adapter.parseErrorBody(response.status, body);
+  return new CliError(
+    details.isAuthFailure ? 'auth' : 'api',
+    `${host} answered ${response.status} with an error instead of a stream: ${details.message}`,
+    { status: response.status },
+  );
+}
 
 function notAStream(host: string, contentType: string): CliError {
   const type = contentType ? ` (${contentType.split(';')[0]})` : '';

@@ -641,6 +641,15 @@ describe('replies that are not an answer fail instead of passing as an empty one
     });
   }
 
+  test("a 200 JSON reply with an error object: the server's message, secrets masked", async () => {
+    const box = freshSandbox();
+    fake.setResponses({ body: { error: { message: `Model is overloaded, try later (key sk-flag-0001)` } } });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('answered 200 with an error instead of a stream: Model is overloaded');
+    expect(result.stderr).not.toContain('sk-flag-0001');
+  });
+
   test('a stream cut before its end (no finish_reason, no [DONE]) keeps the text and exits 1', async () => {
     const box = freshSandbox();
     fake.setResponses({
