@@ -269,6 +269,8 @@ interface SessionState {
   flags: ResolveFlags;
   /** A /model choice of this session; wins over whatever the files say until the next /auth. */
   choice?: ModelChoice;
+  /** A /model id that is not in modelProviders: the provider in use, with this model id (never saved). */
+  runtimeModel?: string;
   configuration?: LoadedConfiguration;
   session?: CredentialSession;
   target?: ResolvedModel;
@@ -327,7 +329,13 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         state.choice === undefined
           ? configuration.settings.merged
           : settingsWithChoice(configuration.settings.merged, state.choice);
-      const resolved = resolveModel({ flags: state.flags, settings, env: configuration.env });
+      const provider = resolveModel({ flags: state.flags, settings, env: configuration.env });
+      // Key, base URL and generation settings stay the provider's: a key meant for one endpoint must never
+      // follow a model id to another one (the protocol's default URL, say).
+      const resolved =
+        state.runtimeModel === undefined
+          ? provider
+          : { ...provider, model: state.runtimeModel, displayName: undefined };
       state.target = resolved;
       state.session = await prepareCredentials(resolved, {
         interactive: false,
@@ -382,6 +390,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       // What the wizard chose wins over this run's --model / --auth-type and an earlier /model.
       state.flags = { ...state.flags, model: undefined, authType: undefined };
       state.choice = undefined;
+      state.runtimeModel = undefined;
       await refreshSession();
       if (state.problem) sayError(state.problem);
     }
@@ -419,8 +428,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         }
         // Not configured: the same provider, key and URL, another model id (Qwen Code's runtime model),
         // for this session only: a typo saved to settings.json would break every later session.
-        state.flags = { ...state.flags, model: argument, authType: state.target.authType };
-        state.choice = undefined;
+        state.runtimeModel = argument;
         await refreshSession();
         say(
           `Model: ${describeTarget()} ${colors.dim(`("${argument}" is not in modelProviders: for this session only, not saved)`)}`,
@@ -447,6 +455,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     // --model and --auth-type were for this run's start; the explicit choice replaces them.
     state.flags = { ...state.flags, model: undefined, authType: undefined };
     state.choice = choice;
+    state.runtimeModel = undefined;
     await refreshSession();
     say(`Model: ${describeTarget()} ${colors.dim(`(saved to ${settingsPath})`)}`);
     if (state.problem) sayError(state.problem);

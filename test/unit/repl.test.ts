@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -164,7 +164,7 @@ describe('the loop, through injected streams', () => {
   });
 
   /** A session on injected streams, with the key and model in the environment. */
-  function startSession(flags: { model?: string }) {
+  function startSession(flags: { model?: string }, env?: Record<string, string>) {
     const input = new PassThrough();
     const output = new PassThrough();
     let screen = '';
@@ -183,7 +183,7 @@ describe('the loop, through injected streams', () => {
       context: terminalContext({
         cwd: path.join(root, 'project'),
         home,
-        env: { HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
+        env: env ?? { HOME: home, OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' },
       }),
       flags,
       input,
@@ -216,5 +216,29 @@ describe('the loop, through injected streams', () => {
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
     expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
+  });
+
+  test("/model with an unknown id keeps the provider's key and base URL (never the protocol default)", async () => {
+    const home = path.join(root, 'home');
+    mkdirSync(path.join(home, '.qwen'), { recursive: true });
+    const settings = {
+      modelProviders: { openai: [{ id: 'own-model', envKey: 'OWN_KEY', baseUrl: fake.url }] },
+      security: { auth: { selectedType: 'openai' } },
+      model: { name: 'own-model' },
+      env: { OWN_KEY: 'sk-own-endpoint-key' },
+    };
+    writeFileSync(path.join(home, '.qwen', 'settings.json'), JSON.stringify(settings));
+    const session = startSession({}, { HOME: home });
+    await session.waitFor('own-model >');
+    session.input.write('/model other-model\r');
+    await session.waitFor('for this session only, not saved');
+    session.input.write('hi\r');
+    await session.waitFor('Hello there.');
+    const last = fake.requests.at(-1);
+    expect((last?.body as { model: string }).model).toBe('other-model');
+    expect(last?.headers.authorization).toBe('Bearer sk-own-endpoint-key');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(home, '.qwen', 'settings.json'), 'utf8'))).toEqual(settings);
   });
 });
