@@ -263,6 +263,16 @@ function createDecoder(): StreamDecoder {
       case 'message_delta': {
         const delta = payload['delta'];
         const reason = isObject(delta) ? nonEmptyString(delta['stop_reason']) : undefined;
+        if (reason === 'refusal') {
+          // The model's safety stop: a cut answer must not pass for a whole one.
+          ended = true;
+          return [
+            {
+              type: 'error',
+              error: { message: 'Claude stopped the answer (stop_reason refusal).', code: 'refusal' },
+            },
+          ];
+        }
         if (reason !== undefined) finishReason = reason;
         // Cumulative totals, not increments: the latest one replaces what came before.
         if (isObject(payload['usage'])) {

@@ -136,6 +136,17 @@ function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequ
   return { url, headers, body: JSON.stringify(body) };
 }
 
+/** Finish reasons that mean a filter stopped the answer, not that it was complete. */
+const filterFinishReasons = new Set([
+  'SAFETY',
+  'RECITATION',
+  'LANGUAGE',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+]);
+
 function streamFailureFrom(error: JsonObject): StreamFailure {
   const failure: StreamFailure = {
     message: nonEmptyString(error['message']) ?? 'The server reported an error in the middle of the stream.',
@@ -233,6 +244,13 @@ function createDecoder(): StreamDecoder {
     const parts = isObject(content) ? content['parts'] : undefined;
     if (Array.isArray(parts)) for (const part of parts) events.push(...partEvents(part));
     const reason = nonEmptyString(candidate['finishReason']);
+    if (reason !== undefined && filterFinishReasons.has(reason)) {
+      // A cut answer must not pass for a whole one (a CI job would keep half a review).
+      return [
+        ...events,
+        ...fail({ message: `Gemini cut the answer off (finishReason ${reason}).`, code: reason }),
+      ];
+    }
     if (reason !== undefined) finishReason = reason;
     return events;
   }

@@ -288,6 +288,16 @@ export function createOpenAiDecoder({
       // OpenRouter normally sends an `error` object with this; without one there is still no answer.
       return [...events, ...fail({ message: 'The provider stopped the answer with an error.' })];
     }
+    if (reason === 'content_filter') {
+      // A cut answer must not pass for a whole one (a CI job would keep half a review).
+      return [
+        ...events,
+        ...fail({
+          message: "the provider's content filter cut the answer off (finish_reason content_filter).",
+          code: 'content_filter',
+        }),
+      ];
+    }
     if (reason !== undefined) {
       finishReason = reason;
       finishReasons += 1;

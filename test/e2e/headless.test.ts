@@ -650,6 +650,15 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(result.stderr).not.toContain('sk-flag-0001');
   });
 
+  test("an answer cut by the provider's content filter keeps the text and exits 1, saying so", async () => {
+    const box = freshSandbox();
+    fake.setResponses({ stream: { text: ['Half an ans', 'wer'], finishReason: 'content_filter' } });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toStartWith('Half an answer');
+    expect(result.stderr).toContain('content filter cut the answer off');
+  });
+
   test('a stream cut before its end (no finish_reason, no [DONE]) keeps the text and exits 1', async () => {
     const box = freshSandbox();
     fake.setResponses({

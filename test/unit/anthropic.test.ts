@@ -249,6 +249,22 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     }
   });
 
+  test('stop_reason refusal is a failure, not a short answer', () => {
+    const stream = [
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"usage":{"input_tokens":3,"output_tokens":1}}}\n\n',
+      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n',
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"I can"}}\n\n',
+      'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"refusal"},"usage":{"output_tokens":2}}\n\n',
+      'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    ].join('');
+    const events = decodeStream(stream, 9);
+    expect(textOf(events)).toBe('I can');
+    expect(events.at(-1)).toEqual({
+      type: 'error',
+      error: { message: 'Claude stopped the answer (stop_reason refusal).', code: 'refusal' },
+    });
+  });
+
   test('error types map to their HTTP statuses', () => {
     const statusOf = (type: string) => {
       const decoder = anthropicAdapter.createDecoder();

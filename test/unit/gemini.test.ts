@@ -258,6 +258,18 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     ]);
   });
 
+  test('a safety stop after some text is a failure, not a short answer', () => {
+    const stream =
+      'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Partial"}]},"index":0}]}\r\n\r\n' +
+      'data: {"candidates":[{"content":{"role":"model","parts":[{"text":""}]},"finishReason":"SAFETY","index":0}]}\r\n\r\n';
+    const events = decodeStream(stream, 5);
+    expect(textOf(events)).toBe('Partial');
+    expect(events.at(-1)).toEqual({
+      type: 'error',
+      error: { message: 'Gemini cut the answer off (finishReason SAFETY).', code: 'SAFETY' },
+    });
+  });
+
   test('an error event midway keeps the text so far and carries the status', () => {
     for (const seed of [31, 32, 33]) {
       const events = decodeStream(fixture('error-midstream.sse'), seed);

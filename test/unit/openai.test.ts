@@ -374,6 +374,27 @@ describe('openaiAdapter decoder edge cases', () => {
     });
   });
 
+  test('finish_reason content_filter after some text is a failure, the text kept', () => {
+    const events = decodeMessages(
+      [
+        '{"choices":[{"delta":{"content":"half"}}]}',
+        '{"choices":[{"delta":{},"finish_reason":"content_filter"}]}',
+      ],
+      'message',
+      false,
+    );
+    expect(events).toEqual([
+      { type: 'text-delta', text: 'half' },
+      {
+        type: 'error',
+        error: {
+          message: "the provider's content filter cut the answer off (finish_reason content_filter).",
+          code: 'content_filter',
+        },
+      },
+    ]);
+  });
+
   test('a stream with a finish_reason but no [DONE] ends normally', () => {
     expect(
       decodeMessages(['{"choices":[{"delta":{"content":"all"},"finish_reason":"stop"}]}'], 'message', false),
