@@ -2,7 +2,7 @@
 import { CliError } from '../core/errors.ts';
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
-import type { ChatRequest, Usage, ValueSource } from '../core/types.ts';
+import { type ChatRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
 import {
   abortError,
   describeNetworkError,
@@ -133,7 +133,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         options.onRetry?.(notice);
       },
       fetchImplementation: options.fetchImplementation,
-      urlSetting: request.target.baseUrlSource?.description,
+      urlSetting: request.target.baseUrlSource && whereSet(request.target.baseUrlSource),
     });
     const decoder = adapter.createDecoder();
     const parser = createSseParser();

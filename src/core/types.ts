@@ -51,6 +51,17 @@ export interface ValueSource {
   name?: string;
 }
 
+/**
+ * Where a value was set, for messages: `OPENAI_BASE_URL in the environment`, `OPENAI_BASE_URL in /p/.env`,
+ * or the description alone when it names the setting already (a flag, a settings entry, a default).
+ */
+export function whereSet(source: ValueSource): string {
+  if (source.name === undefined) return source.description;
+  if (source.description === 'environment') return `${source.name} in the environment`;
+  if (source.description.endsWith('.env')) return `${source.name} in ${source.description}`;
+  return source.description;
+}
+
 /** Everything the pipeline needs to talk to one model; produced by config/resolve.ts. */
 export interface ResolvedModel {
   authType: AuthType;

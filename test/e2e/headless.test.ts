@@ -700,3 +700,18 @@ test('qwen auth qwen-oauth against an unreachable server names it and the settin
   );
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
 });
+
+test('an unreachable base URL names the variable that set it, and where', async () => {
+  const box = freshSandbox();
+  // No retries: the message is the point here, not the backoff (tested above).
+  box.userSettings({ model: { generationConfig: { maxRetries: 0 } } });
+  const env = {
+    OPENAI_API_KEY: 'sk-unreachable',
+    OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+    OPENAI_MODEL: 'm',
+  };
+  const result = await runCli(['x'], { sandbox: box, env });
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toContain('(from OPENAI_BASE_URL in the environment)');
+  expect(result.stderr).toContain('connection refused');
+});
