@@ -54,7 +54,6 @@ const valueSpellings: readonly string[] = Object.values(valueFlags).flat();
  * long flag as `--name=value`; undefined for anything else, which cac then parses (and explains).
  */
 export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | undefined {
-  if (argv[0] === 'auth') return undefined;
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return { kind: 'version' };
   const positionals: string[] = [];
   let insecure = false;
@@ -66,6 +65,8 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
       break;
     }
     if (!argument.startsWith('-')) {
+      // The command is the first positional wherever the options are (`qwen --debug auth status`), as in yargs.
+      if (positionals.length === 0 && argument === 'auth') return undefined;
       positionals.push(argument);
     } else if (argument === '--insecure') {
       insecure = true;

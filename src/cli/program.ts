@@ -66,6 +66,12 @@ export function parseWithCac(argv: string[]): ParsedCommand {
   } catch (error) {
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? error.message : String(error);
+    // `qwen auth` takes the flags its help lists; a one-shot flag there (-o, -p, -i) is refused by name.
+    if (program.matchedCommandName === 'auth') {
+      throw new CliError('input', `${message} for \`qwen auth\`.`, {
+        hint: 'Run `qwen auth --help` for its flags.',
+      });
+    }
     throw new CliError('input', `${message}.`, { hint: 'Run `qwen --help` for the flags.' });
   }
   if (!parsed)

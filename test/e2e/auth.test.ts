@@ -372,6 +372,22 @@ describe('qwen auth status and logout', () => {
     expect(result.stdout).not.toContain('access-token-abcdef-9999');
   });
 
+  test('flags before `auth` (`qwen --debug auth status`): the status, not a prompt sent to the model', async () => {
+    cacheCredentials({ access: 'access-token-abcdef-9999', expiresInMs: 20 * 60_000 });
+    for (const args of [
+      ['--debug', 'auth', 'status', '--auth-type', 'qwen-oauth'],
+      ['--auth-type', 'qwen-oauth', 'auth', 'status'],
+    ]) {
+      const result = await qwen(args);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain('Auth type:   qwen-oauth (flag --auth-type)');
+    }
+    const oneShotFlag = await qwen(['-o', 'json', 'auth', 'status']);
+    expect(oneShotFlag.exitCode).toBe(42);
+    expect(oneShotFlag.stderr).toContain('Unknown option `-o` for `qwen auth`.');
+    expect(chat.requests).toHaveLength(0);
+  });
+
   test('status with nothing configured: exit 41 and what to do', async () => {
     const result = await qwen(['auth', 'status']);
     expect(result.exitCode).toBe(41);

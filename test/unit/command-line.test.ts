@@ -138,3 +138,41 @@ test('parseCommandLine falls back to cac for what the fast path leaves', async (
   expect(await parseCommandLine(['auth', 'status'])).toMatchObject({ kind: 'auth', action: 'status' });
   await expect(parseCommandLine(['--nope'])).rejects.toThrow(/Unknown option `--nope`/);
 });
+
+test('options before `auth`: the command is the first positional, as yargs reads it', async () => {
+  const authLines: [string[], object][] = [
+    [['--debug', 'auth', 'status'], { action: 'status', flags: { debug: true } }],
+    [
+      ['--auth-type', 'qwen-oauth', 'auth', 'status'],
+      { action: 'status', flags: { authType: 'qwen-oauth' } },
+    ],
+    [['--auth-type=openai', '-m', 'x', 'auth', 'status'], { flags: { authType: 'openai', model: 'x' } }],
+    [['--insecure', '--proxy', 'http://p:3128', 'auth', 'qwen-oauth'], { flags: { insecure: true } }],
+    [['--region', 'global', 'auth', 'coding-plan'], { action: 'coding-plan', flags: { region: 'global' } }],
+  ];
+  for (const [argv, expected] of authLines) {
+    expect(parsePlainMainCommand(argv)).toBeUndefined();
+    expect(await parseCommandLine(argv)).toMatchObject({ kind: 'auth', ...expected });
+  }
+  // `auth` as a flag's value, after another positional or after `--` stays part of the prompt.
+  for (const [argv, prompt] of [
+    [['-m', 'auth', 'hi'], 'hi'],
+    [['hi', 'auth'], 'hi auth'],
+    [['--', 'auth', 'status'], 'auth status'],
+  ] as const) {
+    expect(await parseCommandLine([...argv])).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+  }
+});
+
+test('one-shot flags given with `auth` are refused (exit 42), naming the flag and `qwen auth`', async () => {
+  for (const [argv, flag] of [
+    [['-o', 'json', 'auth', 'status'], '-o'],
+    [['auth', 'status', '--prompt', 'x'], '--prompt'],
+    [['-i', 'x', 'auth', 'logout'], '-i'],
+  ] as const) {
+    const failure = cacAnswer([...argv]);
+    expect(failure).toBeInstanceOf(CliError);
+    expect(failure).toMatchObject({ exitCode: 42, message: `Unknown option \`${flag}\` for \`qwen auth\`.` });
+    expect((failure as CliError).hint).toContain('qwen auth --help');
+  }
+});
