@@ -68,10 +68,12 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
       // The command is the first positional wherever the options are (`qwen --debug auth status`), as in yargs.
       if (positionals.length === 0 && argument === 'auth') return undefined;
       positionals.push(argument);
-    } else if (argument === '--insecure') {
-      insecure = true;
-    } else if (argument === '--debug') {
-      debug = true;
+    } else if (argument === '--insecure' || argument === '--debug') {
+      // yargs and cac read `--debug false` as the flag's value; cac decides.
+      const next = argv[index + 1];
+      if (next === 'true' || next === 'false') return undefined;
+      if (argument === '--debug') debug = true;
+      else insecure = true;
     } else if (valueSpellings.includes(argument)) {
       // A value that looks like a flag, or none at all: cac's reading (and its error) decides.
       const value = argv[index + 1];

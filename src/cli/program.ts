@@ -1,6 +1,6 @@
 // The cac program: every command and flag with its help line, for `--help`, `qwen auth`, and whatever
 // command-line.ts does not read itself. Nothing here reads settings or the network.
-import { cac } from 'cac';
+import { type CAC, cac } from 'cac';
 import { CliError } from '../core/errors.ts';
 import { type MainFlags, type ParsedCommand, rawValue, readFlags } from './command-line.ts';
 
@@ -8,6 +8,11 @@ import { type MainFlags, type ParsedCommand, rawValue, readFlags } from './comma
 export function parseWithCac(argv: string[]): ParsedCommand {
   const program = cac('qwen');
   let parsed: ParsedCommand | undefined;
+  // cac takes an empty first positional (`qwen "" hi`) for the main command's name, '', and drops it.
+  let emptyFirstTaken = false;
+  program.addEventListener('command:', () => {
+    emptyFirstTaken = true;
+  });
 
   program
     .command('[...prompt]', 'Answer a prompt (one-shot), or start the interactive session when none is given')
@@ -23,9 +28,10 @@ export function parseWithCac(argv: string[]): ParsedCommand {
     .option('--debug', 'Show stack traces on errors')
     .action((prompt: string[], flags: Record<string, unknown>) => {
       const rest = Array.isArray(flags['--']) ? flags['--'].map(String) : [];
+      const first = emptyFirstTaken ? [''] : [];
       parsed = {
         kind: 'main',
-        positionalPrompt: [...prompt, ...rest].join(' '),
+        positionalPrompt: [...first, ...prompt, ...rest].join(' '),
         flags: flagsOf(argv, flags),
       };
     });
@@ -59,7 +65,7 @@ export function parseWithCac(argv: string[]): ParsedCommand {
 
   try {
     // cac prints the help text itself (to stdout) when it sees --help.
-    program.parse(['qwen', 'qwen', ...argv], { run: false });
+    program.parse(['qwen', 'qwen', ...explicitBooleans(argv, program)], { run: false });
     if (program.options.help) return { kind: 'help' };
     if (program.options.version) return { kind: 'version' };
     program.runMatchedCommand();
@@ -79,10 +85,51 @@ export function parseWithCac(argv: string[]): ParsedCommand {
   return parsed;
 }
 
-/** Value flags as typed (see rawValue), booleans as cac read them. */
+/** Value flags as typed (see rawValue), booleans as cac read them (the last one, when repeated). */
 function flagsOf(argv: string[], parsed: Record<string, unknown>): MainFlags {
   const flags = readFlags(argv);
-  if (parsed.insecure === true) flags.insecure = true;
-  if (parsed.debug === true) flags.debug = true;
+  if ([parsed.insecure].flat().at(-1) === true) flags.insecure = true;
+  if ([parsed.debug].flat().at(-1) === true) flags.debug = true;
   return flags;
+}
+
+/**
+ * argv with every boolean flag given its value (`--debug=true`). mri otherwise takes the next argument
+ * as the flag's value and puts it back among the positionals as a number (`--debug 007` made the prompt
+ * "7"; `--debug ""` turned debug off). `--debug false` stays the flag's value, as in yargs.
+ */
+function explicitBooleans(argv: readonly string[], program: CAC): string[] {
+  const booleans = new Set(
+    [program.globalCommand, ...program.commands]
+      .flatMap((command) => command.options)
+      .filter((option) => option.isBoolean)
+      .flatMap((option) => option.rawName.split(', ')),
+  );
+  const result: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index]!;
+    if (argument === '--') {
+      result.push(...argv.slice(index));
+      break;
+    }
+    const equals = argument.indexOf('=');
+    const name = equals > 0 ? argument.slice(0, equals) : argument;
+    if (!booleans.has(name)) {
+      result.push(argument);
+      continue;
+    }
+    let value = equals > 0 ? argument.slice(equals + 1) : 'true';
+    const next = argv[index + 1];
+    if (equals < 0 && (next === 'true' || next === 'false')) {
+      value = next;
+      index += 1;
+    }
+    if (value !== 'true' && value !== 'false') {
+      throw new CliError('input', `The flag ${name} takes no value other than true or false.`, {
+        hint: `Write ${name}, ${name}=true or ${name}=false.`,
+      });
+    }
+    result.push(`${name}=${value}`);
+  }
+  return result;
 }

@@ -107,6 +107,10 @@ test('generated command lines: the fast path agrees with cac or stays out', () =
     '--model=-x',
     '--proxy=',
     '-pm',
+    'true',
+    'false',
+    '--debug=false',
+    '--insecure=1',
   ];
   // A small deterministic generator: the same command lines every run.
   let seed = 20261121;
@@ -175,4 +179,28 @@ test('one-shot flags given with `auth` are refused (exit 42), naming the flag an
     expect(failure).toMatchObject({ exitCode: 42, message: `Unknown option \`${flag}\` for \`qwen auth\`.` });
     expect((failure as CliError).hint).toContain('qwen auth --help');
   }
+});
+
+test('booleans in the cac fallback: only true/false is their value; positionals stay as typed', () => {
+  // `--insecure=true` keeps each line off the fast path.
+  const lines: [string[], object][] = [
+    [['--debug', '007', '--insecure=true'], { positionalPrompt: '007', flags: { debug: true } }],
+    [['--debug', '', 'x', '--insecure=true'], { positionalPrompt: ' x', flags: { debug: true } }],
+    [['--debug', 'false', 'hi', '--insecure=true'], { positionalPrompt: 'hi', flags: { insecure: true } }],
+    [['--insecure', '--insecure', 'auth', 'status'], { kind: 'auth', flags: { insecure: true } }],
+    [['--debug=false', '--debug', 'auth', 'status'], { kind: 'auth', flags: { debug: true } }],
+  ];
+  for (const [argv, expected] of lines) expect(cacAnswer(argv)).toMatchObject(expected);
+  expect(cacAnswer(['--debug', 'false', 'hi', '--insecure=true'])).not.toHaveProperty('flags.debug');
+  for (const argv of [
+    ['--debug=1', 'hi'],
+    ['--insecure=yes', 'hi'],
+    ['auth', 'status', '--debug='],
+  ]) {
+    expect(cacAnswer(argv)).toMatchObject({
+      exitCode: 42,
+      message: expect.stringContaining('true or false'),
+    });
+  }
+  expect(parsePlainMainCommand(['--debug', 'true', 'hi'])).toBeUndefined();
 });
