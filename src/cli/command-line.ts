@@ -51,7 +51,7 @@ const valueSpellings: readonly string[] = Object.values(valueFlags).flat();
 
 /**
  * The main command when every argument is a plain positional, a known flag spelled exactly, or a known
- * long flag as `--name=value`; undefined for anything else, which cac then parses (and explains).
+ * value flag as `--name=value` or `-n=value`; undefined for anything else, which cac then parses (and explains).
  */
 export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | undefined {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return { kind: 'version' };
@@ -79,7 +79,7 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
       const value = argv[index + 1];
       if (value === undefined || value.startsWith('-')) return undefined;
       index += 1;
-    } else if (!isLongFlagWithValue(argument)) {
+    } else if (!isFlagWithValue(argument)) {
       return undefined;
     }
   }
@@ -89,15 +89,10 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
   return { kind: 'main', positionalPrompt: positionals.join(' '), flags };
 }
 
-/** `--name=value` for a long value flag; an empty value is cac's to refuse. */
-function isLongFlagWithValue(argument: string): boolean {
+/** `--name=value` or `-n=value` (yargs reads both) for a value flag; an empty value is cac's to refuse. */
+function isFlagWithValue(argument: string): boolean {
   const equals = argument.indexOf('=');
-  return (
-    argument.startsWith('--') &&
-    equals > 0 &&
-    equals < argument.length - 1 &&
-    valueSpellings.includes(argument.slice(0, equals))
-  );
+  return equals > 0 && equals < argument.length - 1 && valueSpellings.includes(argument.slice(0, equals));
 }
 
 /** The value flags of the main command, as typed on the command line. */
@@ -114,7 +109,7 @@ export function readFlags(argv: readonly string[]): MainFlags {
   return flags;
 }
 
-/** The last value given for a flag (`--name value`, `--name=value`, `-m value`), before any `--`. */
+/** The last value given for a flag (`--name value`, `--name=value`, `-m value`, `-m=value`), before any `--`. */
 export function rawValue(argv: readonly string[], spellings: readonly string[]): string | undefined {
   let value: string | undefined;
   for (let index = 0; index < argv.length; index += 1) {
@@ -126,7 +121,7 @@ export function rawValue(argv: readonly string[], spellings: readonly string[]):
         if (next === undefined) throw new CliError('input', `The flag ${spelling} needs a value.`);
         value = next;
         index += 1;
-      } else if (spelling.startsWith('--') && argument.startsWith(`${spelling}=`)) {
+      } else if (argument.startsWith(`${spelling}=`)) {
         value = argument.slice(spelling.length + 1);
       }
     }

@@ -47,6 +47,10 @@ test('the usual one-shot command lines take the fast path and match cac', () => 
     ['--', 'auth'],
     [],
     ['--version'],
+    ['-m=foo', 'hi'],
+    ['-o=yaml', 'hi'],
+    ['-p=foo'],
+    ['-i=x', '--proxy=http://p:3128'],
   ];
   for (const argv of usual) {
     const fast = parsePlainMainCommand(argv);
@@ -111,6 +115,11 @@ test('generated command lines: the fast path agrees with cac or stays out', () =
     'false',
     '--debug=false',
     '--insecure=1',
+    '-m=foo',
+    '-o=json',
+    '-p=x',
+    '-p=',
+    '-m=',
   ];
   // A small deterministic generator: the same command lines every run.
   let seed = 20261121;
@@ -203,4 +212,15 @@ test('booleans in the cac fallback: only true/false is their value; positionals 
     });
   }
   expect(parsePlainMainCommand(['--debug', 'true', 'hi'])).toBeUndefined();
+});
+
+test('short options with `=` (-m=foo) give the value after `=`, in both parsers', () => {
+  expect(parsePlainMainCommand(['-m=foo', '-o=json', 'hi'])).toMatchObject({
+    kind: 'main',
+    positionalPrompt: 'hi',
+    flags: { model: 'foo', outputFormat: 'json' },
+  });
+  expect(parsePlainMainCommand(['-p=a=b'])).toMatchObject({ flags: { prompt: 'a=b' } });
+  expect(cacAnswer(['auth', 'status', '-m=foo'])).toMatchObject({ kind: 'auth', flags: { model: 'foo' } });
+  expect(cacAnswer(['--debug=true', '-i=x'])).toMatchObject({ flags: { promptInteractive: 'x' } });
 });

@@ -1,0 +1,41 @@
+// Command-line shapes a CI script writes, end to end (source and compiled): which prompt, model and output
+// format reach the fake server, and which lines are refused before any request.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
+import { ensureBinary, flavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+
+let fake: FakeOpenAi;
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  fake = startFakeOpenAi([{ stream: { text: ['ok'] } }]);
+  await ensureBinary();
+});
+afterAll(() => fake.stop());
+afterEach(() => sandbox?.cleanup());
+
+const keyFlags = () => ['--openai-api-key', 'sk-flag-0001', '--openai-base-url', fake.url];
+
+/** Runs qwen with a key for the fake server; the request it sent, if any. */
+async function run(args: string[], flavour: (typeof flavours)[number]) {
+  sandbox = makeSandbox();
+  fake.setResponses({ stream: { text: ['ok'] } });
+  const before = fake.requests.length;
+  const result = await runCli([...keyFlags(), ...args], { sandbox, flavour });
+  const body = fake.requests.slice(before).at(-1)?.body as
+    | { model: string; messages: { content: string }[] }
+    | undefined;
+  return { ...result, model: body?.model, prompt: body?.messages.at(-1)?.content };
+}
+
+for (const flavour of flavours) {
+  describe(`command-line shapes (${flavour})`, () => {
+    test('short options with `=` (-m=foo, -p=foo) are read as yargs reads them', async () => {
+      expect(await run(['-m=foo', 'hi'], flavour)).toMatchObject({ exitCode: 0, model: 'foo', prompt: 'hi' });
+      expect(await run(['-m', 'm', '-p=foo'], flavour)).toMatchObject({ exitCode: 0, prompt: 'foo' });
+      const yaml = await run(['-m', 'm', '-o=yaml', 'hi'], flavour);
+      expect(yaml).toMatchObject({ exitCode: 42, model: undefined });
+      expect(yaml.stderr).toContain('Unknown output format "yaml"; use one of: text, json, stream-json.');
+    });
+  });
+}
