@@ -63,15 +63,17 @@ export function parseWithCac(argv: string[]): ParsedCommand {
   program.option('-v, --version', 'Print the version');
   program.help();
 
+  let cacArgv: string[] = [];
   try {
+    cacArgv = explicitBooleans(argv, program);
     // cac prints the help text itself (to stdout) when it sees --help.
-    program.parse(['qwen', 'qwen', ...explicitBooleans(argv, program)], { run: false });
+    program.parse(['qwen', 'qwen', ...cacArgv], { run: false });
     if (program.options.help) return { kind: 'help' };
     if (program.options.version) return { kind: 'version' };
     program.runMatchedCommand();
   } catch (error) {
     if (error instanceof CliError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = asTyped(error instanceof Error ? error.message : String(error), cacArgv);
     // `qwen auth` takes the flags its help lists; a one-shot flag there (-o, -p, -i) is refused by name.
     if (program.matchedCommandName === 'auth') {
       throw new CliError('input', `${message} for \`qwen auth\`.`, {
@@ -91,6 +93,24 @@ function flagsOf(argv: string[], parsed: Record<string, unknown>): MainFlags {
   if ([parsed.insecure].flat().at(-1) === true) flags.insecure = true;
   if ([parsed.debug].flat().at(-1) === true) flags.debug = true;
   return flags;
+}
+
+/** cac names an unknown flag by its camel-cased key (`--bogusFlag`, `-f` of `-mfoo`): name it as typed. */
+function asTyped(message: string, argv: readonly string[]): string {
+  const reported = /^Unknown option `-+(.+)`$/.exec(message)?.[1];
+  if (reported === undefined) return message;
+  const key = (name: string) => name.replace(/^no-/, '').split('.')[0]!.replaceAll('-', '').toLowerCase();
+  const end = argv.indexOf('--');
+  for (const argument of end < 0 ? argv : argv.slice(0, end)) {
+    const flag = argument.split('=')[0]!;
+    const name = flag.replace(/^-+/, '');
+    if (
+      flag.startsWith('--') ? key(name) === key(reported) : flag.startsWith('-') && name.includes(reported)
+    ) {
+      return `Unknown option \`${flag}\``;
+    }
+  }
+  return message;
 }
 
 /**

@@ -37,5 +37,11 @@ for (const flavour of flavours) {
       expect(yaml).toMatchObject({ exitCode: 42, model: undefined });
       expect(yaml.stderr).toContain('Unknown output format "yaml"; use one of: text, json, stream-json.');
     });
+
+    test('an unknown flag is named as typed (--bogus-flag), exit 42, nothing sent', async () => {
+      const result = await run(['--bogus-flag', 'hi'], flavour);
+      expect(result).toMatchObject({ exitCode: 42, prompt: undefined });
+      expect(result.stderr).toBe('qwen: Unknown option `--bogus-flag`. Run `qwen --help` for the flags.\n');
+    });
   });
 }

@@ -224,3 +224,19 @@ test('short options with `=` (-m=foo) give the value after `=`, in both parsers'
   expect(cacAnswer(['auth', 'status', '-m=foo'])).toMatchObject({ kind: 'auth', flags: { model: 'foo' } });
   expect(cacAnswer(['--debug=true', '-i=x'])).toMatchObject({ flags: { promptInteractive: 'x' } });
 });
+
+test('an unknown flag is named as typed, not camel-cased by cac', () => {
+  for (const [argv, typed] of [
+    [['--bogus-flag'], '--bogus-flag'],
+    [['hi', '--Bogus-Flag=1'], '--Bogus-Flag'],
+    [['--no-such-flag', 'hi'], '--no-such-flag'],
+    [['--model', 'm', '--dry.run'], '--dry.run'],
+    [['-mfoo', 'hi'], '-mfoo'],
+    [['-x'], '-x'],
+  ] as const) {
+    expect(cacAnswer([...argv])).toMatchObject({ exitCode: 42, message: `Unknown option \`${typed}\`.` });
+  }
+  expect(cacAnswer(['auth', 'status', '--dry-run'])).toMatchObject({
+    message: 'Unknown option `--dry-run` for `qwen auth`.',
+  });
+});
