@@ -89,10 +89,10 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
   return { kind: 'main', positionalPrompt: positionals.join(' '), flags };
 }
 
-/** `--name=value` or `-n=value` (yargs reads both) for a value flag; an empty value is cac's to refuse. */
+/** `--name=value` or `-n=value` (yargs reads both) for a value flag; `--model=` is an empty value. */
 function isFlagWithValue(argument: string): boolean {
   const equals = argument.indexOf('=');
-  return equals > 0 && equals < argument.length - 1 && valueSpellings.includes(argument.slice(0, equals));
+  return equals > 0 && valueSpellings.includes(argument.slice(0, equals));
 }
 
 /** The value flags of the main command, as typed on the command line. */

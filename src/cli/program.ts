@@ -8,11 +8,6 @@ import { type MainFlags, type ParsedCommand, rawValue, readFlags } from './comma
 export function parseWithCac(argv: string[]): ParsedCommand {
   const program = cac('qwen');
   let parsed: ParsedCommand | undefined;
-  // cac takes an empty first positional (`qwen "" hi`) for the main command's name, '', and drops it.
-  let emptyFirstTaken = false;
-  program.addEventListener('command:', () => {
-    emptyFirstTaken = true;
-  });
 
   program
     .command('[...prompt]', 'Answer a prompt (one-shot), or start the interactive session when none is given')
@@ -28,10 +23,9 @@ export function parseWithCac(argv: string[]): ParsedCommand {
     .option('--debug', 'Show stack traces on errors')
     .action((prompt: string[], flags: Record<string, unknown>) => {
       const rest = Array.isArray(flags['--']) ? flags['--'].map(String) : [];
-      const first = emptyFirstTaken ? [''] : [];
       parsed = {
         kind: 'main',
-        positionalPrompt: [...first, ...prompt, ...rest].join(' '),
+        positionalPrompt: [...prompt, ...rest].join(' '),
         flags: flagsOf(argv, flags),
       };
     });
@@ -65,7 +59,7 @@ export function parseWithCac(argv: string[]): ParsedCommand {
 
   let cacArgv: string[] = [];
   try {
-    cacArgv = explicitBooleans(argv, program);
+    cacArgv = arrangedForCac(argv, program);
     // cac prints the help text itself (to stdout) when it sees --help.
     program.parse(['qwen', 'qwen', ...cacArgv], { run: false });
     if (program.options.help) return { kind: 'help' };
@@ -114,42 +108,61 @@ function asTyped(message: string, argv: readonly string[]): string {
 }
 
 /**
- * argv with every boolean flag given its value (`--debug=true`). mri otherwise takes the next argument
- * as the flag's value and puts it back among the positionals as a number (`--debug 007` made the prompt
- * "7"; `--debug ""` turned debug off). `--debug false` stays the flag's value, as in yargs.
+ * argv as mri (cac's parser) should read it, the way yargs does: each flag with its value attached, then
+ * `--` and the prompt's words (`auth` and its action first). Left to itself, mri gives a boolean the next
+ * word (`--debug 007` made the prompt "7"), lets `--model=` take the next word, reads a value that starts
+ * with `-` as a flag, drops a lone `-` with the word after it, and takes an empty first word for a command.
  */
-function explicitBooleans(argv: readonly string[], program: CAC): string[] {
-  const booleans = new Set(
-    [program.globalCommand, ...program.commands]
-      .flatMap((command) => command.options)
-      .filter((option) => option.isBoolean)
-      .flatMap((option) => option.rawName.split(', ')),
-  );
-  const result: string[] = [];
-  for (let index = 0; index < argv.length; index += 1) {
+function arrangedForCac(argv: readonly string[], program: CAC): string[] {
+  const takesValue = new Map<string, boolean>();
+  for (const option of [program.globalCommand, ...program.commands].flatMap((command) => command.options)) {
+    for (const spelling of option.rawName.split(/[ ,]+/)) {
+      if (spelling.startsWith('-')) takesValue.set(spelling, !option.isBoolean);
+    }
+  }
+  const flags: string[] = [];
+  const words: string[] = [];
+  let index = 0;
+  for (; index < argv.length && argv[index] !== '--'; index += 1) {
     const argument = argv[index]!;
-    if (argument === '--') {
-      result.push(...argv.slice(index));
-      break;
+    if (argument === '-') continue; // stdin, which is read anyway
+    if (!argument.startsWith('-')) {
+      words.push(argument);
+      continue;
     }
     const equals = argument.indexOf('=');
     const name = equals > 0 ? argument.slice(0, equals) : argument;
-    if (!booleans.has(name)) {
-      result.push(argument);
-      continue;
-    }
-    let value = equals > 0 ? argument.slice(equals + 1) : 'true';
+    const attached = equals > 0 ? argument.slice(equals + 1) : undefined;
     const next = argv[index + 1];
-    if (equals < 0 && (next === 'true' || next === 'false')) {
-      value = next;
-      index += 1;
+    if (!takesValue.has(name)) {
+      flags.push(argument); // unknown: cac names it
+    } else if (takesValue.get(name)) {
+      const value = attached ?? valueAfter(name, next);
+      if (attached === undefined) index += 1;
+      // mri takes an empty value only as a word of its own.
+      flags.push(...(value === '' ? [name, value] : [`${name}=${value}`]));
+    } else {
+      // `--debug false` is the flag's value, as in yargs.
+      const nextIsValue = attached === undefined && (next === 'true' || next === 'false');
+      if (nextIsValue) index += 1;
+      const value = attached ?? (nextIsValue ? next : 'true');
+      if (value !== 'true' && value !== 'false') {
+        throw new CliError('input', `The flag ${name} takes no value other than true or false.`, {
+          hint: `Write ${name}, ${name}=true or ${name}=false.`,
+        });
+      }
+      flags.push(`${name}=${value}`);
     }
-    if (value !== 'true' && value !== 'false') {
-      throw new CliError('input', `The flag ${name} takes no value other than true or false.`, {
-        hint: `Write ${name}, ${name}=true or ${name}=false.`,
-      });
-    }
-    result.push(`${name}=${value}`);
   }
-  return result;
+  const rest = argv.slice(index + 1);
+  return words[0] === 'auth' ? [...words, ...flags, '--', ...rest] : [...flags, '--', ...words, ...rest];
+}
+
+/** The word after a value flag, unless it reads as a flag (`-m --yolo`); `-p "-x is a flag?"` is a value. */
+function valueAfter(name: string, next: string | undefined): string {
+  if (next === undefined) throw new CliError('input', `The flag ${name} needs a value.`);
+  if (next === '-' || !next.startsWith('-') || /\s/.test(next)) return next;
+  throw new CliError('input', `The flag ${name} needs a value; ${next} reads as a flag.`, {
+    hint: `For a value that starts with -, write ${name}=${next}.`,
+  });
 }

@@ -17,11 +17,11 @@ afterEach(() => sandbox?.cleanup());
 const keyFlags = () => ['--openai-api-key', 'sk-flag-0001', '--openai-base-url', fake.url];
 
 /** Runs qwen with a key for the fake server; the request it sent, if any. */
-async function run(args: string[], flavour: (typeof flavours)[number]) {
+async function run(args: string[], flavour: (typeof flavours)[number], env: Record<string, string> = {}) {
   sandbox = makeSandbox();
   fake.setResponses({ stream: { text: ['ok'] } });
   const before = fake.requests.length;
-  const result = await runCli([...keyFlags(), ...args], { sandbox, flavour });
+  const result = await runCli([...keyFlags(), ...args], { sandbox, flavour, env });
   const body = fake.requests.slice(before).at(-1)?.body as
     | { model: string; messages: { content: string }[] }
     | undefined;
@@ -36,6 +36,24 @@ for (const flavour of flavours) {
       const yaml = await run(['-m', 'm', '-o=yaml', 'hi'], flavour);
       expect(yaml).toMatchObject({ exitCode: 42, model: undefined });
       expect(yaml.stderr).toContain('Unknown output format "yaml"; use one of: text, json, stream-json.');
+    });
+
+    test('values and prompts that start with -, empty values, repeated flags, flags after the prompt', async () => {
+      const dash = { exitCode: 0, prompt: '-x is a flag?' };
+      expect(await run(['-m', 'm', '-p', '-x is a flag?'], flavour)).toMatchObject(dash);
+      expect(await run(['-m', 'm', '--', '-x is a flag?'], flavour)).toMatchObject(dash);
+      const missing = await run(['-m', '--yolo', 'fix it'], flavour);
+      expect(missing).toMatchObject({ exitCode: 42, prompt: undefined });
+      expect(missing.stderr).toContain('The flag -m needs a value; --yolo reads as a flag.');
+      // `--model="$MODEL"` with MODEL unset: the model comes from the environment, the prompt stays.
+      expect(await run(['--model=', 'hi'], flavour, { OPENAI_MODEL: 'env-model' })).toMatchObject({
+        exitCode: 0,
+        model: 'env-model',
+        prompt: 'hi',
+      });
+      const json = await run(['-m', 'a', '--model', 'b', 'hi', '-o', 'json', '--debug', '--debug'], flavour);
+      expect(json).toMatchObject({ exitCode: 0, model: 'b', prompt: 'hi' });
+      expect(JSON.parse(json.stdout).at(-1)).toMatchObject({ type: 'result', result: 'ok' });
     });
 
     test('an unknown flag is named as typed (--bogus-flag), exit 42, nothing sent', async () => {

@@ -240,3 +240,43 @@ test('an unknown flag is named as typed, not camel-cased by cac', () => {
     message: 'Unknown option `--dry-run` for `qwen auth`.',
   });
 });
+
+test('a value that starts with -: taken when it cannot be a flag (it has a space), else exit 42', () => {
+  expect(cacAnswer(['-p', '-x is a flag?'])).toMatchObject({ flags: { prompt: '-x is a flag?' } });
+  expect(cacAnswer(['-m', 'm', '--prompt', '- list item'])).toMatchObject({
+    flags: { prompt: '- list item' },
+  });
+  expect(cacAnswer(['-p=-x'])).toMatchObject({ flags: { prompt: '-x' } });
+  for (const [argv, flag] of [
+    [['-m', '--yolo', 'fix it'], '-m'],
+    [['hi', '--proxy', '-x'], '--proxy'],
+    [['auth', 'status', '--auth-type', '--debug'], '--auth-type'],
+    [['-o'], '-o'],
+  ] as const) {
+    expect(cacAnswer([...argv])).toMatchObject({
+      exitCode: 42,
+      message: expect.stringContaining(`The flag ${flag} needs a value`),
+    });
+  }
+});
+
+test('empty values (`--model="$UNSET"`) are empty, and the next word stays in the prompt', () => {
+  for (const argv of [
+    ['--model=', 'hi'],
+    ['-m=', 'hi'],
+    ['-m', '', 'hi'],
+  ]) {
+    expect(parsePlainMainCommand(argv)).toMatchObject({ positionalPrompt: 'hi', flags: { model: '' } });
+    expect(cacAnswer([...argv, '--debug=true'])).toMatchObject({
+      positionalPrompt: 'hi',
+      flags: { model: '' },
+    });
+  }
+  expect(cacAnswer(['auth', 'status', '--region=', '--debug'])).toMatchObject({ flags: { region: '' } });
+});
+
+test('a lone `-` (stdin, by convention) adds nothing to the prompt and takes no word with it', () => {
+  expect(cacAnswer(['-', 'hi'])).toMatchObject({ kind: 'main', positionalPrompt: 'hi' });
+  expect(cacAnswer(['-'])).toMatchObject({ kind: 'main', positionalPrompt: '' });
+  expect(cacAnswer(['--', '-'])).toMatchObject({ kind: 'main', positionalPrompt: '-' });
+});
