@@ -1,5 +1,5 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
-import { CliError } from '../core/errors.ts';
+import { CliError, redactFailure } from '../core/errors.ts';
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import { type ChatRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
@@ -10,6 +10,7 @@ import {
   postForStream,
   type RetryNotice,
   redactSecrets,
+  requestSecrets,
 } from '../net/http.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
 import { isObject, parseJson } from '../protocols/wire.ts';
@@ -179,15 +180,18 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     result.durationMs = performance.now() - startedAt;
     return result;
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (controller.signal.aborted) throw abortError(controller.signal);
-    throw new CliError(
-      'network',
-      `The connection to ${hostOf(httpRequest.url)} broke: ${describeNetworkError(error)}`,
-      {
-        cause: error,
-      },
-    );
+    const failure =
+      error instanceof CliError
+        ? error
+        : controller.signal.aborted
+          ? abortError(controller.signal)
+          : new CliError(
+              'network',
+              `The connection to ${hostOf(httpRequest.url)} broke: ${describeNetworkError(error)}`,
+              { cause: error },
+            );
+    // Servers echo our key in error events mid-stream as in error bodies: every failure leaves masked.
+    throw redactFailure(failure, requestSecrets(httpRequest));
   } finally {
     clearTimeout(idleTimer);
     clearTimeout(requestTimer);

@@ -1,5 +1,6 @@
 // One error type for everything a user can cause. The CLI prints `message` (and `hint` on the next
 // line when there is one) and exits with `exitCode`; nothing else reaches the terminal.
+import { redactSecrets } from './redact.ts';
 
 export const exitCodes = {
   success: 0,
@@ -40,12 +41,13 @@ export function isCliError(value: unknown): value is CliError {
   return value instanceof CliError;
 }
 
-/** Shows a secret as `sk-...a1b2`: enough to tell two keys apart, never enough to use one. */
-export function maskSecret(secret: string): string {
-  if (secret.length <= 8) return '*'.repeat(secret.length);
-  const dash = secret.indexOf('-');
-  const prefix = dash > 0 && dash <= 6 ? secret.slice(0, dash + 1) : secret.slice(0, 3);
-  return `${prefix}...${secret.slice(-4)}`;
+/** The failure with each secret masked in its message and hint; itself when none of them was there. */
+export function redactFailure(failure: CliError, secrets: readonly string[]): CliError {
+  const message = redactSecrets(failure.message, secrets);
+  const hint = failure.hint === undefined ? undefined : redactSecrets(failure.hint, secrets);
+  if (message === failure.message && hint === failure.hint) return failure;
+  // The original is not kept as the cause: --debug prints the cause's stack, message included.
+  return new CliError(failure.kind, message, { hint, status: failure.status, cause: failure.cause });
 }
 
 /** Message and hint as one line: what is wrong, then how to fix it. */

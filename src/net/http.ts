@@ -1,7 +1,8 @@
 // The only module that sends HTTP requests. Retries happen here and only before a response body has
 // started: once a stream delivers text, a failure is reported, never replayed (no duplicated output).
 import ky, { type AfterResponseHook, isHTTPError, isTimeoutError } from 'ky';
-import { CliError, maskSecret } from '../core/errors.ts';
+import { CliError } from '../core/errors.ts';
+import { isSecretParameter, redactSecrets } from '../core/redact.ts';
 import type { HttpRequest } from '../core/types.ts';
 import type { ApiErrorDetails } from '../protocols/adapter.ts';
 
@@ -41,11 +42,12 @@ export async function postForStream(options: PostOptions): Promise<Response> {
   const { request, signal } = options;
   const maxRetries = retryLimit(options.maxRetries);
   const host = hostOf(request.url);
+  const secrets = requestSecrets(request);
   let lastFailure: FailedResponse | undefined;
 
   const decideRetry: AfterResponseHook = async (_request, _options, response, state) => {
     if (response.ok) return response;
-    const body = redactSecrets(await response.clone().text(), request.headers);
+    const body = redactSecrets(await response.clone().text(), secrets);
     const details = options.parseErrorBody(response.status, body);
     lastFailure = { status: response.status, details };
     if (state.retryCount >= maxRetries || !isRetryable(response.status, details)) return response;
@@ -82,7 +84,7 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     if (response.ok) return response;
     const details =
       lastFailure?.details ??
-      options.parseErrorBody(response.status, redactSecrets(await response.text(), request.headers));
+      options.parseErrorBody(response.status, redactSecrets(await response.text(), secrets));
     throw httpFailure(response.status, details, host);
   } catch (error) {
     if (error instanceof CliError) throw error;
@@ -133,18 +135,27 @@ export function backoffMs(attempt: number): number {
   return base * (1 - Math.random() * 0.25);
 }
 
-/** Credential headers whose values must never appear in a message, even when a server echoes them. */
-const credentialHeaders = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key'];
+/**
+ * Headers that carry credentials: Authorization, x-api-key, x-goog-api-key, Azure's api-key, and custom ones
+ * named like them (X-Portkey-Api-Key). Not any name with "auth" in it: X-DashScope-AuthType is no secret.
+ */
+const credentialHeader = /^(proxy-)?authorization$|(key|token|secret)$/i;
 
-/** Replaces any credential sent with this request by its masked form (servers sometimes echo keys). */
-export function redactSecrets(text: string, headers: Record<string, string>): string {
-  let redacted = text;
-  for (const [name, value] of Object.entries(headers)) {
-    if (!credentialHeaders.includes(name.toLowerCase())) continue;
-    const secret = value.replace(/^Bearer\s+/i, '').trim();
-    if (secret.length >= 8) redacted = redacted.split(secret).join(maskSecret(secret));
+/**
+ * Every credential this request carries, for redactSecrets: servers echo keys in error bodies and in error
+ * events mid-stream, and a URL may hold a password or a `?key=`.
+ */
+export function requestSecrets(request: HttpRequest): string[] {
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (credentialHeader.test(name)) secrets.push(value.replace(/^(Bearer|Basic)\s+/i, '').trim());
   }
-  return redacted;
+  if (URL.canParse(request.url)) {
+    const url = new URL(request.url);
+    secrets.push(url.password);
+    for (const [name, value] of url.searchParams) if (isSecretParameter(name)) secrets.push(value);
+  }
+  return secrets;
 }
 
 export function hostOf(url: string): string {

@@ -1,14 +1,44 @@
 import { expect, test } from 'bun:test';
-import { redactSecrets, retryDelayMs, serverRequestedDelayMs } from '../../src/net/http.ts';
+import { redactSecrets } from '../../src/core/redact.ts';
+import { requestSecrets, retryDelayMs, serverRequestedDelayMs } from '../../src/net/http.ts';
 
 test('a key echoed by the server is masked in error text', () => {
   const headers = { Authorization: 'Bearer sk-live-1234567890abcdef', 'Content-Type': 'application/json' };
-  const text = redactSecrets('{"error":{"message":"key sk-live-1234567890abcdef is revoked"}}', headers);
+  const secrets = requestSecrets({ url: 'https://api.example.com/v1', headers, body: '' });
+  const text = redactSecrets('{"error":{"message":"key sk-live-1234567890abcdef is revoked"}}', secrets);
   expect(text).not.toContain('sk-live-1234567890abcdef');
   expect(text).toContain('sk-...cdef');
-  expect(
-    redactSecrets('x-goog AIzaSyA-secret-value', { 'x-goog-api-key': 'AIzaSyA-secret-value' }),
-  ).not.toContain('AIzaSyA-secret-value');
+  const google = requestSecrets({
+    url: 'https://g.example',
+    headers: { 'x-goog-api-key': 'AIzaSyA-secret-value' },
+    body: '',
+  });
+  expect(redactSecrets('x-goog AIzaSyA-secret-value', google)).not.toContain('AIzaSyA-secret-value');
+});
+
+test('the secrets of a request: key headers, custom key headers, the URL password and ?key=', () => {
+  const secrets = requestSecrets({
+    url: 'https://user:url-password-1@g.example/v1beta/models/m:streamGenerateContent?alt=sse&key=AIzaQuery0001',
+    headers: {
+      authorization: 'Bearer tok-bearer-0001',
+      'x-api-key': 'sk-ant-0001',
+      'api-key': 'azure-key-0001',
+      'X-Portkey-Api-Key': 'pk-custom-0001',
+      'x-dashscope-authtype': 'qwen-oauth',
+      'content-type': 'application/json',
+    },
+    body: '{"secret":"not read"}',
+  });
+  expect(secrets.sort()).toEqual(
+    [
+      'AIzaQuery0001',
+      'azure-key-0001',
+      'pk-custom-0001',
+      'sk-ant-0001',
+      'tok-bearer-0001',
+      'url-password-1',
+    ].sort(),
+  );
 });
 
 test('server-requested delays: retry-after-ms, retry-after seconds and HTTP dates', () => {

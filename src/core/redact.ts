@@ -1,0 +1,84 @@
+// What a user may see of a secret: keys and tokens as `sk-...a1b2`, the credentials inside a URL as `***`
+// (`http://admin:***@host/v1?token=***`). Callers say which secrets are in play; this module knows none.
+
+/** Shows a secret as `sk-...a1b2`: enough to tell two keys apart, never enough to use one. */
+export function maskSecret(secret: string): string {
+  if (secret.length <= 8) return '*'.repeat(secret.length);
+  const dash = secret.indexOf('-');
+  const prefix = dash > 0 && dash <= 6 ? secret.slice(0, dash + 1) : secret.slice(0, 3);
+  return `${prefix}...${secret.slice(-4)}`;
+}
+
+/** Shorter values are left alone: masking every `k` or `abc` in a message would garble it. */
+const shortestMaskedSecret = 8;
+
+/**
+ * `text` with each secret masked wherever it appears, as sent or percent-encoded (servers echo forms and
+ * URLs), and with the credentials of every URL in it masked.
+ */
+export function redactSecrets(text: string, secrets: Iterable<string>): string {
+  let redacted = maskUrlsIn(text);
+  // Longest first: a secret that contains another must not be half masked by it.
+  const known = [...new Set(secrets)].filter((secret) => secret.length >= shortestMaskedSecret);
+  for (const secret of known.sort((first, second) => second.length - first.length)) {
+    const masked = maskSecret(secret);
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      redacted = redacted.split(form).join(masked);
+    }
+  }
+  return redacted;
+}
+
+/** Query parameters that carry credentials: `?key=` (Gemini), `?api_key=`, `?token=`, `?sig=`, ... */
+const secretParameterName = /key|token|secret|passw|pwd|auth|sig|credential/i;
+
+export function isSecretParameter(name: string): boolean {
+  return secretParameterName.test(name);
+}
+
+/**
+ * The URL with its password (its whole user part when that has no password, as in `https://TOKEN@host`) and
+ * the values of credential-like query parameters shown as `***`. Also for a URL that does not parse, and
+ * for one without a scheme (`user:pass@proxy:3128`).
+ */
+export function maskUrl(url: string): string {
+  return maskSecretParameters(maskUserPart(url));
+}
+
+/** `text` with every `scheme://...` URL in it masked as maskUrl does, and credential-like query values. */
+export function maskUrlsIn(text: string): string {
+  // Parameters over the whole text: a URL with a space in it is cut short by the URL pattern.
+  return maskSecretParameters(text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, maskUserPart));
+}
+
+function maskUserPart(url: string): string {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed?.host && parsed.username === '' && parsed.password === '') return url;
+  // A URL that parses ends its user part at the last @ before the path. One that does not is cut at its
+  // last @: a password holding an unencoded / or # is exactly what makes a URL fail to parse.
+  const userPart = parsed?.host
+    ? /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\\]*)@/i
+    : /^((?:[a-z][a-z0-9+.-]*:)?\/\/)?(\S*)@/i;
+  return url.replace(userPart, (_match, scheme: string | undefined, user: string) => {
+    const colon = user.indexOf(':');
+    return `${scheme ?? ''}${colon < 0 ? '***' : `${user.slice(0, colon)}:***`}@`;
+  });
+}
+
+// A value ends where a URL inside a sentence or JSON does: at a quote, a bracket, `;` or `,` (in a URL
+// proper those come percent-encoded).
+function maskSecretParameters(text: string): string {
+  return text.replace(
+    /([?&#])([^=&#?\s]+)=([^&#\s"'<>()[\];,]+)/g,
+    (match, separator: string, name: string) =>
+      isSecretParameter(safeDecode(name)) ? `${separator}${name}=***` : match,
+  );
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
