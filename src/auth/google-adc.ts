@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
+import { readTokenAnswer, type TokenAnswer } from './token-answer.ts';
 
 export const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
 export const defaultGoogleTokenUrl = 'https://oauth2.googleapis.com/token';
@@ -223,14 +224,16 @@ async function exchange(
 
   const fetchImplementation = options.fetchImplementation ?? fetch;
   const host = hostOf(credentials.tokenUri);
-  let response: Response;
+  let answer: TokenAnswer;
   try {
-    response = await fetchImplementation(credentials.tokenUri, {
+    const response = await fetchImplementation(credentials.tokenUri, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body: form.toString(),
       signal: AbortSignal.timeout(tokenRequestTimeoutMs),
     });
+    // Google's error descriptions may quote the client secret or the refresh token sent.
+    answer = await readTokenAnswer(response, form);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError('network', `Could not reach ${host} to get a Google access token: ${reason}`, {
@@ -239,32 +242,26 @@ async function exchange(
     });
   }
 
-  const body = await response.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    const value: unknown = JSON.parse(body);
-    if (typeof value === 'object' && value !== null) parsed = value as Record<string, unknown>;
-  } catch {
-    // An HTML error page from a proxy; the status says enough.
-  }
-
-  if (!response.ok) {
+  if (!answer.ok) {
+    // An HTML error page from a proxy has neither field; the status says enough.
+    const shown = answer.shownFields;
     const description =
-      typeof parsed['error_description'] === 'string' && parsed['error_description'] !== ''
-        ? parsed['error_description']
-        : typeof parsed['error'] === 'string'
-          ? parsed['error']
-          : `HTTP ${response.status}`;
+      typeof shown['error_description'] === 'string' && shown['error_description'] !== ''
+        ? shown['error_description']
+        : typeof shown['error'] === 'string'
+          ? shown['error']
+          : `HTTP ${answer.status}`;
     const again =
       credentials.type === 'authorized_user'
         ? 'Run `gcloud auth application-default login` again.'
         : 'Check that the service-account key in the file is still valid (it may have been deleted or disabled).';
     throw new CliError('auth', `${host} refused the Google credentials in ${path}: ${description}`, {
-      status: response.status,
+      status: answer.status,
       hint: again,
     });
   }
 
+  const parsed = answer.fields;
   const accessToken = parsed['access_token'];
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new CliError('auth', `${host} answered without an access token.`, { hint: loginHint });

@@ -4,6 +4,7 @@
 // the interactive /auth wizard and tests can each show it their own way.
 import { CliError } from '../core/errors.ts';
 import { describeNetworkError, hostOf } from '../net/http.ts';
+import { readTokenAnswer, type TokenAnswer } from './token-answer.ts';
 import type { QwenCredentials } from './token-store.ts';
 
 export const qwenOauthDefaultBaseUrl = 'https://chat.qwen.ai';
@@ -76,7 +77,7 @@ export async function requestDeviceAuthorization(
   challenge: string,
   options: HttpOptions = {},
 ): Promise<DeviceAuthorization> {
-  const response = await postForm(
+  const answer = await postForm(
     `${baseUrl}${deviceCodePath}`,
     {
       client_id: qwenOauthClientId,
@@ -86,14 +87,13 @@ export async function requestDeviceAuthorization(
     },
     options,
   );
-  const body = await response.text();
-  if (!response.ok) {
-    throw new CliError('auth', `Device authorization failed: ${response.status} ${oneLine(body)}`, {
-      status: response.status,
+  if (!answer.ok) {
+    throw new CliError('auth', `Device authorization failed: ${answer.status} ${answer.shownBody}`, {
+      status: answer.status,
       hint: 'Try again later, or use an API key or Coding Plan (`qwen auth coding-plan`).',
     });
   }
-  const json = parseObject(body);
+  const json = answer.fields;
   const deviceCode = stringField(json, 'device_code');
   const userCode = stringField(json, 'user_code');
   const verificationUri = stringField(json, 'verification_uri');
@@ -149,9 +149,9 @@ export async function pollForToken(
     await sleep(intervalMs, options.signal);
     if (options.signal?.aborted) throw new CliError('cancelled', 'Login cancelled.');
 
-    let response: Response;
+    let answer: TokenAnswer;
     try {
-      response = await postForm(
+      answer = await postForm(
         `${baseUrl}${tokenPath}`,
         {
           grant_type: deviceCodeGrantType,
@@ -166,9 +166,9 @@ export async function pollForToken(
       // A dropped connection while the user is typing the code is not fatal: keep polling until expiry.
       continue;
     }
-    const json = parseObject(await response.text());
+    const json = answer.fields;
     const accessToken = stringField(json, 'access_token');
-    if (response.ok && accessToken !== undefined) return tokenResponseFrom(json, accessToken);
+    if (answer.ok && accessToken !== undefined) return tokenResponseFrom(json, accessToken);
 
     const error = stringField(json, 'error');
     switch (error) {
@@ -186,10 +186,10 @@ export async function pollForToken(
           hint: 'Run `qwen auth qwen-oauth` again and approve the request, or use an API key.',
         });
     }
-    if (response.status === 401) throw expiredError();
-    if (response.status === 400 && error !== undefined) {
+    if (answer.status === 401) throw expiredError();
+    if (answer.status === 400 && error !== undefined) {
       // invalid_grant, invalid_client, ...: polling again cannot fix these.
-      const description = stringField(json, 'error_description');
+      const description = stringField(answer.shownFields, 'error_description');
       throw new CliError(
         'auth',
         `Qwen OAuth login failed: ${error}${description ? ` (${description})` : ''}.`,
@@ -260,9 +260,9 @@ export async function refreshCredentials(
   const baseUrl = qwenOauthBaseUrl(options.env);
   const timeout = AbortSignal.timeout(refreshTimeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
-  let response: Response;
+  let answer: TokenAnswer;
   try {
-    response = await postForm(
+    answer = await postForm(
       `${baseUrl}${tokenPath}`,
       { grant_type: 'refresh_token', refresh_token: current.refresh_token, client_id: qwenOauthClientId },
       { ...options, signal },
@@ -278,17 +278,23 @@ export async function refreshCredentials(
       },
     );
   }
-  const body = await response.text();
-  if (response.status === 400 || response.status === 401) throw new RefreshRejectedError(response.status);
-  const json = parseObject(body);
-  const accessToken = stringField(json, 'access_token');
-  if (!response.ok || accessToken === undefined) {
-    throw new CliError('api', `Could not refresh the Qwen OAuth token: ${response.status} ${oneLine(body)}`, {
-      status: response.status,
-      hint: 'Try again later.',
-    });
+  if (answer.status === 400 || answer.status === 401) throw new RefreshRejectedError(answer.status);
+  const accessToken = stringField(answer.fields, 'access_token');
+  if (!answer.ok || accessToken === undefined) {
+    throw new CliError(
+      'api',
+      `Could not refresh the Qwen OAuth token: ${answer.status} ${answer.shownBody}`,
+      {
+        status: answer.status,
+        hint: 'Try again later.',
+      },
+    );
   }
-  return credentialsFromToken(tokenResponseFrom(json, accessToken), (options.now ?? Date.now)(), current);
+  return credentialsFromToken(
+    tokenResponseFrom(answer.fields, accessToken),
+    (options.now ?? Date.now)(),
+    current,
+  );
 }
 
 /** The chat base URL for a token: resource_url with `https://` and `/v1` added when missing. */
@@ -300,14 +306,15 @@ export function resourceBaseUrl(resourceUrl: string | undefined): string {
   return withoutSlash.endsWith('/v1') ? withoutSlash : `${withoutSlash}/v1`;
 }
 
+/** Every exchange with the OAuth server goes through here, so that every answer is read masked. */
 async function postForm(
   url: string,
   fields: Record<string, string>,
   options: HttpOptions,
-): Promise<Response> {
+): Promise<TokenAnswer> {
   const fetchImplementation = options.fetchImplementation ?? fetch;
   try {
-    return await sendForm(fetchImplementation, url, fields, options);
+    return await readTokenAnswer(await sendForm(fetchImplementation, url, fields, options), fields);
   } catch (error) {
     if (error instanceof CliError || options.signal?.aborted) throw error;
     // Name the server and what pointed there, as for model requests, instead of the runtime's wording.
@@ -361,17 +368,6 @@ function describeFailure(error: unknown, timeout: AbortSignal): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function parseObject(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
-}
-
 function stringField(json: Record<string, unknown>, name: string): string | undefined {
   const value = json[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -383,12 +379,6 @@ function numberField(json: Record<string, unknown>, name: string): number | unde
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
     return Number(value);
   return undefined;
-}
-
-/** Server bodies can be HTML pages; one short line is enough for a diagnostic. */
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
 }
 
 function abortableDelay(milliseconds: number, signal?: AbortSignal): Promise<void> {

@@ -1,5 +1,5 @@
-// The house rule end to end: a key a server echoes mid-stream never reaches stdout or stderr; its masked
-// form does.
+// The house rule end to end: a key a server echoes mid-stream, a token a token endpoint sends back, and the
+// credentials inside a URL never reach stdout or stderr; their masked forms do.
 import { afterEach, describe, expect, test } from 'bun:test';
 import {
   type AnthropicStreamOptions,
@@ -7,6 +7,7 @@ import {
   startFakeAnthropic,
 } from '../fakes/anthropic-server.ts';
 import { geminiStream, startFakeGemini } from '../fakes/gemini-server.ts';
+import { type FakeOAuthOptions, startFakeOAuth } from '../fakes/oauth-server.ts';
 import { startFakeOpenAi } from '../fakes/openai-server.ts';
 import { type CliResult, makeSandbox, runCli, type Sandbox } from './harness.ts';
 
@@ -86,5 +87,77 @@ describe('a stream that fails midway does not print the key the server echoes', 
     });
     expect(result.exitCode).toBe(1);
     expectHidden(result, geminiKey, 'API key AIz...9012 was revoked');
+  });
+});
+
+describe('messages built from a token endpoint mask the tokens', () => {
+  function oauth(options: FakeOAuthOptions) {
+    const chat = startFakeOpenAi([{ stream: { text: ['unused'] } }]);
+    const server = startFakeOAuth({ interval: 0.02, resourceUrl: chat.url, ...options });
+    stops.push(chat.stop, server.stop);
+    return server;
+  }
+
+  test('a refresh answered 500 with the refresh token in the body', async () => {
+    const refreshToken = 'qort-REFRESH-SECRET';
+    const server = oauth({
+      refreshOutcomes: [
+        {
+          status: 500,
+          body: (form) => ({
+            error: 'server_error',
+            error_description: `refresh token ${form['refresh_token']} is bad`,
+            access_token: 'qoat-ACCESS-SECRET-0042',
+          }),
+        },
+      ],
+    });
+    sandbox = makeSandbox();
+    sandbox.write('home/.qwen/oauth_creds.json', {
+      access_token: 'qoat-EXPIRED-000000001',
+      refresh_token: refreshToken,
+      token_type: 'Bearer',
+      expiry_date: Date.now() - 1000,
+    });
+    const result = await runCli(['--auth-type', 'qwen-oauth', 'hi'], {
+      sandbox,
+      env: { QWEN_OAUTH_BASE_URL: server.url },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Could not refresh the Qwen OAuth token: 500');
+    expectHidden(result, refreshToken, 'refresh token qort-...CRET is bad');
+    expectHidden(result, 'qoat-ACCESS-SECRET-0042', 'qoat-...0042');
+  });
+
+  test('device login: a poll refused with a description quoting what was sent', async () => {
+    const server = oauth({
+      pollOutcomes: [
+        {
+          status: 400,
+          body: (form) => ({
+            error: 'invalid_grant',
+            error_description: `verifier ${form['code_verifier']} does not match ${form['device_code']}`,
+          }),
+        },
+      ],
+    });
+    const result = await run(['auth', 'qwen-oauth'], { QWEN_OAUTH_BASE_URL: server.url, NO_BROWSER: '1' });
+    expect(result.exitCode).toBe(41);
+    const sent = server.requests.find((request) => request.form['code_verifier'] !== undefined)?.form;
+    expectHidden(result, sent?.['code_verifier'] ?? 'missing', 'Qwen OAuth login failed: invalid_grant');
+    expectHidden(result, 'device-code-1', 'device-...de-1');
+  });
+
+  test('device login: a device authorization answered 500 with a token in the body', async () => {
+    const server = oauth({
+      deviceCodeAnswer: {
+        status: 500,
+        body: () => ({ error: 'oops', access_token: 'qoat-LEAKED-TOKEN-7777' }),
+      },
+    });
+    const result = await run(['auth', 'qwen-oauth'], { QWEN_OAUTH_BASE_URL: server.url, NO_BROWSER: '1' });
+    expect(result.exitCode).toBe(41);
+    expectHidden(result, 'qoat-LEAKED-TOKEN-7777', 'Device authorization failed: 500');
+    expect(result.stderr).toContain('qoat-...7777');
   });
 });

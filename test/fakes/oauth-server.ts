@@ -8,8 +8,21 @@
 // Also runnable as a process (for tests that need it in another runtime): `bun test/fakes/oauth-server.ts`
 // prints {"url": "..."} and serves the default script until killed.
 
-export type PollOutcome = 'pending' | 'slow_down' | 'success' | 'expired' | 'denied' | 'server_error';
-export type RefreshOutcome = 'success' | 'rejected' | 'server_error';
+export type PollOutcome =
+  | 'pending'
+  | 'slow_down'
+  | 'success'
+  | 'expired'
+  | 'denied'
+  | 'server_error'
+  | ScriptedAnswer;
+export type RefreshOutcome = 'success' | 'rejected' | 'server_error' | ScriptedAnswer;
+
+/** An answer spelled out by the test; its body may echo the form received, as careless servers do. */
+export interface ScriptedAnswer {
+  status: number;
+  body: (form: Record<string, string>) => unknown;
+}
 
 export interface FakeOAuthOptions {
   /** What successive device-code polls get; the last one repeats. Default: one pending, then success. */
@@ -25,6 +38,8 @@ export interface FakeOAuthOptions {
   resourceUrl?: string;
   /** Token lifetime in seconds. */
   tokenExpiresIn?: number;
+  /** Replaces the device-code endpoint's answer. */
+  deviceCodeAnswer?: ScriptedAnswer;
 }
 
 export interface RecordedOAuthRequest {
@@ -67,6 +82,8 @@ export function startFakeOAuth(options: FakeOAuthOptions = {}): FakeOAuthServer 
   };
   const oauthError = (status: number, error: string, description?: string) =>
     Response.json({ error, ...(description ? { error_description: description } : {}) }, { status });
+  const scripted = (answer: ScriptedAnswer, form: Record<string, string>) =>
+    Response.json(answer.body(form), { status: answer.status });
 
   const server = Bun.serve({
     hostname: '127.0.0.1',
@@ -77,6 +94,7 @@ export function startFakeOAuth(options: FakeOAuthOptions = {}): FakeOAuthServer 
       requests.push({ path, form, headers: Object.fromEntries(request.headers) });
 
       if (request.method === 'POST' && path === '/api/v1/oauth2/device/code') {
+        if (options.deviceCodeAnswer !== undefined) return scripted(options.deviceCodeAnswer, form);
         if (form['code_challenge_method'] !== 'S256' || !form['code_challenge']) {
           return oauthError(400, 'invalid_request', 'PKCE S256 required');
         }
@@ -97,6 +115,7 @@ export function startFakeOAuth(options: FakeOAuthOptions = {}): FakeOAuthServer 
           const outcome = refreshOutcomes[Math.min(refreshCount, refreshOutcomes.length - 1)]!;
           refreshCount += 1;
           if (options.refreshDelayMs) await Bun.sleep(options.refreshDelayMs);
+          if (typeof outcome === 'object') return scripted(outcome, form);
           if (outcome === 'rejected') return oauthError(400, 'invalid_grant', 'refresh token expired');
           if (outcome === 'server_error') return new Response('upstream down', { status: 502 });
           return issue();
@@ -105,6 +124,7 @@ export function startFakeOAuth(options: FakeOAuthOptions = {}): FakeOAuthServer 
           if (!form['code_verifier']) return oauthError(400, 'invalid_request', 'code_verifier missing');
           const outcome = pollOutcomes[Math.min(pollCount, pollOutcomes.length - 1)]!;
           pollCount += 1;
+          if (typeof outcome === 'object') return scripted(outcome, form);
           switch (outcome) {
             case 'pending':
               return oauthError(400, 'authorization_pending');

@@ -192,6 +192,21 @@ describe('authorized_user files (gcloud auth application-default login)', () => 
     expect(error.hint).toContain('gcloud auth application-default login');
   });
 
+  test('a description quoting the client secret and the refresh token sent shows them masked', async () => {
+    const home = join(directory, 'home-echo');
+    gcloudFile(home);
+    tokenServer.failNext({
+      status: 400,
+      body: {
+        error: 'invalid_client',
+        error_description:
+          'refresh token 1%2F%2F0gFakeRefreshToken of client d-FL95Q19q7MQmFpd7hHD0Ty is revoked',
+      },
+    });
+    const error = await caught(googleAccessToken({ env: {}, home }));
+    expect(error.message).toEndWith(': refresh token 1//...oken of client d-...D0Ty is revoked');
+  });
+
   test('CLOUDSDK_CONFIG moves the gcloud directory', () => {
     expect(googleCredentialsPath({ env: { CLOUDSDK_CONFIG: '/opt/gcloud' }, home: '/home/u' }).path).toBe(
       '/opt/gcloud/application_default_credentials.json',

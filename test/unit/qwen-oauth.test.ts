@@ -11,6 +11,7 @@ import {
 } from '../../src/auth/qwen-oauth.ts';
 import type { QwenCredentials } from '../../src/auth/token-store.ts';
 import { CliError } from '../../src/core/errors.ts';
+import { maskSecret } from '../../src/core/redact.ts';
 import {
   type FakeOAuthOptions,
   type FakeOAuthServer,
@@ -145,4 +146,46 @@ test('refresh: new token, old refresh token kept when none is returned; 400 mean
   expect((failure as CliError).exitCode).toBe(1);
 
   expect(credentialsFromToken({ access_token: 'a' }, 0, current).refresh_token).toBe('refresh-old');
+});
+
+test('failure messages built from a token endpoint answer mask what was sent and what came back', async () => {
+  const refreshToken = 'qort-REFRESH-SECRET-0001';
+  // Past the 200 characters a message keeps: a token cut in two must not escape the masking.
+  const padding = 'x'.repeat(150);
+  const server = start({
+    refreshOutcomes: [
+      {
+        status: 500,
+        body: (form) => ({ error_description: `${padding} refresh token ${form['refresh_token']} is bad` }),
+      },
+    ],
+    pollOutcomes: [
+      {
+        status: 400,
+        body: (form) => ({
+          error: 'invalid_grant',
+          error_description: `${form['code_verifier']} does not fit; issued qoat-ACCESS-0002`,
+          access_token: 'qoat-ACCESS-0002',
+        }),
+      },
+    ],
+    interval: 0.01,
+  });
+  const current: QwenCredentials = {
+    access_token: 'qoat-OLD-0001',
+    refresh_token: refreshToken,
+    token_type: 'Bearer',
+    expiry_date: 0,
+  };
+  const refresh = await refreshCredentials(current, { env: { QWEN_OAUTH_BASE_URL: server.url } }).catch(
+    (error: CliError) => error,
+  );
+  expect((refresh as CliError).message).toStartWith('Could not refresh the Qwen OAuth token: 500 {');
+  expect((refresh as CliError).message).not.toContain('SECRET');
+
+  const { error } = await login(server);
+  const verifier = server.requests.at(-1)?.form['code_verifier'] ?? 'missing';
+  expect(error?.message).toBe(
+    `Qwen OAuth login failed: invalid_grant (${maskSecret(verifier)} does not fit; issued qoat-...0002).`,
+  );
 });
