@@ -19,7 +19,7 @@ import { configPaths } from '../config/paths.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
-import { maskSecret } from '../core/redact.ts';
+import { maskSecret, maskUrl } from '../core/redact.ts';
 import type { ResolvedModel } from '../core/types.ts';
 import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
@@ -283,13 +283,13 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       usable = false;
       show('Base URL', `${resourceBaseUrl(undefined)} (default; the login may name another)`);
     } else {
-      show('Base URL', `${resourceBaseUrl(credentials.resource_url)} (resource_url of the login)`);
+      show('Base URL', `${maskUrl(resourceBaseUrl(credentials.resource_url))} (resource_url of the login)`);
       show('Token', `${maskSecret(credentials.access_token)} ${describeExpiry(credentials.expiry_date)}`);
     }
   } else {
     show(
       'Base URL',
-      `${target.baseUrl || '(protocol default)'}${target.baseUrlSource ? ` (${target.baseUrlSource.description})` : ''}`,
+      `${maskUrl(target.baseUrl) || '(protocol default)'}${target.baseUrlSource ? ` (${target.baseUrlSource.description})` : ''}`,
     );
     const secret = target.apiKey ?? target.accessToken;
     if (secret === undefined) {

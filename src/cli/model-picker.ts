@@ -8,6 +8,7 @@ import type { LoadedConfiguration } from '../config/load.ts';
 import { qwenOauthModel } from '../config/resolve.ts';
 import type { Settings } from '../config/schema.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
+import { maskUrl } from '../core/redact.ts';
 import { type AuthType, type Protocol, protocols, type ResolvedModel } from '../core/types.ts';
 
 export interface ModelChoice {
@@ -135,7 +136,7 @@ export async function pickModel(
 function describeChoice(choice: ModelChoice): string {
   const parts: string[] = [];
   if (choice.name !== choice.id) parts.push(choice.id);
-  if (choice.baseUrl !== undefined) parts.push(choice.baseUrl);
+  if (choice.baseUrl !== undefined) parts.push(maskUrl(choice.baseUrl));
   if (choice.description !== undefined) parts.push(choice.description);
   return parts.join(' · ');
 }

@@ -4,6 +4,7 @@ import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes, oneLine } from '../core/errors.ts';
+import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
@@ -173,7 +174,8 @@ function reportFailure(error: unknown, context: RunContext, debug: boolean): num
   context.writeError(`qwen: ${oneLine(failure)}`);
   if (debug) {
     const stack = (failure.cause instanceof Error ? failure.cause : failure).stack;
-    if (stack) context.writeError(stack);
+    // A runtime's own error may quote the URL it failed on (Deno does).
+    if (stack) context.writeError(maskUrlsIn(stack));
   }
   return failure.exitCode;
 }

@@ -20,7 +20,7 @@ import { resolveModel } from '../config/resolve.ts';
 import { readProviderEntriesAsWritten } from '../config/settings.ts';
 import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError, oneLine } from '../core/errors.ts';
-import { maskSecret } from '../core/redact.ts';
+import { maskSecret, maskUrl } from '../core/redact.ts';
 import type { Protocol } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
@@ -352,7 +352,7 @@ function applyThirdParty(
   }
 
   const lines = [
-    `${protocolLabels[answers.protocol]} model ${answers.model} at ${answers.baseUrl}`,
+    `${protocolLabels[answers.protocol]} model ${answers.model} at ${maskUrl(answers.baseUrl)}`,
     `${existingIndex >= 0 ? 'updated in' : 'added to'} ${modelPath} (modelProviders.${answers.protocol}).`,
   ];
   if (answers.apiKey === undefined) {
@@ -401,7 +401,7 @@ async function checkKey(options: WizardOptions): Promise<void> {
       samplingParams: { ...session.target.generationConfig.samplingParams, max_tokens: 16 },
     },
   };
-  log.step(`Checking ${target.model} at ${target.baseUrl || 'the default URL'}…`, streams);
+  log.step(`Checking ${target.model} at ${maskUrl(target.baseUrl) || 'the default URL'}…`, streams);
   try {
     await withCancelKeys(streams.input, context.signal, (signal) =>
       streamTurn(

@@ -1,6 +1,6 @@
 // One error type for everything a user can cause. The CLI prints `message` (and `hint` on the next
 // line when there is one) and exits with `exitCode`; nothing else reaches the terminal.
-import { redactSecrets } from './redact.ts';
+import { maskUrlsIn, redactSecrets } from './redact.ts';
 
 export const exitCodes = {
   success: 0,
@@ -28,7 +28,9 @@ export class CliError extends Error {
   readonly status?: number;
 
   constructor(kind: ErrorKind, message: string, options: CliErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Whoever builds a message naming a URL, it shows the URL's credentials masked. Not the hint: ours,
+    // it spells out the form `http://user:password@host`.
+    super(maskUrlsIn(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
     this.kind = kind;
     this.exitCode = exitCodes[kind];

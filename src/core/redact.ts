@@ -75,7 +75,8 @@ function maskSecretParameters(text: string): string {
   );
 }
 
-function safeDecode(text: string): string {
+/** decodeURIComponent that leaves a malformed escape (`%zz`) as it is instead of throwing. */
+export function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

@@ -2,7 +2,7 @@
 // started: once a stream delivers text, a failure is reported, never replayed (no duplicated output).
 import ky, { type AfterResponseHook, isHTTPError, isTimeoutError } from 'ky';
 import { CliError } from '../core/errors.ts';
-import { isSecretParameter, redactSecrets } from '../core/redact.ts';
+import { isSecretParameter, maskUrl, redactSecrets } from '../core/redact.ts';
 import type { HttpRequest } from '../core/types.ts';
 import type { ApiErrorDetails } from '../protocols/adapter.ts';
 
@@ -162,7 +162,7 @@ export function hostOf(url: string): string {
   try {
     return new URL(url).host;
   } catch {
-    return url;
+    return maskUrl(url);
   }
 }
 

@@ -11,6 +11,7 @@
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
 import { readFileSync } from 'node:fs';
 import { CliError } from '../core/errors.ts';
+import { maskUrl, safeDecode } from '../core/redact.ts';
 import { describeNetworkError, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
 
@@ -215,13 +216,9 @@ export function parseProxyUrl(
   try {
     url = new URL(withScheme);
   } catch {
-    throw new CliError(
-      kind,
-      `The proxy URL from ${source} is not a valid URL: ${maskProxyCredentials(value)}.`,
-      {
-        hint: 'Write it as http://host:port (or http://user:password@host:port).',
-      },
-    );
+    throw new CliError(kind, `The proxy URL from ${source} is not a valid URL: ${maskUrl(value)}.`, {
+      hint: 'Write it as http://host:port (or http://user:password@host:port).',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliError(
@@ -231,7 +228,7 @@ export function parseProxyUrl(
     );
   }
   if (url.hostname === '') {
-    throw new CliError(kind, `The proxy URL from ${source} names no host: ${maskProxyCredentials(value)}.`);
+    throw new CliError(kind, `The proxy URL from ${source} names no host: ${maskUrl(value)}.`);
   }
   const username = safeDecode(url.username);
   const password = safeDecode(url.password);
@@ -243,19 +240,6 @@ export function parseProxyUrl(
     route.authorization = `Basic ${base64(`${username}:${password}`)}`;
   }
   return route;
-}
-
-/** `http://user:pass@host` -> `http://***@host`, also without a scheme. */
-export function maskProxyCredentials(text: string): string {
-  return text.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)[^/@\s]*@/i, '$1***@');
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function base64(text: string): string {

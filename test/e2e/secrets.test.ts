@@ -1,5 +1,5 @@
-// The house rule end to end: a key a server echoes mid-stream, a token a token endpoint sends back, and the
-// credentials inside a URL never reach stdout or stderr; their masked forms do.
+// The house rule end to end: a key a server echoes mid-stream, a token a token endpoint sends back or
+// echoes, and the credentials inside a URL never reach stdout or stderr; their masked forms do.
 import { afterEach, describe, expect, test } from 'bun:test';
 import {
   type AnthropicStreamOptions,
@@ -159,5 +159,28 @@ describe('messages built from a token endpoint mask the tokens', () => {
     expect(result.exitCode).toBe(41);
     expectHidden(result, 'qoat-LEAKED-TOKEN-7777', 'Device authorization failed: 500');
     expect(result.stderr).toContain('qoat-...7777');
+  });
+});
+
+describe('URLs are shown with their credentials masked', () => {
+  test('auth status: the password and a token in the query', async () => {
+    const result = await run(['auth', 'status'], {
+      OPENAI_API_KEY: 'sk-status-0001',
+      OPENAI_MODEL: 'm',
+      OPENAI_BASE_URL: 'http://admin:hunter2pass@127.0.0.1:9/v1?token=tok-SECRET-5678&region=eu',
+    });
+    expectHidden(result, 'hunter2pass', 'http://admin:***@127.0.0.1:9/v1?token=***&region=eu');
+    expect(`${result.stdout}${result.stderr}`).not.toContain('tok-SECRET-5678');
+  });
+
+  test('an invalid base URL (exit 52) is named without its userinfo or sensitive query values', async () => {
+    const result = await run(['hi'], {
+      OPENAI_API_KEY: 'sk-invalid-0001',
+      OPENAI_MODEL: 'm',
+      OPENAI_BASE_URL: 'http://admin:hunter2pass@bad host/v1?api_key=key-SECRET-9999',
+    });
+    expect(result.exitCode).toBe(52);
+    expectHidden(result, 'hunter2pass', 'http://admin:***@bad host/v1?api_key=***');
+    expect(result.stderr).not.toContain('key-SECRET-9999');
   });
 });

@@ -86,23 +86,48 @@ test('/model <id> finds the id, the current protocol first', () => {
   expect(findChoices(choices, 'nope', target({}))).toEqual([]);
 });
 
-test('the picker marks the current model, starts on it, and returns the chosen one', async () => {
+/** The picker on a fake terminal: what it draws (control sequences stripped), and keys to send. */
+function openPicker(choices: ReturnType<typeof listModelChoices>, current: ResolvedModel) {
   const input = new PassThrough();
   const output = new PassThrough();
   let screen = '';
   output.on('data', (chunk: Buffer) => {
     screen += stripVTControlCharacters(chunk.toString());
   });
-  const choices = listModelChoices(settings, { qwenOauth: false });
-  const picking = pickModel(choices, target({ model: 'qwen3-coder-plus' }), { input, output });
-  while (!screen.includes('Model for the next turns'))
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(screen).toContain('qwen3-coder-plus (current)');
-  expect(screen).toContain('Anthropic');
+  return {
+    input,
+    picking: pickModel(choices, current, { input, output }),
+    screen: () => screen,
+    async waitFor(text: string) {
+      while (!screen.includes(text)) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  };
+}
+
+test('the picker marks the current model, starts on it, and returns the chosen one', async () => {
+  const picker = openPicker(
+    listModelChoices(settings, { qwenOauth: false }),
+    target({ model: 'qwen3-coder-plus' }),
+  );
+  await picker.waitFor('Model for the next turns');
+  expect(picker.screen()).toContain('qwen3-coder-plus (current)');
+  expect(picker.screen()).toContain('Anthropic');
   await new Promise((resolve) => setTimeout(resolve, 20));
-  input.write('\x1b[B');
-  input.write('\r');
-  expect((await picking)?.name).toBe('Claude Sonnet 4');
+  picker.input.write('\x1b[B');
+  picker.input.write('\r');
+  expect((await picker.picking)?.name).toBe('Claude Sonnet 4');
+});
+
+test('a base URL with credentials is shown masked in the picker', async () => {
+  const choices = listModelChoices(
+    { modelProviders: { openai: [{ id: 'm', baseUrl: 'https://admin:hunter2pass@llm.test/v1' }] } },
+    { qwenOauth: false },
+  );
+  const picker = openPicker(choices, target({ model: 'm' }));
+  await picker.waitFor('https://admin:***@llm.test/v1');
+  picker.input.write('\r');
+  expect((await picker.picking)?.id).toBe('m');
+  expect(picker.screen()).not.toContain('hunter2pass');
 });
 
 test('Escape or Ctrl+C in the picker: no choice', async () => {

@@ -103,3 +103,18 @@ describe('redactFailure', () => {
     expect(redactFailure(failure, ['sk-test-SECRET1234'])).toBe(failure);
   });
 });
+
+describe('CliError', () => {
+  test('a message naming a URL shows its credentials masked, stack included; the hint is ours', () => {
+    const failure = new CliError(
+      'config',
+      'The base URL is not a valid URL: http://admin:hunter2pass@bad host',
+      {
+        hint: 'Write it as http://user:password@host:port.',
+      },
+    );
+    expect(failure.message).toBe('The base URL is not a valid URL: http://admin:***@bad host');
+    expect(failure.stack).not.toContain('hunter2pass');
+    expect(failure.hint).toBe('Write it as http://user:password@host:port.');
+  });
+});

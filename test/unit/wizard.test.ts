@@ -185,6 +185,26 @@ describe('third-party provider', () => {
     expect(context.env['ANTHROPIC_API_KEY']).toBe('sk-ant-secret-9876');
   });
 
+  test('the summary shows a base URL with credentials masked', async () => {
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    const url = 'https://admin:hunter2pass@llm.example.test/v1?api_key=k-SECRET-0001';
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, url, keys.enter);
+    await terminal.answer('Model id', 'm', keys.enter);
+    await terminal.answer('Environment variable that holds the key', keys.enter);
+    await terminal.answer('API key (OPENAI_API_KEY)', 'sk-test-wizard-5678', keys.enter);
+    await terminal.answer('Where should OPENAI_API_KEY come from?', keys.down, keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    // The prompt echoes what the user typed; what the wizard says afterwards is masked.
+    const summary = terminal.screen().slice(terminal.screen().indexOf('Saved'));
+    expect(summary).toContain('https://admin:***@llm.example.test/v1?api_key=***');
+    expect(summary).not.toContain('hunter2pass');
+  });
+
   test('an entry with the same id and base URL is replaced, not duplicated; its extra fields stay', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
     writeFileSync(
