@@ -1,6 +1,7 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError, redactFailure } from '../core/errors.ts';
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import { type ChatRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
 import {
@@ -9,7 +10,6 @@ import {
   hostOf,
   postForStream,
   type RetryNotice,
-  redactSecrets,
   requestSecrets,
 } from '../net/http.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
@@ -108,10 +108,15 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     } else if (event.type === 'usage') result.usage = event.usage;
     else if (event.type === 'done') result.finishReason = event.finishReason;
     else if (event.type === 'error') {
+      // The event goes along for the retry decision (cli/session-turn.ts), whose notice quotes it: masked too.
+      const message = redactSecrets(event.error.message, requestSecrets(httpRequest));
       throw new CliError(
         'api',
-        `The answer stopped with an error from ${hostOf(httpRequest.url)}: ${event.error.message}`,
-        { status: event.error.status, cause: new StreamErrorEvent(event.error) },
+        `The answer stopped with an error from ${hostOf(httpRequest.url)}: ${message}`,
+        {
+          status: event.error.status,
+          cause: new StreamErrorEvent({ ...event.error, message }),
+        },
       );
     }
   };
@@ -142,10 +147,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const contentType = response.headers.get('content-type') ?? '';
     // A captive portal's HTML page or a non-streaming JSON reply is not an answer, whatever its status.
     if (isPageOrJson(contentType)) {
-      throw (
-        (await errorInJsonReply(response, host, adapter, httpRequest.headers)) ??
-        notAStream(host, contentType)
-      );
+      throw (await errorInJsonReply(response, host, adapter)) ?? notAStream(host, contentType);
     }
     let messages = 0;
     let receivedBytes = 0;
@@ -212,16 +214,16 @@ const jitWorthyAnswerBytes = 64 * 1024;
 
 /**
  * A JSON reply with an `error` object where a stream should be (some gateways answer 200 that way): the
- * server's own message, as for an error status. Undefined for any other reply.
+ * server's own message, as for an error status (masked like every failure of the turn). Undefined for any
+ * other reply.
  */
 async function errorInJsonReply(
   response: Response,
   host: string,
   adapter: ProtocolAdapter,
-  headers: Record<string, string>,
 ): Promise<CliError | undefined> {
   if (!response.headers.get('content-type')?.toLowerCase().includes('json')) return undefined;
-  const body = redactSecrets(await response.text(), headers);
+  const body = await response.text();
   const parsed = parseJson(body);
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!isObject(first) || first['error'] === undefined) return undefined;

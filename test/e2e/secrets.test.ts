@@ -49,6 +49,17 @@ describe('a stream that fails midway does not print the key the server echoes', 
     }
   });
 
+  test('a rate limit before any text that quotes the key: the retry notice is masked too', async () => {
+    const fake = startFakeOpenAi([
+      { sse: `data: {"error":{"message":"slow down, ${key}","code":"rate_limit_exceeded"}}\n\n` },
+      { stream: { text: ['ok'] } },
+    ]);
+    stops.push(fake.stop);
+    const result = await run(['hi'], { OPENAI_API_KEY: key, OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' });
+    expect(result.exitCode).toBe(0);
+    expectHidden(result, key, '429 slow down, sk-...1234');
+  });
+
   test('Anthropic: an error event quoting the x-api-key value', async () => {
     const anthropicKey = 'sk-ant-api03-SECRET-5678';
     const stream: AnthropicStreamOptions = {
