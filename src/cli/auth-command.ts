@@ -20,7 +20,7 @@ import { resolveModel } from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import type { ResolvedModel } from '../core/types.ts';
+import { type ResolvedModel, whereSet } from '../core/types.ts';
 import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
 import { configureNetwork } from './network.ts';
@@ -289,7 +289,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   } else {
     show(
       'Base URL',
-      `${maskUrl(target.baseUrl) || '(protocol default)'}${target.baseUrlSource ? ` (${target.baseUrlSource.description})` : ''}`,
+      `${maskUrl(target.baseUrl) || '(protocol default)'}${target.baseUrlSource ? ` (${whereSet(target.baseUrlSource)})` : ''}`,
     );
     const secret = target.apiKey ?? target.accessToken;
     if (secret === undefined) {
@@ -302,8 +302,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       );
     } else {
       const source = target.apiKeySource;
-      const variable = source?.name ? `${source.name} from ` : '';
-      show('API key', `${maskSecret(secret)} (${variable}${source?.description ?? 'unknown source'})`);
+      show('API key', `${maskSecret(secret)} (${source ? whereSet(source) : 'unknown source'})`);
     }
     const cached = readCredentials(paths.oauthCreds);
     if (cached !== undefined)

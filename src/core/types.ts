@@ -52,14 +52,14 @@ export interface ValueSource {
 }
 
 /**
- * Where a value was set, for messages: `OPENAI_BASE_URL in the environment`, `OPENAI_BASE_URL in /p/.env`,
- * or the description alone when it names the setting already (a flag, a settings entry, a default).
+ * Where a value was set, for messages: `OPENAI_BASE_URL in the environment`, `OPENAI_API_KEY in /p/.env`,
+ * `baseUrl in settings modelProviders.openai (gpt-4o)`; the description alone when it names the value
+ * already (a flag, `resource_url in <file>`) or there is no name (a default).
  */
 export function whereSet(source: ValueSource): string {
-  if (source.name === undefined) return source.description;
-  if (source.description === 'environment') return `${source.name} in the environment`;
-  if (source.description.endsWith('.env')) return `${source.name} in ${source.description}`;
-  return source.description;
+  const { name, description } = source;
+  if (name === undefined || description.includes(name) || description.startsWith('flag ')) return description;
+  return `${name} in ${description === 'environment' ? 'the environment' : description}`;
 }
 
 /** Everything the pipeline needs to talk to one model; produced by config/resolve.ts. */

@@ -347,14 +347,19 @@ describe('qwen auth status and logout', () => {
     expect(fromDotEnv.stdout).toContain('Model:       gpt-test');
     expect(fromDotEnv.stdout).toContain(`Base URL:    ${chat.url}`);
     expect(fromDotEnv.stdout).toContain(
-      `sk-...4321 (OPENAI_API_KEY from ${path.join(sandbox.cwd, '.qwen', '.env')})`,
+      `sk-...4321 (OPENAI_API_KEY in ${path.join(sandbox.cwd, '.qwen', '.env')})`,
     );
     expect(fromDotEnv.stdout + fromDotEnv.stderr).not.toContain('sk-fromdotenv-4321');
 
     const fromEnvironment = await qwen(common, { env: { OPENAI_API_KEY: 'sk-fromshell-8765' } });
-    expect(fromEnvironment.stdout).toContain('sk-...8765 (OPENAI_API_KEY from environment)');
+    expect(fromEnvironment.stdout).toContain('sk-...8765 (OPENAI_API_KEY in the environment)');
+    // The base URL says which variable set it, as the key does.
+    const urlFromEnvironment = await qwen(common.slice(0, -2), { env: { OPENAI_BASE_URL: chat.url } });
+    expect(urlFromEnvironment.stdout).toContain(
+      `Base URL:    ${chat.url} (OPENAI_BASE_URL in the environment)`,
+    );
     const fromFlag = await qwen([...common, '--openai-api-key', 'sk-fromflag-1111']);
-    expect(fromFlag.stdout).toContain('sk-...1111 (OPENAI_API_KEY from flag --openai-api-key)');
+    expect(fromFlag.stdout).toContain('sk-...1111 (flag --openai-api-key)');
     expect(fromFlag.stdout + fromFlag.stderr).not.toContain('sk-fromflag-1111');
   });
 
