@@ -1,5 +1,5 @@
-// The one way settings files are written (auth setup, the /model picker, ...). Edits go through
-// jsonc-parser's `modify`, so the user's comments, key order and formatting survive; the file is replaced
+// The one way settings files are written (auth setup, the /model picker, ...). Edits change only the bytes
+// they concern (json-edit.ts), so the user's comments, key order and formatting survive; the file is replaced
 // atomically (temp file in the same directory + rename), so a crash never leaves half a file; a file that
 // does not parse is never touched.
 import {
@@ -15,8 +15,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { applyEdits, findNodeAtLocation, type JSONPath, modify, parseTree } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
+import { setJsonValue } from './json-edit.ts';
 import { formatIssuePath } from './schema.ts';
 import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
 
@@ -72,26 +72,13 @@ export function applySettingsEdits(
   edits: readonly SettingsEdit[],
   fileForMessages: string,
 ): string {
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
   let result = text;
   for (const edit of edits) {
-    const jsonPath: JSONPath = edit.path;
-    // jsonc-parser throws when asked to delete below a key that does not exist; there is nothing to delete.
-    if (
-      edit.value === undefined &&
-      findNodeAtLocation(parseTree(result) ?? emptyRoot, jsonPath) === undefined
-    )
-      continue;
     try {
-      // A removal is not formatted: jsonc-parser would re-indent the neighbouring entries it touches.
-      const changes = modify(result, jsonPath, edit.value, {
-        ...(edit.value === undefined ? {} : { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }),
-        isArrayInsertion: edit.insert === true,
-      });
-      result = applyEdits(result, changes);
+      result = setJsonValue(result, edit.path, edit.value, edit.insert === true);
     } catch (error) {
       const where = formatIssuePath(edit.path.map((key) => ({ key })));
-      // modify fails when a key on the way is not an object (for example `"model": "x"`).
+      // A key on the way that is not an object (for example `"model": "x"`).
       throw new CliError('config', `${fileForMessages}: cannot set ${where}: ${(error as Error).message}`, {
         hint: 'Fix that key by hand; the file was not changed.',
         cause: error,
@@ -100,8 +87,6 @@ export function applySettingsEdits(
   }
   return result;
 }
-
-const emptyRoot = parseTree('{}')!;
 
 function resolveSymlink(path: string): string {
   try {

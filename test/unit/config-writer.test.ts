@@ -137,3 +137,98 @@ test('array indexes in edit paths', () => {
   updateSettingsFile(path, [{ path: ['modelProviders', 'openai', 1, 'name'], value: 'B' }]);
   expect(JSON.parse(readFileSync(path, 'utf8')).modelProviders.openai[1]).toEqual({ id: 'b', name: 'B' });
 });
+
+// Byte-exact: what an edit does not concern keeps every byte, down to one-line objects and CRLF.
+function writeAndEdit(original: string, edits: Parameters<typeof updateSettingsFile>[1]): string {
+  const path = join(temporaryDirectory(), 'settings.json');
+  writeFileSync(path, original);
+  updateSettingsFile(path, edits);
+  return readFileSync(path, 'utf8');
+}
+
+test('a new provider entry and env key leave one-line neighbours as written (BOM, CRLF, comments)', () => {
+  const original = [
+    '\uFEFF{',
+    '  // my providers',
+    '  "modelProviders": {',
+    '    "openai": [',
+    '      { "id": "old-model", "name": "Old", "envKey": "OLD_KEY", "baseUrl": "http://127.0.0.1:1/v1" },',
+    '    ]',
+    '  },',
+    '  "env": { "OLD_KEY": "x" } /* mine */',
+    '}',
+    '',
+  ].join('\r\n');
+  const text = writeAndEdit(original, [
+    { path: ['env', 'NEW_KEY'], value: 'sk-new' },
+    { path: ['modelProviders', 'openai', -1], value: { id: 'new-model', baseUrl: 'http://h/v1' } },
+    { path: ['security', 'auth', 'selectedType'], value: 'openai' },
+  ]);
+  expect(text).toBe(
+    [
+      '\uFEFF{',
+      '  // my providers',
+      '  "modelProviders": {',
+      '    "openai": [',
+      '      { "id": "old-model", "name": "Old", "envKey": "OLD_KEY", "baseUrl": "http://127.0.0.1:1/v1" },',
+      '      {',
+      '        "id": "new-model",',
+      '        "baseUrl": "http://h/v1"',
+      '      },',
+      '    ]',
+      '  },',
+      '  "env": { "OLD_KEY": "x", "NEW_KEY": "sk-new" }, /* mine */',
+      '  "security": {',
+      '    "auth": {',
+      '      "selectedType": "openai"',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\r\n'),
+  );
+});
+
+test('keys appended after a one-line object leave it as written; only a comma is added', () => {
+  const text = writeAndEdit('{\n    "ui": {"theme":"dark"}\n}\n', [
+    { path: ['env', 'K'], value: 'v' },
+    { path: ['model', 'name'], value: 'm' },
+  ]);
+  expect(text).toBe(
+    '{\n    "ui": {"theme":"dark"},\n    "env": {\n        "K": "v"\n    },\n    "model": {\n        "name": "m"\n    }\n}\n',
+  );
+});
+
+test('inserting first in an array goes before the comment of the old first element', () => {
+  const text = writeAndEdit('{\n  "p": [\n    // mine\n    { "id": "a" }\n  ]\n}\n', [
+    { path: ['p', 0], value: { id: 'b' }, insert: true },
+  ]);
+  expect(text).toBe('{\n  "p": [\n    {\n      "id": "b"\n    },\n    // mine\n    { "id": "a" }\n  ]\n}\n');
+});
+
+test('a one-line array or object gets the new element on its line, in its spacing', () => {
+  expect(writeAndEdit('{"p":[{"id":"a"}]}', [{ path: ['p', -1], value: { id: 'b' } }])).toBe(
+    '{"p":[{"id":"a"},{"id":"b"}]}',
+  );
+  expect(writeAndEdit('{ "env": { "A": "1" } }\n', [{ path: ['env', 'B'], value: '2' }])).toBe(
+    '{ "env": { "A": "1", "B": "2" } }\n',
+  );
+});
+
+test('removals take their own line and comma, and nothing else', () => {
+  expect(writeAndEdit('{"p":[{"a":1},{"b":2}]}', [{ path: ['p', 1], value: undefined }])).toBe(
+    '{"p":[{"a":1}]}',
+  );
+  expect(
+    writeAndEdit('{\r\n  "p": [\r\n    1,\r\n    2\r\n  ]\r\n}\r\n', [{ path: ['p', 1], value: undefined }]),
+  ).toBe('{\r\n  "p": [\r\n    1\r\n  ]\r\n}\r\n');
+  expect(writeAndEdit('{\n  "a": 1,\n  "b": { "c": 2 }\n}\n', [{ path: ['a'], value: undefined }])).toBe(
+    '{\n  "b": { "c": 2 }\n}\n',
+  );
+  expect(writeAndEdit('{ "a": 1, "b": 2 }', [{ path: ['b'], value: undefined }])).toBe('{ "a": 1 }');
+});
+
+test('setting a value it already has changes nothing', () => {
+  const original = '{\n  "model": {"name":"m",   "baseUrl": ""}\n}\n';
+  expect(writeAndEdit(original, [{ path: ['model', 'name'], value: 'm' }])).toBe(original);
+});
