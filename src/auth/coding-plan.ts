@@ -170,6 +170,16 @@ function providerEdits(existing: unknown[], models: readonly unknown[]): Setting
  * the file's comments. The file then holds a secret and gets mode 0600.
  */
 export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlanConfiguration {
+  const { edits, configuration } = codingPlanEdits(input);
+  updateSettingsFile(input.settingsPath, edits, { holdsSecret: true });
+  return configuration;
+}
+
+/** configureCodingPlan's edits and outcome, without writing (the /auth wizard checks the key first). */
+export function codingPlanEdits(input: ConfigureCodingPlanInput): {
+  edits: SettingsEdit[];
+  configuration: CodingPlanConfiguration;
+} {
   const apiKey = validateCodingPlanKey(input.apiKey);
   const models = codingPlanModels(input.region);
   const baseUrl = codingPlanBaseUrls[input.region];
@@ -185,8 +195,7 @@ export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlan
     { path: ['model', 'baseUrl'], value: '' },
     { path: ['providerMetadata', 'coding-plan'], value: { version: codingPlanVersion(models), baseUrl } },
   ];
-  updateSettingsFile(input.settingsPath, edits, { holdsSecret: true });
-  return {
+  const configuration: CodingPlanConfiguration = {
     settingsPath: input.settingsPath,
     keyLocation: `${input.settingsPath} (env.${codingPlanEnvKey}, file mode 0600)`,
     model: first.id,
@@ -194,4 +203,5 @@ export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlan
     modelCount: models.length,
     keptEntries: kept.length,
   };
+  return { edits, configuration };
 }

@@ -41,6 +41,28 @@ export function updateSettingsFile(
   edits: SettingsEdit[],
   options: UpdateSettingsOptions = {},
 ): void {
+  writeSettingsFile(prepareSettingsFile(path, edits, options));
+}
+
+/** A settings file's new text, computed but not written yet. */
+export interface PreparedSettingsFile {
+  /** The path as given, for readers that look the file up by it. */
+  path: string;
+  /** The file written: the symlink's target. */
+  target: string;
+  text: string;
+  mode: number | undefined;
+}
+
+/**
+ * Reads the file and applies the edits in memory. Throws a config error (the file unparseable, a key on
+ * the way not an object) before anything is written, so several files can be prepared, then all written.
+ */
+export function prepareSettingsFile(
+  path: string,
+  edits: SettingsEdit[],
+  options: UpdateSettingsOptions = {},
+): PreparedSettingsFile {
   // Write through a symlink (dotfile managers link settings.json) instead of replacing the link.
   const target = resolveSymlink(path);
   const existingText = readTextFileIfPresent(target);
@@ -59,11 +81,14 @@ export function updateSettingsFile(
 
   const updated = applySettingsEdits(original.trim() === '' ? '{}' : original, edits, target);
   const text = `${hasBom ? '\uFEFF' : ''}${existingText === undefined && !updated.endsWith('\n') ? `${updated}\n` : updated}`;
-
   const mode =
     options.holdsSecret === true || existingMode === privateFileMode ? privateFileMode : existingMode;
-  ensureDirectory(dirname(target));
-  writeFileAtomically(target, text, mode);
+  return { path, target, text, mode };
+}
+
+export function writeSettingsFile(prepared: PreparedSettingsFile): void {
+  ensureDirectory(dirname(prepared.target));
+  writeFileAtomically(prepared.target, prepared.text, prepared.mode);
 }
 
 /** Applies edits to JSON-with-comments text, keeping everything else as written. */
