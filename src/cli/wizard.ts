@@ -1,24 +1,26 @@
 // The /auth wizard (also shown on a first run with nothing configured), with @clack/prompts. Every answer
-// is collected first and the settings are written once at the end, so Escape or Ctrl+C at any step leaves
-// every file as it was. The branches reuse what `qwen auth` uses: the device login of `qwen auth
-// qwen-oauth`, configureCodingPlan of `qwen auth coding-plan`, and the one comment-preserving writer.
+// is collected first; when the user asks for a check, the key is tried with the settings as they would be
+// written (in memory), and the files are written once at the end, only with what works or what the user
+// chose to keep. So Escape or Ctrl+C at any step, the check included, leaves every file as it was. The
+// branches reuse what `qwen auth` uses: the device login of `qwen auth qwen-oauth`, the edits of `qwen auth
+// coding-plan`, and the one comment-preserving writer.
 import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { cancel, confirm, intro, isCancel, log, note, outro, password, select, text } from '@clack/prompts';
 import {
   type CodingPlanRegion,
+  codingPlanEdits,
   codingPlanEnvKey,
   codingPlanModels,
   codingPlanRegionLabels,
   codingPlanRegions,
-  configureCodingPlan,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
 import { prepareCredentials } from '../auth/credentials.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
-import { readProviderEntriesAsWritten } from '../config/settings.ts';
-import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
+import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
+import { prepareSettingsFile, type SettingsEdit, writeSettingsFile } from '../config/settings-writer.ts';
 import { CliError, oneLine } from '../core/errors.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import type { Protocol } from '../core/types.ts';
@@ -48,8 +50,10 @@ export const thirdPartyDefaults: Record<Protocol, ProtocolDefaults> = {
   'vertex-ai': { baseUrl: defaultVertexBaseUrl, envKey: 'GOOGLE_API_KEY', modelExample: 'gemini-2.5-pro' },
 };
 
-export type AuthAnswers =
-  | { kind: 'qwen-oauth' }
+export type AuthAnswers = { kind: 'qwen-oauth' } | KeyAnswers;
+
+/** The answers of the two API-key branches: saved as settings, checked first when `checkKey`. */
+export type KeyAnswers =
   | { kind: 'coding-plan'; region: CodingPlanRegion; apiKey: string; model: string; checkKey: boolean }
   | {
       kind: 'third-party';
@@ -82,15 +86,12 @@ export interface WizardOutcome {
 export async function runAuthWizard(options: WizardOptions): Promise<WizardOutcome> {
   const streams = options.streams ?? {};
   const { context } = options;
+  const existingValue = (name: string) => nonEmpty(context.env[name]);
   intro('Authentication', streams);
   if (options.reason !== undefined) log.info(options.reason, streams);
-  const answers = await askAuthAnswers(streams, (name) => nonEmpty(context.env[name]));
-  if (answers === undefined) {
-    cancel('Cancelled; nothing was changed.', streams);
-    return { configured: false };
-  }
+  const first = await askAuthAnswers(streams, existingValue);
   try {
-    if (answers.kind === 'qwen-oauth') {
+    if (first?.kind === 'qwen-oauth') {
       await withCancelKeys(streams.input, context.signal, (signal) =>
         runAuthCommand(
           'qwen-oauth',
@@ -99,12 +100,18 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
         ),
       );
     } else {
-      const lines =
-        answers.kind === 'coding-plan'
-          ? applyCodingPlan(answers, options)
-          : applyThirdParty(answers, options, loadFor(context));
-      note(lines.join('\n'), 'Saved', streams);
-      if (answers.checkKey) await checkKey(options);
+      // The check comes before any write; after a failed one the user chooses what happens.
+      let answers = first;
+      while (answers?.checkKey === true) {
+        const failure = await checkKey(answers, options);
+        if (failure === undefined) break;
+        answers = await askAfterFailedCheck(failure, answers, streams, existingValue);
+      }
+      if (answers === undefined) {
+        cancel('Cancelled; nothing was changed.', streams);
+        return { configured: false };
+      }
+      note(save(answers, options).join('\n'), 'Saved', streams);
     }
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
@@ -157,16 +164,46 @@ export async function askAuthAnswers(
   return source === 'coding-plan' ? askCodingPlan(streams) : askThirdParty(streams, existingValue);
 }
 
-async function askCodingPlan(streams: PromptStreams): Promise<AuthAnswers | undefined> {
+type CodingPlanAnswers = Extract<KeyAnswers, { kind: 'coding-plan' }>;
+type ThirdPartyAnswers = Extract<KeyAnswers, { kind: 'third-party' }>;
+
+/** `previous`: the answers given before, offered again (going back after a failed check). */
+async function askCodingPlan(
+  streams: PromptStreams,
+  previous?: CodingPlanAnswers,
+): Promise<KeyAnswers | undefined> {
   const region = await select<CodingPlanRegion>({
     message: 'Region of your Coding Plan subscription',
     options: codingPlanRegions.map((value) => ({ value, label: codingPlanRegionLabels[value] })),
+    initialValue: previous?.region,
     ...streams,
   });
   if (isCancel(region)) return undefined;
+  const apiKey = await askCodingPlanKey(streams, previous?.apiKey);
+  if (apiKey === undefined) return undefined;
+  const models = codingPlanModels(region);
+  const model = await select<string>({
+    message: `Model to start with (all ${models.length} stay available through /model)`,
+    options: models.map((entry) => ({ value: entry.id, label: entry.id, hint: entry.description })),
+    initialValue: models.some((entry) => entry.id === previous?.model) ? previous?.model : models[0]?.id,
+    maxItems: 10,
+    ...streams,
+  });
+  if (isCancel(model)) return undefined;
+  const checkKey = await askCheck(streams);
+  if (checkKey === undefined) return undefined;
+  return { kind: 'coding-plan', region, apiKey, model, checkKey };
+}
+
+/** A Coding Plan key; with `kept`, an empty answer keeps that one. */
+async function askCodingPlanKey(streams: PromptStreams, kept?: string): Promise<string | undefined> {
   const apiKey = await password({
-    message: 'Coding Plan API key (sk-sp-...)',
+    message:
+      kept === undefined
+        ? 'Coding Plan API key (sk-sp-...)'
+        : `Coding Plan API key (sk-sp-...; leave empty to keep the one you entered, ${maskSecret(kept)})`,
     validate: (value) => {
+      if (kept !== undefined && nonEmpty(value) === undefined) return undefined;
       try {
         validateCodingPlanKey(value ?? '');
         return undefined;
@@ -177,37 +214,29 @@ async function askCodingPlan(streams: PromptStreams): Promise<AuthAnswers | unde
     ...streams,
   });
   if (isCancel(apiKey)) return undefined;
-  const models = codingPlanModels(region);
-  const model = await select<string>({
-    message: `Model to start with (all ${models.length} stay available through /model)`,
-    options: models.map((entry) => ({ value: entry.id, label: entry.id, hint: entry.description })),
-    initialValue: models[0]?.id,
-    maxItems: 10,
-    ...streams,
-  });
-  if (isCancel(model)) return undefined;
-  const checkKey = await askCheck(streams);
-  if (checkKey === undefined) return undefined;
-  return { kind: 'coding-plan', region, apiKey: validateCodingPlanKey(apiKey), model, checkKey };
+  return nonEmpty(apiKey) === undefined && kept !== undefined ? kept : validateCodingPlanKey(apiKey);
 }
 
 async function askThirdParty(
   streams: PromptStreams,
   existingValue: (variable: string) => string | undefined,
-): Promise<AuthAnswers | undefined> {
+  previous?: ThirdPartyAnswers,
+): Promise<KeyAnswers | undefined> {
   const protocol = await select<Protocol>({
     message: 'Protocol the provider speaks',
     options: (Object.keys(thirdPartyDefaults) as Protocol[]).map((value) => ({
       value,
       label: protocolLabels[value],
     })),
+    initialValue: previous?.protocol,
     ...streams,
   });
   if (isCancel(protocol)) return undefined;
   const defaults = thirdPartyDefaults[protocol];
+  const same = previous?.protocol === protocol ? previous : undefined;
   const baseUrl = await text({
     message: 'Base URL',
-    initialValue: defaults.baseUrl,
+    initialValue: same?.baseUrl ?? defaults.baseUrl,
     validate: (value) => (isHttpUrl(value ?? '') ? undefined : 'Enter an http:// or https:// URL.'),
     ...streams,
   });
@@ -215,13 +244,14 @@ async function askThirdParty(
   const model = await text({
     message: 'Model id (as the provider spells it)',
     placeholder: defaults.modelExample,
+    initialValue: same?.model,
     validate: (value) => (nonEmpty(value) === undefined ? 'Enter the model id.' : undefined),
     ...streams,
   });
   if (isCancel(model)) return undefined;
   const envKey = await text({
     message: 'Environment variable that holds the key',
-    initialValue: defaults.envKey,
+    initialValue: same?.envKey ?? defaults.envKey,
     validate: (value) =>
       /^[A-Za-z_][A-Za-z0-9_]*$/.test(value?.trim() ?? '')
         ? undefined
@@ -230,111 +260,220 @@ async function askThirdParty(
   });
   if (isCancel(envKey)) return undefined;
   const variable = envKey.trim();
-  const existing = existingValue(variable);
-  const apiKey = await password({
-    message:
-      existing === undefined
-        ? `API key (${variable})`
-        : `API key (${variable}; leave empty to keep the one already set, ${maskSecret(existing)})`,
-    validate: (value) =>
-      existing === undefined && nonEmpty(value) === undefined ? 'Enter the API key.' : undefined,
-    ...streams,
+  const key = await askThirdPartyKey(streams, {
+    variable,
+    typedBefore: same?.envKey === variable ? same.apiKey : undefined,
+    inEnvironment: existingValue(variable),
+    storedBefore: same?.storeKey,
   });
-  if (isCancel(apiKey)) return undefined;
-  const key = nonEmpty(apiKey);
-
-  let storeKey = false;
-  if (key !== undefined) {
-    const where = await select<'store' | 'export'>({
-      message: `Where should ${variable} come from?`,
-      options: [
-        { value: 'store', label: 'Save it in the user settings', hint: `env.${variable}, file mode 0600` },
-        { value: 'export', label: 'Do not save it', hint: `I will export ${variable} in my shell myself` },
-      ],
-      ...streams,
-    });
-    if (isCancel(where)) return undefined;
-    storeKey = where === 'store';
-  }
+  if (key === undefined) return undefined;
   const checkKey = await askCheck(streams);
   if (checkKey === undefined) return undefined;
-  const answers: AuthAnswers = {
+  const answers: ThirdPartyAnswers = {
     kind: 'third-party',
     protocol,
     baseUrl: baseUrl.trim().replace(/\/+$/, ''),
     model: model.trim(),
     envKey: variable,
-    storeKey,
+    storeKey: key.storeKey,
     checkKey,
   };
-  if (key !== undefined) answers.apiKey = key;
+  if (key.apiKey !== undefined) answers.apiKey = key.apiKey;
   return answers;
+}
+
+interface KeyQuestion {
+  variable: string;
+  /** Entered before going back: an empty answer keeps it. */
+  typedBefore?: string;
+  /** The environment's value: an empty answer keeps it (and nothing is stored). */
+  inEnvironment?: string;
+  /** Where the key goes, when already answered. */
+  storeKey?: boolean;
+  /** The answer given before going back, offered first. */
+  storedBefore?: boolean;
+}
+
+/** The key and where it is kept; a key is required when there is none to keep. Undefined when cancelled. */
+async function askThirdPartyKey(
+  streams: PromptStreams,
+  question: KeyQuestion,
+): Promise<{ apiKey?: string; storeKey: boolean } | undefined> {
+  const { variable, typedBefore, inEnvironment } = question;
+  const keep =
+    typedBefore !== undefined
+      ? `leave empty to keep the one you entered, ${maskSecret(typedBefore)}`
+      : inEnvironment !== undefined
+        ? `leave empty to keep the one already set, ${maskSecret(inEnvironment)}`
+        : undefined;
+  const apiKey = await password({
+    message: keep === undefined ? `API key (${variable})` : `API key (${variable}; ${keep})`,
+    validate: (value) =>
+      keep === undefined && nonEmpty(value) === undefined ? 'Enter the API key.' : undefined,
+    ...streams,
+  });
+  if (isCancel(apiKey)) return undefined;
+  const key = nonEmpty(apiKey) ?? typedBefore;
+  if (key === undefined) return { storeKey: false };
+  if (question.storeKey !== undefined) return { apiKey: key, storeKey: question.storeKey };
+  const where = await select<'store' | 'export'>({
+    message: `Where should ${variable} come from?`,
+    options: [
+      { value: 'store', label: 'Save it in the user settings', hint: `env.${variable}, file mode 0600` },
+      { value: 'export', label: 'Do not save it', hint: `I will export ${variable} in my shell myself` },
+    ],
+    initialValue: question.storedBefore === false ? 'export' : 'store',
+    ...streams,
+  });
+  return isCancel(where) ? undefined : { apiKey: key, storeKey: where === 'store' };
 }
 
 async function askCheck(streams: PromptStreams): Promise<boolean | undefined> {
   const answer = await confirm({
-    message: 'Check the key now with one tiny request?',
+    message: 'Check the key now, before saving, with one tiny request?',
     initialValue: true,
     ...streams,
   });
   return isCancel(answer) ? undefined : answer;
 }
 
-/** configureCodingPlan's one write (the same as `qwen auth coding-plan`), then the chosen model. */
-function applyCodingPlan(
-  answers: Extract<AuthAnswers, { kind: 'coding-plan' }>,
-  options: WizardOptions,
-): string[] {
-  const { context } = options;
-  const configuration = loadFor(context);
-  const settingsPath = configuration.paths.userSettings;
-  const result = configureCodingPlan({ settingsPath, region: answers.region, apiKey: answers.apiKey });
-  if (answers.model !== result.model) {
-    updateSettingsFile(settingsPath, [{ path: ['model', 'name'], value: answers.model }]);
+/**
+ * After a failed check, nothing is written yet: a rejected key (401/403) can be entered again or the
+ * answers changed; any other failure (a wrong model id, a server down) may also be saved as it is.
+ * Undefined when the user cancels.
+ */
+async function askAfterFailedCheck(
+  failure: CliError,
+  answers: KeyAnswers,
+  streams: PromptStreams,
+  existingValue: (variable: string) => string | undefined,
+): Promise<KeyAnswers | undefined> {
+  // The server said no to the key (401/403), as opposed to no credentials found before asking.
+  const rejected = failure.kind === 'auth' && failure.status !== undefined;
+  log.warn(
+    rejected ? `The key was rejected: ${failure.message}` : `The check failed: ${oneLine(failure)}`,
+    streams,
+  );
+  const choice = await select<'key' | 'back' | 'save' | 'cancel'>({
+    message: 'Nothing is saved yet. What now?',
+    options: [
+      { value: 'key', label: 'Enter the key again' },
+      {
+        value: 'back',
+        label: 'Go back',
+        hint: answers.kind === 'coding-plan' ? 'region, key, model' : 'protocol, base URL, model, key',
+      },
+      ...(rejected
+        ? []
+        : [{ value: 'save' as const, label: 'Save anyway', hint: 'fix it later with /auth or /model' }]),
+      { value: 'cancel', label: 'Cancel', hint: 'write nothing' },
+    ],
+    ...streams,
+  });
+  if (isCancel(choice) || choice === 'cancel') return undefined;
+  if (choice === 'save') return { ...answers, checkKey: false };
+  if (choice === 'back') {
+    return answers.kind === 'coding-plan'
+      ? askCodingPlan(streams, answers)
+      : askThirdParty(streams, existingValue, answers);
   }
+  if (answers.kind === 'coding-plan') {
+    const apiKey = await askCodingPlanKey(streams);
+    return apiKey === undefined ? undefined : { ...answers, apiKey };
+  }
+  // Where a typed key goes was answered already; a key that came from the environment gets that question.
+  const key = await askThirdPartyKey(streams, {
+    variable: answers.envKey,
+    storeKey: answers.apiKey === undefined ? undefined : answers.storeKey,
+  });
+  return key === undefined ? undefined : { ...answers, ...key };
+}
+
+/** What saving the answers writes, computed without writing. */
+interface SavePlan {
+  files: Array<{ path: string; edits: SettingsEdit[]; holdsSecret: boolean }>;
+  /** The key this session uses once saved; undefined: the environment's own. */
+  sessionKey?: { variable: string; value: string };
+  /** For the "Saved" note. */
+  lines: string[];
+}
+
+/** Writes every file of the plan, all or none when one cannot be edited; returns the "Saved" note. */
+function save(answers: KeyAnswers, options: WizardOptions): string[] {
+  const { context } = options;
+  const plan = planSave(answers, loadFor(context));
+  const prepared = plan.files.map((file) =>
+    prepareSettingsFile(file.path, file.edits, { holdsSecret: file.holdsSecret }),
+  );
+  for (const file of prepared) writeSettingsFile(file);
+  const key = plan.sessionKey;
+  return key === undefined
+    ? plan.lines
+    : [...plan.lines, ...useInThisSession(key.variable, key.value, context)];
+}
+
+function planSave(answers: KeyAnswers, configuration: LoadedConfiguration): SavePlan {
+  return answers.kind === 'coding-plan'
+    ? planCodingPlan(answers, configuration)
+    : planThirdParty(answers, configuration);
+}
+
+/** The edits of `qwen auth coding-plan`, then the chosen model, in the user file. */
+function planCodingPlan(answers: CodingPlanAnswers, configuration: LoadedConfiguration): SavePlan {
+  const settingsPath = configuration.paths.userSettings;
+  const { edits, configuration: result } = codingPlanEdits({
+    settingsPath,
+    region: answers.region,
+    apiKey: answers.apiKey,
+  });
+  if (answers.model !== result.model) edits.push({ path: ['model', 'name'], value: answers.model });
   const lines = [
     `Coding Plan (${codingPlanRegionLabels[answers.region]}): ${result.modelCount} models at ${result.baseUrl}.`,
     `Model: ${answers.model}. Key ${maskSecret(answers.apiKey)} in ${result.keyLocation}.`,
   ];
-  lines.push(...useInThisSession(codingPlanEnvKey, answers.apiKey, context));
   const workspace = modelSettingsPath(configuration);
   if (workspace !== settingsPath) {
     lines.push(`Note: ${workspace} defines modelProviders, which hides these models in this folder.`);
   }
-  return lines;
+  return {
+    files: [{ path: settingsPath, edits, holdsSecret: true }],
+    sessionKey: { variable: codingPlanEnvKey, value: answers.apiKey },
+    lines,
+  };
 }
 
 /**
- * A modelProviders entry (replacing one with the same id and base URL), selectedType, model.name and
+ * A modelProviders entry (updating one with the same id and base URL), selectedType, model.name and
  * model.baseUrl in the file /model writes to; the key, when kept, in the user file's `env` (mode 0600).
  */
-function applyThirdParty(
-  answers: Extract<AuthAnswers, { kind: 'third-party' }>,
-  options: WizardOptions,
-  configuration: LoadedConfiguration,
-): string[] {
-  const { context } = options;
+function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfiguration): SavePlan {
   const userPath = configuration.paths.userSettings;
   const modelPath = modelSettingsPath(configuration);
+  const providerPath = ['modelProviders', answers.protocol];
   const entries = readProviderEntriesAsWritten(modelPath, answers.protocol);
-  const matches = (entry: unknown) =>
-    typeof entry === 'object' &&
-    entry !== null &&
-    (entry as Record<string, unknown>)['id'] === answers.model &&
-    sameUrl((entry as Record<string, unknown>)['baseUrl'], answers.baseUrl);
-  const existingIndex = entries.findIndex(matches);
-  // id first, as people write entries; an entry being replaced keeps its name and generationConfig.
-  const previous = existingIndex >= 0 ? (entries[existingIndex] as Record<string, unknown>) : {};
-  const entry: Record<string, unknown> = { id: answers.model, name: answers.model, ...previous };
-  Object.assign(entry, { baseUrl: answers.baseUrl, envKey: answers.envKey });
-  // Only that one element is written (-1 appends), so comments between the user's entries survive.
-  const entryEdit: SettingsEdit =
-    entries.length === 0
-      ? { path: ['modelProviders', answers.protocol], value: [entry] }
-      : { path: ['modelProviders', answers.protocol, existingIndex >= 0 ? existingIndex : -1], value: entry };
-
+  const existingIndex = entries.findIndex(
+    (entry) =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      (entry as Record<string, unknown>)['id'] === answers.model &&
+      sameUrl((entry as Record<string, unknown>)['baseUrl'], answers.baseUrl),
+  );
+  // An entry being updated keeps its other fields and its layout: only these two values are set. A new
+  // one is appended (-1), so comments between the user's entries survive; id first, as people write them.
+  const entry = { id: answers.model, name: answers.model, baseUrl: answers.baseUrl, envKey: answers.envKey };
+  const entryEdits: SettingsEdit[] =
+    existingIndex >= 0
+      ? [
+          { path: [...providerPath, existingIndex, 'baseUrl'], value: answers.baseUrl },
+          { path: [...providerPath, existingIndex, 'envKey'], value: answers.envKey },
+        ]
+      : [
+          entries.length === 0
+            ? { path: providerPath, value: [entry] }
+            : { path: [...providerPath, -1], value: entry },
+        ];
   const modelEdits: SettingsEdit[] = [
-    entryEdit,
+    ...entryEdits,
     { path: ['security', 'auth', 'selectedType'], value: answers.protocol },
     { path: ['model', 'name'], value: answers.model },
     { path: ['model', 'baseUrl'], value: answers.baseUrl },
@@ -343,13 +482,14 @@ function applyThirdParty(
     answers.storeKey && answers.apiKey !== undefined
       ? [{ path: ['env', answers.envKey], value: answers.apiKey }]
       : [];
-  if (modelPath === userPath) {
-    updateSettingsFile(userPath, [...keyEdits, ...modelEdits], { holdsSecret: keyEdits.length > 0 });
-  } else {
-    // The key never goes into a project file, which may be committed.
-    if (keyEdits.length > 0) updateSettingsFile(userPath, keyEdits, { holdsSecret: true });
-    updateSettingsFile(modelPath, modelEdits);
-  }
+  const files: SavePlan['files'] =
+    modelPath === userPath
+      ? [{ path: userPath, edits: [...keyEdits, ...modelEdits], holdsSecret: keyEdits.length > 0 }]
+      : [
+          // The key never goes into a project file, which may be committed.
+          ...(keyEdits.length > 0 ? [{ path: userPath, edits: keyEdits, holdsSecret: true }] : []),
+          { path: modelPath, edits: modelEdits, holdsSecret: false },
+        ];
 
   const lines = [
     `${protocolLabels[answers.protocol]} model ${answers.model} at ${maskUrl(answers.baseUrl)}`,
@@ -357,15 +497,15 @@ function applyThirdParty(
   ];
   if (answers.apiKey === undefined) {
     lines.push(`Key: ${answers.envKey} as already set in the environment.`);
-  } else if (answers.storeKey) {
+    return { files, lines };
+  }
+  if (answers.storeKey) {
     lines.push(`Key ${maskSecret(answers.apiKey)} in ${userPath} (env.${answers.envKey}, file mode 0600).`);
-    lines.push(...useInThisSession(answers.envKey, answers.apiKey, context));
   } else {
     lines.push(`Key not saved; this session uses it. For later sessions add to your shell profile:`);
     lines.push(`  export ${answers.envKey}='<your key ${maskSecret(answers.apiKey)}>'`);
-    lines.push(...useInThisSession(answers.envKey, answers.apiKey, context));
   }
-  return lines;
+  return { files, sessionKey: { variable: answers.envKey, value: answers.apiKey }, lines };
 }
 
 /** The session uses the new key at once; a different value in the shell would win in later sessions. */
@@ -378,31 +518,42 @@ function useInThisSession(variable: string, key: string, context: RunContext): s
   ];
 }
 
-/** One tiny request with what was just written; reports the server's answer either way. */
-async function checkKey(options: WizardOptions): Promise<void> {
+/**
+ * One tiny request with the settings as saving would write them, read from memory: nothing is written.
+ * Returns the failure, or undefined when the server answered; a cancel (Ctrl+C, Escape) throws.
+ */
+async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<CliError | undefined> {
   const { context } = options;
   const streams = options.streams ?? {};
-  const configuration = loadFor(context);
-  const resolved = resolveModel({
-    flags: {},
-    settings: configuration.settings.merged,
-    env: configuration.env,
-  });
-  const session = await prepareCredentials(resolved, {
-    interactive: false,
-    env: configuration.env.toRecord(),
-    home: context.home,
-  });
-  const target = {
-    ...session.target,
-    generationConfig: {
-      ...session.target.generationConfig,
-      maxRetries: 0,
-      samplingParams: { ...session.target.generationConfig.samplingParams, max_tokens: 16 },
-    },
-  };
-  log.step(`Checking ${target.model} at ${maskUrl(target.baseUrl) || 'the default URL'}…`, streams);
+  const plan = planSave(answers, loadFor(context));
+  const pending = new Map(
+    plan.files.map((file) => [file.path, prepareSettingsFile(file.path, file.edits).text]),
+  );
+  const key = plan.sessionKey;
+  const configuration = loadFor(
+    key === undefined ? context : { ...context, env: { ...context.env, [key.variable]: key.value } },
+    (path) => pending.get(path) ?? readTextFileIfPresent(path),
+  );
   try {
+    const resolved = resolveModel({
+      flags: {},
+      settings: configuration.settings.merged,
+      env: configuration.env,
+    });
+    const session = await prepareCredentials(resolved, {
+      interactive: false,
+      env: configuration.env.toRecord(),
+      home: context.home,
+    });
+    const target = {
+      ...session.target,
+      generationConfig: {
+        ...session.target.generationConfig,
+        maxRetries: 0,
+        samplingParams: { ...session.target.generationConfig.samplingParams, max_tokens: 16 },
+      },
+    };
+    log.step(`Checking ${target.model} at ${maskUrl(target.baseUrl) || 'the default URL'}…`, streams);
     await withCancelKeys(streams.input, context.signal, (signal) =>
       streamTurn(
         { target, messages: [{ role: 'user', content: 'Reply with the single word OK.' }] },
@@ -414,11 +565,10 @@ async function checkKey(options: WizardOptions): Promise<void> {
       ),
     );
     log.success('The key works: the server answered.', streams);
+    return undefined;
   } catch (error) {
     if (error instanceof CliError && error.kind === 'cancelled') throw error;
-    const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
-    // The settings stay written: a wrong model id or a server hiccup is fixed faster with /auth or /model.
-    log.warn(`The check failed: ${oneLine(failure)}`, streams);
+    return error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
   }
 }
 
@@ -457,13 +607,14 @@ async function withCancelKeys<T>(
   }
 }
 
-function loadFor(context: RunContext): LoadedConfiguration {
+function loadFor(context: RunContext, readFile?: (path: string) => string | undefined): LoadedConfiguration {
   return loadConfiguration({
     argvFlags: {},
     processEnv: context.env,
     cwd: context.cwd,
     home: context.home,
     platform: process.platform,
+    ...(readFile === undefined ? {} : { readFile }),
   });
 }
 

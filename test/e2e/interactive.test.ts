@@ -2,7 +2,7 @@
 // send-keys and read with capture-pane, against the fake OpenAI-compatible server. Every wait polls the
 // screen with a deadline; tmux runs on its own socket and is killed afterwards.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'jsonc-parser';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
@@ -75,6 +75,40 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
+/**
+ * The wizard's answers for an OpenAI-compatible provider with the key saved, up to the check (accepted).
+ * `run`: which wizard on this screen it is (the earlier ones stay in the scrollback).
+ */
+async function answerThirdParty(
+  pane: Pane,
+  answers: { url: string; model: string; key: string },
+  run = 1,
+): Promise<void> {
+  const times = { times: run };
+  await pane.waitFor('How do you want to sign in?', times);
+  pane.keys('Down', 'Enter');
+  await pane.waitFor('Which API key?', times);
+  pane.keys('Down', 'Enter');
+  await pane.waitFor('Protocol the provider speaks', times);
+  pane.keys('Enter');
+  await pane.waitFor('Base URL', times);
+  pane.keys('C-u');
+  pane.type(answers.url);
+  pane.keys('Enter');
+  await pane.waitFor('Model id', times);
+  pane.type(answers.model);
+  pane.keys('Enter');
+  await pane.waitFor('Environment variable that holds the key', times);
+  pane.keys('Enter');
+  await pane.waitFor('API key (OPENAI_API_KEY)', times);
+  pane.type(answers.key);
+  pane.keys('Enter');
+  await pane.waitFor('Where should OPENAI_API_KEY come from?', times);
+  pane.keys('Enter');
+  await pane.waitFor('Check the key now', times);
+  pane.keys('Enter');
+}
+
 let fake: FakeOpenAi;
 let sandbox: Sandbox | undefined;
 let pane: Pane | undefined;
@@ -117,28 +151,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     );
     const startedAt = performance.now();
     pane = startPane(sandbox);
-    await pane.waitFor('How do you want to sign in?');
-    pane.keys('Down', 'Enter');
-    await pane.waitFor('Which API key?');
-    pane.keys('Down', 'Enter');
-    await pane.waitFor('Protocol the provider speaks');
-    pane.keys('Enter');
-    await pane.waitFor('https://api.openai.com/v1');
-    pane.keys('C-u');
-    pane.type(fake.url);
-    pane.keys('Enter');
-    await pane.waitFor('Model id');
-    pane.type('test-model');
-    pane.keys('Enter');
-    await pane.waitFor('Environment variable that holds the key');
-    pane.keys('Enter');
-    await pane.waitFor('API key (OPENAI_API_KEY)');
-    pane.type('sk-e2e-first-run-7777');
-    pane.keys('Enter');
-    await pane.waitFor('Where should OPENAI_API_KEY come from?');
-    pane.keys('Enter');
-    await pane.waitFor('Check the key now');
-    pane.keys('Enter');
+    await answerThirdParty(pane, { url: fake.url, model: 'test-model', key: 'sk-e2e-first-run-7777' });
     await pane.waitFor('The key works');
     await pane.waitFor('test-model >');
     pane.type('What is the capital of France?');
@@ -201,6 +214,40 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.keys('C-d');
     await pane.waitFor('EXIT=0');
     expect(parse(readFileSync(settingsPath, 'utf8')).model.name).toBe('test-model');
+  }, 40_000);
+
+  test('the key check runs before anything is saved: Ctrl+C during it writes nothing; a rejected key is entered again', async () => {
+    sandbox = makeSandbox();
+    const settingsPath = path.join(sandbox.qwenHome, 'settings.json');
+    fake.setResponses({ hangBeforeHeaders: true });
+    pane = startPane(sandbox);
+    await answerThirdParty(pane, { url: fake.url, model: 'fake-model', key: 'sk-test-1234567' });
+    await pane.waitFor('Checking fake-model');
+    pane.keys('C-c');
+    await pane.waitFor('Cancelled; nothing was changed.');
+    await pane.waitFor('Not configured yet');
+    expect(existsSync(settingsPath)).toBe(false);
+
+    fake.setResponses(
+      { status: 401, body: { error: { message: 'Incorrect API key provided' } } },
+      { stream: { text: ['OK'] } },
+    );
+    pane.type('/auth');
+    pane.keys('Enter');
+    await answerThirdParty(pane, { url: fake.url, model: 'fake-model', key: 'sk-test-wrong-0000' }, 2);
+    await pane.waitFor('The key was rejected');
+    await pane.waitFor('Enter the key again');
+    expect(existsSync(settingsPath)).toBe(false);
+    pane.keys('Enter');
+    await pane.waitFor('API key (OPENAI_API_KEY)', { times: 3 });
+    pane.type('sk-test-right-1111');
+    pane.keys('Enter');
+    await pane.waitFor('The key works');
+    await pane.waitFor('fake-model >');
+    expect(parse(readFileSync(settingsPath, 'utf8')).env).toEqual({ OPENAI_API_KEY: 'sk-test-right-1111' });
+    expect(pane.screen()).not.toContain('sk-test-right-1111');
+    pane.keys('C-d');
+    await pane.waitFor('EXIT=0');
   }, 40_000);
 
   test('-i answers first; Ctrl+C cancels a slow answer, keeps the partial text, and the REPL answers the next prompt', async () => {

@@ -205,7 +205,7 @@ describe('third-party provider', () => {
     expect(summary).not.toContain('hunter2pass');
   });
 
-  test('an entry with the same id and base URL is replaced, not duplicated; its extra fields stay', async () => {
+  test('an entry with the same id and base URL is updated in place, not duplicated; its extra fields stay', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
     writeFileSync(
       userSettings,
@@ -250,6 +250,9 @@ describe('third-party provider', () => {
       },
     ]);
     expect(settings['env']).toBeUndefined();
+    // Only baseUrl and envKey were set: the rest of the one-line file is as JSON.stringify wrote it.
+    expect(readFileSync(userSettings, 'utf8')).toContain('"name":"My Gemini","baseUrl":');
+    expect(readFileSync(userSettings, 'utf8')).toContain('"generationConfig":{"timeout":5000}}]}');
     expect(terminal.screen()).not.toContain('Where should');
   });
 
@@ -276,24 +279,129 @@ describe('third-party provider', () => {
     expect(workspace['model']).toEqual({ name: 'gpt-4o', baseUrl: 'https://api.openai.com/v1' });
     expect(JSON.stringify(workspace)).not.toContain('sk-team-5555');
   });
+});
 
-  test('a rejected key is reported with the server error; the settings stay written', async () => {
-    fake = startFakeOpenAi({ status: 401, body: { error: { message: 'Incorrect API key provided' } } });
-    const terminal = createTerminal();
-    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+describe('the check comes before any write', () => {
+  /** The third-party questions up to the check, with the fake's URL, model test-model and `key`. */
+  async function answerThirdParty(terminal: ReturnType<typeof createTerminal>, url: string, key: string) {
     await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
     await terminal.answer('Which API key?', keys.down, keys.enter);
     await terminal.answer('Protocol the provider speaks', keys.enter);
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, fake.url, keys.enter);
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, url, keys.enter);
     await terminal.answer('Model id', 'test-model', keys.enter);
     await terminal.answer('Environment variable', keys.enter);
-    await terminal.answer('API key', 'sk-wrong-0000', keys.enter);
+    await terminal.answer('API key', key, keys.enter);
+    await terminal.answer('Where should', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+  }
+
+  const rejected = { status: 401, body: { error: { message: 'Incorrect API key provided' } } };
+
+  test('a rejected key writes nothing and can be entered again; only the good one is saved', async () => {
+    fake = startFakeOpenAi([rejected, { stream: { text: ['OK'] } }]);
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    await answerThirdParty(terminal, fake.url, 'sk-wrong-0000');
+    await terminal.waitFor('The key was rejected');
+    await terminal.waitFor('Incorrect API key provided');
+    await terminal.waitFor('Nothing is saved yet');
+    expect(existsSync(path.join(home, '.qwen'))).toBe(false);
+    expect(context.env['OPENAI_API_KEY']).toBeUndefined();
+    expect(terminal.screen()).not.toContain('Save anyway');
+    const whereQuestions = () => terminal.screen().split('Where should').length;
+    const whereBefore = whereQuestions();
+    await terminal.answer('Enter the key again', keys.enter);
+    // The place chosen for the first key is kept: no second "Where should" question.
+    await terminal.answer('API key (OPENAI_API_KEY)', 'sk-right-1111', keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    expect(fake.requests.map((request) => request.headers['authorization'])).toEqual([
+      'Bearer sk-wrong-0000',
+      'Bearer sk-right-1111',
+    ]);
+    const settings = readJson(userSettings);
+    expect(settings['env']).toEqual({ OPENAI_API_KEY: 'sk-right-1111' });
+    expect(settings['model']).toEqual({ name: 'test-model', baseUrl: fake.url });
+    expect(whereQuestions()).toBe(whereBefore);
+    expect(terminal.screen().indexOf('The key works')).toBeLessThan(terminal.screen().indexOf('Saved'));
+  });
+
+  test('a rejected key, then Cancel: nothing written, and the wizard says so', async () => {
+    fake = startFakeOpenAi(rejected);
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, commentedSettings);
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    await answerThirdParty(terminal, fake.url, 'sk-wrong-0000');
+    await terminal.answer('Nothing is saved yet', keys.down, keys.down, keys.enter);
+    expect(await running).toEqual({ configured: false });
+    expect(readFileSync(userSettings, 'utf8')).toBe(commentedSettings);
+    expect(terminal.screen()).toContain('Cancelled; nothing was changed.');
+    expect(terminal.screen()).not.toContain('Saved');
+    expect(context.env['OPENAI_API_KEY']).toBeUndefined();
+  });
+
+  for (const [name, key] of [
+    ['Ctrl+C', keys.ctrlC],
+    ['Escape', keys.escape],
+  ] as const) {
+    test(`${name} while the check waits for the server: nothing written, and the wizard says so`, async () => {
+      fake = startFakeOpenAi({ hangBeforeHeaders: true });
+      mkdirSync(path.dirname(userSettings), { recursive: true });
+      writeFileSync(userSettings, commentedSettings);
+      const modeBefore = statSync(userSettings).mode;
+      const terminal = createTerminal();
+      const context = contextFor();
+      const running = runAuthWizard({ context, streams: terminal });
+      await answerThirdParty(terminal, fake.url, 'sk-test-1234567');
+      await terminal.waitFor('Checking test-model');
+      while (fake.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      terminal.input.write(key);
+      expect(await running).toEqual({ configured: false });
+      expect(readFileSync(userSettings, 'utf8')).toBe(commentedSettings);
+      expect(statSync(userSettings).mode).toBe(modeBefore);
+      expect(terminal.screen()).toContain('Cancelled; nothing was changed.');
+      expect(terminal.screen()).not.toContain('Saved');
+      expect(context.env['OPENAI_API_KEY']).toBeUndefined();
+    });
+  }
+
+  test('another failure can be saved anyway, or the answers changed by going back', async () => {
+    const unknownModel = { status: 404, body: { error: { message: 'The model test-model does not exist' } } };
+    fake = startFakeOpenAi([unknownModel, { stream: { text: ['OK'] } }]);
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await answerThirdParty(terminal, fake.url, 'sk-good-2222');
+    await terminal.waitFor('The check failed');
+    await terminal.waitFor('Check the model id');
+    await terminal.answer('Save anyway', keys.down, keys.enter);
+    // Going back offers the earlier answers; an empty key keeps the one typed.
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(fake.url, keys.enter);
+    await terminal.answer('Model id', keys.clearLine, 'other-model', keys.enter);
+    await terminal.answer('Environment variable', keys.enter);
+    await terminal.answer('leave empty to keep the one you entered, sk-...2222', keys.enter);
     await terminal.answer('Where should', keys.enter);
     await terminal.answer('Check the key now', keys.enter);
     expect(await running).toEqual({ configured: true });
-    expect(terminal.screen()).toContain('The check failed');
-    expect(terminal.screen()).toContain('Incorrect API key provided');
-    expect(readJson(userSettings)['model']).toEqual({ name: 'test-model', baseUrl: fake.url });
+    expect((fake.requests[1]!.body as Record<string, unknown>)['model']).toBe('other-model');
+    const settings = readJson(userSettings);
+    expect(settings['model']).toEqual({ name: 'other-model', baseUrl: fake.url });
+    expect(settings['env']).toEqual({ OPENAI_API_KEY: 'sk-good-2222' });
+    expect((settings['modelProviders'] as Record<string, unknown[]>)['openai']).toHaveLength(1);
+  });
+
+  test('Save anyway after a failed check writes the answers as given', async () => {
+    fake = startFakeOpenAi({ status: 500 });
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await answerThirdParty(terminal, fake.url, 'sk-good-3333');
+    await terminal.answer('Save anyway', keys.down, keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-good-3333' });
+    expect(terminal.screen()).not.toContain('The key works');
   });
 });
 
