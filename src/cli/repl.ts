@@ -1,10 +1,9 @@
 // The interactive session: a plain node:readline prompt (no full-screen UI), answers streamed as they
 // arrive, slash commands, history, bracketed paste, and Ctrl+C that cancels the answer instead of the
-// program. Keys from the terminal pass through a small router: to readline while a prompt waits, to a
-// Ctrl+C watcher while an answer streams, to nobody while a @clack/prompts dialog owns the terminal.
+// program. Keys reach readline through the router of key-router.ts.
 import process from 'node:process';
 import readline from 'node:readline';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import picocolors from 'picocolors';
 import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
 import { readCredentials } from '../auth/token-store.ts';
@@ -15,6 +14,7 @@ import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, loadHistory } from './history.ts';
+import { createKeyRouter, type TerminalInput } from './key-router.ts';
 import {
   findChoices,
   listModelChoices,
@@ -42,9 +42,6 @@ const commandHelp: Record<(typeof slashCommands)[number], string> = {
   '/exit': 'leave',
 };
 
-/** A terminal's input: process.stdin, or a stream that pretends to be one in tests. */
-export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-
 export interface ReplOptions {
   context: RunContext;
   flags: ResolveFlags;
@@ -58,80 +55,6 @@ export interface ReplOptions {
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure helpers (unit-tested)
-
-const pasteStart = '\x1b[200~';
-const pasteEnd = '\x1b[201~';
-const placeholderPattern = /\[Pasted text #(\d+) \+\d+ lines?\]/g;
-
-export interface PasteFilter {
-  /** Keys in, keys for readline out: a multi-line paste becomes one placeholder readline can edit. */
-  push(chunk: string): string;
-  /** The submitted line with each placeholder replaced by its pasted text. */
-  expand(line: string): string;
-}
-
-/**
- * Bracketed paste (enabled with `\x1b[?2004h`): the terminal wraps pasted text in `\x1b[200~` and
- * `\x1b[201~`. Readline would submit a pasted block line by line; here it becomes one placeholder that
- * the whole block replaces on Enter, so the block is one message.
- */
-export function createPasteFilter(): PasteFilter {
-  const pastes: string[] = [];
-  let pasting = false;
-  let pasted = '';
-  let carry = '';
-  const finishPaste = (): string => {
-    const textPasted = pasted.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
-    pasted = '';
-    if (!textPasted.includes('\n')) return textPasted;
-    pastes.push(textPasted);
-    const lines = textPasted.split('\n').length;
-    return `[Pasted text #${pastes.length} +${lines} lines]`;
-  };
-  return {
-    push(chunk) {
-      let rest = carry + chunk;
-      carry = '';
-      let out = '';
-      while (rest !== '') {
-        const marker = pasting ? pasteEnd : pasteStart;
-        const index = rest.indexOf(marker);
-        if (index < 0) {
-          // A marker split across reads: keep its beginning for the next chunk.
-          const keep = partialMarkerLength(rest, marker, pasting ? 1 : 2);
-          const usable = rest.slice(0, rest.length - keep);
-          carry = rest.slice(rest.length - keep);
-          if (pasting) pasted += usable;
-          else out += usable;
-          break;
-        }
-        if (pasting) {
-          pasted += rest.slice(0, index);
-          out += finishPaste();
-        } else {
-          out += rest.slice(0, index);
-        }
-        pasting = !pasting;
-        rest = rest.slice(index + marker.length);
-      }
-      return out;
-    },
-    expand(line) {
-      return line.replace(placeholderPattern, (whole, number: string) => pastes[Number(number) - 1] ?? whole);
-    },
-  };
-}
-
-/**
- * How many characters at the end of `text` could begin `marker`. Outside a paste a lone ESC is the
- * Escape key and must not wait for the next key, so only `ESC [` and longer are held back.
- */
-function partialMarkerLength(text: string, marker: string, shortest: number): number {
-  for (let length = Math.min(marker.length - 1, text.length); length >= shortest; length -= 1) {
-    if (text.endsWith(marker.slice(0, length))) return length;
-  }
-  return 0;
-}
 
 export type SlashCommand = { name: string; argument: string };
 
@@ -172,94 +95,6 @@ export function addUsage(totals: UsageTotals, usage: Usage | undefined): UsageTo
 export function formatUsage(usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'totalTokens'>): string {
   const number = (value: number) => value.toLocaleString('en-US');
   return `${number(usage.inputTokens)} in, ${number(usage.outputTokens)} out, ${number(usage.totalTokens)} total`;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Terminal input routing
-
-type InputMode = 'line' | 'busy' | 'detached';
-
-interface KeyRouter {
-  /** What readline reads. */
-  lines: PassThrough & { isTTY: boolean; setRawMode: (mode: boolean) => void };
-  paste: PasteFilter;
-  /** `line` hands readline the keys typed while busy: call it once a prompt listens. */
-  setMode(mode: InputMode): void;
-  /** Ctrl+C while busy. */
-  onInterrupt?: () => void;
-  /** Hands the real terminal to a @clack/prompts dialog, then takes it back. */
-  detachedDuring<T>(task: () => Promise<T>): Promise<T>;
-  close(): void;
-}
-
-function createKeyRouter(input: TerminalInput, output: Writable & { isTTY?: boolean }): KeyRouter {
-  const setRaw = (mode: boolean) => {
-    if (input.isTTY === true) input.setRawMode?.(mode);
-  };
-  const lines = Object.assign(new PassThrough(), { isTTY: true, setRawMode: setRaw });
-  const paste = createPasteFilter();
-  const bracketedPaste = (on: boolean) => {
-    if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
-  };
-  let mode: InputMode = 'busy';
-  // Keys typed while an answer streams: given to readline afterwards, as a shell does with type-ahead.
-  let typedAhead = '';
-  const forward = (keys: string) => {
-    const forwarded = paste.push(keys);
-    if (forwarded !== '') lines.write(forwarded);
-  };
-  const router: KeyRouter = {
-    lines,
-    paste,
-    setMode(next) {
-      mode = next;
-      if (mode === 'line' && typedAhead !== '') {
-        const keys = typedAhead;
-        typedAhead = '';
-        forward(keys);
-      }
-    },
-    async detachedDuring(task) {
-      const previous = mode;
-      mode = 'detached';
-      input.off('data', onData);
-      bracketedPaste(false);
-      try {
-        return await task();
-      } finally {
-        // clack pauses the input and leaves cooked mode when it closes its own readline.
-        bracketedPaste(true);
-        input.on('data', onData);
-        setRaw(true);
-        input.resume();
-        mode = previous;
-      }
-    },
-    close() {
-      input.off('data', onData);
-      bracketedPaste(false);
-      setRaw(false);
-      input.pause();
-    },
-  };
-  const onData = (chunk: Buffer | string) => {
-    const keys = chunk.toString();
-    if (mode === 'line') {
-      forward(keys);
-    } else if (mode === 'busy') {
-      if (keys.includes('\x03')) {
-        typedAhead = '';
-        router.onInterrupt?.();
-      } else {
-        typedAhead += keys;
-      }
-    }
-  };
-  input.on('data', onData);
-  setRaw(true);
-  input.resume();
-  bracketedPaste(true);
-  return router;
 }
 
 // ---------------------------------------------------------------------------------------------------------

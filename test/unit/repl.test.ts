@@ -4,14 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import {
-  addUsage,
-  completeLine,
-  createPasteFilter,
-  formatUsage,
-  parseSlashCommand,
-  runRepl,
-} from '../../src/cli/repl.ts';
+import { createPasteFilter } from '../../src/cli/key-router.ts';
+import { addUsage, completeLine, formatUsage, parseSlashCommand, runRepl } from '../../src/cli/repl.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { terminalContext } from './helpers.ts';
 
