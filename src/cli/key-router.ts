@@ -1,6 +1,7 @@
 // The keys of the interactive session on their way from the terminal: bracketed paste turned into
 // placeholders, and a small router that gives them to readline while a prompt waits, keeps them while an
-// answer streams (Ctrl+C excepted), and lets go of the terminal while a @clack/prompts dialog owns it.
+// answer streams (Ctrl+C excepted) as the messages they will be, and lets go of the terminal while a
+// @clack/prompts dialog owns it.
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 /** A terminal's input: process.stdin, or a stream that pretends to be one in tests. */
@@ -80,14 +81,52 @@ function partialMarkerLength(text: string, marker: string, shortest: number): nu
   return 0;
 }
 
+/**
+ * Keys this close together arrived in one burst: a paste without bracketed paste, or keys a program sends.
+ * Nobody types Enter and another key this fast.
+ */
+export const burstGapMs = 10;
+
+/** Keys typed while an answer streams, kept as the messages they will be. */
+export interface TypeAhead {
+  add(keys: string, at: number): void;
+  /** The keys of the next message: a line typed on its own, a burst of lines, or an unfinished line. */
+  next(): string | undefined;
+}
+
+/**
+ * A line ended by Enter is a message of its own unless more keys came within `gapMs`: then they belong to
+ * the same burst, as at an idle prompt. A bracketed paste is never cut.
+ */
+export function createTypeAhead(gapMs = burstGapMs): TypeAhead {
+  const messages: string[] = [];
+  let lastAt = Number.NEGATIVE_INFINITY;
+  return {
+    add(keys, at) {
+      const last = messages.at(-1);
+      const ended =
+        last !== undefined &&
+        /[\r\n]$/.test(last) &&
+        last.lastIndexOf(pasteStart) <= last.lastIndexOf(pasteEnd) &&
+        at - lastAt > gapMs;
+      if (last === undefined || ended) messages.push(keys);
+      else messages[messages.length - 1] = last + keys;
+      lastAt = at;
+    },
+    next: () => messages.shift(),
+  };
+}
+
 export type InputMode = 'line' | 'busy' | 'detached';
 
 export interface KeyRouter {
   /** What readline reads. */
   lines: PassThrough & { isTTY: boolean; setRawMode: (mode: boolean) => void };
   paste: PasteFilter;
-  /** `line` hands readline the keys typed while busy: call it once a prompt listens. */
+  /** `line` hands readline the next message typed while busy: call it once a prompt listens. */
   setMode(mode: InputMode): void;
+  /** Milliseconds since keys last arrived (or were handed over from the type-ahead). */
+  quietMs(): number;
   /** Ctrl+C while busy. */
   onInterrupt?: () => void;
   /** Hands the real terminal to a @clack/prompts dialog, then takes it back. */
@@ -105,8 +144,10 @@ export function createKeyRouter(input: TerminalInput, output: Writable & { isTTY
     if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
   };
   let mode: InputMode = 'busy';
-  // Keys typed while an answer streams: given to readline afterwards, as a shell does with type-ahead.
-  let typedAhead = '';
+  let keysAt = Number.NEGATIVE_INFINITY;
+  // Keys typed while an answer streams: each message in turn goes to the next prompt, as a shell does
+  // with type-ahead. Given to readline all at once, every line after the first would have no listener.
+  const typeAhead = createTypeAhead();
   const forward = (keys: string) => {
     const forwarded = paste.push(keys);
     if (forwarded !== '') lines.write(forwarded);
@@ -116,12 +157,13 @@ export function createKeyRouter(input: TerminalInput, output: Writable & { isTTY
     paste,
     setMode(next) {
       mode = next;
-      if (mode === 'line' && typedAhead !== '') {
-        const keys = typedAhead;
-        typedAhead = '';
+      const keys = mode === 'line' ? typeAhead.next() : undefined;
+      if (keys !== undefined) {
+        keysAt = performance.now();
         forward(keys);
       }
     },
+    quietMs: () => performance.now() - keysAt,
     async detachedDuring(task) {
       const previous = mode;
       mode = 'detached';
@@ -147,15 +189,14 @@ export function createKeyRouter(input: TerminalInput, output: Writable & { isTTY
   };
   const onData = (chunk: Buffer | string) => {
     const keys = chunk.toString();
+    keysAt = performance.now();
     if (mode === 'line') {
       forward(keys);
     } else if (mode === 'busy') {
-      if (keys.includes('\x03')) {
-        typedAhead = '';
-        router.onInterrupt?.();
-      } else {
-        typedAhead += keys;
-      }
+      // Ctrl+C stops the answer; what was typed around it is still the user's next message.
+      const typed = keys.replaceAll('\x03', '');
+      if (typed !== '') typeAhead.add(typed, keysAt);
+      if (typed.length < keys.length) router.onInterrupt?.();
     }
   };
   input.on('data', onData);

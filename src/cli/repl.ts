@@ -14,7 +14,7 @@ import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, loadHistory } from './history.ts';
-import { createKeyRouter, type TerminalInput } from './key-router.ts';
+import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
 import {
   findChoices,
   listModelChoices,
@@ -415,12 +415,18 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const continuationText = () =>
     `${colors.dim('…'.padStart(Math.max(1, (state.target?.model ?? 'qwen').length)))}${colors.dim(' >')} `;
 
-  /** One message: physical lines joined while they end in `\`; undefined means leave. */
+  /**
+   * One message: physical lines joined while they end in `\`, and lines that arrive in one burst (a paste
+   * without bracketed paste); undefined means leave.
+   */
   const readMessage = (): Promise<string | undefined> =>
     new Promise((resolve) => {
       const pieces: string[] = [];
       let interrupts = 0;
+      let continued = false;
+      let settling: ReturnType<typeof setTimeout> | undefined;
       const finish = (value: string | undefined) => {
+        clearTimeout(settling);
         // Until the next prompt listens, keys wait (a line readline finished now would have no listener).
         router.setMode('busy');
         rl.off('line', onLine);
@@ -428,30 +434,49 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.off('close', onClose);
         resolve(value);
       };
+      const message = () => router.paste.expand(pieces.join('\n'));
+      // Enter sends once no more keys follow at once: the lines of a burst are one message.
+      const settle = () => {
+        const wait = burstGapMs - router.quietMs();
+        if (wait > 0) {
+          settling = setTimeout(settle, wait);
+          return;
+        }
+        settling = undefined;
+        if (continued) return;
+        if (rl.line === '') return finish(message());
+        // The burst ended inside a line: it is finished at a continuation prompt, cursor where it was.
+        rl.setPrompt(continuationText());
+        rl.prompt(true);
+      };
       const onLine = (line: string) => {
         if (!/\[Pasted text #/.test(line)) history.add(line);
         interrupts = 0;
-        if (line.endsWith('\\')) {
-          pieces.push(line.slice(0, -1));
+        continued = line.endsWith('\\');
+        pieces.push(continued ? line.slice(0, -1) : line);
+        if (continued) {
           rl.setPrompt(continuationText());
           rl.prompt();
-          return;
         }
-        pieces.push(line);
-        finish(router.paste.expand(pieces.join('\n')));
+        clearTimeout(settling);
+        settling = setTimeout(settle, burstGapMs);
       };
       const onInterrupt = () => {
         const pending = rl.line !== '' || pieces.length > 0;
         if (!pending && interrupts > 0) return finish(undefined);
         interrupts = pending ? 0 : 1;
         pieces.length = 0;
+        continued = false;
+        clearTimeout(settling);
+        settling = undefined;
         rl.write(null, { ctrl: true, name: 'e' });
         write(pending ? '^C\n' : colors.dim('\n(Press Ctrl+C again or Ctrl+D to exit.)\n'));
         rl.write(null, { ctrl: true, name: 'u' });
         rl.setPrompt(promptText());
         rl.prompt();
       };
-      const onClose = () => finish(undefined);
+      // Ctrl+D right behind Enter: the line is still sent (the loop leaves after its answer).
+      const onClose = () => finish(settling !== undefined && !continued ? message() : undefined);
       rl.on('line', onLine);
       rl.on('SIGINT', onInterrupt);
       rl.on('close', onClose);

@@ -22,6 +22,8 @@ interface Pane {
   /** Keys by tmux name (Enter, Down, C-c, C-u) or literal text with `literal`. */
   keys(...names: string[]): void;
   type(text: string): void;
+  /** Pastes `text` as a terminal does, wrapped in bracketed-paste markers when `bracketed`. */
+  paste(text: string, options?: { bracketed?: boolean }): void;
   screen(): string;
   /** Waits until `text` appears `times` times on the screen (scrollback included). */
   waitFor(text: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
@@ -45,6 +47,10 @@ function startPane(sandbox: Sandbox, env: Record<string, string> = {}, args: str
   return {
     keys: (...names) => tmux('send-keys', '-t', name, ...names),
     type: (text) => tmux('send-keys', '-t', name, '-l', text),
+    paste(text, options = {}) {
+      tmux('set-buffer', '-b', name, text);
+      tmux('paste-buffer', '-d', '-b', name, '-t', name, ...(options.bracketed ? ['-p'] : []));
+    },
     screen,
     async waitFor(text, options = {}) {
       const times = options.times ?? 1;
@@ -130,6 +136,23 @@ afterAll(async () => {
 
 type ChatBody = { model: string; messages: Array<{ role: string; content: string }> };
 const lastBody = () => fake.requests.at(-1)?.body as ChatBody;
+/** What each request asked: the last user message of each. */
+const sentPrompts = () => fake.requests.map((request) => (request.body as ChatBody).messages.at(-1)?.content);
+/** An answer that streams for about a second, long enough to type during it. */
+const slowAnswer = (text: string) => ({
+  stream: { text: [`${text} `, 'still ', 'streaming.'] },
+  slices: { size: 256, delayMs: 200 },
+});
+
+function startWithKey(env: Record<string, string> = {}): Pane {
+  sandbox = makeSandbox();
+  return startPane(sandbox, {
+    OPENAI_API_KEY: 'sk-e2e-env',
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_MODEL: 'fake-model',
+    ...env,
+  });
+}
 
 test('not in a terminal, nothing prompts: exit 41 with the no-auth hint', async () => {
   sandbox = makeSandbox();
@@ -295,5 +318,35 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(pane.screen()).not.toContain('    at ');
     const history = readFileSync(path.join(sandbox.qwenHome, 'history'), 'utf8');
     expect(history).toBe('tell me a long story\nstill there?\n');
+  }, 30_000);
+
+  test('lines that arrive together are one message; lines typed during an answer are sent in turn, never lost', async () => {
+    fake.setResponses({ stream: { text: ['Got it.'] } });
+    pane = startWithKey();
+    await pane.waitFor('fake-model >');
+    pane.keys('one', 'Enter', 'two', 'Enter');
+    await pane.waitFor('Got it.');
+    pane.paste('alpha\nbeta\ngamma\ndelta\n');
+    await pane.waitFor('Got it.', { times: 2 });
+    expect(sentPrompts()).toEqual(['one\ntwo', 'alpha\nbeta\ngamma\ndelta']);
+
+    fake.setResponses(slowAnswer('First answer'), slowAnswer('Second answer'), {
+      stream: { text: ['Third answer.'] },
+    });
+    pane.type('slow question');
+    pane.keys('Enter');
+    await pane.waitFor('First answer');
+    pane.type('queued question');
+    pane.keys('Enter');
+    await pane.waitFor('fake-model > queued question');
+    await pane.waitFor('Second answer');
+    pane.type('partial');
+    await pane.waitFor('fake-model > partial');
+    // The cursor is at the end of what was typed ahead: Ctrl+U clears all of it.
+    pane.keys('C-u');
+    pane.type('new');
+    pane.keys('Enter');
+    await pane.waitFor('Third answer.');
+    expect(sentPrompts()).toEqual(['slow question', 'queued question', 'new']);
   }, 30_000);
 });

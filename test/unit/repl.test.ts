@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import { createPasteFilter } from '../../src/cli/key-router.ts';
+import { createPasteFilter, createTypeAhead } from '../../src/cli/key-router.ts';
 import { addUsage, completeLine, formatUsage, parseSlashCommand, runRepl } from '../../src/cli/repl.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { terminalContext } from './helpers.ts';
@@ -32,6 +32,30 @@ describe('bracketed paste', () => {
     expect(filter.push('\x1b[200~just text\x1b[201~')).toBe('just text');
     expect(filter.push('\x1b')).toBe('\x1b');
     expect(filter.expand('[Pasted text #9 +2 lines]')).toBe('[Pasted text #9 +2 lines]');
+  });
+});
+
+describe('type-ahead while an answer streams', () => {
+  test('each line typed on its own is a message; a burst of lines is one; the unfinished rest comes last', () => {
+    const typeAhead = createTypeAhead(10);
+    typeAhead.add('first\r', 0);
+    typeAhead.add('pasted\rblock\r', 500);
+    typeAhead.add('end\r', 503);
+    typeAhead.add('draf', 900);
+    typeAhead.add('t', 1400);
+    expect(typeAhead.next()).toBe('first\r');
+    expect(typeAhead.next()).toBe('pasted\rblock\rend\r');
+    expect(typeAhead.next()).toBe('draft');
+    expect(typeAhead.next()).toBeUndefined();
+  });
+
+  test('a bracketed paste is never cut, however slowly it arrives', () => {
+    const typeAhead = createTypeAhead(10);
+    typeAhead.add('\x1b[200~one\r', 0);
+    typeAhead.add('two\r\x1b[201~\r', 500);
+    typeAhead.add('next\r', 1000);
+    expect(typeAhead.next()).toBe('\x1b[200~one\rtwo\r\x1b[201~\r');
+    expect(typeAhead.next()).toBe('next\r');
   });
 });
 
@@ -185,6 +209,63 @@ describe('the loop, through injected streams', () => {
     });
     return { input, home, waitFor, running, screen: () => screen };
   }
+
+  const sentMessages = () =>
+    fake.requests.map(
+      (request) => (request.body as { messages: Array<{ content: string }> }).messages.at(-1)?.content,
+    );
+  async function waitForRequests(count: number): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (fake.requests.length < count) {
+      if (Date.now() > deadline) throw new Error(`${fake.requests.length} requests, not ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  test('lines that arrive together are one message; a burst that ends inside a line waits for Enter', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    session.input.write('one\rtwo\rthree\r');
+    await waitForRequests(1);
+    await session.waitFor('Hello there.');
+    session.input.write('four\rfi');
+    await session.waitFor('… > fi');
+    session.input.write('ve\r');
+    await waitForRequests(2);
+    expect(sentMessages()).toEqual(['one\ntwo\nthree', 'four\nfive']);
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
+  test('lines typed while an answer streams are sent in turn, even after Ctrl+C; an unfinished one waits, editable', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    const slow = { text: ['partial ', 'answer that never ends'] };
+    const body = openAiStream(slow);
+    fake.setResponses(
+      { stream: slow, hangAfterBytes: body.lastIndexOf('data:', body.indexOf('answer that never ends')) },
+      { stream: { text: ['Queued answer.'] } },
+    );
+    session.input.write('slow one\r');
+    await session.waitFor('partial');
+    session.input.write('queued\r');
+    // Typed a moment later: another message, not part of the line above.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    session.input.write('draft');
+    session.input.write('\x03');
+    await session.waitFor('Queued answer.');
+    // The unfinished line is at the prompt with the cursor at its end: Ctrl+U clears it.
+    session.input.write('\x15new\r');
+    await waitForRequests(3);
+    expect(sentMessages()).toEqual(['slow one', 'queued', 'new']);
+    expect((fake.requests[1]!.body as { messages: unknown[] }).messages).toEqual([
+      { role: 'user', content: 'slow one' },
+      { role: 'assistant', content: 'partial ' },
+      { role: 'user', content: 'queued' },
+    ]);
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
 
   test('an API error prints one line and the prompt comes back; no settings are written', async () => {
     const session = startSession({ model: 'from-flag' });
