@@ -9,7 +9,7 @@ export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: bo
 
 const pasteStart = '\x1b[200~';
 const pasteEnd = '\x1b[201~';
-const placeholderPattern = /\[Pasted text #(\d+) \+\d+ lines?\]/g;
+export const placeholderPattern = /\[Pasted text #(\d+) \+\d+ lines?\]/g;
 
 export interface PasteFilter {
   /** Keys in, keys for readline out: a multi-line paste becomes one placeholder readline can edit. */

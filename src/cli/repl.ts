@@ -15,6 +15,7 @@ import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, loadHistory } from './history.ts';
 import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
+import { editByUnits } from './line-units.ts';
 import {
   findChoices,
   listModelChoices,
@@ -208,6 +209,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         ),
       ),
   });
+  editByUnits(rl, router.lines);
   const spinner = createSpinner({ write, enabled: output.isTTY === true });
   const wizardContext = (): RunContext => ({ ...context, signal: new AbortController().signal });
   const clackStreams = { input, output };

@@ -349,4 +349,23 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     await pane.waitFor('Third answer.');
     expect(sentPrompts()).toEqual(['slow question', 'queued question', 'new']);
   }, 30_000);
+
+  test('Backspace after a bracketed paste removes its placeholder whole; Enter sends the pasted block', async () => {
+    fake.setResponses({ stream: { text: ['Got it.'] } });
+    pane = startWithKey();
+    await pane.waitFor('fake-model >');
+    const block = 'first\nsecond\nthird\nfourth\n';
+    pane.paste(block, { bracketed: true });
+    await pane.waitFor('fake-model > [Pasted text #1 +4 lines]');
+    pane.keys('BSpace');
+    pane.type('typed');
+    await pane.waitFor('fake-model > typed');
+    pane.keys('Enter');
+    await pane.waitFor('Got it.');
+    pane.paste(block, { bracketed: true });
+    await pane.waitFor('fake-model > [Pasted text #2 +4 lines]');
+    pane.keys('Enter');
+    await pane.waitFor('Got it.', { times: 2 });
+    expect(sentPrompts()).toEqual(['typed', block.trimEnd()]);
+  }, 20_000);
 });

@@ -237,6 +237,32 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('Backspace after a pasted block removes its placeholder whole; over an emoji, the whole cluster', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    const answered = async (count: number) => {
+      await waitForRequests(count);
+      while (session.screen().split('Hello there.').length - 1 < count) await Bun.sleep(10);
+    };
+    session.input.write('\x1b[200~line 1\rline 2\r\x1b[201~');
+    await session.waitFor('[Pasted text #1 +2 lines]');
+    session.input.write('\x7f');
+    session.input.write('typed\r');
+    await answered(1);
+    // Left from the end stops at the placeholder's start, not inside it.
+    session.input.write('\x1b[200~a\rb\x1b[201~');
+    session.input.write('\x1b[D');
+    session.input.write('see \r');
+    await answered(2);
+    session.input.write('x👨‍👩‍👧');
+    session.input.write('\x7f');
+    session.input.write('\r');
+    await answered(3);
+    expect(sentMessages()).toEqual(['typed', 'see a\nb', 'x']);
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('lines typed while an answer streams are sent in turn, even after Ctrl+C; an unfinished one waits, editable', async () => {
     const session = startSession({});
     await session.waitFor('m >');

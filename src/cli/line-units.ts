@@ -1,0 +1,90 @@
+// The prompt's line edited by whole units: a paste placeholder (`[Pasted text #1 +4 lines]`) and a grapheme
+// cluster (👨‍👩‍👧, or e + U+0301). Readline edits code points; each key's edit is checked afterwards and
+// widened to whole units, so a placeholder is never left half there (it would be sent as literal text and
+// its paste lost) and Backspace leaves no stray zero-width joiner.
+import type { EventEmitter } from 'node:events';
+import type { Interface } from 'node:readline';
+import { placeholderPattern } from './key-router.ts';
+
+export interface LineState {
+  line: string;
+  cursor: number;
+}
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+const placeholderAt = new RegExp(placeholderPattern.source, 'y');
+const graphemes =
+  typeof Intl.Segmenter === 'function'
+    ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+    : undefined;
+
+/** The placeholder or grapheme cluster that `index` falls strictly inside, if any. */
+export function unitAround(line: string, index: number): Span | undefined {
+  if (index <= 0 || index >= line.length) return undefined;
+  const open = line.lastIndexOf('[Pasted text #', index - 1);
+  if (open >= 0) {
+    placeholderAt.lastIndex = open;
+    const end = open + (placeholderAt.exec(line)?.[0].length ?? 0);
+    if (end > index) return { start: open, end };
+  }
+  const cluster = graphemes?.segment(line).containing(index);
+  if (cluster === undefined || cluster.index === index) return undefined;
+  return { start: cluster.index, end: cluster.index + cluster.segment.length };
+}
+
+/**
+ * The line as it should be after one key took it from `before` to `after`, or undefined when the edit left
+ * units whole. A deletion that cuts into a unit takes all of it; text typed inside one goes after it; a
+ * cursor that stops inside one moves on to its edge. Any other change (history, transposing) is left alone.
+ */
+export function keepUnitsWhole(before: LineState, after: LineState): LineState | undefined {
+  const grown = after.line.length - before.line.length;
+  if (grown < 0) {
+    // Every deleting key leaves the cursor where the deleted text began.
+    const start = after.cursor;
+    const end = start - grown;
+    if (before.line.slice(0, start) + before.line.slice(end) !== after.line) return undefined;
+    const from = unitAround(before.line, start)?.start ?? start;
+    const to = unitAround(before.line, end)?.end ?? end;
+    if (from === start && to === end) return undefined;
+    return { line: before.line.slice(0, from) + before.line.slice(to), cursor: from };
+  }
+  if (grown > 0) {
+    // Typing at the end, the usual case, cannot fall inside a unit.
+    if (before.cursor === before.line.length) return undefined;
+    const start = after.cursor - grown;
+    if (after.line.slice(0, start) + after.line.slice(after.cursor) !== before.line) return undefined;
+    const unit = unitAround(before.line, start);
+    if (unit === undefined) return undefined;
+    const typed = after.line.slice(start, after.cursor);
+    return {
+      line: before.line.slice(0, unit.end) + typed + before.line.slice(unit.end),
+      cursor: unit.end + typed.length,
+    };
+  }
+  if (after.line !== before.line || after.cursor === before.cursor) return undefined;
+  const unit = unitAround(after.line, after.cursor);
+  if (unit === undefined) return undefined;
+  return { line: after.line, cursor: after.cursor < before.cursor ? unit.start : unit.end };
+}
+
+/** Checks every key readline reads from `keys` (its input) and redraws the line when it had to widen an edit. */
+export function editByUnits(rl: Interface, keys: EventEmitter): void {
+  // Read-only in @types/node; plain properties in Node's, Bun's and Deno's readline, which redraw from them.
+  const editable = rl as unknown as LineState;
+  let previous: LineState = { line: rl.line, cursor: rl.cursor };
+  // Registered after readline's own listener, so it sees each key's result.
+  keys.on('keypress', () => {
+    const whole = keepUnitsWhole(previous, { line: rl.line, cursor: rl.cursor });
+    if (whole !== undefined) {
+      editable.line = whole.line;
+      editable.cursor = whole.cursor;
+      rl.prompt(true);
+    }
+    previous = { line: rl.line, cursor: rl.cursor };
+  });
+}
