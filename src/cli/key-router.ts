@@ -2,7 +2,7 @@
 // placeholders, and a small router that gives them to readline while a prompt waits, keeps them while an
 // answer streams (Ctrl+C excepted) as the messages they will be, and lets go of the terminal while a
 // @clack/prompts dialog owns it.
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 
 /** A terminal's input: process.stdin, or a stream that pretends to be one in tests. */
 export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
@@ -122,6 +122,11 @@ export type InputMode = 'line' | 'busy' | 'detached';
 export interface KeyRouter {
   /** What readline reads. */
   lines: PassThrough & { isTTY: boolean; setRawMode: (mode: boolean) => void };
+  /**
+   * What readline writes to: the terminal, whose resizes reach readline only while a prompt waits. Its
+   * redraw on a resize would clear the screen below the prompt it last drew, through an answer.
+   */
+  screen: Writable & { readonly columns: number | undefined };
   paste: PasteFilter;
   /** `line` hands readline the next message typed while busy: call it once a prompt listens. */
   setMode(mode: InputMode): void;
@@ -134,11 +139,29 @@ export interface KeyRouter {
   close(): void;
 }
 
-export function createKeyRouter(input: TerminalInput, output: Writable & { isTTY?: boolean }): KeyRouter {
+export function createKeyRouter(
+  input: TerminalInput,
+  output: Writable & { isTTY?: boolean; columns?: number },
+): KeyRouter {
   const setRaw = (mode: boolean) => {
     if (input.isTTY === true) input.setRawMode?.(mode);
   };
   const lines = Object.assign(new PassThrough(), { isTTY: true, setRawMode: setRaw });
+  const screen = Object.defineProperty(
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        // At once, so that readline's writes stay in order with the session's own.
+        output.write(chunk);
+        done();
+      },
+    }),
+    'columns',
+    { get: () => output.columns },
+  ) as KeyRouter['screen'];
+  const onResize = () => {
+    if (mode === 'line') screen.emit('resize');
+  };
+  output.on('resize', onResize);
   const paste = createPasteFilter();
   const bracketedPaste = (on: boolean) => {
     if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
@@ -154,6 +177,7 @@ export function createKeyRouter(input: TerminalInput, output: Writable & { isTTY
   };
   const router: KeyRouter = {
     lines,
+    screen,
     paste,
     setMode(next) {
       mode = next;
@@ -182,6 +206,7 @@ export function createKeyRouter(input: TerminalInput, output: Writable & { isTTY
     },
     close() {
       input.off('data', onData);
+      output.off('resize', onResize);
       bracketedPaste(false);
       setRaw(false);
       input.pause();

@@ -196,7 +196,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const router = createKeyRouter(input, output);
   const rl = readline.createInterface({
     input: router.lines,
-    output,
+    output: router.screen,
     terminal: true,
     history: [...history.entries],
     historySize: historyLimit,

@@ -24,6 +24,7 @@ interface Pane {
   type(text: string): void;
   /** Pastes `text` as a terminal does, wrapped in bracketed-paste markers when `bracketed`. */
   paste(text: string, options?: { bracketed?: boolean }): void;
+  resize(columns: number, rows: number): void;
   screen(): string;
   /** Waits until `text` appears `times` times on the screen (scrollback included). */
   waitFor(text: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
@@ -51,6 +52,7 @@ function startPane(sandbox: Sandbox, env: Record<string, string> = {}, args: str
       tmux('set-buffer', '-b', name, text);
       tmux('paste-buffer', '-d', '-b', name, '-t', name, ...(options.bracketed ? ['-p'] : []));
     },
+    resize: (columns, rows) => tmux('resize-window', '-t', name, '-x', String(columns), '-y', String(rows)),
     screen,
     async waitFor(text, options = {}) {
       const times = options.times ?? 1;
@@ -367,5 +369,23 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.keys('Enter');
     await pane.waitFor('Got it.', { times: 2 });
     expect(sentPrompts()).toEqual(['typed', block.trimEnd()]);
+  }, 20_000);
+
+  test('resizing the terminal while an answer streams leaves the answer alone; the prompt comes back after it', async () => {
+    fake.setResponses(slowAnswer('Long answer'));
+    pane = startWithKey();
+    await pane.waitFor('fake-model >');
+    pane.type('tell me');
+    pane.keys('Enter');
+    await pane.waitFor('Long answer');
+    pane.resize(100, 30);
+    await pane.waitFor('Long answer still streaming.');
+    await pane.waitFor('fake-model >', { times: 2 });
+    expect(pane.screen()).toContain('fake-model > tell me\nLong answer still streaming.\nfake-model > ');
+    // At the prompt a resize redraws it in place.
+    pane.type('draft');
+    pane.resize(90, 30);
+    await pane.waitFor('fake-model > draft');
+    expect(pane.screen().split('fake-model >').length - 1).toBe(2);
   }, 20_000);
 });

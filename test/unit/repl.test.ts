@@ -89,6 +89,13 @@ test('usage: per answer and summed over the session', () => {
   expect(formatUsage(totals)).toBe('1,200 in, 30 out, 1,230 total');
 });
 
+/** A step that streams "partial " and then goes silent, until the request is cancelled. */
+function hangingAnswer() {
+  const stream = { text: ['partial ', 'answer that never ends'] };
+  const body = openAiStream(stream);
+  return { stream, hangAfterBytes: body.lastIndexOf('data:', body.indexOf('answer that never ends')) };
+}
+
 describe('the loop, through injected streams', () => {
   let root: string;
   let fake: FakeOpenAi;
@@ -154,11 +161,7 @@ describe('the loop, through injected streams', () => {
     input.write('/nope\r');
     await waitFor('Unknown command /nope. Type /help');
 
-    // The server sends the frame with "partial " and then goes silent.
-    const slow = { text: ['partial ', 'answer that never ends'] };
-    const body = openAiStream(slow);
-    const hangAfterBytes = body.lastIndexOf('data:', body.indexOf('answer that never ends'));
-    fake.setResponses({ stream: slow, hangAfterBytes });
+    fake.setResponses(hangingAnswer());
     input.write('slow one\r');
     await waitFor('partial');
     input.write('\x03');
@@ -207,7 +210,7 @@ describe('the loop, through injected streams', () => {
       input,
       output,
     });
-    return { input, home, waitFor, running, screen: () => screen };
+    return { input, output, home, waitFor, running, screen: () => screen };
   }
 
   const sentMessages = () =>
@@ -263,15 +266,31 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('a resize while an answer streams draws nothing; at a prompt, readline redraws the line', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    fake.setResponses(hangingAnswer());
+    session.input.write('slow one\r');
+    await session.waitFor('partial');
+    const drawnOnResize = () => {
+      const shown = session.screen().length;
+      session.output.emit('resize');
+      return session.screen().slice(shown);
+    };
+    expect(drawnOnResize()).toBe('');
+    session.input.write('\x03');
+    await session.waitFor('(cancelled)');
+    session.input.write('draft');
+    await session.waitFor('m > draft');
+    expect(drawnOnResize()).toBe('m > draft');
+    session.input.write('\x15/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('lines typed while an answer streams are sent in turn, even after Ctrl+C; an unfinished one waits, editable', async () => {
     const session = startSession({});
     await session.waitFor('m >');
-    const slow = { text: ['partial ', 'answer that never ends'] };
-    const body = openAiStream(slow);
-    fake.setResponses(
-      { stream: slow, hangAfterBytes: body.lastIndexOf('data:', body.indexOf('answer that never ends')) },
-      { stream: { text: ['Queued answer.'] } },
-    );
+    fake.setResponses(hangingAnswer(), { stream: { text: ['Queued answer.'] } });
     session.input.write('slow one\r');
     await session.waitFor('partial');
     session.input.write('queued\r');
