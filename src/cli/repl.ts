@@ -436,6 +436,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.off('close', onClose);
         resolve(value);
       };
+      const leave = () => {
+        // Ends the prompt's line, so that the usage and then the shell's prompt start their own.
+        write('\n');
+        finish(undefined);
+      };
       const message = () => router.paste.expand(pieces.join('\n'));
       // Enter sends once no more keys follow at once: the lines of a burst are one message.
       const settle = () => {
@@ -465,7 +470,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       };
       const onInterrupt = () => {
         const pending = rl.line !== '' || pieces.length > 0;
-        if (!pending && interrupts > 0) return finish(undefined);
+        if (!pending && interrupts > 0) return leave();
         interrupts = pending ? 0 : 1;
         pieces.length = 0;
         continued = false;
@@ -478,7 +483,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.prompt();
       };
       // Ctrl+D right behind Enter: the line is still sent (the loop leaves after its answer).
-      const onClose = () => finish(settling !== undefined && !continued ? message() : undefined);
+      const onClose = () => (settling !== undefined && !continued ? finish(message()) : leave());
       rl.on('line', onLine);
       rl.on('SIGINT', onInterrupt);
       rl.on('close', onClose);

@@ -176,7 +176,7 @@ describe('the loop, through injected streams', () => {
 
     input.write('\x04');
     expect(await running).toBe(0);
-    expect(screen).toContain('Tokens this session:');
+    expect(screen).toEndWith('test-model > \nTokens this session: 26 in, 5 out, 31 total.\n');
     const historyFile = path.join(home, '.qwen', 'history');
     expect(readFileSync(historyFile, 'utf8')).toBe(
       'second \\\nline\n/stats\n/nope\nslow one\n/clear\nfresh\n',
