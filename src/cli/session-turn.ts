@@ -6,7 +6,7 @@ import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
 import { abortError, backoffMs, isRetryableStatus, retryLimit } from '../net/http.ts';
-import { StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
+import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
 
 export interface SessionTurnOptions extends TurnOptions {
   /** True once something reached the user: a retry would then show it twice. */
@@ -28,21 +28,28 @@ export async function streamSessionTurn(
 ): Promise<SessionTurn> {
   let current = target;
   let triedRefresh = false;
-  let streamRetries = 0;
+  // One budget for every retry of the turn, whoever makes it: net/http.ts for statuses and refused
+  // connections, this loop for failures inside a 200 stream. Each attempt gets what is left.
+  const retryBudget = retryLimit(target.generationConfig.maxRetries);
+  let retriesUsed = 0;
+  const countedOptions: SessionTurnOptions = {
+    ...options,
+    onRetry: (notice) => {
+      retriesUsed += 1;
+      options.onRetry?.({ ...notice, attempt: retriesUsed });
+    },
+  };
   for (;;) {
     try {
-      const result = await streamTurn({ target: current, messages }, options);
+      const attempt = withMaxRetries(current, retryBudget - retriesUsed);
+      const result = await streamTurn({ target: attempt, messages }, countedOptions);
       return { result, target: current };
     } catch (error) {
       const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
-      if (
-        isTemporaryStreamError(raw) &&
-        !options.hasShownOutput() &&
-        streamRetries < retryLimit(current.generationConfig.maxRetries)
-      ) {
-        streamRetries += 1;
-        const delayMs = backoffMs(streamRetries);
-        options.onRetry?.({ attempt: streamRetries, delayMs, reason: streamErrorReason(raw) });
+      if (isTemporaryStreamFailure(raw) && !options.hasShownOutput() && retriesUsed < retryBudget) {
+        retriesUsed += 1;
+        const delayMs = backoffMs(retriesUsed);
+        options.onRetry?.({ attempt: retriesUsed, delayMs, reason: streamFailureReason(raw) });
         await waitBeforeRetry(delayMs, options.signal);
         continue;
       }
@@ -75,17 +82,26 @@ export async function streamSessionTurn(
   }
 }
 
-/** An error event in a 200 stream with a status worth retrying, and not an exhausted quota. */
-function isTemporaryStreamError(failure: CliError): boolean {
+/**
+ * A failure inside a 200 stream that another attempt may not meet: an error event with a status worth
+ * retrying (not an exhausted quota), or the connection lost while the answer was read.
+ */
+function isTemporaryStreamFailure(failure: CliError): boolean {
+  if (failure.cause instanceof BrokenStream) return true;
   if (!(failure.cause instanceof StreamErrorEvent)) return false;
   const { status, code } = failure.cause.failure;
   return isRetryableStatus(status) && code !== 'insufficient_quota';
 }
 
-/** What the retry notice says, as for an HTTP status: `529 Overloaded`. */
-function streamErrorReason(failure: CliError): string {
+function withMaxRetries(target: ResolvedModel, maxRetries: number): ResolvedModel {
+  return { ...target, generationConfig: { ...target.generationConfig, maxRetries } };
+}
+
+/** What the retry notice says, as for an HTTP status: `529 Overloaded`; a lost connection says so. */
+function streamFailureReason(failure: CliError): string {
   const event = failure.cause instanceof StreamErrorEvent ? failure.cause.failure : undefined;
-  if (event === undefined) return failure.message;
+  if (event === undefined)
+    return failure.cause instanceof BrokenStream ? failure.cause.message : failure.message;
   return event.status === undefined ? event.message : `${event.status} ${event.message}`;
 }
 

@@ -19,6 +19,18 @@ import { endStartup } from './startup.ts';
 export const defaultStreamIdleTimeoutMs = 120_000;
 
 /**
+ * The cause of a connection lost while the answer was read (after a 200): before any text, as worth another
+ * attempt as a connection refused before the headers, which net/http.ts retries.
+ */
+export class BrokenStream extends Error {
+  constructor(error: unknown) {
+    super(describeNetworkError(error), { cause: error });
+    // --debug prints the cause's stack: the network error's is the one that says something.
+    if (error instanceof Error && error.stack !== undefined) this.stack = error.stack;
+  }
+}
+
+/**
  * The cause of a failure the server reported as an error event inside a 200 stream. HTTP statuses were
  * already retried by net/http.ts; these were not (an `overloaded_error` before the first word, say).
  */
@@ -190,7 +202,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           : new CliError(
               'network',
               `The connection to ${hostOf(httpRequest.url)} broke: ${describeNetworkError(error)}`,
-              { cause: error },
+              { cause: new BrokenStream(error) },
             );
     // Servers echo our key in error events mid-stream as in error bodies: every failure leaves masked.
     throw redactFailure(failure, requestSecrets(httpRequest));

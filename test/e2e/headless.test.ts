@@ -360,6 +360,33 @@ describe('retries of errors inside a 200 stream', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
+  test('a connection lost after the headers but before any text is retried', async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      { sse: `: OPENROUTER PROCESSING\n\n${': keep-alive\n\n'.repeat(20)}`, closeAfterBytes: 60 },
+      { stream: { text: ['whole'] } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'whole\n' });
+    expect(result.stderr).toContain('Retrying');
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  test('statuses and in-stream errors share one retry budget (maxRetries, default 3)', async () => {
+    const box = freshSandbox();
+    const unavailable = {
+      status: 503,
+      headers: { 'retry-after-ms': '1' },
+      body: { error: { message: 'busy' } },
+    };
+    fake.setResponses(errorEvent({ message: 'overloaded', code: 'server_error' }), unavailable);
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(fake.requests).toHaveLength(4);
+    expect(result.stderr).toContain('(attempt 3)');
+    expect(result.stderr).not.toContain('(attempt 4)');
+  });
+
   // An error after text is never retried: 'a stream that fails midway keeps the text...' above.
   test('an exhausted quota is not retried', async () => {
     const box = freshSandbox();
