@@ -266,6 +266,7 @@ export async function refreshCredentials(
       `${baseUrl}${tokenPath}`,
       { grant_type: 'refresh_token', refresh_token: current.refresh_token, client_id: qwenOauthClientId },
       { ...options, signal },
+      [current.access_token],
     );
   } catch (error) {
     if (options.signal?.aborted) throw new CliError('cancelled', 'Cancelled.');
@@ -311,10 +312,15 @@ async function postForm(
   url: string,
   fields: Record<string, string>,
   options: HttpOptions,
+  knownSecrets: readonly string[] = [],
 ): Promise<TokenAnswer> {
   const fetchImplementation = options.fetchImplementation ?? fetch;
   try {
-    return await readTokenAnswer(await sendForm(fetchImplementation, url, fields, options), fields);
+    return await readTokenAnswer(
+      await sendForm(fetchImplementation, url, fields, options),
+      fields,
+      knownSecrets,
+    );
   } catch (error) {
     if (error instanceof CliError || options.signal?.aborted) throw error;
     // Name the server and what pointed there, as for model requests, instead of the runtime's wording.

@@ -29,10 +29,12 @@ export interface TokenAnswer {
 export async function readTokenAnswer(
   response: Response,
   sent: Record<string, string> | URLSearchParams,
+  /** Secrets the server may know without being sent them now (the access token a refresh replaces). */
+  known: readonly string[] = [],
 ): Promise<TokenAnswer> {
   const body = await response.text();
   const fields = parseObject(body);
-  const secrets: string[] = [];
+  const secrets: string[] = [...known];
   for (const [name, value] of new URLSearchParams(sent)) if (secretFields.has(name)) secrets.push(value);
   for (const name of secretFields) {
     const value = fields[name];

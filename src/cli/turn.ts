@@ -1,7 +1,7 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError, redactFailure } from '../core/errors.ts';
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
-import { redactSecrets } from '../core/redact.ts';
+import { maskUrl, redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import { type ChatRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
 import {
@@ -259,7 +259,7 @@ function assertValidUrl(url: string, source: ValueSource | undefined): void {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
   const fromFlag = source?.description.startsWith('flag') === true;
-  throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${url}`, {
+  throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${maskUrl(url)}`, {
     hint: `Fix it where it was set (${source?.description ?? 'the model entry'}); it looks like https://host/v1.`,
   });
 }

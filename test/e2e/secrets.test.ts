@@ -117,7 +117,8 @@ describe('messages built from a token endpoint mask the tokens', () => {
           status: 500,
           body: (form) => ({
             error: 'server_error',
-            error_description: `refresh token ${form['refresh_token']} is bad`,
+            // The server knows the expired access token too, though the refresh does not send it.
+            error_description: `refresh token ${form['refresh_token']} is bad (was qoat-EXPIRED-000000001)`,
             access_token: 'qoat-ACCESS-SECRET-0042',
           }),
         },
@@ -138,6 +139,7 @@ describe('messages built from a token endpoint mask the tokens', () => {
     expect(result.stderr).toContain('Could not refresh the Qwen OAuth token: 500');
     expectHidden(result, refreshToken, 'refresh token qort-...CRET is bad');
     expectHidden(result, 'qoat-ACCESS-SECRET-0042', 'qoat-...0042');
+    expectHidden(result, 'qoat-EXPIRED-000000001', 'was qoat-...0001');
   });
 
   test('device login: a poll refused with a description quoting what was sent', async () => {
@@ -193,5 +195,14 @@ describe('URLs are shown with their credentials masked', () => {
     expect(result.exitCode).toBe(52);
     expectHidden(result, 'hunter2pass', 'http://admin:***@bad host/v1?api_key=***');
     expect(result.stderr).not.toContain('key-SECRET-9999');
+
+    // Without a scheme it is no URL at all, and the password is still one.
+    const schemeless = await run(['hi'], {
+      OPENAI_API_KEY: 'sk-invalid-0001',
+      OPENAI_MODEL: 'm',
+      OPENAI_BASE_URL: 'user:pa55word@host/v1',
+    });
+    expect(schemeless.exitCode).toBe(52);
+    expect(schemeless.stderr).not.toContain('pa55word');
   });
 });
