@@ -4,6 +4,7 @@
 // writeSync and reads stdin with fs.read; only the interactive session uses the stream objects.
 import { fstatSync, read, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import process from 'node:process';
+import { exitCodes } from '../core/errors.ts';
 
 const encoder = new TextEncoder();
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
@@ -20,11 +21,27 @@ export function writeAll(fd: number, output: string | Uint8Array): void {
       // The reader went away (`qwen ... | head`): nobody wants the rest, so stop quietly, like `cat` does
       // on SIGPIPE, without letting the request run on.
       if (code === 'EPIPE') process.exit(0);
-      if (code !== 'EAGAIN') throw error;
+      if (code !== 'EAGAIN') cannotWrite(fd, error);
       // The reader is slower than we are: give it a millisecond, synchronously, and try again.
       Atomics.wait(pauseCell, 0, 0, 1);
     }
   }
+}
+
+/**
+ * stdout cannot take the answer (a full disk, a file closed under us): one line on stderr and exit 1. Thrown
+ * instead, the error would surface from a renderer's microtask as a stack trace.
+ */
+function cannotWrite(fd: number, error: unknown): never {
+  if (fd !== 2) {
+    const reason = error instanceof Error ? error.message.replace(/, write$/, '') : String(error);
+    try {
+      writeSync(2, encoder.encode(`qwen: Could not write the answer to stdout (${reason}).\n`));
+    } catch {
+      // stderr is gone too: the exit code is all that is left to say it.
+    }
+  }
+  process.exit(exitCodes.api);
 }
 
 /**

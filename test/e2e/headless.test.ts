@@ -649,6 +649,21 @@ test('a reader that stops early (| head) ends the run quietly', async () => {
   expect(readFileSync(`${box.home}/stderr.txt`, 'utf8')).toBe('');
 });
 
+test.skipIf(!existsSync('/dev/full'))(
+  'a stdout that cannot take the answer (a full disk): one line, exit 1',
+  async () => {
+    const box = freshSandbox();
+    const child = Bun.spawn([...commandFor('source'), ...keyFlags(), 'x'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home },
+      stdout: Bun.file('/dev/full'),
+      stderr: 'pipe',
+    });
+    const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+    expect(exitCode).toBe(1);
+    expect(stderr).toBe('qwen: Could not write the answer to stdout (ENOSPC: no space left on device).\n');
+  },
+);
+
 describe('replies that are not an answer fail instead of passing as an empty one', () => {
   const cases: [string, Parameters<FakeOpenAi['setResponses']>[0]][] = [
     ['an empty 200', { headers: { 'content-type': 'text/event-stream' }, body: '' }],
