@@ -238,7 +238,8 @@ async function errorInJsonReply(
   const body = await response.text();
   const parsed = parseJson(body);
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!isObject(first) || first['error'] === undefined) return undefined;
+  // `{"error": ...}` as OpenAI, Anthropic and Google send it; `{"object": "error", ...}` as vLLM does.
+  if (!isObject(first) || (first['error'] === undefined && first['object'] !== 'error')) return undefined;
   const details = adapter.parseErrorBody(response.status, body);
   return new CliError(
     details.isAuthFailure ? 'auth' : 'api',

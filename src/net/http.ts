@@ -50,7 +50,7 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     const body = redactSecrets(await response.clone().text(), secrets);
     const details = options.parseErrorBody(response.status, body);
     lastFailure = { status: response.status, details };
-    if (state.retryCount >= maxRetries || !isRetryable(response.status, details)) return response;
+    if (state.retryCount >= maxRetries || !shouldRetryResponse(response, details)) return response;
     const delayMs = retryDelayMs(response.headers, details, state.retryCount + 1);
     if (delayMs === undefined) return response;
     options.onRetry?.({
@@ -98,8 +98,15 @@ interface FailedResponse {
   details: ApiErrorDetails;
 }
 
-function isRetryable(status: number, details: ApiErrorDetails): boolean {
-  return isRetryableStatus(status) && !details.doNotRetry && !details.isAuthFailure;
+/**
+ * The server's `x-should-retry` (OpenAI's and Anthropic's APIs send it, and their SDKs obey it) wins over the
+ * status; without it, a retryable status that is not a spent quota or an auth failure.
+ */
+function shouldRetryResponse(response: Response, details: ApiErrorDetails): boolean {
+  const told = response.headers.get('x-should-retry');
+  if (told === 'false') return false;
+  if (told === 'true') return !details.isAuthFailure;
+  return isRetryableStatus(response.status) && !details.doNotRetry && !details.isAuthFailure;
 }
 
 /** Timeouts, conflicts, rate limits and server errors: worth another attempt while nothing was shown. */

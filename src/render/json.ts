@@ -31,7 +31,7 @@ export function createJsonRenderer(write: Write, mode: 'json' | 'stream-json'): 
       type: 'message',
       role: 'assistant',
       model: info?.model ?? '',
-      content: [...(outcome.text ? [{ type: 'text', text: outcome.text }] : []), ...toolUses],
+      content: [...(outcome.text ? [{ type: 'text', text: outcome.text.toWellFormed() }] : []), ...toolUses],
       stop_reason: outcome.finishReason ?? null,
       usage: usageJson(outcome.usage),
     },
@@ -45,7 +45,9 @@ export function createJsonRenderer(write: Write, mode: 'json' | 'stream-json'): 
     duration_ms: Math.round(outcome.durationMs),
     duration_api_ms: Math.round(outcome.apiDurationMs),
     num_turns: 1,
-    result: outcome.text,
+    // A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
+    // JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
+    result: outcome.text.toWellFormed(),
     usage: usageJson(outcome.usage),
     permission_denials: [],
     ...(error ? { error: { message: error.message, exit_code: error.exitCode } } : {}),

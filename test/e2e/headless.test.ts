@@ -387,6 +387,24 @@ describe('retries of errors inside a 200 stream', () => {
     expect(result.stderr).not.toContain('(attempt 4)');
   });
 
+  test("the server's x-should-retry wins over the status", async () => {
+    const box = freshSandbox();
+    const refused = (status: number, retry: string) => ({
+      status,
+      headers: { 'x-should-retry': retry, 'retry-after-ms': '1' },
+      body: { error: { message: `status ${status}` } },
+    });
+    fake.setResponses(refused(503, 'false'));
+    expect((await runCli([...keyFlags(), 'x'], { sandbox: box })).exitCode).toBe(1);
+    expect(fake.requests).toHaveLength(1);
+    fake.setResponses(refused(400, 'true'), { stream: { text: ['ok'] } });
+    expect(await runCli([...keyFlags(), 'x'], { sandbox: box })).toMatchObject({
+      exitCode: 0,
+      stdout: 'ok\n',
+    });
+    expect(fake.requests).toHaveLength(2);
+  });
+
   // An error after text is never retried: 'a stream that fails midway keeps the text...' above.
   test('an exhausted quota is not retried', async () => {
     const box = freshSandbox();
@@ -619,6 +637,16 @@ test('--version and --help', async () => {
   }
 });
 
+test('-o json: a lone surrogate from the server becomes U+FFFD, as in text mode (jq refuses the escape)', async () => {
+  const box = freshSandbox();
+  fake.setResponses({ stream: { text: ['smile \ud83d!'] } });
+  const result = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).not.toContain('\\ud83d');
+  const events = JSON.parse(result.stdout) as { type: string; result?: string }[];
+  expect(events.find((event) => event.type === 'result')?.result).toBe('smile \ufffd!');
+});
+
 test('-o json and stream-json: a failure before any request still ends with an error result on stdout', async () => {
   const box = freshSandbox();
   for (const format of ['json', 'stream-json']) {
@@ -682,6 +710,14 @@ describe('replies that are not an answer fail instead of passing as an empty one
       expect(result.stderr).toContain('without an event stream');
     });
   }
+
+  test("vLLM's flat error object in a 200 JSON reply: the server's message", async () => {
+    const box = freshSandbox();
+    fake.setResponses({ body: { object: 'error', message: 'The model `m` does not exist.', code: 404 } });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('with an error instead of a stream: The model `m` does not exist.');
+  });
 
   test("a 200 JSON reply with an error object: the server's message, secrets masked", async () => {
     const box = freshSandbox();
