@@ -224,9 +224,11 @@ for (const flavour of headlessFlavours) {
       expect(result.stderr).toContain('The server had an error');
       expect(fake.requests).toHaveLength(1);
 
-      fake.setResponses({ stream: { text: ['0123456789'.repeat(20)] }, closeAfterBytes: 150 });
+      // Cut inside the second text chunk: after text, a lost connection is not retried (before, it is).
+      fake.setResponses({ stream: { text: ['partial ', '0123456789'.repeat(20)] }, closeAfterBytes: 600 });
       const dropped = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
       expect(dropped.exitCode).toBe(1);
+      expect(dropped.stdout).toStartWith('partial ');
       expect(fake.requests).toHaveLength(1);
     });
 
