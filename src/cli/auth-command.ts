@@ -269,6 +269,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   }
 
   show('Auth type', `${target.authType} (${authTypeSource(resolveFlags.authType, configuration)})`);
+  for (const note of target.notes ?? []) context.writeError(note);
   show(
     'Model',
     target.displayName && target.displayName !== target.model

@@ -144,7 +144,13 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       platform: process.platform,
     });
 
-  const networkWarnings = new Set<string>();
+  // Warnings about the set-up are news only once, however often the settings are read again.
+  const warningsSaid = new Set<string>();
+  const warnOnce = (line: string) => {
+    if (warningsSaid.has(line)) return;
+    warningsSaid.add(line);
+    say(colors.yellow(line));
+  };
   /** Reads the files again and prepares credentials; a failure is kept for the next prompt. */
   const refreshSession = async (): Promise<void> => {
     state.session = undefined;
@@ -156,16 +162,13 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       // Proxy, CA bundle, --insecure and the idle timeout as in a headless run; applied before resolving,
       // so the /auth wizard's login and key check use them even when nothing is configured yet. The
       // settings are read again after /auth and /model: their warnings are news only once.
-      configureNetwork(context, configuration, options.networkFlags ?? {}, (line) => {
-        if (networkWarnings.has(line)) return;
-        networkWarnings.add(line);
-        say(colors.yellow(line));
-      });
+      configureNetwork(context, configuration, options.networkFlags ?? {}, warnOnce);
       const settings =
         state.choice === undefined
           ? configuration.settings.merged
           : settingsWithChoice(configuration.settings.merged, state.choice);
       const provider = resolveModel({ flags: state.flags, settings, env: configuration.env });
+      for (const note of provider.notes ?? []) warnOnce(note);
       // Key, base URL and generation settings stay the provider's: a key meant for one endpoint must never
       // follow a model id to another one (the protocol's default URL, say).
       const resolved =

@@ -97,6 +97,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       settings: configuration.settings.merged,
       env: configuration.env,
     });
+    for (const note of target.notes ?? []) context.writeError(note);
     // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.
     configureNetwork(context, configuration, flags);
     const session = await prepareCredentials(target, {

@@ -3,8 +3,9 @@
 // and Google credentials); a missing auth type or an invalid flag is.
 import { CliError } from '../core/errors.ts';
 import {
+  type AcceptedAuthType,
   type AuthType,
-  authTypes,
+  acceptedAuthTypes,
   type GenerationConfig,
   isOneOf,
   type Protocol,
@@ -51,18 +52,26 @@ export const noAuthenticationMessage =
   '--openai-api-key, --openai-base-url, --model), or choose a provider with --auth-type; or run `qwen` in a ' +
   'terminal for the setup wizard (from a script: `qwen auth coding-plan` or `qwen auth qwen-oauth`).';
 
+/** Said on stderr when a setting asks for the Responses API, which qwen-lite does not speak. */
+export function responsesApiNote(what: string): string {
+  return `Note: ${what} asks for the OpenAI Responses API; qwen-lite speaks Chat Completions, so it sends the same model, key and base URL to <base URL>/chat/completions.`;
+}
+
 export function resolveModel(input: ResolveInput): ResolvedModel {
   const { flags, settings, env } = input;
-  const authType = resolveAuthType(input);
+  const requested = resolveAuthType(input);
   const enforced = settings.security?.auth?.enforcedType;
-  if (enforced !== undefined && enforced !== authType) {
+  if (enforced !== undefined && enforced !== requested) {
     throw new CliError(
       'auth',
-      `The configured auth type is ${enforced}, but the current auth type is ${authType}.`,
+      `The configured auth type is ${enforced}, but the current auth type is ${requested}.`,
       { hint: `Use --auth-type ${enforced}, or ask whoever set security.auth.enforcedType.` },
     );
   }
+  const authType: AuthType = requested === 'openai-responses' ? 'openai' : requested;
   const protocol: Protocol = authType === 'qwen-oauth' ? 'openai' : authType;
+  // Qwen Code keeps openai-responses models under their own key; they are looked up there.
+  const providerKey: string = requested === 'openai-responses' ? requested : protocol;
 
   if (authType === 'qwen-oauth') {
     // The token, its base URL (resource_url) and headers come from the auth layer; keys and base URLs
@@ -77,9 +86,9 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   }
 
   const variables = protocolVariables[protocol];
-  const chosen = chooseModelId(protocol, flags, settings, env);
+  const chosen = chooseModelId(protocol, providerKey, flags, settings, env);
   const entry = findProviderEntry(
-    settings.modelProviders?.[protocol] ?? [],
+    settings.modelProviders?.[providerKey] ?? [],
     chosen.id,
     chosen.fromSettings ? nonEmpty(settings.model?.baseUrl) : undefined,
   );
@@ -95,6 +104,10 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     ),
   };
   if (entry !== undefined) resolved.displayName = entry.name ?? entry.id;
+  if (requested === 'openai-responses') resolved.notes = [responsesApiNote('auth type openai-responses')];
+  else if (entry?.wireApi === 'responses') {
+    resolved.notes = [responsesApiNote(`wireApi "responses" of modelProviders.${providerKey} (${entry.id})`)];
+  }
 
   // Key: the flag always wins (seed), then the variable the entry names, else the protocol's variable.
   // An entry's envKey is never swapped for another variable: that would send one provider's key to another.
@@ -127,7 +140,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     resolved.apiKeySource = { description: 'settings security.auth.apiKey', name: 'security.auth.apiKey' };
   }
 
-  const baseUrl = resolveBaseUrl(protocol, entry, flags, settings, env);
+  const baseUrl = resolveBaseUrl(protocol, providerKey, entry, flags, settings, env);
   resolved.baseUrl = baseUrl.value;
   if (baseUrl.source !== undefined) resolved.baseUrlSource = baseUrl.source;
 
@@ -141,11 +154,14 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
 }
 
 /** `--auth-type` > `security.auth.selectedType` > detection from the environment. */
-export function resolveAuthType(input: ResolveInput): AuthType {
+export function resolveAuthType(input: ResolveInput): AcceptedAuthType {
   const flag = input.flags.authType;
   if (flag !== undefined) {
-    if (isAuthType(flag)) return flag;
-    throw new CliError('input', `Invalid --auth-type "${flag}". Accepted values: ${authTypes.join(', ')}.`);
+    if (isOneOf(acceptedAuthTypes, flag)) return flag;
+    throw new CliError(
+      'input',
+      `Invalid --auth-type "${flag}". Accepted values: ${acceptedAuthTypes.join(', ')}.`,
+    );
   }
   const selected = input.settings.security?.auth?.selectedType;
   if (selected !== undefined) return selected;
@@ -182,10 +198,6 @@ export function detectAuthType(input: ResolveInput): AuthType | undefined {
   return undefined;
 }
 
-export function isAuthType(value: string): value is AuthType {
-  return isOneOf(authTypes, value);
-}
-
 interface ChosenModel {
   id: string;
   /** Came from `model.name`: only then does `model.baseUrl` pick between entries (Qwen Code's rule). */
@@ -195,6 +207,7 @@ interface ChosenModel {
 /** `--model` > `model.name` > the protocol's model variables > the first configured entry. */
 function chooseModelId(
   protocol: Protocol,
+  providerKey: string,
   flags: ResolveFlags,
   settings: Settings,
   env: LayeredEnvironment,
@@ -207,11 +220,11 @@ function chooseModelId(
     const value = nonEmpty(env.get(name));
     if (value !== undefined) return { id: value, fromSettings: false };
   }
-  const first = settings.modelProviders?.[protocol]?.[0];
+  const first = settings.modelProviders?.[providerKey]?.[0];
   if (first !== undefined) return { id: first.id, fromSettings: false };
   const variables = protocolVariables[protocol].model.join(' or ');
-  throw new CliError('config', `No model selected for ${protocol}.`, {
-    hint: `Pass --model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${protocol}.`,
+  throw new CliError('config', `No model selected for ${providerKey}.`, {
+    hint: `Pass --model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
   });
 }
 
@@ -239,6 +252,7 @@ export function findProviderEntry(
 /** The entry's baseUrl > `--openai-base-url` > the protocol's variable > legacy settings > default. */
 function resolveBaseUrl(
   protocol: Protocol,
+  providerKey: string,
   entry: ModelProviderEntry | undefined,
   flags: ResolveFlags,
   settings: Settings,
@@ -248,7 +262,7 @@ function resolveBaseUrl(
   if (entryUrl !== undefined) {
     return {
       value: entryUrl,
-      source: { description: `settings modelProviders.${protocol} (${entry?.id})`, name: 'baseUrl' },
+      source: { description: `settings modelProviders.${providerKey} (${entry?.id})`, name: 'baseUrl' },
     };
   }
   const flagUrl = nonEmpty(flags.openaiBaseUrl);

@@ -2,7 +2,7 @@
 // are kept as they are and never an error, so a file written for Qwen Code always loads here. Keys we do
 // know must have the right type; a mistake names the JSON path and what was expected.
 import * as v from 'valibot';
-import { authTypes } from '../core/types.ts';
+import { acceptedAuthTypes } from '../core/types.ts';
 
 /**
  * Built on first use rather than at load: a run without settings files (a CI job with keys in the environment)
@@ -54,12 +54,16 @@ function buildSettingsSchema() {
       envKey: optionalString,
       baseUrl: optionalString,
       capabilities: v.optional(anyRecord),
+      /** `responses` is accepted and run over Chat Completions, with a note (config/resolve.ts). */
+      wireApi: v.optional(
+        v.picklist(['chat-completions', 'responses'], 'expected one of chat-completions, responses'),
+      ),
       generationConfig: v.optional(generationConfigSchema),
     },
     'expected a model entry object with at least an "id"',
   );
 
-  const authTypeSchema = v.picklist(authTypes, `expected one of ${authTypes.join(', ')}`);
+  const authTypeSchema = v.picklist(acceptedAuthTypes, `expected one of ${acceptedAuthTypes.join(', ')}`);
 
   const settingsSchema = v.looseObject(
     {

@@ -6,9 +6,17 @@ export function isOneOf<Name extends string>(names: readonly Name[], value: stri
   return (names as readonly string[]).includes(value);
 }
 
-/** The auth types Qwen Code accepts in `--auth-type` and `security.auth.selectedType`. */
+/** The auth types qwen-lite runs. */
 export const authTypes = ['openai', 'anthropic', 'gemini', 'vertex-ai', 'qwen-oauth'] as const;
 export type AuthType = (typeof authTypes)[number];
+
+/**
+ * Every auth type Qwen Code accepts in `--auth-type`, `security.auth.selectedType` and `enforcedType`, so its
+ * files load here. qwen-lite does not speak the Responses API: `openai-responses` runs as `openai` over
+ * Chat Completions, with a note (config/resolve.ts).
+ */
+export const acceptedAuthTypes = [...authTypes, 'openai-responses'] as const;
+export type AcceptedAuthType = (typeof acceptedAuthTypes)[number];
 
 /** The wire protocols; qwen-oauth speaks openai with a token instead of a key. */
 export const protocols = ['openai', 'anthropic', 'gemini', 'vertex-ai'] as const;
@@ -88,6 +96,8 @@ export interface ResolvedModel {
   extraHeaders?: Record<string, string>;
   /** Vertex AI project mode: project and location, used when there is no API key. */
   googleCloud?: { project: string; location: string };
+  /** One-line notes for stderr about how the configuration was read (e.g. openai-responses run as openai). */
+  notes?: string[];
 }
 
 /** One request to a model: the resolved target and the conversation so far. */

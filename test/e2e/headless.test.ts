@@ -472,6 +472,20 @@ describe('configuration precedence (end to end)', () => {
     }
   });
 
+  test('a Qwen Code file selecting openai-responses runs over Chat Completions, with a note', async () => {
+    const box = freshSandbox();
+    box.userSettings({
+      security: { auth: { selectedType: 'openai-responses' } },
+      modelProviders: { 'openai-responses': [provider()] },
+      env: { ENTRY_KEY: 'sk-entry' },
+    });
+    const result = await runCli(['x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n' });
+    expect(result.stderr).toContain('openai-responses asks for the OpenAI Responses API');
+    expect(fake.requests.at(-1)?.path).toBe('/v1/chat/completions');
+    expect(lastBody().model).toBe('entry-model');
+  });
+
   test('a bunfig.toml in the working directory changes nothing', async () => {
     const box = freshSandbox();
     const marker = path.join(box.cwd, 'preload-ran');

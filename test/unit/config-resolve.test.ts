@@ -1,6 +1,11 @@
 import { expect, test } from 'bun:test';
 import { layerEnvironment } from '../../src/config/env.ts';
-import { noAuthenticationMessage, type ResolveFlags, resolveModel } from '../../src/config/resolve.ts';
+import {
+  noAuthenticationMessage,
+  type ResolveFlags,
+  resolveModel,
+  responsesApiNote,
+} from '../../src/config/resolve.ts';
 import type { Settings } from '../../src/config/schema.ts';
 import { CliError } from '../../src/core/errors.ts';
 import { errorOf } from './helpers.ts';
@@ -35,12 +40,55 @@ test('auth type: --auth-type > selectedType > detection', () => {
 });
 
 test('invalid --auth-type is an input error naming the accepted values', () => {
-  const error = errorOf(() => resolve({ flags: { authType: 'openai-responses' }, env: openaiEnv }));
+  const error = errorOf(() => resolve({ flags: { authType: 'openai-chat' }, env: openaiEnv }));
   expect(error.kind).toBe('input');
   expect(error.exitCode).toBe(42);
   expect(error.message).toBe(
-    'Invalid --auth-type "openai-responses". Accepted values: openai, anthropic, gemini, vertex-ai, qwen-oauth.',
+    'Invalid --auth-type "openai-chat". Accepted values: openai, anthropic, gemini, vertex-ai, qwen-oauth, openai-responses.',
   );
+});
+
+test('openai-responses (flag or selectedType) runs as openai over Chat Completions, with a note', () => {
+  const note = responsesApiNote('auth type openai-responses');
+  const fromFlag = resolve({ flags: { authType: 'openai-responses' }, env: openaiEnv });
+  expect(fromFlag).toMatchObject({
+    authType: 'openai',
+    protocol: 'openai',
+    model: 'env-model',
+    apiKey: 'sk-env',
+  });
+  expect(fromFlag.baseUrl).toBe('http://env/v1');
+  expect(fromFlag.notes).toEqual([note]);
+  expect(note).toContain('Chat Completions');
+
+  // Its models are Qwen Code's modelProviders['openai-responses'] entries.
+  const settings: Settings = {
+    security: { auth: { selectedType: 'openai-responses', enforcedType: 'openai-responses' } },
+    modelProviders: {
+      openai: [{ id: 'chat-model' }],
+      'openai-responses': [{ id: 'resp-model', baseUrl: 'http://resp/v1', envKey: 'RESP_KEY' }],
+    },
+  };
+  const fromSettings = resolve({ settings, env: { RESP_KEY: 'sk-resp' } });
+  expect(fromSettings).toMatchObject({ authType: 'openai', model: 'resp-model', baseUrl: 'http://resp/v1' });
+  expect(fromSettings.apiKey).toBe('sk-resp');
+  expect(fromSettings.baseUrlSource?.description).toBe(
+    'settings modelProviders.openai-responses (resp-model)',
+  );
+  expect(fromSettings.notes).toEqual([note]);
+
+  // An openai entry with wireApi "responses" gets the same treatment; chat-completions says nothing.
+  const wire = (wireApi: 'responses' | 'chat-completions') =>
+    resolve({
+      settings: {
+        security: { auth: { selectedType: 'openai' } },
+        modelProviders: { openai: [{ id: 'w', wireApi }] },
+      },
+      env: { OPENAI_API_KEY: 'k' },
+    }).notes;
+  expect(wire('responses')).toEqual([responsesApiNote('wireApi "responses" of modelProviders.openai (w)')]);
+  expect(wire('chat-completions')).toBeUndefined();
+  expect(resolve({ env: openaiEnv }).notes).toBeUndefined();
 });
 
 test('no authentication at all: exit 41 with one line naming variables and flags', () => {

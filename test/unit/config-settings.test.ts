@@ -170,14 +170,32 @@ test('wrong types name the path: numbers, records, arrays, enums', () => {
     'modelProviders.openai: expected an array of model entries',
   );
   expect(message({ env: { PORT: 8080 } })).toContain('env.PORT: expected a string; found 8080');
-  expect(message({ security: { auth: { selectedType: 'openai-responses' } } })).toContain(
-    'security.auth.selectedType: expected one of openai, anthropic, gemini, vertex-ai, qwen-oauth',
+  expect(message({ security: { auth: { selectedType: 'openai-chat' } } })).toContain(
+    'security.auth.selectedType: expected one of openai, anthropic, gemini, vertex-ai, qwen-oauth, openai-responses',
+  );
+  expect(message({ modelProviders: { openai: [{ id: 'x', wireApi: 'chat' }] } })).toContain(
+    'modelProviders.openai[0].wireApi: expected one of chat-completions, responses',
   );
   expect(
     message({ modelProviders: { openai: [{ id: 'x', generationConfig: { customHeaders: { 'X-A': 1 } } }] } }),
   ).toContain('modelProviders.openai[0].generationConfig.customHeaders.X-A: expected a string');
   expect(message([1, 2])).toContain('(top level): expected a JSON object at the top level');
   expect(message({ a: 1, proxy: 1, model: 2 })).toContain('(and 1 more problem)');
+});
+
+test('every auth type Qwen Code accepts loads, openai-responses and wireApi included', () => {
+  for (const type of ['openai', 'openai-responses', 'anthropic', 'qwen-oauth', 'gemini', 'vertex-ai']) {
+    const result = validateSettings({
+      security: { auth: { selectedType: type, enforcedType: type } },
+      modelProviders: {
+        openai: [
+          { id: 'a', wireApi: 'responses' },
+          { id: 'b', wireApi: 'chat-completions' },
+        ],
+      },
+    });
+    expect(result.success).toBe(true);
+  }
 });
 
 test('validateSettings returns every problem', () => {
