@@ -2,7 +2,7 @@
 // models. configureCodingPlan writes what Qwen Code's /auth wizard writes (compat §2), so a settings file
 // configured here works in Qwen Code and the other way round.
 import { createHash } from 'node:crypto';
-import { readProviderEntriesAsWritten } from '../config/settings.ts';
+import { type ProviderListAsWritten, readProviderEntriesAsWritten } from '../config/settings.ts';
 import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
 import { isOneOf } from '../core/types.ts';
@@ -147,16 +147,16 @@ export interface CodingPlanConfiguration {
  * Edits that put the preset models first under modelProviders.openai: earlier Coding Plan entries are
  * removed one by one and the new ones inserted, so the user's own entries keep their comments and layout.
  */
-function providerEdits(existing: unknown[], models: readonly unknown[]): SettingsEdit[] {
-  if (existing.length === 0) return [{ path: ['modelProviders', 'openai'], value: [...models] }];
+function providerEdits(existing: ProviderListAsWritten, models: readonly unknown[]): SettingsEdit[] {
+  const { entries, path } = existing;
+  if (entries.length === 0) return [{ path, value: [...models] }];
   const removals: SettingsEdit[] = [];
-  for (let index = existing.length - 1; index >= 0; index -= 1) {
-    if (isCodingPlanEntry(existing[index]))
-      removals.push({ path: ['modelProviders', 'openai', index], value: undefined });
+  for (let index = entries.length - 1; index >= 0; index -= 1) {
+    if (isCodingPlanEntry(entries[index])) removals.push({ path: [...path, index], value: undefined });
   }
   const insertions = models.map(
     (model, index): SettingsEdit => ({
-      path: ['modelProviders', 'openai', index],
+      path: [...path, index],
       value: model,
       insert: true,
     }),
@@ -184,7 +184,7 @@ export function codingPlanEdits(input: ConfigureCodingPlanInput): {
   const models = codingPlanModels(input.region);
   const baseUrl = codingPlanBaseUrls[input.region];
   const existing = readProviderEntriesAsWritten(input.settingsPath, 'openai');
-  const kept = existing.filter((entry) => !isCodingPlanEntry(entry));
+  const kept = existing.entries.filter((entry) => !isCodingPlanEntry(entry));
   const first = models[0]!;
 
   const edits: SettingsEdit[] = [

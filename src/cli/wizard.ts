@@ -449,8 +449,7 @@ function planCodingPlan(answers: CodingPlanAnswers, configuration: LoadedConfigu
 function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfiguration): SavePlan {
   const userPath = configuration.paths.userSettings;
   const modelPath = modelSettingsPath(configuration);
-  const providerPath = ['modelProviders', answers.protocol];
-  const entries = readProviderEntriesAsWritten(modelPath, answers.protocol);
+  const { entries, path: providerPath } = readProviderEntriesAsWritten(modelPath, answers.protocol);
   const existingIndex = entries.findIndex(
     (entry) =>
       typeof entry === 'object' &&

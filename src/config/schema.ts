@@ -71,7 +71,15 @@ function buildSettingsSchema() {
       modelProviders: v.optional(
         v.record(
           v.string(),
-          v.array(modelProviderEntrySchema, 'expected an array of model entries'),
+          v.pipe(
+            v.unknown(),
+            // Qwen Code migrates its old `{ "protocol": …, "models": [ … ] }` wrapper; so do we, in memory only.
+            v.transform(unwrapLegacyProviderList),
+            v.array(
+              modelProviderEntrySchema,
+              'expected an array of model entries (or the old { "protocol", "models": [ … ] } form)',
+            ),
+          ),
           'expected an object mapping a protocol (openai, anthropic, gemini, vertex-ai) to an array of models',
         ),
       ),
@@ -126,6 +134,16 @@ function buildSettingsSchema() {
     'expected a JSON object at the top level',
   );
   return settingsSchema;
+}
+
+/**
+ * `{ "protocol": "openai", "models": [ … ] }` -> its models. The key it sits under decides the protocol, as
+ * for the array form; anything else is left for the schema to judge.
+ */
+function unwrapLegacyProviderList(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const models = (value as { models?: unknown }).models;
+  return Array.isArray(models) ? models : value;
 }
 
 let settingsSchema: ReturnType<typeof buildSettingsSchema> | undefined;

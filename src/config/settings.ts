@@ -228,17 +228,27 @@ function isUnsafeKey(key: string): boolean {
   return key === '__proto__';
 }
 
+/** The entries of one `modelProviders.<protocol>` list as written, and the JSON path of that list. */
+export interface ProviderListAsWritten {
+  entries: unknown[];
+  /** `['modelProviders', protocol]`, or `[..., 'models']` in Qwen Code's old `{ protocol, models }` form. */
+  path: (string | number)[];
+}
+
 /**
  * The entries of `modelProviders.<protocol>` exactly as written in one file (unknown fields kept), for
- * writers that rewrite that array. A missing file has none; a broken file throws (exit 52).
+ * writers that edit that array in place (the old wrapper form stays a wrapper). A missing file has none;
+ * a broken file throws (exit 52).
  */
-export function readProviderEntriesAsWritten(path: string, protocol: string): unknown[] {
+export function readProviderEntriesAsWritten(path: string, protocol: string): ProviderListAsWritten {
+  const listPath = ['modelProviders', protocol];
   const text = readTextFileIfPresent(path);
-  if (text === undefined) return [];
-  const parsed = parseSettingsText(stripBom(text), path);
-  if (typeof parsed !== 'object' || parsed === null) return [];
-  const providers = (parsed as Record<string, unknown>)['modelProviders'];
-  if (typeof providers !== 'object' || providers === null) return [];
-  const entries = (providers as Record<string, unknown>)[protocol];
-  return Array.isArray(entries) ? entries : [];
+  const parsed = text === undefined ? undefined : parseSettingsText(stripBom(text), path);
+  const providers = isPlainObject(parsed) ? parsed['modelProviders'] : undefined;
+  const list = isPlainObject(providers) ? providers[protocol] : undefined;
+  if (Array.isArray(list)) return { entries: list, path: listPath };
+  if (isPlainObject(list) && Array.isArray(list['models'])) {
+    return { entries: list['models'], path: [...listPath, 'models'] };
+  }
+  return { entries: [], path: listPath };
 }

@@ -486,6 +486,20 @@ describe('configuration precedence (end to end)', () => {
     expect(lastBody().model).toBe('entry-model');
   });
 
+  test("Qwen Code's old { protocol, models } wrapper is read as its entries; the file is left as it was", async () => {
+    const box = freshSandbox();
+    const file = box.userSettings({
+      modelProviders: { openai: { protocol: 'openai', models: [provider()] } },
+      ...selectOpenAi,
+      env: { ENTRY_KEY: 'sk-entry' },
+    });
+    const before = readFileSync(file, 'utf8');
+    const result = await runCli(['x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n', stderr: '' });
+    expect(lastAuthorization()).toBe('Bearer sk-entry');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
   test('a bunfig.toml in the working directory changes nothing', async () => {
     const box = freshSandbox();
     const marker = path.join(box.cwd, 'preload-ran');

@@ -126,6 +126,17 @@ test('earlier Coding Plan entries are replaced, the user entries kept after them
   expect(isCodingPlanEntry(written.modelProviders.openai.at(-1))).toBe(false);
 });
 
+test("Qwen Code's old { protocol, models } wrapper keeps its form and the user's models", () => {
+  const original = JSON.stringify({
+    modelProviders: { openai: { protocol: 'openai', models: [{ id: 'gpt-4o', envKey: 'OPENAI_API_KEY' }] } },
+  });
+  configureCodingPlanWith(original, 'global', 'sk-sp-new');
+  const written = parse(readFileSync(settingsPath, 'utf8'));
+  expect(written.modelProviders.openai.protocol).toBe('openai');
+  const ids = written.modelProviders.openai.models.map((entry: { id: string }) => entry.id);
+  expect(ids).toEqual([...codingPlanModels('global').map((model) => model.id), 'gpt-4o']);
+});
+
 test('a broken settings file is never overwritten (exit 52)', () => {
   configureCodingPlanWith('{ "env": { ', 'china', 'sk-sp-x1', false);
   let caught: unknown;

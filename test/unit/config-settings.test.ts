@@ -166,8 +166,8 @@ test('wrong types name the path: numbers, records, arrays, enums', () => {
   ).toBe(
     '/h/.qwen/settings.json: modelProviders.vertex-ai[0].generationConfig.timeout: expected a number; found "30s"',
   );
-  expect(message({ modelProviders: { openai: { protocol: 'openai', models: [] } } })).toContain(
-    'modelProviders.openai: expected an array of model entries',
+  expect(message({ modelProviders: { openai: { protocol: 'openai' } } })).toContain(
+    'modelProviders.openai: expected an array of model entries (or the old { "protocol", "models": [ … ] } form)',
   );
   expect(message({ env: { PORT: 8080 } })).toContain('env.PORT: expected a string; found 8080');
   expect(message({ security: { auth: { selectedType: 'openai-chat' } } })).toContain(
@@ -196,6 +196,21 @@ test('every auth type Qwen Code accepts loads, openai-responses and wireApi incl
     });
     expect(result.success).toBe(true);
   }
+});
+
+test('the old { protocol, models } modelProviders wrapper reads as the entries it wraps', () => {
+  const entries = [{ id: 'gpt-4o', envKey: 'K', baseUrl: 'http://x/v1', custom: true }];
+  const text = JSON.stringify({
+    modelProviders: { openai: { protocol: 'openai', models: entries }, anthropic: [{ id: 'c' }] },
+  });
+  const loaded = load({ [paths.userSettings]: text });
+  expect(loaded.merged.modelProviders).toEqual({ openai: entries, anthropic: [{ id: 'c' }] });
+  // A broken entry inside the wrapper still names what is wrong.
+  expect(
+    errorOf(() =>
+      load({ [paths.userSettings]: JSON.stringify({ modelProviders: { openai: { models: [{}] } } }) }),
+    ).message,
+  ).toContain('modelProviders.openai[0].id: expected a string');
 });
 
 test('validateSettings returns every problem', () => {
