@@ -97,11 +97,22 @@ function gcloudConfigDirectory(options: Pick<GoogleAccessTokenOptions, 'env' | '
   return join(options.home, '.config', 'gcloud');
 }
 
+/**
+ * The ADC file a run would use and its kind, read and checked as for a token but without asking for one
+ * (`qwen auth status`); a missing, unreadable or incomplete file is the same auth error a run gives.
+ */
+export function findGoogleCredentials(
+  options: Pick<GoogleAccessTokenOptions, 'env' | 'home' | 'platform' | 'cwd'>,
+): { path: string; type: GoogleCredentials['type'] } {
+  const { path, fromVariable } = googleCredentialsPath(options);
+  return { path, type: readCredentials(path, fromVariable).type };
+}
+
 /** A Vertex AI access token from Application Default Credentials, cached until a minute before expiry. */
 export async function googleAccessToken(options: GoogleAccessTokenOptions): Promise<string> {
   const now = options.now ?? Date.now;
   const { path, fromVariable } = googleCredentialsPath(options);
-  const credentials = await readCredentials(path, fromVariable);
+  const credentials = readCredentials(path, fromVariable);
   const cacheKey = `${path}\n${credentials.type}\n${credentials.type === 'service_account' ? credentials.clientEmail : credentials.clientId}`;
 
   const cached = tokenCache.get(cacheKey);
@@ -117,7 +128,7 @@ export async function googleAccessToken(options: GoogleAccessTokenOptions): Prom
   return token.accessToken;
 }
 
-async function readCredentials(path: string, fromVariable: boolean): Promise<GoogleCredentials> {
+function readCredentials(path: string, fromVariable: boolean): GoogleCredentials {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

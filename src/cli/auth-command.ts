@@ -11,6 +11,7 @@ import {
   isCodingPlanRegion,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
+import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
 import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '../auth/token-store.ts';
@@ -293,14 +294,24 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       `${maskUrl(target.baseUrl) || '(protocol default)'}${target.baseUrlSource ? ` (${whereSet(target.baseUrlSource)})` : ''}`,
     );
     const secret = target.apiKey ?? target.accessToken;
-    if (secret === undefined) {
-      usable = target.googleCloud !== undefined;
+    if (secret === undefined && target.googleCloud !== undefined) {
       show(
         'API key',
-        target.googleCloud !== undefined
-          ? `none; Google Application Default Credentials for project ${target.googleCloud.project}`
-          : `none (set ${target.apiKeyVariable ?? 'the key variable'})`,
+        `none; Google Application Default Credentials for project ${target.googleCloud.project}`,
       );
+      try {
+        const found = findGoogleCredentials({ env: configuration.env.toRecord(), home: context.home });
+        show('Credentials', `${found.path} (${found.type})`);
+      } catch (error) {
+        // The very error a run would stop with (exit 41), after the lines above.
+        if (!(error instanceof CliError)) throw error;
+        show('Credentials', 'none usable');
+        context.writeOut(`${lines.join('\n')}\n`);
+        throw error;
+      }
+    } else if (secret === undefined) {
+      usable = false;
+      show('API key', `none (set ${target.apiKeyVariable ?? 'the key variable'})`);
     } else {
       const source = target.apiKeySource;
       show('API key', `${maskSecret(secret)} (${source ? whereSet(source) : 'unknown source'})`);

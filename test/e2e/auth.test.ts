@@ -393,6 +393,34 @@ describe('qwen auth status and logout', () => {
     expect(chat.requests).toHaveLength(0);
   });
 
+  test('status for Vertex AI project mode finds the ADC file as a run would, without fetching a token', async () => {
+    const project = { GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_MODEL: 'gm' };
+    const none = await qwen(['auth', 'status'], { env: project });
+    expect(none.exitCode).toBe(41);
+    expect(none.stdout).toContain('Auth type:   vertex-ai (detected from the environment)');
+    expect(none.stdout).toContain('Credentials: none usable');
+    expect(none.stderr).toContain('No Google credentials found for Vertex AI');
+    expect(none.stderr).toContain('gcloud auth application-default login');
+
+    const missing = await qwen(['auth', 'status'], {
+      env: { ...project, GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent.json' },
+    });
+    expect(missing.exitCode).toBe(41);
+    expect(missing.stderr).toContain(
+      'Cannot read /nonexistent.json (GOOGLE_APPLICATION_CREDENTIALS names it)',
+    );
+
+    const file = sandbox.write('home/.config/gcloud/application_default_credentials.json', {
+      type: 'authorized_user',
+      client_id: 'c',
+      client_secret: 's',
+      refresh_token: 'r',
+    });
+    const found = await qwen(['auth', 'status'], { env: project });
+    expect(found.exitCode).toBe(0);
+    expect(found.stdout).toContain(`Credentials: ${file} (authorized_user)`);
+  });
+
   test('status with nothing configured: exit 41 and what to do', async () => {
     const result = await qwen(['auth', 'status']);
     expect(result.exitCode).toBe(41);
