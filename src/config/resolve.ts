@@ -173,12 +173,13 @@ export function resolveAuthType(input: ResolveInput): AcceptedAuthType {
 /**
  * Qwen Code's detection order (compat §4), extended so that CI set-ups that give the key and the model
  * separately work: an explicit `--openai-api-key`, or OPENAI_API_KEY with a model from a flag, settings or
- * OPENAI_MODEL/QWEN_MODEL (the base URL then defaults to OpenAI's).
+ * OPENAI_MODEL/QWEN_MODEL (the base URL then defaults to OpenAI's). The extension comes last: in Qwen Code
+ * `--openai-api-key` and `--openai-base-url` apply to whichever auth type is active (compat §5), so a
+ * complete Anthropic or Gemini environment keeps its auth type and takes the flag's key.
  */
 export function detectAuthType(input: ResolveInput): AuthType | undefined {
   const { flags, settings, env } = input;
   const has = (name: string): boolean => nonEmpty(env.get(name)) !== undefined;
-  if (nonEmpty(flags.openaiApiKey) !== undefined) return 'openai';
   if (has('QWEN_OAUTH')) return 'qwen-oauth';
   if (has('OPENAI_API_KEY') && (has('OPENAI_MODEL') || has('QWEN_MODEL')) && has('OPENAI_BASE_URL'))
     return 'openai';
@@ -186,6 +187,7 @@ export function detectAuthType(input: ResolveInput): AuthType | undefined {
   if (has('GOOGLE_API_KEY') && has('GOOGLE_MODEL')) return 'vertex-ai';
   if (has('GOOGLE_CLOUD_PROJECT') && has('GOOGLE_MODEL')) return 'vertex-ai';
   if (has('ANTHROPIC_API_KEY') && has('ANTHROPIC_MODEL') && has('ANTHROPIC_BASE_URL')) return 'anthropic';
+  if (nonEmpty(flags.openaiApiKey) !== undefined) return 'openai';
   if (has('OPENAI_API_KEY')) {
     const hasModel =
       nonEmpty(flags.model) !== undefined ||

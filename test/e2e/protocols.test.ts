@@ -351,6 +351,20 @@ describe('vertex-ai (express mode)', () => {
 });
 
 // Bearer credentials: ANTHROPIC_AUTH_TOKEN, and Vertex AI project mode with Application Default Credentials.
+test('--openai-api-key with a complete Anthropic environment is the key for Anthropic (compat §5)', async () => {
+  anthropic.setResponses({ sse: anthropicStream({ text: ['flag', ' key'] }) });
+  const result = await runCli(['--openai-api-key', anthropicKey], {
+    ANTHROPIC_API_KEY: 'sk-ant-not-this-one',
+    ANTHROPIC_BASE_URL: anthropic.url,
+    ANTHROPIC_MODEL: 'claude-from-env',
+  });
+  expect(result.stderr).toBe('');
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toBe('flag key\n');
+  expect(anthropic.requests[0]?.headers['authorization']).toBe(`Bearer ${anthropicKey}`);
+  expect(anthropic.requests[0]?.body).toMatchObject({ model: 'claude-from-env' });
+});
+
 describe('bearer credentials', () => {
   test('ANTHROPIC_AUTH_TOKEN is sent as a bearer token', async () => {
     anthropic.setResponses({ sse: anthropicStream({ text: ['token', ' works'] }) });

@@ -142,11 +142,8 @@ test('detection extended for CI: a flag key, or OPENAI_API_KEY with any model', 
   });
   expect(ci).toMatchObject({ authType: 'openai', model: 'm', apiKey: 'sk-ci', baseUrl: 'http://fake/v1' });
   expect(
-    resolve({
-      flags: { openaiApiKey: 'sk-flag', model: 'm' },
-      env: { GEMINI_API_KEY: 'g', GEMINI_MODEL: 'x' },
-    }).authType,
-  ).toBe('openai');
+    resolve({ flags: { openaiApiKey: 'sk-flag', model: 'm' }, env: { GEMINI_API_KEY: 'g' } }),
+  ).toMatchObject({ authType: 'openai', apiKey: 'sk-flag' });
   const plain = resolve({ env: { OPENAI_API_KEY: 'sk', OPENAI_MODEL: 'gpt-4o' } });
   expect(plain).toMatchObject({ authType: 'openai', model: 'gpt-4o', baseUrl: 'https://api.openai.com/v1' });
   expect(plain.baseUrlSource).toEqual({ description: 'default' });
@@ -156,6 +153,32 @@ test('detection extended for CI: a flag key, or OPENAI_API_KEY with any model', 
     env: { OPENAI_API_KEY: 'sk' },
   });
   expect(fromProviders.model).toBe('p1');
+});
+
+test('--openai-api-key and --openai-base-url apply to the auth type the environment selects (compat §5)', () => {
+  const anthropicEnv = {
+    ANTHROPIC_API_KEY: 'sk-ant',
+    ANTHROPIC_BASE_URL: 'http://ant',
+    ANTHROPIC_MODEL: 'claude',
+  };
+  const keyOnly = resolve({ flags: { openaiApiKey: 'sk-x' }, env: anthropicEnv });
+  expect(keyOnly).toMatchObject({
+    authType: 'anthropic',
+    model: 'claude',
+    apiKey: 'sk-x',
+    baseUrl: 'http://ant',
+  });
+  expect(keyOnly.apiKeySource?.description).toBe('flag --openai-api-key');
+  const withUrl = resolve({
+    flags: { openaiApiKey: 'sk-x', openaiBaseUrl: 'http://flag' },
+    env: anthropicEnv,
+  });
+  expect(withUrl).toMatchObject({ authType: 'anthropic', apiKey: 'sk-x', baseUrl: 'http://flag' });
+  const gemini = resolve({
+    flags: { openaiApiKey: 'sk-x' },
+    env: { GEMINI_API_KEY: 'g', GEMINI_MODEL: 'gm' },
+  });
+  expect(gemini).toMatchObject({ authType: 'gemini', model: 'gm', apiKey: 'sk-x' });
 });
 
 test('model: --model > model.name > OPENAI_MODEL > QWEN_MODEL > first provider entry', () => {
