@@ -13,7 +13,10 @@ export function parseWithCac(argv: string[]): ParsedCommand {
     .command('[...prompt]', 'Answer a prompt (one-shot), or start the interactive session when none is given')
     .option('-p, --prompt <text>', 'Prompt for a one-shot run (appended to what stdin gives)')
     .option('-m, --model <id>', 'Model id for this run only (nothing is saved)')
-    .option('--auth-type <type>', 'Protocol to use: openai, anthropic, gemini, vertex-ai or qwen-oauth')
+    .option(
+      '--auth-type <type>',
+      'Protocol to use: openai, anthropic, gemini, vertex-ai or qwen-oauth (openai-responses runs as openai)',
+    )
     .option('--openai-api-key <key>', 'API key; wins over every variable and settings file')
     .option('--openai-base-url <url>', 'Base URL when the model entry names none')
     .option('-o, --output-format <format>', 'Output: text, json or stream-json', { default: 'text' })
