@@ -17,6 +17,16 @@ export interface MainFlags {
   proxy?: string;
   insecure?: boolean;
   debug?: boolean;
+  // Qwen Code's flags, read so its command lines run unchanged; see compatibility.ts for what each does.
+  approvalMode?: string;
+  inputFormat?: string;
+  maxSessionTurns?: string;
+  maxToolCalls?: string;
+  maxWallTime?: string;
+  fallbackModel?: string;
+  yolo?: boolean;
+  bare?: boolean;
+  includePartialMessages?: boolean;
 }
 
 export interface AuthFlags {
@@ -45,19 +55,40 @@ export const valueFlags = {
   outputFormat: ['-o', '--output-format'],
   promptInteractive: ['-i', '--prompt-interactive'],
   proxy: ['--proxy'],
+  approvalMode: ['--approval-mode'],
+  inputFormat: ['--input-format'],
+  maxSessionTurns: ['--max-session-turns'],
+  maxToolCalls: ['--max-tool-calls'],
+  maxWallTime: ['--max-wall-time'],
+  fallbackModel: ['--fallback-model'],
 } as const;
 
+/** Switches and their spellings. */
+export const booleanFlags = {
+  insecure: ['--insecure'],
+  debug: ['--debug'],
+  yolo: ['-y', '--yolo'],
+  bare: ['--bare'],
+  includePartialMessages: ['--include-partial-messages'],
+} as const;
+
+export type BooleanFlag = keyof typeof booleanFlags;
+const booleanNames = Object.keys(booleanFlags) as BooleanFlag[];
+
 const valueSpellings: readonly string[] = Object.values(valueFlags).flat();
+/** Short switches, and short flags that take a value: `-yo json` is `-y -o json`, as in yargs. */
+const shortSwitches = 'yvh';
+const shortValueFlags = 'pmoi';
 
 /**
  * The main command when every argument is a plain positional, a known flag spelled exactly, or a known
  * value flag as `--name=value` or `-n=value`; undefined for anything else, which cac then parses (and explains).
  */
-export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | undefined {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) return { kind: 'version' };
+export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand | undefined {
+  if (typed.length === 1 && (typed[0] === '--version' || typed[0] === '-v')) return { kind: 'version' };
+  const argv = withShortFlagsApart(typed);
   const positionals: string[] = [];
-  let insecure = false;
-  let debug = false;
+  const switches: BooleanFlag[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     if (argument === '--') {
@@ -68,12 +99,11 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
       // The command is the first positional wherever the options are (`qwen --debug auth status`), as in yargs.
       if (positionals.length === 0 && argument === 'auth') return undefined;
       positionals.push(argument);
-    } else if (argument === '--insecure' || argument === '--debug') {
+    } else if (switchNamed(argument) !== undefined) {
       // yargs and cac read `--debug false` as the flag's value; cac decides.
       const next = argv[index + 1];
       if (next === 'true' || next === 'false') return undefined;
-      if (argument === '--debug') debug = true;
-      else insecure = true;
+      switches.push(switchNamed(argument)!);
     } else if (valueSpellings.includes(argument)) {
       // A value that looks like a flag, or none at all: cac's reading (and its error) decides.
       const value = argv[index + 1];
@@ -84,9 +114,40 @@ export function parsePlainMainCommand(argv: readonly string[]): ParsedCommand | 
     }
   }
   const flags = readFlags(argv);
-  if (insecure) flags.insecure = true;
-  if (debug) flags.debug = true;
+  for (const name of switches) flags[name] = true;
   return { kind: 'main', positionalPrompt: positionals.join(' '), flags };
+}
+
+function switchNamed(argument: string): BooleanFlag | undefined {
+  return booleanNames.find((name) => (booleanFlags[name] as readonly string[]).includes(argument));
+}
+
+/**
+ * argv with grouped short flags apart, as yargs reads them: `-yo json` is `-y -o json`. Only a group of
+ * known letters, every one a switch but the last, is taken apart; `-mfoo` stays whole (and unknown).
+ */
+export function withShortFlagsApart(argv: readonly string[]): string[] {
+  const apart: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index]!;
+    if (argument === '--') {
+      apart.push(...argv.slice(index));
+      break;
+    }
+    apart.push(
+      ...(isShortGroup(argument) ? [...argument.slice(1)].map((letter) => `-${letter}`) : [argument]),
+    );
+  }
+  return apart;
+}
+
+function isShortGroup(argument: string): boolean {
+  if (argument.length < 3 || argument[0] !== '-' || argument[1] === '-') return false;
+  for (let index = 1; index < argument.length - 1; index += 1) {
+    if (!shortSwitches.includes(argument[index]!)) return false;
+  }
+  const last = argument.at(-1)!;
+  return shortSwitches.includes(last) || shortValueFlags.includes(last);
 }
 
 /** `--name=value` or `-n=value` (yargs reads both) for a value flag; `--model=` is an empty value. */

@@ -2,10 +2,19 @@
 // command-line.ts does not read itself. Nothing here reads settings or the network.
 import { type CAC, cac } from 'cac';
 import { CliError } from '../core/errors.ts';
-import { type MainFlags, type ParsedCommand, rawValue, readFlags } from './command-line.ts';
+import {
+  booleanFlags,
+  type MainFlags,
+  type ParsedCommand,
+  rawValue,
+  readFlags,
+  withShortFlagsApart,
+} from './command-line.ts';
+import { approvalModes, compatibilityNote } from './compatibility.ts';
 
 /** The whole command line through cac: help, `auth`, and every form command-line.ts leaves to it. */
-export function parseWithCac(argv: string[]): ParsedCommand {
+export function parseWithCac(typed: string[]): ParsedCommand {
+  const argv = withShortFlagsApart(typed);
   const program = cac('qwen');
   let parsed: ParsedCommand | undefined;
 
@@ -24,6 +33,15 @@ export function parseWithCac(argv: string[]): ParsedCommand {
     .option('--proxy <url>', 'Proxy for every request (beats the proxy setting and HTTPS_PROXY)')
     .option('--insecure', 'Do not verify TLS certificates (also QWEN_TLS_INSECURE=1); prints a warning')
     .option('--debug', 'Show stack traces on errors')
+    .option('--input-format <format>', 'text (the default); stream-json is refused')
+    .option('--include-partial-messages', 'With -o stream-json only; no effect yet (Qwen Code compatibility)')
+    .option('-y, --yolo', 'No effect (Qwen Code compatibility)')
+    .option('--approval-mode <mode>', `No effect (Qwen Code compatibility): ${approvalModes.join(', ')}`)
+    .option('--max-session-turns <n>', 'No effect (Qwen Code compatibility); 0 is refused')
+    .option('--max-tool-calls <n>', 'No effect (Qwen Code compatibility)')
+    .option('--bare', 'No effect (Qwen Code compatibility)')
+    .option('--fallback-model <id>', 'Accepted, not applied yet (Qwen Code compatibility)')
+    .option('--max-wall-time <time>', 'Accepted, not applied yet (Qwen Code compatibility)')
     .action((prompt: string[], flags: Record<string, unknown>) => {
       const rest = Array.isArray(flags['--']) ? flags['--'].map(String) : [];
       parsed = {
@@ -58,7 +76,11 @@ export function parseWithCac(argv: string[]): ParsedCommand {
     });
 
   program.option('-v, --version', 'Print the version');
-  program.help();
+  program.help((sections) =>
+    sections.some((section) => section.body.includes('--yolo'))
+      ? [...sections, { title: 'Qwen Code compatibility', body: compatibilityNote }]
+      : sections,
+  );
 
   let cacArgv: string[] = [];
   try {
@@ -87,8 +109,11 @@ export function parseWithCac(argv: string[]): ParsedCommand {
 /** Value flags as typed (see rawValue), booleans as cac read them (the last one, when repeated). */
 function flagsOf(argv: string[], parsed: Record<string, unknown>): MainFlags {
   const flags = readFlags(argv);
-  if ([parsed.insecure].flat().at(-1) === true) flags.insecure = true;
-  if ([parsed.debug].flat().at(-1) === true) flags.debug = true;
+  for (const name of Object.keys(booleanFlags) as (keyof typeof booleanFlags)[]) {
+    // cac leaves a dashed switch's `=true` (`--include-partial-messages=true`) as the string.
+    const last: unknown = [parsed[name]].flat().at(-1);
+    if (last === true || last === 'true') flags[name] = true;
+  }
   return flags;
 }
 

@@ -8,6 +8,7 @@ import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
+import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { configureNetwork } from './network.ts';
@@ -56,6 +57,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         );
       case 'main':
         debug = Boolean(command.flags.debug);
+        checkCompatibilityFlags(command.flags);
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
           // The REPL handles Ctrl+C itself (raw mode); loaded only here so one-shot runs never load clack.
           process.off('SIGINT', onInterrupt);

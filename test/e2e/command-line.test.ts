@@ -56,6 +56,35 @@ for (const flavour of flavours) {
       expect(JSON.parse(json.stdout).at(-1)).toMatchObject({ type: 'result', result: 'ok' });
     });
 
+    test("Qwen Code's CI flags are accepted (`-p ... --yolo -o json`, `-yo json`); what it refuses is exit 42", async () => {
+      const yolo = await run(['-m', 'm', '-p', 'review', '--yolo', '-o', 'json'], flavour);
+      expect(yolo).toMatchObject({ exitCode: 0, prompt: 'review' });
+      expect(JSON.parse(yolo.stdout).at(-1)).toMatchObject({ type: 'result', result: 'ok' });
+      const grouped = await run(['-m', 'm', '-yo', 'json', 'hi'], flavour);
+      expect(grouped).toMatchObject({ exitCode: 0, prompt: 'hi' });
+      expect(JSON.parse(grouped.stdout).at(-1)).toMatchObject({ type: 'result', result: 'ok' });
+      const quiet = [
+        ...['--approval-mode', 'auto-edit', '--input-format', 'text', '--bare', '--max-session-turns', '3'],
+        ...['--max-tool-calls', '5', '--fallback-model', 'f', '--max-wall-time', '10m'],
+      ];
+      expect(await run(['-m', 'm', ...quiet, 'hi'], flavour)).toMatchObject({
+        exitCode: 0,
+        model: 'm',
+        prompt: 'hi',
+        stdout: 'ok\n',
+      });
+      for (const [args, line] of [
+        [['--input-format', 'stream-json'], '--input-format stream-json is not supported'],
+        [['--approval-mode', 'auto_edit'], 'Unknown approval mode "auto_edit"'],
+        [['-y', '--approval-mode', 'yolo'], 'Give either --yolo (-y) or --approval-mode, not both.'],
+      ] as const) {
+        const refused = await run(['-m', 'm', ...args, 'hi'], flavour);
+        expect(refused).toMatchObject({ exitCode: 42, prompt: undefined });
+        expect(refused.stderr).toStartWith(`qwen: ${line}`);
+        expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      }
+    });
+
     test('an unknown flag is named as typed (--bogus-flag), exit 42, nothing sent', async () => {
       const result = await run(['--bogus-flag', 'hi'], flavour);
       expect(result).toMatchObject({ exitCode: 42, prompt: undefined });

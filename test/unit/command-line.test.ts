@@ -1,7 +1,13 @@
 // The fast path of command-line.ts against cac (program.ts): on every command line, either the same answer
 // or no answer (cac then decides). Command lines are generated from pieces users type, odd ones included.
 import { expect, test } from 'bun:test';
-import { type ParsedCommand, parseCommandLine, parsePlainMainCommand } from '../../src/cli/command-line.ts';
+import {
+  type MainFlags,
+  type ParsedCommand,
+  parseCommandLine,
+  parsePlainMainCommand,
+} from '../../src/cli/command-line.ts';
+import { checkCompatibilityFlags } from '../../src/cli/compatibility.ts';
 import { parseWithCac } from '../../src/cli/program.ts';
 import { CliError } from '../../src/core/errors.ts';
 
@@ -51,6 +57,14 @@ test('the usual one-shot command lines take the fast path and match cac', () => 
     ['-o=yaml', 'hi'],
     ['-p=foo'],
     ['-i=x', '--proxy=http://p:3128'],
+    // Qwen Code's CI lines.
+    ['-p', 'review', '--yolo', '-o', 'json'],
+    ['-yo', 'json', 'hi'],
+    ['-y', '--approval-mode', 'yolo', 'x'],
+    ['--approval-mode=plan', '--input-format', 'text', '--bare', 'x'],
+    ['-o', 'stream-json', '--include-partial-messages', 'x'],
+    ['--max-session-turns', '5', '--max-tool-calls=3', '--max-wall-time', '10m', 'x'],
+    ['--fallback-model', 'qwen-flash', '-ym', 'm', 'x'],
   ];
   for (const argv of usual) {
     const fast = parsePlainMainCommand(argv);
@@ -120,6 +134,18 @@ test('generated command lines: the fast path agrees with cac or stays out', () =
     '-p=x',
     '-p=',
     '-m=',
+    '-y',
+    '--yolo',
+    '-yo',
+    '-ym',
+    '-yv',
+    '--bare',
+    '--approval-mode',
+    '--approval-mode=yolo',
+    '--include-partial-messages',
+    '--input-format=text',
+    '--max-session-turns',
+    '--fallback-model=f',
   ];
   // A small deterministic generator: the same command lines every run.
   let seed = 20261121;
@@ -279,4 +305,83 @@ test('a lone `-` (stdin, by convention) adds nothing to the prompt and takes no 
   expect(cacAnswer(['-', 'hi'])).toMatchObject({ kind: 'main', positionalPrompt: 'hi' });
   expect(cacAnswer(['-'])).toMatchObject({ kind: 'main', positionalPrompt: '' });
   expect(cacAnswer(['--', '-'])).toMatchObject({ kind: 'main', positionalPrompt: '-' });
+});
+
+test("Qwen Code's flags: read by both parsers, grouped short flags taken apart as yargs does", async () => {
+  expect(parsePlainMainCommand(['-p', 'review', '--yolo', '-o', 'json'])).toEqual({
+    kind: 'main',
+    positionalPrompt: '',
+    flags: { prompt: 'review', outputFormat: 'json', yolo: true },
+  });
+  expect(parsePlainMainCommand(['-yo', 'json', 'hi'])).toMatchObject({
+    positionalPrompt: 'hi',
+    flags: { outputFormat: 'json', yolo: true },
+  });
+  expect(
+    parsePlainMainCommand([
+      '--approval-mode=auto-edit',
+      '--input-format',
+      'text',
+      '--max-session-turns',
+      '007',
+      '--max-tool-calls',
+      '3',
+      '--max-wall-time',
+      '10m',
+      '--fallback-model',
+      'f',
+      '--bare',
+      '--include-partial-messages',
+      'x',
+    ]),
+  ).toMatchObject({
+    flags: {
+      approvalMode: 'auto-edit',
+      inputFormat: 'text',
+      maxSessionTurns: '007',
+      maxToolCalls: '3',
+      maxWallTime: '10m',
+      fallbackModel: 'f',
+      bare: true,
+      includePartialMessages: true,
+    },
+  });
+  // Through cac too (`--debug=true` keeps the line off the fast path), and after `auth`'s refusal.
+  expect(cacAnswer(['-yo', 'json', '--debug=true', 'hi'])).toMatchObject({
+    positionalPrompt: 'hi',
+    flags: { outputFormat: 'json', yolo: true, debug: true },
+  });
+  expect(cacAnswer(['--yolo=false', 'hi'])).not.toHaveProperty('flags.yolo');
+  // Only groups of known letters, all switches but the last, are taken apart.
+  expect(cacAnswer(['-my', 'x'])).toMatchObject({ exitCode: 42 });
+  expect(cacAnswer(['-yx', 'x'])).toMatchObject({ message: 'Unknown option `-yx`.' });
+  expect(await parseCommandLine(['--', '-yo', 'json'])).toMatchObject({ positionalPrompt: '-yo json' });
+});
+
+test("Qwen Code's flags: the values it refuses, and stream-json input, are exit 42", () => {
+  const accepted: MainFlags[] = [
+    { outputFormat: 'json', yolo: true },
+    { outputFormat: 'text', approvalMode: 'yolo', inputFormat: 'text', bare: true },
+    { outputFormat: 'stream-json', includePartialMessages: true, maxSessionTurns: '-1', maxToolCalls: '0' },
+    { outputFormat: 'text', maxSessionTurns: '1', maxWallTime: 'whatever', fallbackModel: 'f' },
+  ];
+  for (const flags of accepted) expect(() => checkCompatibilityFlags(flags)).not.toThrow();
+  for (const [flags, message] of [
+    [{ approvalMode: 'auto_edit' }, 'Unknown approval mode "auto_edit"; use one of: plan, default'],
+    [{ approvalMode: 'yolo', yolo: true }, 'Give either --yolo (-y) or --approval-mode, not both.'],
+    [{ inputFormat: 'stream-json' }, '--input-format stream-json is not supported'],
+    [{ inputFormat: 'xml' }, 'Unknown input format "xml"; use text.'],
+    [{ includePartialMessages: true }, '--include-partial-messages needs --output-format stream-json.'],
+    [{ maxSessionTurns: 'ten' }, '--max-session-turns takes a whole number, not "ten".'],
+    [{ maxToolCalls: '' }, '--max-tool-calls takes a whole number, not "".'],
+    [{ maxSessionTurns: '0' }, '--max-session-turns 0 leaves no turn for the prompt.'],
+  ] as const) {
+    const check = () => checkCompatibilityFlags({ outputFormat: 'text', ...flags });
+    expect(check).toThrow(message);
+    try {
+      check();
+    } catch (error) {
+      expect(error).toMatchObject({ exitCode: 42 });
+    }
+  }
 });
