@@ -3,7 +3,7 @@ import { type CredentialSession, prepareCredentials } from '../auth/credentials.
 import { CliError } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message } from '../core/types.ts';
-import { createJsonRenderer } from '../render/json.ts';
+import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import { createTextRenderer } from '../render/text.ts';
 import type { RunContext } from './context.ts';
@@ -14,16 +14,22 @@ export interface HeadlessRun {
   format: OutputFormat;
   session: CredentialSession;
   context: RunContext;
+  /** -o stream-json with --include-partial-messages. */
+  partialMessages?: boolean;
 }
 
-export function createRenderer(format: OutputFormat, write: Write): Renderer {
-  return format === 'text' ? createTextRenderer(write) : createJsonRenderer(write, format);
+export function createRenderer(
+  format: OutputFormat,
+  write: Write,
+  options: JsonRendererOptions = {},
+): Renderer {
+  return format === 'text' ? createTextRenderer(write) : createJsonRenderer(write, format, options);
 }
 
 /** Runs one turn and returns the exit code; the answer streams to stdout as it arrives. */
 export async function runHeadless(run: HeadlessRun): Promise<number> {
   const { context } = run;
-  const renderer = createRenderer(run.format, context.writeOut);
+  const renderer = createRenderer(run.format, context.writeOut, { partialMessages: run.partialMessages });
   const startedAt = performance.now();
   const messages: Message[] = [{ role: 'user', content: run.prompt }];
   const target = run.session.target;

@@ -34,7 +34,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('--insecure', 'Do not verify TLS certificates (also QWEN_TLS_INSECURE=1); prints a warning')
     .option('--debug', 'Show stack traces on errors')
     .option('--input-format <format>', 'text (the default); stream-json is refused')
-    .option('--include-partial-messages', 'With -o stream-json only; no effect yet (Qwen Code compatibility)')
+    .option('--include-partial-messages', 'With -o stream-json: stream_event lines as the answer arrives')
     .option('-y, --yolo', 'No effect (Qwen Code compatibility)')
     .option('--approval-mode <mode>', `No effect (Qwen Code compatibility): ${approvalModes.join(', ')}`)
     .option('--max-session-turns <n>', 'No effect (Qwen Code compatibility); 0 is refused')

@@ -123,7 +123,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       // command piped in would otherwise be dropped without a word.
       context.writeError('Note: nothing arrived on stdin within 0.5 s; answering the prompt alone.');
     }
-    run = { prompt, format, session, context };
+    run = { prompt, format, session, context, partialMessages: flags.includePartialMessages };
   } catch (error) {
     // A JSON consumer (jq in CI) gets a result object even when the run never reached the server.
     if (error instanceof CliError && format !== 'text') {

@@ -1,13 +1,23 @@
 // Qwen Code's headless JSON shapes (compat note section 5): a system/init object, one assistant message,
-// and a result. `json` prints them as one array at the end, `stream-json` as one object per line.
+// and a result. `json` prints them as one array at the end, `stream-json` as one object per line, and with
+// partial messages (--include-partial-messages) also the answer as it arrives, in Anthropic's stream events.
 import type { CliError } from '../core/errors.ts';
-import type { StreamEvent } from '../core/events.ts';
+import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Usage } from '../core/types.ts';
 import type { Renderer, RunInfo, TurnOutcome, Write } from './renderer.ts';
 
 type JsonObject = Record<string, unknown>;
 
-export function createJsonRenderer(write: Write, mode: 'json' | 'stream-json'): Renderer {
+export interface JsonRendererOptions {
+  /** stream-json only: `stream_event` lines for the message and each piece of its text. */
+  partialMessages?: boolean;
+}
+
+export function createJsonRenderer(
+  write: Write,
+  mode: 'json' | 'stream-json',
+  options: JsonRendererOptions = {},
+): Renderer {
   const collected: JsonObject[] = [];
   let info: RunInfo | undefined;
   const toolUses: JsonObject[] = [];
@@ -21,13 +31,32 @@ export function createJsonRenderer(write: Write, mode: 'json' | 'stream-json'): 
   // Made here, not by the caller: a text-mode run has no use for a session id.
   const sessionId = crypto.randomUUID();
   const common = () => ({ uuid: crypto.randomUUID(), session_id: sessionId });
+  const messageId = `msg_${crypto.randomUUID().replaceAll('-', '')}`;
+  const partial = mode === 'stream-json' && options.partialMessages === true;
+  let partialStarted = false;
+  const streamEvent = (event: JsonObject) =>
+    emit({ type: 'stream_event', ...common(), parent_tool_use_id: null, event });
+  // Opened at the first piece of text: only then is a retry no longer possible (headless.ts).
+  const openPartialMessage = () => {
+    partialStarted = true;
+    streamEvent({
+      type: 'message_start',
+      message: { id: messageId, type: 'message', role: 'assistant', model: info?.model ?? '', content: [] },
+    });
+    streamEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+  };
+  const closePartialMessage = () => {
+    if (!partialStarted) return;
+    streamEvent({ type: 'content_block_stop', index: 0 });
+    streamEvent({ type: 'message_stop' });
+  };
 
   const assistantMessage = (outcome: TurnOutcome): JsonObject => ({
     type: 'assistant',
     ...common(),
     parent_tool_use_id: null,
     message: {
-      id: `msg_${crypto.randomUUID().replaceAll('-', '')}`,
+      id: messageId,
       type: 'message',
       role: 'assistant',
       model: info?.model ?? '',
@@ -71,16 +100,26 @@ export function createJsonRenderer(write: Write, mode: 'json' | 'stream-json'): 
       });
     },
     event(event: StreamEvent) {
+      if (partial && event.type === 'text-delta' && !isEmptyDelta(event)) {
+        if (!partialStarted) openPartialMessage();
+        streamEvent({
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'text_delta', text: event.text },
+        });
+      }
       if (event.type === 'tool-call') {
         toolUses.push({ type: 'tool_use', id: event.id, name: event.name, input: event.arguments });
       }
     },
     finish(outcome) {
+      closePartialMessage();
       emit(assistantMessage(outcome));
       emit(result(outcome));
       flush();
     },
     fail(error, outcome) {
+      closePartialMessage();
       if (outcome.text || toolUses.length > 0) emit(assistantMessage(outcome));
       emit(result(outcome, error));
       flush();

@@ -133,6 +133,31 @@ for (const flavour of headlessFlavours) {
         .split('\n')
         .map((line) => JSON.parse(line) as { type: string });
       expect(lines.map((line) => line.type)).toEqual(['system', 'assistant', 'result']);
+
+      fake.setResponses({ stream: { text: ['H', 'i'] } });
+      const partial = await runCli([...keyFlags(), '-o', 'stream-json', '--include-partial-messages', 'x'], {
+        sandbox: box,
+        flavour,
+      });
+      expect(partial.exitCode).toBe(0);
+      const events = partial.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (line) => JSON.parse(line) as { type: string; event?: { type: string; delta?: { text: string } } },
+        );
+      expect(events.map((line) => line.event?.type ?? line.type).join(' ')).toBe(
+        'system message_start content_block_start content_block_delta content_block_delta content_block_stop message_stop assistant result',
+      );
+      expect(events.map((line) => line.event?.delta?.text ?? '').join('')).toBe('Hi');
+      const withoutStreamJson = await runCli([...keyFlags(), '--include-partial-messages', 'x'], {
+        sandbox: box,
+        flavour,
+      });
+      expect(withoutStreamJson.exitCode).toBe(42);
+      expect(withoutStreamJson.stderr).toContain(
+        '--include-partial-messages needs --output-format stream-json.',
+      );
     });
 
     test('reasoning never reaches stdout in text mode', async () => {
