@@ -46,6 +46,16 @@ export async function runAuthCommand(
   context: RunContext,
   options: AuthCommandOptions = {},
 ): Promise<number> {
+  const format = flags.outputFormat;
+  if (format !== 'text' && !(action === 'status' && format === 'json')) {
+    throw new CliError(
+      'input',
+      `\`qwen auth\` prints text; only \`qwen auth status\` also prints json, not "${format}".`,
+      {
+        hint: 'Use -o json with `qwen auth status`, or leave -o out.',
+      },
+    );
+  }
   switch (action) {
     case 'qwen-oauth':
       return loginWithQwenOauth(flags, context, options);
@@ -253,8 +263,15 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     home: context.home,
     platform: process.platform,
   });
-  const lines: string[] = [];
-  const show = (label: string, value: string) => lines.push(`${`${label}:`.padEnd(13)}${value}`);
+  // `-o json`: one object, each label as a key (`Auth type` -> `auth_type`), the same values.
+  const shown: [label: string, value: string][] = [];
+  const show = (label: string, value: string) => shown.push([label, value]);
+  const print = () =>
+    context.writeOut(
+      flags.outputFormat === 'json'
+        ? `${JSON.stringify(Object.fromEntries(shown.map(([label, value]) => [label.toLowerCase().replaceAll(' ', '_'), value])))}\n`
+        : `${shown.map(([label, value]) => `${`${label}:`.padEnd(13)}${value}`).join('\n')}\n`,
+    );
   let target: ResolvedModel;
   try {
     target = resolveModel({
@@ -265,7 +282,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     show('Auth type', 'none');
-    context.writeOut(`${lines.join('\n')}\n`);
+    print();
     throw error;
   }
 
@@ -320,7 +337,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     if (cached !== undefined)
       show('Qwen OAuth', `also logged in (${paths.oauthCreds}), not used by this auth type`);
   }
-  context.writeOut(`${lines.join('\n')}\n`);
+  print();
   if (!usable) {
     throw new CliError('auth', 'These settings have no usable credentials yet.', {
       hint:

@@ -62,6 +62,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('-m, --model <id>', 'status: the model a run would pass')
     .option('--openai-api-key <key>', 'status: the key a run would pass')
     .option('--openai-base-url <url>', 'status: the base URL a run would pass')
+    .option('-o, --output-format <format>', 'status: text or json (one object)', { default: 'text' })
     .option('--debug', 'Show stack traces on errors')
     .action((action: string | undefined, flags: Record<string, unknown>) => {
       parsed = {

@@ -1,7 +1,7 @@
 // `qwen auth ...` and Qwen OAuth headless runs end to end: the real CLI in separate processes, a fake
 // chat.qwen.ai (QWEN_OAUTH_BASE_URL) and a fake OpenAI-compatible server that resource_url points at.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { codingPlanModels } from '../../src/auth/coding-plan.ts';
 import {
@@ -387,9 +387,36 @@ describe('qwen auth status and logout', () => {
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toContain('Auth type:   qwen-oauth (flag --auth-type)');
     }
-    const oneShotFlag = await qwen(['-o', 'json', 'auth', 'status']);
+    const oneShotFlag = await qwen(['-p', 'x', 'auth', 'status']);
     expect(oneShotFlag.exitCode).toBe(42);
-    expect(oneShotFlag.stderr).toContain('Unknown option `-o` for `qwen auth`.');
+    expect(oneShotFlag.stderr).toContain('Unknown option `-p` for `qwen auth`.');
+    expect(chat.requests).toHaveLength(0);
+  });
+
+  test('`qwen -o json auth status`: the same fields as one JSON object; other formats and actions exit 42', async () => {
+    sandbox.write('project/.qwen/.env', 'OPENAI_API_KEY=sk-fromdotenv-4321\n');
+    const flags = ['--auth-type', 'openai', '-m', 'gpt-test', '--openai-base-url', chat.url];
+    const result = await qwen(['-o', 'json', 'auth', 'status', ...flags]);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      auth_type: 'openai (flag --auth-type)',
+      model: 'gpt-test',
+      base_url: `${chat.url} (flag --openai-base-url)`,
+      api_key: `sk-...4321 (OPENAI_API_KEY in ${path.join(sandbox.cwd, '.qwen', '.env')})`,
+    });
+    expect(result.stdout).not.toContain('sk-fromdotenv-4321');
+    rmSync(path.join(sandbox.cwd, '.qwen', '.env'));
+    const none = await qwen(['auth', 'status', '-o', 'json']);
+    expect(none.exitCode).toBe(41);
+    expect(JSON.parse(none.stdout)).toEqual({ auth_type: 'none' });
+    for (const args of [
+      ['-o', 'stream-json', 'auth', 'status'],
+      ['-o', 'json', 'auth', 'logout'],
+    ]) {
+      const refused = await qwen(args);
+      expect(refused.exitCode).toBe(42);
+      expect(refused.stderr).toContain('only `qwen auth status` also prints json');
+    }
     expect(chat.requests).toHaveLength(0);
   });
 

@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test';
-import { showAuthorization } from '../../src/cli/auth-command.ts';
+import { runAuthCommand, showAuthorization } from '../../src/cli/auth-command.ts';
+import type { RunContext } from '../../src/cli/context.ts';
 
 const authorization = {
   deviceCode: 'd',
@@ -40,4 +41,19 @@ test('over SSH the reason for not opening a browser is said', () => {
   expect(shown(false, { SSH_CONNECTION: '10.0.0.1 1 10.0.0.2 22', DISPLAY: ':0' })).toContain(
     'No browser opened: connected over SSH',
   );
+});
+
+test('-o json is for `qwen auth status` only; any other format or action is exit 42 before anything runs', async () => {
+  const untouched = {} as RunContext;
+  for (const [action, outputFormat] of [
+    ['logout', 'json'],
+    ['qwen-oauth', 'json'],
+    ['status', 'stream-json'],
+    ['status', 'yaml'],
+  ] as const) {
+    await expect(runAuthCommand(action, { outputFormat }, untouched)).rejects.toMatchObject({
+      exitCode: 42,
+      message: expect.stringContaining(`only \`qwen auth status\` also prints json, not "${outputFormat}"`),
+    });
+  }
 });

@@ -205,7 +205,7 @@ test('options before `auth`: the command is the first positional, as yargs reads
 
 test('one-shot flags given with `auth` are refused (exit 42), naming the flag and `qwen auth`', async () => {
   for (const [argv, flag] of [
-    [['-o', 'json', 'auth', 'status'], '-o'],
+    [['-p', 'x', 'auth', 'status'], '-p'],
     [['auth', 'status', '--prompt', 'x'], '--prompt'],
     [['-i', 'x', 'auth', 'logout'], '-i'],
   ] as const) {
@@ -214,6 +214,20 @@ test('one-shot flags given with `auth` are refused (exit 42), naming the flag an
     expect(failure).toMatchObject({ exitCode: 42, message: `Unknown option \`${flag}\` for \`qwen auth\`.` });
     expect((failure as CliError).hint).toContain('qwen auth --help');
   }
+});
+
+test('-o before or after `auth status` is read for the status (text or json)', async () => {
+  for (const argv of [
+    ['-o', 'json', 'auth', 'status'],
+    ['auth', 'status', '--output-format=json'],
+  ]) {
+    expect(await parseCommandLine(argv)).toMatchObject({
+      kind: 'auth',
+      action: 'status',
+      flags: { outputFormat: 'json' },
+    });
+  }
+  expect(await parseCommandLine(['auth', 'status'])).toMatchObject({ flags: { outputFormat: 'text' } });
 });
 
 test('booleans in the cac fallback: only true/false is their value; positionals stay as typed', () => {
