@@ -323,7 +323,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
         // The very error a run would stop with (exit 41), after the lines above.
         if (!(error instanceof CliError)) throw error;
         show('Credentials', 'none usable');
-        context.writeOut(`${lines.join('\n')}\n`);
+        print();
         throw error;
       }
     } else if (secret === undefined) {
