@@ -1,7 +1,8 @@
 // The keys of the interactive session on their way from the terminal: bracketed paste turned into
 // placeholders, and a small router that gives them to readline while a prompt waits, keeps them while an
-// answer streams (Ctrl+C excepted) as the messages they will be, and lets go of the terminal while a
-// @clack/prompts dialog owns it.
+// answer streams (Ctrl+C excepted) as the messages they will be, lets go of the terminal while a
+// @clack/prompts dialog owns it, suspends on Ctrl+Z, and gives the terminal back however the process ends.
+import process from 'node:process';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 
 /** A terminal's input: process.stdin, or a stream that pretends to be one in tests. */
@@ -166,6 +167,40 @@ export function createKeyRouter(
   const bracketedPaste = (on: boolean) => {
     if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
   };
+  const takeTerminal = () => {
+    setRaw(true);
+    bracketedPaste(true);
+  };
+  const releaseTerminal = () => {
+    bracketedPaste(false);
+    setRaw(false);
+  };
+  // Ctrl+Z, which raw mode turns into a key: stopped as the shell would stop us, with the terminal as the
+  // shell expects it; `fg` (SIGCONT) takes it back and has readline redraw the prompt with what was typed.
+  const suspend = () => {
+    if (process.platform === 'win32') return;
+    releaseTerminal();
+    process.once('SIGCONT', () => {
+      takeTerminal();
+      if (mode === 'line') screen.emit('resize');
+    });
+    process.kill(process.pid, 'SIGTSTP');
+  };
+  // A terminal left in raw mode shows no echo and ignores Ctrl+C; `exit` also runs after an uncaught error.
+  const onExit = () => releaseTerminal();
+  const onEndSignal = (signal: NodeJS.Signals) => {
+    releaseTerminal();
+    removeProcessListeners();
+    // Ends the way the signal would have without our listener (a shell then reports it as such).
+    process.kill(process.pid, signal);
+  };
+  const endSignals = ['SIGTERM', 'SIGHUP'] as const;
+  const removeProcessListeners = () => {
+    process.off('exit', onExit);
+    for (const signal of endSignals) process.off(signal, onEndSignal);
+  };
+  process.on('exit', onExit);
+  for (const signal of endSignals) process.on(signal, onEndSignal);
   let mode: InputMode = 'busy';
   let keysAt = Number.NEGATIVE_INFINITY;
   // Keys typed while an answer streams: each message in turn goes to the next prompt, as a shell does
@@ -197,9 +232,8 @@ export function createKeyRouter(
         return await task();
       } finally {
         // clack pauses the input and leaves cooked mode when it closes its own readline.
-        bracketedPaste(true);
         input.on('data', onData);
-        setRaw(true);
+        takeTerminal();
         input.resume();
         mode = previous;
       }
@@ -207,14 +241,16 @@ export function createKeyRouter(
     close() {
       input.off('data', onData);
       output.off('resize', onResize);
-      bracketedPaste(false);
-      setRaw(false);
+      removeProcessListeners();
+      releaseTerminal();
       input.pause();
     },
   };
   const onData = (chunk: Buffer | string) => {
-    const keys = chunk.toString();
+    const received = chunk.toString();
     keysAt = performance.now();
+    // Readline's own Ctrl+Z leaves its input paused after `fg`, and while busy it would wait in the queue.
+    const keys = received.replaceAll('\x1a', '');
     if (mode === 'line') {
       forward(keys);
     } else if (mode === 'busy') {
@@ -223,10 +259,10 @@ export function createKeyRouter(
       if (typed !== '') typeAhead.add(typed, keysAt);
       if (typed.length < keys.length) router.onInterrupt?.();
     }
+    if (keys.length < received.length) suspend();
   };
   input.on('data', onData);
-  setRaw(true);
+  takeTerminal();
   input.resume();
-  bracketedPaste(true);
   return router;
 }

@@ -28,10 +28,25 @@ interface Pane {
   screen(): string;
   /** Waits until `text` appears `times` times on the screen (scrollback included). */
   waitFor(text: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
+  /** Sends a signal to the program the pane's shell started (qwen, for startPane). */
+  signal(name: 'SIGTERM' | 'SIGHUP'): void;
   kill(): void;
 }
 
 function startPane(sandbox: Sandbox, env: Record<string, string> = {}, args: string[] = []): Pane {
+  const qwen = `${shellQuote(binaryPath)} ${args.map(shellQuote).join(' ')}`;
+  // `; echo EXIT=$?` shows the exit code on the screen, and `stty -a` the terminal's modes as qwen left
+  // them; the sleep keeps the pane for reading them.
+  const modes = "stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(isig|icanon|echo)' | tr '\\n' ' '";
+  return openPane(sandbox, env, `${qwen}; echo EXIT=$?; echo "TTY=$(${modes})"; sleep 30`);
+}
+
+/** An interactive bash with job control, where the test types the command (Ctrl+Z, `fg`). */
+function startShell(sandbox: Sandbox, env: Record<string, string> = {}): Pane {
+  return openPane(sandbox, { PS1: 'shell$ ', ...env }, 'bash --norc --noprofile -i');
+}
+
+function openPane(sandbox: Sandbox, env: Record<string, string>, command: string): Pane {
   sessionCount += 1;
   const name = `qwen-${sessionCount}`;
   const variables = Object.entries({
@@ -41,9 +56,17 @@ function startPane(sandbox: Sandbox, env: Record<string, string> = {}, args: str
     NO_BROWSER: '1',
     ...env,
   }).map(([key, value]) => `${key}=${shellQuote(value)}`);
-  // `; echo EXIT=$?` shows the exit code on the screen; the sleep keeps the pane for reading it.
-  const command = `cd ${shellQuote(sandbox.cwd)} && env -i ${variables.join(' ')} ${shellQuote(binaryPath)} ${args.map(shellQuote).join(' ')}; echo EXIT=$?; sleep 30`;
-  tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', name, command);
+  tmux(
+    'new-session',
+    '-d',
+    '-x',
+    '120',
+    '-y',
+    '40',
+    '-s',
+    name,
+    `cd ${shellQuote(sandbox.cwd)} && env -i ${variables.join(' ')} ${command}`,
+  );
   const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-500', '-t', name);
   return {
     keys: (...names) => tmux('send-keys', '-t', name, ...names),
@@ -68,6 +91,11 @@ function startPane(sandbox: Sandbox, env: Record<string, string> = {}, args: str
           throw new Error(`"${text}" (x${times}) never appeared; screen:\n${current}`);
         await Bun.sleep(25);
       }
+    },
+    signal(signalName) {
+      const shell = tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim();
+      const child = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(' ')[0];
+      process.kill(Number(child), signalName);
     },
     kill: () => {
       try {
@@ -388,5 +416,64 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.resize(90, 30);
     await pane.waitFor('fake-model > draft');
     expect(pane.screen().split('fake-model >').length - 1).toBe(2);
+  }, 20_000);
+
+  test('Ctrl+Z and fg, at the prompt and during an answer: the prompt and what was typed come back, keys work', async () => {
+    sandbox = makeSandbox();
+    fake.setResponses({ stream: { text: ['Got it.'] } });
+    pane = startShell(sandbox, {
+      OPENAI_API_KEY: 'sk-e2e-env',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'fake-model',
+    });
+    await pane.waitFor('shell$ ');
+    pane.type(shellQuote(binaryPath));
+    pane.keys('Enter');
+    await pane.waitFor('fake-model >');
+    pane.type('dra');
+    pane.keys('C-z');
+    await pane.waitFor('Stopped');
+    pane.type('fg');
+    pane.keys('Enter');
+    await pane.waitFor('fake-model > dra', { times: 2 });
+    pane.type('ft');
+    pane.keys('Enter');
+    await pane.waitFor('Got it.');
+    expect(sentPrompts()).toEqual(['draft']);
+
+    fake.setResponses(slowAnswer('Slow answer'), { stream: { text: ['Done.'] } });
+    pane.type('slow');
+    pane.keys('Enter');
+    await pane.waitFor('Slow answer');
+    pane.keys('C-z');
+    await pane.waitFor('Stopped', { times: 2 });
+    pane.type('fg');
+    pane.keys('Enter');
+    // The answer goes on below the shell's lines.
+    await pane.waitFor("'\nstill streaming.\nfake-model > ");
+    pane.type('after');
+    pane.keys('Enter');
+    await pane.waitFor('Done.');
+    pane.keys('C-d');
+    await pane.waitFor('shell$ ', { times: 4 });
+    expect(sentPrompts()).toEqual(['slow', 'after']);
+  }, 30_000);
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`${signal} at the prompt: the terminal is given back in its normal modes (echo, line editing)`, async () => {
+      pane = startWithKey();
+      await pane.waitFor('fake-model >');
+      pane.signal(signal);
+      await pane.waitFor('TTY=');
+      expect(pane.screen()).toContain('TTY=isig icanon echo ');
+    }, 20_000);
+  }
+
+  test('leaving with Ctrl+D gives the terminal back in its normal modes', async () => {
+    pane = startWithKey();
+    await pane.waitFor('fake-model >');
+    pane.keys('C-d');
+    await pane.waitFor('TTY=');
+    expect(pane.screen()).toContain('EXIT=0\nTTY=isig icanon echo ');
   }, 20_000);
 });
