@@ -151,7 +151,11 @@ let pane: Pane | undefined;
 
 beforeAll(async () => {
   fake = startFakeOpenAi({ stream: { text: ['OK'] } });
-  if (tmuxAvailable) await ensureBinary();
+  if (tmuxAvailable) {
+    await ensureBinary();
+    // A server that exits with its last session can race the next test's new-session.
+    tmux('start-server', ';', 'set-option', '-g', 'exit-empty', 'off');
+  }
 }, 120_000);
 afterEach(() => {
   pane?.kill();
