@@ -72,18 +72,43 @@ export function keepUnitsWhole(before: LineState, after: LineState): LineState |
   return { line: after.line, cursor: after.cursor < before.cursor ? unit.start : unit.end };
 }
 
-/** Checks every key readline reads from `keys` (its input) and redraws the line when it had to widen an edit. */
+/**
+ * Checks every key readline reads from `keys` (its input) and redraws the line when it had to widen an edit,
+ * or when readline drew an edit wrong (see below).
+ */
 export function editByUnits(rl: Interface, keys: EventEmitter): void {
   // Read-only in @types/node; plain properties in Node's, Bun's and Deno's readline, which redraw from them.
-  const editable = rl as unknown as LineState;
+  const editable = rl as unknown as LineState & { isCompletionEnabled?: boolean };
   let previous: LineState = { line: rl.line, cursor: rl.cursor };
+  // Readline writes a character that is not the last of its read as if typed at the end of the line (a
+  // shortcut for pastes): typed inside the line, it overwrites what follows on the screen, not in the line.
+  // The line is redrawn once the read is done, or before an Enter in it, so the line sent is the one shown.
+  let misdrawn = false;
+  const redraw = () => {
+    misdrawn = false;
+    rl.prompt(true);
+  };
+  keys.prependListener('keypress', (_text: string | undefined, key: { name?: string } | undefined) => {
+    if (misdrawn && (key?.name === 'return' || key?.name === 'enter')) redraw();
+  });
   // Registered after readline's own listener, so it sees each key's result.
   keys.on('keypress', () => {
-    const whole = keepUnitsWhole(previous, { line: rl.line, cursor: rl.cursor });
+    const current = { line: rl.line, cursor: rl.cursor };
+    const whole = keepUnitsWhole(previous, current);
     if (whole !== undefined) {
       editable.line = whole.line;
       editable.cursor = whole.cursor;
-      rl.prompt(true);
+      redraw();
+    } else if (
+      editable.isCompletionEnabled === false &&
+      current.line.length > previous.line.length &&
+      previous.cursor < previous.line.length &&
+      !misdrawn
+    ) {
+      misdrawn = true;
+      queueMicrotask(() => {
+        if (misdrawn) redraw();
+      });
     }
     previous = { line: rl.line, cursor: rl.cursor };
   });

@@ -312,6 +312,29 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('keys that arrive together are drawn as they edit the line: what is shown before Enter is what is sent', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    // At a prompt, in one read: Left, X typed inside the line, Backspace, Y.
+    session.input.write('abc\x1b[DX\x7fY\r');
+    await session.waitFor('Hello there.');
+    expect(sentMessages()).toEqual(['abYc']);
+    expect(session.screen()).toContain('m > abYc');
+    // Typed while an answer streams, and handed to the next prompt at once: Home, then `>> `.
+    fake.setResponses(hangingAnswer(), { stream: { text: ['Answer.'] } });
+    session.input.write('slow one\r');
+    await session.waitFor('partial');
+    session.input.write('hello world');
+    session.input.write('\x1bOH');
+    session.input.write('>> \r');
+    session.input.write('\x03');
+    await waitForRequests(2);
+    expect(sentMessages()).toEqual(['slow one', '>> hello world']);
+    expect(session.screen()).toContain('m > >> hello world');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('an API error prints one line and the prompt comes back; no settings are written', async () => {
     const session = startSession({ model: 'from-flag' });
     await session.waitFor('from-flag >');
