@@ -167,10 +167,13 @@ export async function askAuthAnswers(
 type CodingPlanAnswers = Extract<KeyAnswers, { kind: 'coding-plan' }>;
 type ThirdPartyAnswers = Extract<KeyAnswers, { kind: 'third-party' }>;
 
-/** `previous`: the answers given before, offered again (going back after a failed check). */
+/**
+ * `previous`: the answers given before, offered again (going back after a failed check); without its key
+ * after the server rejected that key.
+ */
 async function askCodingPlan(
   streams: PromptStreams,
-  previous?: CodingPlanAnswers,
+  previous?: Omit<CodingPlanAnswers, 'apiKey'> & { apiKey?: string },
 ): Promise<KeyAnswers | undefined> {
   const region = await select<CodingPlanRegion>({
     message: 'Region of your Coding Plan subscription',
@@ -373,9 +376,23 @@ async function askAfterFailedCheck(
   if (isCancel(choice) || choice === 'cancel') return undefined;
   if (choice === 'save') return { ...answers, checkKey: false };
   if (choice === 'back') {
-    return answers.kind === 'coding-plan'
-      ? askCodingPlan(streams, answers)
-      : askThirdParty(streams, existingValue, answers);
+    if (!rejected) {
+      return answers.kind === 'coding-plan'
+        ? askCodingPlan(streams, answers)
+        : askThirdParty(streams, existingValue, answers);
+    }
+    // The other answers are offered again, never the rejected key: an empty answer would save it unchecked.
+    if (answers.kind === 'coding-plan') return askCodingPlan(streams, { ...answers, apiKey: undefined });
+    const rejectedKey = answers.apiKey ?? existingValue(answers.envKey);
+    const { apiKey: _rejected, ...others } = answers;
+    return askThirdParty(
+      streams,
+      (variable) => {
+        const value = existingValue(variable);
+        return value === rejectedKey ? undefined : value;
+      },
+      others,
+    );
   }
   if (answers.kind === 'coding-plan') {
     const apiKey = await askCodingPlanKey(streams);

@@ -15,6 +15,7 @@ import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { terminalContext } from './helpers.ts';
 
 const keys = {
+  up: '\x1b[A',
   down: '\x1b[B',
   enter: '\r',
   escape: '\x1b',
@@ -368,6 +369,56 @@ describe('the check comes before any write', () => {
     });
   }
 
+  /**
+   * "Go back" after a rejected key, Enter at each question (the earlier answers stay), and Enter at the key:
+   * refused, as no key is offered; then `key` is typed.
+   */
+  async function goBackAndTypeKey(terminal: ReturnType<typeof createTerminal>, url: string, key: string) {
+    await terminal.answer('Nothing is saved yet', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(url, keys.enter);
+    await terminal.answer('Model id', keys.enter);
+    await terminal.answer('Environment variable', keys.enter);
+    await terminal.answer('API key (OPENAI_API_KEY)', keys.enter);
+    await terminal.waitFor('Enter the API key.');
+    terminal.input.write(key);
+    terminal.input.write(keys.enter);
+  }
+
+  test('going back after a rejected key never offers that key again: an empty answer is refused', async () => {
+    fake = startFakeOpenAi([rejected, { stream: { text: ['OK'] } }]);
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await answerThirdParty(terminal, fake.url, 'sk-bad-5555');
+    await goBackAndTypeKey(terminal, fake.url, 'sk-good-6666');
+    await terminal.answer('Where should', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(terminal.screen()).not.toContain('leave empty');
+    expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-good-6666' });
+  });
+
+  test('a rejected key from the environment is not offered either; the new one is saved', async () => {
+    fake = startFakeOpenAi([rejected, { stream: { text: ['OK'] } }]);
+    const terminal = createTerminal();
+    const context = contextFor({ OPENAI_API_KEY: 'sk-env-bad-7777' });
+    const running = runAuthWizard({ context, streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, fake.url, keys.enter);
+    await terminal.answer('Model id', 'test-model', keys.enter);
+    await terminal.answer('Environment variable', keys.enter);
+    await terminal.answer('leave empty to keep the one already set, sk-...7777', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+    await goBackAndTypeKey(terminal, fake.url, 'sk-good-8888');
+    // The first answers kept the key out of the files; this one is saved.
+    await terminal.answer('Where should', keys.up, keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-good-8888' });
+  });
+
   test('another failure can be saved anyway, or the answers changed by going back', async () => {
     const unknownModel = { status: 404, body: { error: { message: 'The model test-model does not exist' } } };
     fake = startFakeOpenAi([unknownModel, { stream: { text: ['OK'] } }]);
@@ -438,6 +489,49 @@ describe('Coding Plan', () => {
       (settings['providerMetadata'] as Record<string, { baseUrl: string }>)['coding-plan']!.baseUrl,
     ).toBe(codingPlanBaseUrls.global);
     expect(terminal.screen()).not.toContain('sk-sp-good-4321');
+  });
+});
+
+describe('Coding Plan, checked', () => {
+  test('going back after a rejected key never offers that key again', async () => {
+    fake = startFakeOpenAi([
+      { status: 401, body: { error: { message: 'Incorrect API key provided' } } },
+      { stream: { text: ['OK'] } },
+    ]);
+    const fakeUrl = new URL(fake.url);
+    // The Coding Plan endpoint is fixed: its requests go to the fake server instead, over real HTTP.
+    const fetchImplementation = ((input: string | URL | Request, init?: RequestInit) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      url.protocol = fakeUrl.protocol;
+      url.host = fakeUrl.host;
+      url.pathname = url.pathname.replace(/^.*\/v1\//, '/v1/');
+      return fetch(new Request(url, request));
+    }) as typeof fetch;
+    const terminal = createTerminal();
+    const context = { ...contextFor(), fetchImplementation };
+    const running = runAuthWizard({ context, streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.enter);
+    await terminal.answer('Region', keys.enter);
+    await terminal.answer('Coding Plan API key', 'sk-sp-bad-5555', keys.enter);
+    await terminal.answer('Model to start with', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+    await terminal.answer('Nothing is saved yet', keys.down, keys.enter);
+    await terminal.answer('Region', keys.enter);
+    await terminal.answer('Coding Plan API key', keys.enter);
+    await terminal.waitFor('Coding Plan API keys start with "sk-sp-"');
+    terminal.input.write('sk-sp-good-6666');
+    terminal.input.write(keys.enter);
+    await terminal.answer('Model to start with', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(terminal.screen()).not.toContain('leave empty');
+    expect(readJson(userSettings)['env']).toEqual({ BAILIAN_CODING_PLAN_API_KEY: 'sk-sp-good-6666' });
+    expect(fake.requests.map((request) => request.headers['authorization'])).toEqual([
+      'Bearer sk-sp-bad-5555',
+      'Bearer sk-sp-good-6666',
+    ]);
   });
 });
 
