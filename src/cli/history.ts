@@ -1,5 +1,6 @@
 // The REPL's prompt history in $QWEN_HOME/history: one prompt a line, oldest first (like a shell's), at
-// most `historyLimit` entries, mode 0600 because prompts can quote code and secrets.
+// most `historyLimit` entries, mode 0600 because prompts can quote code and secrets. A prompt of several
+// lines is written as it would be typed: every line but its last ends in `\`, which reading removes.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readTextFileIfPresent } from '../config/settings.ts';
@@ -16,16 +17,38 @@ export interface PromptHistory {
   add(entry: string): void;
 }
 
-/** Entries that would break the one-prompt-a-line format or mean nothing in a later session. */
+/**
+ * Entries that would break the format or mean nothing in a later session. A last line ending in `\` would
+ * run into the next entry (and recalled, it would only continue the line).
+ */
 export function isRecordable(entry: string): boolean {
-  return entry.trim() !== '' && !/[\r\n]/.test(entry);
+  return entry.trim() !== '' && !entry.includes('\r') && !entry.endsWith('\\');
+}
+
+/** The file's lines as entries: a line ending in `\` goes on in the next one, without that `\`. */
+function parseHistory(text: string): string[] {
+  const entries: string[] = [];
+  let pending: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.endsWith('\\')) {
+      pending.push(line.slice(0, -1));
+      continue;
+    }
+    entries.push([...pending, line].join('\n'));
+    pending = [];
+  }
+  return entries.filter(isRecordable);
+}
+
+function formatEntry(entry: string): string {
+  return entry.split('\n').join('\\\n');
 }
 
 /** Reads the file (a missing or unreadable one is an empty history: it is a convenience, not data). */
 export function loadHistory(path: string, limit: number = historyLimit): PromptHistory {
   let oldestFirst: string[] = [];
   try {
-    oldestFirst = (readTextFileIfPresent(path) ?? '').split('\n').filter(isRecordable).slice(-limit);
+    oldestFirst = parseHistory(readTextFileIfPresent(path) ?? '').slice(-limit);
   } catch {
     oldestFirst = [];
   }
@@ -45,7 +68,7 @@ export function loadHistory(path: string, limit: number = historyLimit): PromptH
 function saveHistory(path: string, oldestFirst: readonly string[]): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: privateDirectoryMode });
-    writeFileAtomically(path, `${oldestFirst.join('\n')}\n`, privateFileMode);
+    writeFileAtomically(path, `${oldestFirst.map(formatEntry).join('\n')}\n`, privateFileMode);
   } catch {
     // A read-only home must not break the session; the history only lives in memory then.
   }

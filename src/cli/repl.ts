@@ -13,7 +13,7 @@ import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import type { RunContext } from './context.ts';
-import { historyLimit, loadHistory } from './history.ts';
+import { historyLimit, isRecordable, loadHistory } from './history.ts';
 import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
 import { editByUnits } from './line-units.ts';
 import {
@@ -213,6 +213,17 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       ),
   });
   editByUnits(rl, router.lines);
+  // Newest first; not in @types/node, a plain array in Node's, Bun's and Deno's readline.
+  const readlineHistory = (): string[] => (rl as unknown as { history: string[] }).history;
+  // A recalled message of several lines is submitted rewritten by newer readlines (Node 22+, Bun), whose
+  // history keeps such lines in the REPL's form (`\r`, reversed): the line as it stood before Enter is sent.
+  let lineAtEnter: string | undefined;
+  router.lines.prependListener(
+    'keypress',
+    (_text: string | undefined, key: { name?: string } | undefined) => {
+      if (key?.name === 'return' || key?.name === 'enter') lineAtEnter = rl.line;
+    },
+  );
   const spinner = createSpinner({ write, enabled: output.isTTY === true });
   const wizardContext = (): RunContext => ({ ...context, signal: new AbortController().signal });
   const clackStreams = { input, output };
@@ -430,6 +441,16 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       let interrupts = 0;
       let continued = false;
       let settling: ReturnType<typeof setTimeout> | undefined;
+      // Readline records each line on Enter; the message they make is recorded instead, whole, and a
+      // message cancelled with Ctrl+C not at all.
+      const recalled = readlineHistory();
+      const historyBefore = [...recalled];
+      const keepInHistory = (message: string | undefined) => {
+        const newest = message !== undefined && isRecordable(message) ? [message] : [];
+        if (message !== undefined) history.add(message);
+        const entries = [...newest, ...historyBefore.filter((entry) => entry !== message)];
+        recalled.splice(0, recalled.length, ...entries.slice(0, historyLimit));
+      };
       const finish = (value: string | undefined) => {
         clearTimeout(settling);
         // Until the next prompt listens, keys wait (a line readline finished now would have no listener).
@@ -437,6 +458,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.off('line', onLine);
         rl.off('SIGINT', onInterrupt);
         rl.off('close', onClose);
+        keepInHistory(value);
         resolve(value);
       };
       const leave = () => {
@@ -459,8 +481,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.setPrompt(continuationText());
         rl.prompt(true);
       };
-      const onLine = (line: string) => {
-        if (!/\[Pasted text #/.test(line)) history.add(line);
+      const onLine = (submitted: string) => {
+        const line = lineAtEnter?.includes('\n') ? lineAtEnter : submitted;
+        lineAtEnter = undefined;
         interrupts = 0;
         continued = line.endsWith('\\');
         pieces.push(continued ? line.slice(0, -1) : line);
@@ -476,6 +499,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         if (!pending && interrupts > 0) return leave();
         interrupts = pending ? 0 : 1;
         pieces.length = 0;
+        keepInHistory(undefined);
         continued = false;
         clearTimeout(settling);
         settling = undefined;

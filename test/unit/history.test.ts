@@ -30,16 +30,32 @@ test('entries come newest first (readline order) and survive a new session', () 
   expect(loadHistory(file).entries).toEqual(['three', 'two', 'one']);
 });
 
-test('the same prompt twice in a row is kept once; blank and multi-line entries are not kept', () => {
+test('the same prompt twice in a row is kept once; blank entries are not kept', () => {
   const history = loadHistory(file);
   history.add('same');
   history.add('same');
   history.add('   ');
-  history.add('a\nb');
   history.add('other');
   history.add('same');
   expect(history.entries).toEqual(['same', 'other', 'same']);
   expect(isRecordable('x\r')).toBe(false);
+});
+
+test('a multi-line prompt is one entry, written as continued lines (`\\` at the end) and read back whole', () => {
+  const history = loadHistory(file);
+  const entries = ['aa\nbb', 'one', 'ends in \\\nnext', 'blank\n\nlines inside', 'C:\\dir\\ x'];
+  for (const entry of entries) history.add(entry);
+  expect(readFileSync(file, 'utf8')).toBe(
+    'aa\\\nbb\none\nends in \\\\\nnext\nblank\\\n\\\nlines inside\nC:\\dir\\ x\n',
+  );
+  expect(loadHistory(file).entries).toEqual([...entries].reverse());
+  // A last line ending in `\` would run into the next entry; recalled, it would only continue the line.
+  expect(isRecordable('pasted\nends in \\')).toBe(false);
+});
+
+test('a file written before multi-line entries: lines continued with `\\` were one prompt, and are again', () => {
+  writeFileSync(path.join(directory, 'old'), 'first \\\nsecond\nalone\n');
+  expect(loadHistory(path.join(directory, 'old')).entries).toEqual(['alone', 'first \nsecond']);
 });
 
 test('capped: only the newest entries stay, in memory and in the file', () => {

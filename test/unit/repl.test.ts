@@ -335,6 +335,38 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('one message is one history entry: lines sent together and a bracketed paste, recalled whole by Up', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    const answered = async (count: number) => {
+      await waitForRequests(count);
+      while (session.screen().split('Hello there.').length - 1 < count) await Bun.sleep(10);
+    };
+    session.input.write('aa\rbb\r');
+    await answered(1);
+    session.input.write('\x1b[200~p1\rp2\x1b[201~\r');
+    await answered(2);
+    session.input.write('cont \\\r');
+    session.input.write('inued\r');
+    await answered(3);
+    const historyFile = path.join(session.home, '.qwen', 'history');
+    expect(readFileSync(historyFile, 'utf8')).toBe('aa\\\nbb\np1\\\np2\ncont \\\ninued\n');
+    // Up recalls the newest message whole (readline shows its next lines after `| `); Enter sends it as it was.
+    session.input.write('\x1b[A');
+    await session.waitFor('m > cont \n| inued');
+    session.input.write('\r');
+    await answered(4);
+    // Up inside a recalled message first climbs its lines, then goes on to the message before.
+    session.input.write('\x1b[A\x1b[A\x1b[A');
+    await session.waitFor('m > p1\n| p2');
+    session.input.write('\r');
+    await answered(5);
+    expect(sentMessages()).toEqual(['aa\nbb', 'p1\np2', 'cont \ninued', 'cont \ninued', 'p1\np2']);
+    expect(readFileSync(historyFile, 'utf8')).toBe('aa\\\nbb\np1\\\np2\ncont \\\ninued\np1\\\np2\n');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('an API error prints one line and the prompt comes back; no settings are written', async () => {
     const session = startSession({ model: 'from-flag' });
     await session.waitFor('from-flag >');
