@@ -18,18 +18,27 @@ export interface HeadlessRun {
   partialMessages?: boolean;
 }
 
+/**
+ * `terminal`: stdout is a terminal (text mode then strips escape sequences; pipes get the bytes as sent);
+ * `partialMessages`: -o stream-json with --include-partial-messages.
+ */
 export function createRenderer(
   format: OutputFormat,
   write: Write,
-  options: JsonRendererOptions = {},
+  options: JsonRendererOptions & { terminal?: boolean } = {},
 ): Renderer {
-  return format === 'text' ? createTextRenderer(write) : createJsonRenderer(write, format, options);
+  return format === 'text'
+    ? createTextRenderer(write, { terminal: options.terminal ?? false })
+    : createJsonRenderer(write, format, { partialMessages: options.partialMessages });
 }
 
 /** Runs one turn and returns the exit code; the answer streams to stdout as it arrives. */
 export async function runHeadless(run: HeadlessRun): Promise<number> {
   const { context } = run;
-  const renderer = createRenderer(run.format, context.writeOut, { partialMessages: run.partialMessages });
+  const renderer = createRenderer(run.format, context.writeOut, {
+    partialMessages: run.partialMessages,
+    terminal: context.stdoutIsTerminal,
+  });
   const startedAt = performance.now();
   const messages: Message[] = [{ role: 'user', content: run.prompt }];
   const target = run.session.target;

@@ -12,6 +12,7 @@ import { configPaths } from '../config/paths.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
+import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
 import { historyLimit, isRecordable, loadHistory } from './history.ts';
 import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
@@ -127,7 +128,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     output.write(text);
   };
   const say = (line: string) => write(`${line}\n`);
-  const sayError = (failure: CliError) => say(colors.red(`✖ ${oneLine(failure)}`));
+  // A server's error message can carry escape sequences as well as its answers.
+  const sayError = (failure: CliError) => say(colors.red(`✖ ${terminalSafe(oneLine(failure))}`));
 
   const state: SessionState = {
     flags: { ...options.flags },
@@ -336,9 +338,13 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     let reasoning = false;
     let endsWithNewline = true;
     const show = (text: string) => {
+      if (text === '') return;
       write(text);
       endsWithNewline = text.endsWith('\n');
     };
+    // The model's text reaches the terminal without the escape sequences it may carry (a stream each).
+    const reasoningFilter = createControlFilter();
+    const textFilter = createControlFilter();
     spinner.start();
     try {
       const { result, target } = await streamSessionTurn(state.session, state.target, state.messages, {
@@ -347,7 +353,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             spinner.stop();
             reasoning = true;
             shownReasoning = true;
-            show(colors.dim(event.text));
+            const printable = reasoningFilter.push(event.text);
+            if (printable !== '') show(colors.dim(printable));
           } else if (event.type === 'text-delta' && event.text !== '') {
             spinner.stop();
             if (reasoning) {
@@ -355,7 +362,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
               show(endsWithNewline ? '\n' : '\n\n');
             }
             shownText += event.text;
-            show(event.text);
+            show(textFilter.push(event.text));
           }
         },
         signal: controller.signal,
@@ -364,7 +371,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           spinner.stop();
           say(
             colors.dim(
-              `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
+              `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`,
             ),
           );
           spinner.start();

@@ -1,17 +1,24 @@
 import { concatBytes } from '../core/bytes.ts';
 import { isEmptyDelta } from '../core/events.ts';
 import type { Renderer, Write } from './renderer.ts';
+import { createControlFilter } from './terminal-safe.ts';
 
 const encoder = new TextEncoder();
 const lineFeed = 10;
+
+export interface TextRendererOptions {
+  /** stdout is a terminal: escape sequences and controls in the answer are removed (terminal-safe.ts). */
+  terminal?: boolean;
+}
 
 /**
  * Only the answer, streamed as it arrives; reasoning and tool calls never reach stdout here.
  * Deltas decoded from one network read arrive in the same tick; they are written together (one write per
  * read instead of one per delta: a long answer otherwise spends most of its time in stdout writes). A delta
- * that came as UTF-8 bytes is written as those bytes.
+ * that came as UTF-8 bytes is written as those bytes, unless stdout is a terminal.
  */
-export function createTextRenderer(write: Write): Renderer {
+export function createTextRenderer(write: Write, options: TextRendererOptions = {}): Renderer {
+  const filter = options.terminal === true ? createControlFilter() : undefined;
   let endsWithNewline = true;
   let wroteText = false;
   const pending: Uint8Array[] = [];
@@ -37,7 +44,12 @@ export function createTextRenderer(write: Write): Renderer {
     start() {},
     event(event) {
       if (event.type !== 'text-delta' || isEmptyDelta(event)) return;
-      for (const piece of event.utf8 ?? [encoder.encode(event.text)]) {
+      const pieces =
+        filter === undefined
+          ? (event.utf8 ?? [encoder.encode(event.text)])
+          : [encoder.encode(filter.push(event.text))].filter((piece) => piece.length > 0);
+      if (pieces.length === 0) return;
+      for (const piece of pieces) {
         pending.push(piece);
         pendingBytes += piece.length;
       }

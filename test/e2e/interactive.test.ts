@@ -28,6 +28,8 @@ interface Pane {
   screen(): string;
   /** Waits until `text` appears `times` times on the screen (scrollback included). */
   waitFor(text: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
+  /** The window title, which OSC 0 and 2 set. */
+  title(): string;
   /** Sends a signal to the program the pane's shell started (qwen, for startPane). */
   signal(name: 'SIGTERM' | 'SIGHUP'): void;
   kill(): void;
@@ -92,6 +94,7 @@ function openPane(sandbox: Sandbox, env: Record<string, string>, command: string
         await Bun.sleep(25);
       }
     },
+    title: () => tmux('display-message', '-p', '-t', name, '#{pane_title}').trim(),
     signal(signalName) {
       const shell = tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim();
       const child = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(' ')[0];
@@ -479,5 +482,29 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.keys('C-d');
     await pane.waitFor('TTY=');
     expect(pane.screen()).toContain('EXIT=0\nTTY=isig icanon echo ');
+  }, 20_000);
+
+  test('escape sequences in an answer never reach the terminal, in the REPL and one-shot; a pipe gets the bytes as sent', async () => {
+    const hostile = { stream: { text: ['Clear\x1b[2J\x1b[H', 'ed, \x1b]0;PWNED\x07titled.'] } };
+    fake.setResponses(hostile);
+    pane = startWithKey();
+    await pane.waitFor('fake-model >');
+    pane.type('hi');
+    pane.keys('Enter');
+    await pane.waitFor('Cleared, titled.');
+    // The screen was not cleared: the banner is still above the answer; the title is tmux's own.
+    expect(pane.screen()).toContain('OpenAI-compatible · /help for commands');
+    expect(pane.title()).not.toBe('PWNED');
+    pane.keys('C-d');
+    await pane.waitFor('EXIT=0');
+    pane.kill();
+
+    const env = { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' };
+    pane = startPane(sandbox!, env, ['hi']);
+    await pane.waitFor('EXIT=0');
+    expect(pane.screen()).toContain('Cleared, titled.');
+    expect(pane.title()).not.toBe('PWNED');
+    const piped = await runCli(['hi'], { sandbox: sandbox!, env, flavour: 'binary' });
+    expect(piped.stdout).toBe('Clear\x1b[2J\x1b[Hed, \x1b]0;PWNED\x07titled.\n');
   }, 20_000);
 });

@@ -130,6 +130,23 @@ describe('text renderer', () => {
     expect(written()).toEqual(['Héllo wörld', '!\n']);
   });
 
+  test('to a terminal, escape sequences in the answer are removed (split ones too); elsewhere the bytes pass as sent', async () => {
+    const answer = ['Clear\x1b[2', 'J\x1b[Hed, ', 'titled\x1b]0;PWNED\x07.\n'];
+    const rendered = async (terminal: boolean) => {
+      const writes: string[] = [];
+      const renderer = createTextRenderer(
+        (output) => writes.push(typeof output === 'string' ? output : decoder.decode(output)),
+        { terminal },
+      );
+      for (const piece of answer) renderer.event(utf8Delta('text-delta', [encoder.encode(piece)]));
+      await Promise.resolve();
+      renderer.finish({ text: '', durationMs: 0, apiDurationMs: 0 });
+      return writes.join('');
+    };
+    expect(await rendered(true)).toBe('Cleared, titled.\n');
+    expect(await rendered(false)).toBe(answer.join(''));
+  });
+
   test('adds a newline at the end only when the answer has none', () => {
     const writes: string[] = [];
     const renderer = createTextRenderer((output) =>

@@ -189,7 +189,9 @@ describe('the loop, through injected streams', () => {
     const input = new PassThrough();
     const output = new PassThrough();
     let screen = '';
+    let raw = '';
     output.on('data', (chunk: Buffer) => {
+      raw += chunk.toString();
       screen += stripVTControlCharacters(chunk.toString());
     });
     const home = path.join(root, 'home');
@@ -210,7 +212,7 @@ describe('the loop, through injected streams', () => {
       input,
       output,
     });
-    return { input, output, home, waitFor, running, screen: () => screen };
+    return { input, output, home, waitFor, running, screen: () => screen, raw: () => raw };
   }
 
   const sentMessages = () =>
@@ -363,6 +365,31 @@ describe('the loop, through injected streams', () => {
     await answered(5);
     expect(sentMessages()).toEqual(['aa\nbb', 'p1\np2', 'cont \ninued', 'cont \ninued', 'p1\np2']);
     expect(readFileSync(historyFile, 'utf8')).toBe('aa\\\nbb\np1\\\np2\ncont \\\ninued\np1\\\np2\n');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
+  test("escape sequences in the model's answer and reasoning never reach the terminal, even split across reads", async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    const hostile = {
+      reasoning: ['Thinking\x1b]0;PWN', 'ED\x07 hard.'],
+      text: ['Clear\x1b[2', 'J\x1b[Hed? ', 'Clip\x1b]52;c;cm0gLXJmIH4=\x1b\\board\r\u009b31m done.'],
+    };
+    fake.setResponses({ stream: hostile, slices: { size: 7, delayMs: 1 } });
+    session.input.write('hi\r');
+    await session.waitFor('Cleared? Clipboard done.');
+    const answer = session.raw().slice(session.raw().indexOf('hi'));
+    expect(answer).toContain('Thinking hard.');
+    expect(answer).not.toContain('PWNED');
+    expect(answer).not.toContain('\x1b[2J');
+    expect(answer).not.toContain('52;');
+    expect(answer).not.toContain('\u009b');
+    // The conversation keeps what the model said.
+    session.input.write('again\r');
+    await waitForRequests(2);
+    const sent = fake.requests[1]!.body as { messages: Array<{ content: string }> };
+    expect(sent.messages[1]!.content).toBe(hostile.text.join(''));
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
   });
