@@ -226,7 +226,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       if (key?.name === 'return' || key?.name === 'enter') lineAtEnter = rl.line;
     },
   );
-  const spinner = createSpinner({ write, enabled: output.isTTY === true });
+  const spinner = createSpinner({ write, enabled: output.isTTY === true, columns: () => output.columns });
   const wizardContext = (): RunContext => ({ ...context, signal: new AbortController().signal });
   const clackStreams = { input, output };
 

@@ -1,5 +1,6 @@
 // A one-character spinner shown while the REPL waits for the first token. It draws on one line with `\r`
 // and erases itself, so the answer starts where the spinner was; off when the stream is not a terminal.
+// Cut to the terminal's width: a frame that wrapped would leave a line behind at each redraw.
 
 export interface Spinner {
   start(): void;
@@ -12,6 +13,8 @@ export interface SpinnerOptions {
   enabled: boolean;
   label?: string;
   intervalMs?: number;
+  /** The terminal's width now (it can change between frames); undefined: not known. */
+  columns?: () => number | undefined;
 }
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -21,7 +24,10 @@ export function createSpinner(options: SpinnerOptions): Spinner {
   let timer: ReturnType<typeof setInterval> | undefined;
   let frame = 0;
   const draw = () => {
-    options.write(`\r${frames[frame % frames.length]} ${label}`);
+    const text = `${frames[frame % frames.length]} ${label}`;
+    // One column short of the width: some terminals wrap as soon as the last column is written.
+    const width = Math.max(1, (options.columns?.() ?? Number.POSITIVE_INFINITY) - 1);
+    options.write(`\r${text.slice(0, width)}`);
     frame += 1;
   };
   return {
