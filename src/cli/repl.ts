@@ -128,8 +128,14 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     output.write(text);
   };
   const say = (line: string) => write(`${line}\n`);
-  // A server's error message can carry escape sequences as well as its answers.
-  const sayError = (failure: CliError) => say(colors.red(`✖ ${terminalSafe(oneLine(failure))}`));
+  /** A failure in one line; one about credentials says what fixes it without leaving the session. */
+  const sayError = (failure: CliError, advice = true) => {
+    // A server's error message can carry escape sequences as well as its answers.
+    say(colors.red(`✖ ${terminalSafe(oneLine(failure))}`));
+    if (advice && failure.kind === 'auth') {
+      say(colors.yellow('Type /auth to enter another key or log in again.'));
+    }
+  };
 
   const state: SessionState = {
     flags: { ...options.flags },
@@ -324,7 +330,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const runTurn = async (prompt: string): Promise<void> => {
     if (state.session === undefined || state.target === undefined) {
       const problem = state.problem;
-      if (problem !== undefined && (state.target !== undefined || problem.kind !== 'auth')) sayError(problem);
+      if (problem !== undefined && (state.target !== undefined || problem.kind !== 'auth')) {
+        sayError(problem, false);
+      }
       say(colors.yellow('Not ready: type /auth to set up authentication.'));
       return;
     }

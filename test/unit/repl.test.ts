@@ -407,6 +407,17 @@ describe('the loop, through injected streams', () => {
     expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
   });
 
+  test('a key the server rejects (401): the error line, then that /auth fixes it in this session', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    fake.setResponses({ status: 401, body: { error: { message: 'Incorrect API key provided' } } });
+    session.input.write('hi\r');
+    await session.waitFor('Incorrect API key provided');
+    await session.waitFor('Type /auth to enter another key or log in again.');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('/model with an id that is not configured switches for this session only and saves nothing', async () => {
     const session = startSession({});
     await session.waitFor('m >');
