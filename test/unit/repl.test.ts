@@ -212,7 +212,12 @@ describe('the loop, through injected streams', () => {
       input,
       output,
     });
-    return { input, output, home, waitFor, running, screen: () => screen, raw: () => raw };
+    /** Waits for the `count`th request and its answer on the screen. */
+    const answered = async (count: number) => {
+      await waitForRequests(count);
+      while (screen.split('Hello there.').length - 1 < count) await Bun.sleep(10);
+    };
+    return { input, output, home, waitFor, answered, running, screen: () => screen, raw: () => raw };
   }
 
   const sentMessages = () =>
@@ -245,24 +250,20 @@ describe('the loop, through injected streams', () => {
   test('Backspace after a pasted block removes its placeholder whole; over an emoji, the whole cluster', async () => {
     const session = startSession({});
     await session.waitFor('m >');
-    const answered = async (count: number) => {
-      await waitForRequests(count);
-      while (session.screen().split('Hello there.').length - 1 < count) await Bun.sleep(10);
-    };
     session.input.write('\x1b[200~line 1\rline 2\r\x1b[201~');
     await session.waitFor('[Pasted text #1 +2 lines]');
     session.input.write('\x7f');
     session.input.write('typed\r');
-    await answered(1);
+    await session.answered(1);
     // Left from the end stops at the placeholder's start, not inside it.
     session.input.write('\x1b[200~a\rb\x1b[201~');
     session.input.write('\x1b[D');
     session.input.write('see \r');
-    await answered(2);
+    await session.answered(2);
     session.input.write('x👨‍👩‍👧');
     session.input.write('\x7f');
     session.input.write('\r');
-    await answered(3);
+    await session.answered(3);
     expect(sentMessages()).toEqual(['typed', 'see a\nb', 'x']);
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
@@ -340,29 +341,25 @@ describe('the loop, through injected streams', () => {
   test('one message is one history entry: lines sent together and a bracketed paste, recalled whole by Up', async () => {
     const session = startSession({});
     await session.waitFor('m >');
-    const answered = async (count: number) => {
-      await waitForRequests(count);
-      while (session.screen().split('Hello there.').length - 1 < count) await Bun.sleep(10);
-    };
     session.input.write('aa\rbb\r');
-    await answered(1);
+    await session.answered(1);
     session.input.write('\x1b[200~p1\rp2\x1b[201~\r');
-    await answered(2);
+    await session.answered(2);
     session.input.write('cont \\\r');
     session.input.write('inued\r');
-    await answered(3);
+    await session.answered(3);
     const historyFile = path.join(session.home, '.qwen', 'history');
     expect(readFileSync(historyFile, 'utf8')).toBe('aa\\\nbb\np1\\\np2\ncont \\\ninued\n');
     // Up recalls the newest message whole (readline shows its next lines after `| `); Enter sends it as it was.
     session.input.write('\x1b[A');
     await session.waitFor('m > cont \n| inued');
     session.input.write('\r');
-    await answered(4);
+    await session.answered(4);
     // Up inside a recalled message first climbs its lines, then goes on to the message before.
     session.input.write('\x1b[A\x1b[A\x1b[A');
     await session.waitFor('m > p1\n| p2');
     session.input.write('\r');
-    await answered(5);
+    await session.answered(5);
     expect(sentMessages()).toEqual(['aa\nbb', 'p1\np2', 'cont \ninued', 'cont \ninued', 'p1\np2']);
     expect(readFileSync(historyFile, 'utf8')).toBe('aa\\\nbb\np1\\\np2\ncont \\\ninued\np1\\\np2\n');
     session.input.write('/quit\r');
