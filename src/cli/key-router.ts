@@ -188,11 +188,16 @@ export function createKeyRouter(
   };
   // A terminal left in raw mode shows no echo and ignores Ctrl+C; `exit` also runs after an uncaught error.
   const onExit = () => releaseTerminal();
-  const onEndSignal = (signal: NodeJS.Signals) => {
-    releaseTerminal();
-    removeProcessListeners();
-    // Ends the way the signal would have without our listener (a shell then reports it as such).
-    process.kill(process.pid, signal);
+  const onEndSignal = (signal: (typeof endSignals)[number]) => {
+    try {
+      releaseTerminal();
+    } catch {
+      // The terminal is gone (SIGHUP after its window closed): there is nothing left to restore.
+    }
+    // Exit, with the status a shell gives a process that signal ended (128 + its number). Re-raising the
+    // signal does not end the process: Bun keeps its handler once the listeners are removed, so the session
+    // lived on, spinning on a closed terminal.
+    process.exit(signal === 'SIGHUP' ? 129 : 143);
   };
   const endSignals = ['SIGTERM', 'SIGHUP'] as const;
   const removeProcessListeners = () => {
