@@ -42,12 +42,17 @@ export async function postForStream(options: PostOptions): Promise<Response> {
   const { request, signal } = options;
   const maxRetries = retryLimit(options.maxRetries);
   const host = hostOf(request.url);
-  const secrets = requestSecrets(request);
+  // Needed only to mask an error body: not worked out for the answers that stream.
+  let secrets: string[] | undefined;
+  const secretsOfRequest = () => {
+    secrets ??= requestSecrets(request);
+    return secrets;
+  };
   let lastFailure: FailedResponse | undefined;
 
   const decideRetry: AfterResponseHook = async (_request, _options, response, state) => {
     if (response.ok) return response;
-    const body = redactSecrets(await response.clone().text(), secrets);
+    const body = redactSecrets(await response.clone().text(), secretsOfRequest());
     const details = options.parseErrorBody(response.status, body);
     lastFailure = { status: response.status, details };
     if (state.retryCount >= maxRetries || !shouldRetryResponse(response, details)) return response;
@@ -84,7 +89,7 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     if (response.ok) return response;
     const details =
       lastFailure?.details ??
-      options.parseErrorBody(response.status, redactSecrets(await response.text(), secrets));
+      options.parseErrorBody(response.status, redactSecrets(await response.text(), secretsOfRequest()));
     throw httpFailure(response.status, details, host);
   } catch (error) {
     if (error instanceof CliError) throw error;
