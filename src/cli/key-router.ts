@@ -182,7 +182,7 @@ export function createKeyRouter(
     releaseTerminal();
     process.once('SIGCONT', () => {
       takeTerminal();
-      if (mode === 'line') screen.emit('resize');
+      onResize();
     });
     process.kill(process.pid, 'SIGTSTP');
   };

@@ -20,6 +20,8 @@ const csi8Bit = 0x9b;
 const controlStrings8Bit = new Set([0x90, 0x98, 0x9d, 0x9e, 0x9f]);
 /** After ESC: `P` DCS, `X` SOS, `]` OSC, `^` PM, `_` APC. */
 const controlStringIntroducers = new Set(['P', 'X', ']', '^', '_']);
+/** `ESC` intermediates (0x20-0x2f) end at 0x30; CSI parameters and intermediates (0x20-0x3f) at 0x40. */
+const firstFinalByte = { escapeIntermediate: 0x30, csi: 0x40 } as const;
 /** Anything but printable text, `\n` and `\t`: C0 controls, DEL and C1 controls. */
 const unsafe = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
@@ -56,19 +58,16 @@ export function createControlFilter(): ControlFilter {
             }
             break;
           case 'escapeIntermediate':
-            if (code >= 0x30 && code <= 0x7e) state = 'text';
-            else if (code < 0x20 || code > 0x2f) {
+          case 'csi': {
+            // A final byte ends the sequence; the bytes from 0x20 up to the first final one go on with it.
+            const firstFinal = firstFinalByte[state];
+            if (code >= firstFinal && code <= 0x7e) state = 'text';
+            else if (code < 0x20 || code >= firstFinal) {
               state = 'text';
               continue;
             }
             break;
-          case 'csi':
-            if (code >= 0x40 && code <= 0x7e) state = 'text';
-            else if (code < 0x20 || code > 0x3f) {
-              state = 'text';
-              continue;
-            }
-            break;
+          }
           case 'controlString':
             if (code === bell || code === stringTerminator) state = 'text';
             else if (code === escapeCode) state = 'controlStringEscape';
