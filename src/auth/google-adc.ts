@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
+import { hostOf } from '../net/http.ts';
 import { readTokenAnswer, type TokenAnswer } from './token-answer.ts';
 
 export const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
@@ -279,14 +280,6 @@ async function exchange(
   }
   const expiresIn = typeof parsed['expires_in'] === 'number' ? parsed['expires_in'] : 3600;
   return { accessToken, refreshAtMs: now() + expiresIn * 1000 - expiryMarginMs };
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }
 
 function base64UrlOfBytes(bytes: Uint8Array): string {
