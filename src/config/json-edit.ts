@@ -4,15 +4,16 @@
 // removed one takes its own line(s) and comma with it. jsonc-parser's `modify` re-formats every line it
 // touches, which expanded one-line neighbours such as `"env": { "A": "x" }`, and its removal of a last array
 // element breaks `[{"a":1},{"b":2}]` and CRLF lines.
-import { findNodeAtLocation, getNodeValue, type Node, parseTree } from 'jsonc-parser';
+import {
+  applyEdits,
+  findNodeAtLocation,
+  getNodeValue,
+  type Node,
+  parseTree,
+  type Edit as TextEdit,
+} from 'jsonc-parser';
 
 export type JsonPath = (string | number)[];
-
-interface TextEdit {
-  offset: number;
-  length: number;
-  content: string;
-}
 
 /** How new text is laid out: the file's line ending and one level of its indentation. */
 interface Layout {
@@ -53,7 +54,7 @@ export function setJsonValue(text: string, path: JsonPath, value: unknown, inser
     depth -= 1;
     parent = findNodeAtLocation(root, path.slice(0, depth));
   }
-  return applyTextEdits(text, editsAt(text, parent, path[depth]!, newValue, insert, layout));
+  return applyEdits(text, editsAt(text, parent, path[depth]!, newValue, insert, layout));
 }
 
 function editsAt(
@@ -289,14 +290,6 @@ function firstOnLine(text: string, offset: number): boolean {
 
 function onOneLine(text: string, from: number, to: number): boolean {
   return !text.slice(from, to).includes('\n');
-}
-
-function applyTextEdits(text: string, edits: readonly TextEdit[]): string {
-  let result = text;
-  for (const edit of [...edits].sort((first, second) => second.offset - first.offset)) {
-    result = result.slice(0, edit.offset) + edit.content + result.slice(edit.offset + edit.length);
-  }
-  return result;
 }
 
 function article(type: string): string {
