@@ -19,8 +19,10 @@ export function finiteNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** undefined for text that is not JSON: a stray log line or an HTML error page is not an exception. */
-/** JSON.parse that gives undefined instead of throwing, and forgives raw control characters in strings. */
+/**
+ * JSON.parse that gives undefined instead of throwing (a stray log line or an HTML error page is not an
+ * exception), and forgives raw control characters in strings.
+ */
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
