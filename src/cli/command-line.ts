@@ -64,7 +64,7 @@ export const valueFlags = {
 } as const;
 
 /** Switches and their spellings. */
-export const booleanFlags = {
+const booleanFlags = {
   insecure: ['--insecure'],
   debug: ['--debug'],
   yolo: ['-y', '--yolo'],
@@ -72,8 +72,8 @@ export const booleanFlags = {
   includePartialMessages: ['--include-partial-messages'],
 } as const;
 
-export type BooleanFlag = keyof typeof booleanFlags;
-const booleanNames = Object.keys(booleanFlags) as BooleanFlag[];
+type BooleanFlag = keyof typeof booleanFlags;
+export const booleanNames = Object.keys(booleanFlags) as BooleanFlag[];
 
 const valueSpellings: readonly string[] = Object.values(valueFlags).flat();
 /** Short switches, and short flags that take a value: `-yo json` is `-y -o json`, as in yargs. */
@@ -99,11 +99,14 @@ export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand |
       // The command is the first positional wherever the options are (`qwen --debug auth status`), as in yargs.
       if (positionals.length === 0 && argument === 'auth') return undefined;
       positionals.push(argument);
-    } else if (switchNamed(argument) !== undefined) {
+      continue;
+    }
+    const switchName = switchNamed(argument);
+    if (switchName !== undefined) {
       // yargs and cac read `--debug false` as the flag's value; cac decides.
       const next = argv[index + 1];
       if (next === 'true' || next === 'false') return undefined;
-      switches.push(switchNamed(argument)!);
+      switches.push(switchName);
     } else if (valueSpellings.includes(argument)) {
       // A value that looks like a flag, or none at all: cac's reading (and its error) decides.
       const value = argv[index + 1];

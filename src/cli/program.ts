@@ -3,7 +3,7 @@
 import { type CAC, cac } from 'cac';
 import { CliError } from '../core/errors.ts';
 import {
-  booleanFlags,
+  booleanNames,
   type MainFlags,
   type ParsedCommand,
   rawValue,
@@ -110,7 +110,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
 /** Value flags as typed (see rawValue), booleans as cac read them (the last one, when repeated). */
 function flagsOf(argv: string[], parsed: Record<string, unknown>): MainFlags {
   const flags = readFlags(argv);
-  for (const name of Object.keys(booleanFlags) as (keyof typeof booleanFlags)[]) {
+  for (const name of booleanNames) {
     // cac leaves a dashed switch's `=true` (`--include-partial-messages=true`) as the string.
     const last: unknown = [parsed[name]].flat().at(-1);
     if (last === true || last === 'true') flags[name] = true;
