@@ -5,7 +5,7 @@ import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
-import { createTextRenderer } from '../render/text.ts';
+import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
 import type { RunContext } from './context.ts';
 import { streamSessionTurn } from './session-turn.ts';
 
@@ -18,18 +18,12 @@ export interface HeadlessRun {
   partialMessages?: boolean;
 }
 
-/**
- * `terminal`: stdout is a terminal (text mode then strips escape sequences; pipes get the bytes as sent);
- * `partialMessages`: -o stream-json with --include-partial-messages.
- */
 export function createRenderer(
   format: OutputFormat,
   write: Write,
-  options: JsonRendererOptions & { terminal?: boolean } = {},
+  options: JsonRendererOptions & TextRendererOptions = {},
 ): Renderer {
-  return format === 'text'
-    ? createTextRenderer(write, { terminal: options.terminal ?? false })
-    : createJsonRenderer(write, format, { partialMessages: options.partialMessages });
+  return format === 'text' ? createTextRenderer(write, options) : createJsonRenderer(write, format, options);
 }
 
 /** Runs one turn and returns the exit code; the answer streams to stdout as it arrives. */
