@@ -170,12 +170,20 @@ export function readFlags(argv: readonly string[]): MainFlags {
     const value = rawValue(argv, spellings);
     if (value !== undefined) flags[name] = value;
   }
+  // The one flag that adds up: each --fallback-model names more fallbacks (fallback.ts splits the list).
+  const fallbacks = allValues(argv, valueFlags.fallbackModel);
+  if (fallbacks.length > 0) flags.fallbackModel = fallbacks.join(',');
   return flags;
 }
 
 /** The last value given for a flag (`--name value`, `--name=value`, `-m value`, `-m=value`), before any `--`. */
 export function rawValue(argv: readonly string[], spellings: readonly string[]): string | undefined {
-  let value: string | undefined;
+  return allValues(argv, spellings).at(-1);
+}
+
+/** Every value given for a flag, in order, before any `--`. */
+function allValues(argv: readonly string[], spellings: readonly string[]): string[] {
+  const values: string[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     if (argument === '--') break;
@@ -183,12 +191,12 @@ export function rawValue(argv: readonly string[], spellings: readonly string[]):
       if (argument === spelling) {
         const next = argv[index + 1];
         if (next === undefined) throw new CliError('input', `The flag ${spelling} needs a value.`);
-        value = next;
+        values.push(next);
         index += 1;
       } else if (argument.startsWith(`${spelling}=`)) {
-        value = argument.slice(spelling.length + 1);
+        values.push(argument.slice(spelling.length + 1));
       }
     }
   }
-  return value;
+  return values;
 }

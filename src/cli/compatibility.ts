@@ -9,8 +9,7 @@ export const approvalModes = ['plan', 'default', 'auto-edit', 'auto', 'yolo'] as
 
 /** The --help section that says what these flags do here. */
 export const compatibilityNote = `  -y/--yolo, --approval-mode, --max-session-turns, --max-tool-calls and --bare are accepted so that
-  Qwen Code command lines run unchanged; qwen-lite runs no tools, so they change nothing.
-  --fallback-model and --max-wall-time are accepted but not applied yet.`;
+  Qwen Code command lines run unchanged; qwen-lite runs no tools, so they change nothing.`;
 
 /** Throws for the values Qwen Code refuses and for what qwen-lite cannot do; the rest is accepted as is. */
 export function checkCompatibilityFlags(flags: MainFlags): void {

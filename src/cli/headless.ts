@@ -1,13 +1,14 @@
 // One-shot runs: prompt and/or stdin -> one turn -> renderer. The CI path: nothing here may prompt.
 import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
-import { CliError } from '../core/errors.ts';
+import { CliError, oneLine } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
 import type { RunContext } from './context.ts';
-import { streamSessionTurn } from './session-turn.ts';
+import { type FallbackModel, streamWithFallbacks } from './fallback.ts';
+import type { SessionTurnOptions } from './session-turn.ts';
 
 export interface HeadlessRun {
   prompt: string;
@@ -16,6 +17,8 @@ export interface HeadlessRun {
   context: RunContext;
   /** -o stream-json with --include-partial-messages. */
   partialMessages?: boolean;
+  /** --fallback-model, in order. */
+  fallbacks?: readonly FallbackModel[];
 }
 
 export function createRenderer(
@@ -48,8 +51,10 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   const keepText = run.format !== 'text';
   let shownText = '';
   let hasShownOutput = false;
+  let answeringModel = target.model;
   const outcome = (): TurnOutcome => ({
     text: shownText,
+    model: answeringModel,
     durationMs: performance.now() - startedAt,
     apiDurationMs: performance.now() - startedAt,
   });
@@ -62,7 +67,13 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   };
 
   try {
-    const { result } = await streamSessionTurn(run.session, run.session.target, messages, {
+    const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
+      answeringModel = nextModel;
+      context.writeError(
+        `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
+      );
+    };
+    const turnOptions: SessionTurnOptions = {
       onEvent,
       signal: context.signal,
       idleTimeoutMs: context.streamIdleTimeoutMs,
@@ -73,7 +84,14 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       fetchImplementation: context.fetchImplementation,
       hasShownOutput: () => hasShownOutput,
       collectText: false,
-    });
+    };
+    const { result } = await streamWithFallbacks(
+      run.session,
+      messages,
+      turnOptions,
+      run.fallbacks ?? [],
+      onFallback,
+    );
     renderer.finish({
       ...outcome(),
       usage: result.usage,

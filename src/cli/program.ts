@@ -40,8 +40,11 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('--max-session-turns <n>', 'No effect (Qwen Code compatibility); 0 is refused')
     .option('--max-tool-calls <n>', 'No effect (Qwen Code compatibility)')
     .option('--bare', 'No effect (Qwen Code compatibility)')
-    .option('--fallback-model <id>', 'Accepted, not applied yet (Qwen Code compatibility)')
-    .option('--max-wall-time <time>', 'Accepted, not applied yet (Qwen Code compatibility)')
+    .option(
+      '--fallback-model <id>',
+      'Model to ask when the model stays rate limited or overloaded (429, 503, 529); up to 3, in order',
+    )
+    .option('--max-wall-time <time>', 'Stop a one-shot run after this long (90, 30s, 5m, 1h30m): exit 55')
     .action((prompt: string[], flags: Record<string, unknown>) => {
       const rest = Array.isArray(flags['--']) ? flags['--'].map(String) : [];
       parsed = {

@@ -14,6 +14,7 @@ import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
+import { type FallbackModel, streamWithFallbacks } from './fallback.ts';
 import { historyLimit, isRecordable, loadHistory } from './history.ts';
 import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
 import { editByUnits } from './line-units.ts';
@@ -28,7 +29,7 @@ import {
   settingsWithChoice,
 } from './model-picker.ts';
 import { configureNetwork, type NetworkFlags } from './network.ts';
-import { streamSessionTurn } from './session-turn.ts';
+import type { SessionTurnOptions } from './session-turn.ts';
 import { createSpinner } from './spinner.ts';
 import { runAuthWizard } from './wizard.ts';
 
@@ -51,6 +52,8 @@ export interface ReplOptions {
   networkFlags?: NetworkFlags;
   /** `-i`: answered first, then the prompt appears. */
   initialPrompt?: string;
+  /** --fallback-model: asked in order when the model stays rate limited or overloaded (fallback.ts). */
+  fallbackModels?: readonly string[];
   input?: TerminalInput;
   output?: Writable & { isTTY?: boolean; columns?: number };
 }
@@ -196,6 +199,29 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       state.problem = error;
     }
   };
+
+  /** The fallbacks for a turn of the current model; each is resolved as `--model <id>` would be. */
+  const fallbacksFor = (current: ResolvedModel): FallbackModel[] =>
+    (options.fallbackModels ?? [])
+      .filter((model) => model !== current.model)
+      .map((model) => ({
+        model,
+        prepare: async () => {
+          const configuration = state.configuration ?? load();
+          const target = resolveModel({
+            flags: { ...state.flags, model },
+            settings: configuration.settings.merged,
+            env: configuration.env,
+          });
+          for (const note of target.notes ?? []) warnOnce(note);
+          return prepareCredentials(target, {
+            interactive: false,
+            env: configuration.env.toRecord(),
+            home: context.home,
+            fetchImplementation: context.fetchImplementation,
+          });
+        },
+      }));
 
   const paths = configPaths({
     env: context.env,
@@ -355,7 +381,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     const textFilter = createControlFilter();
     spinner.start();
     try {
-      const { result, target } = await streamSessionTurn(state.session, state.target, state.messages, {
+      const session = state.session;
+      const turnOptions: SessionTurnOptions = {
         onEvent: (event) => {
           if (event.type === 'reasoning-delta' && event.text !== '') {
             spinner.stop();
@@ -386,10 +413,25 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         },
         fetchImplementation: context.fetchImplementation,
         hasShownOutput: () => shownText !== '' || shownReasoning,
-      });
+      };
+      // A fallback answers this turn only: the next one asks the session's model again.
+      const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
+        spinner.stop();
+        say(colors.dim(`${failedModel}: ${terminalSafe(oneLine(failure))} Asking ${nextModel} instead.`));
+        spinner.start();
+      };
+      const turn = await streamWithFallbacks(
+        session,
+        state.messages,
+        turnOptions,
+        fallbacksFor(session.target),
+        onFallback,
+      );
+      const { result } = turn;
       spinner.stop();
       if (!endsWithNewline) write('\n');
-      state.target = target;
+      // A refreshed token replaces the old one for later turns; a fallback's session is not kept.
+      if (turn.session === session) state.target = turn.target;
       state.messages.push({ role: 'assistant', content: result.text });
       state.lastUsage = result.usage;
       state.totals = addUsage(state.totals, result.usage);

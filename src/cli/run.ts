@@ -10,10 +10,12 @@ import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
+import { parseFallbackModels } from './fallback.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { configureNetwork } from './network.ts';
 import { endStartup } from './startup.ts';
 import { homeDirectory, isTerminal, readPipedStdin, writeAll } from './terminal-io.ts';
+import { parseWallTime, startWallTimer } from './wall-time.ts';
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
   const cancel = new AbortController();
@@ -55,9 +57,11 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
           command.flags,
           context,
         );
-      case 'main':
+      case 'main': {
         debug = Boolean(command.flags.debug);
         checkCompatibilityFlags(command.flags);
+        const wallTime = command.flags.maxWallTime;
+        const wallTimeMs = wallTime === undefined ? undefined : parseWallTime(wallTime);
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
           // The REPL handles Ctrl+C itself (raw mode); loaded only here so one-shot runs never load clack.
           process.off('SIGINT', onInterrupt);
@@ -68,9 +72,20 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
             flags: flagsForResolution(command.flags),
             networkFlags: { proxy: command.flags.proxy, insecure: command.flags.insecure },
             initialPrompt: command.flags.promptInteractive,
+            fallbackModels: parseFallbackModels(command.flags.fallbackModel, ''),
           });
         }
-        return await runMain(command.positionalPrompt, command.flags, context);
+        // The budget of a one-shot run; an interactive session is bounded by the person at it.
+        const stopWallTimer =
+          wallTime === undefined || wallTimeMs === undefined
+            ? undefined
+            : startWallTimer(wallTimeMs, wallTime, cancel);
+        try {
+          return await runMain(command.positionalPrompt, command.flags, context);
+        } finally {
+          stopWallTimer?.();
+        }
+      }
     }
   } catch (error) {
     return reportFailure(error, context, debug);
@@ -94,20 +109,28 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       home: context.home,
       platform: process.platform,
     });
-    const target = resolveModel({
-      flags: resolutionFlags,
-      settings: configuration.settings.merged,
-      env: configuration.env,
-    });
-    for (const note of target.notes ?? []) context.writeError(note);
+    // The run's model, or a fallback's: resolved as `--model <id>` would be, notes and all.
+    const prepareSession = (model: string | undefined) => {
+      const target = resolveModel({
+        flags: { ...resolutionFlags, model: model ?? resolutionFlags.model },
+        settings: configuration.settings.merged,
+        env: configuration.env,
+      });
+      for (const note of target.notes ?? []) context.writeError(note);
+      return prepareCredentials(target, {
+        interactive: false,
+        env: configuration.env.toRecord(),
+        home: context.home,
+        fetchImplementation: context.fetchImplementation,
+      });
+    };
     // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.
     configureNetwork(context, configuration, flags);
-    const session = await prepareCredentials(target, {
-      interactive: false,
-      env: configuration.env.toRecord(),
-      home: context.home,
-      fetchImplementation: context.fetchImplementation,
-    });
+    const session = await prepareSession(undefined);
+    const fallbacks = parseFallbackModels(flags.fallbackModel, session.target.model).map((model) => ({
+      model,
+      prepare: () => prepareSession(model),
+    }));
 
     const piped = context.stdinIsTerminal ? undefined : await readPipedStdin();
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
@@ -123,7 +146,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       // command piped in would otherwise be dropped without a word.
       context.writeError('Note: nothing arrived on stdin within 0.5 s; answering the prompt alone.');
     }
-    run = { prompt, format, session, context, partialMessages: flags.includePartialMessages };
+    run = { prompt, format, session, context, partialMessages: flags.includePartialMessages, fallbacks };
   } catch (error) {
     // A JSON consumer (jq in CI) gets a result object even when the run never reached the server.
     if (error instanceof CliError && format !== 'text') {

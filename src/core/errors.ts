@@ -9,6 +9,8 @@ export const exitCodes = {
   auth: 41,
   input: 42,
   config: 52,
+  /** --max-wall-time ran out (Qwen Code's budget code). */
+  budget: 55,
   cancelled: 130,
 } as const;
 

@@ -59,7 +59,7 @@ export function createJsonRenderer(
       id: messageId,
       type: 'message',
       role: 'assistant',
-      model: info?.model ?? '',
+      model: outcome.model ?? info?.model ?? '',
       content: [...(outcome.text ? [{ type: 'text', text: outcome.text.toWellFormed() }] : []), ...toolUses],
       stop_reason: outcome.finishReason ?? null,
       usage: usageJson(outcome.usage),

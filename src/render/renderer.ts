@@ -13,6 +13,8 @@ export interface RunInfo {
 
 export interface TurnOutcome {
   text: string;
+  /** The model that answered, when a fallback model did rather than the one the run started with. */
+  model?: string;
   usage?: Usage;
   finishReason?: string;
   durationMs: number;

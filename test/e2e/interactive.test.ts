@@ -358,6 +358,36 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(history).toBe('tell me a long story\nstill there?\n');
   }, 30_000);
 
+  test('--fallback-model: a rate-limited prompt is answered by the fallback; the next goes to the session model', async () => {
+    sandbox = makeSandbox();
+    const limited = {
+      status: 429,
+      headers: { 'retry-after-ms': '1' },
+      body: { error: { message: 'Slow down' } },
+    };
+    fake.setResponses(limited, limited, limited, limited, { stream: { text: ['Spare answer.'] } });
+    pane = startPane(
+      sandbox,
+      { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'main-model' },
+      ['--fallback-model', 'spare-model'],
+    );
+    await pane.waitFor('main-model >');
+    pane.type('hello');
+    pane.keys('Enter');
+    await pane.waitFor('Spare answer.');
+    expect(pane.screen()).toContain('Asking spare-model instead.');
+    fake.setResponses({ stream: { text: ['Main answer.'] } });
+    pane.type('again');
+    pane.keys('Enter');
+    await pane.waitFor('Main answer.');
+    expect(lastBody().model).toBe('main-model');
+    expect(lastBody().messages).toEqual([
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'Spare answer.' },
+      { role: 'user', content: 'again' },
+    ]);
+  }, 30_000);
+
   test('lines that arrive together are one message; lines typed during an answer are sent in turn, never lost', async () => {
     fake.setResponses({ stream: { text: ['Got it.'] } });
     pane = startWithKey();

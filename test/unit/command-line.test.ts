@@ -377,7 +377,7 @@ test("Qwen Code's flags: the values it refuses, and stream-json input, are exit 
     { outputFormat: 'json', yolo: true },
     { outputFormat: 'text', approvalMode: 'yolo', inputFormat: 'text', bare: true },
     { outputFormat: 'stream-json', includePartialMessages: true, maxSessionTurns: '-1', maxToolCalls: '0' },
-    { outputFormat: 'text', maxSessionTurns: '1', maxWallTime: 'whatever', fallbackModel: 'f' },
+    { outputFormat: 'text', maxSessionTurns: '1', maxWallTime: '30s', fallbackModel: 'f' },
   ];
   for (const flags of accepted) expect(() => checkCompatibilityFlags(flags)).not.toThrow();
   for (const [flags, message] of [

@@ -1,0 +1,44 @@
+// --max-wall-time, as in Qwen Code: a one-shot run that takes longer stops (what was printed stays) and exits
+// 55. A CI job gets a clear budget failure instead of being killed by its own timeout.
+import { CliError } from '../core/errors.ts';
+
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * The limit in milliseconds: `90` (seconds), `1500ms`, `30s`, `2.5m`, `1h30m`. `-1` is Qwen Code's "no
+ * limit" (undefined). Anything else, zero included, is refused (exit 42).
+ */
+export function parseWallTime(value: string): number | undefined {
+  const text = value.trim().toLowerCase();
+  if (text === '-1') return undefined;
+  let totalMs = 0;
+  if (/^\d+(\.\d+)?$/.test(text)) totalMs = Number(text) * 1000;
+  else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) {
+    for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+      totalMs += Number(amount) * (unitMs[unit as string] as number);
+    }
+  } else totalMs = Number.NaN;
+  if (!(totalMs >= 1)) {
+    throw new CliError(
+      'input',
+      `--max-wall-time takes a duration such as 90, 30s, 5m or 1h30m, not "${value}".`,
+    );
+  }
+  return totalMs;
+}
+
+/** Timers cannot wait longer (about 24.8 days): a larger delay would fire at once. */
+const longestTimerMs = 2 ** 31 - 1;
+
+/** Aborts `controller` with the budget failure once `limitMs` has passed; the returned function stops it. */
+export function startWallTimer(limitMs: number, typed: string, controller: AbortController): () => void {
+  if (limitMs > longestTimerMs) return () => {};
+  const timer = setTimeout(() => {
+    controller.abort(
+      new CliError('budget', `Reached the wall-time limit of ${typed.trim()} (--max-wall-time).`, {
+        hint: 'Give the run more time with a larger --max-wall-time, or leave the flag out.',
+      }),
+    );
+  }, limitMs);
+  return () => clearTimeout(timer);
+}
