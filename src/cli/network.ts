@@ -1,6 +1,7 @@
 // The network settings of one run, applied to its context: proxy, CA bundle, --insecure, and the stream
 // idle timeout. Every command that talks to a server calls this once, after loading the configuration.
 import type { LoadedConfiguration } from '../config/load.ts';
+import { ignoredMillisecondsNote } from '../config/resolve.ts';
 import { createTransport } from '../net/transport.ts';
 import type { RunContext } from './context.ts';
 
@@ -22,6 +23,9 @@ export function configureNetwork(
     insecureFlag: flags.insecure,
     warn,
   }).fetchImplementation;
-  const idleTimeout = Number(configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS'));
+  const typedIdleTimeout = configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS')?.trim();
+  if (typedIdleTimeout === undefined || typedIdleTimeout === '') return;
+  const idleTimeout = Number(typedIdleTimeout);
   if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
+  else warn(ignoredMillisecondsNote('QWEN_STREAM_IDLE_TIMEOUT_MS', typedIdleTimeout, true));
 }

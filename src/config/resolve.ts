@@ -76,12 +76,14 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   if (authType === 'qwen-oauth') {
     // The token, its base URL (resource_url) and headers come from the auth layer; keys and base URLs
     // meant for API-key providers must never be sent along with a Qwen OAuth token.
+    const notes: string[] = [];
     return {
       authType,
       protocol,
       model: qwenOauthModel,
       baseUrl: '',
-      generationConfig: generationConfigOf(settings.model?.generationConfig, env),
+      generationConfig: generationConfigOf(settings.model?.generationConfig, env, notes),
+      ...(notes.length > 0 ? { notes } : {}),
     };
   }
 
@@ -93,6 +95,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     chosen.fromSettings ? nonEmpty(settings.model?.baseUrl) : undefined,
   );
 
+  const notes: string[] = [];
   const resolved: ResolvedModel = {
     authType,
     protocol,
@@ -101,13 +104,15 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     generationConfig: generationConfigOf(
       entry === undefined ? settings.model?.generationConfig : entry.generationConfig,
       env,
+      notes,
     ),
   };
   if (entry !== undefined) resolved.displayName = entry.name ?? entry.id;
-  if (requested === 'openai-responses') resolved.notes = [responsesApiNote('auth type openai-responses')];
+  if (requested === 'openai-responses') notes.push(responsesApiNote('auth type openai-responses'));
   else if (entry?.wireApi === 'responses') {
-    resolved.notes = [responsesApiNote(`wireApi "responses" of modelProviders.${providerKey} (${entry.id})`)];
+    notes.push(responsesApiNote(`wireApi "responses" of modelProviders.${providerKey} (${entry.id})`));
   }
+  if (notes.length > 0) resolved.notes = notes;
 
   // Key: the flag always wins (seed), then the variable the entry names, else the protocol's variable.
   // An entry's envKey is never swapped for another variable: that would send one provider's key to another.
@@ -286,10 +291,14 @@ function resolveBaseUrl(
   return { value: '' };
 }
 
-/** The five fields the pipeline uses; QWEN_CODE_API_TIMEOUT_MS fills the timeout when settings do not. */
+/**
+ * The five fields the pipeline uses; QWEN_CODE_API_TIMEOUT_MS fills the timeout when settings do not (a
+ * value that is not a number is ignored with a note in `notes`).
+ */
 function generationConfigOf(
   config: ModelGenerationConfig | undefined,
   env: LayeredEnvironment,
+  notes: string[],
 ): GenerationConfig {
   const result: GenerationConfig = {};
   if (config?.timeout !== undefined) result.timeout = config.timeout;
@@ -298,10 +307,17 @@ function generationConfigOf(
   if (config?.customHeaders !== undefined) result.customHeaders = config.customHeaders;
   if (config?.extra_body !== undefined) result.extra_body = config.extra_body;
   if (result.timeout === undefined) {
-    const fromEnv = Number(nonEmpty(env.get('QWEN_CODE_API_TIMEOUT_MS')));
-    if (Number.isFinite(fromEnv)) result.timeout = fromEnv;
+    const typed = nonEmpty(env.get('QWEN_CODE_API_TIMEOUT_MS'));
+    const fromEnv = Number(typed);
+    if (typed !== undefined && Number.isFinite(fromEnv)) result.timeout = fromEnv;
+    else if (typed !== undefined) notes.push(ignoredMillisecondsNote('QWEN_CODE_API_TIMEOUT_MS', typed));
   }
   return result;
+}
+
+/** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */
+export function ignoredMillisecondsNote(variable: string, typed: string, aboveZero = false): string {
+  return `Ignoring ${variable}="${typed}": it takes a number of milliseconds${aboveZero ? ' above 0' : ''}, such as 120000.`;
 }
 
 function sameUrl(first: string | undefined, second: string): boolean {

@@ -356,6 +356,23 @@ for (const flavour of flavours) {
       }
     });
 
+    test('an idle timeout that is not a number of milliseconds is ignored with a note', async () => {
+      plainFake.setResponses({ stream: { text: ['fine'] } });
+      try {
+        const result = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '30s' },
+        });
+        expect(result).toMatchObject({ exitCode: 0, stdout: 'fine\n' });
+        expect(result.stderr).toBe(
+          'Ignoring QWEN_STREAM_IDLE_TIMEOUT_MS="30s": it takes a number of milliseconds above 0, such as 120000.\n',
+        );
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
     test('a server that never answers also trips the idle timeout', async () => {
       plainFake.setResponses({ hangBeforeHeaders: true });
       try {

@@ -386,6 +386,16 @@ test('generationConfig: from the entry only; model.generationConfig for models o
       env: { QWEN_CODE_API_TIMEOUT_MS: '777' },
     }).generationConfig,
   ).toEqual({ timeout: 777 });
+  // A value that is not milliseconds is not used, and the run says so rather than keep the default silently.
+  const minutes = resolve({
+    flags: { model: 'raw' },
+    settings: { security: settings.security },
+    env: { QWEN_CODE_API_TIMEOUT_MS: '2m' },
+  });
+  expect(minutes.generationConfig).toEqual({});
+  expect(minutes.notes).toEqual([
+    'Ignoring QWEN_CODE_API_TIMEOUT_MS="2m": it takes a number of milliseconds, such as 120000.',
+  ]);
 });
 
 test('vertex-ai without a key uses the Google Cloud project', () => {
