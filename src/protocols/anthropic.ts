@@ -8,7 +8,7 @@ import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import {
   alternatingTurns,
-  baseUrlOr,
+  baseUrlParts,
   capped,
   doneEvent,
   endedEarlyEvent,
@@ -24,6 +24,7 @@ import {
   setHeader,
   setStreamAndUserHeaders,
   stopSequencesOf,
+  withQuery,
 } from './wire.ts';
 
 export const defaultAnthropicBaseUrl = 'https://api.anthropic.com';
@@ -69,7 +70,7 @@ function isAnthropicHost(baseUrl: string): boolean {
 
 function buildRequest(request: ChatRequest): HttpRequest {
   const { target } = request;
-  const baseUrl = baseUrlOr(target.baseUrl, defaultAnthropicBaseUrl);
+  const { base: baseUrl, query } = baseUrlParts(target.baseUrl, defaultAnthropicBaseUrl);
   const headers: Record<string, string> = {};
   if (target.accessToken !== undefined && target.accessToken !== '') {
     setHeader(headers, 'Authorization', `Bearer ${target.accessToken}`);
@@ -99,7 +100,7 @@ function buildRequest(request: ChatRequest): HttpRequest {
   body['stream'] = true;
   // extra_body goes last: the user's escape hatch (`thinking`, `metadata`, ...) may replace anything.
   Object.assign(body, target.generationConfig.extra_body);
-  return { url: messagesUrl(baseUrl), headers, body: JSON.stringify(body) };
+  return { url: withQuery(messagesUrl(baseUrl), query), headers, body: JSON.stringify(body) };
 }
 
 function statusOfErrorType(type: string | undefined): number | undefined {

@@ -8,6 +8,7 @@ import type { ChatRequest, HttpRequest, Message, ResolvedModel, Usage } from '..
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import {
   alternatingTurns,
+  baseUrlParts,
   capped,
   doneEvent,
   endedEarlyEvent,
@@ -22,7 +23,7 @@ import {
   setHeader,
   setStreamAndUserHeaders,
   stopSequencesOf,
-  withoutTrailingSlashes,
+  withQuery,
 } from './wire.ts';
 
 export const defaultGeminiBaseUrl = 'https://generativelanguage.googleapis.com';
@@ -41,8 +42,11 @@ function modelSegment(model: string): string {
 const streamSuffix = ':streamGenerateContent?alt=sse';
 
 function geminiUrl(target: ResolvedModel): string {
-  const base = withoutTrailingSlashes(target.baseUrl) || defaultGeminiBaseUrl;
-  return `${withVersion(base, 'v1beta')}/models/${modelSegment(target.model)}${streamSuffix}`;
+  const { base, query } = baseUrlParts(target.baseUrl, defaultGeminiBaseUrl);
+  return withQuery(
+    `${withVersion(base, 'v1beta')}/models/${modelSegment(target.model)}${streamSuffix}`,
+    query,
+  );
 }
 
 /** Regional hosts; `global` has none, and the multi-regions `us`/`eu` live under `rep.googleapis.com`. */
@@ -63,16 +67,19 @@ function usesVertexProjectMode(target: ResolvedModel): boolean {
 
 function vertexUrl(target: ResolvedModel): string {
   // A configured base URL (private endpoint, test server) replaces the scheme and host in both modes.
-  const configured = withoutTrailingSlashes(target.baseUrl);
+  const { base: configured, query } = baseUrlParts(target.baseUrl);
   const cloud = target.googleCloud;
   if (usesVertexProjectMode(target) && cloud !== undefined) {
     const base = withVersion(configured || vertexHost(cloud.location), 'v1');
     const project = encodeURIComponent(cloud.project);
     const location = encodeURIComponent(cloud.location);
-    return `${base}/projects/${project}/locations/${location}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`;
+    return withQuery(
+      `${base}/projects/${project}/locations/${location}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`,
+      query,
+    );
   }
   const base = withVersion(configured || defaultVertexBaseUrl, 'v1');
-  return `${base}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`;
+  return withQuery(`${base}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`, query);
 }
 
 interface GeminiContent {

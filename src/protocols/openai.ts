@@ -9,7 +9,7 @@ import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import { type ByteSlot, byteSlotOf, stringBytesInSlot } from './json-bytes.ts';
 import {
-  baseUrlOr,
+  baseUrlParts,
   capped,
   doneEvent,
   endedEarlyEvent,
@@ -26,12 +26,14 @@ import {
   parseJson,
   setHeader,
   setStreamAndUserHeaders,
+  withQuery,
 } from './wire.ts';
 
 export const defaultOpenAiBaseUrl = 'https://api.openai.com/v1';
 
 function chatCompletionsUrl(baseUrl: string): string {
-  return `${baseUrlOr(baseUrl, defaultOpenAiBaseUrl)}/chat/completions`;
+  const { base, query } = baseUrlParts(baseUrl, defaultOpenAiBaseUrl);
+  return withQuery(`${base}/chat/completions`, query);
 }
 
 function buildRequest(request: ChatRequest): HttpRequest {

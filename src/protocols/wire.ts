@@ -94,16 +94,31 @@ export function setStreamAndUserHeaders(headers: Record<string, string>, target:
   }
 }
 
-export function withoutTrailingSlashes(url: string): string {
+function withoutTrailingSlashes(url: string): string {
   // A loop, not a regex: every request runs this once, and a regex's first use compiles it.
   let end = url.trimEnd().length;
   while (end > 0 && url.charCodeAt(end - 1) === 47) end -= 1; // '/'
   return url.slice(0, end).trimStart();
 }
 
-/** The configured base URL without trailing slashes, or the protocol's default when none is configured. */
-export function baseUrlOr(configured: string, defaultBaseUrl: string): string {
-  return configured.trim() === '' ? defaultBaseUrl : withoutTrailingSlashes(configured);
+/**
+ * A base URL apart: `base`, which paths are added to (without trailing slashes; the protocol's default when
+ * none is configured), and the query it carries (Azure's `?api-version=...`), which must follow the path.
+ * A fragment is dropped: it is never sent.
+ */
+export function baseUrlParts(configured: string, defaultBaseUrl = ''): { base: string; query: string } {
+  const trimmed = configured.trim();
+  const fragmentStart = trimmed.indexOf('#');
+  const url = fragmentStart < 0 ? trimmed : trimmed.slice(0, fragmentStart);
+  const queryStart = url.indexOf('?');
+  const base = withoutTrailingSlashes(queryStart < 0 ? url : url.slice(0, queryStart));
+  return { base: base || defaultBaseUrl, query: queryStart < 0 ? '' : url.slice(queryStart + 1) };
+}
+
+/** The request URL with the base URL's query added to its own (`...?alt=sse&api-version=1`). */
+export function withQuery(url: string, query: string): string {
+  if (query === '') return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${query}`;
 }
 
 /** `stop` may be one string or a list; protocols other than OpenAI only take a non-empty list. */

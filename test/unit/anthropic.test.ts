@@ -63,6 +63,9 @@ describe('anthropicAdapter.buildRequest', () => {
       'https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages',
     );
     expect(url('  http://127.0.0.1:8080  ')).toBe('http://127.0.0.1:8080/v1/messages');
+    expect(url('https://gw.example.com/anthropic/v1/?beta=true')).toBe(
+      'https://gw.example.com/anthropic/v1/messages?beta=true',
+    );
   });
 
   test('the key goes as a bearer token to any host but anthropic.com', () => {

@@ -64,6 +64,10 @@ describe('geminiAdapter.buildRequest', () => {
     expect(url('', 'models/gemini-2.5-pro')).toBe(
       'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
     );
+    // A gateway's own query joins alt=sse.
+    expect(url('https://gw.example.com/gemini/?team=a')).toBe(
+      'https://gw.example.com/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse&team=a',
+    );
   });
 
   test('roles user/model, consecutive same-role turns merged, system turns joined, empty turns dropped', () => {

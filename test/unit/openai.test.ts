@@ -72,6 +72,14 @@ describe('openaiAdapter.buildRequest', () => {
     );
   });
 
+  test("a base URL's query (Azure's api-version) follows the path; a fragment is dropped", () => {
+    const url = (baseUrl: string) => openaiAdapter.buildRequest(chat({ baseUrl })).url;
+    expect(url('https://x.openai.azure.com/openai/deployments/gpt4o/?api-version=2024-10-21')).toBe(
+      'https://x.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21',
+    );
+    expect(url('http://127.0.0.1:8000/v1#notes')).toBe('http://127.0.0.1:8000/v1/chat/completions');
+  });
+
   test('an access token (Qwen OAuth) replaces the key', () => {
     const request = openaiAdapter.buildRequest(chat({ accessToken: 'oauth-token-abc' }));
     expect(request.headers['Authorization']).toBe('Bearer oauth-token-abc');
