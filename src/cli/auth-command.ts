@@ -22,6 +22,7 @@ import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import { type ResolvedModel, whereSet } from '../core/types.ts';
+import { terminalSafe } from '../render/terminal-safe.ts';
 import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
 import { configureNetwork } from './network.ts';
@@ -130,11 +131,12 @@ export function showAuthorization(
   context: Pick<RunContext, 'writeError' | 'env'>,
   display: { platform: NodeJS.Platform; stderrIsTerminal: boolean },
 ): void {
-  const url = authorization.verificationUriComplete;
+  // The server's words on the way to a terminal: nothing in them may act as an escape sequence.
+  const url = terminalSafe(authorization.verificationUriComplete);
   const minutes = Math.max(1, Math.round(authorization.expiresInSeconds / 60));
   context.writeError('Qwen OAuth login: open this URL in a browser and approve the request:');
   context.writeError(`  ${url}`);
-  context.writeError(`Code: ${authorization.userCode} (valid for about ${minutes} min)`);
+  context.writeError(`Code: ${terminalSafe(authorization.userCode)} (valid for about ${minutes} min)`);
   if (display.stderrIsTerminal) {
     try {
       const color = (context.env['NO_COLOR'] ?? '') === '';

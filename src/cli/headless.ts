@@ -5,6 +5,7 @@ import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
+import { terminalSafe } from '../render/terminal-safe.ts';
 import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
 import type { RunContext } from './context.ts';
 import { type FallbackModel, streamWithFallbacks } from './fallback.ts';
@@ -70,7 +71,9 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
       answeringModel = nextModel;
       context.writeError(
-        `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
+        terminalSafe(
+          `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
+        ),
       );
     };
     const turnOptions: SessionTurnOptions = {
@@ -79,7 +82,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       idleTimeoutMs: context.streamIdleTimeoutMs,
       onRetry: (notice) =>
         context.writeError(
-          `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${notice.reason}`,
+          `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`,
         ),
       fetchImplementation: context.fetchImplementation,
       hasShownOutput: () => hasShownOutput,

@@ -7,6 +7,7 @@ import { CliError, exitCodes, oneLine } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
+import { terminalSafe } from '../render/terminal-safe.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
@@ -197,7 +198,8 @@ function reportFailure(error: unknown, context: RunContext, debug: boolean): num
       : new CliError('api', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
         });
-  context.writeError(`qwen: ${oneLine(failure)}`);
+  // The message may quote a server's words, which must not drive the terminal (escape sequences).
+  context.writeError(`qwen: ${terminalSafe(oneLine(failure))}`);
   if (debug) {
     const stack = (failure.cause instanceof Error ? failure.cause : failure).stack;
     // A runtime's own error may quote the URL it failed on (Deno does).

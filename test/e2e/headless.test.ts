@@ -786,6 +786,21 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(result.stderr).not.toContain('sk-flag-0001');
   });
 
+  test("escape sequences in a server's error message never reach stderr (retry notices included)", async () => {
+    const box = freshSandbox();
+    const hostile = 'Overloaded\u001b]0;pwned\u0007\u001b[2J now';
+    fake.setResponses(
+      { status: 503, headers: { 'retry-after-ms': '1' }, body: { error: { message: hostile } } },
+      { status: 400, body: { error: { message: hostile } } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('(attempt 1): 503 Overloaded now');
+    expect(result.stderr).toContain('answered 400: Overloaded now');
+    expect(result.stderr).not.toContain('\u001b');
+    expect(result.stderr).not.toContain('\u0007');
+  });
+
   test("an answer cut by the provider's content filter keeps the text and exits 1, saying so", async () => {
     const box = freshSandbox();
     fake.setResponses({ stream: { text: ['Half an ans', 'wer'], finishReason: 'content_filter' } });
