@@ -143,18 +143,18 @@ export function layerEnvironment(input: LayerEnvironmentInput): LayeredEnvironme
     describe: (name) => `settings env (${input.settingsEnv.sources[name] ?? 'settings.json'})`,
   });
 
-  // A layer only fills a variable that the layers above left unset or empty (the seed's "never overrides a
-  // set variable"); an empty value is still reported when nothing better exists.
+  // The seed: a lower layer only fills a variable the layers above do not have. A variable present in the
+  // process environment, even empty (`OPENAI_BASE_URL= qwen`), is set, and neither a .env file nor settings
+  // env replace it (Qwen Code 0.24.4 fills empty ones; the seed wins). An empty flag is no flag
+  // (`--model="$MODEL"` with MODEL unset), as everywhere on the command line.
   const lookup = (name: string): { value: string; layer: Layer } | undefined => {
-    let empty: { value: string; layer: Layer } | undefined;
     for (const layer of layers) {
       if (!Object.hasOwn(layer.values, name)) continue;
       const value = layer.values[name];
-      if (value === undefined) continue;
-      if (value !== '') return { value, layer };
-      empty ??= { value, layer };
+      if (value === undefined || (value === '' && layer === layers[0])) continue;
+      return { value, layer };
     }
-    return empty;
+    return undefined;
   };
 
   return {

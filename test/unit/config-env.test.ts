@@ -90,17 +90,28 @@ test('precedence: flag > process environment > .env > settings env', () => {
   expect(env.source('MISSING')).toBeUndefined();
 });
 
-test('an empty or unset variable is filled from lower layers; an undefined flag is no flag', () => {
+test('a variable set in the environment, even empty, is never filled from below; an empty flag is no flag', () => {
   const env = layerEnvironment({
-    flags: { OPENAI_API_KEY: undefined },
-    processEnv: { OPENAI_API_KEY: '', ONLY_EMPTY: '' },
-    dotEnv: { path: '/p/.env', isProject: false, values: { OPENAI_API_KEY: 'from-file' } },
-    settingsEnv: noSettings,
+    flags: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: '' },
+    processEnv: { OPENAI_API_KEY: '', OPENAI_BASE_URL: 'http://from-env' },
+    dotEnv: {
+      path: '/p/.env',
+      isProject: false,
+      values: { OPENAI_API_KEY: 'from-file', OPENAI_MODEL: '', UNSET_ABOVE: 'file' },
+    },
+    settingsEnv: {
+      values: { OPENAI_MODEL: 'from-settings', ONLY_SETTINGS: 's' },
+      sources: { OPENAI_MODEL: '/u/settings.json' },
+    },
     excludedProjectVariables: [],
   });
-  expect(env.get('OPENAI_API_KEY')).toBe('from-file');
-  expect(env.get('ONLY_EMPTY')).toBe('');
-  expect(env.source('ONLY_EMPTY')?.description).toBe('environment');
+  expect(env.get('OPENAI_API_KEY')).toBe('');
+  expect(env.source('OPENAI_API_KEY')?.description).toBe('environment');
+  expect(env.get('OPENAI_BASE_URL')).toBe('http://from-env');
+  expect(env.get('UNSET_ABOVE')).toBe('file');
+  // An empty value in the .env file is set too: settings env does not replace it.
+  expect(env.get('OPENAI_MODEL')).toBe('');
+  expect(env.get('ONLY_SETTINGS')).toBe('s');
 });
 
 test('DEBUG and DEBUG_MODE are ignored from a project .env, kept from .qwen/.env and home files', () => {
