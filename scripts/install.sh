@@ -18,10 +18,10 @@ set -eu
 default_base_url='https://github.com/qwen-lite/qwen-lite/releases/latest/download'
 base_url="${QWEN_INSTALL_BASE_URL:-$default_base_url}"
 base_url="${base_url%/}"
-install_dir="${QWEN_INSTALL_DIR:-${HOME:?HOME is not set; set QWEN_INSTALL_DIR}/.local/bin}"
 
 say() {
-  printf '%s\n' "$*"
+  # Progress only: a closed stdout (`| head -1`) must not stop the install halfway.
+  printf '%s\n' "$*" 2>/dev/null || true
 }
 
 fail() {
@@ -111,20 +111,56 @@ sha256_of() {
   fi
 }
 
-path_hint() {
-  case ":${PATH:-}:" in
-    *":$install_dir:"*) return ;;
+choose_install_dir() {
+  if [ -n "${QWEN_INSTALL_DIR:-}" ]; then
+    install_dir=$QWEN_INSTALL_DIR
+  elif [ -n "${HOME:-}" ]; then
+    install_dir="$HOME/.local/bin"
+  else
+    fail 'HOME is not set, so there is no ~/.local/bin; set QWEN_INSTALL_DIR to the directory to install into'
+  fi
+  # An absolute path without trailing slashes: it goes into PATH hints, and PATH entries are compared to it.
+  case "$install_dir" in
+    /*) ;;
+    *) install_dir="$(pwd)/$install_dir" ;;
   esac
+  while [ "$install_dir" != / ] && [ "${install_dir%/}" != "$install_dir" ]; do
+    install_dir=${install_dir%/}
+  done
+}
+
+on_path() {
+  # Each PATH entry, trailing slash or not; globbing off, since an entry may hold * or ?.
+  set -f
+  old_ifs=$IFS
+  IFS=:
+  found=1
+  for entry in ${PATH:-}; do
+    if [ "$entry" = "$install_dir" ] || [ "${entry%/}" = "$install_dir" ]; then
+      found=0
+      break
+    fi
+  done
+  IFS=$old_ifs
+  set +f
+  return "$found"
+}
+
+path_hint() {
+  if on_path; then
+    return
+  fi
+  # `~/...` rather than $HOME spelled out: the user's shell expands it, spaces and all (and HOME may be unset).
   case "${SHELL:-}" in
-    */zsh) profile="$HOME/.zshrc" ;;
-    */bash) profile="$HOME/.bashrc" ;;
+    */zsh) profile='~/.zshrc' ;;
+    */bash) profile='~/.bashrc' ;;
     */fish) profile='' ;;
-    *) profile="$HOME/.profile" ;;
+    *) profile='~/.profile' ;;
   esac
   say ''
   say "$install_dir is not on your PATH. To add it:"
   if [ -z "$profile" ]; then
-    say "  fish_add_path $install_dir"
+    say "  fish_add_path \"$install_dir\""
   else
     # The single quotes are deliberate: $PATH is for the user's shell to expand, not this one.
     # shellcheck disable=SC2016
@@ -133,16 +169,34 @@ path_hint() {
   fi
 }
 
+cleanup() {
+  rm -rf "$work_dir"
+  if [ -n "${staged:-}" ]; then
+    rm -f "$staged"
+  fi
+}
+
 main() {
+  choose_install_dir
   detect_asset
   binary_name=qwen
   if [ "$os" = windows ]; then
     binary_name=qwen.exe
   fi
+  target="$install_dir/$binary_name"
+  if [ -d "$target" ]; then
+    fail "$target is a directory; remove it or set QWEN_INSTALL_DIR to another directory"
+  fi
 
+  staged=''
   work_dir=$(mktemp -d 2>/dev/null || mktemp -d -t qwen-install)
-  trap 'rm -rf "$work_dir"' EXIT
-  trap 'rm -rf "$work_dir"; exit 130' INT TERM
+  # Whatever ends the script, the download and a half-copied file go. A closed stdout (`| head -1`) ends
+  # nothing: SIGPIPE is ignored and say() drops what cannot be written.
+  trap cleanup EXIT
+  trap 'cleanup; exit 129' HUP
+  trap 'cleanup; exit 130' INT
+  trap 'cleanup; exit 143' TERM
+  trap '' PIPE
 
   say "Downloading $asset from $base_url"
   download "$base_url/$asset" "$work_dir/$asset"
@@ -163,17 +217,15 @@ main() {
   mkdir -p "$install_dir" || fail "cannot create $install_dir"
   # Copy next to the destination, then rename: a running qwen is replaced atomically, never half-written.
   staged="$install_dir/.$binary_name.install.$$"
-  cp "$work_dir/$asset" "$staged" || fail "cannot write to $install_dir"
+  cp "$work_dir/$asset" "$staged" 2>/dev/null || fail "cannot write to $install_dir (no space, or no permission); nothing was installed"
   chmod 755 "$staged"
-  mv -f "$staged" "$install_dir/$binary_name" || {
-    rm -f "$staged"
-    fail "cannot install to $install_dir/$binary_name"
-  }
+  mv -f "$staged" "$target" 2>/dev/null || fail "cannot install to $target; nothing was installed"
+  staged=''
 
-  if version=$("$install_dir/$binary_name" --version 2>/dev/null); then
-    say "Installed qwen $version to $install_dir/$binary_name"
+  if version=$("$target" --version 2>/dev/null); then
+    say "Installed qwen $version to $target"
   else
-    say "Installed $asset to $install_dir/$binary_name, but it did not run here (\`$binary_name --version\` failed)."
+    say "Installed $asset to $target, but it did not run here (\`$binary_name --version\` failed)."
   fi
   path_hint
 }

@@ -237,6 +237,53 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
     },
   );
 
+  test('without HOME: QWEN_INSTALL_DIR (relative, trailing slash) works and the PATH hint is pasteable', async () => {
+    const tools = toolsDirectory('no-home-tools', [...baseTools, downloader]);
+    const workDirectory = mkdtempSync(path.join(scratch, 'work dir-'));
+    const run = await runInstaller({
+      base: 'good',
+      path: [tools],
+      home: workDirectory,
+      env: { HOME: '', QWEN_INSTALL_DIR: 'bin/', SHELL: '/bin/zsh' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const installDirectory = path.join(workDirectory, 'bin');
+    expect(run.stdout).toContain(`Installed qwen ${packageJson.version} to ${installDirectory}/qwen`);
+    expect(run.stdout).toContain(`echo 'export PATH="${installDirectory}:$PATH"' >> ~/.zshrc`);
+
+    // The same directory on PATH with a trailing slash is on PATH: no hint.
+    const again = await runInstaller({
+      base: 'good',
+      path: [tools, `${installDirectory}/`],
+      env: { QWEN_INSTALL_DIR: installDirectory },
+    });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).not.toContain('PATH');
+
+    const nowhere = await runInstaller({ base: 'good', path: [tools], env: { HOME: '' } });
+    expect(nowhere.exitCode).toBe(1);
+    expect(nowhere.stderr).toBe(
+      'qwen install: HOME is not set, so there is no ~/.local/bin; set QWEN_INSTALL_DIR to the directory to install into\n',
+    );
+  });
+
+  test('a directory where the binary goes is refused before anything is downloaded', async () => {
+    const tools = toolsDirectory('directory-target-tools', [...baseTools, downloader]);
+    const installDirectory = path.join(scratch, 'taken');
+    mkdirSync(path.join(installDirectory, 'qwen'), { recursive: true });
+    requests = [];
+    const run = await runInstaller({
+      base: 'good',
+      path: [tools],
+      env: { QWEN_INSTALL_DIR: installDirectory },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`${installDirectory}/qwen is a directory`);
+    expect(requests).toEqual([]);
+    expect(readdirSync(path.join(installDirectory, 'qwen'))).toEqual([]);
+  });
+
   test('without curl or wget it says so', async () => {
     const tools = toolsDirectory('no-downloader', baseTools);
     const run = await runInstaller({ base: 'good', path: [tools] });
