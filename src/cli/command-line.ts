@@ -76,6 +76,15 @@ type BooleanFlag = keyof typeof booleanFlags;
 export const booleanNames = Object.keys(booleanFlags) as BooleanFlag[];
 
 const valueSpellings: readonly string[] = Object.values(valueFlags).flat();
+/** Every long flag of the main command and of `auth`, for camelCase spellings (yargs accepts them). */
+const knownLongSpellings: readonly string[] = [
+  ...valueSpellings,
+  ...Object.values(booleanFlags).flat(),
+  '--region',
+  '--key',
+  '--help',
+  '--version',
+].filter((spelling) => spelling.startsWith('--'));
 /** Short switches, and short flags that take a value: `-yo json` is `-y -o json`, as in yargs. */
 const shortSwitches = 'yvh';
 const shortValueFlags = 'pmoi';
@@ -86,7 +95,7 @@ const shortValueFlags = 'pmoi';
  */
 export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand | undefined {
   if (typed.length === 1 && (typed[0] === '--version' || typed[0] === '-v')) return { kind: 'version' };
-  const argv = withShortFlagsApart(typed);
+  const argv = normalizedArgv(typed);
   const positionals: string[] = [];
   const switches: BooleanFlag[] = [];
   for (let index = 0; index < argv.length; index += 1) {
@@ -126,22 +135,27 @@ function switchNamed(argument: string): BooleanFlag | undefined {
 }
 
 /**
- * argv with grouped short flags apart, as yargs reads them: `-yo json` is `-y -o json`. Only a group of
- * known letters, every one a switch but the last, is taken apart; `-mfoo` stays whole (and unknown).
+ * argv as yargs reads it, for both parsers: a known flag in camelCase (`--outputFormat=json`) in its dashed
+ * spelling, and grouped short flags apart (`-yo json` is `-y -o json`). Only a group of known letters, every
+ * one a switch but the last, is taken apart; any other run of letters after one dash (`-mfoo`, `-xh`) is an
+ * unknown option (exit 42), which cac would otherwise read letter by letter (`-mecho` as -m -e -c -h -o: help).
  */
-export function withShortFlagsApart(argv: readonly string[]): string[] {
-  const apart: string[] = [];
+export function normalizedArgv(argv: readonly string[]): string[] {
+  const normalized: string[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     if (argument === '--') {
-      apart.push(...argv.slice(index));
+      normalized.push(...argv.slice(index));
       break;
     }
-    apart.push(
-      ...(isShortGroup(argument) ? [...argument.slice(1)].map((letter) => `-${letter}`) : [argument]),
-    );
+    if (isShortGroup(argument)) normalized.push(...[...argument.slice(1)].map((letter) => `-${letter}`));
+    else if (/^-[A-Za-z]{2,}$/.test(argument)) {
+      throw new CliError('input', `Unknown option \`${argument}\`.`, {
+        hint: 'Run `qwen --help` for the flags.',
+      });
+    } else normalized.push(dashedSpelling(argument));
   }
-  return apart;
+  return normalized;
 }
 
 function isShortGroup(argument: string): boolean {
@@ -151,6 +165,16 @@ function isShortGroup(argument: string): boolean {
   }
   const last = argument.at(-1)!;
   return shortSwitches.includes(last) || shortValueFlags.includes(last);
+}
+
+/** `--outputFormat=json` -> `--output-format=json` when that is one of our flags; anything else as typed. */
+function dashedSpelling(argument: string): string {
+  if (!argument.startsWith('--') || !/[A-Z]/.test(argument)) return argument;
+  const equals = argument.indexOf('=');
+  const name = equals < 0 ? argument : argument.slice(0, equals);
+  const dashed = name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  if (!knownLongSpellings.includes(dashed)) return argument;
+  return equals < 0 ? dashed : `${dashed}${argument.slice(equals)}`;
 }
 
 /** `--name=value` or `-n=value` (yargs reads both) for a value flag; `--model=` is an empty value. */

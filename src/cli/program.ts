@@ -5,16 +5,16 @@ import { CliError } from '../core/errors.ts';
 import {
   booleanNames,
   type MainFlags,
+  normalizedArgv,
   type ParsedCommand,
   rawValue,
   readFlags,
-  withShortFlagsApart,
 } from './command-line.ts';
 import { approvalModes, compatibilityNote } from './compatibility.ts';
 
 /** The whole command line through cac: help, `auth`, and every form command-line.ts leaves to it. */
 export function parseWithCac(typed: string[]): ParsedCommand {
-  const argv = withShortFlagsApart(typed);
+  const argv = normalizedArgv(typed);
   const program = cac('qwen');
   let parsed: ParsedCommand | undefined;
 

@@ -80,7 +80,6 @@ test('unusual command lines are left to cac', () => {
     ['auth'],
     ['auth', 'status'],
     ['--nope', 'x'],
-    ['-mx'],
     ['-p'],
     ['-p', '-x'],
     ['--insecure=false', 'x'],
@@ -279,6 +278,31 @@ test('an unknown flag is named as typed, not camel-cased by cac', () => {
   expect(cacAnswer(['auth', 'status', '--dry-run'])).toMatchObject({
     message: 'Unknown option `--dry-run` for `qwen auth`.',
   });
+});
+
+test('camelCase spellings of our flags are read as yargs reads them, by both parsers', () => {
+  expect(parsePlainMainCommand(['--outputFormat=json', '--maxWallTime', '5m', 'hi'])).toMatchObject({
+    positionalPrompt: 'hi',
+    flags: { outputFormat: 'json', maxWallTime: '5m' },
+  });
+  expect(cacAnswer(['--outputFormat', 'json', '--authType=gemini', '--debug=true', 'hi'])).toMatchObject({
+    positionalPrompt: 'hi',
+    flags: { outputFormat: 'json', authType: 'gemini', debug: true },
+  });
+  expect(cacAnswer(['--includePartialMessages', '-o', 'stream-json', 'hi'])).toMatchObject({
+    flags: { includePartialMessages: true },
+  });
+});
+
+test('letters after one dash that are not a group of known switches are one unknown option', async () => {
+  for (const argv of [['-mecho', 'hi'], ['-xh'], ['-vx', 'hi'], ['-mx']]) {
+    const typed = argv[0];
+    await expect(parseCommandLine(argv)).rejects.toMatchObject({
+      exitCode: 42,
+      message: `Unknown option \`${typed}\`.`,
+    });
+    expect(cacAnswer(argv)).toMatchObject({ exitCode: 42, message: `Unknown option \`${typed}\`.` });
+  }
 });
 
 test('a value that starts with -: taken when it cannot be a flag (it has a space), else exit 42', () => {
