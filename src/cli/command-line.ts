@@ -149,7 +149,8 @@ export function normalizedArgv(argv: readonly string[]): string[] {
       break;
     }
     if (isShortGroup(argument)) normalized.push(...[...argument.slice(1)].map((letter) => `-${letter}`));
-    else if (/^-[A-Za-z]{2,}$/.test(argument)) {
+    // The dash checks first: a prompt never pays for the regular expression.
+    else if (argument[0] === '-' && argument[1] !== '-' && /^-[A-Za-z]{2,}$/.test(argument)) {
       throw new CliError('input', `Unknown option \`${argument}\`.`, {
         hint: 'Run `qwen --help` for the flags.',
       });
