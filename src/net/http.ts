@@ -55,7 +55,8 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     const body = redactSecrets(await response.clone().text(), secretsOfRequest());
     const details = options.parseErrorBody(response.status, body);
     lastFailure = { status: response.status, details };
-    if (state.retryCount >= maxRetries || !shouldRetryResponse(response, details)) return response;
+    if (state.retryCount >= maxRetries || !shouldRetryResponse(response.status, response.headers, details))
+      return response;
     const delayMs = retryDelayMs(response.headers, details, state.retryCount + 1);
     if (delayMs === undefined) return response;
     options.onRetry?.({
@@ -104,14 +105,23 @@ interface FailedResponse {
 }
 
 /**
- * The server's `x-should-retry` (OpenAI's and Anthropic's APIs send it, and their SDKs obey it) wins over the
- * status; without it, a retryable status that is not a spent quota or an auth failure.
+ * Statuses no attempt can change: a malformed request, missing or refused credentials, an unknown model or
+ * URL. Never retried, whatever the server's `x-should-retry` says (README: never 400/401/403/404).
  */
-function shouldRetryResponse(response: Response, details: ApiErrorDetails): boolean {
-  const told = response.headers.get('x-should-retry');
+const neverRetriedStatuses = new Set([400, 401, 403, 404]);
+
+/**
+ * Whether a failed response deserves another attempt. Never for a status in neverRetriedStatuses, a spent
+ * quota or an auth failure. Otherwise the server's `x-should-retry` (OpenAI's and Anthropic's APIs send it,
+ * and their SDKs obey it) wins over the status: `false` stops a retry, `true` retries a status that is not
+ * on the retryable list (a 409 or 422 the server knows to be passing).
+ */
+export function shouldRetryResponse(status: number, headers: Headers, details: ApiErrorDetails): boolean {
+  if (neverRetriedStatuses.has(status) || details.doNotRetry || details.isAuthFailure) return false;
+  const told = headers.get('x-should-retry');
   if (told === 'false') return false;
-  if (told === 'true') return !details.isAuthFailure;
-  return isRetryableStatus(response.status) && !details.doNotRetry && !details.isAuthFailure;
+  if (told === 'true') return true;
+  return isRetryableStatus(status);
 }
 
 /** Timeouts, conflicts, rate limits and server errors: worth another attempt while nothing was shown. */

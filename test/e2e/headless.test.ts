@@ -414,22 +414,38 @@ describe('retries of errors inside a 200 stream', () => {
     expect(result.stderr).not.toContain('(attempt 4)');
   });
 
-  test("the server's x-should-retry wins over the status", async () => {
+  test("the server's x-should-retry: false stops a retry, true retries a status not on the never-retry list", async () => {
     const box = freshSandbox();
-    const refused = (status: number, retry: string) => ({
+    const refused = (status: number, retry: string, code?: string) => ({
       status,
       headers: { 'x-should-retry': retry, 'retry-after-ms': '1' },
-      body: { error: { message: `status ${status}` } },
+      body: { error: { message: `status ${status}`, ...(code === undefined ? {} : { code }) } },
     });
     fake.setResponses(refused(503, 'false'));
     expect((await runCli([...keyFlags(), 'x'], { sandbox: box })).exitCode).toBe(1);
     expect(fake.requests).toHaveLength(1);
-    fake.setResponses(refused(400, 'true'), { stream: { text: ['ok'] } });
+    fake.setResponses(refused(409, 'true'), { stream: { text: ['ok'] } });
     expect(await runCli([...keyFlags(), 'x'], { sandbox: box })).toMatchObject({
       exitCode: 0,
       stdout: 'ok\n',
     });
     expect(fake.requests).toHaveLength(2);
+  });
+
+  test('x-should-retry: true never retries 400, 404 or a spent quota', async () => {
+    const box = freshSandbox();
+    const told = (status: number, code?: string) => ({
+      status,
+      headers: { 'x-should-retry': 'true', 'retry-after-ms': '1' },
+      body: { error: { message: `status ${status}`, ...(code === undefined ? {} : { code }) } },
+    });
+    for (const step of [told(400), told(404), told(429, 'insufficient_quota')]) {
+      fake.setResponses(step, { stream: { text: ['never'] } });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+      expect(result).toMatchObject({ exitCode: 1, stdout: '' });
+      expect(result.stderr).not.toContain('Retrying');
+      expect(fake.requests).toHaveLength(1);
+    }
   });
 
   // An error after text is never retried: 'a stream that fails midway keeps the text...' above.

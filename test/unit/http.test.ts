@@ -1,6 +1,11 @@
 import { expect, test } from 'bun:test';
 import { redactSecrets } from '../../src/core/redact.ts';
-import { requestSecrets, retryDelayMs, serverRequestedDelayMs } from '../../src/net/http.ts';
+import {
+  requestSecrets,
+  retryDelayMs,
+  serverRequestedDelayMs,
+  shouldRetryResponse,
+} from '../../src/net/http.ts';
 
 test('a key echoed by the server is masked in error text', () => {
   const headers = { Authorization: 'Bearer sk-live-1234567890abcdef', 'Content-Type': 'application/json' };
@@ -61,4 +66,21 @@ test('retry delays: server hint wins, too-long waits are not waited for, backoff
     expect(delay).toBeGreaterThanOrEqual(base * 0.75);
     expect(delay).toBeLessThanOrEqual(base);
   }
+});
+
+test('x-should-retry: false stops any retry, true retries only what is not on the never-retry list', () => {
+  const told = (value?: string) => new Headers(value === undefined ? {} : { 'x-should-retry': value });
+  const plain = { message: 'm' };
+  expect(shouldRetryResponse(503, told(), plain)).toBe(true);
+  expect(shouldRetryResponse(503, told('false'), plain)).toBe(false);
+  expect(shouldRetryResponse(422, told(), plain)).toBe(false);
+  expect(shouldRetryResponse(422, told('true'), plain)).toBe(true);
+  expect(shouldRetryResponse(409, told('true'), plain)).toBe(true);
+  for (const status of [400, 401, 403, 404]) {
+    expect(shouldRetryResponse(status, told('true'), plain)).toBe(false);
+  }
+  const spentQuota = { message: 'quota', code: 'insufficient_quota', doNotRetry: true };
+  expect(shouldRetryResponse(429, told(), plain)).toBe(true);
+  expect(shouldRetryResponse(429, told('true'), spentQuota)).toBe(false);
+  expect(shouldRetryResponse(500, told('true'), { message: 'm', isAuthFailure: true })).toBe(false);
 });
