@@ -2,7 +2,7 @@
 import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
 import { CliError, oneLine } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
-import type { Message } from '../core/types.ts';
+import type { Message, Usage } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
@@ -53,9 +53,13 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   let shownText = '';
   let hasShownOutput = false;
   let answeringModel = target.model;
+  // The usage the current attempt reported, even when it then failed (a filter's cut, an error after
+  // message_start): a failed run still says what it cost. A retry or a fallback starts counting again.
+  let usage: Usage | undefined;
   const outcome = (): TurnOutcome => ({
     text: shownText,
     model: answeringModel,
+    usage,
     durationMs: performance.now() - startedAt,
     apiDurationMs: performance.now() - startedAt,
   });
@@ -64,12 +68,14 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       hasShownOutput = true;
       if (keepText) shownText += event.text;
     } else if (event.type === 'tool-call') hasShownOutput = true;
+    else if (event.type === 'usage') usage = event.usage;
     renderer.event(event);
   };
 
   try {
     const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
       answeringModel = nextModel;
+      usage = undefined;
       context.writeError(
         terminalSafe(
           `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
@@ -80,10 +86,12 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       onEvent,
       signal: context.signal,
       idleTimeoutMs: context.streamIdleTimeoutMs,
-      onRetry: (notice) =>
+      onRetry: (notice) => {
+        usage = undefined;
         context.writeError(
           `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`,
-        ),
+        );
+      },
       fetchImplementation: context.fetchImplementation,
       hasShownOutput: () => hasShownOutput,
       collectText: false,

@@ -14,12 +14,14 @@ export type TextDelta =
   | { type: 'text-delta'; text: string; readonly utf8?: readonly Uint8Array[] }
   | { type: 'reasoning-delta'; text: string; readonly utf8?: readonly Uint8Array[] };
 
-/** An error reported inside a stream that had already started (HTTP 200). */
+/** An error reported inside a stream that had already started (HTTP 200), or the stream's early end. */
 export interface StreamFailure {
   message: string;
   /** The HTTP-equivalent status, when the provider gives one (Anthropic overloaded -> 529). */
   status?: number;
   code?: string;
+  /** The stream ended, without an error, before the protocol said the answer was complete. */
+  incomplete?: boolean;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -11,7 +11,8 @@ import {
   baseUrlParts,
   capped,
   doneEvent,
-  endedEarlyEvent,
+  endedEarlyFailure,
+  failureEvents,
   finiteNumber,
   isObject,
   type JsonObject,
@@ -184,6 +185,12 @@ function createDecoder(): StreamDecoder {
     ];
   }
 
+  /** Ends the stream in failure, with the usage message_start (and any message_delta) reported. */
+  function failWith(failure: StreamFailure): StreamEvent[] {
+    ended = true;
+    return failureEvents(failure, sawUsage ? usageOf(counts) : undefined);
+  }
+
   function flush(): StreamEvent[] {
     if (ended) return [];
     ended = true;
@@ -264,29 +271,22 @@ function createDecoder(): StreamDecoder {
       case 'message_delta': {
         const delta = payload['delta'];
         const reason = isObject(delta) ? nonEmptyString(delta['stop_reason']) : undefined;
-        if (reason === 'refusal') {
-          // The model's safety stop: a cut answer must not pass for a whole one.
-          ended = true;
-          return [
-            {
-              type: 'error',
-              error: { message: 'Claude stopped the answer (stop_reason refusal).', code: 'refusal' },
-            },
-          ];
-        }
-        if (reason !== undefined) finishReason = reason;
         // Cumulative totals, not increments: the latest one replaces what came before.
         if (isObject(payload['usage'])) {
           mergeUsage(counts, payload['usage']);
           sawUsage = true;
         }
+        if (reason === 'refusal') {
+          // The model's safety stop: a cut answer must not pass for a whole one.
+          return failWith({ message: 'Claude stopped the answer (stop_reason refusal).', code: 'refusal' });
+        }
+        if (reason !== undefined) finishReason = reason;
         return [];
       }
       case 'message_stop':
         return flush();
       case 'error':
-        ended = true;
-        return [{ type: 'error', error: streamFailureFrom(payload) }];
+        return failWith(streamFailureFrom(payload));
       default:
         // ping, and event types added after this was written (the versioning policy says to ignore them).
         return [];
@@ -299,18 +299,15 @@ function createDecoder(): StreamDecoder {
       const parsed = parseJson(message.data);
       if (!isObject(parsed)) {
         if (message.event !== 'error') return [];
-        ended = true;
-        return [{ type: 'error', error: { message: messageOfErrorEvent(message.data) } }];
+        return failWith({ message: messageOfErrorEvent(message.data) });
       }
       // The event name is authoritative; proxies that drop `event:` lines still leave `type` in the data.
       const name = message.event !== 'message' ? message.event : (nonEmptyString(parsed['type']) ?? '');
       return decodeEvent(name, parsed);
     },
     finish(): StreamEvent[] {
-      if (!ended && finishReason === undefined) {
-        ended = true;
-        return [endedEarlyEvent('no stop_reason, no message_stop')];
-      }
+      if (!ended && finishReason === undefined)
+        return failWith(endedEarlyFailure('no stop_reason, no message_stop'));
       return flush();
     },
   };

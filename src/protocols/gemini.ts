@@ -11,7 +11,8 @@ import {
   baseUrlParts,
   capped,
   doneEvent,
-  endedEarlyEvent,
+  endedEarlyFailure,
+  failureEvents,
   finiteNumber,
   httpStatusFrom,
   isObject,
@@ -196,9 +197,10 @@ function createDecoder(): StreamDecoder {
   let toolCallCount = 0;
   let ended = false;
 
+  /** Ends the stream in failure, with the latest usageMetadata (a blocked prompt's chunk carries one). */
   function fail(failure: StreamFailure): StreamEvent[] {
     ended = true;
-    return [{ type: 'error', error: failure }];
+    return failureEvents(failure, usage);
   }
 
   function partEvents(part: unknown): StreamEvent[] {
@@ -274,9 +276,9 @@ function createDecoder(): StreamDecoder {
     },
     finish(): StreamEvent[] {
       if (ended) return [];
-      ended = true;
       // Gemini has no terminator event: the last chunk's finishReason is what says the answer is whole.
-      if (finishReason === undefined) return [endedEarlyEvent('no finishReason')];
+      if (finishReason === undefined) return fail(endedEarlyFailure('no finishReason'));
+      ended = true;
       const events: StreamEvent[] = [];
       if (usage !== undefined) events.push({ type: 'usage', usage });
       events.push(doneEvent(finishReason));

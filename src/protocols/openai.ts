@@ -12,7 +12,8 @@ import {
   baseUrlParts,
   capped,
   doneEvent,
-  endedEarlyEvent,
+  endedEarlyFailure,
+  failureEvents,
   findStringSlot,
   finiteNumber,
   httpStatusFrom,
@@ -173,6 +174,17 @@ interface ToolCallInProgress {
   argumentPieces: string[];
 }
 
+/** Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`. */
+function firstChoiceOf(chunk: JsonObject): JsonObject | undefined {
+  const choices = chunk['choices'];
+  return Array.isArray(choices) && isObject(choices[0]) ? choices[0] : undefined;
+}
+
+/** Usage at the top of the chunk, or inside choices[0] (Moonshot). */
+function usageOfChunk(chunk: JsonObject, choice: JsonObject | undefined): Usage | undefined {
+  return usageFrom(chunk['usage']) ?? usageFrom(choice?.['usage']);
+}
+
 /** The stream decoder. */
 export function createOpenAiDecoder({
   reuseDeltaShapes = true,
@@ -195,9 +207,30 @@ export function createOpenAiDecoder({
   let unusedShapes = 0;
   let oneDeltaChunks = 0;
 
-  function fail(error: JsonObject): StreamEvent[] {
+  // A content filter's cut, reported once the usage chunk that follows the finish chunk (or the end) arrives:
+  // the failure then carries what the cut answer cost.
+  let filterCut: StreamFailure | undefined;
+
+  function failWith(failure: StreamFailure): StreamEvent[] {
     ended = true;
-    return [{ type: 'error', error: streamFailureFrom(error) }];
+    return failureEvents(failure, usage);
+  }
+
+  function fail(error: JsonObject): StreamEvent[] {
+    return failWith(streamFailureFrom(error));
+  }
+
+  /** After a filter's cut only the usage chunk, an error or the end matter; any text is not shown. */
+  function decodeAfterCut(cut: StreamFailure, data: string): StreamEvent[] {
+    if (data === '[DONE]') return failWith(cut);
+    const chunk = parseJson(data);
+    if (!isObject(chunk)) return [];
+    const error = errorObjectFrom(chunk);
+    if (error !== undefined) return fail(error);
+    const chunkUsage = usageOfChunk(chunk, firstChoiceOf(chunk));
+    if (chunkUsage === undefined) return [];
+    usage = chunkUsage;
+    return failWith(cut);
   }
 
   function flush(): StreamEvent[] {
@@ -263,11 +296,8 @@ export function createOpenAiDecoder({
     if (error !== undefined) return fail(error);
 
     const events: StreamEvent[] = [];
-    const choices = chunk['choices'];
-    // Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`.
-    const choice = Array.isArray(choices) && isObject(choices[0]) ? choices[0] : undefined;
-
-    const chunkUsage = usageFrom(chunk['usage']) ?? usageFrom(choice?.['usage']);
+    const choice = firstChoiceOf(chunk);
+    const chunkUsage = usageOfChunk(chunk, choice);
     if (chunkUsage !== undefined) usage = chunkUsage;
     if (choice === undefined) return events;
 
@@ -292,13 +322,11 @@ export function createOpenAiDecoder({
     }
     if (reason === 'content_filter') {
       // A cut answer must not pass for a whole one (a CI job would keep half a review).
-      return [
-        ...events,
-        ...fail({
-          message: "the provider's content filter cut the answer off (finish_reason content_filter).",
-          code: 'content_filter',
-        }),
-      ];
+      filterCut = {
+        message: "the provider's content filter cut the answer off (finish_reason content_filter).",
+        code: 'content_filter',
+      };
+      return chunkUsage === undefined ? events : [...events, ...failWith(filterCut)];
     }
     if (reason !== undefined) {
       finishReason = reason;
@@ -373,17 +401,17 @@ export function createOpenAiDecoder({
     // with what it calls. `[DONE]` never has a learned shape, which starts with `{`.
     decode(message: SseMessage): StreamEvent[] {
       if (ended) return [];
+      if (filterCut !== undefined) return decodeAfterCut(filterCut, message.data.trim());
       // A learned envelope starts with `{` and ends with `}`: bytes that match it need no trimming.
       const events = message.event === 'error' ? undefined : decodeLikeLastShape(message.bytes);
       return events ?? decodeWhole(message.event, message.data.trim());
     },
     finish(): StreamEvent[] {
+      if (ended) return [];
+      if (filterCut !== undefined) return failWith(filterCut);
       // The byte stream ended without [DONE] (which flushes earlier) and without any finish_reason: the
       // connection was cut, and a cut-off answer must not pass for a whole one.
-      if (!ended && finishReason === undefined) {
-        ended = true;
-        return [endedEarlyEvent('no finish_reason, no [DONE]')];
-      }
+      if (finishReason === undefined) return failWith(endedEarlyFailure('no finish_reason, no [DONE]'));
       return flush();
     },
   };

@@ -2,8 +2,8 @@
 // header sets, base URLs, conversations of alternating turns, and one-line error messages. Each helper is
 // the same logic in every protocol that uses it; what differs between protocols stays in their own files.
 
-import type { StreamEvent } from '../core/events.ts';
-import type { Message, ResolvedModel } from '../core/types.ts';
+import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -176,11 +176,17 @@ export function doneEvent(finishReason: string | undefined): StreamEvent {
  * The byte stream ended before the protocol said the answer was complete (no finish or stop reason, no
  * terminator): the connection was cut, and a cut-off answer must not pass for a whole one.
  */
-export function endedEarlyEvent(missing: string): StreamEvent {
-  return {
-    type: 'error',
-    error: { message: `the stream ended before the answer was complete (${missing})` },
-  };
+export function endedEarlyFailure(missing: string): StreamFailure {
+  return { message: `the stream ended before the answer was complete (${missing})`, incomplete: true };
+}
+
+/**
+ * The events that end a stream in failure: the usage counted so far first, so that a failed run still
+ * reports the tokens the server said it spent (a filter's cut, an error after message_start).
+ */
+export function failureEvents(failure: StreamFailure, usage: Usage | undefined): StreamEvent[] {
+  const error: StreamEvent = { type: 'error', error: failure };
+  return usage === undefined ? [error] : [{ type: 'usage', usage }, error];
 }
 
 /** The message of an `event: error` whose data is not JSON: its text is all the server said. */

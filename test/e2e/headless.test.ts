@@ -826,6 +826,29 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(result.stderr).toContain('content filter cut the answer off');
   });
 
+  test('-o json and stream-json: a content filter cut reports the usage chunk sent after it', async () => {
+    const box = freshSandbox();
+    fake.setResponses({
+      stream: {
+        text: ['Half'],
+        finishReason: 'content_filter',
+        usage: { prompt_tokens: 15, completion_tokens: 78 },
+      },
+    });
+    for (const format of ['json', 'stream-json']) {
+      const result = await runCli([...keyFlags(), '-o', format, 'x'], { sandbox: box });
+      expect(result.exitCode).toBe(1);
+      const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as unknown;
+      const resultObject = Array.isArray(last) ? last.at(-1) : last;
+      expect(resultObject).toMatchObject({
+        type: 'result',
+        is_error: true,
+        result: 'Half',
+        usage: { input_tokens: 15, output_tokens: 78, total_tokens: 93 },
+      });
+    }
+  });
+
   test('a stream cut before its end (no finish_reason, no [DONE]) keeps the text and exits 1', async () => {
     const box = freshSandbox();
     fake.setResponses({

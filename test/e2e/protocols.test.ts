@@ -170,6 +170,18 @@ describe('anthropic', () => {
     expect(anthropic.requests).toHaveLength(1);
   });
 
+  test('-o stream-json: an error after message_start reports the usage message_start gave', async () => {
+    anthropic.setResponses({ sseFile: join(anthropicFixtures, 'error-midstream.sse') });
+    const result = await runCli([...claude, '-o', 'stream-json'], { ANTHROPIC_API_KEY: anthropicKey });
+    expect(result.exitCode).toBe(1);
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
+    expect(last).toMatchObject({
+      type: 'result',
+      is_error: true,
+      usage: { input_tokens: 18, output_tokens: 1 },
+    });
+  });
+
   test('an overloaded_error before any text is retried like a 529, then the answer streams', async () => {
     const overloaded =
       'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",' +
@@ -299,6 +311,23 @@ describe('gemini', () => {
     const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('PROHIBITED_CONTENT');
+  });
+
+  test('-o json: a blocked prompt and an error midway report the usageMetadata sent', async () => {
+    const cases: [string, Record<string, number>][] = [
+      ['prompt-blocked.sse', { input_tokens: 12, output_tokens: 0, total_tokens: 12 }],
+      ['error-midstream.sse', { input_tokens: 9, output_tokens: 8, total_tokens: 17 }],
+    ];
+    for (const [fixture, usage] of cases) {
+      gemini.setResponses({ sseFile: join(geminiFixtures, fixture) });
+      const result = await runCli([...geminiPro, '-o', 'json'], { GEMINI_API_KEY: geminiKey });
+      expect(result.exitCode).toBe(1);
+      const messages = JSON.parse(result.stdout) as Record<string, unknown>[];
+      expect(messages.find((message) => message['type'] === 'result')).toMatchObject({
+        is_error: true,
+        usage,
+      });
+    }
   });
 
   test('a bad key (400 API_KEY_INVALID): exit 41 with a hint about GEMINI_API_KEY', async () => {

@@ -247,6 +247,11 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
         type: 'error',
         error: { message: 'Overloaded', status: 529, code: 'overloaded_error' },
       });
+      // message_start's usage comes before the error, for a failed run to report.
+      expect(events.at(-2)).toEqual({
+        type: 'usage',
+        usage: { inputTokens: 18, outputTokens: 1, totalTokens: 19 },
+      });
       // Nothing (no `done`) after the error.
       expect(events.filter((event) => event.type === 'done')).toEqual([]);
     }
@@ -262,10 +267,13 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     ].join('');
     const events = decodeStream(stream, 9);
     expect(textOf(events)).toBe('I can');
-    expect(events.at(-1)).toEqual({
-      type: 'error',
-      error: { message: 'Claude stopped the answer (stop_reason refusal).', code: 'refusal' },
-    });
+    expect(events.slice(-2)).toEqual([
+      { type: 'usage', usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 } },
+      {
+        type: 'error',
+        error: { message: 'Claude stopped the answer (stop_reason refusal).', code: 'refusal' },
+      },
+    ]);
   });
 
   test('error types map to their HTTP statuses', () => {
@@ -308,7 +316,10 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     expect(textOf(events)).toBe('Hal');
     expect(events.at(-1)).toEqual({
       type: 'error',
-      error: { message: 'the stream ended before the answer was complete (no stop_reason, no message_stop)' },
+      error: {
+        message: 'the stream ended before the answer was complete (no stop_reason, no message_stop)',
+        incomplete: true,
+      },
     });
   });
 

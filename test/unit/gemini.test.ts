@@ -252,6 +252,8 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
   test('a blocked prompt is an error naming the reason, not an empty answer', () => {
     const events = decodeStream(fixture('prompt-blocked.sse'), 21);
     expect(events).toEqual([
+      // The blocked prompt's tokens were counted: a failed run still reports them.
+      { type: 'usage', usage: { inputTokens: 12, outputTokens: 0, totalTokens: 12 } },
       {
         type: 'error',
         error: {
@@ -286,6 +288,11 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
           code: 'UNAVAILABLE',
         },
       });
+      // The usage of the last chunk before the error comes first, for a failed run to report.
+      expect(events.at(-2)).toEqual({
+        type: 'usage',
+        usage: { inputTokens: 9, outputTokens: 8, totalTokens: 17 },
+      });
       expect(events.filter((event) => event.type === 'done')).toEqual([]);
     }
   });
@@ -317,7 +324,10 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     expect(decoder.finish()).toEqual([
       {
         type: 'error',
-        error: { message: 'the stream ended before the answer was complete (no finishReason)' },
+        error: {
+          message: 'the stream ended before the answer was complete (no finishReason)',
+          incomplete: true,
+        },
       },
     ]);
   });

@@ -403,6 +403,35 @@ describe('openaiAdapter decoder edge cases', () => {
     ]);
   });
 
+  test('a content filter cut waits for the usage chunk after it, and reports it before the failure', () => {
+    const cutOff: StreamEvent = {
+      type: 'error',
+      error: {
+        message: "the provider's content filter cut the answer off (finish_reason content_filter).",
+        code: 'content_filter',
+      },
+    };
+    const usage: StreamEvent = {
+      type: 'usage',
+      usage: { inputTokens: 15, outputTokens: 78, totalTokens: 93 },
+    };
+    const finishChunk = '{"choices":[{"delta":{"content":"half"},"finish_reason":"content_filter"}]}';
+    const usageChunk = '{"choices":[],"usage":{"prompt_tokens":15,"completion_tokens":78,"total_tokens":93}}';
+    const azureTrailer =
+      '{"choices":[{"content_filter_offsets":{"end_offset":4},"delta":{"content":"more"}}]}';
+    expect(decodeMessages([finishChunk, azureTrailer, usageChunk])).toEqual([
+      { type: 'text-delta', text: 'half' },
+      usage,
+      cutOff,
+    ]);
+    // Without a usage chunk, [DONE] or the end of the bytes reports the cut.
+    expect(decodeMessages([finishChunk])).toEqual([{ type: 'text-delta', text: 'half' }, cutOff]);
+    expect(decodeMessages([finishChunk], 'message', false)).toEqual([
+      { type: 'text-delta', text: 'half' },
+      cutOff,
+    ]);
+  });
+
   test('a stream with a finish_reason but no [DONE] ends normally', () => {
     expect(
       decodeMessages(['{"choices":[{"delta":{"content":"all"},"finish_reason":"stop"}]}'], 'message', false),
