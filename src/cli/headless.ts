@@ -7,6 +7,7 @@ import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts'
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
+import { toolCallNote } from '../render/tool-call-note.ts';
 import type { RunContext } from './context.ts';
 import { type FallbackModel, streamWithFallbacks } from './fallback.ts';
 import type { SessionTurnOptions } from './session-turn.ts';
@@ -56,6 +57,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   // The usage the current attempt reported, even when it then failed (a filter's cut, an error after
   // message_start): a failed run still says what it cost. A retry or a fallback starts counting again.
   let usage: Usage | undefined;
+  // Text mode shows no tool call: their names go in a note on stderr at the end (the JSON formats list them).
+  const toolNames: string[] = [];
   const outcome = (): TurnOutcome => ({
     text: shownText,
     model: answeringModel,
@@ -67,8 +70,10 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     if (event.type === 'text-delta' && !isEmptyDelta(event)) {
       hasShownOutput = true;
       if (keepText) shownText += event.text;
-    } else if (event.type === 'tool-call') hasShownOutput = true;
-    else if (event.type === 'usage') usage = event.usage;
+    } else if (event.type === 'tool-call') {
+      hasShownOutput = true;
+      if (run.format === 'text') toolNames.push(event.name);
+    } else if (event.type === 'usage') usage = event.usage;
     renderer.event(event);
   };
 
@@ -108,6 +113,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       usage: result.usage,
       finishReason: result.finishReason,
     });
+    if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });

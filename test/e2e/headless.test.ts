@@ -721,6 +721,24 @@ test('-o json: a lone surrogate from the server becomes U+FFFD, as in text mode 
   expect(events.find((event) => event.type === 'result')?.result).toBe('smile \ufffd!');
 });
 
+test('an answer that is only a tool call: text mode says on stderr which tool and that none ran, exit 0', async () => {
+  const box = freshSandbox();
+  fake.setResponses({
+    stream: {
+      toolCalls: [{ name: 'read_file', arguments: { path: 'a' } }, { name: 'run\u001b[2J_shell' }],
+    },
+  });
+  const text = await runCli([...keyFlags(), 'x'], { sandbox: box });
+  expect(text).toMatchObject({ exitCode: 0, stdout: '' });
+  expect(text.stderr).toBe(
+    'The model asked to run tools (read_file, run_shell); qwen-lite runs no tools, so none ran (-o json lists the calls with their arguments).\n',
+  );
+  const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
+  expect(json.exitCode).toBe(0);
+  expect(json.stderr).toBe('');
+  expect(json.stdout).toContain('"name":"read_file"');
+});
+
 test('-o json and stream-json: a failure before any request still ends with an error result on stdout', async () => {
   const box = freshSandbox();
   for (const format of ['json', 'stream-json']) {
