@@ -84,7 +84,8 @@ export async function streamSessionTurn(
 
 /**
  * A failure inside a 200 stream that another attempt may not meet: an error event with a status worth
- * retrying (not an exhausted quota), or the connection lost while the answer was read.
+ * retrying (not an exhausted quota), the connection lost while the answer was read, or a stream that ended
+ * cleanly without a finish reason (both BrokenStream). The caller retries only while nothing was shown.
  */
 function isTemporaryStreamFailure(failure: CliError): boolean {
   if (failure.cause instanceof BrokenStream) return true;

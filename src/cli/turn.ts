@@ -1,9 +1,9 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError, redactFailure } from '../core/errors.ts';
-import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import { isEmptyDelta, type StreamEvent, type StreamFailure } from '../core/events.ts';
 import { maskUrl, redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
-import { type ChatRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
+import { type ChatRequest, type HttpRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
 import {
   abortError,
   describeNetworkError,
@@ -15,18 +15,20 @@ import {
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
 import { isObject, parseJson } from '../protocols/wire.ts';
 import { endStartup } from './startup.ts';
+import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
 
 /**
- * The cause of a connection lost while the answer was read (after a 200): before any text, as worth another
- * attempt as a connection refused before the headers, which net/http.ts retries.
+ * The cause of a connection lost while the answer was read (after a 200), or of a stream that ended cleanly
+ * before any answer and without a finish reason (an empty body, the role chunk alone): before any text, as
+ * worth another attempt as a connection refused before the headers, which net/http.ts retries.
  */
 export class BrokenStream extends Error {
-  constructor(error: unknown) {
-    super(describeNetworkError(error), { cause: error });
+  constructor(reason: string, cause?: unknown) {
+    super(reason, cause === undefined ? undefined : { cause });
     // --debug prints the cause's stack: the network error's is the one that says something.
-    if (error instanceof Error && error.stack !== undefined) this.stack = error.stack;
+    if (cause instanceof Error && cause.stack !== undefined) this.stack = cause.stack;
   }
 }
 
@@ -113,29 +115,24 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
 
   const result: TurnResult = { text: '', reasoning: '', durationMs: 0 };
   const collectText = options.collectText ?? true;
+  // Whether some of the answer (text or a tool call) came: a failure then stopped an answer, else none began.
+  let answered = false;
   // What an event other than a text delta adds to the result (an error ends the turn).
   const record = (event: StreamEvent) => {
     if (event.type === 'reasoning-delta') {
       if (collectText) result.reasoning += event.text;
-    } else if (event.type === 'usage') result.usage = event.usage;
+    } else if (event.type === 'tool-call') answered = true;
+    else if (event.type === 'usage') result.usage = event.usage;
     else if (event.type === 'done') result.finishReason = event.finishReason;
-    else if (event.type === 'error') {
-      // The event goes along for the retry decision (cli/session-turn.ts), whose notice quotes it: masked too.
-      const message = redactSecrets(event.error.message, requestSecrets(httpRequest));
-      throw new CliError(
-        'api',
-        `The answer stopped with an error from ${hostOf(httpRequest.url)}: ${message}`,
-        {
-          status: event.error.status,
-          cause: new StreamErrorEvent({ ...event.error, message }),
-        },
-      );
-    }
+    else if (event.type === 'error') throw streamFailure(event.error, httpRequest, answered);
   };
   // Runs once per event: text deltas, nearly all of them, take the short way (less for the JIT to compile).
   const emit = (event: StreamEvent) => {
     if (event.type !== 'text-delta') record(event);
-    else if (collectText) result.text += event.text;
+    else {
+      if (collectText) result.text += event.text;
+      answered ||= !isEmptyDelta(event);
+    }
     options.onEvent(event);
   };
 
@@ -189,7 +186,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       }
     }
     deliver(parser.end());
-    if (messages === 0) throw notAStream(host, contentType);
+    // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
+    // lost connection); any other reply with none was no stream at all.
+    if (messages === 0 && !isEventStream(contentType)) throw notAStream(host, contentType);
     for (const event of decoder.finish()) emit(event);
     result.durationMs = performance.now() - startedAt;
     return result;
@@ -202,7 +201,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           : new CliError(
               'network',
               `The connection to ${hostOf(httpRequest.url)} broke: ${describeNetworkError(error)}`,
-              { cause: new BrokenStream(error) },
+              { cause: new BrokenStream(describeNetworkError(error), error) },
             );
     // Servers echo our key in error events mid-stream as in error bodies: every failure leaves masked.
     throw redactFailure(failure, requestSecrets(httpRequest));
@@ -255,6 +254,26 @@ function notAStream(host: string, contentType: string): CliError {
   });
 }
 
+/**
+ * The failure an error event (or the stream's early end) stands for. The event goes along for the retry
+ * decision (cli/session-turn.ts), whose notice quotes it: masked too.
+ */
+function streamFailure(failure: StreamFailure, request: HttpRequest, answered: boolean): CliError {
+  const host = hostOf(request.url);
+  if (failure.missing !== undefined) {
+    const message = endedEarlyMessage(failure.missing, host, answered);
+    return new CliError('network', message, {
+      hint: 'The server closed the stream too soon; try again later.',
+      cause: new BrokenStream(`the event stream ended before any answer (${failure.missing})`),
+    });
+  }
+  const message = redactSecrets(failure.message, requestSecrets(request));
+  return new CliError('api', streamErrorMessage(failure, message, host, answered), {
+    status: failure.status,
+    cause: new StreamErrorEvent({ ...failure, message }),
+  });
+}
+
 /** A base URL that is not a URL is a configuration mistake, not a network failure. */
 function assertValidUrl(url: string, source: ValueSource | undefined): void {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
@@ -263,6 +282,10 @@ function assertValidUrl(url: string, source: ValueSource | undefined): void {
   throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${maskUrl(url)}`, {
     hint: `Fix it where it was set (${source?.description ?? 'the model entry'}); it looks like https://host/v1.`,
   });
+}
+
+function isEventStream(contentType: string): boolean {
+  return contentType.trimStart().toLowerCase().startsWith('text/event-stream');
 }
 
 /** What a captive portal's HTML page or a non-streaming JSON reply says it is (not an answer). */

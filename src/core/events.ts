@@ -20,8 +20,11 @@ export interface StreamFailure {
   /** The HTTP-equivalent status, when the provider gives one (Anthropic overloaded -> 529). */
   status?: number;
   code?: string;
-  /** The stream ended, without an error, before the protocol said the answer was complete. */
-  incomplete?: boolean;
+  /**
+   * Set when the stream ended, without an error, before the protocol said the answer was complete: what it
+   * lacked (`no finish_reason, no [DONE]`).
+   */
+  missing?: string;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -177,7 +177,7 @@ export function doneEvent(finishReason: string | undefined): StreamEvent {
  * terminator): the connection was cut, and a cut-off answer must not pass for a whole one.
  */
 export function endedEarlyFailure(missing: string): StreamFailure {
-  return { message: `the stream ended before the answer was complete (${missing})`, incomplete: true };
+  return { message: `the stream ended before the answer was complete (${missing})`, missing };
 }
 
 /**

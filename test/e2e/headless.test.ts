@@ -786,7 +786,7 @@ test.skipIf(!existsSync('/dev/full'))(
 
 describe('replies that are not an answer fail instead of passing as an empty one', () => {
   const cases: [string, Parameters<FakeOpenAi['setResponses']>[0]][] = [
-    ['an empty 200', { headers: { 'content-type': 'text/event-stream' }, body: '' }],
+    ['an empty 200 that is not an event stream', { headers: { 'content-type': 'text/plain' }, body: '' }],
     ['a non-streaming JSON completion', { body: { choices: [{ message: { content: 'hi' } }] } }],
     [
       'an HTML login page',
@@ -802,6 +802,33 @@ describe('replies that are not an answer fail instead of passing as an empty one
       expect(result.stderr).toContain('without an event stream');
     });
   }
+
+  test('an empty event stream, or one closed after the role chunk, is retried like a lost connection', async () => {
+    const box = freshSandbox();
+    const roleOnly =
+      'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
+    for (const early of [{ headers: { 'content-type': 'text/event-stream' }, body: '' }, { sse: roleOnly }]) {
+      fake.setResponses(early, { stream: { text: ['whole'] } });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'whole\n' });
+      expect(result.stderr).toContain(
+        '(attempt 1): the event stream ended before any answer (no finish_reason, no [DONE])',
+      );
+      expect(fake.requests).toHaveLength(2);
+    }
+  });
+
+  test('an empty event stream once the retries are spent: one line that says so, exit 1', async () => {
+    const box = freshSandbox();
+    box.userSettings({ model: { generationConfig: { maxRetries: 0 } } });
+    fake.setResponses({ headers: { 'content-type': 'text/event-stream' }, body: '' });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(result.stderr).toBe(
+      `qwen: The event stream from 127.0.0.1:${fake.port} ended before any answer (no finish_reason, no [DONE]). The server closed the stream too soon; try again later.\n`,
+    );
+    expect(fake.requests).toHaveLength(1);
+  });
 
   test("vLLM's flat error object in a 200 JSON reply: the server's message", async () => {
     const box = freshSandbox();

@@ -165,7 +165,9 @@ describe('anthropic', () => {
     const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('The first part of the answer made it through');
-    expect(result.stderr).toContain('Overloaded');
+    expect(result.stderr).toContain(
+      `The answer stopped: ${new URL(anthropic.url).host} reported 529 overloaded_error: Overloaded`,
+    );
     // Not replayed: a stream that started is never retried.
     expect(anthropic.requests).toHaveLength(1);
   });
@@ -302,7 +304,10 @@ describe('gemini', () => {
       GEMINI_API_KEY: geminiKey,
     });
     expect(exhausted.exitCode).toBe(1);
-    expect(exhausted.stderr).toContain('The model is overloaded.');
+    // No answer had started: the server's error and its status, not "the answer stopped".
+    expect(exhausted.stderr).toContain(
+      `${new URL(gemini.url).host} reported 503 UNAVAILABLE before any answer: The model is overloaded.`,
+    );
     expect(gemini.requests).toHaveLength(1);
   });
 
@@ -310,7 +315,9 @@ describe('gemini', () => {
     gemini.setResponses({ sseFile: join(geminiFixtures, 'prompt-blocked.sse') });
     const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('PROHIBITED_CONTENT');
+    expect(result.stderr).toContain(
+      'reported an error before any answer: The prompt was blocked by Gemini (PROHIBITED_CONTENT).',
+    );
   });
 
   test('-o json: a blocked prompt and an error midway report the usageMetadata sent', async () => {

@@ -318,7 +318,7 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
       type: 'error',
       error: {
         message: 'the stream ended before the answer was complete (no stop_reason, no message_stop)',
-        incomplete: true,
+        missing: 'no stop_reason, no message_stop',
       },
     });
   });

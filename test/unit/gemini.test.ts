@@ -326,7 +326,7 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
         type: 'error',
         error: {
           message: 'the stream ended before the answer was complete (no finishReason)',
-          incomplete: true,
+          missing: 'no finishReason',
         },
       },
     ]);
