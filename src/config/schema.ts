@@ -141,8 +141,8 @@ function buildSettingsSchema() {
  * for the array form; anything else is left for the schema to judge.
  */
 function unwrapLegacyProviderList(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const models = (value as { models?: unknown }).models;
+  if (!isRecord(value)) return value;
+  const models = value['models'];
   return Array.isArray(models) ? models : value;
 }
 
@@ -168,7 +168,39 @@ export function validateSettings(value: unknown): SettingsValidation {
   settingsSchema ??= buildSettingsSchema();
   const result = v.safeParse(settingsSchema, value);
   if (result.success) return { success: true, settings: result.output };
-  return { success: false, problems: result.issues.map(describeIssue) };
+  const wrapped = legacyProviderKeys(value);
+  return { success: false, problems: result.issues.map((issue) => describeIssue(issue, wrapped)) };
+}
+
+/** The `modelProviders` keys written in the old `{ protocol, models }` form, which the schema unwraps. */
+function legacyProviderKeys(value: unknown): ReadonlySet<string> {
+  const providers = isRecord(value) ? value['modelProviders'] : undefined;
+  if (!isRecord(providers)) return new Set();
+  const keys = Object.keys(providers).filter((key) => {
+    const list = providers[key];
+    return isRecord(list) && Array.isArray(list['models']);
+  });
+  return new Set(keys);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The issue's path as the file spells it: inside an old-form list, valibot saw the unwrapped array
+ * (`modelProviders.openai[1]`), while the entry sits at `modelProviders.openai.models[1]`.
+ */
+function pathAsWritten(
+  items: readonly { key: unknown }[],
+  wrapped: ReadonlySet<string>,
+): readonly { key: unknown }[] {
+  const [top, provider, index, ...rest] = items;
+  if (top?.key !== 'modelProviders' || typeof provider?.key !== 'string' || !wrapped.has(provider.key)) {
+    return items;
+  }
+  if (typeof index?.key !== 'number') return items;
+  return [top, provider, { key: 'models' }, index, ...rest];
 }
 
 // valibot reports a missing required key with the enclosing object's message; say what the key needs.
@@ -176,8 +208,8 @@ const missingKeyMessages: Record<string, string> = {
   id: 'expected a string (every model entry needs an "id")',
 };
 
-function describeIssue(issue: v.BaseIssue<unknown>): string {
-  const path = formatIssuePath(issue.path ?? []);
+function describeIssue(issue: v.BaseIssue<unknown>, wrapped: ReadonlySet<string>): string {
+  const path = formatIssuePath(pathAsWritten(issue.path ?? [], wrapped));
   const missing = issue.received === 'undefined';
   const missingKey = missing && issue.type.endsWith('object') ? issue.path?.at(-1)?.key : undefined;
   const message =

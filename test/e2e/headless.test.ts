@@ -676,6 +676,13 @@ describe('configuration precedence (end to end)', () => {
     const invalid = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(invalid.exitCode).toBe(52);
     expect(invalid.stderr).toContain('modelProviders.openai[1].id');
+    // Qwen Code's old { protocol, models } form: the path names where the entry is in the file.
+    box.userSettings({
+      modelProviders: { openai: { protocol: 'openai', models: [{ id: 'ok' }, { id: 3 }] } },
+    });
+    const legacy = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(legacy.exitCode).toBe(52);
+    expect(legacy.stderr).toContain('modelProviders.openai.models[1].id: expected a string');
     box.userSettings({ model: { name: 42 }, somethingUnknown: { kept: true } });
     const wrongType = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(wrongType.exitCode).toBe(52);

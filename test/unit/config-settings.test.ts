@@ -210,7 +210,23 @@ test('the old { protocol, models } modelProviders wrapper reads as the entries i
     errorOf(() =>
       load({ [paths.userSettings]: JSON.stringify({ modelProviders: { openai: { models: [{}] } } }) }),
     ).message,
-  ).toContain('modelProviders.openai[0].id: expected a string');
+  ).toContain('modelProviders.openai.models[0].id: expected a string');
+  // The path is the one written in the file, past a good entry and inside the entry too.
+  const wrapped = { modelProviders: { openai: { protocol: 'openai', models: [{ id: 'ok' }, { id: 3 }] } } };
+  expect(errorOf(() => load({ [paths.userSettings]: JSON.stringify(wrapped) })).message).toContain(
+    'modelProviders.openai.models[1].id: expected a string',
+  );
+  const badTimeout = {
+    modelProviders: { openai: { models: [{ id: 'a', generationConfig: { timeout: 'x' } }] } },
+  };
+  expect(errorOf(() => load({ [paths.userSettings]: JSON.stringify(badTimeout) })).message).toContain(
+    'modelProviders.openai.models[0].generationConfig.timeout: expected a number',
+  );
+  // The array form keeps its path.
+  const array = { modelProviders: { openai: [{ id: 'ok' }, { id: 3 }] } };
+  expect(errorOf(() => load({ [paths.userSettings]: JSON.stringify(array) })).message).toContain(
+    'modelProviders.openai[1].id: expected a string',
+  );
 });
 
 test('validateSettings returns every problem', () => {
