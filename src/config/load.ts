@@ -54,12 +54,16 @@ export function loadConfiguration(input: LoadConfigurationInput): LoadedConfigur
       : { ...found, values: parseDotEnv(dotEnvText) };
 
   // `$VAR` in settings sees what the program will see, minus settings' own `env` (which may not refer to
-  // itself). The project-file exclusions use the default list: the configured one is inside the settings.
-  const expansionEnv: Record<string, string | undefined> =
-    dotEnv === undefined ? {} : usableDotEnvValues(dotEnv, defaultExcludedProjectVariables);
-  for (const [name, value] of Object.entries(input.processEnv)) {
-    if (value !== undefined && (value !== '' || expansionEnv[name] === undefined)) expansionEnv[name] = value;
-  }
+  // itself), by the layers' rules: the project-file exclusions are the list the settings files set, and
+  // a variable in the process environment, even empty, is never filled from the .env file.
+  const expansionEnv = (excluded: readonly string[] | undefined) => {
+    const values: Record<string, string | undefined> =
+      dotEnv === undefined ? {} : usableDotEnvValues(dotEnv, excluded ?? defaultExcludedProjectVariables);
+    for (const [name, value] of Object.entries(input.processEnv)) {
+      if (value !== undefined) values[name] = value;
+    }
+    return values;
+  };
   const settings = loadSettings(paths, { readFile, env: expansionEnv });
 
   const env = layerEnvironment({

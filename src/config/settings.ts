@@ -29,9 +29,14 @@ export interface LoadedSettings {
 export interface LoadSettingsOptions {
   /** Returns the file's text, or undefined when there is no such file. Defaults to the real file system. */
   readFile?: (path: string) => string | undefined;
-  /** Values for `$VAR` / `${VAR}` expansion. */
-  env: Record<string, string | undefined>;
+  /**
+   * Values for `$VAR` / `${VAR}` expansion; or a function of the `advanced.excludedEnvVars` the files set
+   * (undefined when none does), since which project `.env` variables count depends on that list.
+   */
+  env: ExpansionEnvironment | ((excludedEnvVars: readonly string[] | undefined) => ExpansionEnvironment);
 }
+
+type ExpansionEnvironment = Record<string, string | undefined>;
 
 export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): LoadedSettings {
   const readFile = options.readFile ?? readTextFileIfPresent;
@@ -41,26 +46,50 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
     { scope: 'workspace', path: paths.workspaceSettings },
     { scope: 'system', path: paths.systemSettings },
   ];
-  const files: SettingsFile[] = [];
+  const parsedFiles: Array<{ scope: SettingsScope; path: string; value: unknown }> = [];
   for (const candidate of candidates) {
     if (candidate.path === undefined) continue;
     const text = readFile(candidate.path);
     if (text === undefined) continue;
-    const parsed = parseSettingsText(text, candidate.path) ?? {};
-    const expanded = expandEnvironmentReferences(parsed, options.env);
-    files.push({
+    parsedFiles.push({
       scope: candidate.scope,
       path: candidate.path,
-      settings: validateFile(expanded, candidate.path),
-      exists: true,
+      value: parseSettingsText(text, candidate.path) ?? {},
     });
   }
+  // Expansion needs the exclusion list before the files are expanded and validated: read it as written.
+  const env =
+    typeof options.env === 'function'
+      ? options.env(excludedEnvVarsAsWritten(parsedFiles.map((file) => file.value)))
+      : options.env;
+  const files: SettingsFile[] = parsedFiles.map((file) => ({
+    scope: file.scope,
+    path: file.path,
+    settings: validateFile(expandEnvironmentReferences(file.value, env), file.path),
+    exists: true,
+  }));
 
   const envSources: Record<string, string> = {};
   for (const file of files) {
     for (const name of Object.keys(file.settings.env ?? {})) envSources[name] = file.path;
   }
   return { merged: mergeSettings(files.map((file) => file.settings)), files, envSources };
+}
+
+/**
+ * `advanced.excludedEnvVars` merged as mergeSettings merges it (a union across files), from the files as
+ * parsed; undefined when no file sets it. A value of the wrong type is left for validation to report.
+ */
+function excludedEnvVarsAsWritten(values: readonly unknown[]): string[] | undefined {
+  let union: Set<string> | undefined;
+  for (const value of values) {
+    const advanced = isPlainObject(value) ? value['advanced'] : undefined;
+    const list = isPlainObject(advanced) ? advanced['excludedEnvVars'] : undefined;
+    if (!Array.isArray(list)) continue;
+    union ??= new Set();
+    for (const name of list) if (typeof name === 'string') union.add(name);
+  }
+  return union === undefined ? undefined : [...union];
 }
 
 function validateFile(value: unknown, path: string): Settings {

@@ -644,6 +644,20 @@ describe('configuration precedence (end to end)', () => {
     expect(lastBody().model).toBe('system-model');
   });
 
+  test('$VAR in settings is expanded without the variables advanced.excludedEnvVars drops from a project .env', async () => {
+    const box = freshSandbox();
+    box.userSettings({
+      model: { name: ['m-$', '{DEBUG}-$', '{OTHER}-$KEPT'].join('') },
+      advanced: { excludedEnvVars: ['DEBUG', 'OTHER'] },
+    });
+    box.write('project/.env', 'DEBUG=1\nOTHER=3\nKEPT=k\n');
+    const result = await runCli(['--openai-api-key', 'k', '--openai-base-url', fake.url, 'x'], {
+      sandbox: box,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(lastBody().model).toBe(['m-$', '{DEBUG}-$', '{OTHER}-k'].join(''));
+  });
+
   test('auth type: --auth-type > selectedType > detection from the environment', async () => {
     const box = freshSandbox();
     const detected = await runCli(['x'], {

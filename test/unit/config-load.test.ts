@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${VAR} inside settings strings
 import { expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,6 @@ test('wires paths, the first .env, settings and flags together (real file system
   const { home, cwd } = layout({
     'home/.qwen/settings.json': JSON.stringify({
       env: { OPENAI_MODEL: 'settings-model', OPENAI_BASE_URL: 'http://settings' },
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a settings-file reference, not a template
       model: { baseUrl: 'https://${HOST}/v1' },
     }),
     'home/work/project/.qwen/settings.json': '// workspace\n{ "proxy": "http://proxy", }',
@@ -92,6 +92,28 @@ test('home .env fallback, and advanced.excludedEnvVars replaces the default list
   expect(filtered.env.get('OPENAI_MODEL')).toBeUndefined();
   expect(filtered.env.get('DEBUG')).toBe('1');
   expect(filtered.env.get('OTHER')).toBe('x');
+});
+
+test('$VAR expansion uses the layered rules: configured exclusions, an empty process variable kept', () => {
+  const { home, cwd } = layout({
+    'home/.qwen/settings.json': JSON.stringify({
+      model: { name: 'm-${DEBUG}-${OTHER}-${KEPT}-$EMPTY', baseUrl: '$DEBUG_MODE' },
+      advanced: { excludedEnvVars: ['OTHER'] },
+    }),
+    'home/work/project/.qwen/settings.json': '{ "advanced": { "excludedEnvVars": ["DEBUG"] } }',
+    'home/work/project/.env': 'DEBUG=1\nOTHER=3\nKEPT=k\nEMPTY=from-dotenv\nDEBUG_MODE=dm\n',
+  });
+  const loaded = loadConfiguration({
+    argvFlags: {},
+    processEnv: { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(home, 'no-system.json'), EMPTY: '' },
+    cwd,
+    home,
+    platform: 'linux',
+  });
+  // The lists of both files apply (a union), and they replace the default one: DEBUG_MODE is read.
+  expect(loaded.settings.merged.model).toEqual({ name: 'm-${DEBUG}-${OTHER}-k-', baseUrl: 'dm' });
+  expect(loaded.env.get('OTHER')).toBeUndefined();
+  expect(loaded.env.get('EMPTY')).toBe('');
 });
 
 test('QWEN_HOME from the process environment moves the user settings and home .env', () => {
