@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ValueSource } from '../core/types.ts';
+import { realPathOrSelf } from './real-path.ts';
 
 export interface DotEnvFile {
   path: string;
@@ -17,6 +18,8 @@ export interface FindDotEnvInput {
   home: string;
   qwenHome: string;
   exists: (path: string) => boolean;
+  /** Resolves symlinks, to recognise home reached through one; the real file system by default. */
+  realPath?: (path: string) => string;
 }
 
 /**
@@ -26,10 +29,12 @@ export interface FindDotEnvInput {
  */
 export function findDotEnvFile(input: FindDotEnvInput): DotEnvFile | undefined {
   const home = resolve(input.home);
+  // The working directory is already a real path (process.cwd()); HOME may be a link to it or above it.
+  const realHome = (input.realPath ?? realPathOrSelf)(home);
   let directory = resolve(input.cwd);
   for (;;) {
     // A file in the home directory met on the way up is the user's own, not the project's.
-    const isProject = directory !== home;
+    const isProject = directory !== home && directory !== realHome;
     for (const candidate of [join(directory, '.qwen', '.env'), join(directory, '.env')]) {
       if (input.exists(candidate)) return { path: candidate, isProject };
     }

@@ -13,6 +13,7 @@ import {
 } from './env.ts';
 import type { ConfigPaths } from './paths.ts';
 import { configPaths } from './paths.ts';
+import { realPathOrSelf } from './real-path.ts';
 import type { ResolveFlags } from './resolve.ts';
 import { type LoadedSettings, loadSettings, readTextFileIfPresent } from './settings.ts';
 
@@ -39,14 +40,30 @@ export interface LoadedConfiguration {
 export function loadConfiguration(input: LoadConfigurationInput): LoadedConfiguration {
   const readFile = input.readFile ?? readTextFileIfPresent;
   const exists = input.exists ?? isRegularFile;
+  // Both the settings paths and the .env search ask where home really is: one look-up each path.
+  const realPaths = new Map<string, string>();
+  const realPath = (path: string): string => {
+    const known = realPaths.get(path);
+    if (known !== undefined) return known;
+    const real = realPathOrSelf(path);
+    realPaths.set(path, real);
+    return real;
+  };
   const paths = configPaths({
     env: input.processEnv,
     cwd: input.cwd,
     home: input.home,
     platform: input.platform,
+    realPath,
   });
 
-  const found = findDotEnvFile({ cwd: input.cwd, home: input.home, qwenHome: paths.qwenHome, exists });
+  const found = findDotEnvFile({
+    cwd: input.cwd,
+    home: input.home,
+    qwenHome: paths.qwenHome,
+    exists,
+    realPath,
+  });
   const dotEnvText = found === undefined ? undefined : readFile(found.path);
   const dotEnv =
     found === undefined || dotEnvText === undefined

@@ -1,6 +1,8 @@
-// Where Qwen Code keeps its files, computed from the environment alone so that both tools read the same
-// ones. Pure: no file system access; callers decide which of these files to read.
+// Where Qwen Code keeps its files, computed from the environment so that both tools read the same ones.
+// Callers decide which of these files to read; the only file-system access is resolving symlinks when
+// the working directory is compared with home (injectable, for tests).
 import { posix, win32 } from 'node:path';
+import { realPathOrSelf } from './real-path.ts';
 
 export interface ConfigPaths {
   /** `$QWEN_HOME`, default `~/.qwen`. */
@@ -22,6 +24,8 @@ export interface ConfigPathsInput {
   cwd: string;
   home: string;
   platform: NodeJS.Platform;
+  /** Resolves symlinks; a path that cannot be resolved is returned as it is. The real file system by default. */
+  realPath?: (path: string) => string;
 }
 
 const systemSettingsByPlatform: Partial<Record<NodeJS.Platform, string>> = {
@@ -39,12 +43,20 @@ export function configPaths(input: ConfigPathsInput): ConfigPaths {
   const userSettings = path.join(qwenHome, 'settings.json');
 
   // Qwen Code skips the workspace file when cwd is home; with QWEN_HOME pointing at `<cwd>/.qwen` the two
-  // would also be one file, and reading it twice would only make its errors appear twice.
-  const workspaceCandidate = path.join(cwd, '.qwen', 'settings.json');
+  // would also be one file, and reading it twice would only make its errors appear twice. Either may be
+  // reached through a symlink (Qwen Code starts from realpath(cwd)), so paths that differ as text are
+  // compared again as real paths.
+  const realPath = input.realPath ?? realPathOrSelf;
+  const sameDirectory = (first: string, second: string) =>
+    samePath(first, second, input.platform) || samePath(realPath(first), realPath(second), input.platform);
+  const workspaceDirectory = path.join(cwd, '.qwen');
+  // Without QWEN_HOME the user directory is `<home>/.qwen`, the workspace's only when cwd is home: one
+  // look-up fewer on every start.
   const workspaceSettings =
-    samePath(cwd, home, input.platform) || samePath(workspaceCandidate, userSettings, input.platform)
+    sameDirectory(cwd, home) ||
+    (nonEmpty(input.env['QWEN_HOME']) !== undefined && sameDirectory(workspaceDirectory, qwenHome))
       ? undefined
-      : workspaceCandidate;
+      : path.join(workspaceDirectory, 'settings.json');
 
   const systemSettings =
     resolveUserPath(nonEmpty(input.env['QWEN_CODE_SYSTEM_SETTINGS_PATH']), { path, cwd, home }) ??

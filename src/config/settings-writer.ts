@@ -8,7 +8,6 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -17,6 +16,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
 import { setJsonValue } from './json-edit.ts';
+import { realPathOrSelf } from './real-path.ts';
 import { formatIssuePath } from './schema.ts';
 import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
 
@@ -64,7 +64,7 @@ export function prepareSettingsFile(
   options: UpdateSettingsOptions = {},
 ): PreparedSettingsFile {
   // Write through a symlink (dotfile managers link settings.json) instead of replacing the link.
-  const target = resolveSymlink(path);
+  const target = realPathOrSelf(path);
   const existingText = readTextFileIfPresent(target);
   const existingMode = existingText === undefined ? undefined : statSync(target).mode & 0o777;
 
@@ -111,14 +111,6 @@ export function applySettingsEdits(
     }
   }
   return result;
-}
-
-function resolveSymlink(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
 }
 
 function ensureDirectory(directory: string): void {

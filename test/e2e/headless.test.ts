@@ -1,6 +1,6 @@
 // The spine end to end: the real CLI (from source and compiled) against a fake OpenAI-compatible server.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import {
@@ -656,6 +656,21 @@ describe('configuration precedence (end to end)', () => {
     });
     expect(result.exitCode).toBe(0);
     expect(lastBody().model).toBe(['m-$', '{DEBUG}-$', '{OTHER}-k'].join(''));
+  });
+
+  test('in the home directory reached through a symlink (HOME is a link), no workspace file is read', async () => {
+    const box = freshSandbox();
+    const link = path.join(path.dirname(box.home), 'home-link');
+    symlinkSync(box.home, link);
+    box.write('home/.qwen/settings.json', { model: { name: 'workspace-file-read' } });
+    box.write('home/qh/settings.json', { model: { name: 'from-qwen-home' } });
+    const result = await runCli(['--openai-api-key', 'k', '--openai-base-url', fake.url, 'x'], {
+      sandbox: box,
+      cwd: box.home,
+      env: { HOME: link, QWEN_HOME: path.join(box.home, 'qh') },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(lastBody().model).toBe('from-qwen-home');
   });
 
   test('auth type: --auth-type > selectedType > detection from the environment', async () => {

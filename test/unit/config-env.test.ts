@@ -40,6 +40,17 @@ test('.env search walks up to / (past home) before the home fallbacks', () => {
   });
 });
 
+test("home reached through a symlink: its files met on the way up are still the user's", () => {
+  const found = findDotEnvFile({
+    cwd: '/data/user/work',
+    home: '/links/user',
+    qwenHome: '/links/user/.qwen',
+    exists: (path) => path === '/data/user/.env',
+    realPath: (path) => (path === '/links/user' ? '/data/user' : path),
+  });
+  expect(found).toEqual({ path: '/data/user/.env', isProject: false });
+});
+
 test('home fallback: $QWEN_HOME/.env, then ~/.qwen/.env, then ~/.env', () => {
   const outside = { cwd: '/srv/app', qwenHome: '/opt/qwen' };
   expect(finder(['/opt/qwen/.env', '/home/user/.qwen/.env', '/home/user/.env'], outside)).toEqual({

@@ -33,6 +33,33 @@ test('no workspace file when cwd is home, or when it would be the user file', ()
   expect(sameAsUser.workspaceSettings).toBeUndefined();
 });
 
+test('home or QWEN_HOME reached through a symlink is recognised: real paths are compared', () => {
+  // HOME=/links/user -> /home/user, and QWEN_HOME=/links/conf -> /home/user/project/.qwen.
+  const links: Record<string, string> = {
+    '/links/user': '/home/user',
+    '/links/conf': '/home/user/project/.qwen',
+  };
+  const looked: string[] = [];
+  const realPath = (path: string) => {
+    looked.push(path);
+    return links[path] ?? path;
+  };
+  const throughLink = configPaths({ ...linux, cwd: '/home/user', home: '/links/user', env: {}, realPath });
+  expect(throughLink.workspaceSettings).toBeUndefined();
+  const userThroughLink = configPaths({ ...linux, env: { QWEN_HOME: '/links/conf' }, realPath });
+  expect(userThroughLink.workspaceSettings).toBeUndefined();
+  // An ordinary project is still a workspace; without QWEN_HOME only cwd and home are looked up.
+  looked.length = 0;
+  expect(configPaths({ ...linux, env: {}, realPath }).workspaceSettings).toBe(
+    '/home/user/project/.qwen/settings.json',
+  );
+  expect(looked.sort()).toEqual(['/home/user', '/home/user/project']);
+  // Equal as text: no look-up at all.
+  looked.length = 0;
+  configPaths({ ...linux, cwd: '/home/user', env: {}, realPath });
+  expect(looked).toEqual([]);
+});
+
 test('system settings per platform and from the override variables', () => {
   expect(configPaths({ ...linux, platform: 'darwin', env: {} }).systemSettings).toBe(
     '/Library/Application Support/QwenCode/settings.json',
