@@ -3,7 +3,9 @@
 import process from 'node:process';
 import packageJson from '../../package.json' with { type: 'json' };
 import { configPaths } from '../config/paths.ts';
+import { protocolVariables } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
+import { keyVariableMistake } from '../core/key-variable.ts';
 import type { ResolvedModel } from '../core/types.ts';
 import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
 import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
@@ -48,8 +50,19 @@ export async function prepareCredentials(
 }
 
 export function missingKeyError(target: ResolvedModel): CliError {
-  const variable = target.apiKeyVariable ?? 'OPENAI_API_KEY';
+  const example = protocolVariables[target.protocol].key;
+  const variable = target.apiKeyVariable ?? example;
   const flag = target.protocol === 'openai' ? ', or pass --openai-api-key' : '';
+  const mistake = keyVariableMistake(variable, example);
+  if (mistake !== undefined) {
+    return new CliError(
+      'auth',
+      `No API key for ${target.protocol} model "${target.model}": its ${mistake}.`,
+      {
+        hint: `Set "envKey": "${example}" (or another variable name) and put the key in that variable${flag}.`,
+      },
+    );
+  }
   return new CliError(
     'auth',
     `No API key for ${target.protocol} model "${target.model}": set ${variable}${flag}.`,

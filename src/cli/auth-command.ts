@@ -11,15 +11,17 @@ import {
   isCodingPlanRegion,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
+import { missingKeyError } from '../auth/credentials.ts';
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
 import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
-import { resolveModel } from '../config/resolve.ts';
+import { protocolVariables, resolveModel } from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
+import { keyVariableMistake } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import { type ResolvedModel, whereSet } from '../core/types.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
@@ -330,7 +332,9 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       }
     } else if (secret === undefined) {
       usable = false;
-      show('API key', `none (set ${target.apiKeyVariable ?? 'the key variable'})`);
+      const example = protocolVariables[target.protocol].key;
+      const variable = target.apiKeyVariable ?? example;
+      show('API key', `none (${keyVariableMistake(variable, example) ?? `set ${variable}`})`);
     } else {
       const source = target.apiKeySource;
       show('API key', `${maskSecret(secret)} (${source ? whereSet(source) : 'unknown source'})`);
@@ -341,11 +345,10 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   }
   print();
   if (!usable) {
+    // A run's own explanation: for a key, which variable to set (or what envKey is for).
+    if (target.authType !== 'qwen-oauth') throw missingKeyError(target);
     throw new CliError('auth', 'These settings have no usable credentials yet.', {
-      hint:
-        target.authType === 'qwen-oauth'
-          ? 'Run `qwen auth qwen-oauth` in a terminal to log in.'
-          : 'Set the key variable shown above, or run `qwen auth coding-plan`.',
+      hint: 'Run `qwen auth qwen-oauth` in a terminal to log in.',
     });
   }
   return 0;

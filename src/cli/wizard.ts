@@ -22,6 +22,7 @@ import { resolveModel } from '../config/resolve.ts';
 import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
 import { prepareSettingsFile, type SettingsEdit, writeSettingsFile } from '../config/settings-writer.ts';
 import { CliError, oneLine } from '../core/errors.ts';
+import { isVariableName } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import type { Protocol } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
@@ -256,7 +257,7 @@ async function askThirdParty(
     message: 'Environment variable that holds the key',
     initialValue: same?.envKey ?? defaults.envKey,
     validate: (value) =>
-      /^[A-Za-z_][A-Za-z0-9_]*$/.test(value?.trim() ?? '')
+      isVariableName(value?.trim() ?? '')
         ? undefined
         : 'Letters, digits and _ only, not starting with a digit.',
     ...streams,

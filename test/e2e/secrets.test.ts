@@ -206,3 +206,31 @@ describe('URLs are shown with their credentials masked', () => {
     expect(schemeless.stderr).not.toContain('pa55word');
   });
 });
+
+describe('a key put in envKey by mistake', () => {
+  const key = 'sk-test-SECRET1234567890';
+
+  test('is shown masked, with what envKey is for: the run (exit 41, json too) and auth status', async () => {
+    const fake = startFakeOpenAi({ stream: { text: ['never'] } });
+    stops.push(fake.stop);
+    sandbox = makeSandbox();
+    sandbox.userSettings({
+      security: { auth: { selectedType: 'openai' } },
+      modelProviders: { openai: [{ id: 'm', envKey: key, baseUrl: fake.url }] },
+    });
+    const runs = [
+      await runCli(['hi'], { sandbox }),
+      await runCli(['-o', 'json', 'hi'], { sandbox }),
+      await runCli(['auth', 'status'], { sandbox }),
+      await runCli(['auth', 'status', '-o', 'json'], { sandbox }),
+    ];
+    for (const result of runs) {
+      expect(result.exitCode).toBe(41);
+      expectHidden(result, key, 'envKey "sk-...7890" is not a variable name');
+      expect(`${result.stdout}${result.stderr}`).toContain('for example OPENAI_API_KEY');
+    }
+    expect(runs[0]?.stderr).toContain('Set "envKey": "OPENAI_API_KEY"');
+    expect(runs[2]?.stdout).toContain('API key:     none (envKey "sk-...7890" is not a variable name');
+    expect(fake.requests).toHaveLength(0);
+  });
+});
