@@ -18,12 +18,18 @@ import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../au
 import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
-import { protocolVariables, resolveModel } from '../config/resolve.ts';
+import {
+  noModelSelected,
+  protocolVariables,
+  type ResolveFlags,
+  resolveAuthType,
+  resolveModel,
+} from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { CliError } from '../core/errors.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import { type ResolvedModel, whereSet } from '../core/types.ts';
+import { type AcceptedAuthType, type ResolvedModel, whereSet } from '../core/types.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
@@ -285,7 +291,15 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     });
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    show('Auth type', 'none');
+    // What was found before the failure (an auth type without a model, say) is still worth showing.
+    const authType = authTypeIfChosen(resolveFlags, configuration);
+    show(
+      'Auth type',
+      authType === undefined
+        ? 'none'
+        : `${authType} (${authTypeSource(resolveFlags.authType, configuration)})`,
+    );
+    if (authType !== undefined && error.message.startsWith(noModelSelected)) show('Model', 'none');
     print();
     throw error;
   }
@@ -352,6 +366,17 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     });
   }
   return 0;
+}
+
+function authTypeIfChosen(
+  flags: ResolveFlags,
+  configuration: LoadedConfiguration,
+): AcceptedAuthType | undefined {
+  try {
+    return resolveAuthType({ flags, settings: configuration.settings.merged, env: configuration.env });
+  } catch {
+    return undefined;
+  }
 }
 
 function authTypeSource(flag: string | undefined, configuration: LoadedConfiguration): string {

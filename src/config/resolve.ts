@@ -52,6 +52,9 @@ export const noAuthenticationMessage =
   '--openai-api-key, --openai-base-url, --model), or choose a provider with --auth-type; or run `qwen` in a ' +
   'terminal for the setup wizard (from a script: `qwen auth coding-plan` or `qwen auth qwen-oauth`).';
 
+/** How the failure to find any model begins (`qwen auth status` then shows the auth type without one). */
+export const noModelSelected = 'No model selected for';
+
 /** Said on stderr when a setting asks for the Responses API, which qwen-lite does not speak. */
 export function responsesApiNote(what: string): string {
   return `Note: ${what} asks for the OpenAI Responses API; qwen-lite speaks Chat Completions, so it sends the same model, key and base URL to <base URL>/chat/completions.`;
@@ -229,9 +232,10 @@ function chooseModelId(
   }
   const first = settings.modelProviders?.[providerKey]?.[0];
   if (first !== undefined) return { id: first.id, fromSettings: false };
+  // Part of the provider setup, like the key (exit 41, as "no authentication configured"); no file is wrong.
   const variables = protocolVariables[protocol].model.join(' or ');
-  throw new CliError('config', `No model selected for ${providerKey}.`, {
-    hint: `Pass --model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
+  throw new CliError('auth', `${noModelSelected} ${providerKey}.`, {
+    hint: `Pass -m/--model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
   });
 }
 

@@ -455,6 +455,27 @@ describe('qwen auth status and logout', () => {
     expect(result.stderr).toContain('qwen auth');
   });
 
+  test('an auth type without a model: status shows the type and its source, no model; exit 41 as a run', async () => {
+    const key = { GEMINI_API_KEY: 'sk-test-SECRET1234567890' };
+    for (const format of ['text', 'json']) {
+      const status = await qwen(['--auth-type', 'gemini', 'auth', 'status', '-o', format], { env: key });
+      expect(status.exitCode).toBe(41);
+      const shown = format === 'json' ? JSON.parse(status.stdout) : undefined;
+      if (shown === undefined) {
+        expect(status.stdout).toBe('Auth type:   gemini (flag --auth-type)\nModel:       none\n');
+      } else {
+        expect(shown).toEqual({ auth_type: 'gemini (flag --auth-type)', model: 'none' });
+      }
+      expect(status.stderr).toContain('No model selected for gemini.');
+      expect(status.stderr).toContain('-m/--model, set GEMINI_MODEL, set model.name in settings.json');
+    }
+    const run = await qwen(['--auth-type', 'gemini', 'hi'], { env: key });
+    expect(run.exitCode).toBe(41);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('No model selected for gemini.');
+    expect(existsSync(sandbox.qwenHome)).toBe(false);
+  });
+
   test('logout removes the credentials and the lock, and says so', async () => {
     cacheCredentials({ access: 'access-x', expiresInMs: 3_600_000 });
     writeFileSync(lockPath(), 'left-behind');

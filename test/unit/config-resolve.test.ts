@@ -202,8 +202,9 @@ test('model: --model > model.name > OPENAI_MODEL > QWEN_MODEL > first provider e
   expect(resolve({ settings }).model).toBe('first');
   expect(resolve({ settings: { ...settings, model: { name: '$runtime|openai|raw' } } }).model).toBe('raw');
   const missing = errorOf(() => resolve({ settings: { security: { auth: { selectedType: 'openai' } } } }));
-  expect(missing.kind).toBe('config');
-  expect(missing.hint).toContain('OPENAI_MODEL');
+  // No model is part of a provider setup not finished yet (41), not a wrong settings file (52).
+  expect(missing).toMatchObject({ kind: 'auth', exitCode: 41, message: 'No model selected for openai.' });
+  expect(missing.hint).toContain('-m/--model, set OPENAI_MODEL or QWEN_MODEL, set model.name');
 });
 
 test('per-protocol model variables', () => {
