@@ -19,6 +19,7 @@ import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import {
+  highestFileWith,
   noModelSelected,
   protocolVariables,
   type ResolveFlags,
@@ -239,9 +240,7 @@ function warnWhenOverridden(
   }
   const selected = configuration.settings.merged.security?.auth?.selectedType;
   if (selected !== undefined && selected !== expected) {
-    const file = [...configuration.settings.files]
-      .reverse()
-      .find((candidate) => candidate.settings.security?.auth?.selectedType !== undefined);
+    const file = selectedTypeFile(configuration);
     context.writeError(
       `Warning: ${file?.path ?? 'another settings file'} selects "${selected}", which wins over the user settings; ` +
         `pass --auth-type ${expected} or change it there.`,
@@ -288,6 +287,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       flags: resolveFlags,
       settings: configuration.settings.merged,
       env: configuration.env,
+      settingsFiles: configuration.settings.files,
     });
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
@@ -306,12 +306,9 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
 
   show('Auth type', `${target.authType} (${authTypeSource(resolveFlags.authType, configuration)})`);
   for (const note of target.notes ?? []) context.writeError(note);
-  show(
-    'Model',
-    target.displayName && target.displayName !== target.model
-      ? `${target.model} (${target.displayName})`
-      : target.model,
-  );
+  const name = target.displayName && target.displayName !== target.model ? ` "${target.displayName}"` : '';
+  const modelSource = target.modelSource ? ` (${whereSet(target.modelSource)})` : '';
+  show('Model', `${target.model}${name}${modelSource}`);
   let usable = true;
   if (target.authType === 'qwen-oauth') {
     const credentials = readCredentials(paths.oauthCreds);
@@ -381,11 +378,16 @@ function authTypeIfChosen(
 
 function authTypeSource(flag: string | undefined, configuration: LoadedConfiguration): string {
   if (flag !== undefined) return 'flag --auth-type';
-  const file = [...configuration.settings.files]
-    .reverse()
-    .find((candidate) => candidate.settings.security?.auth?.selectedType !== undefined);
+  const file = selectedTypeFile(configuration);
   if (file !== undefined) return `security.auth.selectedType in ${file.path}`;
   return 'detected from the environment';
+}
+
+function selectedTypeFile(configuration: LoadedConfiguration) {
+  return highestFileWith(
+    configuration.settings.files,
+    (settings) => settings.security?.auth?.selectedType !== undefined,
+  );
 }
 
 function describeExpiry(expiryDate: number, now: number = Date.now()): string {

@@ -26,6 +26,21 @@ export interface ResolveInput {
   flags: ResolveFlags;
   settings: Settings;
   env: LayeredEnvironment;
+  /** The files `settings` was merged from, lowest first: sources then name the file a setting came from. */
+  settingsFiles?: readonly SettingsOrigin[];
+}
+
+export interface SettingsOrigin {
+  path: string;
+  settings: Settings;
+}
+
+/** The highest file in which `has` finds the setting (the one the merge kept). */
+export function highestFileWith(
+  files: readonly SettingsOrigin[],
+  has: (settings: Settings) => boolean,
+): SettingsOrigin | undefined {
+  return files.findLast((file) => has(file.settings));
 }
 
 interface ProtocolVariables {
@@ -84,6 +99,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
       authType,
       protocol,
       model: qwenOauthModel,
+      modelSource: { description: 'the one model Qwen OAuth serves' },
       baseUrl: '',
       generationConfig: generationConfigOf(settings.model?.generationConfig, env, notes),
       ...(notes.length > 0 ? { notes } : {}),
@@ -91,7 +107,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   }
 
   const variables = protocolVariables[protocol];
-  const chosen = chooseModelId(protocol, providerKey, flags, settings, env);
+  const chosen = chooseModelId(protocol, providerKey, input);
   const entry = findProviderEntry(
     settings.modelProviders?.[providerKey] ?? [],
     chosen.id,
@@ -103,6 +119,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     authType,
     protocol,
     model: chosen.id,
+    modelSource: chosen.source,
     baseUrl: '',
     generationConfig: generationConfigOf(
       entry === undefined ? settings.model?.generationConfig : entry.generationConfig,
@@ -212,26 +229,43 @@ interface ChosenModel {
   id: string;
   /** Came from `model.name`: only then does `model.baseUrl` pick between entries (Qwen Code's rule). */
   fromSettings: boolean;
+  source: ValueSource;
 }
 
 /** `--model` > `model.name` > the protocol's model variables > the first configured entry. */
-function chooseModelId(
-  protocol: Protocol,
-  providerKey: string,
-  flags: ResolveFlags,
-  settings: Settings,
-  env: LayeredEnvironment,
-): ChosenModel {
+function chooseModelId(protocol: Protocol, providerKey: string, input: ResolveInput): ChosenModel {
+  const { flags, settings, env } = input;
+  const fileWith = (has: (settings: Settings) => boolean) =>
+    highestFileWith(input.settingsFiles ?? [], has)?.path ?? 'settings';
   const flagModel = nonEmpty(flags.model);
-  if (flagModel !== undefined) return { id: flagModel, fromSettings: false };
+  if (flagModel !== undefined) {
+    return { id: flagModel, fromSettings: false, source: { description: 'flag --model' } };
+  }
   const settingsModel = nonEmpty(stripRuntimePrefix(settings.model?.name));
-  if (settingsModel !== undefined) return { id: settingsModel, fromSettings: true };
+  if (settingsModel !== undefined) {
+    const file = fileWith((candidate) => candidate.model?.name !== undefined);
+    return { id: settingsModel, fromSettings: true, source: { description: file, name: 'model.name' } };
+  }
   for (const name of protocolVariables[protocol].model) {
     const value = nonEmpty(env.get(name));
-    if (value !== undefined) return { id: value, fromSettings: false };
+    if (value !== undefined) {
+      return {
+        id: value,
+        fromSettings: false,
+        source: env.source(name) ?? { description: 'environment', name },
+      };
+    }
   }
   const first = settings.modelProviders?.[providerKey]?.[0];
-  if (first !== undefined) return { id: first.id, fromSettings: false };
+  if (first !== undefined) {
+    // modelProviders is replaced whole by a higher scope: the highest file that has it holds the list.
+    const file = fileWith((candidate) => candidate.modelProviders !== undefined);
+    return {
+      id: first.id,
+      fromSettings: false,
+      source: { description: `first entry of modelProviders.${providerKey} in ${file}` },
+    };
+  }
   // Part of the provider setup, like the key (exit 41, as "no authentication configured"); no file is wrong.
   const variables = protocolVariables[protocol].model.join(' or ');
   throw new CliError('auth', `${noModelSelected} ${providerKey}.`, {

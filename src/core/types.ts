@@ -76,6 +76,8 @@ export interface ResolvedModel {
   protocol: Protocol;
   /** The id sent as `model`. */
   model: string;
+  /** Where the model id was chosen: a flag, a variable, `model.name`, the first modelProviders entry. */
+  modelSource?: ValueSource;
   /** Base URL as configured (protocol adapters add their paths). Empty means the protocol default. */
   baseUrl: string;
   baseUrlSource?: ValueSource;

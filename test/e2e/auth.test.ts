@@ -344,7 +344,7 @@ describe('qwen auth status and logout', () => {
     const fromDotEnv = await qwen(common);
     expect(fromDotEnv.exitCode).toBe(0);
     expect(fromDotEnv.stdout).toContain('Auth type:   openai (flag --auth-type)');
-    expect(fromDotEnv.stdout).toContain('Model:       gpt-test');
+    expect(fromDotEnv.stdout).toContain('Model:       gpt-test (flag --model)');
     expect(fromDotEnv.stdout).toContain(`Base URL:    ${chat.url}`);
     expect(fromDotEnv.stdout).toContain(
       `sk-...4321 (OPENAI_API_KEY in ${path.join(sandbox.cwd, '.qwen', '.env')})`,
@@ -361,6 +361,36 @@ describe('qwen auth status and logout', () => {
     const fromFlag = await qwen([...common, '--openai-api-key', 'sk-fromflag-1111']);
     expect(fromFlag.stdout).toContain('sk-...1111 (flag --openai-api-key)');
     expect(fromFlag.stdout + fromFlag.stderr).not.toContain('sk-fromflag-1111');
+  });
+
+  test('status names where the model came from: a variable and its .env file, model.name, the first entry', async () => {
+    sandbox.write(
+      'project/.env',
+      `OPENAI_API_KEY=sk-test-SECRET1234567890\nOPENAI_BASE_URL=${chat.url}\nOPENAI_MODEL=from-dotenv\n`,
+    );
+    const dotEnv = path.join(sandbox.cwd, '.env');
+    const fromDotEnv = await qwen(['auth', 'status']);
+    expect(fromDotEnv.exitCode).toBe(0);
+    expect(fromDotEnv.stdout).toContain(`Model:       from-dotenv (OPENAI_MODEL in ${dotEnv})`);
+    const json = JSON.parse((await qwen(['auth', 'status', '-o', 'json'])).stdout);
+    expect(json.model).toBe(`from-dotenv (OPENAI_MODEL in ${dotEnv})`);
+    const fromShell = await qwen(['auth', 'status'], { env: { OPENAI_MODEL: 'from-shell' } });
+    expect(fromShell.stdout).toContain('Model:       from-shell (OPENAI_MODEL in the environment)');
+
+    const user = sandbox.userSettings({
+      modelProviders: { openai: [{ id: 'first-entry', name: 'First Entry' }, { id: 'named' }] },
+    });
+    const workspace = sandbox.write('project/.qwen/settings.json', { model: { name: 'named' } });
+    const fromName = await qwen(['auth', 'status']);
+    expect(fromName.stdout).toContain(`Model:       named (model.name in ${workspace})`);
+    rmSync(workspace);
+    rmSync(dotEnv);
+    const first = await qwen(['auth', 'status', '--auth-type', 'openai'], {
+      env: { OPENAI_API_KEY: 'sk-test-SECRET1234567890' },
+    });
+    expect(first.stdout).toContain(
+      `Model:       first-entry "First Entry" (first entry of modelProviders.openai in ${user})`,
+    );
   });
 
   test('status for Qwen OAuth shows the credentials file, the masked token and its expiry', async () => {
@@ -400,7 +430,7 @@ describe('qwen auth status and logout', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       auth_type: 'openai (flag --auth-type)',
-      model: 'gpt-test',
+      model: 'gpt-test (flag --model)',
       base_url: `${chat.url} (flag --openai-base-url)`,
       api_key: `sk-...4321 (OPENAI_API_KEY in ${path.join(sandbox.cwd, '.qwen', '.env')})`,
     });

@@ -207,6 +207,47 @@ test('model: --model > model.name > OPENAI_MODEL > QWEN_MODEL > first provider e
   expect(missing.hint).toContain('-m/--model, set OPENAI_MODEL or QWEN_MODEL, set model.name');
 });
 
+test('the model says where it was chosen, naming the settings file when the files are given', () => {
+  const user = '/h/.qwen/settings.json';
+  const workspace = '/w/.qwen/settings.json';
+  const userSettings: Settings = {
+    security: { auth: { selectedType: 'openai' } },
+    model: { name: 'user-model' },
+    modelProviders: { openai: [{ id: 'first' }] },
+  };
+  const workspaceSettings: Settings = { modelProviders: { openai: [{ id: 'ws-first' }] } };
+  const settingsFiles = [
+    { path: user, settings: userSettings },
+    { path: workspace, settings: workspaceSettings },
+  ];
+  const merged: Settings = { ...userSettings, ...workspaceSettings };
+  const env = layerEnvironment({
+    flags: {},
+    processEnv: {},
+    dotEnv: { path: '/w/.env', isProject: true, values: { OPENAI_MODEL: 'dotenv-model' } },
+    settingsEnv: { values: {}, sources: {} },
+    excludedProjectVariables: [],
+  });
+  const sourceOf = (flags: ResolveFlags, settings: Settings) =>
+    resolveModel({ flags, settings, env, settingsFiles }).modelSource;
+  expect(sourceOf({ model: 'm' }, merged)).toEqual({ description: 'flag --model' });
+  expect(sourceOf({}, merged)).toEqual({ description: user, name: 'model.name' });
+  const withoutName = { ...merged, model: {} };
+  expect(sourceOf({}, withoutName)).toEqual({ description: '/w/.env', name: 'OPENAI_MODEL' });
+  const noEnv = layerEnvironment({
+    flags: {},
+    processEnv: {},
+    settingsEnv: { values: {}, sources: {} },
+    excludedProjectVariables: [],
+  });
+  const first = resolveModel({ flags: {}, settings: withoutName, env: noEnv, settingsFiles });
+  expect(first.model).toBe('ws-first');
+  expect(first.modelSource).toEqual({ description: `first entry of modelProviders.openai in ${workspace}` });
+  // Without the files (a run, which never shows it), the settings are named in general.
+  expect(resolve({ settings: merged }).modelSource).toEqual({ description: 'settings', name: 'model.name' });
+  expect(resolve({ flags: { authType: 'qwen-oauth' } }).modelSource?.description).toContain('Qwen OAuth');
+});
+
 test('per-protocol model variables', () => {
   expect(
     resolve({ flags: { authType: 'anthropic' }, env: { ANTHROPIC_MODEL: 'claude', OPENAI_MODEL: 'no' } })
