@@ -3,7 +3,8 @@
 // configured here works in Qwen Code and the other way round.
 import { createHash } from 'node:crypto';
 import { type ProviderListAsWritten, readProviderEntriesAsWritten } from '../config/settings.ts';
-import { type SettingsEdit, updateSettingsFile } from '../config/settings-writer.ts';
+import type { SettingsEdit } from '../config/settings-writer.ts';
+import { type PlannedSettingsFile, setupFiles, writeSetupFiles } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
 import { isOneOf } from '../core/types.ts';
 
@@ -126,13 +127,21 @@ export function isCodingPlanEntry(entry: unknown): boolean {
 }
 
 export interface ConfigureCodingPlanInput {
-  /** The settings file to write: the user file unless the caller chose the workspace. */
-  settingsPath: string;
+  /** The user settings file: the key goes there (mode 0600), never into a project's file. */
+  userSettingsPath: string;
+  /**
+   * Where the models, the auth type and the model choice go: modelSettingsPath (the workspace file when it
+   * defines modelProviders, which would hide the user file's); the user file by default.
+   */
+  modelSettingsPath?: string;
   region: CodingPlanRegion;
   apiKey: string;
+  /** The model to start with; the first preset by default. */
+  model?: string;
 }
 
 export interface CodingPlanConfiguration {
+  /** The file that now holds the models. */
   settingsPath: string;
   /** Where the key now lives, for the confirmation message. */
   keyLocation: string;
@@ -166,42 +175,48 @@ function providerEdits(existing: ProviderListAsWritten, models: readonly unknown
 
 /**
  * Writes the key, the preset models (first, replacing earlier Coding Plan entries, keeping the user's
- * others), the selected auth type and model, and the template version, in one atomic write that keeps
- * the file's comments. The file then holds a secret and gets mode 0600.
+ * others), the selected auth type and model, and the template version: one atomic write per file that
+ * keeps its comments, none when either file cannot be edited. The file with the key gets mode 0600.
  */
 export function configureCodingPlan(input: ConfigureCodingPlanInput): CodingPlanConfiguration {
-  const { edits, configuration } = codingPlanEdits(input);
-  updateSettingsFile(input.settingsPath, edits, { holdsSecret: true });
+  const { files, configuration } = codingPlanFiles(input);
+  writeSetupFiles(files);
   return configuration;
 }
 
-/** configureCodingPlan's edits and outcome, without writing (the /auth wizard checks the key first). */
-export function codingPlanEdits(input: ConfigureCodingPlanInput): {
-  edits: SettingsEdit[];
+/** configureCodingPlan's files and outcome, without writing (the /auth wizard checks the key first). */
+export function codingPlanFiles(input: ConfigureCodingPlanInput): {
+  files: PlannedSettingsFile[];
   configuration: CodingPlanConfiguration;
 } {
   const apiKey = validateCodingPlanKey(input.apiKey);
   const models = codingPlanModels(input.region);
   const baseUrl = codingPlanBaseUrls[input.region];
-  const existing = readProviderEntriesAsWritten(input.settingsPath, 'openai');
+  const userPath = input.userSettingsPath;
+  const modelPath = input.modelSettingsPath ?? userPath;
+  const existing = readProviderEntriesAsWritten(modelPath, 'openai');
   const kept = existing.entries.filter((entry) => !isCodingPlanEntry(entry));
-  const first = models[0]!;
+  const model = input.model ?? models[0]!.id;
 
-  const edits: SettingsEdit[] = [
-    { path: ['env', codingPlanEnvKey], value: apiKey },
-    ...providerEdits(existing, models),
-    { path: ['security', 'auth', 'selectedType'], value: 'openai' },
-    { path: ['model', 'name'], value: first.id },
-    { path: ['model', 'baseUrl'], value: '' },
-    { path: ['providerMetadata', 'coding-plan'], value: { version: codingPlanVersion(models), baseUrl } },
-  ];
+  const files = setupFiles({
+    userPath,
+    modelPath,
+    keyEdits: [{ path: ['env', codingPlanEnvKey], value: apiKey }],
+    modelEdits: [
+      ...providerEdits(existing, models),
+      { path: ['security', 'auth', 'selectedType'], value: 'openai' },
+      { path: ['model', 'name'], value: model },
+      { path: ['model', 'baseUrl'], value: '' },
+      { path: ['providerMetadata', 'coding-plan'], value: { version: codingPlanVersion(models), baseUrl } },
+    ],
+  });
   const configuration: CodingPlanConfiguration = {
-    settingsPath: input.settingsPath,
-    keyLocation: `${input.settingsPath} (env.${codingPlanEnvKey}, file mode 0600)`,
-    model: first.id,
+    settingsPath: modelPath,
+    keyLocation: `${userPath} (env.${codingPlanEnvKey}, file mode 0600)`,
+    model,
     baseUrl,
     modelCount: models.length,
     keptEntries: kept.length,
   };
-  return { edits, configuration };
+  return { files, configuration };
 }

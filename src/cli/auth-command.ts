@@ -27,6 +27,7 @@ import {
   resolveModel,
 } from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
+import { modelSettingsPath } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
@@ -86,6 +87,21 @@ export async function runAuthCommand(
   }
 }
 
+/** The configuration as a run without flags would see it; `readFile` shows files as they would be written. */
+export function loadConfigurationFor(
+  context: RunContext,
+  readFile?: (path: string) => string | undefined,
+): LoadedConfiguration {
+  return loadConfiguration({
+    argvFlags: {},
+    processEnv: context.env,
+    cwd: context.cwd,
+    home: context.home,
+    platform: process.platform,
+    ...(readFile === undefined ? {} : { readFile }),
+  });
+}
+
 function pathsOf(context: RunContext) {
   return configPaths({ env: context.env, cwd: context.cwd, home: context.home, platform: process.platform });
 }
@@ -97,17 +113,7 @@ async function loginWithQwenOauth(
 ): Promise<number> {
   const paths = pathsOf(context);
   // The login goes through the same proxy and certificates as every other request.
-  configureNetwork(
-    context,
-    loadConfiguration({
-      argvFlags: {},
-      processEnv: context.env,
-      cwd: context.cwd,
-      home: context.home,
-      platform: process.platform,
-    }),
-    flags,
-  );
+  configureNetwork(context, loadConfigurationFor(context), flags);
   const platform = options.platform ?? process.platform;
   const stderrIsTerminal = options.stderrIsTerminal ?? Boolean(process.stderr.isTTY);
   const credentials = await runDeviceLogin({
@@ -130,7 +136,7 @@ async function loginWithQwenOauth(
     `Logged in with Qwen OAuth. Credentials saved to ${paths.oauthCreds}; ` +
       `security.auth.selectedType is now "qwen-oauth" in ${paths.userSettings}.\n`,
   );
-  warnWhenOverridden('qwen-oauth', context);
+  warnWhenOverridden('qwen-oauth', context, { path: paths.userSettings });
   return 0;
 }
 
@@ -181,10 +187,21 @@ async function setUpCodingPlan(
     );
   }
   const key = await codingPlanKey(flags, context, options);
-  const paths = pathsOf(context);
-  const result = configureCodingPlan({ settingsPath: paths.userSettings, region, apiKey: key });
+  // The models go where the modelProviders in use here are: a workspace file that has them hides the user's.
+  const configuration = loadConfigurationFor(context);
+  const userPath = configuration.paths.userSettings;
+  const result = configureCodingPlan({
+    userSettingsPath: userPath,
+    modelSettingsPath: modelSettingsPath(configuration),
+    region,
+    apiKey: key,
+  });
+  const where =
+    result.settingsPath === userPath
+      ? ''
+      : ` in ${result.settingsPath} (it defines modelProviders, which hide the user settings' ones)`;
   context.writeOut(
-    `Coding Plan (${codingPlanRegionLabels[region]}) configured: ${result.modelCount} models at ${result.baseUrl}, ` +
+    `Coding Plan (${codingPlanRegionLabels[region]}) configured: ${result.modelCount} models at ${result.baseUrl}${where}, ` +
       `model "${result.model}". Key ${maskSecret(key)} stored in ${result.keyLocation}.\n`,
   );
   if (result.keptEntries > 0) {
@@ -192,7 +209,7 @@ async function setUpCodingPlan(
       `Kept your ${result.keptEntries} other modelProviders.openai entr${result.keptEntries === 1 ? 'y' : 'ies'}.\n`,
     );
   }
-  warnWhenOverridden('openai', context, key);
+  warnWhenOverridden('openai', context, { path: result.settingsPath, key });
   return 0;
 }
 
@@ -224,17 +241,11 @@ async function codingPlanKey(
 function warnWhenOverridden(
   expected: ResolvedModel['authType'],
   context: RunContext,
-  writtenKey?: string,
+  written: { path: string; key?: string },
 ): void {
   let configuration: LoadedConfiguration;
   try {
-    configuration = loadConfiguration({
-      argvFlags: {},
-      processEnv: context.env,
-      cwd: context.cwd,
-      home: context.home,
-      platform: process.platform,
-    });
+    configuration = loadConfigurationFor(context);
   } catch {
     return;
   }
@@ -242,14 +253,14 @@ function warnWhenOverridden(
   if (selected !== undefined && selected !== expected) {
     const file = selectedTypeFile(configuration);
     context.writeError(
-      `Warning: ${file?.path ?? 'another settings file'} selects "${selected}", which wins over the user settings; ` +
+      `Warning: ${file?.path ?? 'another settings file'} selects "${selected}", which wins over ${written.path}; ` +
         `pass --auth-type ${expected} or change it there.`,
     );
   }
-  if (writtenKey !== undefined) {
+  if (written.key !== undefined) {
     const source = configuration.env.source(codingPlanEnvKey);
     const value = configuration.env.get(codingPlanEnvKey);
-    if (source !== undefined && value !== writtenKey && !source.description.startsWith('settings env')) {
+    if (source !== undefined && value !== written.key) {
       context.writeError(
         `Warning: ${codingPlanEnvKey} is also set in ${source.description}; that value takes priority over the saved one.`,
       );

@@ -4,7 +4,6 @@
 // that file defines modelProviders (its list is the one in use), else in the user file.
 import type { Readable, Writable } from 'node:stream';
 import { isCancel, select } from '@clack/prompts';
-import type { LoadedConfiguration } from '../config/load.ts';
 import { qwenOauthModel } from '../config/resolve.ts';
 import type { Settings } from '../config/schema.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
@@ -79,13 +78,6 @@ export function findChoices(
     ...matching.filter((choice) => choice.authType === current?.authType),
     ...matching.filter((choice) => choice.authType !== current?.authType),
   ];
-}
-
-/** The file a model choice is saved to (compat §3). */
-export function modelSettingsPath(configuration: LoadedConfiguration): string {
-  const workspace = configuration.settings.files.find((file) => file.scope === 'workspace');
-  if (workspace?.settings.modelProviders !== undefined) return workspace.path;
-  return configuration.paths.userSettings;
 }
 
 /** One comment-preserving write of the three keys Qwen Code's /model writes. */

@@ -10,6 +10,7 @@ import { readCredentials } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
+import { modelSettingsPath } from '../config/setup-files.ts';
 import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
@@ -22,7 +23,6 @@ import {
   findChoices,
   listModelChoices,
   type ModelChoice,
-  modelSettingsPath,
   pickModel,
   protocolLabels,
   saveModelChoice,

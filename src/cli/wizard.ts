@@ -4,23 +4,28 @@
 // chose to keep. So Escape or Ctrl+C at any step, the check included, leaves every file as it was. The
 // branches reuse what `qwen auth` uses: the device login of `qwen auth qwen-oauth`, the edits of `qwen auth
 // coding-plan`, and the one comment-preserving writer.
-import process from 'node:process';
 import type { Readable } from 'node:stream';
 import { cancel, confirm, intro, isCancel, log, note, outro, password, select, text } from '@clack/prompts';
 import {
   type CodingPlanRegion,
-  codingPlanEdits,
   codingPlanEnvKey,
+  codingPlanFiles,
   codingPlanModels,
   codingPlanRegionLabels,
   codingPlanRegions,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
 import { prepareCredentials } from '../auth/credentials.ts';
-import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
+import type { LoadedConfiguration } from '../config/load.ts';
 import { resolveModel } from '../config/resolve.ts';
 import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
-import { prepareSettingsFile, type SettingsEdit, writeSettingsFile } from '../config/settings-writer.ts';
+import { prepareSettingsFile, type SettingsEdit } from '../config/settings-writer.ts';
+import {
+  modelSettingsPath,
+  type PlannedSettingsFile,
+  setupFiles,
+  writeSetupFiles,
+} from '../config/setup-files.ts';
 import { CliError, oneLine } from '../core/errors.ts';
 import { isVariableName } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
@@ -28,9 +33,9 @@ import type { Protocol } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
-import { runAuthCommand } from './auth-command.ts';
+import { loadConfigurationFor, runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
-import { modelSettingsPath, type PromptStreams, protocolLabels } from './model-picker.ts';
+import { type PromptStreams, protocolLabels } from './model-picker.ts';
 import type { NetworkFlags } from './network.ts';
 import { streamTurn } from './turn.ts';
 
@@ -409,7 +414,7 @@ async function askAfterFailedCheck(
 
 /** What saving the answers writes, computed without writing. */
 interface SavePlan {
-  files: Array<{ path: string; edits: SettingsEdit[]; holdsSecret: boolean }>;
+  files: PlannedSettingsFile[];
   /** The key this session uses once saved; undefined: the environment's own. */
   sessionKey?: { variable: string; value: string };
   /** For the "Saved" note. */
@@ -419,11 +424,8 @@ interface SavePlan {
 /** Writes every file of the plan, all or none when one cannot be edited; returns the "Saved" note. */
 function save(answers: KeyAnswers, options: WizardOptions): string[] {
   const { context } = options;
-  const plan = planSave(answers, loadFor(context));
-  const prepared = plan.files.map((file) =>
-    prepareSettingsFile(file.path, file.edits, { holdsSecret: file.holdsSecret }),
-  );
-  for (const file of prepared) writeSettingsFile(file);
+  const plan = planSave(answers, loadConfigurationFor(context));
+  writeSetupFiles(plan.files);
   const key = plan.sessionKey;
   return key === undefined
     ? plan.lines
@@ -436,27 +438,22 @@ function planSave(answers: KeyAnswers, configuration: LoadedConfiguration): Save
     : planThirdParty(answers, configuration);
 }
 
-/** The edits of `qwen auth coding-plan`, then the chosen model, in the user file. */
+/** What `qwen auth coding-plan` writes, with the chosen model, in the files it writes to. */
 function planCodingPlan(answers: CodingPlanAnswers, configuration: LoadedConfiguration): SavePlan {
-  const settingsPath = configuration.paths.userSettings;
-  const { edits, configuration: result } = codingPlanEdits({
-    settingsPath,
+  const { files, configuration: result } = codingPlanFiles({
+    userSettingsPath: configuration.paths.userSettings,
+    modelSettingsPath: modelSettingsPath(configuration),
     region: answers.region,
     apiKey: answers.apiKey,
+    model: answers.model,
   });
-  if (answers.model !== result.model) edits.push({ path: ['model', 'name'], value: answers.model });
-  const lines = [
-    `Coding Plan (${codingPlanRegionLabels[answers.region]}): ${result.modelCount} models at ${result.baseUrl}.`,
-    `Model: ${answers.model}. Key ${maskSecret(answers.apiKey)} in ${result.keyLocation}.`,
-  ];
-  const workspace = modelSettingsPath(configuration);
-  if (workspace !== settingsPath) {
-    lines.push(`Note: ${workspace} defines modelProviders, which hides these models in this folder.`);
-  }
   return {
-    files: [{ path: settingsPath, edits, holdsSecret: true }],
+    files,
     sessionKey: { variable: codingPlanEnvKey, value: answers.apiKey },
-    lines,
+    lines: [
+      `Coding Plan (${codingPlanRegionLabels[answers.region]}): ${result.modelCount} models at ${result.baseUrl}, in ${result.settingsPath}.`,
+      `Model: ${answers.model}. Key ${maskSecret(answers.apiKey)} in ${result.keyLocation}.`,
+    ],
   };
 }
 
@@ -499,14 +496,7 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
     answers.storeKey && answers.apiKey !== undefined
       ? [{ path: ['env', answers.envKey], value: answers.apiKey }]
       : [];
-  const files: SavePlan['files'] =
-    modelPath === userPath
-      ? [{ path: userPath, edits: [...keyEdits, ...modelEdits], holdsSecret: keyEdits.length > 0 }]
-      : [
-          // The key never goes into a project file, which may be committed.
-          ...(keyEdits.length > 0 ? [{ path: userPath, edits: keyEdits, holdsSecret: true }] : []),
-          { path: modelPath, edits: modelEdits, holdsSecret: false },
-        ];
+  const files = setupFiles({ userPath, modelPath, keyEdits, modelEdits });
 
   const lines = [
     `${protocolLabels[answers.protocol]} model ${answers.model} at ${maskUrl(answers.baseUrl)}`,
@@ -542,12 +532,12 @@ function useInThisSession(variable: string, key: string, context: RunContext): s
 async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<CliError | undefined> {
   const { context } = options;
   const streams = options.streams ?? {};
-  const plan = planSave(answers, loadFor(context));
+  const plan = planSave(answers, loadConfigurationFor(context));
   const pending = new Map(
     plan.files.map((file) => [file.path, prepareSettingsFile(file.path, file.edits).text]),
   );
   const key = plan.sessionKey;
-  const configuration = loadFor(
+  const configuration = loadConfigurationFor(
     key === undefined ? context : { ...context, env: { ...context.env, [key.variable]: key.value } },
     (path) => pending.get(path) ?? readTextFileIfPresent(path),
   );
@@ -622,17 +612,6 @@ async function withCancelKeys<T>(
       terminal.pause();
     }
   }
-}
-
-function loadFor(context: RunContext, readFile?: (path: string) => string | undefined): LoadedConfiguration {
-  return loadConfiguration({
-    argvFlags: {},
-    processEnv: context.env,
-    cwd: context.cwd,
-    home: context.home,
-    platform: process.platform,
-    ...(readFile === undefined ? {} : { readFile }),
-  });
 }
 
 function isHttpUrl(value: string): boolean {

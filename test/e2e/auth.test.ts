@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { codingPlanModels } from '../../src/auth/coding-plan.ts';
+import { startConnectProxy } from '../fakes/connect-proxy.ts';
 import {
   type FakeOAuthOptions,
   type FakeOAuthServer,
@@ -316,6 +317,50 @@ describe('qwen auth coding-plan', () => {
     expect(after).toContain('// My Qwen settings');
     expect(after).toContain('"selectedType": "qwen-oauth"');
     expect(statSync(settingsPath()).mode & 0o777).toBe(0o600);
+  });
+
+  test('a workspace file with modelProviders gets the models (the key stays in the user file): status and a run use them', async () => {
+    const workspacePath = sandbox.write('project/.qwen/settings.json', {
+      modelProviders: { openai: [{ id: 'wsm', envKey: 'WSK', baseUrl: chat.url }] },
+    });
+    const key = 'sk-sp-test-SECRET1234567890';
+    const result = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', key]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`in ${workspacePath} (it defines modelProviders`);
+    expect(result.stdout).toContain(`Key sk-...7890 stored in ${settingsPath()}`);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(readFileSync(settingsPath(), 'utf8'))).toEqual({
+      env: { BAILIAN_CODING_PLAN_API_KEY: key },
+    });
+    const workspace = JSON.parse(readFileSync(workspacePath, 'utf8'));
+    expect(JSON.stringify(workspace)).not.toContain(key);
+    expect(workspace.modelProviders.openai.at(-1)).toEqual({ id: 'wsm', envKey: 'WSK', baseUrl: chat.url });
+
+    const status = await qwen(['auth', 'status']);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain(`Auth type:   openai (security.auth.selectedType in ${workspacePath})`);
+    expect(status.stdout).toContain(
+      `Model:       qwen3.5-plus "[ModelStudio Coding Plan for Global/Intl] qwen3.5-plus"`,
+    );
+    expect(status.stdout).toContain('Base URL:    https://coding-intl.dashscope.aliyuncs.com/v1');
+    expect(status.stdout).toContain(
+      `API key:     sk-...7890 (BAILIAN_CODING_PLAN_API_KEY in settings env (${settingsPath()}))`,
+    );
+
+    // The run goes to the Coding Plan endpoint with the key: seen at a proxy that asks for credentials it
+    // never gets, so nothing leaves the machine.
+    const proxy = await startConnectProxy({ credentials: 'nobody:never' });
+    try {
+      const run = await qwen(['--proxy', proxy.url, 'hi']);
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).not.toContain('No API key');
+      expect(proxy.requests.map((request) => request.target)).toContain(
+        'coding-intl.dashscope.aliyuncs.com:443',
+      );
+    } finally {
+      await proxy.close();
+    }
+    expect(chat.requests).toHaveLength(0);
   });
 
   test('a settings file that does not parse is left alone: exit 52 naming it', async () => {

@@ -73,7 +73,11 @@ test('keys must start with sk-sp-, refused with Qwen Code sentence', () => {
 });
 
 test('a new settings file gets exactly what compat §2 lists, mode 0600', () => {
-  const result = configureCodingPlan({ settingsPath, region: 'global', apiKey: 'sk-sp-secret1234' });
+  const result = configureCodingPlan({
+    userSettingsPath: settingsPath,
+    region: 'global',
+    apiKey: 'sk-sp-secret1234',
+  });
   expect(result.model).toBe('qwen3.5-plus');
   expect(result.keyLocation).toContain(settingsPath);
   const written = JSON.parse(readFileSync(settingsPath, 'utf8'));
@@ -137,11 +141,46 @@ test("Qwen Code's old { protocol, models } wrapper keeps its form and the user's
   expect(ids).toEqual([...codingPlanModels('global').map((model) => model.id), 'gpt-4o']);
 });
 
+test('with a workspace file that defines modelProviders: the models there, the key in the user file only', () => {
+  const workspacePath = path.join(directory, 'project', '.qwen', 'settings.json');
+  mkdirSync(path.dirname(workspacePath), { recursive: true });
+  const workspaceText = `{
+  // the team's providers
+  "modelProviders": { "openai": [{ "id": "wsm", "envKey": "WSK", "baseUrl": "http://ws/v1" }] }
+}
+`;
+  writeFileSync(workspacePath, workspaceText);
+  const result = configureCodingPlan({
+    userSettingsPath: settingsPath,
+    modelSettingsPath: workspacePath,
+    region: 'global',
+    apiKey: 'sk-sp-secret1234',
+    model: 'glm-5',
+  });
+  expect(result).toMatchObject({ settingsPath: workspacePath, model: 'glm-5', keptEntries: 1 });
+  expect(result.keyLocation).toContain(settingsPath);
+  expect(JSON.parse(readFileSync(settingsPath, 'utf8'))).toEqual({
+    env: { BAILIAN_CODING_PLAN_API_KEY: 'sk-sp-secret1234' },
+  });
+  expect(statSync(settingsPath).mode & 0o777).toBe(0o600);
+  const workspaceAfter = readFileSync(workspacePath, 'utf8');
+  expect(workspaceAfter).toContain("// the team's providers");
+  expect(workspaceAfter).not.toContain('sk-sp-secret1234');
+  const written = parse(workspaceAfter);
+  expect(written.modelProviders.openai.map((entry: { id: string }) => entry.id)).toEqual([
+    ...codingPlanModels('global').map((model) => model.id),
+    'wsm',
+  ]);
+  expect(written.security).toEqual({ auth: { selectedType: 'openai' } });
+  expect(written.model).toEqual({ name: 'glm-5', baseUrl: '' });
+  expect(written.providerMetadata['coding-plan'].baseUrl).toBe(codingPlanBaseUrls.global);
+});
+
 test('a broken settings file is never overwritten (exit 52)', () => {
   configureCodingPlanWith('{ "env": { ', 'china', 'sk-sp-x1', false);
   let caught: unknown;
   try {
-    configureCodingPlan({ settingsPath, region: 'china', apiKey: 'sk-sp-x1' });
+    configureCodingPlan({ userSettingsPath: settingsPath, region: 'china', apiKey: 'sk-sp-x1' });
   } catch (error) {
     caught = error;
   }
@@ -152,7 +191,7 @@ test('a broken settings file is never overwritten (exit 52)', () => {
 function configureCodingPlanWith(text: string, region: 'china' | 'global', key: string, run = true): void {
   mkdirSync(path.dirname(settingsPath), { recursive: true });
   writeFileSync(settingsPath, text);
-  if (run) configureCodingPlan({ settingsPath, region, apiKey: key });
+  if (run) configureCodingPlan({ userSettingsPath: settingsPath, region, apiKey: key });
 }
 
 test("the user's own entries keep their layout and the comments around the array survive", () => {

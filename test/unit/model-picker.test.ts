@@ -9,13 +9,13 @@ import {
   findChoices,
   isCurrentChoice,
   listModelChoices,
-  modelSettingsPath,
   pickModel,
   saveModelChoice,
   settingsWithChoice,
 } from '../../src/cli/model-picker.ts';
 import { loadConfiguration } from '../../src/config/load.ts';
 import type { Settings } from '../../src/config/schema.ts';
+import { modelSettingsPath } from '../../src/config/setup-files.ts';
 import type { ResolvedModel } from '../../src/core/types.ts';
 
 const settings: Settings = {

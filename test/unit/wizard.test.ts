@@ -492,6 +492,38 @@ describe('Coding Plan', () => {
   });
 });
 
+describe('Coding Plan in a workspace that defines modelProviders', () => {
+  test('the models and the choice go to the workspace file, the key to the user file', async () => {
+    const workspaceSettings = path.join(cwd, '.qwen', 'settings.json');
+    mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+    writeFileSync(workspaceSettings, commentedSettings);
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.enter);
+    await terminal.answer('Region', keys.enter);
+    await terminal.answer('Coding Plan API key', 'sk-sp-team-7777', keys.enter);
+    await terminal.answer('Model to start with', keys.down, keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+
+    expect(readJson(userSettings)).toEqual({ env: { BAILIAN_CODING_PLAN_API_KEY: 'sk-sp-team-7777' } });
+    expect(statSync(userSettings).mode & 0o777).toBe(0o600);
+    const text = readFileSync(workspaceSettings, 'utf8');
+    expect(text).toContain('// my theme, keep me');
+    expect(text).not.toContain('sk-sp-team-7777');
+    const workspace = readJson(workspaceSettings);
+    const models = codingPlanModels('china');
+    expect(workspace['model']).toEqual({ name: models[1]!.id, baseUrl: '' });
+    expect(workspace['security']).toEqual({ auth: { selectedType: 'openai' } });
+    const openai = (workspace['modelProviders'] as Record<string, unknown[]>)['openai']!;
+    expect(openai.slice(0, models.length)).toEqual(models);
+    expect(openai.at(-1)).toEqual({ id: 'mine', baseUrl: 'https://example.test/v1', envKey: 'MINE_KEY' });
+    expect(terminal.screen()).toContain(workspaceSettings);
+    expect(terminal.screen()).not.toContain('hides');
+  });
+});
+
 describe('Coding Plan, checked', () => {
   test('going back after a rejected key never offers that key again', async () => {
     fake = startFakeOpenAi([
