@@ -80,11 +80,16 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     });
 
   program.option('-v, --version', 'Print the version');
-  program.help((sections) =>
-    sections.some((section) => section.body.includes('--yolo'))
-      ? [...sections, { title: 'Qwen Code compatibility', body: compatibilityNote }]
-      : sections,
-  );
+  program.help((sections) => {
+    // cac pads every option line to the width of the longest description: no trailing blanks on a terminal.
+    const trimmed = sections.map((section) => ({
+      ...section,
+      body: section.body.replace(/[ \t]+$/gm, ''),
+    }));
+    return trimmed.some((section) => section.body.includes('--yolo'))
+      ? [...trimmed, { title: 'Qwen Code compatibility', body: compatibilityNote }]
+      : trimmed;
+  });
 
   let cacArgv: string[] = [];
   try {

@@ -744,6 +744,7 @@ test('--version and --help', async () => {
     expect(help.stdout).toContain('--yolo');
     expect(help.stdout).toContain('Qwen Code compatibility:');
     expect(help.stdout).toContain('qwen-lite runs no tools, so they change nothing');
+    expect(help.stdout).not.toMatch(/ +$/m);
   }
 });
 
