@@ -10,6 +10,8 @@ export interface RunContext {
   writeOut: Write;
   /** One diagnostic line on stderr. */
   writeError: (line: string) => void;
+  /** Called before a failure is written out: the exit code to keep if stdout or stderr is gone by then. */
+  reportingFailure?: (exitCode: number) => void;
   signal: AbortSignal;
   stdinIsTerminal: boolean;
   stdoutIsTerminal: boolean;

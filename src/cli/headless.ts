@@ -117,6 +117,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+    context.reportingFailure?.(failure.exitCode);
     renderer.fail(failure, outcome());
     throw failure;
   }

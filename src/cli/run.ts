@@ -15,7 +15,7 @@ import { parseFallbackModels } from './fallback.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { configureNetwork } from './network.ts';
 import { endStartup } from './startup.ts';
-import { homeDirectory, isTerminal, readPipedStdin, writeAll } from './terminal-io.ts';
+import { homeDirectory, isTerminal, readPipedStdin, reportingFailure, writeAll } from './terminal-io.ts';
 import { parseWallTime, startWallTimer } from './wall-time.ts';
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
@@ -34,6 +34,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     version,
     writeOut: (text) => writeAll(1, text),
     writeError: (line) => writeAll(2, `${line}\n`),
+    reportingFailure,
     signal: cancel.signal,
     stdinIsTerminal: false,
     stdoutIsTerminal: false,
@@ -151,6 +152,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
   } catch (error) {
     // A JSON consumer (jq in CI) gets a result object even when the run never reached the server.
     if (error instanceof CliError && format !== 'text') {
+      context.reportingFailure?.(error.exitCode);
       createRenderer(format, context.writeOut).fail(error, { text: '', durationMs: 0, apiDurationMs: 0 });
     }
     throw error;
@@ -198,6 +200,7 @@ function reportFailure(error: unknown, context: RunContext, debug: boolean): num
       : new CliError('api', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
         });
+  context.reportingFailure?.(failure.exitCode);
   // The message may quote a server's words, which must not drive the terminal (escape sequences).
   context.writeError(`qwen: ${terminalSafe(oneLine(failure))}`);
   if (debug) {

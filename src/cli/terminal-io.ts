@@ -9,8 +9,22 @@ import { exitCodes } from '../core/errors.ts';
 const encoder = new TextEncoder();
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** The exit code of a run whose stdout reader goes away: 0, unless the run is already reporting a failure. */
+let exitCodeWithoutReader = 0;
+/** stderr could not be written once (closed, full): diagnostics are dropped from then on. */
+let stderrGone = false;
+
+/**
+ * The run has failed with `exitCode` and is saying so: if stdout or stderr turn out to be gone while it does
+ * (`qwen ... | head -c 3` and then the stream breaks), the exit code still tells a CI job what happened.
+ */
+export function reportingFailure(exitCode: number): void {
+  exitCodeWithoutReader = exitCode;
+}
+
 /** Writes all of `output`, waiting out partial writes and a non-blocking pipe that is full (EAGAIN). */
 export function writeAll(fd: number, output: string | Uint8Array): void {
+  if (fd === 2 && stderrGone) return;
   const bytes = typeof output === 'string' ? encoder.encode(output) : output;
   let offset = 0;
   while (offset < bytes.length) {
@@ -18,30 +32,33 @@ export function writeAll(fd: number, output: string | Uint8Array): void {
       offset += writeSync(fd, bytes, offset, bytes.length - offset);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        // The reader is slower than we are: give it a millisecond, synchronously, and try again.
+        Atomics.wait(pauseCell, 0, 0, 1);
+        continue;
+      }
+      // Diagnostics with nowhere to go are dropped; the run goes on, and its exit code says how it ended.
+      if (fd === 2) {
+        stderrGone = true;
+        return;
+      }
       // The reader went away (`qwen ... | head`): nobody wants the rest, so stop quietly, like `cat` does
       // on SIGPIPE, without letting the request run on.
-      if (code === 'EPIPE') process.exit(0);
-      if (code !== 'EAGAIN') cannotWrite(fd, error);
-      // The reader is slower than we are: give it a millisecond, synchronously, and try again.
-      Atomics.wait(pauseCell, 0, 0, 1);
+      if (code === 'EPIPE') process.exit(exitCodeWithoutReader);
+      cannotWrite(error);
     }
   }
 }
 
 /**
- * stdout cannot take the answer (a full disk, a file closed under us): one line on stderr and exit 1. Thrown
- * instead, the error would surface from a renderer's microtask as a stack trace.
+ * stdout cannot take the answer (a full disk, a file closed under us): one line on stderr and exit 1 (or the
+ * code of the failure being reported). Thrown instead, the error would surface from a renderer's microtask
+ * as a stack trace.
  */
-function cannotWrite(fd: number, error: unknown): never {
-  if (fd !== 2) {
-    const reason = error instanceof Error ? error.message.replace(/, write$/, '') : String(error);
-    try {
-      writeSync(2, encoder.encode(`qwen: Could not write the answer to stdout (${reason}).\n`));
-    } catch {
-      // stderr is gone too: the exit code is all that is left to say it.
-    }
-  }
-  process.exit(exitCodes.api);
+function cannotWrite(error: unknown): never {
+  const reason = error instanceof Error ? error.message.replace(/, write$/, '') : String(error);
+  writeAll(2, `qwen: Could not write the answer to stdout (${reason}).\n`);
+  process.exit(exitCodeWithoutReader || exitCodes.api);
 }
 
 /**

@@ -303,6 +303,51 @@ for (const flavour of headlessFlavours) {
   });
 }
 
+describe('stdout or stderr gone: the exit code still says how the run ended', () => {
+  /** Runs `script` under bash with the compiled CLI and its arguments as "$@"; resolves with bash's exit code. */
+  function runInBash(script: string, args: string[]): Promise<number> {
+    const box = sandbox;
+    const child = Bun.spawn(['bash', '-c', script, 'bash', ...commandFor('binary'), ...args], {
+      cwd: box.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home, NO_COLOR: '1' },
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    return child.exited;
+  }
+  // The CLI started with descriptor `fd` a pipe whose reader is already gone: writing there fails (EPIPE).
+  const withGoneReader = (fd: number) => `exec ${fd}> >(exec true); sleep 0.3; exec "$@"`;
+
+  test('a stream that breaks after `| head -c 3` took its bytes exits 1, not 0', async () => {
+    freshSandbox();
+    // The first event, then (after head has gone) the connection drops inside the next one.
+    const first = 'data: {"choices":[{"index":0,"delta":{"content":"partial "}}]}\n\n';
+    fake.setResponses({
+      sse: `${first}data: {"choices":[{"index":0,"delta":{"content":"never"}}]}\n\n`,
+      slices: { size: first.length, delayMs: 300 },
+      closeAfterBytes: first.length + 10,
+    });
+    const script = 'set -o pipefail; "$@" | head -c 3 >/dev/null';
+    expect(await runInBash(script, [...keyFlags(), 'x'])).toBe(1);
+  });
+
+  test('a 401 exits 41 with stderr closed or full, or stdout closed (-o json); a bad flag value 42', async () => {
+    freshSandbox();
+    fake.setResponses({ status: 401, body: { error: { message: 'Incorrect API key' } } });
+    expect(await runInBash(withGoneReader(2), [...keyFlags(), 'x'])).toBe(41);
+    expect(await runInBash('exec 2>/dev/full; exec "$@"', [...keyFlags(), 'x'])).toBe(41);
+    expect(await runInBash(withGoneReader(1), [...keyFlags(), '-o', 'json', 'x'])).toBe(41);
+    expect(await runInBash(withGoneReader(2), [...keyFlags(), '-o', 'yaml', 'x'])).toBe(42);
+  });
+
+  test('a successful answer into a closed stdout still exits 0', async () => {
+    freshSandbox();
+    fake.setResponses({ stream: { text: ['Hello'] } });
+    expect(await runInBash(withGoneReader(1), [...keyFlags(), 'x'])).toBe(0);
+  });
+});
+
 describe('retries', () => {
   test('429 then 200: retried after retry-after-ms, the answer printed once', async () => {
     const box = freshSandbox();
