@@ -26,8 +26,12 @@ export function endedEarlyMessage(missing: string, host: string, answered: boole
     : `The event stream from ${host} ended before any answer (${missing}).`;
 }
 
-/** `529 overloaded_error`, `503 UNAVAILABLE`: the status and the code, the code left out when the message names it. */
+/**
+ * `529 overloaded_error`, `503 UNAVAILABLE`: the status and the code, the code left out when the message
+ * names it or when it is the status again (vLLM and some gateways send `code: 500` beside the status).
+ */
 function statusLabel(failure: StreamFailure, message: string): string {
-  const code = failure.code !== undefined && !message.includes(failure.code) ? failure.code : undefined;
-  return [failure.status, code].filter((part) => part !== undefined).join(' ');
+  const { status, code } = failure;
+  const namesCode = code !== undefined && code !== String(status) && !message.includes(code);
+  return [status, namesCode ? code : undefined].filter((part) => part !== undefined).join(' ');
 }

@@ -105,7 +105,8 @@ export function createJsonRenderer(
         streamEvent({
           type: 'content_block_delta',
           index: 0,
-          delta: { type: 'text_delta', text: event.text },
+          // Each line must parse on its own: a lone surrogate (a pair split across deltas) becomes U+FFFD.
+          delta: { type: 'text_delta', text: event.text.toWellFormed() },
         });
       }
       if (event.type === 'tool-call') {

@@ -801,6 +801,18 @@ test('-o json: a lone surrogate from the server becomes U+FFFD, as in text mode 
   expect(result.stdout).not.toContain('\\ud83d');
   const events = JSON.parse(result.stdout) as { type: string; result?: string }[];
   expect(events.find((event) => event.type === 'result')?.result).toBe('smile \ufffd!');
+
+  // Every stream-json line parses on its own, the partial messages' text_delta lines too.
+  const partial = await runCli([...keyFlags(), '-o', 'stream-json', '--include-partial-messages', 'x'], {
+    sandbox: box,
+  });
+  expect(partial.stdout).not.toContain('\\ud83d');
+  const deltas = partial.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { event?: { delta?: { text: string } } })
+    .flatMap((line) => (line.event?.delta ? [line.event.delta.text] : []));
+  expect(deltas).toEqual(['smile \ufffd!']);
 });
 
 test('an answer that is only a tool call: text mode says on stderr which tool and that none ran, exit 0', async () => {

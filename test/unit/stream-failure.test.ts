@@ -46,3 +46,10 @@ test('a stream that ended early: before any answer, or before the answer was com
     'The stream from api.example.com ended before the answer was complete (no finishReason).',
   );
 });
+
+test('a code that is the status again (vLLM, gateways: code 500 beside status 500) is said once', () => {
+  const failure = { message: 'upstream exploded', status: 500, code: '500' };
+  expect(streamErrorMessage(failure, failure.message, host, true)).toBe(
+    'The answer stopped: api.example.com reported 500: upstream exploded',
+  );
+});
