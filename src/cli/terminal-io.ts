@@ -173,7 +173,23 @@ function collectStdin() {
       return truncated;
     },
     result(): StdinText | undefined {
-      return size === 0 ? undefined : { text: Buffer.concat(chunks).toString('utf8'), truncated };
+      if (size === 0) return undefined;
+      const bytes = Buffer.concat(chunks);
+      // Cut at the limit, a character may have lost its last bytes: it goes whole rather than as U+FFFD.
+      const kept = truncated ? bytes.subarray(0, wholeCharactersEnd(bytes)) : bytes;
+      return { text: kept.toString('utf8'), truncated };
     },
   };
+}
+
+/** Where the last complete UTF-8 character of `bytes` ends (bytes.length when none is cut short). */
+export function wholeCharactersEnd(bytes: Uint8Array): number {
+  // A character is at most 4 bytes: look back at most 3 continuation bytes (10xxxxxx) for its lead byte.
+  for (let start = bytes.length - 1; start >= 0 && start >= bytes.length - 4; start -= 1) {
+    const byte = bytes[start] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return start + length > bytes.length ? start : bytes.length;
+  }
+  return bytes.length;
 }
