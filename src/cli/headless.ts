@@ -5,6 +5,7 @@ import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message, Usage } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
+import type { ModelRequests } from '../render/run-stats.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
 import { toolCallNote } from '../render/tool-call-note.ts';
@@ -59,13 +60,23 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   let usage: Usage | undefined;
   // Text mode shows no tool call: their names go in a note on stderr at the end (the JSON formats list them).
   const toolNames: string[] = [];
-  const outcome = (): TurnOutcome => ({
-    text: shownText,
-    model: answeringModel,
-    usage,
-    durationMs: performance.now() - startedAt,
-    apiDurationMs: performance.now() - startedAt,
-  });
+  // What each model was sent, for the JSON result's `stats`: a retried attempt is an error, and so is the last
+  // one when the turn fails (or falls back).
+  const requests: ModelRequests[] = [{ model: target.model, requests: 1, errors: 0, latencyMs: 0 }];
+  let modelStartedAt = startedAt;
+  const current = () => requests[requests.length - 1] as ModelRequests;
+  const outcome = (): TurnOutcome => {
+    const now = performance.now();
+    current().latencyMs = now - modelStartedAt;
+    return {
+      text: shownText,
+      model: answeringModel,
+      usage,
+      durationMs: now - startedAt,
+      apiDurationMs: now - startedAt,
+      requests,
+    };
+  };
   const onEvent = (event: StreamEvent) => {
     if (event.type === 'text-delta' && !isEmptyDelta(event)) {
       hasShownOutput = true;
@@ -81,6 +92,10 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
       answeringModel = nextModel;
       usage = undefined;
+      current().errors += 1;
+      current().latencyMs = performance.now() - modelStartedAt;
+      modelStartedAt = performance.now();
+      requests.push({ model: nextModel, requests: 1, errors: 0, latencyMs: 0 });
       context.writeError(
         terminalSafe(
           `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
@@ -93,6 +108,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       idleTimeoutMs: context.streamIdleTimeoutMs,
       onRetry: (notice) => {
         usage = undefined;
+        current().requests += 1;
+        current().errors += 1;
         context.writeError(
           `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`,
         );
@@ -118,6 +135,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
     context.reportingFailure?.(failure.exitCode);
+    current().errors += 1;
     renderer.fail(failure, outcome());
     throw failure;
   }

@@ -153,7 +153,12 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     // A JSON consumer (jq in CI) gets a result object even when the run never reached the server.
     if (error instanceof CliError && format !== 'text') {
       context.reportingFailure?.(error.exitCode);
-      createRenderer(format, context.writeOut).fail(error, { text: '', durationMs: 0, apiDurationMs: 0 });
+      createRenderer(format, context.writeOut).fail(error, {
+        text: '',
+        durationMs: 0,
+        apiDurationMs: 0,
+        turns: 0,
+      });
     }
     throw error;
   }

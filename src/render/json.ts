@@ -5,6 +5,7 @@ import type { CliError } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Usage } from '../core/types.ts';
 import type { Renderer, RunInfo, TurnOutcome, Write } from './renderer.ts';
+import { statsJson } from './run-stats.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -73,12 +74,13 @@ export function createJsonRenderer(
     is_error: Boolean(error),
     duration_ms: Math.round(outcome.durationMs),
     duration_api_ms: Math.round(outcome.apiDurationMs),
-    num_turns: 1,
+    num_turns: outcome.turns ?? 1,
     // A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
     // JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
     result: outcome.text.toWellFormed(),
     usage: usageJson(outcome.usage),
     permission_denials: [],
+    stats: statsJson(outcome.requests ?? [], outcome.model ?? info?.model ?? '', outcome.usage),
     ...(error ? { error: { message: error.message, exit_code: error.exitCode } } : {}),
   });
 

@@ -1,6 +1,7 @@
 import type { CliError } from '../core/errors.ts';
 import type { StreamEvent } from '../core/events.ts';
 import type { Usage } from '../core/types.ts';
+import type { ModelRequests } from './run-stats.ts';
 
 export const outputFormats = ['text', 'json', 'stream-json'] as const;
 export type OutputFormat = (typeof outputFormats)[number];
@@ -19,6 +20,10 @@ export interface TurnOutcome {
   finishReason?: string;
   durationMs: number;
   apiDurationMs: number;
+  /** Turns taken: 1, or 0 when the run failed before reaching a model. */
+  turns?: number;
+  /** The requests each model was sent, for `stats` (none when the run never reached a model). */
+  requests?: readonly ModelRequests[];
 }
 
 /** Writes one headless run to stdout; diagnostics go to stderr elsewhere, never through a renderer. */

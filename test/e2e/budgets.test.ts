@@ -38,7 +38,16 @@ for (const flavour of headlessFlavours) {
       expect(result.stderr).toContain('Trying the fallback model "spare".');
       const lines = JSON.parse(result.stdout) as { type: string; message?: { model: string } }[];
       expect(lines.find((line) => line.type === 'assistant')?.message?.model).toBe('spare');
-      expect(lines.find((line) => line.type === 'result')).toMatchObject({ result: 'from fallback' });
+      expect(lines.find((line) => line.type === 'result')).toMatchObject({
+        result: 'from fallback',
+        // Four attempts at the primary (three retries), all failed; one at the fallback, with its tokens.
+        stats: {
+          models: {
+            primary: { api: { totalRequests: 4, totalErrors: 4 }, tokens: { prompt: 0 } },
+            spare: { api: { totalRequests: 1, totalErrors: 0 }, tokens: { prompt: expect.any(Number) } },
+          },
+        },
+      });
     });
   });
 }

@@ -234,6 +234,8 @@ for (const flavour of headlessFlavours) {
         type: 'result',
         subtype: 'error_during_execution',
         is_error: true,
+        num_turns: 1,
+        stats: { models: { 'test-model': { api: { totalRequests: 1, totalErrors: 1 } } } },
       });
     });
 
@@ -841,7 +843,14 @@ test('-o json and stream-json: a failure before any request still ends with an e
     expect(result.exitCode).toBe(41);
     const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as unknown;
     const resultObject = Array.isArray(last) ? last.at(-1) : last;
-    expect(resultObject).toMatchObject({ type: 'result', subtype: 'error_during_execution', is_error: true });
+    // No model was asked: no turn, and nothing in stats.models (Qwen Code says num_turns 0 too).
+    expect(resultObject).toMatchObject({
+      type: 'result',
+      subtype: 'error_during_execution',
+      is_error: true,
+      num_turns: 0,
+      stats: { models: {}, files: { totalLinesAdded: 0, totalLinesRemoved: 0 } },
+    });
   }
 });
 
