@@ -60,6 +60,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   let usage: Usage | undefined;
   // Text mode shows no tool call: their names go in a note on stderr at the end (the JSON formats list them).
   const toolNames: string[] = [];
+  // Reasoning is never printed in text mode: an answer that was only reasoning would look like an empty one.
+  let reasoned = false;
   // What each model was sent, for the JSON result's `stats`: a retried attempt is an error, and so is the last
   // one when the turn fails (or falls back).
   const requests: ModelRequests[] = [{ model: target.model, requests: 1, errors: 0, latencyMs: 0 }];
@@ -85,6 +87,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       hasShownOutput = true;
       if (run.format === 'text') toolNames.push(event.name);
     } else if (event.type === 'usage') usage = event.usage;
+    else if (event.type === 'reasoning-delta' && event.text !== '') reasoned = true;
     renderer.event(event);
   };
 
@@ -131,6 +134,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       finishReason: result.finishReason,
     });
     if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
+    else if (run.format === 'text' && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
@@ -139,6 +143,13 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     renderer.fail(failure, outcome());
     throw failure;
   }
+}
+
+/** Text mode's note for an answer with no text, so that a script's empty output is not a mystery. */
+export function emptyAnswerNote(reasoned: boolean): string {
+  return reasoned
+    ? 'The model answered with reasoning only, and no text: qwen-lite prints no reasoning in a one-shot run.'
+    : 'The model sent an empty answer.';
 }
 
 /** stdin and prompt joined as Qwen Code does: `<stdin>\n\n<prompt>`. */

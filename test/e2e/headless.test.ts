@@ -818,6 +818,22 @@ test('-o json: a lone surrogate from the server becomes U+FFFD, as in text mode 
   expect(deltas).toEqual(['smile \ufffd!']);
 });
 
+test('an answer without text says so on stderr in text mode (reasoning only, or nothing at all), exit 0', async () => {
+  const box = freshSandbox();
+  fake.setResponses({ stream: { reasoning: ['Thinking it over.'] } });
+  const reasoningOnly = await runCli([...keyFlags(), 'x'], { sandbox: box });
+  expect(reasoningOnly).toMatchObject({ exitCode: 0, stdout: '' });
+  expect(reasoningOnly.stderr).toBe(
+    'The model answered with reasoning only, and no text: qwen-lite prints no reasoning in a one-shot run.\n',
+  );
+  fake.setResponses({ stream: {} });
+  const empty = await runCli([...keyFlags(), 'x'], { sandbox: box });
+  expect(empty).toMatchObject({ exitCode: 0, stdout: '', stderr: 'The model sent an empty answer.\n' });
+  // The JSON formats carry the empty result themselves: no note.
+  const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
+  expect(json.stderr).toBe('');
+});
+
 test('an answer that is only a tool call: text mode says on stderr which tool and that none ran, exit 0', async () => {
   const box = freshSandbox();
   fake.setResponses({
