@@ -50,11 +50,12 @@ export function configPaths(input: ConfigPathsInput): ConfigPaths {
   const sameDirectory = (first: string, second: string) =>
     samePath(first, second, input.platform) || samePath(realPath(first), realPath(second), input.platform);
   const workspaceDirectory = path.join(cwd, '.qwen');
-  // Without QWEN_HOME the user directory is `<home>/.qwen`, the workspace's only when cwd is home: one
-  // look-up fewer on every start.
+  // The working directory comes from process.cwd(), already a real path: only home is resolved, once a
+  // run (each resolution costs system calls at start-up). Without QWEN_HOME the user directory is
+  // `<home>/.qwen`, the workspace's only when cwd is home: no look-up more.
+  const isHome = samePath(cwd, home, input.platform) || samePath(cwd, realPath(home), input.platform);
   const workspaceSettings =
-    sameDirectory(cwd, home) ||
-    (nonEmpty(input.env['QWEN_HOME']) !== undefined && sameDirectory(workspaceDirectory, qwenHome))
+    isHome || (nonEmpty(input.env['QWEN_HOME']) !== undefined && sameDirectory(workspaceDirectory, qwenHome))
       ? undefined
       : path.join(workspaceDirectory, 'settings.json');
 
