@@ -19,6 +19,7 @@ import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import {
+  enforcedTypeFailure,
   highestFileWith,
   noModelSelected,
   protocolVariables,
@@ -112,8 +113,16 @@ async function loginWithQwenOauth(
   options: AuthCommandOptions,
 ): Promise<number> {
   const paths = pathsOf(context);
+  const configuration = loadConfigurationFor(context);
+  // Refused before the login: its selectedType would leave every later run refused.
+  const refused = enforcedTypeFailure(
+    configuration.settings.merged,
+    'qwen-oauth',
+    'Set that auth type up instead',
+  );
+  if (refused !== undefined) throw refused;
   // The login goes through the same proxy and certificates as every other request.
-  configureNetwork(context, loadConfigurationFor(context), flags);
+  configureNetwork(context, configuration, flags);
   const platform = options.platform ?? process.platform;
   const stderrIsTerminal = options.stderrIsTerminal ?? Boolean(process.stderr.isTTY);
   const credentials = await runDeviceLogin({
@@ -186,9 +195,15 @@ async function setUpCodingPlan(
       },
     );
   }
-  const key = await codingPlanKey(flags, context, options);
   // The models go where the modelProviders in use here are: a workspace file that has them hides the user's.
   const configuration = loadConfigurationFor(context);
+  const refused = enforcedTypeFailure(
+    configuration.settings.merged,
+    'openai',
+    'Set that auth type up instead',
+  );
+  if (refused !== undefined) throw refused;
+  const key = await codingPlanKey(flags, context, options);
   const userPath = configuration.paths.userSettings;
   const result = configureCodingPlan({
     userSettingsPath: userPath,

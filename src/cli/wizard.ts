@@ -17,7 +17,7 @@ import {
 } from '../auth/coding-plan.ts';
 import { prepareCredentials } from '../auth/credentials.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
-import { resolveModel } from '../config/resolve.ts';
+import { enforcedTypeFailure, resolveModel } from '../config/resolve.ts';
 import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
 import { prepareSettingsFile, type SettingsEdit } from '../config/settings-writer.ts';
 import {
@@ -106,6 +106,15 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
         ),
       );
     } else {
+      // An auth type that security.auth.enforcedType forbids is refused before any check or write.
+      if (first !== undefined) {
+        const refused = enforcedTypeFailure(
+          loadConfigurationFor(context).settings.merged,
+          first.kind === 'coding-plan' ? 'openai' : first.protocol,
+          'Choose that provider instead',
+        );
+        if (refused !== undefined) throw refused;
+      }
       // The check comes before any write; after a failed one the user chooses what happens.
       let answers = first;
       while (answers?.checkKey === true) {
@@ -554,6 +563,8 @@ async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<Cl
     });
     const target = {
       ...session.target,
+      // Nothing is saved yet: a failure must not name a settings file as where the URL came from.
+      baseUrlSource: undefined,
       generationConfig: {
         ...session.target.generationConfig,
         maxRetries: 0,

@@ -280,6 +280,32 @@ describe('qwen auth coding-plan', () => {
     expect(noRegion.stderr).toContain('--region china or global');
   });
 
+  test('an auth type that security.auth.enforcedType forbids is not set up: exit 41, nothing written or asked', async () => {
+    const enforced = '{ "security": { "auth": { "enforcedType": "anthropic" } } }\n';
+    sandbox.userSettings(enforced);
+    const codingPlan = await qwen([
+      'auth',
+      'coding-plan',
+      '--region',
+      'china',
+      '--key',
+      'sk-sp-fromflag9876',
+    ]);
+    expect(codingPlan.exitCode).toBe(41);
+    expect(codingPlan.stderr).toContain(
+      'The configured auth type is anthropic, but the current auth type is openai. Set that auth type up instead, or ask whoever set security.auth.enforcedType.',
+    );
+    expect(readFileSync(settingsPath(), 'utf8')).toBe(enforced);
+
+    const server = startOAuth({ pollOutcomes: ['success'] });
+    const login = await qwen(['auth', 'qwen-oauth']);
+    expect(login.exitCode).toBe(41);
+    expect(login.stderr).toContain('but the current auth type is qwen-oauth');
+    expect(server.pollCount).toBe(0);
+    expect(existsSync(credentialsPath())).toBe(false);
+    expect(readFileSync(settingsPath(), 'utf8')).toBe(enforced);
+  });
+
   test('a settings file with comments keeps them, and keeps the user entries after the Coding Plan ones', async () => {
     const original = `// My Qwen settings
 {

@@ -492,6 +492,28 @@ describe('Coding Plan', () => {
   });
 });
 
+describe('security.auth.enforcedType', () => {
+  test('a provider of another auth type is refused before the check and before any write', async () => {
+    const enforced = '{ "security": { "auth": { "enforcedType": "anthropic" } } }\n';
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, enforced);
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.enter);
+    await terminal.answer('Region', keys.enter);
+    await terminal.answer('Coding Plan API key', 'sk-sp-good-4321', keys.enter);
+    await terminal.answer('Model to start with', keys.enter);
+    await terminal.answer('Check the key now', keys.enter);
+    expect(await running).toEqual({ configured: false });
+    expect(terminal.screen()).toContain(
+      'The configured auth type is anthropic, but the current auth type is openai.',
+    );
+    expect(terminal.screen()).not.toContain('Checking');
+    expect(readFileSync(userSettings, 'utf8')).toBe(enforced);
+  });
+});
+
 describe('Coding Plan in a workspace that defines modelProviders', () => {
   test('the models and the choice go to the workspace file, the key to the user file', async () => {
     const workspaceSettings = path.join(cwd, '.qwen', 'settings.json');
