@@ -126,6 +126,11 @@ export interface PollOptions extends HttpOptions {
   sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
   /** Told when the server asks us to slow down, with the new interval. */
   onSlowDown?: (intervalMs: number) => void;
+  /**
+   * Told once when polls start failing (a 5xx, an unreadable answer, no connection), with what went wrong;
+   * polling goes on until the code expires, as Qwen Code does, but the user should know why nothing happens.
+   */
+  onServerTrouble?: (problem: string) => void;
 }
 
 /** Polls the token endpoint until the user approves, denies, or the code expires. */
@@ -143,9 +148,15 @@ export async function pollForToken(
       : authorization.intervalSeconds * 1000;
   let intervalMs = baseIntervalMs;
   const deadline = now() + authorization.expiresInSeconds * 1000;
+  // What the last poll ran into, while polls keep failing; undefined once the server answers sensibly.
+  let trouble: string | undefined;
+  const troubled = (problem: string) => {
+    if (trouble === undefined) options.onServerTrouble?.(problem);
+    trouble = problem;
+  };
 
   for (;;) {
-    if (now() >= deadline) throw expiredError();
+    if (now() >= deadline) throw expiredError(trouble);
     await sleep(intervalMs, options.signal);
     if (options.signal?.aborted) throw new CliError('cancelled', 'Login cancelled.');
 
@@ -161,9 +172,12 @@ export async function pollForToken(
         },
         options,
       );
-    } catch {
+    } catch (error) {
       if (options.signal?.aborted) throw new CliError('cancelled', 'Login cancelled.');
       // A dropped connection while the user is typing the code is not fatal: keep polling until expiry.
+      troubled(
+        `could not reach the login server (${error instanceof Error ? error.message : String(error)})`,
+      );
       continue;
     }
     const json = answer.fields;
@@ -171,6 +185,7 @@ export async function pollForToken(
     if (answer.ok && accessToken !== undefined) return tokenResponseFrom(json, accessToken);
 
     const error = stringField(json, 'error');
+    if (error !== undefined) trouble = undefined;
     switch (error) {
       case 'authorization_pending':
         intervalMs = baseIntervalMs;
@@ -199,10 +214,17 @@ export async function pollForToken(
       );
     }
     // 5xx, an unexpected body: the server may recover before the code expires, as Qwen Code assumes.
+    troubled(`the login server answered ${answer.status}${answer.shownBody ? `: ${answer.shownBody}` : ''}`);
   }
 }
 
-function expiredError(): CliError {
+/** The code ran out; when the last polls failed, that is the likelier story, and it is told. */
+function expiredError(trouble?: string): CliError {
+  if (trouble !== undefined) {
+    return new CliError('auth', `The login code expired while ${trouble}.`, {
+      hint: 'Try `qwen auth qwen-oauth` again later, or use an API key meanwhile.',
+    });
+  }
   return new CliError('auth', 'The login code expired before it was approved.', {
     hint: 'Run `qwen auth qwen-oauth` again and finish the login in the browser within the time shown.',
   });

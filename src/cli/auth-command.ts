@@ -135,6 +135,8 @@ async function loginWithQwenOauth(
       context.writeError(
         `The server asked to poll less often; now every ${(intervalMs / 1000).toFixed(1)} s.`,
       ),
+    onServerTrouble: (problem) =>
+      context.writeError(terminalSafe(`Still waiting: ${problem}. Polling goes on until the code expires.`)),
   });
   writeCredentials(paths.oauthCreds, credentials);
   // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth.
@@ -157,10 +159,11 @@ export function showAuthorization(
 ): void {
   // The server's words on the way to a terminal: nothing in them may act as an escape sequence.
   const url = terminalSafe(authorization.verificationUriComplete);
-  const minutes = Math.max(1, Math.round(authorization.expiresInSeconds / 60));
+  const seconds = authorization.expiresInSeconds;
+  const validity = seconds < 90 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.round(seconds / 60)} min`;
   context.writeError('Qwen OAuth login: open this URL in a browser and approve the request:');
   context.writeError(`  ${url}`);
-  context.writeError(`Code: ${terminalSafe(authorization.userCode)} (valid for about ${minutes} min)`);
+  context.writeError(`Code: ${terminalSafe(authorization.userCode)} (valid for about ${validity})`);
   if (display.stderrIsTerminal) {
     try {
       const color = (context.env['NO_COLOR'] ?? '') === '';

@@ -130,6 +130,22 @@ describe('qwen auth qwen-oauth (device flow)', () => {
     expect(byTime.stderr).toContain('The login code expired before it was approved.');
     expect(existsSync(credentialsPath())).toBe(false);
   });
+
+  test('a login server in trouble: said once while polling goes on; an expiry during it says so', async () => {
+    startOAuth({ pollOutcomes: ['server_error', 'server_error', 'pending', 'success'] });
+    const recovered = await qwen(['auth', 'qwen-oauth']);
+    expect(recovered.exitCode).toBe(0);
+    const notes = recovered.stderr.split('\n').filter((line) => line.startsWith('Still waiting'));
+    expect(notes).toEqual([expect.stringContaining('Still waiting: the login server answered 5')]);
+    await oauth?.stop();
+
+    startOAuth({ pollOutcomes: ['server_error'], expiresIn: 0.3 });
+    const failed = await qwen(['auth', 'qwen-oauth']);
+    expect(failed.exitCode).toBe(41);
+    expect(failed.stderr).toContain('(valid for about 1 s)');
+    expect(failed.stderr).toContain('The login code expired while the login server answered 5');
+    expect(failed.stderr).toContain('Try `qwen auth qwen-oauth` again later');
+  });
 });
 
 describe('headless runs with Qwen OAuth', () => {
