@@ -26,6 +26,8 @@ export interface CredentialContext {
   home: string;
   /** A fetch with proxy and certificate options bound (token refreshes); the global fetch by default. */
   fetchImplementation?: typeof fetch;
+  /** One line for the user while something takes long (waiting for another process's token refresh). */
+  note?: (line: string) => void;
 }
 
 export interface CredentialSession {
@@ -100,7 +102,13 @@ async function prepareQwenOauth(
     }
   };
 
-  const credentials = await obtainFreshCredentials({ files, refresh });
+  const lock = {
+    onWaiting: () =>
+      context.note?.(
+        `Waiting for another qwen process to finish refreshing the Qwen OAuth token (lock ${files.lock})...`,
+      ),
+  };
+  const credentials = await obtainFreshCredentials({ files, refresh, lock });
   if (credentials === undefined) throw notLoggedInError(files.credentials);
   let current = credentials;
   return {
@@ -109,6 +117,7 @@ async function prepareQwenOauth(
       const refreshed = await obtainFreshCredentials({
         files,
         refresh,
+        lock,
         rejectedAccessToken: current.access_token,
       });
       if (refreshed === undefined) throw notLoggedInError(files.credentials);

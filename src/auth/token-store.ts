@@ -132,7 +132,12 @@ export interface LockOptions {
   staleAfterMs?: number;
   now?: () => number;
   sleep?: (milliseconds: number) => Promise<void>;
+  /** Told once, after about 2 s of waiting: another process holds the lock (a silent wait looks like a hang). */
+  onWaiting?: () => void;
 }
+
+/** How long a wait for the lock goes unmentioned: a refresh by another process usually takes less. */
+const quietLockWaitMs = 2_000;
 
 /** Locks we hold, removed if the process exits while holding them (Ctrl+C during a refresh). */
 const heldLocks = new Map<string, string>();
@@ -162,6 +167,8 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
   const deadline = now() + (options.timeoutMs ?? staleAfterMs + 10_000);
   const maximumDelayMs = options.maximumDelayMs ?? 2_000;
   let waitMs = options.initialDelayMs ?? 100;
+  const startedAt = now();
+  let saidWaiting = false;
   const owner = crypto.randomUUID();
   mkdirSync(dirname(lockPath), { recursive: true, mode: privateDirectoryMode });
 
@@ -188,6 +195,10 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
       throw new CliError('auth', `Another qwen process has held ${lockPath} for too long.`, {
         hint: 'If no other qwen or Qwen Code process is running, delete that file and try again.',
       });
+    }
+    if (!saidWaiting && now() - startedAt >= quietLockWaitMs) {
+      saidWaiting = true;
+      options.onWaiting?.();
     }
     // A little jitter so processes that collided do not collide again in step.
     await sleep(waitMs * (0.75 + Math.random() * 0.5));

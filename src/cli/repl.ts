@@ -192,6 +192,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         env: configuration.env.toRecord(),
         home: context.home,
         fetchImplementation: context.fetchImplementation,
+        note: (line) => say(colors.dim(line)),
       });
       state.target = state.session.target;
     } catch (error) {
@@ -219,6 +220,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             env: configuration.env.toRecord(),
             home: context.home,
             fetchImplementation: context.fetchImplementation,
+            note: (line) => say(colors.dim(line)),
           });
         },
       }));

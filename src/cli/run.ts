@@ -124,6 +124,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
         env: configuration.env.toRecord(),
         home: context.home,
         fetchImplementation: context.fetchImplementation,
+        note: context.writeError,
       });
     };
     // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.

@@ -116,6 +116,25 @@ test('a stale lock (older than 35 s) is taken over; a fresh one makes us wait, t
   expect(readFileSync(files.lock, 'utf8')).toBe('live-process');
 });
 
+test('a wait for the lock is mentioned once, after about 2 s (a simulated clock)', async () => {
+  writeFileSync(files.lock, 'live-process');
+  let clock = 0;
+  let waits = 0;
+  const attempt = withLock(files.lock, async () => 'ran', {
+    now: () => clock,
+    sleep: async (milliseconds) => {
+      clock += milliseconds;
+      if (clock > 5_000) rmSync(files.lock);
+    },
+    onWaiting: () => {
+      waits += 1;
+      expect(clock).toBeGreaterThanOrEqual(2_000);
+    },
+  });
+  expect(await attempt).toBe('ran');
+  expect(waits).toBe(1);
+});
+
 test('fresh credentials are used as they are: no refresh, no lock', async () => {
   writeCredentials(files.credentials, credentials());
   let refreshes = 0;
