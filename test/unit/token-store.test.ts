@@ -117,6 +117,7 @@ test('a stale lock (older than 35 s) is taken over; a fresh one makes us wait, t
 });
 
 test('a wait for the lock is mentioned once, after about 2 s (a simulated clock)', async () => {
+  writeCredentials(files.credentials, credentials());
   writeFileSync(files.lock, 'live-process');
   let clock = 0;
   let waits = 0;
