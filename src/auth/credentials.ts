@@ -76,7 +76,14 @@ export function missingKeyError(target: ResolvedModel): CliError {
 
 /** Where Qwen Code keeps the OAuth token: `$QWEN_HOME/oauth_creds.json`, default `~/.qwen`. */
 export function oauthFilesFor(env: Record<string, string | undefined>, home: string): CredentialFiles {
-  const paths = configPaths({ env, cwd: process.cwd(), home, platform: process.platform });
+  // Only QWEN_HOME matters here: no real-path look-up for a workspace comparison this answer never uses.
+  const paths = configPaths({
+    env,
+    cwd: process.cwd(),
+    home,
+    platform: process.platform,
+    realPath: (path) => path,
+  });
   return { credentials: paths.oauthCreds, lock: paths.oauthLock };
 }
 

@@ -176,7 +176,7 @@ export async function pollForToken(
       if (options.signal?.aborted) throw new CliError('cancelled', 'Login cancelled.');
       // A dropped connection while the user is typing the code is not fatal: keep polling until expiry.
       troubled(
-        `could not reach the login server (${error instanceof Error ? error.message : String(error)})`,
+        `the login server could not be reached (${error instanceof Error ? error.message : String(error)})`,
       );
       continue;
     }

@@ -19,7 +19,7 @@ import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import {
-  enforcedTypeFailure,
+  assertAuthTypeAllowed,
   highestFileWith,
   noModelSelected,
   protocolVariables,
@@ -115,12 +115,7 @@ async function loginWithQwenOauth(
   const paths = pathsOf(context);
   const configuration = loadConfigurationFor(context);
   // Refused before the login: its selectedType would leave every later run refused.
-  const refused = enforcedTypeFailure(
-    configuration.settings.merged,
-    'qwen-oauth',
-    'Set that auth type up instead',
-  );
-  if (refused !== undefined) throw refused;
+  assertAuthTypeAllowed(configuration.settings.merged, 'qwen-oauth', 'Set that auth type up instead');
   // The login goes through the same proxy and certificates as every other request.
   configureNetwork(context, configuration, flags);
   const platform = options.platform ?? process.platform;
@@ -200,12 +195,7 @@ async function setUpCodingPlan(
   }
   // The models go where the modelProviders in use here are: a workspace file that has them hides the user's.
   const configuration = loadConfigurationFor(context);
-  const refused = enforcedTypeFailure(
-    configuration.settings.merged,
-    'openai',
-    'Set that auth type up instead',
-  );
-  if (refused !== undefined) throw refused;
+  assertAuthTypeAllowed(configuration.settings.merged, 'openai', 'Set that auth type up instead');
   const key = await codingPlanKey(flags, context, options);
   const userPath = configuration.paths.userSettings;
   const result = configureCodingPlan({

@@ -211,8 +211,9 @@ function reportFailure(error: unknown, context: RunContext, debug: boolean): num
   context.writeError(`qwen: ${terminalSafe(oneLine(failure))}`);
   if (debug) {
     const stack = (failure.cause instanceof Error ? failure.cause : failure).stack;
-    // A runtime's own error may quote the URL it failed on (Deno does).
-    if (stack) context.writeError(maskUrlsIn(stack));
+    // A runtime's own error may quote the URL it failed on (Deno does); its first line repeats the message,
+    // a server's words included.
+    if (stack) context.writeError(terminalSafe(maskUrlsIn(stack)));
   }
   return failure.exitCode;
 }

@@ -17,7 +17,7 @@ import {
 } from '../auth/coding-plan.ts';
 import { prepareCredentials } from '../auth/credentials.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
-import { enforcedTypeFailure, resolveModel } from '../config/resolve.ts';
+import { assertAuthTypeAllowed, resolveModel } from '../config/resolve.ts';
 import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
 import { prepareSettingsFile, type SettingsEdit } from '../config/settings-writer.ts';
 import {
@@ -29,7 +29,7 @@ import {
 import { CliError, oneLine } from '../core/errors.ts';
 import { isVariableName } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import type { Protocol } from '../core/types.ts';
+import type { AcceptedAuthType, Protocol } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
@@ -93,10 +93,18 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   const streams = options.streams ?? {};
   const { context } = options;
   const existingValue = (name: string) => nonEmpty(context.env[name]);
+  // An auth type that security.auth.enforcedType forbids is refused as soon as it is chosen, and again
+  // before saving (going back after a failed check may choose another): nothing forbidden is ever written.
+  const allowed = (type: AcceptedAuthType) =>
+    assertAuthTypeAllowed(
+      loadConfigurationFor(context).settings.merged,
+      type,
+      'Choose that provider instead',
+    );
   intro('Authentication', streams);
   if (options.reason !== undefined) log.info(options.reason, streams);
-  const first = await askAuthAnswers(streams, existingValue);
   try {
+    const first = await askAuthAnswers(streams, existingValue, allowed);
     if (first?.kind === 'qwen-oauth') {
       await withCancelKeys(streams.input, context.signal, (signal) =>
         runAuthCommand(
@@ -106,15 +114,6 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
         ),
       );
     } else {
-      // An auth type that security.auth.enforcedType forbids is refused before any check or write.
-      if (first !== undefined) {
-        const refused = enforcedTypeFailure(
-          loadConfigurationFor(context).settings.merged,
-          first.kind === 'coding-plan' ? 'openai' : first.protocol,
-          'Choose that provider instead',
-        );
-        if (refused !== undefined) throw refused;
-      }
       // The check comes before any write; after a failed one the user chooses what happens.
       let answers = first;
       while (answers?.checkKey === true) {
@@ -126,6 +125,7 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
         cancel('Cancelled; nothing was changed.', streams);
         return { configured: false };
       }
+      allowed(answers.kind === 'coding-plan' ? 'openai' : answers.protocol);
       note(save(answers, options).join('\n'), 'Saved', streams);
     }
   } catch (error) {
@@ -147,6 +147,8 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
 export async function askAuthAnswers(
   streams: PromptStreams,
   existingValue: (variable: string) => string | undefined,
+  /** Throws when the chosen auth type may not be set up here (security.auth.enforcedType). */
+  allowed: (type: AcceptedAuthType) => void = () => undefined,
 ): Promise<AuthAnswers | undefined> {
   const method = await select<'qwen-oauth' | 'api-key'>({
     message: 'How do you want to sign in?',
@@ -161,7 +163,10 @@ export async function askAuthAnswers(
     ...streams,
   });
   if (isCancel(method)) return undefined;
-  if (method === 'qwen-oauth') return { kind: 'qwen-oauth' };
+  if (method === 'qwen-oauth') {
+    allowed('qwen-oauth');
+    return { kind: 'qwen-oauth' };
+  }
 
   const source = await select<'coding-plan' | 'third-party'>({
     message: 'Which API key?',
@@ -176,7 +181,11 @@ export async function askAuthAnswers(
     ...streams,
   });
   if (isCancel(source)) return undefined;
-  return source === 'coding-plan' ? askCodingPlan(streams) : askThirdParty(streams, existingValue);
+  if (source === 'coding-plan') {
+    allowed('openai');
+    return askCodingPlan(streams);
+  }
+  return askThirdParty(streams, existingValue, undefined, allowed);
 }
 
 type CodingPlanAnswers = Extract<KeyAnswers, { kind: 'coding-plan' }>;
@@ -239,6 +248,7 @@ async function askThirdParty(
   streams: PromptStreams,
   existingValue: (variable: string) => string | undefined,
   previous?: ThirdPartyAnswers,
+  allowed: (type: AcceptedAuthType) => void = () => undefined,
 ): Promise<KeyAnswers | undefined> {
   const protocol = await select<Protocol>({
     message: 'Protocol the provider speaks',
@@ -250,6 +260,7 @@ async function askThirdParty(
     ...streams,
   });
   if (isCancel(protocol)) return undefined;
+  allowed(protocol);
   const defaults = thirdPartyDefaults[protocol];
   const same = previous?.protocol === protocol ? previous : undefined;
   const baseUrl = await text({

@@ -78,12 +78,7 @@ export function responsesApiNote(what: string): string {
 export function resolveModel(input: ResolveInput): ResolvedModel {
   const { flags, settings, env } = input;
   const requested = resolveAuthType(input);
-  const refused = enforcedTypeFailure(
-    settings,
-    requested,
-    `Use --auth-type ${settings.security?.auth?.enforcedType}`,
-  );
-  if (refused !== undefined) throw refused;
+  assertAuthTypeAllowed(settings, requested, `Use --auth-type ${settings.security?.auth?.enforcedType}`);
   const authType: AuthType = requested === 'openai-responses' ? 'openai' : requested;
   const protocol: Protocol = authType === 'qwen-oauth' ? 'openai' : authType;
   // Qwen Code keeps openai-responses models under their own key; they are looked up there.
@@ -176,26 +171,22 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   return resolved;
 }
 
-/** `--auth-type` > `security.auth.selectedType` > detection from the environment. */
 /**
  * Qwen Code's hard rule: with `security.auth.enforcedType` set, no other auth type is used, nor set up (a
- * login or a wizard that wrote another selectedType would leave every later run refused). Undefined when
- * `requested` is allowed. `remedy` starts the hint: what the user can do instead.
+ * login or a wizard that wrote another selectedType would leave every later run refused). Throws (exit 41)
+ * when `requested` is not allowed; `remedy` starts the hint: what the user can do instead.
  */
-export function enforcedTypeFailure(
-  settings: Settings,
-  requested: AcceptedAuthType,
-  remedy: string,
-): CliError | undefined {
+export function assertAuthTypeAllowed(settings: Settings, requested: AcceptedAuthType, remedy: string): void {
   const enforced = settings.security?.auth?.enforcedType;
-  if (enforced === undefined || enforced === requested) return undefined;
-  return new CliError(
+  if (enforced === undefined || enforced === requested) return;
+  throw new CliError(
     'auth',
     `The configured auth type is ${enforced}, but the current auth type is ${requested}.`,
     { hint: `${remedy}, or ask whoever set security.auth.enforcedType.` },
   );
 }
 
+/** `--auth-type` > `security.auth.selectedType` > detection from the environment. */
 export function resolveAuthType(input: ResolveInput): AcceptedAuthType {
   const flag = input.flags.authType;
   if (flag !== undefined) {

@@ -114,7 +114,7 @@ const neverRetriedStatuses = new Set([400, 401, 403, 404]);
  * Whether a failed response deserves another attempt. Never for a status in neverRetriedStatuses, a spent
  * quota or an auth failure. Otherwise the server's `x-should-retry` (OpenAI's and Anthropic's APIs send it,
  * and their SDKs obey it) wins over the status: `false` stops a retry, `true` retries a status that is not
- * on the retryable list (a 409 or 422 the server knows to be passing).
+ * on the retryable list (a 422 the server knows to be passing).
  */
 export function shouldRetryResponse(status: number, headers: Headers, details: ApiErrorDetails): boolean {
   if (neverRetriedStatuses.has(status) || details.doNotRetry || details.isAuthFailure) return false;

@@ -980,6 +980,12 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(result.stderr).toContain('answered 400: Overloaded now');
     expect(result.stderr).not.toContain('\u001b');
     expect(result.stderr).not.toContain('\u0007');
+    // --debug's stack repeats the message in its first line: filtered too.
+    fake.setResponses({ status: 400, body: { error: { message: hostile } } });
+    const debug = await runCli([...keyFlags(), '--debug', 'x'], { sandbox: box });
+    expect(debug.stderr).toContain('    at ');
+    expect(debug.stderr).not.toContain('\u001b');
+    expect(debug.stderr).not.toContain('\u0007');
   });
 
   test("an answer cut by the provider's content filter keeps the text and exits 1, saying so", async () => {

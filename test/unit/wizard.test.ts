@@ -493,7 +493,7 @@ describe('Coding Plan', () => {
 });
 
 describe('security.auth.enforcedType', () => {
-  test('a provider of another auth type is refused before the check and before any write', async () => {
+  test('a provider of another auth type is refused as soon as it is chosen; nothing written', async () => {
     const enforced = '{ "security": { "auth": { "enforcedType": "anthropic" } } }\n';
     mkdirSync(path.dirname(userSettings), { recursive: true });
     writeFileSync(userSettings, enforced);
@@ -501,15 +501,12 @@ describe('security.auth.enforcedType', () => {
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
     await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
     await terminal.answer('Which API key?', keys.enter);
-    await terminal.answer('Region', keys.enter);
-    await terminal.answer('Coding Plan API key', 'sk-sp-good-4321', keys.enter);
-    await terminal.answer('Model to start with', keys.enter);
-    await terminal.answer('Check the key now', keys.enter);
+    // Coding Plan is openai: refused before its region or key is asked.
     expect(await running).toEqual({ configured: false });
     expect(terminal.screen()).toContain(
       'The configured auth type is anthropic, but the current auth type is openai.',
     );
-    expect(terminal.screen()).not.toContain('Checking');
+    expect(terminal.screen()).not.toContain('Region');
     expect(readFileSync(userSettings, 'utf8')).toBe(enforced);
   });
 });
