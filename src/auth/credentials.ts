@@ -6,7 +6,7 @@ import { configPaths } from '../config/paths.ts';
 import { protocolVariables } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
-import type { ResolvedModel } from '../core/types.ts';
+import { type ResolvedModel, whereSet } from '../core/types.ts';
 import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
 import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
 import {
@@ -63,6 +63,14 @@ export function missingKeyError(target: ResolvedModel): CliError {
       {
         hint: `Set "envKey": "${example}" (or another variable name) and put the key in that variable${flag}.`,
       },
+    );
+  }
+  if (target.emptyKeySource !== undefined) {
+    // Set but empty: it wins over the layers below (the seed), so a key there is not used.
+    return new CliError(
+      'auth',
+      `No API key for ${target.protocol} model "${target.model}": ${variable} is empty (${whereSet(target.emptyKeySource)}).`,
+      { hint: `Put the key in it, or remove the empty ${variable} so that a lower layer's applies${flag}.` },
     );
   }
   return new CliError(

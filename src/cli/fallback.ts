@@ -2,8 +2,8 @@
 // its retries and before any output, the turn is asked again of the next fallback model, each resolved as
 // `--model <id>` would be (its own modelProviders entry, key and base URL when it has one).
 import type { CredentialSession } from '../auth/credentials.ts';
-import { CliError } from '../core/errors.ts';
-import type { Message } from '../core/types.ts';
+import { CliError, oneLine } from '../core/errors.ts';
+import type { Message, ResolvedModel } from '../core/types.ts';
 import { type SessionTurn, type SessionTurnOptions, streamSessionTurn } from './session-turn.ts';
 
 /** The statuses that send a turn to the next fallback model. */
@@ -18,15 +18,15 @@ export interface FallbackModel {
 }
 
 /**
- * The fallback ids, in order: every --fallback-model value, each may be a comma-separated list. The
- * primary model and repeats are left out. More than three is refused (exit 42).
+ * The fallback ids, in order: every --fallback-model value, each may be a comma-separated list; repeats
+ * are left out. More than three is refused (exit 42), before anything else is done.
  */
-export function parseFallbackModels(value: string | undefined, primaryModel: string): string[] {
+export function parseFallbackModels(value: string | undefined): string[] {
   if (value === undefined) return [];
   const ids = value
     .split(',')
     .map((id) => id.trim())
-    .filter((id) => id !== '' && id !== primaryModel);
+    .filter((id) => id !== '');
   const unique = [...new Set(ids)];
   if (unique.length > maxFallbackModels) {
     throw new CliError(
@@ -42,35 +42,71 @@ export interface FallbackTurn extends SessionTurn {
   session: CredentialSession;
 }
 
+export interface FallbackEvents {
+  /** The turn goes to `next` (prepared, not yet asked) because `failedModel` failed with `failure`. */
+  onFallback: (failure: CliError, failedModel: string, next: CredentialSession) => void;
+  /**
+   * A fallback that cannot stand in: its credentials are missing, or it resolves to a model already asked
+   * (under Qwen OAuth every id resolves to the one OAuth model). The next one is tried.
+   */
+  onSkipped: (model: string, reason: string) => void;
+}
+
 /**
- * Streams one turn with the session's model, then with each fallback in turn while the failure is one of
- * fallbackStatuses and nothing has been shown. `onFallback` says which model failed and which is next.
+ * Streams one turn with the session's model, then with each usable fallback in turn while the failure is
+ * one of fallbackStatuses and nothing has been shown. When no fallback is left, the last failure stands.
  */
 export async function streamWithFallbacks(
   session: CredentialSession,
   messages: Message[],
   options: SessionTurnOptions,
   fallbacks: readonly FallbackModel[],
-  onFallback: (failure: CliError, failedModel: string, nextModel: string) => void,
+  events: FallbackEvents,
 ): Promise<FallbackTurn> {
   let current = session;
-  for (let index = 0; ; index += 1) {
+  const asked = new Set([endpointOf(session.target)]);
+  let index = 0;
+  for (;;) {
     try {
       const turn = await streamSessionTurn(current, current.target, messages, options);
       return { ...turn, session: current };
     } catch (error) {
-      const next = fallbacks[index];
-      if (
-        next === undefined ||
-        !(error instanceof CliError) ||
-        error.status === undefined ||
-        !fallbackStatuses.includes(error.status) ||
-        options.hasShownOutput()
-      ) {
-        throw error;
+      if (!isFallbackFailure(error) || options.hasShownOutput()) throw error;
+      let next: CredentialSession | undefined;
+      while (next === undefined && index < fallbacks.length) {
+        const candidate = fallbacks[index] as FallbackModel;
+        index += 1;
+        try {
+          const prepared = await candidate.prepare();
+          if (asked.has(endpointOf(prepared.target))) {
+            events.onSkipped(
+              candidate.model,
+              `it resolves to "${prepared.target.model}", which was already asked`,
+            );
+          } else next = prepared;
+        } catch (prepareError) {
+          if (!(prepareError instanceof CliError) || prepareError.kind === 'cancelled') throw prepareError;
+          events.onSkipped(candidate.model, oneLine(prepareError));
+        }
       }
-      onFallback(error, current.target.model, next.model);
-      current = await next.prepare();
+      if (next === undefined) throw error;
+      events.onFallback(error, current.target.model, next);
+      asked.add(endpointOf(next.target));
+      current = next;
     }
   }
+}
+
+/** The line that says a fallback was passed over, for stderr or the interactive session. */
+export function skippedFallbackNote(model: string, reason: string): string {
+  return `Fallback model "${model}" skipped: ${reason}${/[.!?]$/.test(reason) ? '' : '.'}`;
+}
+
+function isFallbackFailure(error: unknown): error is CliError {
+  return error instanceof CliError && error.status !== undefined && fallbackStatuses.includes(error.status);
+}
+
+/** The same model id at another base URL is another provider, worth asking. */
+function endpointOf(target: ResolvedModel): string {
+  return `${target.model} ${target.baseUrl}`;
 }

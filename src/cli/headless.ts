@@ -10,7 +10,12 @@ import { terminalSafe } from '../render/terminal-safe.ts';
 import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
 import { toolCallNote } from '../render/tool-call-note.ts';
 import type { RunContext } from './context.ts';
-import { type FallbackModel, streamWithFallbacks } from './fallback.ts';
+import {
+  type FallbackEvents,
+  type FallbackModel,
+  skippedFallbackNote,
+  streamWithFallbacks,
+} from './fallback.ts';
 import type { SessionTurnOptions } from './session-turn.ts';
 
 export interface HeadlessRun {
@@ -54,7 +59,6 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   const keepText = run.format !== 'text';
   let shownText = '';
   let hasShownOutput = false;
-  let answeringModel = target.model;
   // The usage the current attempt reported, even when it then failed (a filter's cut, an error after
   // message_start): a failed run still says what it cost. A retry or a fallback starts counting again.
   let usage: Usage | undefined;
@@ -72,7 +76,6 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     current().latencyMs = now - modelStartedAt;
     return {
       text: shownText,
-      model: answeringModel,
       usage,
       durationMs: now - startedAt,
       apiDurationMs: now - startedAt,
@@ -92,18 +95,22 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   };
 
   try {
-    const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
-      answeringModel = nextModel;
-      usage = undefined;
-      current().errors += 1;
-      current().latencyMs = performance.now() - modelStartedAt;
-      modelStartedAt = performance.now();
-      requests.push({ model: nextModel, requests: 1, errors: 0, latencyMs: 0 });
-      context.writeError(
-        terminalSafe(
-          `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
-        ),
-      );
+    const fallbackEvents: FallbackEvents = {
+      onFallback: (failure, failedModel, next) => {
+        const nextModel = next.target.model;
+        usage = undefined;
+        current().errors += 1;
+        current().latencyMs = performance.now() - modelStartedAt;
+        modelStartedAt = performance.now();
+        requests.push({ model: nextModel, requests: 1, errors: 0, latencyMs: 0 });
+        renderer.switchModel(nextModel);
+        context.writeError(
+          terminalSafe(
+            `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
+          ),
+        );
+      },
+      onSkipped: (model, reason) => context.writeError(terminalSafe(skippedFallbackNote(model, reason))),
     };
     const turnOptions: SessionTurnOptions = {
       onEvent,
@@ -126,7 +133,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       messages,
       turnOptions,
       run.fallbacks ?? [],
-      onFallback,
+      fallbackEvents,
     );
     renderer.finish({
       ...outcome(),

@@ -15,7 +15,7 @@ import { CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
-import { type FallbackModel, streamWithFallbacks } from './fallback.ts';
+import { type FallbackModel, skippedFallbackNote, streamWithFallbacks } from './fallback.ts';
 import { historyLimit, isRecordable, loadHistory } from './history.ts';
 import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
 import { editByUnits } from './line-units.ts';
@@ -201,29 +201,26 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     }
   };
 
-  /** The fallbacks for a turn of the current model; each is resolved as `--model <id>` would be. */
-  const fallbacksFor = (current: ResolvedModel): FallbackModel[] =>
-    (options.fallbackModels ?? [])
-      .filter((model) => model !== current.model)
-      .map((model) => ({
-        model,
-        prepare: async () => {
-          const configuration = state.configuration ?? load();
-          const target = resolveModel({
-            flags: { ...state.flags, model },
-            settings: configuration.settings.merged,
-            env: configuration.env,
-          });
-          for (const note of target.notes ?? []) warnOnce(note);
-          return prepareCredentials(target, {
-            interactive: false,
-            env: configuration.env.toRecord(),
-            home: context.home,
-            fetchImplementation: context.fetchImplementation,
-            note: (line) => say(colors.dim(line)),
-          });
-        },
-      }));
+  /** --fallback-model, each resolved when a turn needs it as `--model <id>` would be, with today's files. */
+  const fallbacks: FallbackModel[] = (options.fallbackModels ?? []).map((model) => ({
+    model,
+    prepare: async () => {
+      const configuration = state.configuration ?? load();
+      const target = resolveModel({
+        flags: { ...state.flags, model },
+        settings: configuration.settings.merged,
+        env: configuration.env,
+      });
+      for (const note of target.notes ?? []) warnOnce(note);
+      return prepareCredentials(target, {
+        interactive: false,
+        env: configuration.env.toRecord(),
+        home: context.home,
+        fetchImplementation: context.fetchImplementation,
+        note: (line) => say(colors.dim(line)),
+      });
+    },
+  }));
 
   const paths = configPaths({
     env: context.env,
@@ -417,18 +414,16 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         hasShownOutput: () => shownText !== '' || shownReasoning,
       };
       // A fallback answers this turn only: the next one asks the session's model again.
-      const onFallback = (failure: CliError, failedModel: string, nextModel: string) => {
+      const sayDuringTurn = (line: string) => {
         spinner.stop();
-        say(colors.dim(`${failedModel}: ${terminalSafe(oneLine(failure))} Asking ${nextModel} instead.`));
+        say(colors.dim(terminalSafe(line)));
         spinner.start();
       };
-      const turn = await streamWithFallbacks(
-        session,
-        state.messages,
-        turnOptions,
-        fallbacksFor(session.target),
-        onFallback,
-      );
+      const turn = await streamWithFallbacks(session, state.messages, turnOptions, fallbacks, {
+        onFallback: (failure, failedModel, next) =>
+          sayDuringTurn(`${failedModel}: ${oneLine(failure)} Asking ${next.target.model} instead.`),
+        onSkipped: (model, reason) => sayDuringTurn(skippedFallbackNote(model, reason)),
+      });
       const { result } = turn;
       spinner.stop();
       if (!endsWithNewline) write('\n');

@@ -8,6 +8,7 @@ import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
+import { untilAborted } from './abortable.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
@@ -74,7 +75,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
             flags: flagsForResolution(command.flags),
             networkFlags: { proxy: command.flags.proxy, insecure: command.flags.insecure },
             initialPrompt: command.flags.promptInteractive,
-            fallbackModels: parseFallbackModels(command.flags.fallbackModel, ''),
+            fallbackModels: parseFallbackModels(command.flags.fallbackModel),
           });
         }
         // The budget of a one-shot run; an interactive session is bounded by the person at it.
@@ -104,6 +105,8 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
     }
     const resolutionFlags = flagsForResolution(flags);
+    // Checked before anything is prepared: a bad list is a bad command line (exit 42).
+    const fallbackModels = parseFallbackModels(flags.fallbackModel);
     const configuration = loadConfiguration({
       argvFlags: resolutionFlags,
       processEnv: context.env,
@@ -111,31 +114,35 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       home: context.home,
       platform: process.platform,
     });
-    // The run's model, or a fallback's: resolved as `--model <id>` would be, notes and all.
+    // A note about the configuration is news once, however many models are resolved.
+    const notesSaid = new Set<string>();
+    // The run's model, or a fallback's: resolved as `--model <id>` would be, notes and all. A token refresh
+    // (or the wait for another process's) ends with the run's signal, as everything else does.
     const prepareSession = (model: string | undefined) => {
       const target = resolveModel({
         flags: { ...resolutionFlags, model: model ?? resolutionFlags.model },
         settings: configuration.settings.merged,
         env: configuration.env,
       });
-      for (const note of target.notes ?? []) context.writeError(note);
-      return prepareCredentials(target, {
+      for (const note of target.notes ?? []) {
+        if (!notesSaid.has(note)) context.writeError(note);
+        notesSaid.add(note);
+      }
+      const credentials = prepareCredentials(target, {
         interactive: false,
         env: configuration.env.toRecord(),
         home: context.home,
         fetchImplementation: context.fetchImplementation,
         note: context.writeError,
       });
+      return untilAborted(credentials, context.signal);
     };
     // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.
     configureNetwork(context, configuration, flags);
     const session = await prepareSession(undefined);
-    const fallbacks = parseFallbackModels(flags.fallbackModel, session.target.model).map((model) => ({
-      model,
-      prepare: () => prepareSession(model),
-    }));
+    const fallbacks = fallbackModels.map((model) => ({ model, prepare: () => prepareSession(model) }));
 
-    const piped = context.stdinIsTerminal ? undefined : await readPipedStdin();
+    const piped = context.stdinIsTerminal ? undefined : await untilAborted(readPipedStdin(), context.signal);
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
     const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
     if (prompt.trim() === '') {

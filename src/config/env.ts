@@ -102,7 +102,7 @@ export function usableDotEnvValues(
 }
 
 export interface LayeredEnvironment {
-  /** The effective value: the highest layer with a non-empty value, else an empty one, else undefined. */
+  /** The effective value: the highest layer that sets the variable, even to '' (an empty flag sets none). */
   get(name: string): string | undefined;
   source(name: string): ValueSource | undefined;
   /** Every variable with its effective value, for code that takes a plain environment record. */

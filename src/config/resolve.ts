@@ -156,6 +156,8 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     // Deprecated by Qwen Code, still read by it as the last resort; kept so old files keep working.
     resolved.apiKey = nonEmpty(settings.security?.auth?.apiKey);
     resolved.apiKeySource = { description: 'settings security.auth.apiKey', name: 'security.auth.apiKey' };
+  } else if (env.get(keyVariable) === '') {
+    resolved.emptyKeySource = env.source(keyVariable);
   }
 
   const baseUrl = resolveBaseUrl(protocol, providerKey, entry, flags, settings, env);

@@ -85,6 +85,11 @@ export interface ResolvedModel {
   apiKey?: string;
   apiKeySource?: ValueSource;
   /**
+   * Where the key variable is set, but empty, when no key was found: it hides what a lower layer (a .env
+   * file, settings env) holds, and a message that said "set it" would puzzle whoever sees it set.
+   */
+  emptyKeySource?: ValueSource;
+  /**
    * A bearer token (Qwen OAuth, Google ADC, ANTHROPIC_AUTH_TOKEN). When set, adapters send
    * `Authorization: Bearer <accessToken>` instead of the protocol's API-key header.
    */

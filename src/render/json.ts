@@ -4,7 +4,7 @@
 import type { CliError } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Usage } from '../core/types.ts';
-import type { Renderer, RunInfo, TurnOutcome, Write } from './renderer.ts';
+import type { Renderer, TurnOutcome, Write } from './renderer.ts';
 import { statsJson } from './run-stats.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -20,7 +20,8 @@ export function createJsonRenderer(
   options: JsonRendererOptions = {},
 ): Renderer {
   const collected: JsonObject[] = [];
-  let info: RunInfo | undefined;
+  /** The run's model, until a fallback takes over. */
+  let answeringModel = '';
   const toolUses: JsonObject[] = [];
   const emit = (value: JsonObject) => {
     if (mode === 'stream-json') write(`${JSON.stringify(value)}\n`);
@@ -42,7 +43,7 @@ export function createJsonRenderer(
     partialStarted = true;
     streamEvent({
       type: 'message_start',
-      message: { id: messageId, type: 'message', role: 'assistant', model: info?.model ?? '', content: [] },
+      message: { id: messageId, type: 'message', role: 'assistant', model: answeringModel, content: [] },
     });
     streamEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
   };
@@ -60,7 +61,7 @@ export function createJsonRenderer(
       id: messageId,
       type: 'message',
       role: 'assistant',
-      model: outcome.model ?? info?.model ?? '',
+      model: answeringModel,
       content: [...(outcome.text ? [{ type: 'text', text: outcome.text.toWellFormed() }] : []), ...toolUses],
       stop_reason: outcome.finishReason ?? null,
       usage: usageJson(outcome.usage),
@@ -80,13 +81,13 @@ export function createJsonRenderer(
     result: outcome.text.toWellFormed(),
     usage: usageJson(outcome.usage),
     permission_denials: [],
-    stats: statsJson(outcome.requests ?? [], outcome.model ?? info?.model ?? '', outcome.usage),
+    stats: statsJson(outcome.requests ?? [], answeringModel, outcome.usage),
     ...(error ? { error: { message: error.message, exit_code: error.exitCode } } : {}),
   });
 
   return {
     start(runInfo) {
-      info = runInfo;
+      answeringModel = runInfo.model;
       emit({
         type: 'system',
         subtype: 'init',
@@ -100,6 +101,9 @@ export function createJsonRenderer(
         qwen_code_version: runInfo.version,
         agents: [],
       });
+    },
+    switchModel(model) {
+      answeringModel = model;
     },
     event(event: StreamEvent) {
       if (partial && event.type === 'text-delta' && !isEmptyDelta(event)) {

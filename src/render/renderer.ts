@@ -14,8 +14,6 @@ export interface RunInfo {
 
 export interface TurnOutcome {
   text: string;
-  /** The model that answered, when a fallback model did rather than the one the run started with. */
-  model?: string;
   usage?: Usage;
   finishReason?: string;
   durationMs: number;
@@ -29,6 +27,8 @@ export interface TurnOutcome {
 /** Writes one headless run to stdout; diagnostics go to stderr elsewhere, never through a renderer. */
 export interface Renderer {
   start(info: RunInfo): void;
+  /** A fallback model (--fallback-model) takes the turn over: the answer is that model's. */
+  switchModel(model: string): void;
   event(event: StreamEvent): void;
   finish(outcome: TurnOutcome): void;
   fail(error: CliError, outcome: TurnOutcome): void;

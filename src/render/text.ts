@@ -42,6 +42,8 @@ export function createTextRenderer(write: Write, options: TextRendererOptions = 
   };
   return {
     start() {},
+    // Text mode prints the answer only, whichever model gives it.
+    switchModel() {},
     event(event) {
       if (event.type !== 'text-delta' || isEmptyDelta(event)) return;
       const pieces =

@@ -1,7 +1,7 @@
 // --fallback-model and --max-wall-time end to end: the real CLI against the fake OpenAI-compatible server.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { ensureBinary, headlessFlavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+import { commandFor, ensureBinary, headlessFlavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
 
 let fake: FakeOpenAi;
 let sandbox: Sandbox;
@@ -15,6 +15,17 @@ afterEach(() => sandbox?.cleanup());
 
 const keyFlags = () => ['--openai-api-key', 'sk-flag-0001', '--openai-base-url', fake.url, '-m', 'primary'];
 const requestedModels = () => fake.requests.map((request) => (request.body as { model: string }).model);
+/** Settings selecting `primary` (its key in PRIMARY_KEY, no retries) with one more entry. */
+const primaryAnd = (other: Record<string, unknown>) => ({
+  security: { auth: { selectedType: 'openai' } },
+  model: { name: 'primary' },
+  modelProviders: {
+    openai: [
+      { id: 'primary', baseUrl: fake.url, envKey: 'PRIMARY_KEY', generationConfig: { maxRetries: 0 } },
+      other,
+    ],
+  },
+});
 const refused = (status: number, message: string) => ({
   status,
   headers: { 'retry-after-ms': '1' },
@@ -84,16 +95,7 @@ describe('--fallback-model', () => {
     sandbox = makeSandbox();
     const other = startFakeOpenAi([{ stream: { text: ['other server'] } }]);
     try {
-      sandbox.userSettings({
-        security: { auth: { selectedType: 'openai' } },
-        model: { name: 'primary' },
-        modelProviders: {
-          openai: [
-            { id: 'primary', baseUrl: fake.url, envKey: 'PRIMARY_KEY', generationConfig: { maxRetries: 0 } },
-            { id: 'spare', baseUrl: other.url, envKey: 'SPARE_KEY' },
-          ],
-        },
-      });
+      sandbox.userSettings(primaryAnd({ id: 'spare', baseUrl: other.url, envKey: 'SPARE_KEY' }));
       fake.setResponses(refused(429, 'Rate limit reached'));
       const result = await runCli(['--fallback-model', 'spare', 'x'], {
         sandbox,
@@ -121,6 +123,54 @@ describe('--fallback-model', () => {
     expect(midway.exitCode).toBe(1);
     expect(midway.stdout).toBe('half\n');
     expect(requestedModels()).toEqual(['primary']);
+  });
+
+  test('a fallback that cannot stand in is skipped with a note; with none left the 429 stands', async () => {
+    sandbox = makeSandbox();
+    sandbox.userSettings(primaryAnd({ id: 'keyless', baseUrl: fake.url, envKey: 'MISSING_KEY' }));
+    fake.setResponses(refused(429, 'Rate limit reached'));
+    const result = await runCli(['--fallback-model', 'keyless,primary', '-o', 'json', 'x'], {
+      sandbox,
+      env: { PRIMARY_KEY: 'sk-primary' },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(requestedModels()).toEqual(['primary']);
+    expect(result.stderr).toContain(
+      'Fallback model "keyless" skipped: No API key for openai model "keyless"',
+    );
+    expect(result.stderr).toContain(
+      'Fallback model "primary" skipped: it resolves to "primary", which was already asked.',
+    );
+    expect(result.stderr).toContain('answered 429: Rate limit reached');
+    expect(result.stderr).not.toContain('..');
+    const last = (JSON.parse(result.stdout) as { stats?: { models: object } }[]).at(-1);
+    expect(Object.keys(last?.stats?.models ?? {})).toEqual(['primary']);
+  });
+
+  test('stream-json partial messages name the fallback as the message model', async () => {
+    sandbox = makeSandbox();
+    const limited = refused(429, 'Rate limit reached');
+    fake.setResponses(limited, limited, limited, limited, { stream: { text: ['spare words'] } });
+    const result = await runCli(
+      [...keyFlags(), '--fallback-model', 'spare', '-o', 'stream-json', '--include-partial-messages', 'x'],
+      { sandbox },
+    );
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            type: string;
+            model?: string;
+            event?: { type: string; message?: { model: string } };
+            message?: { model: string };
+          },
+      );
+    expect(lines.find((line) => line.type === 'system')?.model).toBe('primary');
+    expect(lines.find((line) => line.event?.type === 'message_start')?.event?.message?.model).toBe('spare');
+    expect(lines.find((line) => line.type === 'assistant')?.message?.model).toBe('spare');
   });
 
   test('more than three fallbacks is refused before any request (exit 42)', async () => {
@@ -154,6 +204,37 @@ describe('--max-wall-time', () => {
     expect(result.exitCode).toBe(55);
     const last = (JSON.parse(result.stdout) as Record<string, unknown>[]).at(-1);
     expect(last).toMatchObject({ type: 'result', is_error: true, error: { exit_code: 55 } });
+  });
+
+  test('the limit also ends a run still reading a slow stdin', async () => {
+    sandbox = makeSandbox();
+    fake.setResponses({ stream: { text: ['never asked'] } });
+    const started = performance.now();
+    const child = Bun.spawn(
+      [
+        'bash',
+        '-c',
+        '(echo part of the input; sleep 8) | "$@"',
+        'bash',
+        ...commandFor('binary'),
+        ...keyFlags(),
+        '--max-wall-time',
+        '1s',
+        'x',
+      ],
+      {
+        cwd: sandbox.cwd,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home },
+        stdout: 'ignore',
+        stderr: 'pipe',
+      },
+    );
+    const stderr = await new Response(child.stderr).text();
+    expect(await child.exited).toBe(55);
+    expect(stderr).toContain('Reached the wall-time limit of 1s');
+    // bash waits for `sleep 8` to end the pipeline; qwen itself stopped at its limit, before asking anyone.
+    expect(fake.requests).toHaveLength(0);
+    expect(performance.now() - started).toBeGreaterThan(900);
   });
 
   test('a run within the limit is untouched; a bad duration is refused (exit 42)', async () => {

@@ -20,12 +20,12 @@ describe('parseWallTime', () => {
 });
 
 describe('parseFallbackModels', () => {
-  test('a comma-separated list, trimmed, without repeats or the primary model', () => {
-    expect(parseFallbackModels(undefined, 'a')).toEqual([]);
-    expect(parseFallbackModels(' b , c,,b,a ', 'a')).toEqual(['b', 'c']);
+  test('a comma-separated list, trimmed, without repeats', () => {
+    expect(parseFallbackModels(undefined)).toEqual([]);
+    expect(parseFallbackModels(' b , c,,b,a ')).toEqual(['b', 'c', 'a']);
   });
 
   test('more than three is refused', () => {
-    expect(() => parseFallbackModels('b,c,d,e', 'a')).toThrow('at most 3 models, not 4');
+    expect(() => parseFallbackModels('b,c,d,e')).toThrow('at most 3 models, not 4');
   });
 });

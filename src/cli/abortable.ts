@@ -1,0 +1,23 @@
+// Waits the run's signal must be able to end: Ctrl+C and --max-wall-time stop a run wherever it is, also
+// while it reads a slow stdin or waits for another process's token refresh. The work itself is left to
+// finish or to die with the process; its result is no longer wanted.
+import { abortError } from '../net/http.ts';
+
+/** `work`, or the signal's failure (cancelled, out of time) as soon as it aborts. */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
