@@ -2,7 +2,7 @@
 // are kept as they are and never an error, so a file written for Qwen Code always loads here. Keys we do
 // know must have the right type; a mistake names the JSON path and what was expected.
 import * as v from 'valibot';
-import { acceptedAuthTypes } from '../core/types.ts';
+import { acceptedAuthTypes, isObject } from '../core/types.ts';
 
 /**
  * Built on first use rather than at load: a run without settings files (a CI job with keys in the environment)
@@ -141,9 +141,13 @@ function buildSettingsSchema() {
  * for the array form; anything else is left for the schema to judge.
  */
 function unwrapLegacyProviderList(value: unknown): unknown {
-  if (!isRecord(value)) return value;
-  const models = value['models'];
-  return Array.isArray(models) ? models : value;
+  return legacyModelsOf(value) ?? value;
+}
+
+/** The models of a `modelProviders.<key>` value in the old `{ protocol, models }` form; undefined otherwise. */
+export function legacyModelsOf(list: unknown): unknown[] | undefined {
+  const models = isObject(list) ? list['models'] : undefined;
+  return Array.isArray(models) ? models : undefined;
 }
 
 let settingsSchema: ReturnType<typeof buildSettingsSchema> | undefined;
@@ -174,17 +178,10 @@ export function validateSettings(value: unknown): SettingsValidation {
 
 /** The `modelProviders` keys written in the old `{ protocol, models }` form, which the schema unwraps. */
 function legacyProviderKeys(value: unknown): ReadonlySet<string> {
-  const providers = isRecord(value) ? value['modelProviders'] : undefined;
-  if (!isRecord(providers)) return new Set();
-  const keys = Object.keys(providers).filter((key) => {
-    const list = providers[key];
-    return isRecord(list) && Array.isArray(list['models']);
-  });
+  const providers = isObject(value) ? value['modelProviders'] : undefined;
+  if (!isObject(providers)) return new Set();
+  const keys = Object.keys(providers).filter((key) => legacyModelsOf(providers[key]) !== undefined);
   return new Set(keys);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

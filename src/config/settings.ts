@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
+import { isObject } from '../core/types.ts';
 import type { ConfigPaths } from './paths.ts';
-import { type Settings, validateSettings } from './schema.ts';
+import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
 
 /** Lowest to highest, as merged. */
 export type SettingsScope = 'system-defaults' | 'user' | 'workspace' | 'system';
@@ -83,8 +84,8 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
 function excludedEnvVarsAsWritten(values: readonly unknown[]): string[] | undefined {
   let union: Set<string> | undefined;
   for (const value of values) {
-    const advanced = isPlainObject(value) ? value['advanced'] : undefined;
-    const list = isPlainObject(advanced) ? advanced['excludedEnvVars'] : undefined;
+    const advanced = isObject(value) ? value['advanced'] : undefined;
+    const list = isObject(advanced) ? advanced['excludedEnvVars'] : undefined;
     if (!Array.isArray(list)) continue;
     union ??= new Set();
     for (const name of list) if (typeof name === 'string') union.add(name);
@@ -197,7 +198,7 @@ export function expandEnvironmentReferences(
     });
   }
   if (Array.isArray(value)) return value.map((item) => expandEnvironmentReferences(item, env));
-  if (isPlainObject(value)) {
+  if (isObject(value)) {
     const result: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       if (isUnsafeKey(key)) continue;
@@ -235,21 +236,17 @@ function mergeObjects(
     const existing = result[key];
     if (path === '' && replacedKeys.has(key)) {
       result[key] = structuredClone(value);
-    } else if (path === '' && shallowMergedKeys.has(key) && isPlainObject(existing) && isPlainObject(value)) {
+    } else if (path === '' && shallowMergedKeys.has(key) && isObject(existing) && isObject(value)) {
       result[key] = { ...existing, ...structuredClone(value) };
     } else if (unionedPaths.has(keyPath) && Array.isArray(existing) && Array.isArray(value)) {
       result[key] = [...new Set([...existing, ...value])];
-    } else if (isPlainObject(existing) && isPlainObject(value)) {
+    } else if (isObject(existing) && isObject(value)) {
       result[key] = mergeObjects(existing, value, keyPath);
     } else {
       result[key] = structuredClone(value);
     }
   }
   return result;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `__proto__` from a JSON file must never reach an object's prototype. */
@@ -273,11 +270,10 @@ export function readProviderEntriesAsWritten(path: string, protocol: string): Pr
   const listPath = ['modelProviders', protocol];
   const text = readTextFileIfPresent(path);
   const parsed = text === undefined ? undefined : parseSettingsText(stripBom(text), path);
-  const providers = isPlainObject(parsed) ? parsed['modelProviders'] : undefined;
-  const list = isPlainObject(providers) ? providers[protocol] : undefined;
+  const providers = isObject(parsed) ? parsed['modelProviders'] : undefined;
+  const list = isObject(providers) ? providers[protocol] : undefined;
   if (Array.isArray(list)) return { entries: list, path: listPath };
-  if (isPlainObject(list) && Array.isArray(list['models'])) {
-    return { entries: list['models'], path: [...listPath, 'models'] };
-  }
+  const legacyModels = legacyModelsOf(list);
+  if (legacyModels !== undefined) return { entries: legacyModels, path: [...listPath, 'models'] };
   return { entries: [], path: listPath };
 }

@@ -1,6 +1,11 @@
 // The shapes every layer shares. No imports, no I/O: config produces a ResolvedModel, protocols turn a
 // ChatRequest into an HttpRequest, and the CLI only ever sees StreamEvents (events.ts).
 
+/** A JSON object (not an array, not null): what parsed settings and wire payloads are narrowed with. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Whether `value` is one of a constant list of names (auth types, output formats, regions). */
 export function isOneOf<Name extends string>(names: readonly Name[], value: string): value is Name {
   return (names as readonly string[]).includes(value);

@@ -3,13 +3,11 @@
 // the same logic in every protocol that uses it; what differs between protocols stays in their own files.
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
-import type { Message, ResolvedModel, Usage } from '../core/types.ts';
+import { isObject, type Message, type ResolvedModel, type Usage } from '../core/types.ts';
 
 export type JsonObject = Record<string, unknown>;
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject };
 
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
