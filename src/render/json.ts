@@ -23,12 +23,27 @@ export function createJsonRenderer(
   /** The run's model, until a fallback takes over. */
   let answeringModel = '';
   const toolUses: JsonObject[] = [];
+  // Memory: the answer's text is in the last objects (twice: the assistant message and the result), so each
+  // object is serialized and written on its own, and a long line is written without copying it again to
+  // append its newline. A 20 MiB answer peaked at 330 MB in -o json when the array was one string.
+  const writeLine = (json: string) => {
+    if (json.length < longLine) write(`${json}\n`);
+    else {
+      write(json);
+      write('\n');
+    }
+  };
   const emit = (value: JsonObject) => {
-    if (mode === 'stream-json') write(`${JSON.stringify(value)}\n`);
+    if (mode === 'stream-json') writeLine(JSON.stringify(value));
     else collected.push(value);
   };
   const flush = () => {
-    if (mode === 'json') write(`${JSON.stringify(collected)}\n`);
+    if (mode !== 'json') return;
+    collected.forEach((value, index) => {
+      write(index === 0 ? '[' : ',');
+      write(JSON.stringify(value));
+    });
+    write(']\n');
   };
   // Made here, not by the caller: a text-mode run has no use for a session id.
   const sessionId = crypto.randomUUID();
@@ -53,7 +68,8 @@ export function createJsonRenderer(
     streamEvent({ type: 'message_stop' });
   };
 
-  const assistantMessage = (outcome: TurnOutcome): JsonObject => ({
+  // `text`: the outcome's text made well-formed once for both objects that carry it.
+  const assistantMessage = (outcome: TurnOutcome, text: string): JsonObject => ({
     type: 'assistant',
     ...common(),
     parent_tool_use_id: null,
@@ -62,13 +78,13 @@ export function createJsonRenderer(
       type: 'message',
       role: 'assistant',
       model: answeringModel,
-      content: [...(outcome.text ? [{ type: 'text', text: outcome.text.toWellFormed() }] : []), ...toolUses],
+      content: [...(text ? [{ type: 'text', text }] : []), ...toolUses],
       stop_reason: outcome.finishReason ?? null,
       usage: usageJson(outcome.usage),
     },
   });
 
-  const result = (outcome: TurnOutcome, error?: CliError): JsonObject => ({
+  const result = (outcome: TurnOutcome, text: string, error?: CliError): JsonObject => ({
     type: 'result',
     subtype: error ? 'error_during_execution' : 'success',
     ...common(),
@@ -76,9 +92,7 @@ export function createJsonRenderer(
     duration_ms: Math.round(outcome.durationMs),
     duration_api_ms: Math.round(outcome.apiDurationMs),
     num_turns: outcome.turns ?? 1,
-    // A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
-    // JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
-    result: outcome.text.toWellFormed(),
+    result: text,
     usage: usageJson(outcome.usage),
     permission_denials: [],
     stats: statsJson(outcome.requests ?? [], answeringModel, outcome.usage),
@@ -121,17 +135,30 @@ export function createJsonRenderer(
     },
     finish(outcome) {
       closePartialMessage();
-      emit(assistantMessage(outcome));
-      emit(result(outcome));
+      const text = wellFormed(outcome.text);
+      emit(assistantMessage(outcome, text));
+      emit(result(outcome, text));
       flush();
     },
     fail(error, outcome) {
       closePartialMessage();
-      if (outcome.text || toolUses.length > 0) emit(assistantMessage(outcome));
-      emit(result(outcome, error));
+      const text = wellFormed(outcome.text);
+      if (text || toolUses.length > 0) emit(assistantMessage(outcome, text));
+      emit(result(outcome, text, error));
       flush();
     },
   };
+}
+
+/** A line this long is written apart from its newline: appending would copy it once more. */
+const longLine = 64 * 1024;
+
+/**
+ * A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
+ * JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
+ */
+function wellFormed(text: string): string {
+  return text.toWellFormed();
 }
 
 function usageJson(usage: Usage | undefined): JsonObject {
