@@ -119,7 +119,7 @@ export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand |
     } else if (valueSpellings.includes(argument)) {
       // A value that looks like a flag, or none at all: cac's reading (and its error) decides.
       const value = argv[index + 1];
-      if (value === undefined || value.startsWith('-')) return undefined;
+      if (value === undefined || (value.startsWith('-') && !isNegativeNumber(value))) return undefined;
       index += 1;
     } else if (!isFlagWithValue(argument)) {
       return undefined;
@@ -149,6 +149,13 @@ export function normalizedArgv(argv: readonly string[]): string[] {
       break;
     }
     if (isShortGroup(argument)) normalized.push(...[...argument.slice(1)].map((letter) => `-${letter}`));
+    else if (isShortGroupWithValue(argument)) {
+      // `-yo=json` is `-y -o=json`, as yargs reads it.
+      const equals = argument.indexOf('=');
+      const letters = argument.slice(1, equals);
+      normalized.push(...[...letters.slice(0, -1)].map((letter) => `-${letter}`));
+      normalized.push(`-${letters.at(-1)}${argument.slice(equals)}`);
+    }
     // The dash checks first: a prompt never pays for the regular expression.
     else if (argument[0] === '-' && argument[1] !== '-' && /^-[A-Za-z]{2,}$/.test(argument)) {
       throw new CliError('input', `Unknown option \`${argument}\`.`, {
@@ -157,6 +164,19 @@ export function normalizedArgv(argv: readonly string[]): string[] {
     } else normalized.push(dashedSpelling(argument));
   }
   return normalized;
+}
+
+/** `-yo=json`: a group of known letters whose last one takes the value after `=`. */
+function isShortGroupWithValue(argument: string): boolean {
+  const equals = argument.indexOf('=');
+  if (equals < 3 || argument[1] === '-') return false;
+  const group = argument.slice(0, equals);
+  return isShortGroup(group) && shortValueFlags.includes(group.at(-1) as string);
+}
+
+/** yargs takes `-1` or `-2.5` after a flag as its value, not as a flag (`--max-wall-time -1`). */
+export function isNegativeNumber(value: string): boolean {
+  return /^-\d+(\.\d+)?$/.test(value);
 }
 
 function isShortGroup(argument: string): boolean {

@@ -4,6 +4,7 @@ import { type CAC, cac } from 'cac';
 import { CliError } from '../core/errors.ts';
 import {
   booleanNames,
+  isNegativeNumber,
   type MainFlags,
   normalizedArgv,
   type ParsedCommand,
@@ -198,7 +199,7 @@ function arrangedForCac(argv: readonly string[], program: CAC): string[] {
 /** The word after a value flag, unless it reads as a flag (`-m --yolo`); `-p "-x is a flag?"` is a value. */
 function valueAfter(name: string, next: string | undefined): string {
   if (next === undefined) throw new CliError('input', `The flag ${name} needs a value.`);
-  if (next === '-' || !next.startsWith('-') || /\s/.test(next)) return next;
+  if (next === '-' || !next.startsWith('-') || /\s/.test(next) || isNegativeNumber(next)) return next;
   throw new CliError('input', `The flag ${name} needs a value; ${next} reads as a flag.`, {
     hint: `For a value that starts with -, write ${name}=${next}.`,
   });

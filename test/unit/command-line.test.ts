@@ -294,6 +294,25 @@ test('camelCase spellings of our flags are read as yargs reads them, by both par
   });
 });
 
+test('a group with its value after = (-yo=json) and a negative number as a value (-1), as yargs reads them', async () => {
+  for (const argv of [
+    ['-yo=json', 'hi'],
+    ['-ym=m9', '--debug=true', 'hi'],
+  ]) {
+    const parsed = await parseCommandLine(argv);
+    expect(parsed).toMatchObject({ kind: 'main', positionalPrompt: 'hi', flags: { yolo: true } });
+  }
+  expect(await parseCommandLine(['-yo=json', 'hi'])).toMatchObject({ flags: { outputFormat: 'json' } });
+  expect(cacAnswer(['-ym=m9', '--debug=true', 'hi'])).toMatchObject({ flags: { model: 'm9', yolo: true } });
+  expect(await parseCommandLine(['--max-wall-time', '-1', 'hi'])).toMatchObject({
+    positionalPrompt: 'hi',
+    flags: { maxWallTime: '-1' },
+  });
+  expect(cacAnswer(['--max-wall-time', '-1', '--debug=true', 'hi'])).toMatchObject({
+    flags: { maxWallTime: '-1' },
+  });
+});
+
 test('letters after one dash that are not a group of known switches are one unknown option', async () => {
   for (const argv of [['-mecho', 'hi'], ['-xh'], ['-vx', 'hi'], ['-mx']]) {
     const typed = argv[0];
