@@ -36,7 +36,7 @@ export interface AuthFlags {
 }
 
 export type ParsedCommand =
-  | { kind: 'help' }
+  | { kind: 'help'; text: string }
   | { kind: 'version' }
   | { kind: 'main'; positionalPrompt: string; flags: MainFlags }
   | { kind: 'auth'; action: string | undefined; flags: AuthFlags & MainFlags };

@@ -95,9 +95,17 @@ export function parseWithCac(typed: string[]): ParsedCommand {
   let cacArgv: string[] = [];
   try {
     cacArgv = arrangedForCac(argv, program);
-    // cac prints the help text itself (to stdout) when it sees --help.
-    program.parse(['qwen', 'qwen', ...cacArgv], { run: false });
-    if (program.options.help) return { kind: 'help' };
+    // cac prints the help text itself, with console.info, when it sees --help: taken here and handed to the
+    // caller, which writes it as it writes everything (a failed write is then an exit code, not lost).
+    const printed: string[] = [];
+    const info = console.info;
+    console.info = (...parts: unknown[]) => printed.push(`${parts.join(' ')}\n`);
+    try {
+      program.parse(['qwen', 'qwen', ...cacArgv], { run: false });
+    } finally {
+      console.info = info;
+    }
+    if (program.options.help) return { kind: 'help', text: printed.join('') };
     if (program.options.version) return { kind: 'version' };
     program.runMatchedCommand();
   } catch (error) {

@@ -43,7 +43,10 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
   let debug = argv.includes('--debug');
   try {
     const command = await parseCommandLine(argv);
-    if (command.kind === 'help') return 0;
+    if (command.kind === 'help') {
+      context.writeOut(command.text);
+      return 0;
+    }
     if (command.kind === 'version') {
       context.writeOut(`${version}\n`);
       return 0;

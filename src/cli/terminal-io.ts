@@ -51,13 +51,13 @@ export function writeAll(fd: number, output: string | Uint8Array): void {
 }
 
 /**
- * stdout cannot take the answer (a full disk, a file closed under us): one line on stderr and exit 1 (or the
+ * stdout cannot take what is written (a full disk, a file closed under us): one line on stderr and exit 1 (or the
  * code of the failure being reported). Thrown instead, the error would surface from a renderer's microtask
  * as a stack trace.
  */
 function cannotWrite(error: unknown): never {
   const reason = error instanceof Error ? error.message.replace(/, write$/, '') : String(error);
-  writeAll(2, `qwen: Could not write the answer to stdout (${reason}).\n`);
+  writeAll(2, `qwen: Could not write to stdout (${reason}).\n`);
   process.exit(exitCodeWithoutReader || exitCodes.api);
 }
 

@@ -910,7 +910,14 @@ test.skipIf(!existsSync('/dev/full'))(
     });
     const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
     expect(exitCode).toBe(1);
-    expect(stderr).toBe('qwen: Could not write the answer to stdout (ENOSPC: no space left on device).\n');
+    expect(stderr).toBe('qwen: Could not write to stdout (ENOSPC: no space left on device).\n');
+    // --help too: cac's text goes through the same writes, not console.info (which loses it quietly).
+    const help = Bun.spawn([...commandFor('source'), '--help'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home },
+      stdout: Bun.file('/dev/full'),
+      stderr: 'pipe',
+    });
+    expect(await help.exited).toBe(1);
   },
 );
 
