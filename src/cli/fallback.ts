@@ -2,7 +2,7 @@
 // its retries and before any output, the turn is asked again of the next fallback model, each resolved as
 // `--model <id>` would be (its own modelProviders entry, key and base URL when it has one).
 import type { CredentialSession } from '../auth/credentials.ts';
-import { CliError, oneLine } from '../core/errors.ts';
+import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
 import { type SessionTurn, type SessionTurnOptions, streamSessionTurn } from './session-turn.ts';
 
@@ -99,7 +99,7 @@ export async function streamWithFallbacks(
 
 /** The line that says a fallback was passed over, for stderr or the interactive session. */
 export function skippedFallbackNote(model: string, reason: string): string {
-  return `Fallback model "${model}" skipped: ${reason}${/[.!?]$/.test(reason) ? '' : '.'}`;
+  return asSentence(`Fallback model "${model}" skipped: ${reason}`);
 }
 
 function isFallbackFailure(error: unknown): error is CliError {

@@ -1,6 +1,6 @@
 // One-shot runs: prompt and/or stdin -> one turn -> renderer. The CI path: nothing here may prompt.
 import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
-import { CliError, oneLine } from '../core/errors.ts';
+import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
 import type { Message, Usage } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
@@ -106,7 +106,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
         renderer.switchModel(nextModel);
         context.writeError(
           terminalSafe(
-            `Model "${failedModel}" failed: ${oneLine(failure)} Trying the fallback model "${nextModel}".`,
+            `${asSentence(`Model "${failedModel}" failed: ${oneLine(failure)}`)} Trying the fallback model "${nextModel}".`,
           ),
         );
       },

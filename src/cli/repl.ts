@@ -11,7 +11,7 @@ import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
-import { CliError, oneLine } from '../core/errors.ts';
+import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
@@ -421,7 +421,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       };
       const turn = await streamWithFallbacks(session, state.messages, turnOptions, fallbacks, {
         onFallback: (failure, failedModel, next) =>
-          sayDuringTurn(`${failedModel}: ${oneLine(failure)} Asking ${next.target.model} instead.`),
+          sayDuringTurn(
+            `${asSentence(`${failedModel}: ${oneLine(failure)}`)} Asking ${next.target.model} instead.`,
+          ),
         onSkipped: (model, reason) => sayDuringTurn(skippedFallbackNote(model, reason)),
       });
       const { result } = turn;

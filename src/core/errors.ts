@@ -54,6 +54,11 @@ export function redactFailure(failure: CliError, secrets: readonly string[]): Cl
   return new CliError(failure.kind, message, { hint, status: failure.status, cause: failure.cause });
 }
 
+/** `text` ending as a sentence does (a server's message often has no full stop), for text that follows it. */
+export function asSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** Message and hint as one line: what is wrong, then how to fix it. */
 export function oneLine(failure: CliError): string {
   const message = failure.message.replace(/\s*\n\s*/g, ' ');

@@ -85,6 +85,13 @@ const statusByErrorCode: Record<string, number> = {
   server_error: 500,
 };
 
+/** DashScope's rate limits are codes of the `Throttling` family (`Throttling.RateQuota`, ...). */
+function statusOfErrorCode(code: string): number | undefined {
+  return (
+    statusByErrorCode[code] ?? (code === 'Throttling' || code.startsWith('Throttling.') ? 429 : undefined)
+  );
+}
+
 function streamFailureFrom(error: JsonObject): StreamFailure {
   const failure: StreamFailure = {
     message: nonEmptyString(error['message']) ?? 'The server reported an error in the middle of the stream.',
@@ -93,7 +100,7 @@ function streamFailureFrom(error: JsonObject): StreamFailure {
   const status =
     httpStatusFrom(error['code']) ??
     httpStatusFrom(error['status']) ??
-    (code === undefined ? undefined : statusByErrorCode[code]);
+    (code === undefined ? undefined : statusOfErrorCode(code));
   if (status !== undefined) failure.status = status;
   if (code !== undefined) failure.code = code;
   return failure;

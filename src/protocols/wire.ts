@@ -61,7 +61,8 @@ function parseWithRawControlCharacters(text: string): unknown {
 
 /** A number that can be an HTTP status: what a numeric `code` means in OpenRouter's, vLLM's and Google's errors. */
 export function httpStatusFrom(value: unknown): number | undefined {
-  const number = finiteNumber(value);
+  // Some servers send the status as a string in an error event (`"code": "503"`).
+  const number = typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : finiteNumber(value);
   return number !== undefined && Number.isInteger(number) && number >= 100 && number <= 599
     ? number
     : undefined;

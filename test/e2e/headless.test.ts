@@ -435,6 +435,20 @@ describe('retries of errors inside a 200 stream', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
+  test('a status sent as a string ("code": "503") or DashScope\'s Throttling code is retried too', async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      errorEvent({ message: 'busy', code: '503' }),
+      errorEvent({ message: 'Requests rate limit exceeded', code: 'Throttling.RateQuota' }),
+      { stream: { text: ['ok'] } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+    expect(result.stderr).toContain('(attempt 1): 503 busy');
+    expect(result.stderr).toContain('(attempt 2): 429 Requests rate limit exceeded');
+    expect(fake.requests).toHaveLength(3);
+  });
+
   test('a connection lost after the headers but before any text is retried', async () => {
     const box = freshSandbox();
     fake.setResponses(
