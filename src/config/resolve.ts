@@ -11,6 +11,7 @@ import {
   type Protocol,
   type ResolvedModel,
   type ValueSource,
+  whereSet,
 } from '../core/types.ts';
 import type { LayeredEnvironment } from './env.ts';
 import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
@@ -202,7 +203,32 @@ export function resolveAuthType(input: ResolveInput): AcceptedAuthType {
   if (selected !== undefined) return selected;
   const detected = detectAuthType(input);
   if (detected !== undefined) return detected;
-  throw new CliError('auth', noAuthenticationMessage);
+  throw noAuthenticationFailure(input);
+}
+
+/**
+ * Nothing chose an auth type. The usual advice, unless security.auth.enforcedType allows one type only
+ * (then what that type needs), plus any key variable set but empty: it hides a key in a .env file or settings
+ * env, and "set OPENAI_API_KEY" alone would puzzle whoever sees it set.
+ */
+function noAuthenticationFailure(input: ResolveInput): CliError {
+  const enforced = input.settings.security?.auth?.enforcedType;
+  let message = noAuthenticationMessage;
+  if (enforced === 'qwen-oauth') {
+    message =
+      'No authentication configured. security.auth.enforcedType is qwen-oauth: run `qwen auth qwen-oauth`.';
+  } else if (enforced !== undefined) {
+    const variables = protocolVariables[enforced === 'openai-responses' ? 'openai' : enforced];
+    message = `No authentication configured. security.auth.enforcedType is ${enforced}: set ${variables.key} and ${variables.model[0]} (or pass --auth-type ${enforced} with --model).`;
+  }
+  const empty = Object.values(protocolVariables)
+    .map((variables) => variables.key)
+    .filter((name) => input.env.get(name) === '');
+  const emptyNotes = empty.map((name) => {
+    const source = input.env.source(name);
+    return ` ${name} is set but empty${source === undefined ? '' : ` (${whereSet(source)})`}, so no .env file or settings env can set it.`;
+  });
+  return new CliError('auth', `${message}${emptyNotes.join('')}`);
 }
 
 /**

@@ -99,6 +99,22 @@ test('no authentication at all: exit 41 with one line naming variables and flags
   expect(error.message).not.toContain('\n');
   expect(error.message).toContain('OPENAI_API_KEY');
   expect(error.message).toContain('--openai-api-key');
+
+  // A key variable set but empty is named: it hides a key in a lower layer.
+  const hidden = errorOf(() =>
+    resolve({
+      env: { OPENAI_API_KEY: '', OPENAI_MODEL: 'm', OPENAI_BASE_URL: 'http://x' },
+      settingsEnv: { OPENAI_API_KEY: 'sk-settings' },
+    }),
+  );
+  expect(hidden.message).toEndWith(
+    ' OPENAI_API_KEY is set but empty (OPENAI_API_KEY in the environment), so no .env file or settings env can set it.',
+  );
+  // With security.auth.enforcedType, the advice is for that type only (no `qwen auth coding-plan`).
+  const enforced = errorOf(() => resolve({ settings: { security: { auth: { enforcedType: 'gemini' } } } }));
+  expect(enforced.message).toBe(
+    'No authentication configured. security.auth.enforcedType is gemini: set GEMINI_API_KEY and GEMINI_MODEL (or pass --auth-type gemini with --model).',
+  );
 });
 
 test('detection order follows Qwen Code', () => {
