@@ -249,6 +249,29 @@ export function describeNetworkError(error: unknown): string {
     FailedToOpenSocket: 'could not open a connection',
   };
   if (code && known[code]) return known[code];
+  // Deno gives no codes: its "fetch failed" holds the reason in the cause's words.
+  const text = errorChainText(error);
+  for (const [pattern, reason] of reasonsByWords) if (pattern.test(text)) return reason;
   const message = error instanceof Error ? error.message : String(error);
   return code ? `${message} (${code})` : message;
+}
+
+/** Deno's (hyper's, rustls') words for the failures Bun names with codes. */
+const reasonsByWords: [RegExp, string][] = [
+  [/connection refused/i, 'connection refused'],
+  [/dns error|failed to lookup address|name or service not known/i, 'host name not found (DNS)'],
+  [/connection reset/i, 'connection reset'],
+  [/error reading a body from connection|connection closed before message completed/i, 'connection lost'],
+  [/timed out/i, 'connection timed out'],
+];
+
+/** The messages of an error and its causes, outermost first: where a runtime puts the actual reason. */
+export function errorChainText(error: unknown): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    messages.push(current.message);
+    current = current.cause;
+  }
+  return messages.length > 0 ? messages.join(': ') : String(error);
 }

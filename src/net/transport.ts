@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { CliError } from '../core/errors.ts';
 import { maskUrl, safeDecode } from '../core/redact.ts';
-import { describeNetworkError, errorCodes } from './http.ts';
+import { describeNetworkError, errorChainText, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
 
 export interface TransportOptions {
@@ -120,7 +120,7 @@ export function createTransport(options: TransportOptions): Transport {
     let client = denoClients.get(key);
     if (client === undefined) {
       const basicAuth = route ? credentialsOf(route) : undefined;
-      client = namespace.createHttpClient({
+      client = createDenoClient(namespace, {
         // Deno adds caCerts to its default roots.
         ...(certificates ? { caCerts: [certificates.pem] } : {}),
         ...(route ? { proxy: { url: route.url.href, ...(basicAuth ? { basicAuth } : {}) } } : {}),
@@ -318,6 +318,15 @@ const certificateProblems: Record<string, string> = {
   HOSTNAME_MISMATCH: 'issued for another host name',
 };
 
+/** rustls' names (Deno) for the problems Bun names with OpenSSL's codes. */
+const rustlsCertificateCodes: Record<string, string> = {
+  UnknownIssuer: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  Expired: 'CERT_HAS_EXPIRED',
+  NotValidYet: 'CERT_NOT_YET_VALID',
+  NotValidForName: 'HOSTNAME_MISMATCH',
+  BadSignature: 'CERT_SIGNATURE_FAILURE',
+};
+
 /** Certificate failures and proxy failures become messages that say what to change; the rest go on. */
 function classifyFailure(
   error: unknown,
@@ -327,14 +336,20 @@ function classifyFailure(
 ): unknown {
   const codes = errorCodes(error);
   const message = error instanceof Error ? error.message : String(error);
-  const certificateCode = codes.find((code) => code in certificateProblems);
-  if (certificateCode !== undefined || /certificate/i.test(message)) {
+  // Deno's "fetch failed" keeps the reason in its cause ("invalid peer certificate: UnknownIssuer").
+  const chain = errorChainText(error);
+  const certificateCode =
+    codes.find((code) => code in certificateProblems) ??
+    rustlsCertificateCodes[/invalid peer certificate: (\w+)/.exec(chain)?.[1] ?? ''];
+  if (certificateCode !== undefined || /certificate/i.test(chain)) {
     return certificateFailure(target, route, context, certificateCode, message, error);
   }
   if (route === undefined) return error;
 
   const tunnelStatus = /tunnel:?\s*(\d{3})/i.exec(message)?.[1];
-  if (tunnelStatus === '407') return proxyAuthenticationFailure(route);
+  if (tunnelStatus === '407' || /proxy authentication required/i.test(chain)) {
+    return proxyAuthenticationFailure(route);
+  }
   if (tunnelStatus !== undefined) {
     return new CliError(
       'network',
@@ -391,11 +406,43 @@ interface DenoHttpClient {
   close(): void;
 }
 
+interface DenoClientOptions {
+  caCerts?: string[];
+  proxy?: { url: string; basicAuth?: { username: string; password: string } };
+}
+
 interface DenoNamespace {
-  createHttpClient(options: {
-    caCerts?: string[];
-    proxy?: { url: string; basicAuth?: { username: string; password: string } };
-  }): DenoHttpClient;
+  createHttpClient(options: DenoClientOptions): DenoHttpClient;
+  env: {
+    get(name: string): string | undefined;
+    set(name: string, value: string): void;
+    delete(name: string): void;
+  };
+}
+
+/**
+ * The proxy variables a Deno HTTP client reads when it is made. The routes are decided here (NO_PROXY's
+ * `*` and `host:port` included, which Deno's own rules miss: a request meant to go direct went through the
+ * proxy, API key and all), so the variables are hidden from Deno while a client is made, then put back.
+ */
+const environmentProxyVariables = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [
+  name,
+  name.toLowerCase(),
+]);
+
+function createDenoClient(namespace: DenoNamespace, options: DenoClientOptions): DenoHttpClient {
+  const hidden = new Map<string, string>();
+  for (const name of environmentProxyVariables) {
+    const value = namespace.env.get(name);
+    if (value === undefined) continue;
+    hidden.set(name, value);
+    namespace.env.delete(name);
+  }
+  try {
+    return namespace.createHttpClient(options);
+  } finally {
+    for (const [name, value] of hidden) namespace.env.set(name, value);
+  }
 }
 
 function denoNamespace(): DenoNamespace | undefined {
