@@ -56,7 +56,14 @@ export function writeAll(fd: number, output: string | Uint8Array): void {
  * as a stack trace.
  */
 function cannotWrite(error: unknown): never {
-  const reason = error instanceof Error ? error.message.replace(/, write$/, '') : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  // Bun says `ENOSPC: no space left on device, write`, Deno `No space left on device (os error 28)`: one
+  // wording for both, the code first.
+  const reason =
+    code !== undefined && !message.startsWith(code)
+      ? `${code}: ${message.replace(/ \(os error \d+\)$/, '').toLowerCase()}`
+      : message.replace(/, write$/, '');
   writeAll(2, `qwen: Could not write to stdout (${reason}).\n`);
   process.exit(exitCodeWithoutReader || exitCodes.api);
 }

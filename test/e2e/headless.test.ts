@@ -917,14 +917,17 @@ test.skipIf(!existsSync('/dev/full'))(
   'a stdout that cannot take the answer (a full disk): one line, exit 1',
   async () => {
     const box = freshSandbox();
-    const child = Bun.spawn([...commandFor('source'), ...keyFlags(), 'x'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home },
-      stdout: Bun.file('/dev/full'),
-      stderr: 'pipe',
-    });
-    const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
-    expect(exitCode).toBe(1);
-    expect(stderr).toBe('qwen: Could not write to stdout (ENOSPC: no space left on device).\n');
+    // The same words under Deno, whose own message is "No space left on device (os error 28)".
+    for (const flavour of headlessFlavours) {
+      const child = Bun.spawn([...commandFor(flavour), ...keyFlags(), 'x'], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home },
+        stdout: Bun.file('/dev/full'),
+        stderr: 'pipe',
+      });
+      const [exitCode, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+      expect(exitCode).toBe(1);
+      expect(stderr).toBe('qwen: Could not write to stdout (ENOSPC: no space left on device).\n');
+    }
     // --help too: cac's text goes through the same writes, not console.info (which loses it quietly).
     const help = Bun.spawn([...commandFor('source'), '--help'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: box.home },
