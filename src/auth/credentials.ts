@@ -163,7 +163,7 @@ async function prepareGoogleCloud(
   };
 }
 
-function notLoggedInError(credentialsPath: string): CliError {
+export function notLoggedInError(credentialsPath: string): CliError {
   return new CliError(
     'auth',
     `Not logged in with Qwen OAuth (no usable credentials in ${credentialsPath}).`,

@@ -11,7 +11,7 @@ import {
   isCodingPlanRegion,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
-import { missingKeyError } from '../auth/credentials.ts';
+import { missingKeyError, notLoggedInError } from '../auth/credentials.ts';
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
@@ -316,14 +316,14 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       'Auth type',
       authType === undefined
         ? 'none'
-        : `${authType} (${authTypeSource(resolveFlags.authType, configuration)})`,
+        : `${authType} (${authTypeSource(authType, resolveFlags, configuration)})`,
     );
     if (authType !== undefined && error.message.startsWith(noModelSelected)) show('Model', 'none');
     print();
     throw error;
   }
 
-  show('Auth type', `${target.authType} (${authTypeSource(resolveFlags.authType, configuration)})`);
+  show('Auth type', `${target.authType} (${authTypeSource(target.authType, resolveFlags, configuration)})`);
   for (const note of target.notes ?? []) context.writeError(note);
   const name = target.displayName && target.displayName !== target.model ? ` "${target.displayName}"` : '';
   const modelSource = target.modelSource ? ` (${whereSet(target.modelSource)})` : '';
@@ -377,9 +377,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   if (!usable) {
     // A run's own explanation: for a key, which variable to set (or what envKey is for).
     if (target.authType !== 'qwen-oauth') throw missingKeyError(target);
-    throw new CliError('auth', 'These settings have no usable credentials yet.', {
-      hint: 'Run `qwen auth qwen-oauth` in a terminal to log in.',
-    });
+    throw notLoggedInError(paths.oauthCreds);
   }
   return 0;
 }
@@ -395,10 +393,17 @@ function authTypeIfChosen(
   }
 }
 
-function authTypeSource(flag: string | undefined, configuration: LoadedConfiguration): string {
-  if (flag !== undefined) return 'flag --auth-type';
+function authTypeSource(authType: string, flags: ResolveFlags, configuration: LoadedConfiguration): string {
+  if (flags.authType !== undefined) return 'flag --auth-type';
   const file = selectedTypeFile(configuration);
   if (file !== undefined) return `security.auth.selectedType in ${file.path}`;
+  // --openai-api-key is the OPENAI_API_KEY of the run (its top layer): detection then rests on the flag.
+  if (
+    authType === 'openai' &&
+    configuration.env.source('OPENAI_API_KEY')?.description === 'flag --openai-api-key'
+  ) {
+    return 'implied by --openai-api-key';
+  }
   return 'detected from the environment';
 }
 

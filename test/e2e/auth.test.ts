@@ -492,6 +492,19 @@ describe('qwen auth status and logout', () => {
     expect(result.stdout).toContain('Base URL:    https://portal.qwen.ai/v1');
     expect(result.stdout).toMatch(/Token: +access-\.\.\.9999 expires \S+ \(in 20 min\)/);
     expect(result.stdout).not.toContain('access-token-abcdef-9999');
+
+    // Without the file: the explanation a run gives, word for word.
+    rmSync(credentialsPath());
+    const status = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    const run = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(status.exitCode).toBe(41);
+    expect(status.stderr).toContain('Not logged in with Qwen OAuth');
+    expect(status.stderr).toBe(run.stderr);
+  });
+
+  test('status says when the key flag alone chose the auth type', async () => {
+    const result = await qwen(['--openai-api-key', 'sk-flag99998888', '-m', 'foo', 'auth', 'status']);
+    expect(result.stdout).toContain('Auth type:   openai (implied by --openai-api-key)');
   });
 
   test('flags before `auth` (`qwen --debug auth status`): the status, not a prompt sent to the model', async () => {
