@@ -2,6 +2,7 @@
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
 import process from 'node:process';
 import packageJson from '../../package.json' with { type: 'json' };
+import { emptyValueAdvice } from '../config/env.ts';
 import { configPaths } from '../config/paths.ts';
 import { protocolVariables } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
@@ -67,10 +68,11 @@ export function missingKeyError(target: ResolvedModel): CliError {
   }
   if (target.emptyKeySource !== undefined) {
     // Set but empty: it wins over the layers below (the seed), so a key there is not used.
+    const advice = emptyValueAdvice(target.emptyKeySource);
     return new CliError(
       'auth',
-      `No API key for ${target.protocol} model "${target.model}": ${variable} is empty (${whereSet(target.emptyKeySource)}).`,
-      { hint: `Put the key in it, or remove the empty ${variable} so that a lower layer's applies${flag}.` },
+      `No API key for ${target.protocol} model "${target.model}": ${variable} is set but empty (${whereSet(target.emptyKeySource)})${advice.hides}.`,
+      { hint: `To use a key, ${advice.remedy}${flag}.` },
     );
   }
   return new CliError(

@@ -2,6 +2,7 @@
 // messages. Token endpoints send tokens back and echo what they were sent, in error answers too, so every
 // message built from an answer is built from the masked copy.
 import { redactSecrets } from '../core/redact.ts';
+import { isObject } from '../core/types.ts';
 
 /** Fields that hold credentials, sent or answered (RFC 6749, 7523, 7636, 8628). */
 const secretFields = new Set([
@@ -53,9 +54,7 @@ export async function readTokenAnswer(
 function parseObject(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
+    return isObject(parsed) ? parsed : {};
   } catch {
     return {};
   }

@@ -17,6 +17,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import process from 'node:process';
 import { CliError } from '../core/errors.ts';
+import { isObject } from '../core/types.ts';
 
 /** Qwen Code's file format; `expiry_date` is epoch milliseconds. */
 export interface QwenCredentials {
@@ -68,8 +69,8 @@ export function readCredentials(path: string): QwenCredentials | undefined {
 }
 
 export function isCredentials(value: unknown): value is QwenCredentials {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
+  if (!isObject(value)) return false;
+  const record = value;
   return (
     typeof record['access_token'] === 'string' &&
     typeof record['refresh_token'] === 'string' &&

@@ -13,7 +13,7 @@ export const maxFallbackModels = 3;
 
 export interface FallbackModel {
   model: string;
-  /** Resolves and prepares the fallback's credentials; called only when the turn falls back to it. */
+  /** Resolves and prepares the fallback's credentials; called only when the turn needs a fallback. */
   prepare: () => Promise<CredentialSession>;
 }
 
@@ -85,7 +85,9 @@ export async function streamWithFallbacks(
             );
           } else next = prepared;
         } catch (prepareError) {
-          if (!(prepareError instanceof CliError) || prepareError.kind === 'cancelled') throw prepareError;
+          // Ctrl+C or the time budget ends the run, not just this fallback.
+          if (!(prepareError instanceof CliError) || options.signal?.aborted) throw prepareError;
+          if (prepareError.kind === 'cancelled' || prepareError.kind === 'budget') throw prepareError;
           events.onSkipped(candidate.model, oneLine(prepareError));
         }
       }

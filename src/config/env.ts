@@ -180,3 +180,19 @@ export function layerEnvironment(input: LayerEnvironmentInput): LayeredEnvironme
     },
   };
 }
+
+/**
+ * What an empty value hides and how to mend it, by the layer it sits in: one in the environment hides the
+ * .env file and settings env, one in a .env file hides settings env, one in settings env hides nothing.
+ */
+export function emptyValueAdvice(source: ValueSource | undefined): { hides: string; remedy: string } {
+  const description = source?.description ?? '';
+  if (description === 'environment') {
+    return {
+      hides: ', so no .env file or settings env can set it',
+      remedy: 'put the key in it, or unset it',
+    };
+  }
+  if (description.startsWith('settings env')) return { hides: '', remedy: 'fill it in there' };
+  return { hides: ', so settings env cannot set it', remedy: 'fill it in, or remove that line' };
+}

@@ -13,7 +13,7 @@ import {
   type ValueSource,
   whereSet,
 } from '../core/types.ts';
-import type { LayeredEnvironment } from './env.ts';
+import { emptyValueAdvice, type LayeredEnvironment } from './env.ts';
 import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
 
 export interface ResolveFlags {
@@ -226,7 +226,7 @@ function noAuthenticationFailure(input: ResolveInput): CliError {
     .filter((name) => input.env.get(name) === '');
   const emptyNotes = empty.map((name) => {
     const source = input.env.source(name);
-    return ` ${name} is set but empty${source === undefined ? '' : ` (${whereSet(source)})`}, so no .env file or settings env can set it.`;
+    return ` ${name} is set but empty${source === undefined ? '' : ` (${whereSet(source)})`}${emptyValueAdvice(source).hides}.`;
   });
   return new CliError('auth', `${message}${emptyNotes.join('')}`);
 }

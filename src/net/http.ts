@@ -225,14 +225,21 @@ function networkFailure(error: unknown, host: string, urlSetting: string | undef
 
 /** The codes along an error's cause chain (Bun: error.code, Node: error.cause.code), outermost first. */
 export function errorCodes(error: unknown): string[] {
-  const codes: string[] = [];
+  return causesOf(error).flatMap((cause) => {
+    const code = (cause as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? [code] : [];
+  });
+}
+
+/** An error and its causes, outermost first (four deep at most): where a runtime puts the actual reason. */
+export function causesOf(error: unknown): Error[] {
+  const causes: Error[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
+    causes.push(current);
     current = current.cause;
   }
-  return codes;
+  return causes;
 }
 
 /** A readable reason for a failed connection, from the first code along the cause chain. */
@@ -265,13 +272,8 @@ const reasonsByWords: [RegExp, string][] = [
   [/timed out/i, 'connection timed out'],
 ];
 
-/** The messages of an error and its causes, outermost first: where a runtime puts the actual reason. */
+/** The messages of an error and its causes, outermost first, as one text. */
 export function errorChainText(error: unknown): string {
-  const messages: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    messages.push(current.message);
-    current = current.cause;
-  }
-  return messages.length > 0 ? messages.join(': ') : String(error);
+  const causes = causesOf(error);
+  return causes.length > 0 ? causes.map((cause) => cause.message).join(': ') : String(error);
 }

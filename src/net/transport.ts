@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { CliError } from '../core/errors.ts';
 import { maskUrl, safeDecode } from '../core/redact.ts';
-import { describeNetworkError, errorChainText, errorCodes } from './http.ts';
+import { causesOf, describeNetworkError, errorChainText, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
 
 export interface TransportOptions {
@@ -318,14 +318,31 @@ const certificateProblems: Record<string, string> = {
   HOSTNAME_MISMATCH: 'issued for another host name',
 };
 
-/** rustls' names (Deno) for the problems Bun names with OpenSSL's codes. */
-const rustlsCertificateCodes: Record<string, string> = {
-  UnknownIssuer: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  Expired: 'CERT_HAS_EXPIRED',
-  NotValidYet: 'CERT_NOT_YET_VALID',
-  NotValidForName: 'HOSTNAME_MISMATCH',
-  BadSignature: 'CERT_SIGNATURE_FAILURE',
-};
+/**
+ * A certificate failure in words (Deno's rustls gives no codes: "invalid peer certificate: UnknownIssuer",
+ * "certificate not valid for name ..."), with the code Bun would have given, when there is one. Matched on
+ * the error text with its URLs taken out: a URL or host name that says "certificate" is no TLS failure.
+ */
+const certificateWords: [RegExp, string | undefined][] = [
+  [/NotValidForName|not valid for name|does not match certificate's altnames/i, 'HOSTNAME_MISMATCH'],
+  [/NotValidYet|not valid yet/i, 'CERT_NOT_YET_VALID'],
+  [/\bExpired\b|certificate (has )?expired/i, 'CERT_HAS_EXPIRED'],
+  [/UnknownIssuer|unable to (verify|get (local )?issuer)/i, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+  [/self[- ]signed/i, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+  [/BadSignature/, 'CERT_SIGNATURE_FAILURE'],
+  [/invalid peer certificate|certificate verify failed/i, undefined],
+];
+
+/** Whether the failure is a certificate's, and its code when one is known. */
+export function certificateProblemOf(codes: readonly string[], chain: string): { code?: string } | undefined {
+  const code = codes.find((candidate) => candidate in certificateProblems);
+  if (code !== undefined) return { code };
+  const words = chain.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s)]*/gi, '');
+  for (const [pattern, wordsCode] of certificateWords) {
+    if (pattern.test(words)) return wordsCode === undefined ? {} : { code: wordsCode };
+  }
+  return undefined;
+}
 
 /** Certificate failures and proxy failures become messages that say what to change; the rest go on. */
 function classifyFailure(
@@ -338,11 +355,11 @@ function classifyFailure(
   const message = error instanceof Error ? error.message : String(error);
   // Deno's "fetch failed" keeps the reason in its cause ("invalid peer certificate: UnknownIssuer").
   const chain = errorChainText(error);
-  const certificateCode =
-    codes.find((code) => code in certificateProblems) ??
-    rustlsCertificateCodes[/invalid peer certificate: (\w+)/.exec(chain)?.[1] ?? ''];
-  if (certificateCode !== undefined || /certificate/i.test(chain)) {
-    return certificateFailure(target, route, context, certificateCode, message, error);
+  const certificate = certificateProblemOf(codes, chain);
+  if (certificate !== undefined) {
+    // Without a code, the innermost cause says what went wrong (the outer one may only say "fetch failed").
+    const reason = causesOf(error).at(-1)?.message ?? message;
+    return certificateFailure(target, route, context, certificate.code, reason, error);
   }
   if (route === undefined) return error;
 

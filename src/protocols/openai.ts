@@ -85,11 +85,14 @@ const statusByErrorCode: Record<string, number> = {
   server_error: 500,
 };
 
-/** DashScope's rate limits are codes of the `Throttling` family (`Throttling.RateQuota`, ...). */
+/**
+ * DashScope's rate limits (`Throttling`, `Throttling.RateQuota`, `Throttling.User`, ...) pass with time;
+ * `Throttling.AllocationQuota` is a spent quota, which waiting does not mend: no status, never retried.
+ */
 function statusOfErrorCode(code: string): number | undefined {
-  return (
-    statusByErrorCode[code] ?? (code === 'Throttling' || code.startsWith('Throttling.') ? 429 : undefined)
-  );
+  const throttled =
+    code === 'Throttling' || (code.startsWith('Throttling.') && code !== 'Throttling.AllocationQuota');
+  return statusByErrorCode[code] ?? (throttled ? 429 : undefined);
 }
 
 function streamFailureFrom(error: JsonObject): StreamFailure {

@@ -553,12 +553,16 @@ describe('configuration precedence (end to end)', () => {
     // Set but empty is set (the seed): it hides the layers below, and the message says where it is empty.
     const emptyInShell = await runCli(['x'], { sandbox: box, env: { ENTRY_KEY: '' } });
     expect(emptyInShell.exitCode).toBe(41);
-    expect(emptyInShell.stderr).toContain('ENTRY_KEY is empty (ENTRY_KEY in the environment)');
+    expect(emptyInShell.stderr).toContain(
+      'ENTRY_KEY is set but empty (ENTRY_KEY in the environment), so no .env file or settings env can set it.',
+    );
     box.write('project/.env', 'ENTRY_KEY=\n');
     const emptyInFile = await runCli(['x'], { sandbox: box });
     expect(emptyInFile.exitCode).toBe(41);
-    expect(emptyInFile.stderr).toContain(`ENTRY_KEY is empty (ENTRY_KEY in ${path.join(box.cwd, '.env')})`);
-    expect(emptyInFile.stderr).toContain('remove the empty ENTRY_KEY so that a lower layer');
+    expect(emptyInFile.stderr).toContain(
+      `ENTRY_KEY is set but empty (ENTRY_KEY in ${path.join(box.cwd, '.env')}), so settings env cannot set it.`,
+    );
+    expect(emptyInFile.stderr).toContain('To use a key, fill it in, or remove that line');
   });
 
   test('.env: .qwen/.env before .env, walking up; only the first file; home fallback; Bun loads none itself', async () => {

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../../src/core/errors.ts';
-import { createTransport, parseProxyUrl, type TransportOptions } from '../../src/net/transport.ts';
+import {
+  certificateProblemOf,
+  createTransport,
+  parseProxyUrl,
+  type TransportOptions,
+} from '../../src/net/transport.ts';
 import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
 import { createTestCertificates, type TestCertificates } from '../fakes/tls.ts';
 import { caught, errorOf } from './helpers.ts';
@@ -260,4 +265,26 @@ describe('requests over loopback', () => {
     expect(error).not.toBeInstanceOf(CliError);
     expect((error as { code?: string }).code).toBe('ECONNREFUSED');
   });
+});
+
+test('a certificate failure is told from its words (Deno gives no codes), never from a URL or host name', () => {
+  expect(
+    certificateProblemOf(
+      [],
+      'fetch failed: error sending request for url (https://h/v1): client error (Connect): invalid peer certificate: UnknownIssuer',
+    ),
+  ).toEqual({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+  expect(
+    certificateProblemOf([], 'invalid peer certificate: certificate not valid for name "127.0.0.1"'),
+  ).toEqual({ code: 'HOSTNAME_MISMATCH' });
+  expect(certificateProblemOf(['CERT_HAS_EXPIRED'], 'x')).toEqual({ code: 'CERT_HAS_EXPIRED' });
+  expect(
+    certificateProblemOf(
+      [],
+      'fetch failed: error sending request for url (http://127.0.0.1:9/certificate/v1): connection refused',
+    ),
+  ).toBeUndefined();
+  expect(
+    certificateProblemOf(['ENOTFOUND'], 'getaddrinfo ENOTFOUND certificate-proxy.invalid'),
+  ).toBeUndefined();
 });
