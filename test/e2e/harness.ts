@@ -88,6 +88,10 @@ export function ensureBinary(): Promise<void> {
 
 const denoPath = path.join(repositoryRoot, 'node_modules', '.bin', 'deno');
 /** Deno is a devDependency; where its binary is missing or broken, the Deno flavour is left out. */
+/** Deno's cache for the CLI runs of this test run (Deno keeps it under HOME otherwise: a fresh one per test). */
+const denoCacheDirectory = path.join(os.tmpdir(), `qwen-e2e-deno-${process.pid}`);
+process.on('exit', () => rmSync(denoCacheDirectory, { recursive: true, force: true }));
+
 export const denoAvailable =
   existsSync(denoPath) &&
   Bun.spawnSync([denoPath, '--version'], { stdout: 'ignore', stderr: 'ignore' }).exitCode === 0;
@@ -111,6 +115,10 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: options.sandbox.home,
       NO_COLOR: '1',
+      // Deno's own update check (to dl.deno.land, through a proxy the test set) is not the CLI's traffic;
+      // one compile cache for the whole run keeps each Deno start warm.
+      DENO_NO_UPDATE_CHECK: '1',
+      DENO_DIR: denoCacheDirectory,
       ...options.env,
     },
     stdin:
