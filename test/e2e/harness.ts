@@ -88,9 +88,11 @@ export function ensureBinary(): Promise<void> {
 
 const denoPath = path.join(repositoryRoot, 'node_modules', '.bin', 'deno');
 /** Deno is a devDependency; where its binary is missing or broken, the Deno flavour is left out. */
-/** Deno's cache for the CLI runs of this test run (Deno keeps it under HOME otherwise: a fresh one per test). */
-const denoCacheDirectory = path.join(os.tmpdir(), `qwen-e2e-deno-${process.pid}`);
-process.on('exit', () => rmSync(denoCacheDirectory, { recursive: true, force: true }));
+/**
+ * Deno's compile cache for the CLI runs (Deno keeps it under HOME otherwise: a fresh, cold one per test).
+ * One fixed place, kept between test runs like any cache: nothing of a test's own is in it.
+ */
+const denoCacheDirectory = path.join(os.tmpdir(), 'qwen-lite-e2e-deno-cache');
 
 export const denoAvailable =
   existsSync(denoPath) &&
