@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'bun:test';
-import { parseFallbackModels } from '../../src/cli/fallback.ts';
+import { parseFallbackModels, streamWithFallbacks } from '../../src/cli/fallback.ts';
 import { parseWallTime } from '../../src/cli/wall-time.ts';
+import { CliError } from '../../src/core/errors.ts';
+import { startFakeOpenAi } from '../fakes/openai-server.ts';
 
 describe('parseWallTime', () => {
   test('plain numbers are seconds; ms, s, m and h combine', () => {
@@ -27,5 +29,73 @@ describe('parseFallbackModels', () => {
 
   test('more than three is refused', () => {
     expect(() => parseFallbackModels('b,c,d,e')).toThrow('at most 3 models, not 4');
+  });
+});
+
+describe('streamWithFallbacks', () => {
+  const limited = {
+    status: 429,
+    headers: { 'retry-after-ms': '1' },
+    body: { error: { message: 'Slow down' } },
+  };
+  const sessionFor = (url: string, model: string) => ({
+    target: {
+      authType: 'openai' as const,
+      protocol: 'openai' as const,
+      model,
+      baseUrl: url,
+      apiKey: 'sk-unit',
+      generationConfig: { maxRetries: 0 },
+    },
+  });
+  const options = (signal?: AbortSignal) => ({
+    onEvent: () => undefined,
+    hasShownOutput: () => false,
+    ...(signal ? { signal } : {}),
+  });
+
+  test('a fallback that cannot be prepared is skipped; with none left, the first failure stands', async () => {
+    const fake = startFakeOpenAi([limited]);
+    try {
+      const skipped: string[] = [];
+      const failure = await streamWithFallbacks(
+        sessionFor(fake.url, 'primary'),
+        [{ role: 'user', content: 'x' }],
+        options(),
+        [{ model: 'keyless', prepare: () => Promise.reject(new CliError('auth', 'No API key.')) }],
+        { onFallback: () => undefined, onSkipped: (model, reason) => skipped.push(`${model}: ${reason}`) },
+      ).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ status: 429, exitCode: 1 });
+      expect(skipped).toEqual(['keyless: No API key.']);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  test('the time budget (or Ctrl+C) running out while a fallback is prepared ends the turn with it', async () => {
+    const fake = startFakeOpenAi([limited]);
+    try {
+      const controller = new AbortController();
+      const budget = new CliError('budget', 'Reached the wall-time limit of 1s (--max-wall-time).');
+      const prepared: string[] = [];
+      const failure = await streamWithFallbacks(
+        sessionFor(fake.url, 'primary'),
+        [{ role: 'user', content: 'x' }],
+        options(controller.signal),
+        ['first', 'second'].map((model) => ({
+          model,
+          prepare: () => {
+            prepared.push(model);
+            controller.abort(budget);
+            return Promise.reject(budget);
+          },
+        })),
+        { onFallback: () => undefined, onSkipped: () => undefined },
+      ).catch((error: unknown) => error);
+      expect(failure).toBe(budget);
+      expect(prepared).toEqual(['first']);
+    } finally {
+      await fake.stop();
+    }
   });
 });
