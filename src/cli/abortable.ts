@@ -3,6 +3,15 @@
 // finish or to die with the process; its result is no longer wanted.
 import { abortError } from '../net/http.ts';
 
+/** A pause that the signal ends at once, with its failure (the wait before a retry). */
+export function waitUnlessAborted(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const wait = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, delayMs);
+  });
+  return signal === undefined ? wait : untilAborted(wait, signal).finally(() => clearTimeout(timer));
+}
+
 /** `work`, or the signal's failure (cancelled, out of time) as soon as it aborts. */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(abortError(signal));

@@ -5,7 +5,8 @@
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
-import { abortError, backoffMs, isRetryableStatus, retryLimit } from '../net/http.ts';
+import { backoffMs, isRetryableStatus, retryLimit } from '../net/http.ts';
+import { waitUnlessAborted } from './abortable.ts';
 import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
 
 export interface SessionTurnOptions extends TurnOptions {
@@ -50,7 +51,7 @@ export async function streamSessionTurn(
         retriesUsed += 1;
         const delayMs = backoffMs(retriesUsed);
         options.onRetry?.({ attempt: retriesUsed, delayMs, reason: streamFailureReason(raw) });
-        await waitBeforeRetry(delayMs, options.signal);
+        await waitUnlessAborted(delayMs, options.signal);
         continue;
       }
       // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
@@ -104,20 +105,4 @@ function streamFailureReason(failure: CliError): string {
   if (event === undefined)
     return failure.cause instanceof BrokenStream ? failure.cause.message : failure.message;
   return event.status === undefined ? event.message : `${event.status} ${event.message}`;
-}
-
-/** The pause before another attempt; Ctrl+C ends it at once. */
-function waitBeforeRetry(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
