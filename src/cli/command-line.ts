@@ -211,7 +211,8 @@ export function readFlags(argv: readonly string[]): MainFlags {
     keyof typeof valueFlags,
     readonly string[],
   ][]) {
-    if (name === 'outputFormat') continue;
+    // Read apart: the output format has a default, the fallbacks add up.
+    if (name === 'outputFormat' || name === 'fallbackModel') continue;
     const value = rawValue(argv, spellings);
     if (value !== undefined) flags[name] = value;
   }

@@ -1,7 +1,9 @@
 // --fallback-model, as in Qwen Code: when the model stays rate limited or overloaded (429, 503, 529) after
 // its retries and before any output, the turn is asked again of the next fallback model, each resolved as
 // `--model <id>` would be (its own modelProviders entry, key and base URL when it has one).
-import type { CredentialSession } from '../auth/credentials.ts';
+import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
+import type { LoadedConfiguration } from '../config/load.ts';
+import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
 import { type SessionTurn, type SessionTurnOptions, streamSessionTurn } from './session-turn.ts';
@@ -9,7 +11,7 @@ import { type SessionTurn, type SessionTurnOptions, streamSessionTurn } from './
 /** The statuses that send a turn to the next fallback model. */
 const fallbackStatuses: readonly number[] = [429, 503, 529];
 /** Qwen Code's limit: at most three fallback models. */
-export const maxFallbackModels = 3;
+const maxFallbackModels = 3;
 
 export interface FallbackModel {
   model: string;
@@ -35,6 +37,37 @@ export function parseFallbackModels(value: string | undefined): string[] {
     );
   }
   return unique;
+}
+
+export interface ModelSessionInput {
+  configuration: LoadedConfiguration;
+  flags: ResolveFlags;
+  /** The model to use instead of the one the flags and settings choose (a fallback). */
+  model?: string;
+  home: string;
+  fetchImplementation?: typeof fetch;
+  /** Says a note about the configuration; the caller's printer says each one once. */
+  sayNote: (line: string) => void;
+  /** A line while something takes long (another process's token refresh). */
+  note: (line: string) => void;
+}
+
+/** A model resolved as `--model <id>` would be, notes said, credentials prepared: the run's or a fallback's. */
+export function prepareModelSession(input: ModelSessionInput): Promise<CredentialSession> {
+  const { configuration } = input;
+  const target = resolveModel({
+    flags: { ...input.flags, model: input.model ?? input.flags.model },
+    settings: configuration.settings.merged,
+    env: configuration.env,
+  });
+  for (const note of target.notes ?? []) input.sayNote(note);
+  return prepareCredentials(target, {
+    interactive: false,
+    env: configuration.env.toRecord(),
+    home: input.home,
+    fetchImplementation: input.fetchImplementation,
+    note: input.note,
+  });
 }
 
 export interface FallbackTurn extends SessionTurn {

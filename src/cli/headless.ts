@@ -1,7 +1,7 @@
 // One-shot runs: prompt and/or stdin -> one turn -> renderer. The CI path: nothing here may prompt.
-import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
+import type { CredentialSession } from '../auth/credentials.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
-import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
+import { isAnswerEvent, type StreamEvent } from '../core/events.ts';
 import type { Message, Usage } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
@@ -16,7 +16,7 @@ import {
   skippedFallbackNote,
   streamWithFallbacks,
 } from './fallback.ts';
-import type { SessionTurnOptions } from './session-turn.ts';
+import { retryNote, type SessionTurnOptions } from './session-turn.ts';
 
 export interface HeadlessRun {
   prompt: string;
@@ -56,7 +56,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   // The text shown so far: the JSON formats print it at the end (also after a failure, as the partial
   // answer); text mode has already printed it and only needs to know whether there was any. A tool call is
   // output too (the JSON formats list it): after either, a retry would show it twice.
-  const keepText = run.format !== 'text';
+  const textMode = run.format === 'text';
   let shownText = '';
   let hasShownOutput = false;
   // The usage the current attempt reported, even when it then failed (a filter's cut, an error after
@@ -83,12 +83,11 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     };
   };
   const onEvent = (event: StreamEvent) => {
-    if (event.type === 'text-delta' && !isEmptyDelta(event)) {
-      hasShownOutput = true;
-      if (keepText) shownText += event.text;
+    if (isAnswerEvent(event)) hasShownOutput = true;
+    if (event.type === 'text-delta') {
+      if (!textMode) shownText += event.text;
     } else if (event.type === 'tool-call') {
-      hasShownOutput = true;
-      if (run.format === 'text') toolNames.push(event.name);
+      if (textMode) toolNames.push(event.name);
     } else if (event.type === 'usage') usage = event.usage;
     else if (event.type === 'reasoning-delta' && event.text !== '') reasoned = true;
     renderer.event(event);
@@ -120,9 +119,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
         usage = undefined;
         current().requests += 1;
         current().errors += 1;
-        context.writeError(
-          `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`,
-        );
+        context.writeError(retryNote(notice));
       },
       fetchImplementation: context.fetchImplementation,
       hasShownOutput: () => hasShownOutput,
@@ -141,7 +138,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       finishReason: result.finishReason,
     });
     if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
-    else if (run.format === 'text' && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
+    else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
@@ -153,7 +150,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
 }
 
 /** Text mode's note for an answer with no text, so that a script's empty output is not a mystery. */
-export function emptyAnswerNote(reasoned: boolean): string {
+function emptyAnswerNote(reasoned: boolean): string {
   return reasoned
     ? 'The model answered with reasoning only, and no text: qwen-lite prints no reasoning in a one-shot run.'
     : 'The model sent an empty answer.';
@@ -165,5 +162,3 @@ export function joinInput(stdinText: string | undefined, prompt: string): string
   if (prompt === '') return stdinText;
   return `${stdinText}\n\n${prompt}`;
 }
-
-export { prepareCredentials };

@@ -15,7 +15,12 @@ import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
-import { type FallbackModel, skippedFallbackNote, streamWithFallbacks } from './fallback.ts';
+import {
+  type FallbackModel,
+  prepareModelSession,
+  skippedFallbackNote,
+  streamWithFallbacks,
+} from './fallback.ts';
 import { historyLimit, isRecordable, loadHistory } from './history.ts';
 import { burstGapMs, createKeyRouter, type TerminalInput } from './key-router.ts';
 import { editByUnits } from './line-units.ts';
@@ -29,7 +34,7 @@ import {
   settingsWithChoice,
 } from './model-picker.ts';
 import { configureNetwork, type NetworkFlags } from './network.ts';
-import type { SessionTurnOptions } from './session-turn.ts';
+import { retryNote, type SessionTurnOptions } from './session-turn.ts';
 import { createSpinner } from './spinner.ts';
 import { runAuthWizard } from './wizard.ts';
 
@@ -204,22 +209,16 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   /** --fallback-model, each resolved when a turn needs it as `--model <id>` would be, with today's files. */
   const fallbacks: FallbackModel[] = (options.fallbackModels ?? []).map((model) => ({
     model,
-    prepare: async () => {
-      const configuration = state.configuration ?? load();
-      const target = resolveModel({
-        flags: { ...state.flags, model },
-        settings: configuration.settings.merged,
-        env: configuration.env,
-      });
-      for (const note of target.notes ?? []) warnOnce(note);
-      return prepareCredentials(target, {
-        interactive: false,
-        env: configuration.env.toRecord(),
+    prepare: () =>
+      prepareModelSession({
+        configuration: state.configuration ?? load(),
+        flags: state.flags,
+        model,
         home: context.home,
         fetchImplementation: context.fetchImplementation,
+        sayNote: warnOnce,
         note: (line) => say(colors.dim(line)),
-      });
-    },
+      }),
   }));
 
   const paths = configPaths({
@@ -403,11 +402,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         idleTimeoutMs: context.streamIdleTimeoutMs,
         onRetry: (notice) => {
           spinner.stop();
-          say(
-            colors.dim(
-              `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`,
-            ),
-          );
+          say(colors.dim(retryNote(notice)));
           spinner.start();
         },
         fetchImplementation: context.fetchImplementation,

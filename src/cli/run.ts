@@ -1,8 +1,6 @@
 // Dispatches a parsed command line and turns every failure into one stderr line and an exit code.
 import process from 'node:process';
-import { prepareCredentials } from '../auth/credentials.ts';
 import { loadConfiguration } from '../config/load.ts';
-import { resolveModel } from '../config/resolve.ts';
 import { CliError, exitCodes, oneLine } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
@@ -12,12 +10,12 @@ import { untilAborted } from './abortable.ts';
 import { type MainFlags, parseCommandLine } from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
-import { parseFallbackModels } from './fallback.ts';
+import { parseFallbackModels, prepareModelSession } from './fallback.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
 import { configureNetwork } from './network.ts';
 import { endStartup } from './startup.ts';
 import { homeDirectory, isTerminal, readPipedStdin, reportingFailure, writeAll } from './terminal-io.ts';
-import { parseWallTime, startWallTimer } from './wall-time.ts';
+import { startWallTimer, wallTimeLimitOf } from './wall-time.ts';
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
   const cancel = new AbortController();
@@ -66,8 +64,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
       case 'main': {
         debug = Boolean(command.flags.debug);
         checkCompatibilityFlags(command.flags);
-        const wallTime = command.flags.maxWallTime;
-        const wallTimeMs = wallTime === undefined ? undefined : parseWallTime(wallTime);
+        const wallTimeLimit = wallTimeLimitOf(command.flags.maxWallTime);
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
           // The REPL handles Ctrl+C itself (raw mode); loaded only here so one-shot runs never load clack.
           process.off('SIGINT', onInterrupt);
@@ -82,10 +79,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
           });
         }
         // The budget of a one-shot run; an interactive session is bounded by the person at it.
-        const stopWallTimer =
-          wallTime === undefined || wallTimeMs === undefined
-            ? undefined
-            : startWallTimer(wallTimeMs, wallTime, cancel);
+        const stopWallTimer = wallTimeLimit === undefined ? undefined : startWallTimer(wallTimeLimit, cancel);
         try {
           return await runMain(command.positionalPrompt, command.flags, context);
         } finally {
@@ -122,23 +116,19 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     // The run's model, or a fallback's: resolved as `--model <id>` would be, notes and all. A token refresh
     // (or the wait for another process's) ends with the run's signal, as everything else does.
     const prepareSession = (model: string | undefined) => {
-      const target = resolveModel({
-        flags: { ...resolutionFlags, model: model ?? resolutionFlags.model },
-        settings: configuration.settings.merged,
-        env: configuration.env,
-      });
-      for (const note of target.notes ?? []) {
-        if (!notesSaid.has(note)) context.writeError(note);
-        notesSaid.add(note);
-      }
-      const credentials = prepareCredentials(target, {
-        interactive: false,
-        env: configuration.env.toRecord(),
+      const session = prepareModelSession({
+        configuration,
+        flags: resolutionFlags,
+        model,
         home: context.home,
         fetchImplementation: context.fetchImplementation,
+        sayNote: (note) => {
+          if (!notesSaid.has(note)) context.writeError(note);
+          notesSaid.add(note);
+        },
         note: context.writeError,
       });
-      return untilAborted(credentials, context.signal);
+      return untilAborted(session, context.signal);
     };
     // Proxy, CA bundle and --insecure for every request of this run, token endpoints included.
     configureNetwork(context, configuration, flags);

@@ -5,7 +5,8 @@
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
-import { backoffMs, isRetryableStatus, retryLimit } from '../net/http.ts';
+import { backoffMs, isRetryableStatus, type RetryNotice, retryLimit } from '../net/http.ts';
+import { terminalSafe } from '../render/terminal-safe.ts';
 import { waitUnlessAborted } from './abortable.ts';
 import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
 
@@ -18,6 +19,11 @@ export interface SessionTurn {
   result: TurnResult;
   /** The target the turn succeeded with; a refreshed token replaces the old one for later turns. */
   target: ResolvedModel;
+}
+
+/** The line a retry is announced with, in a one-shot run and in the interactive session alike. */
+export function retryNote(notice: RetryNotice): string {
+  return `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`;
 }
 
 /** Streams one turn; throws a CliError already explained by the session. */

@@ -1,6 +1,6 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError, redactFailure } from '../core/errors.ts';
-import { isEmptyDelta, type StreamEvent, type StreamFailure } from '../core/events.ts';
+import { isAnswerEvent, type StreamEvent, type StreamFailure } from '../core/events.ts';
 import { maskUrl, redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import { type ChatRequest, type HttpRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
@@ -121,18 +121,15 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const record = (event: StreamEvent) => {
     if (event.type === 'reasoning-delta') {
       if (collectText) result.reasoning += event.text;
-    } else if (event.type === 'tool-call') answered = true;
-    else if (event.type === 'usage') result.usage = event.usage;
+    } else if (event.type === 'usage') result.usage = event.usage;
     else if (event.type === 'done') result.finishReason = event.finishReason;
     else if (event.type === 'error') throw streamFailure(event.error, httpRequest, answered);
   };
   // Runs once per event: text deltas, nearly all of them, take the short way (less for the JIT to compile).
   const emit = (event: StreamEvent) => {
     if (event.type !== 'text-delta') record(event);
-    else {
-      if (collectText) result.text += event.text;
-      answered ||= !isEmptyDelta(event);
-    }
+    else if (collectText) result.text += event.text;
+    if (!answered) answered = isAnswerEvent(event);
     options.onEvent(event);
   };
 
@@ -156,7 +153,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const contentType = response.headers.get('content-type') ?? '';
     // A captive portal's HTML page or a non-streaming JSON reply is not an answer, whatever its status.
     if (isPageOrJson(contentType)) {
-      throw (await errorInJsonReply(response, host, adapter)) ?? notAStream(host, contentType);
+      throw (await errorInJsonReply(response, contentType, host, adapter)) ?? notAStream(host, contentType);
     }
     let messages = 0;
     let receivedBytes = 0;
@@ -230,10 +227,11 @@ const jitWorthyAnswerBytes = 64 * 1024;
  */
 async function errorInJsonReply(
   response: Response,
+  contentType: string,
   host: string,
   adapter: ProtocolAdapter,
 ): Promise<CliError | undefined> {
-  if (!response.headers.get('content-type')?.toLowerCase().includes('json')) return undefined;
+  if (!contentType.toLowerCase().includes('json')) return undefined;
   const body = await response.text();
   const parsed = parseJson(body);
   const first = Array.isArray(parsed) ? parsed[0] : parsed;

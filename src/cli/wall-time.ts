@@ -30,8 +30,21 @@ export function parseWallTime(value: string): number | undefined {
 /** Timers cannot wait longer (about 24.8 days): a larger delay would fire at once. */
 const longestTimerMs = 2 ** 31 - 1;
 
-/** Aborts `controller` with the budget failure once `limitMs` has passed; the returned function stops it. */
-export function startWallTimer(limitMs: number, typed: string, controller: AbortController): () => void {
+/** The limit `--max-wall-time` sets (the value as typed, for the message); undefined when there is none. */
+export interface WallTimeLimit {
+  milliseconds: number;
+  typed: string;
+}
+
+/** The flag's limit, checked (exit 42 for a bad value) whatever the mode; undefined without one or for -1. */
+export function wallTimeLimitOf(typed: string | undefined): WallTimeLimit | undefined {
+  const milliseconds = typed === undefined ? undefined : parseWallTime(typed);
+  return typed === undefined || milliseconds === undefined ? undefined : { milliseconds, typed };
+}
+
+/** Aborts `controller` with the budget failure once the limit has passed; the returned function stops it. */
+export function startWallTimer(limit: WallTimeLimit, controller: AbortController): () => void {
+  const { milliseconds: limitMs, typed } = limit;
   if (limitMs > longestTimerMs) return () => {};
   const timer = setTimeout(() => {
     controller.abort(

@@ -57,3 +57,11 @@ export function utf8Delta(type: TextDelta['type'], pieces: readonly Uint8Array[]
 export function isEmptyDelta(delta: TextDelta): boolean {
   return delta.utf8 === undefined ? delta.text === '' : delta.utf8.length === 0;
 }
+
+/**
+ * Whether the event is part of the answer the user sees (some text, or a tool call): once one came, a retry
+ * would show it twice, and a failure stops an answer rather than preventing one.
+ */
+export function isAnswerEvent(event: StreamEvent): boolean {
+  return event.type === 'tool-call' || (event.type === 'text-delta' && !isEmptyDelta(event));
+}
