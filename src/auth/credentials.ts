@@ -2,12 +2,12 @@
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
 import process from 'node:process';
 import packageJson from '../../package.json' with { type: 'json' };
-import { emptyValueAdvice } from '../config/env.ts';
-import { configPaths } from '../config/paths.ts';
+import { emptyVariableNote } from '../config/env.ts';
+import { qwenHomeFiles } from '../config/paths.ts';
 import { protocolVariables } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
-import { type ResolvedModel, whereSet } from '../core/types.ts';
+import type { ResolvedModel } from '../core/types.ts';
 import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
 import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
 import {
@@ -68,12 +68,10 @@ export function missingKeyError(target: ResolvedModel): CliError {
   }
   if (target.emptyKeySource !== undefined) {
     // Set but empty: it wins over the layers below (the seed), so a key there is not used.
-    const advice = emptyValueAdvice(target.emptyKeySource);
-    return new CliError(
-      'auth',
-      `No API key for ${target.protocol} model "${target.model}": ${variable} is set but empty (${whereSet(target.emptyKeySource)})${advice.hides}.`,
-      { hint: `To use a key, ${advice.remedy}${flag}.` },
-    );
+    const { note, remedy } = emptyVariableNote(variable, target.emptyKeySource);
+    return new CliError('auth', `No API key for ${target.protocol} model "${target.model}": ${note}.`, {
+      hint: `To use a key, ${remedy}${flag}.`,
+    });
   }
   return new CliError(
     'auth',
@@ -86,15 +84,8 @@ export function missingKeyError(target: ResolvedModel): CliError {
 
 /** Where Qwen Code keeps the OAuth token: `$QWEN_HOME/oauth_creds.json`, default `~/.qwen`. */
 export function oauthFilesFor(env: Record<string, string | undefined>, home: string): CredentialFiles {
-  // Only QWEN_HOME matters here: no real-path look-up for a workspace comparison this answer never uses.
-  const paths = configPaths({
-    env,
-    cwd: process.cwd(),
-    home,
-    platform: process.platform,
-    realPath: (path) => path,
-  });
-  return { credentials: paths.oauthCreds, lock: paths.oauthLock };
+  const files = qwenHomeFiles({ env, cwd: process.cwd(), home, platform: process.platform });
+  return { credentials: files.oauthCreds, lock: files.oauthLock };
 }
 
 /**

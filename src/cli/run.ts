@@ -158,7 +158,6 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
         text: '',
         durationMs: 0,
         apiDurationMs: 0,
-        turns: 0,
       });
     }
     throw error;

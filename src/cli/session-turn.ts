@@ -97,8 +97,8 @@ export async function streamSessionTurn(
 function isTemporaryStreamFailure(failure: CliError): boolean {
   if (failure.cause instanceof BrokenStream) return true;
   if (!(failure.cause instanceof StreamErrorEvent)) return false;
-  const { status, code } = failure.cause.failure;
-  return isRetryableStatus(status) && code !== 'insufficient_quota';
+  const { status, doNotRetry } = failure.cause.failure;
+  return isRetryableStatus(status) && doNotRetry !== true;
 }
 
 function withMaxRetries(target: ResolvedModel, maxRetries: number): ResolvedModel {

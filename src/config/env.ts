@@ -4,7 +4,7 @@
 // and `qwen auth status` can explain why a key is used.
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ValueSource } from '../core/types.ts';
+import { type ValueSource, whereSet } from '../core/types.ts';
 import { realPathOrSelf } from './real-path.ts';
 
 export interface DotEnvFile {
@@ -185,8 +185,8 @@ export function layerEnvironment(input: LayerEnvironmentInput): LayeredEnvironme
  * What an empty value hides and how to mend it, by the layer it sits in: one in the environment hides the
  * .env file and settings env, one in a .env file hides settings env, one in settings env hides nothing.
  */
-export function emptyValueAdvice(source: ValueSource | undefined): { hides: string; remedy: string } {
-  const description = source?.description ?? '';
+function emptyValueAdvice(source: ValueSource): { hides: string; remedy: string } {
+  const { description } = source;
   if (description === 'environment') {
     return {
       hides: ', so no .env file or settings env can set it',
@@ -195,4 +195,10 @@ export function emptyValueAdvice(source: ValueSource | undefined): { hides: stri
   }
   if (description.startsWith('settings env')) return { hides: '', remedy: 'fill it in there' };
   return { hides: ', so settings env cannot set it', remedy: 'fill it in, or remove that line' };
+}
+
+/** `NAME is set but empty (where), so ... cannot set it`, and how to use a value after all. */
+export function emptyVariableNote(name: string, source: ValueSource): { note: string; remedy: string } {
+  const advice = emptyValueAdvice(source);
+  return { note: `${name} is set but empty (${whereSet(source)})${advice.hides}`, remedy: advice.remedy };
 }

@@ -34,12 +34,25 @@ const systemSettingsByPlatform: Partial<Record<NodeJS.Platform, string>> = {
 };
 const linuxSystemSettings = '/etc/qwen-code/settings.json';
 
-export function configPaths(input: ConfigPathsInput): ConfigPaths {
+/** `$QWEN_HOME`, default `~/.qwen`, with the OAuth files in it: text only, no file-system look-up. */
+export function qwenHomeFiles(input: Omit<ConfigPathsInput, 'realPath'>) {
   const path = input.platform === 'win32' ? win32 : posix;
   const home = path.resolve(input.home);
   const cwd = path.resolve(input.cwd);
   const qwenHome =
     resolveUserPath(nonEmpty(input.env['QWEN_HOME']), { path, cwd, home }) ?? path.join(home, '.qwen');
+  return {
+    path,
+    home,
+    cwd,
+    qwenHome,
+    oauthCreds: path.join(qwenHome, 'oauth_creds.json'),
+    oauthLock: path.join(qwenHome, 'oauth_creds.lock'),
+  };
+}
+
+export function configPaths(input: ConfigPathsInput): ConfigPaths {
+  const { path, home, cwd, qwenHome, oauthCreds, oauthLock } = qwenHomeFiles(input);
   const userSettings = path.join(qwenHome, 'settings.json');
 
   // Qwen Code skips the workspace file when cwd is home; with QWEN_HOME pointing at `<cwd>/.qwen` the two
@@ -73,8 +86,8 @@ export function configPaths(input: ConfigPathsInput): ConfigPaths {
     workspaceSettings,
     systemSettings,
     systemDefaults,
-    oauthCreds: path.join(qwenHome, 'oauth_creds.json'),
-    oauthLock: path.join(qwenHome, 'oauth_creds.lock'),
+    oauthCreds,
+    oauthLock,
     history: path.join(qwenHome, 'history'),
   };
 }

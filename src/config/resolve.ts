@@ -11,9 +11,8 @@ import {
   type Protocol,
   type ResolvedModel,
   type ValueSource,
-  whereSet,
 } from '../core/types.ts';
-import { emptyValueAdvice, type LayeredEnvironment } from './env.ts';
+import { emptyVariableNote, type LayeredEnvironment } from './env.ts';
 import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
 
 export interface ResolveFlags {
@@ -221,12 +220,10 @@ function noAuthenticationFailure(input: ResolveInput): CliError {
     const variables = protocolVariables[enforced === 'openai-responses' ? 'openai' : enforced];
     message = `No authentication configured. security.auth.enforcedType is ${enforced}: set ${variables.key} and ${variables.model[0]} (or pass --auth-type ${enforced} with --model).`;
   }
-  const empty = Object.values(protocolVariables)
-    .map((variables) => variables.key)
-    .filter((name) => input.env.get(name) === '');
-  const emptyNotes = empty.map((name) => {
-    const source = input.env.source(name);
-    return ` ${name} is set but empty${source === undefined ? '' : ` (${whereSet(source)})`}${emptyValueAdvice(source).hides}.`;
+  const emptyNotes = Object.values(protocolVariables).flatMap(({ key }) => {
+    // Empty means some layer set it: there is a source.
+    const source = input.env.get(key) === '' ? input.env.source(key) : undefined;
+    return source === undefined ? [] : [` ${emptyVariableNote(key, source).note}.`];
   });
   return new CliError('auth', `${message}${emptyNotes.join('')}`);
 }

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
+import { isObject } from '../core/types.ts';
 import { setJsonValue } from './json-edit.ts';
 import { realPathOrSelf } from './real-path.ts';
 import { formatIssuePath } from './schema.ts';
@@ -46,8 +47,6 @@ export function updateSettingsFile(
 
 /** A settings file's new text, computed but not written yet. */
 export interface PreparedSettingsFile {
-  /** The path as given, for readers that look the file up by it. */
-  path: string;
   /** The file written: the symlink's target. */
   target: string;
   text: string;
@@ -72,7 +71,7 @@ export function prepareSettingsFile(
   const original = existingText === undefined ? '' : hasBom ? existingText.slice(1) : existingText;
   // Throws a config error naming line and column; nothing is written then.
   const parsed = parseSettingsText(original, target);
-  if (parsed !== undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
+  if (parsed !== undefined && !isObject(parsed)) {
     throw new CliError(
       'config',
       `${target}: expected a JSON object at the top level; the file was not changed`,
@@ -83,7 +82,7 @@ export function prepareSettingsFile(
   const text = `${hasBom ? '\uFEFF' : ''}${existingText === undefined && !updated.endsWith('\n') ? `${updated}\n` : updated}`;
   const mode =
     options.holdsSecret === true || existingMode === privateFileMode ? privateFileMode : existingMode;
-  return { path, target, text, mode };
+  return { target, text, mode };
 }
 
 export function writeSettingsFile(prepared: PreparedSettingsFile): void {

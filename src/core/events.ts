@@ -20,6 +20,8 @@ export interface StreamFailure {
   /** The HTTP-equivalent status, when the provider gives one (Anthropic overloaded -> 529). */
   status?: number;
   code?: string;
+  /** Another attempt cannot help (a spent quota), whatever the status says: as ApiErrorDetails.doNotRetry. */
+  doNotRetry?: boolean;
   /**
    * Set when the stream ended, without an error, before the protocol said the answer was complete: what it
    * lacked (`no finish_reason, no [DONE]`).

@@ -106,6 +106,8 @@ function streamFailureFrom(error: JsonObject): StreamFailure {
     (code === undefined ? undefined : statusOfErrorCode(code));
   if (status !== undefined) failure.status = status;
   if (code !== undefined) failure.code = code;
+  // A 429 all the same (a fallback model may still have quota), but waiting does not mend it.
+  if (code === 'insufficient_quota') failure.doNotRetry = true;
   return failure;
 }
 

@@ -68,7 +68,9 @@ export function createJsonRenderer(
     streamEvent({ type: 'message_stop' });
   };
 
-  // `text`: the outcome's text made well-formed once for both objects that carry it.
+  // `text`: the outcome's text made well-formed once for both objects that carry it. A lone surrogate from
+  // the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8: JSON.stringify would keep
+  // it as an escape that jq and other strict parsers refuse.
   const assistantMessage = (outcome: TurnOutcome, text: string): JsonObject => ({
     type: 'assistant',
     ...common(),
@@ -91,7 +93,8 @@ export function createJsonRenderer(
     is_error: Boolean(error),
     duration_ms: Math.round(outcome.durationMs),
     duration_api_ms: Math.round(outcome.apiDurationMs),
-    num_turns: outcome.turns ?? 1,
+    // One turn, or none when the run failed before asking any model (Qwen Code says 0 then too).
+    num_turns: outcome.requests === undefined ? 0 : 1,
     result: text,
     usage: usageJson(outcome.usage),
     permission_denials: [],
@@ -135,14 +138,14 @@ export function createJsonRenderer(
     },
     finish(outcome) {
       closePartialMessage();
-      const text = wellFormed(outcome.text);
+      const text = outcome.text.toWellFormed();
       emit(assistantMessage(outcome, text));
       emit(result(outcome, text));
       flush();
     },
     fail(error, outcome) {
       closePartialMessage();
-      const text = wellFormed(outcome.text);
+      const text = outcome.text.toWellFormed();
       if (text || toolUses.length > 0) emit(assistantMessage(outcome, text));
       emit(result(outcome, text, error));
       flush();
@@ -152,14 +155,6 @@ export function createJsonRenderer(
 
 /** A line this long is written apart from its newline: appending would copy it once more. */
 const longLine = 64 * 1024;
-
-/**
- * A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
- * JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
- */
-function wellFormed(text: string): string {
-  return text.toWellFormed();
-}
 
 function usageJson(usage: Usage | undefined): JsonObject {
   return {

@@ -18,8 +18,6 @@ export interface TurnOutcome {
   finishReason?: string;
   durationMs: number;
   apiDurationMs: number;
-  /** Turns taken: 1, or 0 when the run failed before reaching a model. */
-  turns?: number;
   /** The requests each model was sent, for `stats` (none when the run never reached a model). */
   requests?: readonly ModelRequests[];
 }

@@ -46,11 +46,13 @@ export function createTextRenderer(write: Write, options: TextRendererOptions = 
     switchModel() {},
     event(event) {
       if (event.type !== 'text-delta' || isEmptyDelta(event)) return;
-      const pieces =
-        filter === undefined
-          ? (event.utf8 ?? [encoder.encode(event.text)])
-          : [encoder.encode(filter.push(event.text))].filter((piece) => piece.length > 0);
-      if (pieces.length === 0) return;
+      let pieces: readonly Uint8Array[];
+      if (filter === undefined) pieces = event.utf8 ?? [encoder.encode(event.text)];
+      else {
+        const printable = filter.push(event.text);
+        if (printable === '') return;
+        pieces = [encoder.encode(printable)];
+      }
       for (const piece of pieces) {
         pending.push(piece);
         pendingBytes += piece.length;
