@@ -21,7 +21,7 @@ import { configPaths } from '../config/paths.ts';
 import {
   assertAuthTypeAllowed,
   highestFileWith,
-  noModelSelected,
+  NoModelSelectedError,
   protocolVariables,
   type ResolveFlags,
   resolveAuthType,
@@ -318,7 +318,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
         ? 'none'
         : `${authType} (${authTypeSource(authType, resolveFlags, configuration)})`,
     );
-    if (authType !== undefined && error.message.startsWith(noModelSelected)) show('Model', 'none');
+    if (authType !== undefined && error instanceof NoModelSelectedError) show('Model', 'none');
     print();
     throw error;
   }

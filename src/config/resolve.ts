@@ -67,8 +67,12 @@ export const noAuthenticationMessage =
   '--openai-api-key, --openai-base-url, --model), or choose a provider with --auth-type; or run `qwen` in a ' +
   'terminal for the setup wizard (from a script: `qwen auth coding-plan` or `qwen auth qwen-oauth`).';
 
-/** How the failure to find any model begins (`qwen auth status` then shows the auth type without one). */
-export const noModelSelected = 'No model selected for';
+/** No model for the chosen provider: `qwen auth status` then shows the auth type, without a model. */
+export class NoModelSelectedError extends CliError {
+  constructor(providerKey: string, hint: string) {
+    super('auth', `No model selected for ${providerKey}.`, { hint });
+  }
+}
 
 /** Said on stderr when a setting asks for the Responses API, which qwen-lite does not speak. */
 export function responsesApiNote(what: string): string {
@@ -301,9 +305,10 @@ function chooseModelId(protocol: Protocol, providerKey: string, input: ResolveIn
   }
   // Part of the provider setup, like the key (exit 41, as "no authentication configured"); no file is wrong.
   const variables = protocolVariables[protocol].model.join(' or ');
-  throw new CliError('auth', `${noModelSelected} ${providerKey}.`, {
-    hint: `Pass -m/--model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
-  });
+  throw new NoModelSelectedError(
+    providerKey,
+    `Pass -m/--model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
+  );
 }
 
 /** `/model` in Qwen Code may store runtime models as `$runtime|<authType>|<id>`. */
