@@ -274,12 +274,40 @@ export async function obtainFreshCredentials(
       const current = readCredentials(options.files.credentials);
       if (current === undefined) return undefined;
       if (!needsRefresh(current)) return current;
-      const refreshed = await options.refresh(current);
-      writeCredentials(options.files.credentials, refreshed);
-      return refreshed;
+      return await keptUntilSaved(
+        options.refresh(current).then((refreshed) => {
+          writeCredentials(options.files.credentials, refreshed);
+          return refreshed;
+        }),
+      );
     },
     { now, ...options.lock },
   );
+}
+
+/** Refreshes whose answer has not been saved yet: see refreshesSaved. */
+const refreshesInFlight = new Set<Promise<unknown>>();
+
+function keptUntilSaved<T>(refresh: Promise<T>): Promise<T> {
+  const tracked = refresh.finally(() => refreshesInFlight.delete(tracked));
+  refreshesInFlight.add(tracked);
+  return tracked;
+}
+
+/**
+ * Waits, at most `limitMs`, for token refreshes already sent to be answered and saved. A run that stops
+ * (Ctrl+C, --max-wall-time) while one is in flight would otherwise exit before writing the answer; the
+ * server has rotated the refresh token by then, so the file would hold a dead one and the user would have
+ * to log in again. A second Ctrl+C still exits at once.
+ */
+export async function refreshesSaved(limitMs: number): Promise<void> {
+  if (refreshesInFlight.size === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, limitMs);
+  });
+  await Promise.race([Promise.allSettled([...refreshesInFlight]), limit]);
+  clearTimeout(timer);
 }
 
 function removeQuietly(path: string): void {

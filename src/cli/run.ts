@@ -1,5 +1,6 @@
 // Dispatches a parsed command line and turns every failure into one stderr line and an exit code.
 import process from 'node:process';
+import { refreshesSaved } from '../auth/token-store.ts';
 import { loadConfiguration } from '../config/load.ts';
 import { CliError, exitCodes, oneLine } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
@@ -16,6 +17,9 @@ import { configureNetwork } from './network.ts';
 import { endStartup } from './startup.ts';
 import { homeDirectory, isTerminal, readPipedStdin, reportingFailure, writeAll } from './terminal-io.ts';
 import { startWallTimer, wallTimeLimitOf } from './wall-time.ts';
+
+/** How long a stopped run waits for a token refresh already sent, so the rotated token is not lost. */
+const refreshSaveLimitMs = 5_000;
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
   const cancel = new AbortController();
@@ -90,6 +94,8 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
   } catch (error) {
     return reportFailure(error, context, debug);
   } finally {
+    // A run stopped during a token refresh still saves the answer (a second Ctrl+C exits at once).
+    await refreshesSaved(refreshSaveLimitMs);
     process.off('SIGINT', onInterrupt);
   }
 }

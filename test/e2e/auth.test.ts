@@ -172,6 +172,19 @@ describe('headless runs with Qwen OAuth', () => {
     expect(existsSync(lockPath())).toBe(false);
   });
 
+  test('a run stopped while the refresh is in flight still saves the rotated token (no forced re-login)', async () => {
+    // The server has rotated the refresh token by the time it answers: losing its answer would leave a
+    // file whose refresh token no longer works.
+    const server = startOAuth({ refreshDelayMs: 600 });
+    cacheCredentials({ access: 'access-old', expiresInMs: -60_000 });
+    const result = await qwen(['--auth-type', 'qwen-oauth', '--max-wall-time', '200ms', 'hi']);
+    expect(result.exitCode).toBe(55);
+    expect(server.refreshCount).toBe(1);
+    expect(readCredentials()).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
+    expect(existsSync(lockPath())).toBe(false);
+    expect(chat.requests).toHaveLength(0);
+  });
+
   test('a refresh rejected with 400 removes the cached file and says to log in again (exit 41)', async () => {
     const server = startOAuth({ refreshOutcomes: ['rejected'] });
     cacheCredentials({ access: 'access-old', expiresInMs: -60_000 });
