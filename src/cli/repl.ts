@@ -369,6 +369,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     let shownReasoning = false;
     let reasoning = false;
     let endsWithNewline = true;
+    // What the current attempt reported it cost, also when it then fails: /stats counts what was spent.
+    // A retry or a fallback starts counting again.
+    let attemptUsage: Usage | undefined;
     const show = (text: string) => {
       if (text === '') return;
       write(text);
@@ -382,7 +385,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       const session = state.session;
       const turnOptions: SessionTurnOptions = {
         onEvent: (event) => {
-          if (event.type === 'reasoning-delta' && event.text !== '') {
+          if (event.type === 'usage') attemptUsage = event.usage;
+          else if (event.type === 'reasoning-delta' && event.text !== '') {
             spinner.stop();
             reasoning = true;
             shownReasoning = true;
@@ -401,6 +405,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         signal: controller.signal,
         idleTimeoutMs: context.streamIdleTimeoutMs,
         onRetry: (notice) => {
+          attemptUsage = undefined;
           spinner.stop();
           say(colors.dim(retryNote(notice)));
           spinner.start();
@@ -415,10 +420,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         spinner.start();
       };
       const turn = await streamWithFallbacks(session, state.messages, turnOptions, fallbacks, {
-        onFallback: (failure, failedModel, next) =>
+        onFallback: (failure, failedModel, next) => {
+          attemptUsage = undefined;
           sayDuringTurn(
             `${asSentence(`${failedModel}: ${oneLine(failure)}`)} Asking ${next.target.model} instead.`,
-          ),
+          );
+        },
         onSkipped: (model, reason) => sayDuringTurn(skippedFallbackNote(model, reason)),
       });
       const { result } = turn;
@@ -427,11 +434,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       // A refreshed token replaces the old one for later turns; a fallback's session is not kept.
       if (turn.session === session) state.target = turn.target;
       state.messages.push({ role: 'assistant', content: result.text });
-      state.lastUsage = result.usage;
-      state.totals = addUsage(state.totals, result.usage);
+      countUsage(result.usage);
     } catch (error) {
       spinner.stop();
       if (!endsWithNewline) write('\n');
+      if (attemptUsage !== undefined) countUsage(attemptUsage);
       const failure =
         error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
       // The partial answer stays in the conversation; a turn with no answer at all is dropped, so the
@@ -443,6 +450,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     } finally {
       router.onInterrupt = undefined;
     }
+  };
+
+  const countUsage = (usage: Usage | undefined) => {
+    state.lastUsage = usage;
+    state.totals = addUsage(state.totals, usage);
   };
 
   /** Handles a command; false means leave. */

@@ -404,6 +404,25 @@ describe('the loop, through injected streams', () => {
     expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
   });
 
+  test('a turn that fails after its usage arrived still counts in /stats and the session total', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    fake.setResponses({
+      stream: {
+        text: ['Cut short'],
+        finishReason: 'content_filter',
+        usage: { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 },
+      },
+    });
+    session.input.write('hi\r');
+    await session.waitFor('content_filter');
+    session.input.write('/stats\r');
+    await session.waitFor('Last answer: 11 in, 3 out, 14 total tokens.');
+    await session.waitFor('This session: 11 in, 3 out, 14 total tokens over 1 answer.');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('a key the server rejects (401): the error line, then that /auth fixes it in this session', async () => {
     const session = startSession({});
     await session.waitFor('m >');
