@@ -104,7 +104,8 @@ export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand |
       positionals.push(...argv.slice(index + 1));
       break;
     }
-    if (!argument.startsWith('-')) {
+    if (argument === '-') return undefined; // stdin by convention: cac's path drops it
+    if (!readsAsFlag(argument)) {
       // The command is the first positional wherever the options are (`qwen --debug auth status`), as in yargs.
       if (positionals.length === 0 && argument === 'auth') return undefined;
       positionals.push(argument);
@@ -172,6 +173,17 @@ function isShortGroupWithValue(argument: string): boolean {
   if (equals < 3 || argument[1] === '-') return false;
   const group = argument.slice(0, equals);
   return isShortGroup(group) && shortValueFlags.includes(group.at(-1) as string);
+}
+
+/**
+ * Whether an argument is a flag: it starts with a dash and its name (before any `=`) has no blank. A prompt
+ * that starts with a dash (`qwen "- summarize the diff"`, a Markdown list item) cannot be a flag, so it is
+ * read as the prompt, not letter by letter as flags (where an `h` or a `v` in it meant help or the version).
+ */
+export function readsAsFlag(argument: string): boolean {
+  if (argument[0] !== '-' || argument === '-') return false;
+  const equals = argument.indexOf('=');
+  return !/\s/.test(equals < 0 ? argument : argument.slice(0, equals));
 }
 
 /** yargs takes `-1` or `-2.5` after a flag as its value, not as a flag (`--max-wall-time -1`). */

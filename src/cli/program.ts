@@ -10,6 +10,7 @@ import {
   type ParsedCommand,
   rawValue,
   readFlags,
+  readsAsFlag,
 } from './command-line.ts';
 import { approvalModes, compatibilityNote } from './compatibility.ts';
 
@@ -172,7 +173,7 @@ function arrangedForCac(argv: readonly string[], program: CAC): string[] {
   for (; index < argv.length && argv[index] !== '--'; index += 1) {
     const argument = argv[index]!;
     if (argument === '-') continue; // stdin, which is read anyway
-    if (!argument.startsWith('-')) {
+    if (!readsAsFlag(argument)) {
       words.push(argument);
       continue;
     }
@@ -207,7 +208,7 @@ function arrangedForCac(argv: readonly string[], program: CAC): string[] {
 /** The word after a value flag, unless it reads as a flag (`-m --yolo`); `-p "-x is a flag?"` is a value. */
 function valueAfter(name: string, next: string | undefined): string {
   if (next === undefined) throw new CliError('input', `The flag ${name} needs a value.`);
-  if (next === '-' || !next.startsWith('-') || /\s/.test(next) || isNegativeNumber(next)) return next;
+  if (!readsAsFlag(next) || isNegativeNumber(next)) return next;
   throw new CliError('input', `The flag ${name} needs a value; ${next} reads as a flag.`, {
     hint: `For a value that starts with -, write ${name}=${next}.`,
   });

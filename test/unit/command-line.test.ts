@@ -324,6 +324,21 @@ test('letters after one dash that are not a group of known switches are one unkn
   }
 });
 
+test('a prompt that starts with a dash but has a blank is the prompt, never flags read letter by letter', async () => {
+  // A Markdown list item with an h or a v in it used to print help or the version and exit 0.
+  for (const prompt of ['- summarize the diff', '- give advice', '-x what', '-vh now']) {
+    expect(await parseCommandLine([prompt])).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+    expect(await parseCommandLine(['-o', 'json', prompt])).toMatchObject({
+      positionalPrompt: prompt,
+      flags: { outputFormat: 'json' },
+    });
+    expect(cacAnswer([prompt, '--debug=true'])).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+  }
+  // A flag's value may hold blanks; the flag's name cannot.
+  expect(await parseCommandLine(['--prompt=say hi', 'x'])).toMatchObject({ flags: { prompt: 'say hi' } });
+  expect(await parseCommandLine(['-', 'hi'])).toMatchObject({ positionalPrompt: 'hi' });
+});
+
 test('a value that starts with -: taken when it cannot be a flag (it has a space), else exit 42', () => {
   expect(cacAnswer(['-p', '-x is a flag?'])).toMatchObject({ flags: { prompt: '-x is a flag?' } });
   expect(cacAnswer(['-m', 'm', '--prompt', '- list item'])).toMatchObject({
