@@ -4,6 +4,7 @@
 // that file defines modelProviders (its list is the one in use), else in the user file.
 import type { Readable, Writable } from 'node:stream';
 import { isCancel, select } from '@clack/prompts';
+import { providerEntriesFor } from '../config/providers.ts';
 import { qwenOauthModel } from '../config/resolve.ts';
 import type { Settings } from '../config/schema.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
@@ -39,7 +40,7 @@ export function listModelChoices(settings: Settings, options: { qwenOauth: boole
   const choices: ModelChoice[] = [];
   for (const protocol of protocols) {
     const seen = new Set<string>();
-    for (const entry of settings.modelProviders?.[protocol] ?? []) {
+    for (const { entry } of providerEntriesFor(settings, protocol)) {
       // Of two entries with the same id and base URL the first wins when resolving; show only that one.
       const key = `${entry.id}\n${normalizeUrl(entry.baseUrl)}`;
       if (seen.has(key)) continue;

@@ -13,6 +13,7 @@ import {
   type ValueSource,
 } from '../core/types.ts';
 import { emptyVariableNote, type LayeredEnvironment } from './env.ts';
+import { type ProviderEntry, providerEntriesFor, unreadProviderNotes } from './providers.ts';
 import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
 
 export interface ResolveFlags {
@@ -92,6 +93,11 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     // The token, its base URL (resource_url) and headers come from the auth layer; keys and base URLs
     // meant for API-key providers must never be sent along with a Qwen OAuth token.
     const notes: string[] = [];
+    const asked = nonEmpty(flags.model) ?? nonEmpty(stripRuntimePrefix(settings.model?.name));
+    if (asked !== undefined && asked !== qwenOauthModel) {
+      // Qwen Code's words (compat §1): the model asked for is not the one that answers.
+      notes.push(`Unsupported Qwen OAuth model '${asked}', falling back to '${qwenOauthModel}'.`);
+    }
     return {
       authType,
       protocol,
@@ -104,14 +110,26 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   }
 
   const variables = protocolVariables[protocol];
-  const chosen = chooseModelId(protocol, providerKey, input);
-  const entry = findProviderEntry(
-    settings.modelProviders?.[providerKey] ?? [],
+  const providerEntries = providerEntriesFor(settings, providerKey);
+  const chosen = chooseModelId(protocol, providerKey, providerEntries, input);
+  const found = findProviderEntry(
+    providerEntries,
     chosen.id,
     chosen.fromSettings ? nonEmpty(settings.model?.baseUrl) : undefined,
   );
+  const entry = found?.entry;
+  // Where the entry sits: its protocol's list, or a custom id's that providerProtocol maps to it.
+  const entryKey = found?.key ?? providerKey;
 
-  const notes: string[] = [];
+  const notes: string[] = unreadProviderNotes(settings);
+  const ignoredModelConfig = Object.keys(settings.model?.generationConfig ?? {});
+  if (entry !== undefined && ignoredModelConfig.length > 0) {
+    // Qwen Code's warning (compat §3): a provider's model takes its generationConfig from its entry alone.
+    const fields = ignoredModelConfig.map((field) => `model.generationConfig.${field}`).join(', ');
+    notes.push(
+      `Warning: ${fields} ${ignoredModelConfig.length === 1 ? 'is' : 'are'} ignored for provider model "${entry.id}" from modelProviders.${entryKey}. Move ${ignoredModelConfig.length === 1 ? 'it' : 'them'} to modelProviders.${entryKey}[].generationConfig.`,
+    );
+  }
   const resolved: ResolvedModel = {
     authType,
     protocol,
@@ -127,7 +145,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   if (entry !== undefined) resolved.displayName = entry.name ?? entry.id;
   if (requested === 'openai-responses') notes.push(responsesApiNote('auth type openai-responses'));
   else if (entry?.wireApi === 'responses') {
-    notes.push(responsesApiNote(`wireApi "responses" of modelProviders.${providerKey} (${entry.id})`));
+    notes.push(responsesApiNote(`wireApi "responses" of modelProviders.${entryKey} (${entry.id})`));
   }
   if (notes.length > 0) resolved.notes = notes;
 
@@ -164,7 +182,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     resolved.emptyKeySource = env.source(keyVariable);
   }
 
-  const baseUrl = resolveBaseUrl(protocol, providerKey, entry, flags, settings, env);
+  const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env);
   resolved.baseUrl = baseUrl.value;
   if (baseUrl.source !== undefined) resolved.baseUrlSource = baseUrl.source;
 
@@ -256,7 +274,7 @@ export function detectAuthType(input: ResolveInput): AuthType | undefined {
       nonEmpty(settings.model?.name) !== undefined ||
       has('OPENAI_MODEL') ||
       has('QWEN_MODEL') ||
-      (settings.modelProviders?.['openai']?.length ?? 0) > 0;
+      providerEntriesFor(settings, 'openai').length > 0;
     if (hasModel) return 'openai';
   }
   return undefined;
@@ -270,7 +288,12 @@ interface ChosenModel {
 }
 
 /** `--model` > `model.name` > the protocol's model variables > the first configured entry. */
-function chooseModelId(protocol: Protocol, providerKey: string, input: ResolveInput): ChosenModel {
+function chooseModelId(
+  protocol: Protocol,
+  providerKey: string,
+  providerEntries: readonly ProviderEntry[],
+  input: ResolveInput,
+): ChosenModel {
   const { flags, settings, env } = input;
   const fileWith = (has: (settings: Settings) => boolean) =>
     highestFileWith(input.settingsFiles ?? [], has)?.path ?? 'settings';
@@ -293,14 +316,14 @@ function chooseModelId(protocol: Protocol, providerKey: string, input: ResolveIn
       };
     }
   }
-  const first = settings.modelProviders?.[providerKey]?.[0];
+  const first = providerEntries[0];
   if (first !== undefined) {
     // modelProviders is replaced whole by a higher scope: the highest file that has it holds the list.
     const file = fileWith((candidate) => candidate.modelProviders !== undefined);
     return {
-      id: first.id,
+      id: first.entry.id,
       fromSettings: false,
-      source: { description: `first entry of modelProviders.${providerKey} in ${file}` },
+      source: { description: `first entry of modelProviders.${first.key} in ${file}` },
     };
   }
   // Part of the provider setup, like the key (exit 41, as "no authentication configured"); no file is wrong.
@@ -320,13 +343,13 @@ function stripRuntimePrefix(name: string | undefined): string | undefined {
 
 /** The first entry with this id; with `preferredBaseUrl`, the first with this id and that base URL if any. */
 export function findProviderEntry(
-  entries: readonly ModelProviderEntry[],
+  entries: readonly ProviderEntry[],
   id: string,
   preferredBaseUrl: string | undefined,
-): ModelProviderEntry | undefined {
-  const matching = entries.filter((entry) => entry.id === id);
+): ProviderEntry | undefined {
+  const matching = entries.filter(({ entry }) => entry.id === id);
   if (preferredBaseUrl !== undefined) {
-    const exact = matching.find((entry) => sameUrl(entry.baseUrl, preferredBaseUrl));
+    const exact = matching.find(({ entry }) => sameUrl(entry.baseUrl, preferredBaseUrl));
     if (exact !== undefined) return exact;
   }
   return matching[0];

@@ -697,6 +697,27 @@ describe('configuration precedence (end to end)', () => {
     expect(fake.requests.at(-1)?.headers['x-custom-test']).toBe('abc');
   });
 
+  test('providerProtocol: a custom provider id is read as the protocol it maps to; an unmapped one is skipped, said once', async () => {
+    const box = freshSandbox();
+    box.userSettings({
+      providerProtocol: { myrouter: 'openai' },
+      modelProviders: {
+        myrouter: [provider({ id: 'router-model', envKey: 'ROUTER_KEY' })],
+        stray: [provider({ id: 'stray-model' })],
+      },
+      security: { auth: { selectedType: 'openai' } },
+      model: { name: 'router-model' },
+      env: { ROUTER_KEY: 'rk-router' },
+    });
+    const result = await runCli(['x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n' });
+    expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer rk-router');
+    expect(lastBody()).toMatchObject({ model: 'router-model' });
+    expect(result.stderr).toBe(
+      'Warning: the models under modelProviders.stray are skipped: "stray" is not a protocol and providerProtocol does not map it to one (openai, anthropic, gemini, vertex-ai, openai-responses).\n',
+    );
+  });
+
   test('scopes: workspace over user (modelProviders replaced whole), system over all, $VAR expanded', async () => {
     const box = freshSandbox();
     box.userSettings({ modelProviders: { openai: [provider({ id: 'user-model' })] }, ...selectOpenAi });

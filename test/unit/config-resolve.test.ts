@@ -286,6 +286,65 @@ test('qwen-oauth always uses coder-model and no key', () => {
     baseUrl: '',
   });
   expect(resolved.apiKey).toBeUndefined();
+  // Qwen Code's words when another model was asked for (compat §1); none for coder-model or no choice.
+  expect(resolved.notes).toEqual(["Unsupported Qwen OAuth model 'other', falling back to 'coder-model'."]);
+  expect(resolve({ flags: { authType: 'qwen-oauth' }, settings: { model: { name: 'x' } } }).notes).toEqual([
+    "Unsupported Qwen OAuth model 'x', falling back to 'coder-model'.",
+  ]);
+  expect(resolve({ flags: { authType: 'qwen-oauth', model: 'coder-model' } }).notes).toBeUndefined();
+  expect(resolve({ flags: { authType: 'qwen-oauth' } }).notes).toBeUndefined();
+});
+
+test('providerProtocol: a custom provider id serves the protocol it maps to, in the settings order', () => {
+  const settings: Settings = {
+    security: { auth: { selectedType: 'openai' } },
+    providerProtocol: { myrouter: 'openai', claudish: 'anthropic' },
+    modelProviders: {
+      myrouter: [{ id: 'router-model', baseUrl: 'http://router/v1', envKey: 'ROUTER_KEY' }],
+      openai: [{ id: 'plain', baseUrl: 'http://plain/v1' }],
+      claudish: [{ id: 'cl', baseUrl: 'http://claudish' }],
+    },
+  };
+  const routed = resolve({ flags: { model: 'router-model' }, settings, env: { ROUTER_KEY: 'rk' } });
+  expect(routed).toMatchObject({
+    protocol: 'openai',
+    model: 'router-model',
+    baseUrl: 'http://router/v1',
+    apiKey: 'rk',
+    apiKeyVariable: 'ROUTER_KEY',
+    baseUrlSource: { description: 'settings modelProviders.myrouter (router-model)' },
+  });
+  expect(routed.notes).toBeUndefined();
+  // The first entry serving the protocol, whichever list it sits in.
+  expect(resolve({ settings, env: { ROUTER_KEY: 'rk' } })).toMatchObject({
+    model: 'router-model',
+    modelSource: { description: 'first entry of modelProviders.myrouter in settings' },
+  });
+  expect(
+    resolve({ flags: { authType: 'anthropic', model: 'cl' }, settings, env: { ANTHROPIC_API_KEY: 'ak' } }),
+  ).toMatchObject({ protocol: 'anthropic', baseUrl: 'http://claudish', apiKey: 'ak' });
+});
+
+test('modelProviders lists no protocol reads are skipped with a warning; qwen-oauth entries quietly', () => {
+  const notes = resolve({
+    flags: { model: 'p' },
+    settings: {
+      security: { auth: { selectedType: 'openai' } },
+      providerProtocol: { odd: 'carrier-pigeon' },
+      modelProviders: {
+        openai: [{ id: 'p', baseUrl: 'http://p/v1' }],
+        weird: [{ id: 'w' }],
+        odd: [{ id: 'o' }],
+        'qwen-oauth': [{ id: 'coder-model' }],
+      },
+    },
+    env: { OPENAI_API_KEY: 'k' },
+  }).notes;
+  const protocols = 'openai, anthropic, gemini, vertex-ai, openai-responses';
+  expect(notes).toEqual([
+    `Warning: the models under modelProviders.weird are skipped: "weird" is not a protocol and providerProtocol does not map it to one (${protocols}).`,
+    `Warning: the models under modelProviders.odd are skipped: providerProtocol maps "odd" to "carrier-pigeon", which is not a protocol (${protocols}).`,
+  ]);
 });
 
 const twoEndpoints: Settings = {
@@ -426,6 +485,10 @@ test('generationConfig: from the entry only; model.generationConfig for models o
     modelProviders: { openai: [{ id: 'p', generationConfig: entryConfig }] },
   };
   const provider = resolve({ settings });
+  // Qwen Code's warning (compat §3): the entry's generationConfig is the one that counts.
+  expect(provider.notes).toEqual([
+    'Warning: model.generationConfig.timeout, model.generationConfig.samplingParams are ignored for provider model "p" from modelProviders.openai. Move them to modelProviders.openai[].generationConfig.',
+  ]);
   expect(provider.generationConfig).toEqual({
     timeout: 5000,
     maxRetries: 1,
@@ -433,10 +496,9 @@ test('generationConfig: from the entry only; model.generationConfig for models o
     customHeaders: { 'X-Test': '1' },
     extra_body: { enable_thinking: false },
   });
-  expect(resolve({ flags: { model: 'raw' }, settings }).generationConfig).toEqual({
-    timeout: 1,
-    samplingParams: { top_k: 3 },
-  });
+  const raw = resolve({ flags: { model: 'raw' }, settings });
+  expect(raw.generationConfig).toEqual({ timeout: 1, samplingParams: { top_k: 3 } });
+  expect(raw.notes).toBeUndefined();
   expect(
     resolve({
       flags: { model: 'raw' },

@@ -63,6 +63,15 @@ test('every model of the merged modelProviders, grouped by protocol, with its na
     id: 'coder-model',
   });
   expect(listModelChoices({}, { qwenOauth: false })).toEqual([]);
+  // A custom id that providerProtocol maps to a protocol is listed with that protocol's models.
+  const mapped = listModelChoices(
+    { ...settings, providerProtocol: { 'custom-unmapped': 'gemini' } },
+    { qwenOauth: false },
+  );
+  expect(mapped.filter((choice) => choice.authType === 'gemini').map((choice) => choice.id)).toEqual([
+    'gemini-2.5-pro',
+    'ignored',
+  ]);
 });
 
 test('the current choice: same auth type, id and (when the entry names one) base URL', () => {
