@@ -1,7 +1,7 @@
 // Turns a ResolvedModel into one that can be sent: checks that a key is there, and (for token-based
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
 import process from 'node:process';
-import packageJson from '../../package.json' with { type: 'json' };
+import { dashScopeHeaders } from '../config/dashscope.ts';
 import { emptyVariableNote } from '../config/env.ts';
 import { qwenHomeFiles } from '../config/paths.ts';
 import { protocolVariables } from '../config/resolve.ts';
@@ -184,12 +184,8 @@ function targetWithToken(
     },
     accessToken: credentials.access_token,
     apiKeySource: { description: credentialsPath, name: 'access_token' },
-    extraHeaders: {
-      ...target.extraHeaders,
-      'X-DashScope-CacheControl': 'enable',
-      'X-DashScope-UserAgent': `QwenCode/${packageJson.version} (${process.platform}; ${process.arch})`,
-      'X-DashScope-AuthType': 'qwen-oauth',
-    },
+    extraHeaders: { ...target.extraHeaders, ...dashScopeHeaders('qwen-oauth') },
+    dashScope: true,
   };
 }
 

@@ -40,9 +40,11 @@ export function createRenderer(
 /** Runs one turn and returns the exit code; the answer streams to stdout as it arrives. */
 export async function runHeadless(run: HeadlessRun): Promise<number> {
   const { context } = run;
+  const sessionId = crypto.randomUUID();
   const renderer = createRenderer(run.format, context.writeOut, {
     partialMessages: run.partialMessages,
     terminal: context.stdoutIsTerminal,
+    sessionId,
   });
   const startedAt = performance.now();
   const messages: Message[] = [{ role: 'user', content: run.prompt }];
@@ -113,6 +115,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     };
     const turnOptions: SessionTurnOptions = {
       onEvent,
+      sessionId,
       signal: context.signal,
       idleTimeoutMs: context.streamIdleTimeoutMs,
       onRetry: (notice) => {

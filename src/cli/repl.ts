@@ -122,6 +122,8 @@ interface SessionState {
   /** Why there is no session (shown when a prompt is typed). */
   problem?: CliError;
   messages: Message[];
+  /** The conversation's id (`${session_id}` in customHeaders); /clear starts a new one. */
+  sessionId: string;
   lastUsage?: Usage;
   totals: UsageTotals;
 }
@@ -148,6 +150,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const state: SessionState = {
     flags: { ...options.flags },
     messages: [],
+    sessionId: crypto.randomUUID(),
     totals: { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
   };
 
@@ -384,6 +387,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     try {
       const session = state.session;
       const turnOptions: SessionTurnOptions = {
+        sessionId: state.sessionId,
         onEvent: (event) => {
           if (event.type === 'usage') attemptUsage = event.usage;
           else if (event.type === 'reasoning-delta' && event.text !== '') {
@@ -473,6 +477,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         return true;
       case '/clear':
         state.messages = [];
+        state.sessionId = crypto.randomUUID();
         say('Conversation cleared.');
         return true;
       case '/stats':

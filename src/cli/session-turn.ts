@@ -13,6 +13,8 @@ import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type Turn
 export interface SessionTurnOptions extends TurnOptions {
   /** True once something reached the user: a retry would then show it twice. */
   hasShownOutput: () => boolean;
+  /** The run's or the interactive session's id (ChatRequest.sessionId). */
+  sessionId?: string;
 }
 
 export interface SessionTurn {
@@ -49,7 +51,8 @@ export async function streamSessionTurn(
   for (;;) {
     try {
       const attempt = withMaxRetries(current, retryBudget - retriesUsed);
-      const result = await streamTurn({ target: attempt, messages }, countedOptions);
+      const request = { target: attempt, messages, sessionId: options.sessionId };
+      const result = await streamTurn(request, countedOptions);
       return { result, target: current };
     } catch (error) {
       const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });

@@ -29,7 +29,7 @@ import {
 import { CliError, oneLine } from '../core/errors.ts';
 import { isVariableName } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import type { AcceptedAuthType, Protocol } from '../core/types.ts';
+import { type AcceptedAuthType, type Protocol, sameBaseUrl } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
@@ -490,7 +490,7 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
       typeof entry === 'object' &&
       entry !== null &&
       (entry as Record<string, unknown>)['id'] === answers.model &&
-      sameUrl((entry as Record<string, unknown>)['baseUrl'], answers.baseUrl),
+      sameBaseUrl((entry as Record<string, unknown>)['baseUrl'], answers.baseUrl),
   );
   // An entry being updated keeps its other fields and its layout: only these two values are set. A new
   // one is appended (-1), so comments between the user's entries survive; id first, as people write them.
@@ -643,10 +643,6 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function sameUrl(first: unknown, second: string): boolean {
-  return typeof first === 'string' && first.replace(/\/+$/, '') === second.replace(/\/+$/, '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -10,8 +10,11 @@ import {
   isOneOf,
   type Protocol,
   type ResolvedModel,
+  sameBaseUrl,
+  sessionIdPlaceholder,
   type ValueSource,
 } from '../core/types.ts';
+import { dashScopeHeaders, isDashScopeEndpoint } from './dashscope.ts';
 import { emptyVariableNote, type LayeredEnvironment } from './env.ts';
 import { type ProviderEntry, providerEntriesFor, unreadProviderNotes } from './providers.ts';
 import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
@@ -104,7 +107,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
       model: qwenOauthModel,
       modelSource: { description: 'the one model Qwen OAuth serves' },
       baseUrl: '',
-      generationConfig: generationConfigOf(settings.model?.generationConfig, env, notes),
+      generationConfig: generationConfigOf(settings.model?.generationConfig, settings, env, notes),
       ...(notes.length > 0 ? { notes } : {}),
     };
   }
@@ -138,6 +141,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     baseUrl: '',
     generationConfig: generationConfigOf(
       entry === undefined ? settings.model?.generationConfig : entry.generationConfig,
+      settings,
       env,
       notes,
     ),
@@ -185,6 +189,10 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env);
   resolved.baseUrl = baseUrl.value;
   if (baseUrl.source !== undefined) resolved.baseUrlSource = baseUrl.source;
+  if (protocol === 'openai' && isDashScopeEndpoint(baseUrl.value, env.get('DASHSCOPE_PROXY_BASE_URL'))) {
+    resolved.dashScope = true;
+    resolved.extraHeaders = dashScopeHeaders(authType);
+  }
 
   if (protocol === 'vertex-ai' && resolved.apiKey === undefined) {
     const project = nonEmpty(env.get('GOOGLE_CLOUD_PROJECT'));
@@ -349,7 +357,7 @@ export function findProviderEntry(
 ): ProviderEntry | undefined {
   const matching = entries.filter(({ entry }) => entry.id === id);
   if (preferredBaseUrl !== undefined) {
-    const exact = matching.find(({ entry }) => sameUrl(entry.baseUrl, preferredBaseUrl));
+    const exact = matching.find(({ entry }) => sameBaseUrl(entry.baseUrl, preferredBaseUrl));
     if (exact !== undefined) return exact;
   }
   return matching[0];
@@ -396,6 +404,7 @@ function resolveBaseUrl(
  */
 function generationConfigOf(
   config: ModelGenerationConfig | undefined,
+  settings: Settings,
   env: LayeredEnvironment,
   notes: string[],
 ): GenerationConfig {
@@ -403,7 +412,10 @@ function generationConfigOf(
   if (config?.timeout !== undefined) result.timeout = config.timeout;
   if (config?.maxRetries !== undefined) result.maxRetries = config.maxRetries;
   if (config?.samplingParams !== undefined) result.samplingParams = config.samplingParams;
-  if (config?.customHeaders !== undefined) result.customHeaders = config.customHeaders;
+  if (config?.customHeaders !== undefined) {
+    const allowed = settings.outboundCorrelation?.allowDynamicHeaderValues === true;
+    result.customHeaders = allowedCustomHeaders(config.customHeaders, allowed, notes);
+  }
   if (config?.extra_body !== undefined) result.extra_body = config.extra_body;
   if (result.timeout === undefined) {
     const typed = nonEmpty(env.get('QWEN_CODE_API_TIMEOUT_MS'));
@@ -414,14 +426,28 @@ function generationConfigOf(
   return result;
 }
 
+/**
+ * customHeaders whose value holds `${session_id}` (filled in per request, protocols/wire.ts) are sent only
+ * when `outboundCorrelation.allowDynamicHeaderValues` is true in the user or system settings, as in Qwen
+ * Code; otherwise they are dropped, and the run says so.
+ */
+function allowedCustomHeaders(
+  headers: Record<string, string>,
+  allowed: boolean,
+  notes: string[],
+): Record<string, string> {
+  const dropped = Object.keys(headers).filter((name) => headers[name]?.includes(sessionIdPlaceholder));
+  if (allowed || dropped.length === 0) return headers;
+  const one = dropped.length === 1;
+  notes.push(
+    `Warning: customHeaders ${dropped.join(', ')} ${one ? 'is' : 'are'} not sent: ${sessionIdPlaceholder} in a header value needs outboundCorrelation.allowDynamicHeaderValues: true in the user or system settings.`,
+  );
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.includes(name)));
+}
+
 /** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */
 export function ignoredMillisecondsNote(variable: string, typed: string, aboveZero = false): string {
   return `Ignoring ${variable}="${typed}": it takes a number of milliseconds${aboveZero ? ' above 0' : ''}, such as 120000.`;
-}
-
-function sameUrl(first: string | undefined, second: string): boolean {
-  if (first === undefined) return false;
-  return first.replace(/\/+$/, '') === second.replace(/\/+$/, '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

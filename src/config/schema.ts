@@ -120,6 +120,10 @@ function buildSettingsSchema() {
       ),
       env: v.optional(stringRecord),
       proxy: optionalString,
+      /** Lets customHeaders carry `${session_id}`; read from user and system settings only (settings.ts). */
+      outboundCorrelation: v.optional(
+        v.looseObject({ allowDynamicHeaderValues: optionalBoolean }, 'expected an object'),
+      ),
       advanced: v.optional(
         v.looseObject(
           {

@@ -74,7 +74,20 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
   for (const file of files) {
     for (const name of Object.keys(file.settings.env ?? {})) envSources[name] = file.path;
   }
-  return { merged: mergeSettings(files.map((file) => file.settings)), files, envSources };
+  const layers = files.map((file) =>
+    file.scope === 'workspace' ? withoutUserOnlySettings(file.settings) : file.settings,
+  );
+  return { merged: mergeSettings(layers), files, envSources };
+}
+
+/**
+ * A project's settings file cannot turn on `outboundCorrelation.allowDynamicHeaderValues` (Qwen Code ignores
+ * it there too): a cloned repository must not make requests carry the session id to wherever it points.
+ */
+function withoutUserOnlySettings(settings: Settings): Settings {
+  if (settings.outboundCorrelation?.allowDynamicHeaderValues === undefined) return settings;
+  const { allowDynamicHeaderValues: _ignored, ...outboundCorrelation } = settings.outboundCorrelation;
+  return { ...settings, outboundCorrelation };
 }
 
 /**

@@ -6,6 +6,12 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Two base URLs that differ only in surrounding blanks or trailing slashes are the same endpoint. */
+export function sameBaseUrl(first: unknown, second: string): boolean {
+  const normalized = (url: string) => url.trim().replace(/\/+$/, '');
+  return typeof first === 'string' && normalized(first) === normalized(second);
+}
+
 /** Whether `value` is one of a constant list of names (auth types, output formats, regions). */
 export function isOneOf<Name extends string>(names: readonly Name[], value: string): value is Name {
   return (names as readonly string[]).includes(value);
@@ -106,6 +112,8 @@ export interface ResolvedModel {
   displayName?: string;
   /** Extra headers the auth layer adds (for example DashScope's). */
   extraHeaders?: Record<string, string>;
+  /** An OpenAI-compatible DashScope endpoint (compat §7): the body marks the prompt for its context cache. */
+  dashScope?: boolean;
   /** Vertex AI project mode: project and location, used when there is no API key. */
   googleCloud?: { project: string; location: string };
   /** One-line notes for stderr about how the configuration was read (e.g. openai-responses run as openai). */
@@ -116,7 +124,13 @@ export interface ResolvedModel {
 export interface ChatRequest {
   target: ResolvedModel;
   messages: Message[];
+  /** The run's (or interactive session's) id: the JSON output's session_id, and `${session_id}` in headers. */
+  sessionId?: string;
 }
+
+/** Stands for the session id in a customHeaders value (allowed by outboundCorrelation.allowDynamicHeaderValues). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text users write in settings, not a template.
+export const sessionIdPlaceholder = '${session_id}';
 
 /** What a protocol adapter asks the HTTP layer to send. */
 export interface HttpRequest {

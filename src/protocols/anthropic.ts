@@ -80,7 +80,7 @@ function buildRequest(request: ChatRequest): HttpRequest {
     else setHeader(headers, 'Authorization', `Bearer ${target.apiKey}`);
   }
   setHeader(headers, 'anthropic-version', anthropicVersion);
-  setStreamAndUserHeaders(headers, target);
+  setStreamAndUserHeaders(headers, request);
 
   const sampling = target.generationConfig.samplingParams ?? {};
   // System text goes to the top-level `system` field; the messages must alternate user/assistant.

@@ -124,7 +124,7 @@ function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequ
   else if (target.accessToken !== undefined && target.accessToken !== '') {
     setHeader(headers, 'Authorization', `Bearer ${target.accessToken}`);
   }
-  setStreamAndUserHeaders(headers, target);
+  setStreamAndUserHeaders(headers, request);
 
   const { system, contents } = splitConversation(request.messages);
   const body: JsonObject = { contents };

@@ -5,7 +5,7 @@
 
 import { type StreamEvent, type StreamFailure, utf8Delta } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
+import type { ChatRequest, HttpRequest, Message, Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import { type ByteSlot, byteSlotOf, stringBytesInSlot } from './json-bytes.ts';
 import {
@@ -43,19 +43,54 @@ function buildRequest(request: ChatRequest): HttpRequest {
   // OpenAI's API-key header is already a bearer header, so an OAuth token simply takes the key's place.
   const credential = nonEmptyString(target.accessToken) ?? nonEmptyString(target.apiKey);
   if (credential !== undefined) setHeader(headers, 'Authorization', `Bearer ${credential}`);
-  setStreamAndUserHeaders(headers, target);
+  setStreamAndUserHeaders(headers, request);
 
   // extra_body goes last: it is the user's explicit escape hatch and may replace anything, for example
   // `stream_options: null` for a server that rejects that field.
   const body: JsonObject = {
     model: target.model,
-    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+    messages: target.dashScope
+      ? withCacheMarker(request.messages)
+      : request.messages.map((message) => ({ role: message.role, content: message.content })),
     stream: true,
     stream_options: { include_usage: true },
+    ...(target.dashScope ? dashScopeFields(request) : {}),
     ...target.generationConfig.samplingParams,
     ...target.generationConfig.extra_body,
   };
   return { url: chatCompletionsUrl(target.baseUrl), headers, body: JSON.stringify(body) };
+}
+
+const ephemeralCache = { type: 'ephemeral' };
+
+/**
+ * DashScope caches a conversation's prefix up to the parts marked `cache_control` (compat §7: the system
+ * part and the last user part, as Qwen Code marks them), so the next turn of a session is read from cache.
+ */
+function withCacheMarker(messages: readonly Message[]): JsonObject[] {
+  const lastUser = messages.findLastIndex((message) => message.role === 'user');
+  return messages.map((message, index) =>
+    index === lastUser || message.role === 'system'
+      ? {
+          role: message.role,
+          content: [{ type: 'text', text: message.content, cache_control: ephemeralCache }],
+        }
+      : { role: message.role, content: message.content },
+  );
+}
+
+/**
+ * What Qwen Code adds to a DashScope request's body: `preserve_thinking`, and for Qwen models the session and
+ * prompt ids in `metadata` (the prompt id is `<session>########<n>`, n counting the session's prompts from 0).
+ */
+function dashScopeFields(request: ChatRequest): JsonObject {
+  const fields: JsonObject = { preserve_thinking: true };
+  const { sessionId } = request;
+  if (sessionId !== undefined && /qwen|coder-model/i.test(request.target.model)) {
+    const prompts = request.messages.filter((message) => message.role === 'user').length;
+    fields['metadata'] = { sessionId, promptId: `${sessionId}########${Math.max(0, prompts - 1)}` };
+  }
+  return fields;
 }
 
 function codeFrom(value: unknown): string | undefined {

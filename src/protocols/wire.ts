@@ -3,7 +3,7 @@
 // the same logic in every protocol that uses it; what differs between protocols stays in their own files.
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
-import { isObject, type Message, type ResolvedModel, type Usage } from '../core/types.ts';
+import { type ChatRequest, isObject, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -82,14 +82,16 @@ export function setHeader(headers: Record<string, string>, name: string, value: 
 
 /**
  * Adds the JSON-in, SSE-out headers every protocol sends, then the auth layer's extra headers and the
- * user's customHeaders, in that order, so that the user may replace any of ours.
+ * user's customHeaders, in that order, so that the user may replace any of ours. `${session_id}` in a
+ * customHeaders value (config/resolve.ts kept it only where settings allow it) becomes the session's id.
  */
-export function setStreamAndUserHeaders(headers: Record<string, string>, target: ResolvedModel): void {
+export function setStreamAndUserHeaders(headers: Record<string, string>, request: ChatRequest): void {
+  const { target } = request;
   setHeader(headers, 'Content-Type', 'application/json');
   setHeader(headers, 'Accept', 'text/event-stream');
   for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
   for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
-    setHeader(headers, name, value);
+    setHeader(headers, name, value.replaceAll(sessionIdPlaceholder, request.sessionId ?? ''));
   }
 }
 

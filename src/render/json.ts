@@ -12,6 +12,8 @@ type JsonObject = Record<string, unknown>;
 export interface JsonRendererOptions {
   /** stream-json only: `stream_event` lines for the message and each piece of its text. */
   partialMessages?: boolean;
+  /** The run's id, also sent where settings ask for it (`${session_id}` in customHeaders). */
+  sessionId?: string;
 }
 
 export function createJsonRenderer(
@@ -45,8 +47,8 @@ export function createJsonRenderer(
     });
     write(']\n');
   };
-  // Made here, not by the caller: a text-mode run has no use for a session id.
-  const sessionId = crypto.randomUUID();
+  // A run that fails before it has one (no authentication) still says a session id.
+  const sessionId = options.sessionId ?? crypto.randomUUID();
   const common = () => ({ uuid: crypto.randomUUID(), session_id: sessionId });
   const messageId = `msg_${crypto.randomUUID().replaceAll('-', '')}`;
   const partial = mode === 'stream-json' && options.partialMessages === true;

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sessionIdPlaceholder } from '../../src/core/types.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import {
   commandFor,
@@ -716,6 +717,74 @@ describe('configuration precedence (end to end)', () => {
     expect(result.stderr).toBe(
       'Warning: the models under modelProviders.stray are skipped: "stray" is not a protocol and providerProtocol does not map it to one (openai, anthropic, gemini, vertex-ai, openai-responses).\n',
     );
+  });
+
+  test(`${sessionIdPlaceholder} in customHeaders: sent as the run's session_id only when user settings allow it`, async () => {
+    const box = freshSandbox();
+    const withHeaders = (extra: object) => ({
+      modelProviders: {
+        openai: [
+          provider({
+            generationConfig: {
+              customHeaders: { 'X-Plain': 'abc', 'X-Sess': `run-${sessionIdPlaceholder}` },
+            },
+          }),
+        ],
+      },
+      ...selectOpenAi,
+      ...extra,
+    });
+    const warning = `Warning: customHeaders X-Sess is not sent: ${sessionIdPlaceholder} in a header value needs outboundCorrelation.allowDynamicHeaderValues: true in the user or system settings.\n`;
+    const run = () => runCli(['-o', 'json', 'x'], { sandbox: box, env: { ENTRY_KEY: 'k' } });
+
+    box.userSettings(withHeaders({}));
+    const refused = await run();
+    expect(refused).toMatchObject({ exitCode: 0, stderr: warning });
+    expect(fake.requests.at(-1)?.headers['x-plain']).toBe('abc');
+    expect(fake.requests.at(-1)?.headers['x-sess']).toBeUndefined();
+
+    // A project's settings cannot allow it.
+    box.write('project/.qwen/settings.json', { outboundCorrelation: { allowDynamicHeaderValues: true } });
+    expect(await run()).toMatchObject({ exitCode: 0, stderr: warning });
+    expect(fake.requests.at(-1)?.headers['x-sess']).toBeUndefined();
+
+    box.userSettings(withHeaders({ outboundCorrelation: { allowDynamicHeaderValues: true } }));
+    const allowed = await run();
+    expect(allowed).toMatchObject({ exitCode: 0, stderr: '' });
+    const sessionId = (JSON.parse(allowed.stdout) as { session_id: string }[])[0]?.session_id;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.requests.at(-1)?.headers['x-sess']).toBe(`run-${sessionId}`);
+  });
+
+  test('a DashScope endpoint (here through DASHSCOPE_PROXY_BASE_URL) gets its headers, cache marker and session metadata', async () => {
+    const box = freshSandbox();
+    const env = {
+      OPENAI_API_KEY: 'sk-ds',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'qwen3-coder-plus',
+      DASHSCOPE_PROXY_BASE_URL: `${fake.url}/`,
+    };
+    const result = await runCli(['-o', 'json', 'hello there'], { sandbox: box, env });
+    expect(result.exitCode).toBe(0);
+    const sessionId = (JSON.parse(result.stdout) as { session_id: string }[])[0]?.session_id;
+    const headers = fake.requests.at(-1)?.headers ?? {};
+    expect(headers['x-dashscope-cachecontrol']).toBe('enable');
+    expect(headers['x-dashscope-authtype']).toBe('openai');
+    expect(headers['x-dashscope-useragent']).toMatch(/^QwenCode\//);
+    expect(lastBody()).toMatchObject({
+      messages: [
+        {
+          role: 'user',
+          content: [{ type: 'text', text: 'hello there', cache_control: { type: 'ephemeral' } }],
+        },
+      ],
+      preserve_thinking: true,
+      metadata: { sessionId, promptId: `${sessionId}########0` },
+    });
+    // Any other endpoint: none of it.
+    await runCli(['x'], { sandbox: box, env: { ...env, DASHSCOPE_PROXY_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    expect(fake.requests.at(-1)?.headers['x-dashscope-cachecontrol']).toBeUndefined();
+    expect(lastBody()).toMatchObject({ messages: [{ role: 'user', content: 'x' }] });
   });
 
   test('scopes: workspace over user (modelProviders replaced whole), system over all, $VAR expanded', async () => {

@@ -347,6 +347,39 @@ test('modelProviders lists no protocol reads are skipped with a warning; qwen-oa
   ]);
 });
 
+test('DashScope endpoints (and DASHSCOPE_PROXY_BASE_URL) get its headers and flavour; other hosts do not', () => {
+  const at = (baseUrl: string, env: Record<string, string> = {}) =>
+    resolve({
+      flags: { authType: 'openai', model: 'qwen3-coder-plus' },
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: baseUrl, ...env },
+    });
+  for (const url of [
+    'https://coding.dashscope.aliyuncs.com/v1',
+    'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    'https://token-plan.cn-beijing.maas.aliyuncs.com/compatible-mode/v1',
+    'https://gateway.example.alicloudapi.com/v1',
+  ]) {
+    const resolved = at(url);
+    expect(resolved.dashScope).toBe(true);
+    expect(resolved.extraHeaders).toMatchObject({
+      'X-DashScope-CacheControl': 'enable',
+      'X-DashScope-AuthType': 'openai',
+      'X-DashScope-UserAgent': expect.stringMatching(/^QwenCode\/\d+\.\d+\.\d+ \(/),
+    });
+  }
+  expect(at('http://127.0.0.1:9/v1/', { DASHSCOPE_PROXY_BASE_URL: 'http://127.0.0.1:9/v1' }).dashScope).toBe(
+    true,
+  );
+  for (const url of [
+    'https://api.openai.com/v1',
+    'https://dashscope.aliyuncs.com.evil.example/v1',
+    'http://127.0.0.1:9/v1',
+  ]) {
+    expect(at(url)).not.toHaveProperty('dashScope');
+    expect(at(url)).not.toHaveProperty('extraHeaders');
+  }
+});
+
 const twoEndpoints: Settings = {
   security: { auth: { selectedType: 'openai' } },
   modelProviders: {

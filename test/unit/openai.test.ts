@@ -109,6 +109,34 @@ describe('openaiAdapter.buildRequest', () => {
     });
   });
 
+  test('a DashScope target: the last user part marked for the context cache, session metadata for Qwen models', () => {
+    const messages = [
+      { role: 'user' as const, content: 'first' },
+      { role: 'assistant' as const, content: 'answer' },
+      { role: 'user' as const, content: 'second' },
+    ];
+    const session = 'c0ffee00-0000-4000-8000-000000000000';
+    const body = bodyOf({ target: target({ dashScope: true }), messages, sessionId: session });
+    expect(body['messages']).toEqual([
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'answer' },
+      { role: 'user', content: [{ type: 'text', text: 'second', cache_control: { type: 'ephemeral' } }] },
+    ]);
+    expect(body['preserve_thinking']).toBe(true);
+    expect(body['metadata']).toEqual({ sessionId: session, promptId: `${session}########1` });
+    // Not a Qwen model: no metadata. Not DashScope: the plain body.
+    const other = bodyOf({
+      target: target({ dashScope: true, model: 'glm-5' }),
+      messages,
+      sessionId: session,
+    });
+    expect(other['metadata']).toBeUndefined();
+    const plain = bodyOf({ target: target(), messages, sessionId: session });
+    expect(plain['messages']).toEqual(messages);
+    expect(plain).not.toHaveProperty('preserve_thinking');
+    expect(plain).not.toHaveProperty('metadata');
+  });
+
   test('every sampling parameter as given, unknown keys included, and extra_body merged on top', () => {
     const body = bodyOf(
       chat({
