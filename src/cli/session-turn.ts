@@ -5,7 +5,7 @@
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
-import { backoffMs, isRetryableStatus, type RetryNotice, retryLimit } from '../net/http.ts';
+import { backoffMs, isRetryableStatus, type RetryNotice, retryDelayMs, retryLimit } from '../net/http.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { waitUnlessAborted } from './abortable.ts';
 import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
@@ -56,9 +56,12 @@ export async function streamSessionTurn(
       return { result, target: current };
     } catch (error) {
       const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
-      if (isTemporaryStreamFailure(raw) && !options.hasShownOutput() && retriesUsed < retryBudget) {
+      const delayMs =
+        isTemporaryStreamFailure(raw) && !options.hasShownOutput() && retriesUsed < retryBudget
+          ? streamRetryDelayMs(raw, retriesUsed + 1)
+          : undefined;
+      if (delayMs !== undefined) {
         retriesUsed += 1;
-        const delayMs = backoffMs(retriesUsed);
         options.onRetry?.({ attempt: retriesUsed, delayMs, reason: streamFailureReason(raw) });
         await waitUnlessAborted(delayMs, options.signal);
         continue;
@@ -102,6 +105,16 @@ function isTemporaryStreamFailure(failure: CliError): boolean {
   if (!(failure.cause instanceof StreamErrorEvent)) return false;
   const { status, doNotRetry } = failure.cause.failure;
   return isRetryableStatus(status) && doNotRetry !== true;
+}
+
+/**
+ * The wait before another attempt: the server's (Gemini's RetryInfo in an error event), as for an HTTP
+ * status (one too long to wait for means no retry), else the backoff.
+ */
+function streamRetryDelayMs(failure: CliError, attempt: number): number | undefined {
+  const event = failure.cause instanceof StreamErrorEvent ? failure.cause.failure : undefined;
+  if (event?.retryAfterMs === undefined) return backoffMs(attempt);
+  return retryDelayMs(new Headers(), { message: event.message, retryAfterMs: event.retryAfterMs }, attempt);
 }
 
 function withMaxRetries(target: ResolvedModel, maxRetries: number): ResolvedModel {

@@ -22,6 +22,8 @@ export interface StreamFailure {
   code?: string;
   /** Another attempt cannot help (a spent quota), whatever the status says: as ApiErrorDetails.doNotRetry. */
   doNotRetry?: boolean;
+  /** The wait the server asks for before another attempt (Gemini's RetryInfo), as ApiErrorDetails.retryAfterMs. */
+  retryAfterMs?: number;
   /**
    * Set when the stream ended, without an error, before the protocol said the answer was complete: what it
    * lacked (`no finish_reason, no [DONE]`).
