@@ -20,9 +20,10 @@ import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 export const defaultStreamIdleTimeoutMs = 120_000;
 
 /**
- * The cause of a connection lost while the answer was read (after a 200), or of a stream that ended cleanly
- * before any answer and without a finish reason (an empty body, the role chunk alone): before any text, as
- * worth another attempt as a connection refused before the headers, which net/http.ts retries.
+ * The cause of a connection lost while the answer was read (after a 200), of a stream that ended cleanly
+ * before any answer and without a finish reason (an empty body, the role chunk alone), or of a timeout:
+ * before any text, as worth another attempt as a connection refused before the headers, which net/http.ts
+ * retries.
  */
 export class BrokenStream extends Error {
   constructor(reason: string, cause?: unknown) {
@@ -84,6 +85,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
             abortWith(
               new CliError('network', `The request took longer than ${timeoutMs} ms and was stopped.`, {
                 hint: 'Raise generationConfig.timeout (ms) in the model entry of settings.json (or QWEN_CODE_API_TIMEOUT_MS).',
+                // Before any answer, worth another attempt as a lost connection is (the SDKs retry timeouts).
+                cause: new BrokenStream(`no answer within ${timeoutMs} ms`),
               }),
             ),
           timeoutMs,
@@ -107,6 +110,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         `No data from ${hostOf(httpRequest.url)} for ${idleTimeoutMs} ms; stopped waiting.`,
         {
           hint: 'Raise QWEN_STREAM_IDLE_TIMEOUT_MS (ms) if this model thinks for a long time.',
+          cause: new BrokenStream(`no data for ${idleTimeoutMs} ms`),
         },
       ),
     );

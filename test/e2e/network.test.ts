@@ -385,12 +385,21 @@ for (const flavour of headlessFlavours) {
       }
     });
 
-    test('a server that never answers also trips the idle timeout', async () => {
-      plainFake.setResponses({ hangBeforeHeaders: true });
+    test('a server that never answers trips the idle timeout; before any text that is retried', async () => {
+      plainFake.setResponses({ hangBeforeHeaders: true }, { stream: { text: ['second try'] } });
       try {
+        const retried = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '500' },
+        });
+        expect(retried).toMatchObject({ exitCode: 0, stdout: 'second try\n' });
+        expect(retried.stderr).toMatch(/^Retrying in \d\.\d s \(attempt 1\): no data for 500 ms\n$/);
+        plainFake.setResponses({ hangBeforeHeaders: true });
         const result = await run({
           flavour,
           baseUrl: plainFake.url,
+          settings: { model: { generationConfig: { maxRetries: 0 } } },
           env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '500' },
         });
         expect(result.exitCode).toBe(1);
@@ -410,7 +419,8 @@ for (const flavour of headlessFlavours) {
         const result = await run({
           flavour,
           baseUrl: plainFake.url,
-          settings: { model: { generationConfig: { timeout: 700 } } },
+          // No retry: a timeout before any text would be tried again (the test above).
+          settings: { model: { generationConfig: { timeout: 700, maxRetries: 0 } } },
           env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '5000' },
         });
         expect(result.exitCode).toBe(1);
