@@ -49,6 +49,9 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     return secrets;
   };
   let lastFailure: FailedResponse | undefined;
+  // The connection failure ky is about to retry: shouldRetry sees it, and delay (which ky calls next, before
+  // the wait) announces the retry with its reason, as every other retry is announced.
+  let failedConnection: unknown;
 
   const decideRetry: AfterResponseHook = async (_request, _options, response, state) => {
     if (response.ok) return response;
@@ -81,9 +84,17 @@ export async function postForStream(options: PostOptions): Promise<Response> {
         statusCodes: [],
         // Only connection failures reach here (HTTP statuses are decided in decideRetry). A CliError from
         // the transport (untrusted certificate, proxy refusing us) is final: trying again changes nothing.
-        shouldRetry: ({ error }) =>
-          !signal?.aborted && !isHTTPError(error) && !isTimeoutError(error) && !(error instanceof CliError),
-        delay: (attempt) => backoffMs(attempt),
+        shouldRetry: ({ error }) => {
+          failedConnection = error;
+          return (
+            !signal?.aborted && !isHTTPError(error) && !isTimeoutError(error) && !(error instanceof CliError)
+          );
+        },
+        delay: (attempt) => {
+          const delayMs = backoffMs(attempt);
+          options.onRetry?.({ attempt, delayMs, reason: describeNetworkError(failedConnection) });
+          return delayMs;
+        },
       },
       hooks: { afterResponse: [decideRetry] },
     });
@@ -140,13 +151,14 @@ export function retryDelayMs(
   return backoffMs(attempt);
 }
 
+/** The wait a response asks for (`retry-after-ms`, `retry-after` in seconds or as a date); a negative number is none. */
 export function serverRequestedDelayMs(headers: Headers): number | undefined {
   const milliseconds = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(milliseconds)) return milliseconds;
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
   const retryAfter = headers.get('retry-after');
   if (!retryAfter) return undefined;
   const seconds = Number.parseFloat(retryAfter);
-  if (Number.isFinite(seconds)) return seconds * 1000;
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
   const date = Date.parse(retryAfter);
   return Number.isFinite(date) ? date - Date.now() : undefined;
 }

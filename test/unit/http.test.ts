@@ -49,6 +49,9 @@ test('the secrets of a request: key headers, custom key headers, the URL passwor
 test('server-requested delays: retry-after-ms, retry-after seconds and HTTP dates', () => {
   expect(serverRequestedDelayMs(new Headers({ 'retry-after-ms': '250' }))).toBe(250);
   expect(serverRequestedDelayMs(new Headers({ 'retry-after': '2' }))).toBe(2000);
+  // A negative wait is no wait asked for: the backoff applies, not an immediate retry.
+  expect(serverRequestedDelayMs(new Headers({ 'retry-after': '-5' }))).toBeUndefined();
+  expect(serverRequestedDelayMs(new Headers({ 'retry-after-ms': '-1', 'retry-after': '3' }))).toBe(3000);
   const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
   const fromDate = serverRequestedDelayMs(new Headers({ 'retry-after': inTenSeconds })) ?? 0;
   expect(fromDate).toBeGreaterThan(8000);
