@@ -248,6 +248,9 @@ export function createOpenAiDecoder({
   // did not (a finish reason equal to the last one still counts: another may come between two such chunks).
   let toolCallFragments = 0;
   let finishReasons = 0;
+  // What the model said instead of answering (`delta.refusal`, OpenAI's structured refusals): not an answer,
+  // so the turn fails with it at the end rather than passing for an empty success.
+  let refusal = '';
   // The envelope around the text of the last chunk that was one text or reasoning delta: chunks with the
   // same one are decoded by parsing their text alone (see decodeAndLearn).
   let shape: DeltaShape | undefined;
@@ -282,6 +285,12 @@ export function createOpenAiDecoder({
 
   function flush(): StreamEvent[] {
     if (ended) return [];
+    if (refusal.trim() !== '') {
+      return failWith({
+        message: `the model declined to answer (refusal): ${capped(refusal.trim())}`,
+        code: 'refusal',
+      });
+    }
     ended = true;
     const events: StreamEvent[] = [];
     const ordered = [...toolCalls].sort((a, b) => a.wireIndex - b.wireIndex || a.arrival - b.arrival);
@@ -356,6 +365,8 @@ export function createOpenAiDecoder({
       }
       const text = nonEmptyString(delta['content']);
       if (text !== undefined) events.push({ type: 'text-delta', text });
+      const refused = delta['refusal'];
+      if (typeof refused === 'string') refusal += refused;
       const toolCallFragments = delta['tool_calls'];
       if (Array.isArray(toolCallFragments)) {
         for (const fragment of toolCallFragments) if (isObject(fragment)) addToolCallFragment(fragment);

@@ -1116,6 +1116,25 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(debug.stderr).not.toContain('\u0007');
   });
 
+  test('a refusal instead of an answer: exit 1 with its words, in text and JSON alike', async () => {
+    const box = freshSandbox();
+    const chunk = (delta: object, finish: string | null = null) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const sse = `${chunk({ role: 'assistant', content: null, refusal: '' })}${chunk({ refusal: 'I cannot help with that.' })}${chunk({}, 'stop')}data: [DONE]\n\n`;
+    fake.setResponses({ sse });
+    const text = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(text).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(text.stderr).toContain('the model declined to answer (refusal): I cannot help with that.');
+    fake.setResponses({ sse });
+    const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
+    const result = (
+      JSON.parse(json.stdout) as { type: string; is_error?: boolean; error?: { message: string } }[]
+    ).at(-1);
+    expect(json.exitCode).toBe(1);
+    expect(result).toMatchObject({ type: 'result', is_error: true });
+    expect(result?.error?.message).toContain('I cannot help with that.');
+  });
+
   test("an answer cut by the provider's content filter keeps the text and exits 1, saying so", async () => {
     const box = freshSandbox();
     fake.setResponses({ stream: { text: ['Half an ans', 'wer'], finishReason: 'content_filter' } });

@@ -410,6 +410,26 @@ describe('openaiAdapter decoder edge cases', () => {
     });
   });
 
+  test('a refusal (delta.refusal) is a failure that quotes it, with the usage, never an empty success', () => {
+    const events = decodeMessages([
+      '{"choices":[{"delta":{"role":"assistant","content":null,"refusal":""}}]}',
+      '{"choices":[{"delta":{"refusal":"I\'m sorry, "}}]}',
+      '{"choices":[{"delta":{"refusal":"I can\'t help with that."}}]}',
+      '{"choices":[{"delta":{},"finish_reason":"stop"}]}',
+      '{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":8,"total_tokens":17}}',
+    ]);
+    expect(events).toEqual([
+      { type: 'usage', usage: { inputTokens: 9, outputTokens: 8, totalTokens: 17 } },
+      {
+        type: 'error',
+        error: {
+          message: "the model declined to answer (refusal): I'm sorry, I can't help with that.",
+          code: 'refusal',
+        },
+      },
+    ]);
+  });
+
   test('finish_reason content_filter after some text is a failure, the text kept', () => {
     const events = decodeMessages(
       [
