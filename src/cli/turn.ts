@@ -1,6 +1,11 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
 import { CliError, redactFailure } from '../core/errors.ts';
-import { isAnswerEvent, type StreamEvent, type StreamFailure } from '../core/events.ts';
+import {
+  createSurrogateJoiner,
+  isAnswerEvent,
+  type StreamEvent,
+  type StreamFailure,
+} from '../core/events.ts';
 import { maskUrl, redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
 import { type ChatRequest, type HttpRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
@@ -130,11 +135,16 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     else if (event.type === 'error') throw streamFailure(event.error, httpRequest, answered);
   };
   // Runs once per event: text deltas, nearly all of them, take the short way (less for the JIT to compile).
-  const emit = (event: StreamEvent) => {
+  const emitOne = (event: StreamEvent) => {
     if (event.type !== 'text-delta') record(event);
     else if (collectText) result.text += event.text;
     if (!answered) answered = isAnswerEvent(event);
     options.onEvent(event);
+  };
+  const surrogates = createSurrogateJoiner();
+  const emit = (event: StreamEvent) => {
+    if (!surrogates.wants(event)) return emitOne(event);
+    for (const joined of surrogates.join(event)) emitOne(joined);
   };
 
   try {

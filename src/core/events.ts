@@ -69,3 +69,53 @@ export function isEmptyDelta(delta: TextDelta): boolean {
 export function isAnswerEvent(event: StreamEvent): boolean {
   return event.type === 'tool-call' || (event.type === 'text-delta' && !isEmptyDelta(event));
 }
+
+/** Events in, events out: what turn.ts hands on, with surrogate pairs split across deltas joined again. */
+export interface SurrogateJoiner {
+  /** Whether `event` needs join (cheap: a byte delta never does, and nothing is held most of the time). */
+  wants(event: StreamEvent): boolean;
+  join(event: StreamEvent): StreamEvent[];
+}
+
+/**
+ * Joins the halves of a UTF-16 surrogate pair that a server split across two deltas (gateways that cut
+ * strings by code unit do: `"A\ud83d"` then `"\ude00B"`). Each half alone would be printed as U+FFFD in
+ * text mode, while the JSON formats, which join the text first, kept the emoji. A delta that ends in a high
+ * surrogate is held back by that one code unit until the next event.
+ */
+export function createSurrogateJoiner(): SurrogateJoiner {
+  let held: TextDelta | undefined;
+  return {
+    wants: (event) => held !== undefined || endsInHighSurrogate(event),
+    join(event) {
+      const joined: StreamEvent[] = [];
+      let current = event;
+      if (held !== undefined) {
+        if (isStringDelta(current) && current.type === held.type) {
+          current = { type: held.type, text: held.text + current.text };
+        } else {
+          joined.push(held);
+        }
+        held = undefined;
+      }
+      if (endsInHighSurrogate(current)) {
+        held = { type: current.type, text: current.text.slice(-1) };
+        if (current.text.length > 1) joined.push({ type: current.type, text: current.text.slice(0, -1) });
+      } else {
+        joined.push(current);
+      }
+      return joined;
+    },
+  };
+}
+
+/** A delta whose text is a string (not well-formed UTF-8 bytes, which cannot hold half a pair). */
+function isStringDelta(event: StreamEvent): event is TextDelta {
+  return (event.type === 'text-delta' || event.type === 'reasoning-delta') && event.utf8 === undefined;
+}
+
+function endsInHighSurrogate(event: StreamEvent): event is TextDelta {
+  if (!isStringDelta(event)) return false;
+  const last = event.text.charCodeAt(event.text.length - 1);
+  return last >= 0xd800 && last <= 0xdbff;
+}

@@ -1116,6 +1116,18 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(debug.stderr).not.toContain('\u0007');
   });
 
+  test('an emoji whose surrogate halves come in two deltas prints whole in text mode, as in JSON', async () => {
+    const box = freshSandbox();
+    // JSON.stringify would escape a lone surrogate the same way; written out to show what the server sends.
+    const chunk = (content: string) => `data: {"choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`;
+    const sse = `${chunk('A\\ud83d')}${chunk('\\ude00B')}data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n`;
+    fake.setResponses({ sse });
+    expect(await runCli([...keyFlags(), 'x'], { sandbox: box })).toMatchObject({
+      exitCode: 0,
+      stdout: 'A\u{1F600}B\n',
+    });
+  });
+
   test('a refusal instead of an answer: exit 1 with its words, in text and JSON alike', async () => {
     const box = freshSandbox();
     const chunk = (delta: object, finish: string | null = null) =>
