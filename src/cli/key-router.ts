@@ -9,6 +9,9 @@ import { PassThrough, type Readable, Writable } from 'node:stream';
 export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 
 const pasteStart = '\x1b[200~';
+const bracketedPasteOn = '\x1b[?2004h';
+const bracketedPasteOff = '\x1b[?2004l';
+const showCursor = '\x1b[?25h';
 const pasteEnd = '\x1b[201~';
 export const placeholderPattern = /\[Pasted text #(\d+) \+\d+ lines?\]/g;
 
@@ -165,14 +168,15 @@ export function createKeyRouter(
   output.on('resize', onResize);
   const paste = createPasteFilter();
   const bracketedPaste = (on: boolean) => {
-    if (output.isTTY === true) output.write(on ? '\x1b[?2004h' : '\x1b[?2004l');
+    if (output.isTTY === true) output.write(on ? bracketedPasteOn : bracketedPasteOff);
   };
   const takeTerminal = () => {
     setRaw(true);
     bracketedPaste(true);
   };
   const releaseTerminal = () => {
-    bracketedPaste(false);
+    // The cursor too: a @clack/prompts dialog hides it while it asks.
+    if (output.isTTY === true) output.write(bracketedPasteOff + showCursor);
     setRaw(false);
   };
   // Ctrl+Z, which raw mode turns into a key: stopped as the shell would stop us, with the terminal as the

@@ -30,6 +30,8 @@ interface Pane {
   waitFor(text: string, options?: { times?: number; timeoutMs?: number }): Promise<void>;
   /** The window title, which OSC 0 and 2 set. */
   title(): string;
+  /** Whether the terminal shows its cursor (a program can hide it). */
+  cursorShown(): boolean;
   /** Sends a signal to the program the pane's shell started (qwen, for startPane). */
   signal(name: 'SIGTERM' | 'SIGHUP'): void;
   kill(): void;
@@ -95,6 +97,7 @@ function openPane(sandbox: Sandbox, env: Record<string, string>, command: string
       }
     },
     title: () => tmux('display-message', '-p', '-t', name, '#{pane_title}').trim(),
+    cursorShown: () => tmux('display-message', '-p', '-t', name, '#{cursor_flag}').trim() === '1',
     signal(signalName) {
       const shell = tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim();
       const child = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(' ')[0];
@@ -504,6 +507,19 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       await pane.waitFor('TTY=');
       // Ended, with the status a shell gives a process that signal ended (it used to live on, spinning).
       expect(pane.screen()).toContain(`EXIT=${signal === 'SIGHUP' ? 129 : 143}\nTTY=isig icanon echo `);
+    }, 20_000);
+  }
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`${signal} while the wizard asks: the cursor it hid is shown again, the modes are normal`, async () => {
+      sandbox = makeSandbox();
+      pane = startPane(sandbox);
+      await pane.waitFor('How do you want to sign in?');
+      expect(pane.cursorShown()).toBe(false);
+      pane.signal(signal);
+      await pane.waitFor('TTY=');
+      expect(pane.screen()).toContain(`EXIT=${signal === 'SIGHUP' ? 129 : 143}\nTTY=isig icanon echo `);
+      expect(pane.cursorShown()).toBe(true);
     }, 20_000);
   }
 
