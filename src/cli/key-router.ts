@@ -1,9 +1,15 @@
 // The keys of the interactive session on their way from the terminal: bracketed paste turned into
 // placeholders, and a small router that gives them to readline while a prompt waits, keeps them while an
-// answer streams (Ctrl+C excepted) as the messages they will be, lets go of the terminal while a
-// @clack/prompts dialog owns it, suspends on Ctrl+Z, and gives the terminal back however the process ends.
+// answer streams (Ctrl+C excepted) as the messages they will be, passes them to a @clack/prompts dialog
+// through dialog-terminal.ts, suspends on Ctrl+Z, and gives the terminal back however the process ends.
 import process from 'node:process';
 import { PassThrough, type Readable, Writable } from 'node:stream';
+import {
+  createDialogTerminal,
+  type DialogTerminal,
+  type PromptStreams,
+  showCursor,
+} from './dialog-terminal.ts';
 
 /** A terminal's input: process.stdin, or a stream that pretends to be one in tests. */
 export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
@@ -11,7 +17,6 @@ export type TerminalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: bo
 const pasteStart = '\x1b[200~';
 const bracketedPasteOn = '\x1b[?2004h';
 const bracketedPasteOff = '\x1b[?2004l';
-const showCursor = '\x1b[?25h';
 const pasteEnd = '\x1b[201~';
 export const placeholderPattern = /\[Pasted text #(\d+) \+\d+ lines?\]/g;
 
@@ -121,7 +126,7 @@ export function createTypeAhead(gapMs = burstGapMs): TypeAhead {
   };
 }
 
-export type InputMode = 'line' | 'busy' | 'detached';
+export type InputMode = 'line' | 'busy' | 'dialog';
 
 export interface KeyRouter {
   /** What readline reads. */
@@ -138,8 +143,8 @@ export interface KeyRouter {
   quietMs(): number;
   /** Ctrl+C while busy. */
   onInterrupt?: () => void;
-  /** Hands the real terminal to a @clack/prompts dialog, then takes it back. */
-  detachedDuring<T>(task: () => Promise<T>): Promise<T>;
+  /** Gives the keys to a @clack/prompts dialog drawn on the streams it is handed, then takes them back. */
+  dialog<T>(task: (streams: PromptStreams) => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -162,8 +167,11 @@ export function createKeyRouter(
     'columns',
     { get: () => output.columns },
   ) as KeyRouter['screen'];
+  // The dialog being shown, if any.
+  let dialog: DialogTerminal | undefined;
   const onResize = () => {
     if (mode === 'line') screen.emit('resize');
+    dialog?.resize();
   };
   output.on('resize', onResize);
   const paste = createPasteFilter();
@@ -180,13 +188,19 @@ export function createKeyRouter(
     setRaw(false);
   };
   // Ctrl+Z, which raw mode turns into a key: stopped as the shell would stop us, with the terminal as the
-  // shell expects it; `fg` (SIGCONT) takes it back and has readline redraw the prompt with what was typed.
+  // shell expects it; `fg` (SIGCONT) takes it back and has readline (or the dialog) redraw its prompt with
+  // what was typed.
   const suspend = () => {
     if (process.platform === 'win32') return;
     releaseTerminal();
     process.once('SIGCONT', () => {
-      takeTerminal();
-      onResize();
+      if (dialog === undefined) {
+        takeTerminal();
+        onResize();
+      } else {
+        setRaw(true);
+        dialog.redraw();
+      }
     });
     process.kill(process.pid, 'SIGTSTP');
   };
@@ -232,18 +246,18 @@ export function createKeyRouter(
       }
     },
     quietMs: () => performance.now() - keysAt,
-    async detachedDuring(task) {
+    async dialog(task) {
       const previous = mode;
-      mode = 'detached';
-      input.off('data', onData);
+      const shown = createDialogTerminal(output);
+      mode = 'dialog';
+      dialog = shown;
+      // clack reads keys one by one: a paste is typed, not wrapped in markers.
       bracketedPaste(false);
       try {
-        return await task();
+        return await task(shown.streams);
       } finally {
-        // clack pauses the input and leaves cooked mode when it closes its own readline.
-        input.on('data', onData);
+        dialog = undefined;
         takeTerminal();
-        input.resume();
         mode = previous;
       }
     },
@@ -262,7 +276,9 @@ export function createKeyRouter(
     const keys = received.replaceAll('\x1a', '');
     if (mode === 'line') {
       forward(keys);
-    } else if (mode === 'busy') {
+    } else if (mode === 'dialog') {
+      dialog?.push(keys);
+    } else {
       // Ctrl+C stops the answer; what was typed around it is still the user's next message.
       const typed = keys.replaceAll('\x03', '');
       if (typed !== '') typeAhead.add(typed, keysAt);

@@ -2,7 +2,6 @@
 // named directly (`/model <id>`). The choice is saved the way Qwen Code saves it (compat §3): model.name,
 // model.baseUrl ("" when the entry has none) and security.auth.selectedType, in the workspace file when
 // that file defines modelProviders (its list is the one in use), else in the user file.
-import type { Readable, Writable } from 'node:stream';
 import { isCancel, select } from '@clack/prompts';
 import { providerEntriesFor } from '../config/providers.ts';
 import { qwenOauthModel } from '../config/resolve.ts';
@@ -10,6 +9,7 @@ import type { Settings } from '../config/schema.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { maskUrl } from '../core/redact.ts';
 import { type AuthType, type Protocol, protocols, type ResolvedModel } from '../core/types.ts';
+import type { PromptStreams } from './dialog-terminal.ts';
 
 export interface ModelChoice {
   authType: AuthType;
@@ -20,11 +20,6 @@ export interface ModelChoice {
   /** The entry's baseUrl; undefined when it names none. */
   baseUrl?: string;
   description?: string;
-}
-
-export interface PromptStreams {
-  input?: Readable;
-  output?: Writable;
 }
 
 export const protocolLabels: Record<AuthType, string> = {

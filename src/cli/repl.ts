@@ -261,13 +261,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   );
   const spinner = createSpinner({ write, enabled: output.isTTY === true, columns: () => output.columns });
   const wizardContext = (): RunContext => ({ ...context, signal: new AbortController().signal });
-  const clackStreams = { input, output };
 
   const runWizard = async (reason?: string): Promise<boolean> => {
-    const outcome = await router.detachedDuring(() =>
+    const outcome = await router.dialog((streams) =>
       runAuthWizard({
         context: wizardContext(),
-        streams: clackStreams,
+        streams,
         reason,
         networkFlags: options.networkFlags,
       }),
@@ -328,7 +327,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           'No models configured yet. Run /auth to add one (or add modelProviders to settings.json).',
         );
       }
-      choice = await router.detachedDuring(() => pickModel(choices, state.target, clackStreams));
+      choice = await router.dialog((streams) => pickModel(choices, state.target, streams));
       if (choice === undefined) return say(colors.dim('Model unchanged.'));
     }
     const settingsPath = modelSettingsPath(configuration);

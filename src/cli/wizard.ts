@@ -5,7 +5,7 @@
 // branches reuse what `qwen auth` uses: the device login of `qwen auth qwen-oauth`, the edits of `qwen auth
 // coding-plan`, and the one comment-preserving writer.
 import type { Readable } from 'node:stream';
-import { cancel, confirm, intro, isCancel, log, note, outro, password, select, text } from '@clack/prompts';
+import { cancel, confirm, intro, isCancel, log, note, outro, select } from '@clack/prompts';
 import {
   type CodingPlanRegion,
   codingPlanEnvKey,
@@ -35,7 +35,8 @@ import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
 import { loadConfigurationFor, runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
-import { type PromptStreams, protocolLabels } from './model-picker.ts';
+import { type PromptStreams, passwordField, textField } from './dialog-terminal.ts';
+import { protocolLabels } from './model-picker.ts';
 import type { NetworkFlags } from './network.ts';
 import { streamTurn } from './turn.ts';
 
@@ -224,7 +225,7 @@ async function askCodingPlan(
 
 /** A Coding Plan key; with `kept`, an empty answer keeps that one. */
 async function askCodingPlanKey(streams: PromptStreams, kept?: string): Promise<string | undefined> {
-  const apiKey = await password({
+  const apiKey = await passwordField({
     message:
       kept === undefined
         ? 'Coding Plan API key (sk-sp-...)'
@@ -263,14 +264,14 @@ async function askThirdParty(
   allowed(protocol);
   const defaults = thirdPartyDefaults[protocol];
   const same = previous?.protocol === protocol ? previous : undefined;
-  const baseUrl = await text({
+  const baseUrl = await textField({
     message: 'Base URL',
     initialValue: same?.baseUrl ?? defaults.baseUrl,
     validate: (value) => (isHttpUrl(value ?? '') ? undefined : 'Enter an http:// or https:// URL.'),
     ...streams,
   });
   if (isCancel(baseUrl)) return undefined;
-  const model = await text({
+  const model = await textField({
     message: 'Model id (as the provider spells it)',
     placeholder: defaults.modelExample,
     initialValue: same?.model,
@@ -278,7 +279,7 @@ async function askThirdParty(
     ...streams,
   });
   if (isCancel(model)) return undefined;
-  const envKey = await text({
+  const envKey = await textField({
     message: 'Environment variable that holds the key',
     initialValue: same?.envKey ?? defaults.envKey,
     validate: (value) =>
@@ -335,7 +336,7 @@ async function askThirdPartyKey(
       : inEnvironment !== undefined
         ? `leave empty to keep the one already set, ${maskSecret(inEnvironment)}`
         : undefined;
-  const apiKey = await password({
+  const apiKey = await passwordField({
     message: keep === undefined ? `API key (${variable})` : `API key (${variable}; ${keep})`,
     validate: (value) =>
       keep === undefined && nonEmpty(value) === undefined ? 'Enter the API key.' : undefined,

@@ -117,6 +117,18 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
+/** The wizard's first questions answered up to the base URL: an API key, third-party, OpenAI-compatible. */
+async function chooseOpenAiCompatible(pane: Pane, run = 1): Promise<void> {
+  const times = { times: run };
+  await pane.waitFor('How do you want to sign in?', times);
+  pane.keys('Down', 'Enter');
+  await pane.waitFor('Which API key?', times);
+  pane.keys('Down', 'Enter');
+  await pane.waitFor('Protocol the provider speaks', times);
+  pane.keys('Enter');
+  await pane.waitFor('Base URL', times);
+}
+
 /**
  * The wizard's answers for an OpenAI-compatible provider with the key saved, up to the check (accepted).
  * `run`: which wizard on this screen it is (the earlier ones stay in the scrollback).
@@ -127,13 +139,7 @@ async function answerThirdParty(
   run = 1,
 ): Promise<void> {
   const times = { times: run };
-  await pane.waitFor('How do you want to sign in?', times);
-  pane.keys('Down', 'Enter');
-  await pane.waitFor('Which API key?', times);
-  pane.keys('Down', 'Enter');
-  await pane.waitFor('Protocol the provider speaks', times);
-  pane.keys('Enter');
-  await pane.waitFor('Base URL', times);
+  await chooseOpenAiCompatible(pane, run);
   pane.keys('C-u');
   pane.type(answers.url);
   pane.keys('Enter');
@@ -497,6 +503,56 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.keys('C-d');
     await pane.waitFor('shell$ ', { times: 4 });
     expect(sentPrompts()).toEqual(['slow', 'after']);
+  }, 30_000);
+
+  test('Ctrl+Z and fg in the wizard, at a menu and in a text field: the cursor shows while stopped, the prompt comes back and works; Ctrl+D cancels a menu', async () => {
+    sandbox = makeSandbox();
+    pane = startShell(sandbox);
+    await pane.waitFor('shell$ ');
+    pane.type(shellQuote(binaryPath));
+    pane.keys('Enter');
+    await pane.waitFor('How do you want to sign in?');
+    pane.keys('C-z');
+    await pane.waitFor('Stopped');
+    expect(pane.cursorShown()).toBe(true);
+    pane.type('fg');
+    pane.keys('Enter');
+    // Drawn again below the shell's lines, and listening.
+    await pane.waitFor('How do you want to sign in?', { times: 2 });
+    expect(pane.cursorShown()).toBe(false);
+    await chooseOpenAiCompatible(pane);
+    pane.keys('C-u');
+    pane.type(`${fake.url}/x`);
+    await pane.waitFor(`${fake.url}/x`);
+    pane.keys('C-z');
+    await pane.waitFor('Stopped', { times: 2 });
+    expect(pane.cursorShown()).toBe(true);
+    pane.type('fg');
+    pane.keys('Enter');
+    await pane.waitFor('Base URL', { times: 2 });
+    pane.keys('BSpace', 'BSpace', 'Enter');
+    await pane.waitFor('Model id');
+    expect(pane.screen()).toContain(`◇  Base URL\n│  ${fake.url}\n`);
+    pane.keys('C-d');
+    pane.type('test-model');
+    pane.keys('Enter');
+    await pane.waitFor('Environment variable that holds the key');
+    pane.keys('Enter');
+    await pane.waitFor('API key (OPENAI_API_KEY)');
+    pane.type('sk-e2e-typed-1234');
+    pane.keys('Enter');
+    await pane.waitFor('Where should OPENAI_API_KEY come from?');
+    pane.keys('C-d');
+    await pane.waitFor('Cancelled; nothing was changed.');
+    await pane.waitFor('Not configured yet');
+    await pane.waitFor('qwen >');
+    pane.type('/help');
+    pane.keys('Enter');
+    await pane.waitFor('/stats');
+    pane.keys('C-d');
+    await pane.waitFor('shell$ ', { times: 4 });
+    expect(pane.cursorShown()).toBe(true);
+    expect(existsSync(path.join(sandbox.qwenHome, 'settings.json'))).toBe(false);
   }, 30_000);
 
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {

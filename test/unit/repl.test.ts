@@ -195,9 +195,10 @@ describe('the loop, through injected streams', () => {
       screen += stripVTControlCharacters(chunk.toString());
     });
     const home = path.join(root, 'home');
-    const waitFor = async (text: string) => {
+    /** Waits until `text` has been drawn `times` times. */
+    const waitFor = async (text: string, times = 1) => {
       const deadline = Date.now() + 10_000;
-      while (!screen.includes(text)) {
+      while (screen.split(text).length - 1 < times) {
         if (Date.now() > deadline) throw new Error(`"${text}" never appeared:\n${screen}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -432,6 +433,49 @@ describe('the loop, through injected streams', () => {
     await session.waitFor('Type /auth to enter another key or log in again.');
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
+  });
+
+  test('Ctrl+D cancels a menu of /model or /auth and edits in a text field; nothing is saved, the session goes on', async () => {
+    const home = path.join(root, 'home');
+    const settingsPath = path.join(home, '.qwen', 'settings.json');
+    mkdirSync(path.dirname(settingsPath), { recursive: true });
+    const settings = JSON.stringify({
+      modelProviders: {
+        openai: [
+          { id: 'm', baseUrl: fake.url },
+          { id: 'other', baseUrl: fake.url },
+        ],
+      },
+    });
+    writeFileSync(settingsPath, settings);
+    const session = startSession({});
+    const ask = async (question: string, keys: string) => {
+      await session.waitFor(question);
+      // clack draws a question before it listens.
+      await Bun.sleep(20);
+      session.input.write(keys);
+    };
+    await session.waitFor('m >');
+    session.input.write('/model\r');
+    await ask('Model for the next turns', '\x04');
+    await session.waitFor('Model unchanged.');
+    session.input.write('/auth\r');
+    await ask('How do you want to sign in?', '\x04');
+    await session.waitFor('Cancelled; nothing was changed.');
+    session.input.write('/auth\r');
+    await ask('How do you want to sign in?', '\x1b[B\r');
+    await ask('Which API key?', '\x1b[B\r');
+    await ask('Protocol the provider speaks', '\r');
+    // In the text field Ctrl+D deletes the character under the cursor (the x), as in readline.
+    await ask('Base URL', `\x15${fake.url}x\x1b[D\x04\r`);
+    await ask('Model id', '\x1b');
+    await session.waitFor('Cancelled; nothing was changed.', 2);
+    expect(session.screen()).toContain(`Base URL\n│  ${fake.url}\n`);
+    session.input.write('hi\r');
+    await session.answered(1);
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+    expect(readFileSync(settingsPath, 'utf8')).toBe(settings);
   });
 
   test('/model with an id that is not configured switches for this session only and saves nothing', async () => {
