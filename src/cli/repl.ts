@@ -130,6 +130,9 @@ interface SessionState {
 
 export async function runRepl(options: ReplOptions): Promise<number> {
   const { context } = options;
+  // The environment a later session will see: the wizards of this one add the keys they set up to
+  // context.env, for this session's use.
+  const launchEnv = { ...context.env };
   const input: TerminalInput = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const colorEnabled = output.isTTY === true && (context.env['NO_COLOR'] ?? '') === '';
@@ -269,6 +272,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         streams,
         reason,
         networkFlags: options.networkFlags,
+        launchEnv,
       }),
     );
     if (outcome.configured) {

@@ -16,6 +16,7 @@ import {
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
 import { prepareCredentials } from '../auth/credentials.ts';
+import { emptyVariableNote, type LayeredEnvironment } from '../config/env.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
 import { assertAuthTypeAllowed, resolveModel } from '../config/resolve.ts';
 import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
@@ -82,6 +83,11 @@ export interface WizardOptions {
   reason?: string;
   /** `--proxy` / `--insecure` of this run, for the Qwen OAuth login. */
   networkFlags?: NetworkFlags;
+  /**
+   * The environment qwen was started with, which later sessions started the same way see too; by default
+   * context.env as it is now. context.env also holds the keys earlier wizards of this session set for it.
+   */
+  launchEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface WizardOutcome {
@@ -93,6 +99,7 @@ export interface WizardOutcome {
 export async function runAuthWizard(options: WizardOptions): Promise<WizardOutcome> {
   const streams = options.streams ?? {};
   const { context } = options;
+  const launchEnv = options.launchEnv ?? { ...context.env };
   const existingValue = (name: string) => nonEmpty(context.env[name]);
   // An auth type that security.auth.enforcedType forbids is refused as soon as it is chosen, and again
   // before saving (going back after a failed check may choose another): nothing forbidden is ever written.
@@ -127,7 +134,7 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
         return { configured: false };
       }
       allowed(answers.kind === 'coding-plan' ? 'openai' : answers.protocol);
-      note(save(answers, options).join('\n'), 'Saved', streams);
+      note(save(answers, context, launchEnv).join('\n'), 'Saved', streams);
     }
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
@@ -442,15 +449,23 @@ interface SavePlan {
   lines: string[];
 }
 
-/** Writes every file of the plan, all or none when one cannot be edited; returns the "Saved" note. */
-function save(answers: KeyAnswers, options: WizardOptions): string[] {
-  const { context } = options;
+/**
+ * Writes every file of the plan, all or none when one cannot be edited; returns the "Saved" note. This
+ * session uses the new key at once; the note says when later sessions would see another value.
+ */
+function save(
+  answers: KeyAnswers,
+  context: RunContext,
+  launchEnv: Readonly<Record<string, string | undefined>>,
+): string[] {
   const plan = planSave(answers, loadConfigurationFor(context));
   writeSetupFiles(plan.files);
   const key = plan.sessionKey;
-  return key === undefined
-    ? plan.lines
-    : [...plan.lines, ...useInThisSession(key.variable, key.value, context)];
+  if (key === undefined) return plan.lines;
+  context.env[key.variable] = key.value;
+  const later = loadConfigurationFor({ ...context, env: { ...launchEnv } }).env;
+  const warning = laterSessionWarning(key, answers.kind === 'coding-plan' || answers.storeKey, later);
+  return warning === undefined ? plan.lines : [...plan.lines, warning];
 }
 
 function planSave(answers: KeyAnswers, configuration: LoadedConfiguration): SavePlan {
@@ -536,14 +551,30 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
   return { files, sessionKey: { variable: answers.envKey, value: answers.apiKey }, lines };
 }
 
-/** The session uses the new key at once; a different value in the shell would win in later sessions. */
-function useInThisSession(variable: string, key: string, context: RunContext): string[] {
-  const previous = nonEmpty(context.env[variable]);
-  context.env[variable] = key;
-  if (previous === undefined || previous === key) return [];
-  return [
-    `Warning: ${variable} is also set in your shell (${maskSecret(previous)}); that value wins in later sessions.`,
-  ];
+/**
+ * When a later session started as this one was would find another value for the key's variable: the shell's
+ * or a .env file's, which win over settings env, or one a workspace's settings env keeps.
+ */
+function laterSessionWarning(
+  key: { variable: string; value: string },
+  stored: boolean,
+  later: LayeredEnvironment,
+): string | undefined {
+  const { variable } = key;
+  const value = later.get(variable);
+  const source = later.source(variable);
+  if (value === undefined || source === undefined || value.trim() === key.value) return undefined;
+  if (value.trim() === '') {
+    const empty = emptyVariableNote(variable, source);
+    return `Warning: ${empty.note}; ${empty.remedy}.`;
+  }
+  const inShell = source.description === 'environment';
+  const where = inShell ? 'your shell' : source.description;
+  const wins =
+    stored || inShell
+      ? 'that value wins in later sessions'
+      : `later sessions use that value unless ${variable} is exported`;
+  return `Warning: ${variable} is also set in ${where} (${maskSecret(value.trim())}); ${wins}.`;
 }
 
 /**

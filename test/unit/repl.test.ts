@@ -213,12 +213,18 @@ describe('the loop, through injected streams', () => {
       input,
       output,
     });
+    /** Waits until the `times`th `question` is drawn, then presses `keys` (clack draws before it listens). */
+    const answer = async (question: string, keys: string, times = 1) => {
+      await waitFor(question, times);
+      await Bun.sleep(20);
+      input.write(keys);
+    };
     /** Waits for the `count`th request and its answer on the screen. */
     const answered = async (count: number) => {
       await waitForRequests(count);
       while (screen.split('Hello there.').length - 1 < count) await Bun.sleep(10);
     };
-    return { input, output, home, waitFor, answered, running, screen: () => screen, raw: () => raw };
+    return { input, output, home, waitFor, answer, answered, running, screen: () => screen, raw: () => raw };
   }
 
   const sentMessages = () =>
@@ -449,12 +455,7 @@ describe('the loop, through injected streams', () => {
     });
     writeFileSync(settingsPath, settings);
     const session = startSession({});
-    const ask = async (question: string, keys: string) => {
-      await session.waitFor(question);
-      // clack draws a question before it listens.
-      await Bun.sleep(20);
-      session.input.write(keys);
-    };
+    const ask = (question: string, keys: string) => session.answer(question, keys);
     await session.waitFor('m >');
     session.input.write('/model\r');
     await ask('Model for the next turns', '\x04');
@@ -476,6 +477,35 @@ describe('the loop, through injected streams', () => {
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
     expect(readFileSync(settingsPath, 'utf8')).toBe(settings);
+  });
+
+  test('a second /auth replacing the key the first one saved: no warning about the shell, the new key is used', async () => {
+    const home = path.join(root, 'home');
+    const session = startSession({}, { HOME: home });
+    /** The wizard's `run`th time: OpenAI-compatible at the fake server, `key` saved, no check. */
+    const setUp = async (run: number, key: string) => {
+      await session.answer('How do you want to sign in?', '\x1b[B\r', run);
+      await session.answer('Which API key?', '\x1b[B\r', run);
+      await session.answer('Protocol the provider speaks', '\r', run);
+      await session.answer('Base URL', `\x15${fake.url}\r`, run);
+      await session.answer('Model id', 'm\r', run);
+      await session.answer('Environment variable that holds the key', '\r', run);
+      await session.answer('API key (OPENAI_API_KEY', `\x15${key}\r`, run);
+      await session.answer('Where should OPENAI_API_KEY come from?', '\r', run);
+      await session.answer('Check the key now', '\x1b[B\r', run);
+      await session.waitFor('Ready.', run);
+    };
+    await setUp(1, 'sk-first-3333');
+    session.input.write('/auth\r');
+    await setUp(2, 'sk-second-4444');
+    expect(session.screen()).not.toContain('Warning');
+    session.input.write('hi\r');
+    await session.answered(1);
+    expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-second-4444');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+    const saved = JSON.parse(readFileSync(path.join(home, '.qwen', 'settings.json'), 'utf8'));
+    expect(saved.env).toEqual({ OPENAI_API_KEY: 'sk-second-4444' });
   });
 
   test('/model with an id that is not configured switches for this session only and saves nothing', async () => {

@@ -186,6 +186,55 @@ describe('third-party provider', () => {
     expect(context.env['ANTHROPIC_API_KEY']).toBe('sk-ant-secret-9876');
   });
 
+  const overridden = [
+    {
+      name: 'the shell sets the variable: its value wins in later sessions',
+      shell: 'sk-shell-value-4444',
+      store: true,
+      warning: 'OPENAI_API_KEY is also set in your shell (sk-...4444); that value wins in later sessions.',
+    },
+    {
+      name: 'a .env file sets it: its value wins over the saved one',
+      dotEnv: 'sk-dotenv-value-6666',
+      store: true,
+      warning:
+        'OPENAI_API_KEY is also set in <home>/.qwen/.env (sk-...6666); that value wins in later sessions.',
+    },
+    {
+      name: 'a .env file sets it and the key is not saved: used unless the key is exported',
+      dotEnv: 'sk-dotenv-value-6666',
+      store: false,
+      warning:
+        'OPENAI_API_KEY is also set in <home>/.qwen/.env (sk-...6666); later sessions use that value unless OPENAI_API_KEY is exported.',
+    },
+  ];
+  for (const setup of overridden) {
+    test(`a new key, and ${setup.name}`, async () => {
+      if (setup.dotEnv !== undefined) {
+        mkdirSync(path.join(home, '.qwen'), { recursive: true });
+        writeFileSync(path.join(home, '.qwen', '.env'), `OPENAI_API_KEY=${setup.dotEnv}\n`);
+      }
+      const terminal = createTerminal();
+      const context = contextFor(setup.shell === undefined ? {} : { OPENAI_API_KEY: setup.shell });
+      const running = runAuthWizard({ context, streams: terminal });
+      await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+      await terminal.answer('Which API key?', keys.down, keys.enter);
+      await terminal.answer('Protocol the provider speaks', keys.enter);
+      await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.enter);
+      await terminal.answer('Model id', 'gpt-4o', keys.enter);
+      await terminal.answer('Environment variable that holds the key', keys.enter);
+      await terminal.answer('API key (OPENAI_API_KEY', 'sk-new-key-5555', keys.enter);
+      await terminal.answer('Where should', ...(setup.store ? [keys.enter] : [keys.down, keys.enter]));
+      await terminal.answer('Check the key now', keys.down, keys.enter);
+      expect(await running).toEqual({ configured: true });
+      // The note is drawn in a box: its lines joined again.
+      const note = terminal.screen().replace(/[│\s]+/g, ' ');
+      expect(note).toContain(`Warning: ${setup.warning.replace('<home>', home)}`);
+      expect(terminal.screen()).not.toContain(setup.shell ?? setup.dotEnv ?? '');
+      expect(context.env['OPENAI_API_KEY']).toBe('sk-new-key-5555');
+    });
+  }
+
   test('the summary shows a base URL with credentials masked', async () => {
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
