@@ -19,7 +19,11 @@ import { prepareCredentials } from '../auth/credentials.ts';
 import { emptyVariableNote, type LayeredEnvironment } from '../config/env.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
 import { assertAuthTypeAllowed, resolveModel } from '../config/resolve.ts';
-import { readProviderEntriesAsWritten, readTextFileIfPresent } from '../config/settings.ts';
+import {
+  readEnvValueAsWritten,
+  readProviderEntriesAsWritten,
+  readTextFileIfPresent,
+} from '../config/settings.ts';
 import { prepareSettingsFile, type SettingsEdit } from '../config/settings-writer.ts';
 import {
   modelSettingsPath,
@@ -100,7 +104,10 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   const streams = options.streams ?? {};
   const { context } = options;
   const launchEnv = options.launchEnv ?? { ...context.env };
-  const existingValue = (name: string) => nonEmpty(context.env[name]);
+  const keys: KeyLookup = {
+    inEnvironment: (variable) => nonEmpty(context.env[variable]),
+    storedInSettings: (variable) => storedKey(loadConfigurationFor(context).paths.userSettings, variable),
+  };
   // An auth type that security.auth.enforcedType forbids is refused as soon as it is chosen, and again
   // before saving (going back after a failed check may choose another): nothing forbidden is ever written.
   const allowed = (type: AcceptedAuthType) =>
@@ -112,7 +119,7 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   intro('Authentication', streams);
   if (options.reason !== undefined) log.info(options.reason, streams);
   try {
-    const first = await askAuthAnswers(streams, existingValue, allowed);
+    const first = await askAuthAnswers(streams, keys, allowed);
     if (first?.kind === 'qwen-oauth') {
       await withCancelKeys(streams.input, context.signal, (signal) =>
         runAuthCommand(
@@ -127,7 +134,7 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
       while (answers?.checkKey === true) {
         const failure = await checkKey(answers, options);
         if (failure === undefined) break;
-        answers = await askAfterFailedCheck(failure, answers, streams, existingValue);
+        answers = await askAfterFailedCheck(failure, answers, streams, keys);
       }
       if (answers === undefined) {
         cancel('Cancelled; nothing was changed.', streams);
@@ -154,7 +161,7 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
 /** The questions only; undefined when the user cancels at any step. Nothing is written here. */
 export async function askAuthAnswers(
   streams: PromptStreams,
-  existingValue: (variable: string) => string | undefined,
+  keys: KeyLookup,
   /** Throws when the chosen auth type may not be set up here (security.auth.enforcedType). */
   allowed: (type: AcceptedAuthType) => void = () => undefined,
 ): Promise<AuthAnswers | undefined> {
@@ -193,7 +200,7 @@ export async function askAuthAnswers(
     allowed('openai');
     return askCodingPlan(streams);
   }
-  return askThirdParty(streams, existingValue, undefined, allowed);
+  return askThirdParty(streams, keys, undefined, allowed);
 }
 
 type CodingPlanAnswers = Extract<KeyAnswers, { kind: 'coding-plan' }>;
@@ -254,7 +261,7 @@ async function askCodingPlanKey(streams: PromptStreams, kept?: string): Promise<
 
 async function askThirdParty(
   streams: PromptStreams,
-  existingValue: (variable: string) => string | undefined,
+  keys: KeyLookup,
   previous?: ThirdPartyAnswers,
   allowed: (type: AcceptedAuthType) => void = () => undefined,
 ): Promise<KeyAnswers | undefined> {
@@ -300,7 +307,8 @@ async function askThirdParty(
   const key = await askThirdPartyKey(streams, {
     variable,
     typedBefore: same?.envKey === variable ? same.apiKey : undefined,
-    inEnvironment: existingValue(variable),
+    inEnvironment: keys.inEnvironment(variable),
+    storedInSettings: keys.storedInSettings(variable),
     storedBefore: same?.storeKey,
   });
   if (key === undefined) return undefined;
@@ -319,6 +327,14 @@ async function askThirdParty(
   return answers;
 }
 
+/** What a key variable holds already, for the key question. */
+interface KeyLookup {
+  /** The value the environment gives it: an empty answer keeps it. */
+  inEnvironment(variable: string): string | undefined;
+  /** The key the user settings' `env` holds: saving another replaces it, not saving removes it. */
+  storedInSettings(variable: string): string | undefined;
+}
+
 interface KeyQuestion {
   variable: string;
   /** Entered before going back: an empty answer keeps it. */
@@ -329,6 +345,8 @@ interface KeyQuestion {
   storeKey?: boolean;
   /** The answer given before going back, offered first. */
   storedBefore?: boolean;
+  /** The key the user settings hold now, named in the choice of where the key goes. */
+  storedInSettings?: string;
 }
 
 /** The key and where it is kept; a key is required when there is none to keep. Undefined when cancelled. */
@@ -353,11 +371,20 @@ async function askThirdPartyKey(
   const key = nonEmpty(apiKey) ?? typedBefore;
   if (key === undefined) return { storeKey: false };
   if (question.storeKey !== undefined) return { apiKey: key, storeKey: question.storeKey };
+  const stored = question.storedInSettings;
   const where = await select<'store' | 'export'>({
     message: `Where should ${variable} come from?`,
     options: [
-      { value: 'store', label: 'Save it in the user settings', hint: `env.${variable}, file mode 0600` },
-      { value: 'export', label: 'Do not save it', hint: `I will export ${variable} in my shell myself` },
+      {
+        value: 'store',
+        label: 'Save it in the user settings',
+        hint: `env.${variable}, file mode 0600${stored === undefined ? '' : `, replacing ${maskSecret(stored)}`}`,
+      },
+      {
+        value: 'export',
+        label: 'Do not save it',
+        hint: `I will export ${variable} in my shell myself${stored === undefined ? '' : `; the stored ${maskSecret(stored)} is removed`}`,
+      },
     ],
     initialValue: question.storedBefore === false ? 'export' : 'store',
     ...streams,
@@ -383,7 +410,7 @@ async function askAfterFailedCheck(
   failure: CliError,
   answers: KeyAnswers,
   streams: PromptStreams,
-  existingValue: (variable: string) => string | undefined,
+  keys: KeyLookup,
 ): Promise<KeyAnswers | undefined> {
   // The server said no to the key (401/403), as opposed to no credentials found before asking.
   const rejected = failure.kind === 'auth' && failure.status !== undefined;
@@ -413,20 +440,17 @@ async function askAfterFailedCheck(
     if (!rejected) {
       return answers.kind === 'coding-plan'
         ? askCodingPlan(streams, answers)
-        : askThirdParty(streams, existingValue, answers);
+        : askThirdParty(streams, keys, answers);
     }
     // The other answers are offered again, never the rejected key: an empty answer would save it unchecked.
     if (answers.kind === 'coding-plan') return askCodingPlan(streams, { ...answers, apiKey: undefined });
-    const rejectedKey = answers.apiKey ?? existingValue(answers.envKey);
+    const rejectedKey = answers.apiKey ?? keys.inEnvironment(answers.envKey);
     const { apiKey: _rejected, ...others } = answers;
-    return askThirdParty(
-      streams,
-      (variable) => {
-        const value = existingValue(variable);
-        return value === rejectedKey ? undefined : value;
-      },
-      others,
-    );
+    const inEnvironment = (variable: string) => {
+      const value = keys.inEnvironment(variable);
+      return value === rejectedKey ? undefined : value;
+    };
+    return askThirdParty(streams, { ...keys, inEnvironment }, others);
   }
   if (answers.kind === 'coding-plan') {
     const apiKey = await askCodingPlanKey(streams);
@@ -436,6 +460,7 @@ async function askAfterFailedCheck(
   const key = await askThirdPartyKey(streams, {
     variable: answers.envKey,
     storeKey: answers.apiKey === undefined ? undefined : answers.storeKey,
+    storedInSettings: keys.storedInSettings(answers.envKey),
   });
   return key === undefined ? undefined : { ...answers, ...key };
 }
@@ -528,10 +553,14 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
     { path: ['model', 'name'], value: answers.model },
     { path: ['model', 'baseUrl'], value: answers.baseUrl },
   ];
-  const keyEdits: SettingsEdit[] =
-    answers.storeKey && answers.apiKey !== undefined
-      ? [{ path: ['env', answers.envKey], value: answers.apiKey }]
-      : [];
+  const keyEdits: SettingsEdit[] = [];
+  if (answers.apiKey !== undefined && answers.storeKey) {
+    keyEdits.push({ path: ['env', answers.envKey], value: answers.apiKey });
+  }
+  // A typed key not saved removes the one stored before, which later sessions would otherwise use unasked.
+  const stored =
+    answers.apiKey === undefined || answers.storeKey ? undefined : storedKey(userPath, answers.envKey);
+  if (stored !== undefined) keyEdits.push({ path: ['env', answers.envKey], value: undefined });
   const files = setupFiles({ userPath, modelPath, keyEdits, modelEdits });
 
   const lines = [
@@ -545,7 +574,13 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
   if (answers.storeKey) {
     lines.push(`Key ${maskSecret(answers.apiKey)} in ${userPath} (env.${answers.envKey}, file mode 0600).`);
   } else {
-    lines.push(`Key not saved; this session uses it. For later sessions add to your shell profile:`);
+    const removed =
+      stored === undefined
+        ? ''
+        : ` The one stored before (${maskSecret(stored)}) was removed from ${userPath}.`;
+    lines.push(
+      `Key not saved; this session uses it.${removed} For later sessions add to your shell profile:`,
+    );
     lines.push(`  export ${answers.envKey}='<your key ${maskSecret(answers.apiKey)}>'`);
   }
   return { files, sessionKey: { variable: answers.envKey, value: answers.apiKey }, lines };
@@ -666,6 +701,12 @@ async function withCancelKeys<T>(
       terminal.pause();
     }
   }
+}
+
+/** A key in the user settings' `env` as written; a `$VAR` reference there is the user's, not a key. */
+function storedKey(userPath: string, variable: string): string | undefined {
+  const value = nonEmpty(readEnvValueAsWritten(userPath, variable));
+  return value === undefined || value.includes('$') ? undefined : value;
 }
 
 function isHttpUrl(value: string): boolean {

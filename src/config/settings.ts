@@ -281,12 +281,28 @@ export interface ProviderListAsWritten {
  */
 export function readProviderEntriesAsWritten(path: string, protocol: string): ProviderListAsWritten {
   const listPath = ['modelProviders', protocol];
-  const text = readTextFileIfPresent(path);
-  const parsed = text === undefined ? undefined : parseSettingsText(stripBom(text), path);
+  const parsed = readSettingsAsWritten(path);
   const providers = isObject(parsed) ? parsed['modelProviders'] : undefined;
   const list = isObject(providers) ? providers[protocol] : undefined;
   if (Array.isArray(list)) return { entries: list, path: listPath };
   const legacyModels = legacyModelsOf(list);
   if (legacyModels !== undefined) return { entries: legacyModels, path: [...listPath, 'models'] };
   return { entries: [], path: listPath };
+}
+
+/**
+ * `env.<variable>` exactly as written in one file (a `$VAR` in it not expanded), when it is a string. A
+ * missing file has none; a broken file throws (exit 52).
+ */
+export function readEnvValueAsWritten(path: string, variable: string): string | undefined {
+  const parsed = readSettingsAsWritten(path);
+  const env = isObject(parsed) ? parsed['env'] : undefined;
+  const value = isObject(env) && Object.hasOwn(env, variable) ? env[variable] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** One file parsed, neither expanded nor validated; undefined for a missing or empty file. */
+function readSettingsAsWritten(path: string): unknown {
+  const text = readTextFileIfPresent(path);
+  return text === undefined ? undefined : parseSettingsText(stripBom(text), path);
 }

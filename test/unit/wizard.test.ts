@@ -186,6 +186,23 @@ describe('third-party provider', () => {
     expect(context.env['ANTHROPIC_API_KEY']).toBe('sk-ant-secret-9876');
   });
 
+  /** OpenAI-compatible at the default URL and gpt-4o, `key` typed, saved or not, no check. */
+  async function answerOpenAiKey(terminal: ReturnType<typeof createTerminal>, key: string, store: boolean) {
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.down, keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.enter);
+    await terminal.answer('Model id', 'gpt-4o', keys.enter);
+    await terminal.answer('Environment variable that holds the key', keys.enter);
+    await terminal.answer('API key (OPENAI_API_KEY', key, keys.enter);
+    await terminal.answer(
+      'Where should OPENAI_API_KEY come from?',
+      ...(store ? [] : [keys.down]),
+      keys.enter,
+    );
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+  }
+
   const overridden = [
     {
       name: 'the shell sets the variable: its value wins in later sessions',
@@ -217,15 +234,7 @@ describe('third-party provider', () => {
       const terminal = createTerminal();
       const context = contextFor(setup.shell === undefined ? {} : { OPENAI_API_KEY: setup.shell });
       const running = runAuthWizard({ context, streams: terminal });
-      await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-      await terminal.answer('Which API key?', keys.down, keys.enter);
-      await terminal.answer('Protocol the provider speaks', keys.enter);
-      await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.enter);
-      await terminal.answer('Model id', 'gpt-4o', keys.enter);
-      await terminal.answer('Environment variable that holds the key', keys.enter);
-      await terminal.answer('API key (OPENAI_API_KEY', 'sk-new-key-5555', keys.enter);
-      await terminal.answer('Where should', ...(setup.store ? [keys.enter] : [keys.down, keys.enter]));
-      await terminal.answer('Check the key now', keys.down, keys.enter);
+      await answerOpenAiKey(terminal, 'sk-new-key-5555', setup.store);
       expect(await running).toEqual({ configured: true });
       // The note is drawn in a box: its lines joined again.
       const note = terminal.screen().replace(/[│\s]+/g, ' ');
@@ -234,6 +243,52 @@ describe('third-party provider', () => {
       expect(context.env['OPENAI_API_KEY']).toBe('sk-new-key-5555');
     });
   }
+
+  test('a key not saved removes the one stored before, as the choice says: later sessions never use it unasked', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(
+      userSettings,
+      '{\n  // mine\n  "env": { "OPENAI_API_KEY": "sk-old-stored-1111", "OTHER": "x" }\n}\n',
+    );
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    await answerOpenAiKey(terminal, 'sk-new-typed-2222', false);
+    expect(await running).toEqual({ configured: true });
+    // Drawn in boxes and wrapped: the lines joined again.
+    const note = terminal.screen().replace(/[│\s]+/g, ' ');
+    expect(note).toContain(
+      'Do not save it (I will export OPENAI_API_KEY in my shell myself; the stored sk-...1111 is removed)',
+    );
+    expect(note).toContain(
+      `Key not saved; this session uses it. The one stored before (sk-...1111) was removed from ${userSettings}.`,
+    );
+    expect(note).toContain("export OPENAI_API_KEY='<your key sk-...2222>'");
+    expect(note).not.toContain('Warning');
+    expect(terminal.screen()).not.toContain('sk-old-stored-1111');
+    const text = readFileSync(userSettings, 'utf8');
+    expect(text).toContain('// mine');
+    expect(readJson(userSettings)['env']).toEqual({ OTHER: 'x' });
+    expect(context.env['OPENAI_API_KEY']).toBe('sk-new-typed-2222');
+  });
+
+  test("a $VAR reference in the stored env is the user's, not a key: kept, and said to win without the export", async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    const settings = '{ "env": { "OPENAI_API_KEY": "$TEAM_OPENAI_KEY" } }\n';
+    writeFileSync(userSettings, settings);
+    const terminal = createTerminal();
+    const running = runAuthWizard({
+      context: contextFor({ TEAM_OPENAI_KEY: 'sk-team-value-3333' }),
+      streams: terminal,
+    });
+    await answerOpenAiKey(terminal, 'sk-new-typed-2222', false);
+    expect(await running).toEqual({ configured: true });
+    expect(terminal.screen()).not.toContain('is removed');
+    expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: '$TEAM_OPENAI_KEY' });
+    expect(terminal.screen().replace(/[│\s]+/g, ' ')).toContain(
+      `Warning: OPENAI_API_KEY is also set in settings env (${userSettings}) (sk-...3333); later sessions use that value unless OPENAI_API_KEY is exported.`,
+    );
+  });
 
   test('the summary shows a base URL with credentials masked', async () => {
     const terminal = createTerminal();
