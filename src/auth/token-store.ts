@@ -6,7 +6,6 @@ import {
   chmodSync,
   closeSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -16,6 +15,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import process from 'node:process';
+import { ensureDirectory, fileErrorReason } from '../config/directories.ts';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
 
@@ -49,10 +49,10 @@ export function readCredentials(path: string): QwenCredentials | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissing(error)) return undefined;
     throw new CliError(
       'auth',
-      `${path}: cannot read the cached Qwen OAuth credentials (${errorCode(error)})`,
+      `${path}: cannot read the cached Qwen OAuth credentials (${fileErrorReason(error)})`,
       {
         cause: error,
       },
@@ -88,7 +88,10 @@ export function isUsable(credentials: QwenCredentials, now: number = Date.now())
 /** Writes the credentials as 2-space JSON, mode 0600, in a 0700 directory, via temp file + rename. */
 export function writeCredentials(path: string, credentials: QwenCredentials): void {
   const directory = dirname(path);
-  mkdirSync(directory, { recursive: true, mode: privateDirectoryMode });
+  ensureDirectory(directory, privateDirectoryMode, {
+    kind: 'auth',
+    action: 'save the Qwen OAuth credentials',
+  });
   const temporary = join(
     directory,
     `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
@@ -108,9 +111,13 @@ export function writeCredentials(path: string, credentials: QwenCredentials): vo
     renameSync(temporary, path);
   } catch (error) {
     if (created) removeQuietly(temporary);
-    throw new CliError('auth', `${path}: cannot save the Qwen OAuth credentials (${errorCode(error)})`, {
-      cause: error,
-    });
+    throw new CliError(
+      'auth',
+      `${path}: cannot save the Qwen OAuth credentials (${fileErrorReason(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -120,8 +127,10 @@ export function deleteFile(path: string): boolean {
     unlinkSync(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new CliError('auth', `${path}: cannot remove the file (${errorCode(error)})`, { cause: error });
+    if (isMissing(error)) return false;
+    throw new CliError('auth', `${path}: cannot remove the file (${fileErrorReason(error)})`, {
+      cause: error,
+    });
   }
 }
 
@@ -171,7 +180,10 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
   const startedAt = now();
   let saidWaiting = false;
   const owner = crypto.randomUUID();
-  mkdirSync(dirname(lockPath), { recursive: true, mode: privateDirectoryMode });
+  ensureDirectory(dirname(lockPath), privateDirectoryMode, {
+    kind: 'auth',
+    action: 'lock the Qwen OAuth credentials for a refresh',
+  });
 
   for (;;) {
     try {
@@ -186,7 +198,7 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
       return owner;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new CliError('auth', `${lockPath}: cannot create the lock file (${errorCode(error)})`, {
+        throw new CliError('auth', `${lockPath}: cannot create the lock file (${fileErrorReason(error)})`, {
           cause: error,
         });
       }
@@ -318,8 +330,10 @@ function removeQuietly(path: string): void {
   }
 }
 
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? String(error);
+/** No such file: none there, or a file where a directory on its path should be (as settings are read). */
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function delay(milliseconds: number): Promise<void> {

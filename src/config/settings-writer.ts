@@ -6,7 +6,6 @@ import {
   chmodSync,
   closeSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   renameSync,
   statSync,
@@ -16,6 +15,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
+import { ensureDirectory, fileErrorReason } from './directories.ts';
 import { setJsonValue } from './json-edit.ts';
 import { realPathOrSelf } from './real-path.ts';
 import { formatIssuePath } from './schema.ts';
@@ -86,7 +86,8 @@ export function prepareSettingsFile(
 }
 
 export function writeSettingsFile(prepared: PreparedSettingsFile): void {
-  ensureDirectory(dirname(prepared.target));
+  const directory = dirname(prepared.target);
+  ensureDirectory(directory, directoryMode(directory), { kind: 'config', action: 'save the settings' });
   writeFileAtomically(prepared.target, prepared.text, prepared.mode);
 }
 
@@ -112,10 +113,9 @@ export function applySettingsEdits(
   return result;
 }
 
-function ensureDirectory(directory: string): void {
+function directoryMode(directory: string): number | undefined {
   // `.qwen` (QWEN_HOME or a project's) holds credentials and settings with keys: keep it private.
-  const mode = basename(directory) === '.qwen' || isQwenHome(directory) ? privateDirectoryMode : undefined;
-  mkdirSync(directory, { recursive: true, mode });
+  return basename(directory) === '.qwen' || isQwenHome(directory) ? privateDirectoryMode : undefined;
 }
 
 function isQwenHome(directory: string): boolean {
@@ -151,12 +151,8 @@ export function writeFileAtomically(path: string, text: string, mode: number | u
         // Already renamed: nothing to clean up.
       }
     }
-    throw new CliError(
-      'config',
-      `${path}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? error})`,
-      {
-        cause: error,
-      },
-    );
+    throw new CliError('config', `${path}: cannot write the file (${fileErrorReason(error)})`, {
+      cause: error,
+    });
   }
 }

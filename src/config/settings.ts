@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
+import { fileErrorReason } from './directories.ts';
 import type { ConfigPaths } from './paths.ts';
 import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
 
@@ -123,13 +124,9 @@ export function readTextFileIfPresent(path: string): string | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    const reason =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : String(code ?? error);
-    throw new CliError('config', `${path}: cannot read the file (${reason})`, { cause: error });
+    throw new CliError('config', `${path}: cannot read the file (${fileErrorReason(error)})`, {
+      cause: error,
+    });
   }
 }
 

@@ -100,6 +100,18 @@ describe('qwen auth qwen-oauth (device flow)', () => {
     expect(server.refreshCount).toBe(0);
   });
 
+  test('a file where the credentials directory should be: one line naming it and the fix, exit 41', async () => {
+    startOAuth();
+    writeFileSync(sandbox.qwenHome, 'not a directory\n');
+    const result = await qwen(['auth', 'qwen-oauth']);
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toEndWith(
+      `qwen: Cannot save the Qwen OAuth credentials: ${sandbox.qwenHome} is a file, not a directory. Move or rename it, then try again.\n`,
+    );
+    expect(result.stderr).not.toContain('EEXIST');
+    expect(readFileSync(sandbox.qwenHome, 'utf8')).toBe('not a directory\n');
+  });
+
   test('slow_down: polling slows and the login still succeeds', async () => {
     const server = startOAuth({ pollOutcomes: ['slow_down', 'slow_down', 'success'] });
     const result = await qwen(['auth', 'qwen-oauth']);
@@ -294,6 +306,17 @@ describe('qwen auth coding-plan', () => {
     expect(settings.modelProviders.openai[0].name).toBe(
       '[ModelStudio Coding Plan for Global/Intl] qwen3.5-plus',
     );
+  });
+
+  test('a file where ~/.qwen should be: one line naming it and the fix, exit 52', async () => {
+    writeFileSync(sandbox.qwenHome, 'not a directory\n');
+    const result = await qwen(['auth', 'coding-plan', '--region', 'china', '--key', 'sk-sp-fromflag9876']);
+    expect(result.exitCode).toBe(52);
+    expect(result.stderr).toBe(
+      `qwen: Cannot save the settings: ${sandbox.qwenHome} is a file, not a directory. Move or rename it, then try again.\n`,
+    );
+    expect(result.stdout).toBe('');
+    expect(readFileSync(sandbox.qwenHome, 'utf8')).toBe('not a directory\n');
   });
 
   test('a key without sk-sp- is refused with that sentence; nothing is written', async () => {

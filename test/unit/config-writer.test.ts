@@ -56,6 +56,29 @@ test('a missing file (and directory) starts from {} with 2-space indent and a fi
   expect(modeOf(join(directory, 'nested', '.qwen'))).toBe(0o700);
 });
 
+test('a file where a directory should be: a config error naming it and the fix, nothing written', () => {
+  const directory = temporaryDirectory();
+  writeFileSync(join(directory, '.qwen'), 'x');
+  for (const path of [
+    join(directory, '.qwen', 'settings.json'),
+    join(directory, '.qwen', 'nested', 'settings.json'),
+  ]) {
+    let failure: unknown;
+    try {
+      updateSettingsFile(path, [{ path: ['model', 'name'], value: 'm' }]);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(CliError);
+    expect((failure as CliError).kind).toBe('config');
+    expect((failure as CliError).message).toBe(
+      `Cannot save the settings: ${join(directory, '.qwen')} is a file, not a directory.`,
+    );
+    expect((failure as CliError).hint).toBe('Move or rename it, then try again.');
+  }
+  expect(readFileSync(join(directory, '.qwen'), 'utf8')).toBe('x');
+});
+
 test('undefined removes a key; removing a missing key is a no-op', () => {
   const directory = temporaryDirectory();
   const path = join(directory, 'settings.json');

@@ -67,6 +67,17 @@ test('a missing, unparseable or incomplete file reads as no credentials', () => 
   expect(readCredentials(files.credentials)).toBeUndefined();
 });
 
+test('a file where the directory should be: no credentials to read; saving names it and the fix', () => {
+  writeFileSync(path.dirname(files.credentials), 'x');
+  expect(readCredentials(files.credentials)).toBeUndefined();
+  expect(() => writeCredentials(files.credentials, credentials())).toThrow(
+    new CliError(
+      'auth',
+      `Cannot save the Qwen OAuth credentials: ${path.dirname(files.credentials)} is a file, not a directory.`,
+    ),
+  );
+});
+
 test('usable until 30 s before expiry', () => {
   const now = 1_000_000;
   expect(isUsable(credentials({ expiry_date: now + 31_000 }), now)).toBe(true);

@@ -290,6 +290,21 @@ describe('third-party provider', () => {
     );
   });
 
+  test('a file where ~/.qwen should be: one line naming it and the fix, then not configured', async () => {
+    writeFileSync(path.join(home, '.qwen'), 'x');
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    await answerOpenAiKey(terminal, 'sk-new-typed-2222', true);
+    expect(await running).toEqual({ configured: false });
+    expect(terminal.screen()).toContain(
+      `Cannot save the settings: ${path.join(home, '.qwen')} is a file, not a directory. Move or rename it, then try again.\n`,
+    );
+    expect(terminal.screen()).toContain('Not configured. Run /auth to try again.');
+    expect(terminal.screen()).not.toContain('EEXIST');
+    expect(context.env['OPENAI_API_KEY']).toBeUndefined();
+  });
+
   test('the summary shows a base URL with credentials masked', async () => {
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });

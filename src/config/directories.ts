@@ -1,0 +1,66 @@
+// The directories qwen writes its files into ($QWEN_HOME, a project's .qwen), created when missing. What
+// stops that is most often the user's to mend (a file where the directory should be, a directory they may
+// not write to), so it ends as one line naming the path and the fix, not as Node's EEXIST or ENOTDIR.
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CliError, type ErrorKind } from '../core/errors.ts';
+
+export interface DirectoryPurpose {
+  /** The kind of the error when it cannot be created: the writer's own. */
+  kind: ErrorKind;
+  /** What could not be done, for `Cannot <action>: ...` ("save the settings"). */
+  action: string;
+}
+
+/** Creates the directory and those above it as needed; throws a CliError naming what is in the way. */
+export function ensureDirectory(
+  directory: string,
+  mode: number | undefined,
+  purpose: DirectoryPurpose,
+): void {
+  try {
+    mkdirSync(directory, { recursive: true, mode });
+  } catch (error) {
+    const file = fileInTheWay(directory);
+    if (file !== undefined) {
+      throw new CliError(purpose.kind, `Cannot ${purpose.action}: ${file} is a file, not a directory.`, {
+        hint: 'Move or rename it, then try again.',
+        cause: error,
+      });
+    }
+    throw new CliError(
+      purpose.kind,
+      `Cannot ${purpose.action}: cannot create ${directory} (${fileErrorReason(error)}).`,
+      { cause: error },
+    );
+  }
+}
+
+/** Why a file operation failed, in words where the code is one a user can act on. */
+export function fileErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on device';
+    default:
+      return String(code ?? error);
+  }
+}
+
+/** The nearest existing path at or above `directory` when it is not a directory (a file, a socket). */
+function fileInTheWay(directory: string): string | undefined {
+  for (let path = resolve(directory); ; path = dirname(path)) {
+    try {
+      return statSync(path).isDirectory() ? undefined : path;
+    } catch {
+      if (dirname(path) === path) return undefined;
+    }
+  }
+}
