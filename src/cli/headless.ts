@@ -68,9 +68,9 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   const toolNames: string[] = [];
   // Reasoning is never printed in text mode: an answer that was only reasoning would look like an empty one.
   let reasoned = false;
-  // What each model was sent, for the JSON result's `stats`: a retried attempt is an error, and so is the last
-  // one when the turn fails (or falls back).
-  const requests: ModelRequests[] = [{ model: target.model, requests: 1, errors: 0, latencyMs: 0 }];
+  // What each model was sent, for the JSON result's `stats`: requests as they go out (a retry stopped during
+  // its wait sent none), and every one an error but the one that answered.
+  const requests: ModelRequests[] = [{ model: target.model, requests: 0, errors: 0, latencyMs: 0 }];
   let modelStartedAt = startedAt;
   const current = () => requests[requests.length - 1] as ModelRequests;
   const outcome = (): TurnOutcome => {
@@ -100,10 +100,10 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       onFallback: (failure, failedModel, next) => {
         const nextModel = next.target.model;
         usage = undefined;
-        current().errors += 1;
+        current().errors = current().requests;
         current().latencyMs = performance.now() - modelStartedAt;
         modelStartedAt = performance.now();
-        requests.push({ model: nextModel, requests: 1, errors: 0, latencyMs: 0 });
+        requests.push({ model: nextModel, requests: 0, errors: 0, latencyMs: 0 });
         renderer.switchModel(nextModel);
         context.writeError(
           terminalSafe(
@@ -120,9 +120,10 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       idleTimeoutMs: context.streamIdleTimeoutMs,
       onRetry: (notice) => {
         usage = undefined;
-        current().requests += 1;
-        current().errors += 1;
         context.writeError(retryNote(notice));
+      },
+      onRequest: () => {
+        current().requests += 1;
       },
       fetchImplementation: context.fetchImplementation,
       hasShownOutput: () => hasShownOutput,
@@ -135,6 +136,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       run.fallbacks ?? [],
       fallbackEvents,
     );
+    current().errors = current().requests - 1;
     renderer.finish({
       ...outcome(),
       usage: result.usage,
@@ -146,7 +148,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
     context.reportingFailure?.(failure.exitCode);
-    current().errors += 1;
+    current().errors = current().requests;
     renderer.fail(failure, outcome());
     throw failure;
   }

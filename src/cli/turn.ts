@@ -53,6 +53,8 @@ export interface TurnOptions {
   /** Abort when no byte arrives for this long (waiting for headers counts too). */
   idleTimeoutMs?: number;
   onRetry?: (notice: RetryNotice) => void;
+  /** Each request as it is sent (a retry is one more): what `stats` counts. */
+  onRequest?: () => void;
   fetchImplementation?: typeof fetch;
   /**
    * false: `text` and `reasoning` of the result stay empty, for a caller that keeps what it needs from
@@ -83,7 +85,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const onOuterAbort = () => abortWith(abortError(options.signal!));
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
-  const requestTimer =
+  // The whole-request timeout is each attempt's: a retry's wait starts its clock again after the wait.
+  const armRequestTimer = (afterMs: number) =>
     timeoutMs !== undefined && timeoutMs > 0
       ? setTimeout(
           () =>
@@ -94,9 +97,10 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
                 cause: new BrokenStream(`no answer within ${timeoutMs} ms`),
               }),
             ),
-          timeoutMs,
+          afterMs,
         )
       : undefined;
+  let requestTimer = armRequestTimer(timeoutMs ?? 0);
   // Activity only moves a timestamp: a long answer arrives in tens of thousands of reads, and re-arming a
   // timer on each would cost two native calls apiece. The one timer re-arms itself for the time left.
   let lastActivityAt = performance.now();
@@ -155,9 +159,14 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       signal: controller.signal,
       parseErrorBody: adapter.parseErrorBody,
       onRetry: (notice) => {
-        touch();
+        // Waiting before another attempt is no silence of the server's, and no part of the next attempt's
+        // time: both clocks start again when the wait ends.
+        lastActivityAt = performance.now() + notice.delayMs;
+        clearTimeout(requestTimer);
+        requestTimer = armRequestTimer(notice.delayMs + (timeoutMs ?? 0));
         options.onRetry?.(notice);
       },
+      onRequest: options.onRequest,
       fetchImplementation: options.fetchImplementation,
       urlSetting: request.target.baseUrlSource && whereSet(request.target.baseUrlSource),
     });

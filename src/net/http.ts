@@ -31,6 +31,8 @@ export interface PostOptions {
   signal?: AbortSignal;
   parseErrorBody: (status: number, body: string) => ApiErrorDetails;
   onRetry?: (notice: RetryNotice) => void;
+  /** Called as each attempt is sent. */
+  onRequest?: () => void;
   /** A fetch with transport options bound (proxy, certificates); plain fetch by default. */
   fetchImplementation?: typeof fetch;
   /** Names the setting that pointed at this URL, for connection-failure messages. */
@@ -96,7 +98,14 @@ export async function postForStream(options: PostOptions): Promise<Response> {
           return delayMs;
         },
       },
-      hooks: { afterResponse: [decideRetry] },
+      hooks: {
+        beforeRequest: [
+          () => {
+            options.onRequest?.();
+          },
+        ],
+        afterResponse: [decideRetry],
+      },
     });
     if (response.ok) return response;
     const details =
@@ -159,8 +168,9 @@ export function serverRequestedDelayMs(headers: Headers): number | undefined {
   if (!retryAfter) return undefined;
   const seconds = Number.parseFloat(retryAfter);
   if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
-  const date = Date.parse(retryAfter);
-  return Number.isFinite(date) ? date - Date.now() : undefined;
+  // A date already past asks for no wait either: the backoff applies, as for a negative number.
+  const waitMs = Date.parse(retryAfter) - Date.now();
+  return Number.isFinite(waitMs) && waitMs >= 0 ? waitMs : undefined;
 }
 
 /** 0.5 s, 1 s, 2 s, ... capped at 8 s, minus up to 25 % so many clients do not retry in step. */

@@ -206,6 +206,22 @@ describe('--max-wall-time', () => {
     expect(last).toMatchObject({ type: 'result', is_error: true, error: { exit_code: 55 } });
   });
 
+  test('stopped during a retry wait: stats count the one request sent, not the one that never went', async () => {
+    sandbox = makeSandbox();
+    fake.setResponses({
+      status: 429,
+      headers: { 'retry-after': '30' },
+      body: { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } },
+    });
+    const result = await runCli([...keyFlags(), '--max-wall-time', '1s', '-o', 'json', 'x'], { sandbox });
+    expect(result.exitCode).toBe(55);
+    expect(fake.requests).toHaveLength(1);
+    const last = (JSON.parse(result.stdout) as Record<string, unknown>[]).at(-1);
+    expect(last).toMatchObject({
+      stats: { models: { primary: { api: { totalRequests: 1, totalErrors: 1 } } } },
+    });
+  });
+
   test('the limit also ends a run still reading a slow stdin', async () => {
     sandbox = makeSandbox();
     fake.setResponses({ stream: { text: ['never asked'] } });

@@ -369,6 +369,28 @@ describe('retries', () => {
     expect(result.stderr).toContain('Retrying');
   });
 
+  test('a wait longer than the timeouts is no part of them: the next attempt is sent and has its own time', async () => {
+    const box = freshSandbox();
+    const rateLimited = {
+      status: 429,
+      headers: { 'retry-after-ms': '600' },
+      body: { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } },
+    };
+    const limitsList: { settings: object; env: Record<string, string> }[] = [
+      { settings: { model: { name: 'test-model', generationConfig: { timeout: 300 } } }, env: {} },
+      { settings: {}, env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '300' } },
+    ];
+    for (const limits of limitsList) {
+      fake.setResponses(rateLimited, { stream: { text: ['ok'] } });
+      const requestsBefore = fake.requests.length;
+      box.userSettings(limits.settings);
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, env: limits.env });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+      expect(result.stderr).toMatch(/^Retrying in 0\.6 s \(attempt 1\): 429 Rate limit reached\n$/);
+      expect(fake.requests.length - requestsBefore).toBe(2);
+    }
+  });
+
   test('5xx is retried 3 times by default, honouring retry-after in seconds', async () => {
     const box = freshSandbox();
     fake.setResponses({

@@ -52,6 +52,9 @@ test('server-requested delays: retry-after-ms, retry-after seconds and HTTP date
   // A negative wait is no wait asked for: the backoff applies, not an immediate retry.
   expect(serverRequestedDelayMs(new Headers({ 'retry-after': '-5' }))).toBeUndefined();
   expect(serverRequestedDelayMs(new Headers({ 'retry-after-ms': '-1', 'retry-after': '3' }))).toBe(3000);
+  expect(
+    serverRequestedDelayMs(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' })),
+  ).toBeUndefined();
   const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
   const fromDate = serverRequestedDelayMs(new Headers({ 'retry-after': inTenSeconds })) ?? 0;
   expect(fromDate).toBeGreaterThan(8000);
