@@ -100,14 +100,24 @@ function splitConversation(messages: Message[]): { system: string | undefined; c
   };
 }
 
-/** samplingParams are written with OpenAI's names; only the ones Gemini has a field for are sent. */
+/** samplingParams keys (OpenAI's names, as users write them) and the generationConfig field of each. */
+const numericSamplingFields = [
+  ['temperature', 'temperature'],
+  ['top_p', 'topP'],
+  ['top_k', 'topK'],
+  ['max_tokens', 'maxOutputTokens'],
+  ['presence_penalty', 'presencePenalty'],
+  ['frequency_penalty', 'frequencyPenalty'],
+] as const;
+
+/** Only the samplingParams Gemini knows are sent: it answers 400 to a field it has no name for. */
 function generationConfigOf(target: ResolvedModel): JsonObject {
   const sampling = target.generationConfig.samplingParams ?? {};
   const config: JsonObject = {};
-  if (finiteNumber(sampling.temperature) !== undefined) config['temperature'] = sampling.temperature;
-  if (finiteNumber(sampling.top_p) !== undefined) config['topP'] = sampling.top_p;
-  if (finiteNumber(sampling.top_k) !== undefined) config['topK'] = sampling.top_k;
-  if (finiteNumber(sampling.max_tokens) !== undefined) config['maxOutputTokens'] = sampling.max_tokens;
+  for (const [ours, theirs] of numericSamplingFields) {
+    const value = finiteNumber(sampling[ours]);
+    if (value !== undefined) config[theirs] = value;
+  }
   const stop = stopSequencesOf(sampling.stop);
   if (stop !== undefined) config['stopSequences'] = stop;
   return config;

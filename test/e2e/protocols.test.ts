@@ -37,6 +37,17 @@ interface CliResult {
   stderr: string;
 }
 
+/** The samplingParams of the `*-sampled` entries, with OpenAI's names as users write them. */
+const sampling = {
+  temperature: 0.2,
+  top_p: 0.9,
+  top_k: 40,
+  max_tokens: 1234,
+  presence_penalty: 0.5,
+  frequency_penalty: -0.25,
+  stop: ['END'],
+};
+
 /** A fresh HOME with the seed's modelProviders blocks pointed at the fakes. */
 function sandbox(): { home: string; cwd: string } {
   const directory = mkdtempSync(join(root, 'run-'));
@@ -62,8 +73,17 @@ function sandbox(): { home: string; cwd: string } {
           baseUrl: gemini.url,
           generationConfig: { maxRetries: 0 },
         },
+        {
+          id: 'gemini-sampled',
+          envKey: 'GEMINI_API_KEY',
+          baseUrl: gemini.url,
+          generationConfig: { samplingParams: sampling },
+        },
       ],
-      'vertex-ai': [{ id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash on Vertex', baseUrl: gemini.url }],
+      'vertex-ai': [
+        { id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash on Vertex', baseUrl: gemini.url },
+        { id: 'vertex-sampled', baseUrl: gemini.url, generationConfig: { samplingParams: sampling } },
+      ],
     },
   };
   writeFileSync(join(home, '.qwen', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -353,6 +373,30 @@ describe('gemini', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('quota back\n');
     expect(gemini.requests).toHaveLength(2);
+  });
+
+  test('samplingParams reach generationConfig under Gemini’s names, the penalties too (Gemini and Vertex)', async () => {
+    const generationConfig = {
+      temperature: 0.2,
+      topP: 0.9,
+      topK: 40,
+      maxOutputTokens: 1234,
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.25,
+      stopSequences: ['END'],
+    };
+    const runs: [string[], Record<string, string>][] = [
+      [['--auth-type', 'gemini', '-m', 'gemini-sampled'], { GEMINI_API_KEY: geminiKey }],
+      [['--auth-type', 'vertex-ai', '-m', 'vertex-sampled'], { GOOGLE_API_KEY: geminiKey }],
+    ];
+    for (const [args, env] of runs) {
+      gemini.requests.length = 0;
+      gemini.setResponses({ sse: geminiStream({ text: ['tuned'] }) });
+      const result = await runCli(args, env);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe('tuned\n');
+      expect(gemini.requests[0]?.body).toMatchObject({ generationConfig });
+    }
   });
 
   test('404 NOT_FOUND: exit 1 with the server’s message', async () => {

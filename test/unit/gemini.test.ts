@@ -101,6 +101,8 @@ describe('geminiAdapter.buildRequest', () => {
             max_tokens: 2048,
             stop: 'END',
             presence_penalty: 1,
+            frequency_penalty: -0.5,
+            reasoning_effort: 'low',
           },
         },
       }),
@@ -111,7 +113,16 @@ describe('geminiAdapter.buildRequest', () => {
       topK: 64,
       maxOutputTokens: 2048,
       stopSequences: ['END'],
+      presencePenalty: 1,
+      frequencyPenalty: -0.5,
     });
+    // Zero is a value; an empty stop list says nothing.
+    const zeros = bodyOf(
+      target({
+        generationConfig: { samplingParams: { presence_penalty: 0, frequency_penalty: 0, stop: [] } },
+      }),
+    );
+    expect(zeros['generationConfig']).toEqual({ presencePenalty: 0, frequencyPenalty: 0 });
   });
 
   test('extra_body merges at the top level, and into generationConfig rather than replacing it', () => {
