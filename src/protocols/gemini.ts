@@ -154,16 +154,44 @@ function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequ
   return { url, headers, body: JSON.stringify(body) };
 }
 
-/** Finish reasons that mean a filter stopped the answer, not that it was complete. */
-const filterFinishReasons = new Set([
-  'SAFETY',
-  'RECITATION',
-  'LANGUAGE',
-  'BLOCKLIST',
-  'PROHIBITED_CONTENT',
-  'SPII',
-  'IMAGE_SAFETY',
+const cutOff = 'Gemini cut the answer off';
+
+/**
+ * Finish reasons that mean the answer is not a whole one, with what each says happened. The others (STOP,
+ * MAX_TOKENS, which is a length, and reasons added after this was written) end the answer normally. A
+ * filter's cut or a broken tool call must not pass for a complete answer (a CI job would keep half a review).
+ */
+const failedFinishReasons = new Map<string, string>([
+  ...[
+    'SAFETY',
+    'RECITATION',
+    'LANGUAGE',
+    'BLOCKLIST',
+    'PROHIBITED_CONTENT',
+    'SPII',
+    'IMAGE_SAFETY',
+    'IMAGE_PROHIBITED_CONTENT',
+    'IMAGE_RECITATION',
+  ].map((filter): [string, string] => [filter, cutOff]),
+  ['MALFORMED_FUNCTION_CALL', 'The model produced a malformed function call'],
+  ['UNEXPECTED_TOOL_CALL', 'The model called a tool it was not offered'],
+  ['TOO_MANY_TOOL_CALLS', 'The model made too many tool calls in a row'],
+  [
+    'MISSING_THOUGHT_SIGNATURE',
+    'Gemini refused the conversation: a thought signature of an earlier call is missing',
+  ],
+  ['MALFORMED_RESPONSE', 'Gemini produced a malformed response'],
+  ['NO_IMAGE', 'The model was to produce an image and produced none'],
+  ['IMAGE_OTHER', 'Gemini stopped the image'],
+  ['OTHER', 'Gemini stopped the answer for a reason it did not name'],
 ]);
+
+/** The failure a finish reason stands for, quoting the finishMessage Gemini sends with some of them. */
+function finishFailure(reason: string, description: string, finishMessage: unknown): StreamFailure {
+  const detail = nonEmptyString(finishMessage)?.trim();
+  const said = detail === undefined || detail === '' ? '.' : `: ${capped(detail)}`;
+  return { message: `${description} (finishReason ${reason})${said}`, code: reason };
+}
 
 function streamFailureFrom(error: JsonObject): StreamFailure {
   const failure: StreamFailure = {
@@ -263,12 +291,10 @@ function createDecoder(): StreamDecoder {
     const parts = isObject(content) ? content['parts'] : undefined;
     if (Array.isArray(parts)) for (const part of parts) events.push(...partEvents(part));
     const reason = nonEmptyString(candidate['finishReason']);
-    if (reason !== undefined && filterFinishReasons.has(reason)) {
-      // A cut answer must not pass for a whole one (a CI job would keep half a review).
-      return [
-        ...events,
-        ...fail({ message: `Gemini cut the answer off (finishReason ${reason}).`, code: reason }),
-      ];
+    const failed = reason === undefined ? undefined : failedFinishReasons.get(reason);
+    if (reason !== undefined && failed !== undefined) {
+      // The text before it stays: it was shown, and the failure says why it ends there.
+      return [...events, ...fail(finishFailure(reason, failed, candidate['finishMessage']))];
     }
     if (reason !== undefined) finishReason = reason;
     return events;

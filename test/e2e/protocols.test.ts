@@ -298,15 +298,19 @@ describe('gemini', () => {
     expect(assistant.message.usage).toMatchObject({ input_tokens: 9, output_tokens: 18 });
   });
 
-  test('an error event midway: exit 1, the text so far kept', async () => {
-    gemini.setResponses({
-      sseFile: join(geminiFixtures, 'error-midstream.sse'),
-      slices: { seed: 7, maxSize: 13 },
-    });
-    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
-    expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain('Here is the beginning of a long answer');
-    expect(result.stderr).toContain('overloaded');
+  test('an error event or a MALFORMED_FUNCTION_CALL midway: exit 1, the text so far kept', async () => {
+    const cases: [fixture: string, text: string, reason: string][] = [
+      ['error-midstream.sse', 'Here is the beginning of a long answer', 'overloaded'],
+      ['malformed-function-call.sse', 'Let me compute that with the tool.', 'malformed function call'],
+    ];
+    for (const [fixture, text, reason] of cases) {
+      gemini.setResponses({ sseFile: join(geminiFixtures, fixture), slices: { seed: 7, maxSize: 13 } });
+      const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toContain(text);
+      expect(result.stderr).toContain('The answer stopped');
+      expect(result.stderr).toContain(reason);
+    }
   });
 
   test('a 503 error event before any text is retried, up to maxRetries', async () => {
@@ -355,6 +359,32 @@ describe('gemini', () => {
         usage,
       });
     }
+  });
+
+  test('MALFORMED_FUNCTION_CALL with no text: exit 1 quoting finishMessage, not an empty success', async () => {
+    gemini.setResponses({
+      sse: geminiStream({
+        finishReason: 'MALFORMED_FUNCTION_CALL',
+        finishMessage: 'Malformed function call: print(x',
+      }),
+      slices: { seed: 12, maxSize: 17 },
+    });
+    const text = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toContain(
+      'The model produced a malformed function call (finishReason MALFORMED_FUNCTION_CALL): Malformed function call: print(x',
+    );
+    const json = await runCli([...geminiPro, '-o', 'json'], { GEMINI_API_KEY: geminiKey });
+    expect(json.exitCode).toBe(1);
+    const messages = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(messages.find((message) => message['type'] === 'result')).toMatchObject({
+      subtype: 'error_during_execution',
+      is_error: true,
+      error: { message: expect.stringContaining('Malformed function call: print(x') },
+    });
+    // The model's mistake is not a server hiccup: no retry.
+    expect(gemini.requests).toHaveLength(2);
   });
 
   test('a bad key (400 API_KEY_INVALID): exit 41 with a hint about GEMINI_API_KEY', async () => {

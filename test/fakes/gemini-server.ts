@@ -26,6 +26,8 @@ export interface GeminiStreamOptions {
   promptTokens?: number;
   /** Defaults to `STOP` (also after function calls, as the API does). */
   finishReason?: string;
+  /** Sent beside the finishReason, as Gemini explains MALFORMED_FUNCTION_CALL and some others. */
+  finishMessage?: string;
   model?: string;
   /** Ends the stream with an `{error:{code,message,status}}` event instead of the finish chunk. */
   error?: { code: number; message: string; status: string };
@@ -53,6 +55,9 @@ export function geminiStream(options: GeminiStreamOptions = {}): string {
   const chunk = (parts: unknown[], finishReason?: string): void => {
     const candidate: Record<string, unknown> = { content: { parts, role: 'model' }, index: 0 };
     if (finishReason !== undefined) candidate['finishReason'] = finishReason;
+    if (finishReason !== undefined && options.finishMessage !== undefined) {
+      candidate['finishMessage'] = options.finishMessage;
+    }
     const usageMetadata: Record<string, unknown> = {
       promptTokenCount: promptTokens,
       candidatesTokenCount: candidatesTokens,

@@ -287,6 +287,77 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     });
   });
 
+  test('MALFORMED_FUNCTION_CALL is a failure quoting finishMessage; the text before it is kept', () => {
+    for (const seed of [61, 62, 63]) {
+      const events = decodeStream(fixture('malformed-function-call.sse'), seed);
+      expect(textOf(events)).toBe('Let me compute that with the tool.');
+      expect(events.slice(-2)).toEqual([
+        { type: 'usage', usage: { inputTokens: 21, outputTokens: 20, totalTokens: 41, reasoningTokens: 12 } },
+        {
+          type: 'error',
+          error: {
+            message:
+              'The model produced a malformed function call (finishReason MALFORMED_FUNCTION_CALL): Malformed function call: print(sum(range(10))',
+            code: 'MALFORMED_FUNCTION_CALL',
+          },
+        },
+      ]);
+      expect(events.filter((event) => event.type === 'done' || event.type === 'tool-call')).toEqual([]);
+    }
+  });
+
+  test('every finish reason that ends an answer short is a failure naming it; the others end it', () => {
+    const filters = ['SAFETY', 'RECITATION', 'LANGUAGE', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII'];
+    const imageFilters = ['IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION'];
+    const failures: [string, string][] = [
+      ...[...filters, ...imageFilters].map((reason): [string, string] => [
+        reason,
+        'Gemini cut the answer off',
+      ]),
+      ['MALFORMED_FUNCTION_CALL', 'The model produced a malformed function call'],
+      ['UNEXPECTED_TOOL_CALL', 'The model called a tool it was not offered'],
+      ['TOO_MANY_TOOL_CALLS', 'The model made too many tool calls in a row'],
+      [
+        'MISSING_THOUGHT_SIGNATURE',
+        'Gemini refused the conversation: a thought signature of an earlier call is missing',
+      ],
+      ['MALFORMED_RESPONSE', 'Gemini produced a malformed response'],
+      ['NO_IMAGE', 'The model was to produce an image and produced none'],
+      ['IMAGE_OTHER', 'Gemini stopped the image'],
+      ['OTHER', 'Gemini stopped the answer for a reason it did not name'],
+    ];
+    for (const [reason, description] of failures) {
+      const events = decodeStream(geminiStream({ text: ['Partial'], finishReason: reason }), 71);
+      expect(textOf(events)).toBe('Partial');
+      expect(events.at(-1)).toEqual({
+        type: 'error',
+        error: { message: `${description} (finishReason ${reason}).`, code: reason },
+      });
+    }
+    // A length is a finish, and so is a reason newer than this adapter: neither is reported as an error.
+    for (const reason of ['STOP', 'MAX_TOKENS', 'FINISH_REASON_UNSPECIFIED', 'SOME_FUTURE_REASON']) {
+      const events = decodeStream(geminiStream({ text: ['Whole'], finishReason: reason }), 72);
+      expect(events.at(-1)).toEqual({ type: 'done', finishReason: reason });
+    }
+  });
+
+  test('a finishMessage is quoted, cut when long; a blank one is left out', () => {
+    const messageOf = (finishMessage: string): string | undefined => {
+      const events = decodeStream(geminiStream({ finishReason: 'UNEXPECTED_TOOL_CALL', finishMessage }), 81);
+      const last = events.at(-1);
+      return last?.type === 'error' ? last.error.message : undefined;
+    };
+    expect(messageOf('  \n ')).toBe(
+      'The model called a tool it was not offered (finishReason UNEXPECTED_TOOL_CALL).',
+    );
+    const long = messageOf(`Unexpected tool call: ${'x'.repeat(2000)}`) ?? '';
+    expect(
+      long.startsWith('The model called a tool it was not offered (finishReason UNEXPECTED_TOOL_CALL): '),
+    ).toBe(true);
+    expect(long.endsWith('...')).toBe(true);
+    expect(long.length).toBeLessThan(600);
+  });
+
   test('an error event midway keeps the text so far and carries the status', () => {
     for (const seed of [31, 32, 33]) {
       const events = decodeStream(fixture('error-midstream.sse'), seed);
