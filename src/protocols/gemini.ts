@@ -193,6 +193,55 @@ function finishFailure(reason: string, description: string, finishMessage: unkno
   return { message: `${description} (finishReason ${reason})${said}`, code: reason };
 }
 
+/** google.protobuf.Duration in JSON: "34.4s", "1s", "0.5s". */
+function durationMs(value: unknown): number | undefined {
+  if (typeof value === 'string') {
+    const match = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value);
+    return match?.[1] === undefined ? undefined : Math.round(Number.parseFloat(match[1]) * 1000);
+  }
+  if (isObject(value)) {
+    const seconds = Number(value['seconds'] ?? 0);
+    const nanos = Number(value['nanos'] ?? 0);
+    if (Number.isFinite(seconds) && Number.isFinite(nanos)) return Math.round(seconds * 1000 + nanos / 1e6);
+  }
+  return undefined;
+}
+
+/** What the `details` of a google.rpc.Status error say, in an error body and in an error event alike. */
+interface StatusDetails {
+  /** ErrorInfo reasons (`API_KEY_INVALID`), each once. */
+  reasons: string[];
+  /** RetryInfo.retryDelay, in ms. */
+  retryAfterMs: number | undefined;
+  /** Another attempt cannot help: a 429 for a daily quota does not come back within any wait worth making. */
+  doNotRetry: boolean;
+}
+
+function statusDetailsOf(error: JsonObject, status: number | undefined): StatusDetails {
+  const reasons = new Set<string>();
+  let retryAfterMs: number | undefined;
+  let dailyQuota = false;
+  const details = Array.isArray(error['details']) ? error['details'] : [];
+  for (const detail of details) {
+    if (!isObject(detail)) continue;
+    const reason = nonEmptyString(detail['reason']);
+    if (reason !== undefined) reasons.add(reason);
+    retryAfterMs ??= durationMs(detail['retryDelay']);
+    const violations = detail['violations'];
+    if (Array.isArray(violations)) {
+      for (const violation of violations) {
+        const quotaId = isObject(violation) ? nonEmptyString(violation['quotaId']) : undefined;
+        if (quotaId !== undefined && /PerDay/i.test(quotaId)) dailyQuota = true;
+      }
+    }
+  }
+  return { reasons: [...reasons], retryAfterMs, doNotRetry: status === 429 && dailyQuota };
+}
+
+/**
+ * An error event (a `google.rpc.Status`, as in an error body): a 429 or 503 inside a 200 stream asks for its
+ * wait in RetryInfo as an HTTP error body does, and the retry before any answer honours it.
+ */
 function streamFailureFrom(error: JsonObject): StreamFailure {
   const failure: StreamFailure = {
     message: nonEmptyString(error['message']) ?? 'The server reported an error in the middle of the stream.',
@@ -201,6 +250,9 @@ function streamFailureFrom(error: JsonObject): StreamFailure {
   if (status !== undefined) failure.status = status;
   const code = nonEmptyString(error['status']);
   if (code !== undefined) failure.code = code;
+  const { retryAfterMs, doNotRetry } = statusDetailsOf(error, status);
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  if (doNotRetry) failure.doNotRetry = true;
   return failure;
 }
 
@@ -323,52 +375,22 @@ function createDecoder(): StreamDecoder {
   };
 }
 
-/** google.protobuf.Duration in JSON: "34.4s", "1s", "0.5s". */
-function durationMs(value: unknown): number | undefined {
-  if (typeof value === 'string') {
-    const match = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(value);
-    return match?.[1] === undefined ? undefined : Math.round(Number.parseFloat(match[1]) * 1000);
-  }
-  if (isObject(value)) {
-    const seconds = Number(value['seconds'] ?? 0);
-    const nanos = Number(value['nanos'] ?? 0);
-    if (Number.isFinite(seconds) && Number.isFinite(nanos)) return Math.round(seconds * 1000 + nanos / 1e6);
-  }
-  return undefined;
-}
-
 function parseErrorBodyFor(service: GoogleService, status: number, body: string): ApiErrorDetails {
   let message: string | undefined;
   let code: string | undefined;
-  let reasons: string[] = [];
-  let retryAfterMs: number | undefined;
-  let dailyQuota = false;
+  let error: JsonObject = {};
 
   let parsed = parseJson(body);
   // The streaming endpoint answers some errors as a one-element array.
   if (Array.isArray(parsed)) parsed = parsed[0];
   if (isObject(parsed)) {
-    const error = isObject(parsed['error']) ? parsed['error'] : parsed;
+    error = isObject(parsed['error']) ? parsed['error'] : parsed;
     message = nonEmptyString(error['message']);
     code = nonEmptyString(error['status']);
-    const details = Array.isArray(error['details']) ? error['details'] : [];
-    for (const detail of details) {
-      if (!isObject(detail)) continue;
-      const reason = nonEmptyString(detail['reason']);
-      if (reason !== undefined) reasons.push(reason);
-      retryAfterMs ??= durationMs(detail['retryDelay']);
-      const violations = detail['violations'];
-      if (Array.isArray(violations)) {
-        for (const violation of violations) {
-          const quotaId = isObject(violation) ? nonEmptyString(violation['quotaId']) : undefined;
-          if (quotaId !== undefined && /PerDay/i.test(quotaId)) dailyQuota = true;
-        }
-      }
-    }
   } else {
     message = messageOfTextBody(body);
   }
-  reasons = [...new Set(reasons)];
+  const { reasons, retryAfterMs, doNotRetry } = statusDetailsOf(error, status);
 
   let text = messageOrStatus(message, status);
   // Gemini answers a bad key with 400, not 401: recognise it so the run ends as an auth failure (exit 41).
@@ -384,8 +406,7 @@ function parseErrorBodyFor(service: GoogleService, status: number, body: string)
   if (detailCode !== undefined) details.code = detailCode;
   if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
   if (badKey || status === 401 || status === 403) details.isAuthFailure = true;
-  // A daily free-tier quota does not come back within any wait worth making.
-  if (status === 429 && dailyQuota) details.doNotRetry = true;
+  if (doNotRetry) details.doNotRetry = true;
   return details;
 }
 

@@ -335,6 +335,32 @@ describe('gemini', () => {
     expect(gemini.requests).toHaveLength(1);
   });
 
+  test('a 429 error event waits for its RetryInfo.retryDelay; one too long to wait for is not retried', async () => {
+    const exhausted = (retryDelay: string): string =>
+      geminiStream({
+        error: {
+          code: 429,
+          message: 'Resource has been exhausted (e.g. check quota).',
+          status: 'RESOURCE_EXHAUSTED',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }],
+        },
+      });
+    gemini.setResponses({ sse: exhausted('0.2s') }, { sse: geminiStream({ text: ['waited'] }) });
+    const retried = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(retried.exitCode).toBe(0);
+    expect(retried.stdout).toBe('waited\n');
+    // The backoff alone would say 0.4 to 0.5 s.
+    expect(retried.stderr).toContain('Retrying in 0.2 s (attempt 1): 429 Resource has been exhausted');
+    expect(gemini.requests).toHaveLength(2);
+
+    gemini.requests.length = 0;
+    gemini.setResponses({ sse: exhausted('3600s') });
+    const refused = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('reported 429 RESOURCE_EXHAUSTED before any answer');
+    expect(gemini.requests).toHaveLength(1);
+  });
+
   test('a blocked prompt is an error that names the reason', async () => {
     gemini.setResponses({ sseFile: join(geminiFixtures, 'prompt-blocked.sse') });
     const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });

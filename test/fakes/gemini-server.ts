@@ -30,7 +30,7 @@ export interface GeminiStreamOptions {
   finishMessage?: string;
   model?: string;
   /** Ends the stream with an `{error:{code,message,status}}` event instead of the finish chunk. */
-  error?: { code: number; message: string; status: string };
+  error?: { code: number; message: string; status: string; details?: unknown[] };
 }
 
 export interface FakeGeminiOptions {

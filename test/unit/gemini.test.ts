@@ -379,6 +379,45 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     }
   });
 
+  test('an error event asks for its wait in RetryInfo as an error body does; a daily quota is not retried', () => {
+    const exhausted = (details: unknown[]) => {
+      const events = decodeStream(
+        geminiStream({
+          text: ['Par', 'tial'],
+          error: { code: 429, message: 'Resource exhausted.', status: 'RESOURCE_EXHAUSTED', details },
+        }),
+        91,
+      );
+      expect(textOf(events)).toBe('Partial');
+      const last = events.at(-1);
+      return last?.type === 'error' ? last.error : undefined;
+    };
+    const retryInfo = (retryDelay: unknown) => ({
+      '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+      retryDelay,
+    });
+    expect(exhausted([retryInfo('2s')])).toEqual({
+      message: 'Resource exhausted.',
+      status: 429,
+      code: 'RESOURCE_EXHAUSTED',
+      retryAfterMs: 2000,
+    });
+    expect(exhausted([retryInfo('34.4s')])?.retryAfterMs).toBe(34_400);
+    expect(exhausted([retryInfo('0.5s')])?.retryAfterMs).toBe(500);
+    expect(exhausted([retryInfo({ seconds: 1, nanos: 250_000_000 })])?.retryAfterMs).toBe(1250);
+    expect(exhausted([retryInfo('soon')])).not.toHaveProperty('retryAfterMs');
+    expect(exhausted([])).not.toHaveProperty('retryAfterMs');
+    // The same rule as for an error body: a spent daily quota does not come back by waiting.
+    const daily = exhausted([
+      {
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }],
+      },
+      retryInfo('26460s'),
+    ]);
+    expect(daily?.doNotRetry).toBe(true);
+  });
+
   test('Vertex chunks (createTime, trafficType-only usage early on) decode the same way', () => {
     const events = decodeStream(fixture('vertex-text.sse'), 41);
     expect(textOf(events)).toBe('Vertex says hello from europe-west4.');
