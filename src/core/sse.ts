@@ -15,6 +15,14 @@ export interface SseMessage {
   /** The data as the UTF-8 bytes that arrived. */
   readonly bytes: Uint8Array;
   readonly id?: string;
+  /**
+   * Bare JSON an event held outside any field, its lines joined with "\n": a line that starts with `{` or
+   * `[` once the stream has carried data, and the lines after it up to the blank line (pretty-printed JSON).
+   * The spec ignores such lines, and so do the decoders but Gemini's: js-genai reads a bare error object
+   * written without `data:`, whose message would otherwise be lost. It comes as a message of its own, after
+   * the event's data if it had some, with empty data, which every decoder already skips.
+   */
+  readonly strayJson?: string;
 }
 
 export interface SseParser {
@@ -49,6 +57,23 @@ class ReceivedMessage implements SseMessage {
   }
 }
 
+const noBytes = new Uint8Array(0);
+
+/** Bare JSON outside any field (SseMessage.strayJson): a class of its own, off the way of ordinary events. */
+class StrayJsonMessage implements SseMessage {
+  readonly data = '';
+  readonly bytes = noBytes;
+  readonly id?: string;
+
+  constructor(
+    readonly event: string,
+    readonly strayJson: string,
+    id: string,
+  ) {
+    if (id !== '') this.id = id;
+  }
+}
+
 /** A message from text: for callers (and tests) that have the data already decoded. */
 export function sseMessage(event: string, data: string, id = ''): SseMessage {
   return new ReceivedMessage(event, utf8Encoder.encode(data), id);
@@ -60,6 +85,8 @@ const space = 32;
 const colon = 58;
 const byteOrderMark = [0xef, 0xbb, 0xbf] as const;
 const newline = Uint8Array.of(lineFeed);
+const openingBrace = 123;
+const openingBracket = 91;
 
 /** Where a field's value starts after its colon: one space after the colon is not part of it. */
 function valueStart(line: Uint8Array, colonIndex: number): number {
@@ -100,15 +127,35 @@ export function createSseParser(): SseParser {
   let eventType = '';
   // Per spec the last event id survives from one event to the next until a new `id:` replaces it.
   let lastEventId = '';
+  // Some event came with data: from then on, bare JSON lines are kept (see SseMessage.strayJson). Not
+  // before, so that a body that is no event stream at all still yields no event.
+  let sawData = false;
+  // The bare JSON lines of the event so far; rare, and never on the way of an ordinary event.
+  let strayLines: string[] | undefined;
 
   function dispatch(into: SseMessage[]): void {
     if (data !== undefined) {
       const bytes = moreData === undefined ? data : concatBytes([data, ...moreData]);
       into.push(new ReceivedMessage(eventType === '' ? 'message' : eventType, bytes, lastEventId));
+      sawData = true;
     }
+    if (strayLines !== undefined) dispatchStrayJson(strayLines, into);
     data = undefined;
     moreData = undefined;
     eventType = '';
+  }
+
+  function dispatchStrayJson(lines: string[], into: SseMessage[]): void {
+    into.push(new StrayJsonMessage(eventType === '' ? 'message' : eventType, lines.join('\n'), lastEventId));
+    strayLines = undefined;
+  }
+
+  /** A line that is no field the spec knows: kept when it starts bare JSON, or continues it. */
+  function keepIfStrayJson(line: Uint8Array): void {
+    if (strayLines !== undefined) strayLines.push(utf8.decode(line));
+    else if ((sawData || data !== undefined) && (line[0] === openingBrace || line[0] === openingBracket)) {
+      strayLines = [utf8.decode(line)];
+    }
   }
 
   function addData(value: Uint8Array): void {
@@ -146,8 +193,12 @@ export function createSseParser(): SseParser {
       case 'id':
         if (!value.includes('\0')) lastEventId = value;
         break;
+      case 'retry':
+        // Only matters to a reconnecting EventSource.
+        break;
       default:
-        // `retry:` only matters to a reconnecting EventSource, and unknown fields are ignored by spec.
+        // Unknown fields are ignored by spec; a bare JSON object that landed here is kept for the decoder.
+        keepIfStrayJson(line);
         break;
     }
   }

@@ -281,6 +281,11 @@ function usageFrom(value: unknown): Usage | undefined {
   return usage;
 }
 
+/** Vertex wraps some error events (and error bodies) in an array; the first element is the whole story. */
+function firstOf(parsed: unknown): unknown {
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
 function createDecoder(): StreamDecoder {
   let usage: Usage | undefined;
   let finishReason: string | undefined;
@@ -352,12 +357,21 @@ function createDecoder(): StreamDecoder {
     return events;
   }
 
+  /**
+   * A bare error object the server wrote without `data:` (js-genai looks for one in every raw chunk): a
+   * failure that ended the stream, whose message would otherwise be lost to "no finishReason".
+   */
+  function decodeStrayJson(text: string): StreamEvent[] {
+    const chunk = firstOf(parseJson(text));
+    const error = isObject(chunk) ? chunk['error'] : undefined;
+    return isObject(error) ? fail(streamFailureFrom(error)) : [];
+  }
+
   return {
     decode(message: SseMessage): StreamEvent[] {
       if (ended) return [];
-      const parsed = parseJson(message.data);
-      // Vertex wraps some error events in an array; the first element is the whole story.
-      const chunk = Array.isArray(parsed) ? parsed[0] : parsed;
+      if (message.strayJson !== undefined) return decodeStrayJson(message.strayJson);
+      const chunk = firstOf(parseJson(message.data));
       // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
       if (!isObject(chunk)) return [];
       return decodeChunk(chunk);
@@ -380,9 +394,7 @@ function parseErrorBodyFor(service: GoogleService, status: number, body: string)
   let code: string | undefined;
   let error: JsonObject = {};
 
-  let parsed = parseJson(body);
-  // The streaming endpoint answers some errors as a one-element array.
-  if (Array.isArray(parsed)) parsed = parsed[0];
+  const parsed = firstOf(parseJson(body));
   if (isObject(parsed)) {
     error = isObject(parsed['error']) ? parsed['error'] : parsed;
     message = nonEmptyString(error['message']);

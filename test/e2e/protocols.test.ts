@@ -335,6 +335,23 @@ describe('gemini', () => {
     expect(gemini.requests).toHaveLength(1);
   });
 
+  test('a bare error object after the text (no `data:`): exit 1 with its status and message, the text kept', async () => {
+    const hello = geminiStream({ text: ['Hello'] }).split('\r\n\r\n')[0];
+    gemini.setResponses({
+      sse: `${hello}\r\n\r\n{"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}}`,
+      slices: { seed: 14, maxSize: 9 },
+    });
+    const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('Hello\n');
+    expect(result.stderr).toContain(
+      `The answer stopped: ${new URL(gemini.url).host} reported 500 INTERNAL: Internal error encountered.`,
+    );
+    expect(result.stderr).not.toContain('no finishReason');
+    // Text was shown: a retry would show it twice.
+    expect(gemini.requests).toHaveLength(1);
+  });
+
   test('a 429 error event waits for its RetryInfo.retryDelay; one too long to wait for is not retried', async () => {
     const exhausted = (retryDelay: string): string =>
       geminiStream({

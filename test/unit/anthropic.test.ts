@@ -175,6 +175,13 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     }
   });
 
+  test('bare JSON between events (SseMessage.strayJson, for Gemini) changes nothing here', () => {
+    const stream = fixture('text.sse');
+    const firstEventEnd = stream.indexOf('\n\n') + 2;
+    const withStray = `${stream.slice(0, firstEventEnd)}{"type":"error","error":{"type":"api_error"}}\n\n${stream.slice(firstEventEnd)}`;
+    expect(decodeStream(withStray, 6)).toEqual(decodeStream(stream, 6));
+  });
+
   test('tool input is assembled per block and parsed at content_block_stop; empty input is {}', () => {
     for (const seed of [11, 12, 13]) {
       const events = decodeStream(fixture('tools.sse'), seed);

@@ -418,6 +418,27 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     expect(daily?.doNotRetry).toBe(true);
   });
 
+  test('a bare error object after the last event (no `data:`) ends the stream with its message', () => {
+    const hello = geminiStream({ text: ['Hello'] }).split('\r\n\r\n')[0];
+    const bare = '{"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}}';
+    const failure: StreamEvent = {
+      type: 'error',
+      error: { message: 'Internal error encountered.', status: 500, code: 'INTERNAL' },
+    };
+    const endings = [bare, `${bare}\r\n`, `[${bare}]\r\n\r\n`, JSON.stringify(JSON.parse(bare), null, 2)];
+    for (const [position, ending] of endings.entries()) {
+      for (const seed of [101, 102, 103]) {
+        const events = decodeStream(`${hello}\r\n\r\n${ending}`, seed + position * 10);
+        expect(textOf(events)).toBe('Hello');
+        expect(events.at(-1)).toEqual(failure);
+        expect(events.filter((event) => event.type === 'done')).toEqual([]);
+      }
+    }
+    // Bare JSON that is no error says nothing: the stream's own end decides.
+    const events = decodeStream(`${geminiStream({ text: ['Whole'] })}{"note":"x"}\r\n`, 104);
+    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'STOP' });
+  });
+
   test('Vertex chunks (createTime, trafficType-only usage early on) decode the same way', () => {
     const events = decodeStream(fixture('vertex-text.sse'), 41);
     expect(textOf(events)).toBe('Vertex says hello from europe-west4.');

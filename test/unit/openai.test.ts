@@ -361,6 +361,14 @@ describe('openaiAdapter decoder on fixtures', () => {
 });
 
 describe('openaiAdapter decoder edge cases', () => {
+  test('bare JSON between events (SseMessage.strayJson, for Gemini) changes nothing here', () => {
+    const stream = fixture('text.sse');
+    const firstEventEnd = stream.indexOf('\n\n') + 2;
+    const withStray = `${stream.slice(0, firstEventEnd)}{"error":{"message":"not for this protocol"}}\n\n${stream.slice(firstEventEnd)}`;
+    const decode = (text: string) => decodeThroughParser(openaiAdapter.createDecoder(), text, { seed: 3 });
+    expect(decode(withStray)).toEqual(decode(stream));
+  });
+
   test('non-JSON and non-object data lines are ignored, never thrown', () => {
     expect(
       decodeMessages([

@@ -4,13 +4,16 @@ import { sliceBytes } from '../fakes/replay.ts';
 
 const encoder = new TextEncoder();
 
-type PlainMessage = { event: string; data: string; id?: string };
+type PlainMessage = { event: string; data: string; id?: string; strayJson?: string };
 
 /** What a message says, as a plain object to compare. */
 function plain(messages: SseMessage[]): PlainMessage[] {
   return messages.map((message) => {
-    const { event, data, id } = message;
-    return id === undefined ? { event, data } : { event, data, id };
+    const { event, data, id, strayJson } = message;
+    const said: PlainMessage = { event, data };
+    if (id !== undefined) said.id = id;
+    if (strayJson !== undefined) said.strayJson = strayJson;
+    return said;
   });
 }
 
@@ -113,6 +116,35 @@ describe('createSseParser', () => {
       'data:\n\ndata: \n\ndataX: no\ndatum: no\n data: no\nDATA: no\n\ndata: a\ndata:\ndata: b\n\n',
       [message(''), message(''), message('a\n\nb')],
     );
+  });
+
+  test('bare JSON after data (a Gemini error without `data:`) comes as strayJson, with empty data', () => {
+    const error = '{"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}}';
+    // At the very end, without a line end: as the QA recording has it.
+    expectStableUnderSplitting(`data: {"a":1}\r\n\r\n${error}`, [
+      message('{"a":1}'),
+      message('', { strayJson: error }),
+    ]);
+    // Inside an event that has data too (a message of its own after it), and as an event of its own.
+    expectStableUnderSplitting(`data: one\n${error}\n\n[${error}]\n\ndata: two\n\n`, [
+      message('one'),
+      message('', { strayJson: error }),
+      message('', { strayJson: `[${error}]` }),
+      message('two'),
+    ]);
+  });
+
+  test('pretty-printed bare JSON is kept whole, up to the blank line', () => {
+    const pretty = '[{\n  "error": {\n    "code": 503,\n    "status": "UNAVAILABLE"\n  }\n}\n]';
+    expectStableUnderSplitting(`data: x\r\n\r\n${pretty.replaceAll('\n', '\r\n')}\r\n\r\nfoo: bar\n\n`, [
+      message('x'),
+      message('', { strayJson: pretty }),
+    ]);
+  });
+
+  test('no strayJson before any data (a body that is no event stream), nor for other unknown lines', () => {
+    expectStableUnderSplitting('{"error":{"code":500}}\n\n[1]\n', []);
+    expectStableUnderSplitting('data: a\n\nnot json\nfoo: {"x":1}\n :{}\n\n', [message('a')]);
   });
 
   test('a last event without a trailing blank line is flushed by end()', () => {
