@@ -204,7 +204,10 @@ function createDecoder(): StreamDecoder {
 
   function startBlock(index: number, block: unknown): StreamEvent[] {
     if (!isObject(block)) return [];
-    if (block['type'] === 'tool_use' || block['type'] === 'server_tool_use') {
+    // Only `tool_use` asks the client to run something. `server_tool_use` (web_search, web_fetch, code
+    // execution) and `mcp_tool_use` were run by the server, whose results follow in their own blocks and
+    // whose answer follows as text: reported as calls, they would say a tool was asked for and not run.
+    if (block['type'] === 'tool_use') {
       toolUseCount += 1;
       const toolUse: ToolUseInProgress = {
         id: nonEmptyString(block['id']) ?? `toolu_${toolUseCount}`,

@@ -177,6 +177,27 @@ describe('anthropic', () => {
     expect(assistant.message.usage).toMatchObject({ input_tokens: 412, output_tokens: 96 });
   });
 
+  test('server tools (web_search) ran on the server: no "asked to run a tool" note, no tool_use block', async () => {
+    anthropic.setResponses({
+      sseFile: join(anthropicFixtures, 'server-tools.sse'),
+      slices: { seed: 15, maxSize: 19 },
+    });
+    const text = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+    expect(text.stderr).toBe('');
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toBe('I will look that up. Bun 1.4 came out three weeks ago.\n');
+
+    const json = await runCli([...claude, '-o', 'json'], { ANTHROPIC_API_KEY: anthropicKey });
+    expect(json.exitCode).toBe(0);
+    const messages = JSON.parse(json.stdout) as Record<string, unknown>[];
+    const assistant = messages.find((message) => message['type'] === 'assistant') as {
+      message: { content: unknown[] };
+    };
+    expect(assistant.message.content).toEqual([
+      { type: 'text', text: 'I will look that up. Bun 1.4 came out three weeks ago.' },
+    ]);
+  });
+
   test('an overloaded_error after the 200: exit 1, the text so far kept', async () => {
     anthropic.setResponses({
       sseFile: join(anthropicFixtures, 'error-midstream.sse'),

@@ -175,6 +175,34 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     }
   });
 
+  test('server tools (server_tool_use, web_search_tool_result) are no tool calls; the text streams', () => {
+    for (const seed of [21, 22, 23]) {
+      const events = decodeStream(fixture('server-tools.sse'), seed);
+      expect(textOf(events)).toBe('I will look that up. Bun 1.4 came out three weeks ago.');
+      expect(events.filter((event) => event.type === 'tool-call')).toEqual([]);
+      expect(events.slice(-2)).toEqual([
+        {
+          type: 'usage',
+          usage: { inputTokens: 2170, outputTokens: 61, totalTokens: 2231, cachedInputTokens: 0 },
+        },
+        { type: 'done', finishReason: 'end_turn' },
+      ]);
+    }
+    // A client tool in the same answer is still one.
+    const serverBlocks = fixture('server-tools.sse').split('event: message_delta')[0] ?? '';
+    const clientToolUse =
+      'event: content_block_start\ndata: {"type":"content_block_start","index":4,"content_block":' +
+      '{"type":"tool_use","id":"toolu_1","name":"read_file","input":{}}}\n\n' +
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":4,"delta":' +
+      '{"type":"input_json_delta","partial_json":"{\\"path\\":\\"a.ts\\"}"}}\n\n' +
+      'event: content_block_stop\ndata: {"type":"content_block_stop","index":4}\n\n' +
+      'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":70}}\n\n' +
+      'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+    expect(
+      decodeStream(serverBlocks + clientToolUse, 24).filter((event) => event.type === 'tool-call'),
+    ).toEqual([{ type: 'tool-call', id: 'toolu_1', name: 'read_file', arguments: { path: 'a.ts' } }]);
+  });
+
   test('bare JSON between events (SseMessage.strayJson, for Gemini) changes nothing here', () => {
     const stream = fixture('text.sse');
     const firstEventEnd = stream.indexOf('\n\n') + 2;
