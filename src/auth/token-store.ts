@@ -312,15 +312,20 @@ function keptUntilSaved<T>(refresh: Promise<T>): Promise<T> {
  * server has rotated the refresh token by then, so the file would hold a dead one and the user would have
  * to log in again. A second Ctrl+C still exits at once.
  */
-export async function refreshesSaved(limitMs: number): Promise<void> {
+export async function refreshesSaved(limitMs: number, onSlow?: () => void): Promise<void> {
   if (refreshesInFlight.size === 0) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, limitMs);
   });
+  // A wait that is noticed deserves a word: why the run has not ended yet.
+  const slow = setTimeout(() => onSlow?.(), slowRefreshNoticeMs);
   await Promise.race([Promise.allSettled([...refreshesInFlight]), limit]);
   clearTimeout(timer);
+  clearTimeout(slow);
 }
+
+const slowRefreshNoticeMs = 500;
 
 function removeQuietly(path: string): void {
   try {

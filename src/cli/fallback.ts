@@ -120,7 +120,7 @@ export async function streamWithFallbacks(
         } catch (prepareError) {
           // Ctrl+C or the time budget ends the run, not just this fallback.
           if (!(prepareError instanceof CliError) || options.signal?.aborted) throw prepareError;
-          if (prepareError.kind === 'cancelled' || prepareError.kind === 'budget') throw prepareError;
+          if (['cancelled', 'terminated', 'budget'].includes(prepareError.kind)) throw prepareError;
           events.onSkipped(candidate.model, oneLine(prepareError));
         }
       }

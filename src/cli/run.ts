@@ -2,7 +2,7 @@
 import process from 'node:process';
 import { refreshesSaved } from '../auth/token-store.ts';
 import { loadConfiguration } from '../config/load.ts';
-import { CliError, exitCodes, oneLine } from '../core/errors.ts';
+import { CliError, oneLine } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
@@ -23,13 +23,16 @@ const refreshSaveLimitMs = 5_000;
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
   const cancel = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(exitCodes.cancelled);
-    cancel.abort(new CliError('cancelled', 'Cancelled.'));
+  // Ctrl+C, or SIGTERM (a CI job's timeout, `docker stop`): the run stops as cleanly as it can (a JSON result,
+  // a token refresh in flight saved); either one while it is already stopping exits at once.
+  const stopWith = (failure: CliError) => () => {
+    if (cancel.signal.aborted) process.exit(failure.exitCode);
+    cancel.abort(failure);
   };
+  const onInterrupt = stopWith(new CliError('cancelled', 'Cancelled.'));
+  const onTerminate = stopWith(new CliError('terminated', 'Terminated.'));
   process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onTerminate);
   const context: RunContext = {
     cwd: process.cwd(),
     home: await homeDirectory(),
@@ -70,8 +73,10 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         checkCompatibilityFlags(command.flags);
         const wallTimeLimit = wallTimeLimitOf(command.flags.maxWallTime);
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
-          // The REPL handles Ctrl+C itself (raw mode); loaded only here so one-shot runs never load clack.
+          // The REPL handles Ctrl+C and SIGTERM itself (raw mode); loaded only here so one-shot runs never
+          // load clack.
           process.off('SIGINT', onInterrupt);
+          process.off('SIGTERM', onTerminate);
           endStartup();
           const { runRepl } = await import('./repl.ts');
           return await runRepl({
@@ -95,8 +100,13 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     return reportFailure(error, context, debug);
   } finally {
     // A run stopped during a token refresh still saves the answer (a second Ctrl+C exits at once).
-    await refreshesSaved(refreshSaveLimitMs);
+    await refreshesSaved(refreshSaveLimitMs, () =>
+      context.writeError(
+        `Finishing the Qwen OAuth token refresh so that the new token is kept (at most ${refreshSaveLimitMs / 1000} s; Ctrl+C to exit now).`,
+      ),
+    );
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerminate);
   }
 }
 

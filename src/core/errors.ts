@@ -12,6 +12,8 @@ export const exitCodes = {
   /** --max-wall-time ran out (Qwen Code's budget code). */
   budget: 55,
   cancelled: 130,
+  /** SIGTERM: 128 + 15, as a shell reports a process the signal ended. */
+  terminated: 143,
 } as const;
 
 export type ErrorKind = Exclude<keyof typeof exitCodes, 'success'>;

@@ -12,7 +12,7 @@ import {
   startFakeOAuth,
 } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { makeSandbox, runCli, type Sandbox } from './harness.ts';
+import { makeSandbox, type RunOptions, runCli, type Sandbox } from './harness.ts';
 
 let chat: FakeOpenAi;
 let oauth: FakeOAuthServer | undefined;
@@ -41,11 +41,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return { QWEN_OAUTH_BASE_URL: oauth?.url ?? 'http://127.0.0.1:9', NO_BROWSER: '1', ...extra };
 }
 
-function qwen(
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
-) {
-  return runCli(args, { sandbox, env: env(options.env), stdin: options.stdin, timeoutMs: options.timeoutMs });
+function qwen(args: string[], options: Pick<RunOptions, 'stdin' | 'env' | 'timeoutMs' | 'signal'> = {}) {
+  return runCli(args, { ...options, sandbox, env: env(options.env) });
 }
 
 /** Writes oauth_creds.json as Qwen Code would. */
@@ -195,6 +192,21 @@ describe('headless runs with Qwen OAuth', () => {
     expect(readCredentials()).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
     expect(existsSync(lockPath())).toBe(false);
     expect(chat.requests).toHaveLength(0);
+  });
+
+  test('SIGTERM (a CI timeout) during the refresh: the rotated token is saved, said while waited for; exit 143', async () => {
+    startOAuth({ refreshDelayMs: 1_500 });
+    cacheCredentials({ access: 'access-old', expiresInMs: -60_000 });
+    const result = await qwen(['--auth-type', 'qwen-oauth', '-o', 'json', 'hi'], {
+      signal: { name: 'SIGTERM', afterMs: 400 },
+    });
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain('Terminated.');
+    expect(result.stderr).toContain('Finishing the Qwen OAuth token refresh so that the new token is kept');
+    const last = (JSON.parse(result.stdout) as Record<string, unknown>[]).at(-1);
+    expect(last).toMatchObject({ type: 'result', is_error: true, error: { exit_code: 143 } });
+    expect(readCredentials()).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
+    expect(existsSync(lockPath())).toBe(false);
   });
 
   test('a refresh rejected with 400 removes the cached file and says to log in again (exit 41)', async () => {

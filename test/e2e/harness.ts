@@ -56,6 +56,8 @@ export interface RunOptions {
   cwd?: string;
   /** Send SIGINT this many ms after the first stdout byte. */
   interruptAfterMs?: number;
+  /** Send this signal this many ms after the start. */
+  signal?: { name: 'SIGINT' | 'SIGTERM'; afterMs: number };
   timeoutMs?: number;
 }
 
@@ -139,6 +141,8 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
     await input.end();
   }
   const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const { signal } = options;
+  const signalTimer = signal && setTimeout(() => child.kill(signal.name), signal.afterMs);
   const stdoutPromise = readAll(child.stdout, () => {
     if (options.interruptAfterMs !== undefined)
       setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
@@ -149,6 +153,7 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
     child.exited,
   ]);
   clearTimeout(timeout);
+  clearTimeout(signalTimer);
   if (options.silentOpenStdin) input?.end();
   return { exitCode, stdout, stderr };
 }
