@@ -105,7 +105,8 @@ function buildRequest(request: ChatRequest): HttpRequest {
 }
 
 function statusOfErrorType(type: string | undefined): number | undefined {
-  return type === undefined ? undefined : statusByErrorType[type];
+  // Own keys only: a server's type named `constructor` must not find Object's.
+  return type !== undefined && Object.hasOwn(statusByErrorType, type) ? statusByErrorType[type] : undefined;
 }
 
 function streamFailureFrom(payload: JsonObject): StreamFailure {

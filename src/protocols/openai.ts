@@ -127,7 +127,9 @@ const statusByErrorCode: Record<string, number> = {
 function statusOfErrorCode(code: string): number | undefined {
   const throttled =
     code === 'Throttling' || (code.startsWith('Throttling.') && code !== 'Throttling.AllocationQuota');
-  return statusByErrorCode[code] ?? (throttled ? 429 : undefined);
+  // Own keys only: a server's code named `constructor` must not find Object's.
+  const known = Object.hasOwn(statusByErrorCode, code) ? statusByErrorCode[code] : undefined;
+  return known ?? (throttled ? 429 : undefined);
 }
 
 function streamFailureFrom(error: JsonObject): StreamFailure {

@@ -324,6 +324,9 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     expect(statusOf('timeout_error')).toBe(504);
     expect(statusOf('overloaded_error')).toBe(529);
     expect(statusOf('something_new')).toBeUndefined();
+    // A name Object's prototype has is no error type either.
+    expect(statusOf('constructor')).toBeUndefined();
+    expect(statusOf('toString')).toBeUndefined();
   });
 
   test('an `error` event whose data is not JSON still ends the stream as a failure', () => {

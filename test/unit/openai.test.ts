@@ -369,6 +369,13 @@ describe('openaiAdapter decoder edge cases', () => {
     expect(decode(withStray)).toEqual(decode(stream));
   });
 
+  test("an error code named like Object's own properties has no status", () => {
+    for (const code of ['constructor', 'toString']) {
+      const [event] = decodeMessages([`{"error":{"message":"odd","code":"${code}"}}`]);
+      expect(event).toEqual({ type: 'error', error: { message: 'odd', code } });
+    }
+  });
+
   test('non-JSON and non-object data lines are ignored, never thrown', () => {
     expect(
       decodeMessages([
