@@ -22,6 +22,8 @@ interface Pane {
   /** Keys by tmux name (Enter, Down, C-c, C-u) or literal text with `literal`. */
   keys(...names: string[]): void;
   type(text: string): void;
+  /** Types a line and presses Enter. */
+  enter(text: string): void;
   /** Pastes `text` as a terminal does, wrapped in bracketed-paste markers when `bracketed`. */
   paste(text: string, options?: { bracketed?: boolean }): void;
   resize(columns: number, rows: number): void;
@@ -75,6 +77,10 @@ function openPane(sandbox: Sandbox, env: Record<string, string>, command: string
   return {
     keys: (...names) => tmux('send-keys', '-t', name, ...names),
     type: (text) => tmux('send-keys', '-t', name, '-l', text),
+    enter(text) {
+      tmux('send-keys', '-t', name, '-l', text);
+      tmux('send-keys', '-t', name, 'Enter');
+    },
     paste(text, options = {}) {
       tmux('set-buffer', '-b', name, text);
       tmux('paste-buffer', '-d', '-b', name, '-t', name, ...(options.bracketed ? ['-p'] : []));
@@ -141,16 +147,13 @@ async function answerThirdParty(
   const times = { times: run };
   await chooseOpenAiCompatible(pane, run);
   pane.keys('C-u');
-  pane.type(answers.url);
-  pane.keys('Enter');
+  pane.enter(answers.url);
   await pane.waitFor('Model id', times);
-  pane.type(answers.model);
-  pane.keys('Enter');
+  pane.enter(answers.model);
   await pane.waitFor('Environment variable that holds the key', times);
   pane.keys('Enter');
   await pane.waitFor('API key (OPENAI_API_KEY)', times);
-  pane.type(answers.key);
-  pane.keys('Enter');
+  pane.enter(answers.key);
   await pane.waitFor('Where should OPENAI_API_KEY come from?', times);
   pane.keys('Enter');
   await pane.waitFor('Check the key now', times);
@@ -223,8 +226,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     await answerThirdParty(pane, { url: fake.url, model: 'test-model', key: 'sk-e2e-first-run-7777' });
     await pane.waitFor('The key works');
     await pane.waitFor('test-model >');
-    pane.type('What is the capital of France?');
-    pane.keys('Enter');
+    pane.enter('What is the capital of France?');
     await pane.waitFor('Paris is the capital.');
     await pane.waitFor('test-model >', { times: 2 });
     const secondsToAnswer = (performance.now() - startedAt) / 1000;
@@ -248,15 +250,13 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     );
     writeFileSync(settingsPath, text);
     fake.setResponses({ stream: { text: ['Answer from the second model.'] } });
-    pane.type('/model');
-    pane.keys('Enter');
+    pane.enter('/model');
     await pane.waitFor('Model for the next turns');
     await pane.waitFor('test-model (current)');
     pane.keys('Up', 'Enter');
     await pane.waitFor('Model: second-model (Second Model)');
     await pane.waitFor('second-model >');
-    pane.type('and now?');
-    pane.keys('Enter');
+    pane.enter('and now?');
     await pane.waitFor('Answer from the second model.');
     expect(lastBody().model).toBe('second-model');
     expect(lastBody().messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
@@ -264,19 +264,16 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(saved).toContain('// added by hand');
     expect(parse(saved).model).toEqual({ name: 'second-model', baseUrl: fake.url });
     expect(parse(saved).security).toEqual({ auth: { selectedType: 'openai' } });
-    pane.type('/quit');
-    pane.keys('Enter');
+    pane.enter('/quit');
     await pane.waitFor('EXIT=0');
     pane.kill();
 
     // A returning user finds model and key as they left them; `/model <id>` switches without the picker.
     pane = startPane(sandbox);
     await pane.waitFor('second-model >');
-    pane.type('/model test-model');
-    pane.keys('Enter');
+    pane.enter('/model test-model');
     await pane.waitFor('test-model >');
-    pane.type('hello again');
-    pane.keys('Enter');
+    pane.enter('hello again');
     await pane.waitFor('Answer from the second model.');
     expect(lastBody().model).toBe('test-model');
     expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-e2e-first-run-7777');
@@ -301,16 +298,14 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       { status: 401, body: { error: { message: 'Incorrect API key provided' } } },
       { stream: { text: ['OK'] } },
     );
-    pane.type('/auth');
-    pane.keys('Enter');
+    pane.enter('/auth');
     await answerThirdParty(pane, { url: fake.url, model: 'fake-model', key: 'sk-test-wrong-0000' }, 2);
     await pane.waitFor('The key was rejected');
     await pane.waitFor('Enter the key again');
     expect(existsSync(settingsPath)).toBe(false);
     pane.keys('Enter');
     await pane.waitFor('API key (OPENAI_API_KEY)', { times: 3 });
-    pane.type('sk-test-right-1111');
-    pane.keys('Enter');
+    pane.enter('sk-test-right-1111');
     await pane.waitFor('The key works');
     await pane.waitFor('fake-model >');
     expect(parse(readFileSync(settingsPath, 'utf8')).env).toEqual({ OPENAI_API_KEY: 'sk-test-right-1111' });
@@ -335,14 +330,12 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     );
     await pane.waitFor('Warmed up.');
     await pane.waitFor('slow-model >', { times: 2 });
-    pane.type('tell me a long story');
-    pane.keys('Enter');
+    pane.enter('tell me a long story');
     await pane.waitFor('Partial');
     pane.keys('C-c');
     await pane.waitFor('(cancelled)');
     fake.setResponses({ stream: { text: ['Back again.'] } });
-    pane.type('still there?');
-    pane.keys('Enter');
+    pane.enter('still there?');
     await pane.waitFor('Back again.');
     expect(lastBody().messages).toEqual([
       { role: 'user', content: 'warm up' },
@@ -381,13 +374,11 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       ['--fallback-model', 'spare-model'],
     );
     await pane.waitFor('main-model >');
-    pane.type('hello');
-    pane.keys('Enter');
+    pane.enter('hello');
     await pane.waitFor('Spare answer.');
     expect(pane.screen()).toContain('Asking spare-model instead.');
     fake.setResponses({ stream: { text: ['Main answer.'] } });
-    pane.type('again');
-    pane.keys('Enter');
+    pane.enter('again');
     await pane.waitFor('Main answer.');
     expect(lastBody().model).toBe('main-model');
     expect(lastBody().messages).toEqual([
@@ -410,19 +401,16 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     fake.setResponses(slowAnswer('First answer'), slowAnswer('Second answer'), {
       stream: { text: ['Third answer.'] },
     });
-    pane.type('slow question');
-    pane.keys('Enter');
+    pane.enter('slow question');
     await pane.waitFor('First answer');
-    pane.type('queued question');
-    pane.keys('Enter');
+    pane.enter('queued question');
     await pane.waitFor('fake-model > queued question');
     await pane.waitFor('Second answer');
     pane.type('partial');
     await pane.waitFor('fake-model > partial');
     // The cursor is at the end of what was typed ahead: Ctrl+U clears all of it.
     pane.keys('C-u');
-    pane.type('new');
-    pane.keys('Enter');
+    pane.enter('new');
     await pane.waitFor('Third answer.');
     expect(sentPrompts()).toEqual(['slow question', 'queued question', 'new']);
   }, 30_000);
@@ -450,8 +438,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     fake.setResponses(slowAnswer('Long answer'));
     pane = startWithKey();
     await pane.waitFor('fake-model >');
-    pane.type('tell me');
-    pane.keys('Enter');
+    pane.enter('tell me');
     await pane.waitFor('Long answer');
     pane.resize(100, 30);
     await pane.waitFor('Long answer still streaming.');
@@ -473,32 +460,26 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       OPENAI_MODEL: 'fake-model',
     });
     await pane.waitFor('shell$ ');
-    pane.type(shellQuote(binaryPath));
-    pane.keys('Enter');
+    pane.enter(shellQuote(binaryPath));
     await pane.waitFor('fake-model >');
     pane.type('dra');
     pane.keys('C-z');
     await pane.waitFor('Stopped');
-    pane.type('fg');
-    pane.keys('Enter');
+    pane.enter('fg');
     await pane.waitFor('fake-model > dra', { times: 2 });
-    pane.type('ft');
-    pane.keys('Enter');
+    pane.enter('ft');
     await pane.waitFor('Got it.');
     expect(sentPrompts()).toEqual(['draft']);
 
     fake.setResponses(slowAnswer('Slow answer'), { stream: { text: ['Done.'] } });
-    pane.type('slow');
-    pane.keys('Enter');
+    pane.enter('slow');
     await pane.waitFor('Slow answer');
     pane.keys('C-z');
     await pane.waitFor('Stopped', { times: 2 });
-    pane.type('fg');
-    pane.keys('Enter');
+    pane.enter('fg');
     // The answer goes on below the shell's lines.
     await pane.waitFor("'\nstill streaming.\nfake-model > ");
-    pane.type('after');
-    pane.keys('Enter');
+    pane.enter('after');
     await pane.waitFor('Done.');
     pane.keys('C-d');
     await pane.waitFor('shell$ ', { times: 4 });
@@ -509,14 +490,12 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     sandbox = makeSandbox();
     pane = startShell(sandbox);
     await pane.waitFor('shell$ ');
-    pane.type(shellQuote(binaryPath));
-    pane.keys('Enter');
+    pane.enter(shellQuote(binaryPath));
     await pane.waitFor('How do you want to sign in?');
     pane.keys('C-z');
     await pane.waitFor('Stopped');
     expect(pane.cursorShown()).toBe(true);
-    pane.type('fg');
-    pane.keys('Enter');
+    pane.enter('fg');
     // Drawn again below the shell's lines, and listening.
     await pane.waitFor('How do you want to sign in?', { times: 2 });
     expect(pane.cursorShown()).toBe(false);
@@ -527,27 +506,23 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     pane.keys('C-z');
     await pane.waitFor('Stopped', { times: 2 });
     expect(pane.cursorShown()).toBe(true);
-    pane.type('fg');
-    pane.keys('Enter');
+    pane.enter('fg');
     await pane.waitFor('Base URL', { times: 2 });
     pane.keys('BSpace', 'BSpace', 'Enter');
     await pane.waitFor('Model id');
     expect(pane.screen()).toContain(`◇  Base URL\n│  ${fake.url}\n`);
     pane.keys('C-d');
-    pane.type('test-model');
-    pane.keys('Enter');
+    pane.enter('test-model');
     await pane.waitFor('Environment variable that holds the key');
     pane.keys('Enter');
     await pane.waitFor('API key (OPENAI_API_KEY)');
-    pane.type('sk-e2e-typed-1234');
-    pane.keys('Enter');
+    pane.enter('sk-e2e-typed-1234');
     await pane.waitFor('Where should OPENAI_API_KEY come from?');
     pane.keys('C-d');
     await pane.waitFor('Cancelled; nothing was changed.');
     await pane.waitFor('Not configured yet');
     await pane.waitFor('qwen >');
-    pane.type('/help');
-    pane.keys('Enter');
+    pane.enter('/help');
     await pane.waitFor('/stats');
     pane.keys('C-d');
     await pane.waitFor('shell$ ', { times: 4 });
@@ -592,8 +567,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     fake.setResponses(hostile);
     pane = startWithKey();
     await pane.waitFor('fake-model >');
-    pane.type('hi');
-    pane.keys('Enter');
+    pane.enter('hi');
     await pane.waitFor('Cleared, titled.');
     // The screen was not cleared: the banner is still above the answer; the title is tmux's own.
     expect(pane.screen()).toContain('OpenAI-compatible · /help for commands');

@@ -80,6 +80,25 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/**
+ * The third-party branch's first questions: an API key, the protocol, the base URL (typed over the
+ * default when given, else the default kept) and the model id.
+ */
+async function answerProviderQuestions(
+  terminal: ReturnType<typeof createTerminal>,
+  protocol: keyof typeof thirdPartyDefaults,
+  model: string,
+  baseUrl?: string,
+): Promise<void> {
+  const downs = (['openai', 'anthropic', 'gemini', 'vertex-ai'] as const).indexOf(protocol);
+  await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+  await terminal.answer('Which API key?', keys.down, keys.enter);
+  await terminal.answer('Protocol the provider speaks', ...Array<string>(downs).fill(keys.down), keys.enter);
+  const typedUrl = baseUrl === undefined ? [] : [keys.clearLine, baseUrl];
+  await terminal.answer(thirdPartyDefaults[protocol].baseUrl, ...typedUrl, keys.enter);
+  await terminal.answer('Model id', model, keys.enter);
+}
+
 function contextFor(env: Record<string, string | undefined> = {}): RunContext & { out: string[] } {
   const out: string[] = [];
   const context = terminalContext({
@@ -116,11 +135,7 @@ describe('third-party provider', () => {
     const terminal = createTerminal();
     const context = contextFor();
     const running = runAuthWizard({ context, streams: terminal });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.enter);
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, fake.url, keys.enter);
-    await terminal.answer('Model id', 'test-model', keys.enter);
+    await answerProviderQuestions(terminal, 'openai', 'test-model', fake.url);
     await terminal.answer('Environment variable that holds the key', keys.enter);
     await terminal.answer('API key (OPENAI_API_KEY)', 'sk-test-wizard-1234', keys.enter);
     await terminal.answer('Where should OPENAI_API_KEY come from?', keys.enter);
@@ -154,11 +169,7 @@ describe('third-party provider', () => {
     const terminal = createTerminal();
     const context = contextFor();
     const running = runAuthWizard({ context, streams: terminal });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.down, keys.enter);
-    await terminal.answer(thirdPartyDefaults.anthropic.baseUrl, keys.enter);
-    await terminal.answer('Model id', 'claude-sonnet-4-20250514', keys.enter);
+    await answerProviderQuestions(terminal, 'anthropic', 'claude-sonnet-4-20250514');
     await terminal.answer('ANTHROPIC_API_KEY', keys.enter);
     await terminal.answer('API key (ANTHROPIC_API_KEY)', 'sk-ant-secret-9876', keys.enter);
     await terminal.answer('Where should ANTHROPIC_API_KEY come from?', keys.down, keys.enter);
@@ -188,11 +199,7 @@ describe('third-party provider', () => {
 
   /** OpenAI-compatible at the default URL and gpt-4o, `key` typed, saved or not, no check. */
   async function answerOpenAiKey(terminal: ReturnType<typeof createTerminal>, key: string, store: boolean) {
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.enter);
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.enter);
-    await terminal.answer('Model id', 'gpt-4o', keys.enter);
+    await answerProviderQuestions(terminal, 'openai', 'gpt-4o');
     await terminal.answer('Environment variable that holds the key', keys.enter);
     await terminal.answer('API key (OPENAI_API_KEY', key, keys.enter);
     await terminal.answer(
@@ -308,12 +315,8 @@ describe('third-party provider', () => {
   test('the summary shows a base URL with credentials masked', async () => {
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.enter);
     const url = 'https://admin:hunter2pass@llm.example.test/v1?api_key=k-SECRET-0001';
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, url, keys.enter);
-    await terminal.answer('Model id', 'm', keys.enter);
+    await answerProviderQuestions(terminal, 'openai', 'm', url);
     await terminal.answer('Environment variable that holds the key', keys.enter);
     await terminal.answer('API key (OPENAI_API_KEY)', 'sk-test-wizard-5678', keys.enter);
     await terminal.answer('Where should OPENAI_API_KEY come from?', keys.down, keys.enter);
@@ -348,11 +351,7 @@ describe('third-party provider', () => {
       context: contextFor({ GEMINI_API_KEY: 'AIza-existing-0000' }),
       streams: terminal,
     });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.down, keys.down, keys.enter);
-    await terminal.answer(thirdPartyDefaults.gemini.baseUrl, keys.enter);
-    await terminal.answer('Model id', 'gemini-2.5-pro', keys.enter);
+    await answerProviderQuestions(terminal, 'gemini', 'gemini-2.5-pro');
     await terminal.answer('GEMINI_API_KEY', keys.enter);
     // The variable is already set: an empty answer keeps it (and nothing about storing is asked).
     await terminal.answer('leave empty to keep the one already set', keys.enter);
@@ -382,11 +381,7 @@ describe('third-party provider', () => {
     writeFileSync(workspaceSettings, '{ "modelProviders": { "openai": [] } }\n');
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.enter);
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.enter);
-    await terminal.answer('Model id', 'gpt-4o', keys.enter);
+    await answerProviderQuestions(terminal, 'openai', 'gpt-4o');
     await terminal.answer('OPENAI_API_KEY', keys.clearLine, 'TEAM_OPENAI_KEY', keys.enter);
     await terminal.answer('API key (TEAM_OPENAI_KEY)', 'sk-team-5555', keys.enter);
     await terminal.answer('Where should TEAM_OPENAI_KEY come from?', keys.enter);
@@ -404,11 +399,7 @@ describe('third-party provider', () => {
 describe('the check comes before any write', () => {
   /** The third-party questions up to the check, with the fake's URL, model test-model and `key`. */
   async function answerThirdParty(terminal: ReturnType<typeof createTerminal>, url: string, key: string) {
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.enter);
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, url, keys.enter);
-    await terminal.answer('Model id', 'test-model', keys.enter);
+    await answerProviderQuestions(terminal, 'openai', 'test-model', url);
     await terminal.answer('Environment variable', keys.enter);
     await terminal.answer('API key', key, keys.enter);
     await terminal.answer('Where should', keys.enter);
@@ -522,11 +513,7 @@ describe('the check comes before any write', () => {
     const terminal = createTerminal();
     const context = contextFor({ OPENAI_API_KEY: 'sk-env-bad-7777' });
     const running = runAuthWizard({ context, streams: terminal });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.down, keys.enter);
-    await terminal.answer('Protocol the provider speaks', keys.enter);
-    await terminal.answer(thirdPartyDefaults.openai.baseUrl, keys.clearLine, fake.url, keys.enter);
-    await terminal.answer('Model id', 'test-model', keys.enter);
+    await answerProviderQuestions(terminal, 'openai', 'test-model', fake.url);
     await terminal.answer('Environment variable', keys.enter);
     await terminal.answer('leave empty to keep the one already set, sk-...7777', keys.enter);
     await terminal.answer('Check the key now', keys.enter);
