@@ -52,11 +52,23 @@ export async function prepareCredentials(
   return { target };
 }
 
-export function missingKeyError(target: ResolvedModel): CliError {
+/**
+ * The variable a target's key is read from, the protocol's own as the example, and what is wrong with the
+ * variable's name when it is no name (a key pasted into `envKey`): for the error and for `qwen auth status`.
+ */
+export function keyVariableOf(target: ResolvedModel): {
+  variable: string;
+  example: string;
+  mistake: string | undefined;
+} {
   const example = protocolVariables[target.protocol].key;
   const variable = target.apiKeyVariable ?? example;
+  return { variable, example, mistake: keyVariableMistake(variable, example) };
+}
+
+export function missingKeyError(target: ResolvedModel): CliError {
+  const { variable, example, mistake } = keyVariableOf(target);
   const flag = target.protocol === 'openai' ? ', or pass --openai-api-key' : '';
-  const mistake = keyVariableMistake(variable, example);
   if (mistake !== undefined) {
     return new CliError(
       'auth',

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import process from 'node:process';
-import { ensureDirectory, fileErrorReason } from '../config/directories.ts';
+import { ensureDirectory, fileErrorReason, isMissingFile } from '../config/directories.ts';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
 
@@ -49,7 +49,7 @@ export function readCredentials(path: string): QwenCredentials | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (isMissingFile(error)) return undefined;
     throw new CliError(
       'auth',
       `${path}: cannot read the cached Qwen OAuth credentials (${fileErrorReason(error)})`,
@@ -127,7 +127,7 @@ export function deleteFile(path: string): boolean {
     unlinkSync(path);
     return true;
   } catch (error) {
-    if (isMissing(error)) return false;
+    if (isMissingFile(error)) return false;
     throw new CliError('auth', `${path}: cannot remove the file (${fileErrorReason(error)})`, {
       cause: error,
     });
@@ -333,12 +333,6 @@ function removeQuietly(path: string): void {
   } catch {
     // Nothing to clean up.
   }
-}
-
-/** No such file: none there, or a file where a directory on its path should be (as settings are read). */
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function delay(milliseconds: number): Promise<void> {

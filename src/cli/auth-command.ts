@@ -11,7 +11,7 @@ import {
   isCodingPlanRegion,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
-import { missingKeyError, notLoggedInError } from '../auth/credentials.ts';
+import { keyVariableOf, missingKeyError, notLoggedInError } from '../auth/credentials.ts';
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
@@ -22,7 +22,6 @@ import {
   assertAuthTypeAllowed,
   highestFileWith,
   NoModelSelectedError,
-  protocolVariables,
   type ResolveFlags,
   resolveAuthType,
   resolveModel,
@@ -30,7 +29,6 @@ import {
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
-import { keyVariableMistake } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import { type AcceptedAuthType, type ResolvedModel, whereSet } from '../core/types.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
@@ -103,7 +101,7 @@ export function loadConfigurationFor(
   });
 }
 
-function pathsOf(context: RunContext) {
+export function pathsOf(context: RunContext) {
   return configPaths({ env: context.env, cwd: context.cwd, home: context.home, platform: process.platform });
 }
 
@@ -112,8 +110,8 @@ async function loginWithQwenOauth(
   context: RunContext,
   options: AuthCommandOptions,
 ): Promise<number> {
-  const paths = pathsOf(context);
   const configuration = loadConfigurationFor(context);
+  const { paths } = configuration;
   // Refused before the login: its selectedType would leave every later run refused.
   assertAuthTypeAllowed(configuration.settings.merged, 'qwen-oauth', 'Set that auth type up instead');
   // The login goes through the same proxy and certificates as every other request.
@@ -277,7 +275,6 @@ function warnWhenOverridden(
 }
 
 async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Promise<number> {
-  const paths = pathsOf(context);
   const resolveFlags = {
     authType: flags.authType,
     model: flags.model,
@@ -291,6 +288,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     home: context.home,
     platform: process.platform,
   });
+  const { paths } = configuration;
   // `-o json`: one object, each label as a key (`Auth type` -> `auth_type`), the same values.
   const shown: [label: string, value: string][] = [];
   const show = (label: string, value: string) => shown.push([label, value]);
@@ -362,9 +360,8 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       }
     } else if (secret === undefined) {
       usable = false;
-      const example = protocolVariables[target.protocol].key;
-      const variable = target.apiKeyVariable ?? example;
-      show('API key', `none (${keyVariableMistake(variable, example) ?? `set ${variable}`})`);
+      const { variable, mistake } = keyVariableOf(target);
+      show('API key', `none (${mistake ?? `set ${variable}`})`);
     } else {
       const source = target.apiKeySource;
       show('API key', `${maskSecret(secret)} (${source ? whereSet(source) : 'unknown source'})`);

@@ -118,9 +118,8 @@ export async function streamWithFallbacks(
             );
           } else next = prepared;
         } catch (prepareError) {
-          // Ctrl+C or the time budget ends the run, not just this fallback.
+          // Ctrl+C, SIGTERM or the time budget (each aborts the signal) ends the run, not just this fallback.
           if (!(prepareError instanceof CliError) || options.signal?.aborted) throw prepareError;
-          if (['cancelled', 'terminated', 'budget'].includes(prepareError.kind)) throw prepareError;
           events.onSkipped(candidate.model, oneLine(prepareError));
         }
       }

@@ -68,21 +68,22 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   const toolNames: string[] = [];
   // Reasoning is never printed in text mode: an answer that was only reasoning would look like an empty one.
   let reasoned = false;
-  // What each model was sent, for the JSON result's `stats`: requests as they go out (a retry stopped during
-  // its wait sent none), and every one an error but the one that answered.
-  const requests: ModelRequests[] = [{ model: target.model, requests: 0, errors: 0, latencyMs: 0 }];
-  let modelStartedAt = startedAt;
-  const current = () => requests[requests.length - 1] as ModelRequests;
-  const outcome = (): TurnOutcome => {
+  // Each model asked, for the JSON result's `stats`: its requests as they go out (a retry stopped during its
+  // wait sent none), and when it was first asked. Every request is an error but the one that answered, and a
+  // model's latency runs until the next model is asked (or the end).
+  const asked = [{ model: target.model, requests: 0, startedAt }];
+  const current = () => asked[asked.length - 1] as (typeof asked)[number];
+  const outcome = (answered: boolean): TurnOutcome => {
     const now = performance.now();
-    current().latencyMs = now - modelStartedAt;
-    return {
-      text: shownText,
-      usage,
-      durationMs: now - startedAt,
-      apiDurationMs: now - startedAt,
-      requests,
-    };
+    const requests = asked.map(
+      (entry, index): ModelRequests => ({
+        model: entry.model,
+        requests: entry.requests,
+        errors: entry.requests - (answered && index === asked.length - 1 ? 1 : 0),
+        latencyMs: (asked[index + 1]?.startedAt ?? now) - entry.startedAt,
+      }),
+    );
+    return { text: shownText, usage, durationMs: now - startedAt, apiDurationMs: now - startedAt, requests };
   };
   const onEvent = (event: StreamEvent) => {
     if (isAnswerEvent(event)) hasShownOutput = true;
@@ -100,10 +101,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       onFallback: (failure, failedModel, next) => {
         const nextModel = next.target.model;
         usage = undefined;
-        current().errors = current().requests;
-        current().latencyMs = performance.now() - modelStartedAt;
-        modelStartedAt = performance.now();
-        requests.push({ model: nextModel, requests: 0, errors: 0, latencyMs: 0 });
+        asked.push({ model: nextModel, requests: 0, startedAt: performance.now() });
         renderer.switchModel(nextModel);
         context.writeError(
           terminalSafe(
@@ -136,9 +134,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       run.fallbacks ?? [],
       fallbackEvents,
     );
-    current().errors = current().requests - 1;
     renderer.finish({
-      ...outcome(),
+      ...outcome(true),
       usage: result.usage,
       finishReason: result.finishReason,
     });
@@ -148,8 +145,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
     context.reportingFailure?.(failure.exitCode);
-    current().errors = current().requests;
-    renderer.fail(failure, outcome());
+    renderer.fail(failure, outcome(false));
     throw failure;
   }
 }

@@ -8,7 +8,14 @@ import { qwenOauthModel } from '../config/resolve.ts';
 import type { Settings } from '../config/schema.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { maskUrl } from '../core/redact.ts';
-import { type AuthType, type Protocol, protocols, type ResolvedModel } from '../core/types.ts';
+import {
+  type AuthType,
+  normalizedBaseUrl,
+  type Protocol,
+  protocols,
+  type ResolvedModel,
+  sameBaseUrl,
+} from '../core/types.ts';
 import type { PromptStreams } from './dialog-terminal.ts';
 
 export interface ModelChoice {
@@ -37,7 +44,7 @@ export function listModelChoices(settings: Settings, options: { qwenOauth: boole
     const seen = new Set<string>();
     for (const { entry } of providerEntriesFor(settings, protocol)) {
       // Of two entries with the same id and base URL the first wins when resolving; show only that one.
-      const key = `${entry.id}\n${normalizeUrl(entry.baseUrl)}`;
+      const key = `${entry.id}\n${normalizedBaseUrl(entry.baseUrl ?? '')}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const choice: ModelChoice = {
@@ -60,7 +67,7 @@ export function listModelChoices(settings: Settings, options: { qwenOauth: boole
 /** True for the choice the session is using now. */
 export function isCurrentChoice(choice: ModelChoice, target: ResolvedModel | undefined): boolean {
   if (target === undefined || choice.authType !== target.authType || choice.id !== target.model) return false;
-  return choice.baseUrl === undefined || normalizeUrl(choice.baseUrl) === normalizeUrl(target.baseUrl);
+  return choice.baseUrl === undefined || sameBaseUrl(choice.baseUrl, target.baseUrl);
 }
 
 /** `/model <id>`: the choices with that id, those of the current auth type first. */
@@ -127,8 +134,4 @@ function describeChoice(choice: ModelChoice): string {
   if (choice.baseUrl !== undefined) parts.push(maskUrl(choice.baseUrl));
   if (choice.description !== undefined) parts.push(choice.description);
   return parts.join(' · ');
-}
-
-function normalizeUrl(url: string | undefined): string {
-  return (url ?? '').trim().replace(/\/+$/, '');
 }

@@ -5,7 +5,7 @@
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
-import { backoffMs, isRetryableStatus, type RetryNotice, retryDelayMs, retryLimit } from '../net/http.ts';
+import { askedOrBackoffMs, isRetryableStatus, type RetryNotice, retryLimit } from '../net/http.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { waitUnlessAborted } from './abortable.ts';
 import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
@@ -113,8 +113,7 @@ function isTemporaryStreamFailure(failure: CliError): boolean {
  */
 function streamRetryDelayMs(failure: CliError, attempt: number): number | undefined {
   const event = failure.cause instanceof StreamErrorEvent ? failure.cause.failure : undefined;
-  if (event?.retryAfterMs === undefined) return backoffMs(attempt);
-  return retryDelayMs(new Headers(), { message: event.message, retryAfterMs: event.retryAfterMs }, attempt);
+  return askedOrBackoffMs(event?.retryAfterMs, attempt);
 }
 
 function withMaxRetries(target: ResolvedModel, maxRetries: number): ResolvedModel {

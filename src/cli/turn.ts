@@ -8,7 +8,14 @@ import {
 } from '../core/events.ts';
 import { maskUrl, redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage } from '../core/sse.ts';
-import { type ChatRequest, type HttpRequest, type Usage, type ValueSource, whereSet } from '../core/types.ts';
+import {
+  type ChatRequest,
+  type HttpRequest,
+  isObject,
+  type Usage,
+  type ValueSource,
+  whereSet,
+} from '../core/types.ts';
 import {
   abortError,
   describeNetworkError,
@@ -18,7 +25,7 @@ import {
   requestSecrets,
 } from '../net/http.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
-import { isObject, parseJson } from '../protocols/wire.ts';
+import { firstOf, parseJson } from '../protocols/wire.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
@@ -256,8 +263,7 @@ async function errorInJsonReply(
 ): Promise<CliError | undefined> {
   if (!contentType.toLowerCase().includes('json')) return undefined;
   const body = await response.text();
-  const parsed = parseJson(body);
-  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  const first = firstOf(parseJson(body));
   // `{"error": ...}` as OpenAI, Anthropic and Google send it; `{"object": "error", ...}` as vLLM does.
   if (!isObject(first) || (first['error'] === undefined && first['object'] !== 'error')) return undefined;
   const details = adapter.parseErrorBody(response.status, body);

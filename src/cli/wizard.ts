@@ -34,11 +34,11 @@ import {
 import { CliError, oneLine } from '../core/errors.ts';
 import { isVariableName } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import { type AcceptedAuthType, type Protocol, sameBaseUrl } from '../core/types.ts';
+import { type AcceptedAuthType, normalizedBaseUrl, type Protocol, sameBaseUrl } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
-import { loadConfigurationFor, runAuthCommand } from './auth-command.ts';
+import { loadConfigurationFor, pathsOf, runAuthCommand } from './auth-command.ts';
 import type { RunContext } from './context.ts';
 import { type PromptStreams, passwordField, textField } from './dialog-terminal.ts';
 import { protocolLabels } from './model-picker.ts';
@@ -104,9 +104,10 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   const streams = options.streams ?? {};
   const { context } = options;
   const launchEnv = options.launchEnv ?? { ...context.env };
+  const userSettings = pathsOf(context).userSettings;
   const keys: KeyLookup = {
     inEnvironment: (variable) => nonEmpty(context.env[variable]),
-    storedInSettings: (variable) => storedKey(loadConfigurationFor(context).paths.userSettings, variable),
+    storedInSettings: (variable) => storedKey(userSettings, variable),
   };
   // An auth type that security.auth.enforcedType forbids is refused as soon as it is chosen, and again
   // before saving (going back after a failed check may choose another): nothing forbidden is ever written.
@@ -317,7 +318,7 @@ async function askThirdParty(
   const answers: ThirdPartyAnswers = {
     kind: 'third-party',
     protocol,
-    baseUrl: baseUrl.trim().replace(/\/+$/, ''),
+    baseUrl: normalizedBaseUrl(baseUrl),
     model: model.trim(),
     envKey: variable,
     storeKey: key.storeKey,
