@@ -23,7 +23,8 @@ export function isDashScopeEndpoint(baseUrl: string, proxyBaseUrl: string | unde
   if (proxyBaseUrl !== undefined && proxyBaseUrl.trim() !== '' && sameBaseUrl(baseUrl, proxyBaseUrl))
     return true;
   const host = hostNameOf(baseUrl);
-  return host !== undefined && dashScopeHosts.some((pattern) => pattern.test(host));
+  // Every such host has "ali" in it: any other never compiles the patterns (this runs on every OpenAI run).
+  return host?.includes('ali') === true && dashScopeHosts.some((pattern) => pattern.test(host));
 }
 
 /** The headers DashScope reads: its context cache on, the client, and the auth type in use. */

@@ -36,6 +36,12 @@ export function ensureDirectory(
   }
 }
 
+/** No such file: none there, or a file where a directory on its path should be (it has no files either). */
+export function isMissingFile(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
 /** Why a file operation failed, in words where the code is one a user can act on. */
 export function fileErrorReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;

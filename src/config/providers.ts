@@ -1,16 +1,11 @@
 // Which `modelProviders` lists serve a protocol (compat §3 and §6): the list under the protocol's own key,
 // and the lists under custom ids that `providerProtocol` maps to it ("myrouter": "openai"), in the order the
 // settings list them. A list that no protocol reads is said once, not silently dropped.
+import { protocols } from '../core/types.ts';
 import type { ModelProviderEntry, Settings } from './schema.ts';
 
 /** The keys `modelProviders` may use as they are; `openai-responses` models are looked up apart. */
-export const providerKeys: readonly string[] = [
-  'openai',
-  'anthropic',
-  'gemini',
-  'vertex-ai',
-  'openai-responses',
-];
+const providerKeys: readonly string[] = [...protocols, 'openai-responses'];
 
 export interface ProviderEntry {
   /** The `modelProviders` key the entry sits under (a protocol, or a custom id). */

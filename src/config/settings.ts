@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
-import { fileErrorReason } from './directories.ts';
+import { fileErrorReason, isMissingFile } from './directories.ts';
 import type { ConfigPaths } from './paths.ts';
 import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
 
@@ -60,10 +60,13 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
     });
   }
   // Expansion needs the exclusion list before the files are expanded and validated: read it as written.
-  const env =
-    typeof options.env === 'function'
-      ? options.env(excludedEnvVarsAsWritten(parsedFiles.map((file) => file.value)))
-      : options.env;
+  // With no file (keys in the environment, as CI runs) there is nothing to expand: not worked out.
+  const env: ExpansionEnvironment =
+    parsedFiles.length === 0
+      ? {}
+      : typeof options.env === 'function'
+        ? options.env(excludedEnvVarsAsWritten(parsedFiles.map((file) => file.value)))
+        : options.env;
   const files: SettingsFile[] = parsedFiles.map((file) => ({
     scope: file.scope,
     path: file.path,
@@ -122,8 +125,7 @@ export function readTextFileIfPresent(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (isMissingFile(error)) return undefined;
     throw new CliError('config', `${path}: cannot read the file (${fileErrorReason(error)})`, {
       cause: error,
     });

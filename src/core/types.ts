@@ -2,14 +2,21 @@
 // ChatRequest into an HttpRequest, and the CLI only ever sees StreamEvents (events.ts).
 
 /** A JSON object (not an array, not null): what parsed settings and wire payloads are narrowed with. */
-export function isObject(value: unknown): value is Record<string, unknown> {
+/** A parsed JSON object, or one about to be serialized. */
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A base URL without surrounding blanks or trailing slashes: how two spellings of one endpoint compare. */
+export function normalizedBaseUrl(url: string): string {
+  return url.trim().replace(/\/+$/, '');
 }
 
 /** Two base URLs that differ only in surrounding blanks or trailing slashes are the same endpoint. */
 export function sameBaseUrl(first: unknown, second: string): boolean {
-  const normalized = (url: string) => url.trim().replace(/\/+$/, '');
-  return typeof first === 'string' && normalized(first) === normalized(second);
+  return typeof first === 'string' && normalizedBaseUrl(first) === normalizedBaseUrl(second);
 }
 
 /** Whether `value` is one of a constant list of names (auth types, output formats, regions). */

@@ -155,8 +155,12 @@ export function retryDelayMs(
   details: ApiErrorDetails,
   attempt: number,
 ): number | undefined {
-  const asked = serverRequestedDelayMs(headers) ?? details.retryAfterMs;
-  if (asked !== undefined) return asked <= longestHonouredWaitMs ? Math.max(0, asked) : undefined;
+  return askedOrBackoffMs(serverRequestedDelayMs(headers) ?? details.retryAfterMs, attempt);
+}
+
+/** The wait a server asked for (undefined, no retry, when it is too long to wait for), else the backoff. */
+export function askedOrBackoffMs(askedMs: number | undefined, attempt: number): number | undefined {
+  if (askedMs !== undefined) return askedMs <= longestHonouredWaitMs ? Math.max(0, askedMs) : undefined;
   return backoffMs(attempt);
 }
 

@@ -4,7 +4,7 @@
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, Usage } from '../core/types.ts';
+import { type ChatRequest, type HttpRequest, isObject, type JsonObject, type Usage } from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import {
   alternatingTurns,
@@ -14,8 +14,6 @@ import {
   endedEarlyFailure,
   failureEvents,
   finiteNumber,
-  isObject,
-  type JsonObject,
   messageOfErrorEvent,
   messageOfTextBody,
   messageOrStatus,

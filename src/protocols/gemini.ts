@@ -4,7 +4,15 @@
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, Message, ResolvedModel, Usage } from '../core/types.ts';
+import {
+  type ChatRequest,
+  type HttpRequest,
+  isObject,
+  type JsonObject,
+  type Message,
+  type ResolvedModel,
+  type Usage,
+} from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import {
   alternatingTurns,
@@ -14,9 +22,8 @@ import {
   endedEarlyFailure,
   failureEvents,
   finiteNumber,
+  firstOf,
   httpStatusFrom,
-  isObject,
-  type JsonObject,
   messageOfTextBody,
   messageOrStatus,
   nonEmptyString,
@@ -279,11 +286,6 @@ function usageFrom(value: unknown): Usage | undefined {
   if (cached !== undefined) usage.cachedInputTokens = cached;
   if (thoughts !== undefined) usage.reasoningTokens = thoughts;
   return usage;
-}
-
-/** Vertex wraps some error events (and error bodies) in an array; the first element is the whole story. */
-function firstOf(parsed: unknown): unknown {
-  return Array.isArray(parsed) ? parsed[0] : parsed;
 }
 
 function createDecoder(): StreamDecoder {

@@ -5,7 +5,14 @@
 
 import { type StreamEvent, type StreamFailure, utf8Delta } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, Message, Usage } from '../core/types.ts';
+import {
+  type ChatRequest,
+  type HttpRequest,
+  isObject,
+  type JsonObject,
+  type Message,
+  type Usage,
+} from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import { type ByteSlot, byteSlotOf, stringBytesInSlot } from './json-bytes.ts';
 import {
@@ -16,9 +23,8 @@ import {
   failureEvents,
   findStringSlot,
   finiteNumber,
+  firstOf,
   httpStatusFrom,
-  isObject,
-  type JsonObject,
   messageOfErrorEvent,
   messageOfTextBody,
   messageOrStatus,
@@ -482,8 +488,7 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
   let code: string | undefined;
   let type: string | undefined;
 
-  let parsed = parseJson(body);
-  if (Array.isArray(parsed)) parsed = parsed[0];
+  const parsed = firstOf(parseJson(body));
   if (isObject(parsed)) {
     const error = errorObjectFrom(parsed) ?? parsed;
     message = nonEmptyString(error['message']);

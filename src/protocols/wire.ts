@@ -3,11 +3,7 @@
 // the same logic in every protocol that uses it; what differs between protocols stays in their own files.
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
-import { type ChatRequest, isObject, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
-
-export type JsonObject = Record<string, unknown>;
-
-export { isObject };
+import { type ChatRequest, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
 
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -21,6 +17,14 @@ export function finiteNumber(value: unknown): number | undefined {
  * JSON.parse that gives undefined instead of throwing (a stray log line or an HTML error page is not an
  * exception), and forgives raw control characters in strings.
  */
+/**
+ * A reply's object when some servers wrap it in an array (Vertex's error events and bodies, some OpenAI
+ * gateways' error bodies): the first element is the whole story.
+ */
+export function firstOf(parsed: unknown): unknown {
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);

@@ -3,11 +3,9 @@
 // partial messages (--include-partial-messages) also the answer as it arrives, in Anthropic's stream events.
 import type { CliError } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
-import type { Usage } from '../core/types.ts';
+import type { JsonObject, Usage } from '../core/types.ts';
 import type { Renderer, TurnOutcome, Write } from './renderer.ts';
 import { statsJson } from './run-stats.ts';
-
-type JsonObject = Record<string, unknown>;
 
 export interface JsonRendererOptions {
   /** stream-json only: `stream_event` lines for the message and each piece of its text. */
@@ -41,11 +39,24 @@ export function createJsonRenderer(
   };
   const flush = () => {
     if (mode !== 'json') return;
+    // Short pieces are gathered, so a usual answer is one write (one system call); a long object is still
+    // serialized and written on its own.
+    let gathered = '';
+    const add = (text: string) => {
+      if (gathered.length + text.length < longLine) {
+        gathered += text;
+        return;
+      }
+      if (gathered !== '') write(gathered);
+      gathered = '';
+      write(text);
+    };
     collected.forEach((value, index) => {
-      write(index === 0 ? '[' : ',');
-      write(JSON.stringify(value));
+      add(index === 0 ? '[' : ',');
+      add(JSON.stringify(value));
     });
-    write(']\n');
+    add(']\n');
+    if (gathered !== '') write(gathered);
   };
   // A run that fails before it has one (no authentication) still says a session id.
   const sessionId = options.sessionId ?? crypto.randomUUID();

@@ -2,7 +2,7 @@
 // (`stats.models[<model>].api` and `.tokens`, then `tools` and `files`), so a CI script reading
 // `.stats.models[].tokens.prompt` works with either tool. qwen-lite runs no tools and edits no files: those
 // counters are zeros.
-import type { Usage } from '../core/types.ts';
+import type { JsonObject, Usage } from '../core/types.ts';
 
 /** The requests one model was sent in a run: every attempt counts, a retried or final failure is an error. */
 export interface ModelRequests {
@@ -11,8 +11,6 @@ export interface ModelRequests {
   errors: number;
   latencyMs: number;
 }
-
-type JsonObject = Record<string, unknown>;
 
 export function statsJson(
   requests: readonly ModelRequests[],

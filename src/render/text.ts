@@ -51,7 +51,9 @@ export function createTextRenderer(write: Write, options: TextRendererOptions = 
       else {
         const printable = filter.push(event.text);
         if (printable === '') return;
-        pieces = [encoder.encode(printable)];
+        // Nothing taken out: the bytes that came are the bytes to write.
+        pieces =
+          printable === event.text && event.utf8 !== undefined ? event.utf8 : [encoder.encode(printable)];
       }
       for (const piece of pieces) {
         pending.push(piece);
