@@ -25,7 +25,7 @@ import {
   requestSecrets,
 } from '../net/http.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
-import { firstOf, parseJson } from '../protocols/wire.ts';
+import { capped, firstOf, parseJson } from '../protocols/wire.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
@@ -294,7 +294,8 @@ function streamFailure(failure: StreamFailure, request: HttpRequest, answered: b
       cause: new BrokenStream(`the event stream ended before any answer (${failure.missing})`),
     });
   }
-  const message = redactSecrets(failure.message, requestSecrets(request));
+  // Cut like an HTTP error body's message: a server that streams a page of text is still one line.
+  const message = capped(redactSecrets(failure.message, requestSecrets(request)));
   return new CliError('api', streamErrorMessage(failure, message, host, answered), {
     status: failure.status,
     cause: new StreamErrorEvent({ ...failure, message }),

@@ -127,15 +127,29 @@ const statusByErrorCode: Record<string, number> = {
 };
 
 /**
- * DashScope's rate limits (`Throttling`, `Throttling.RateQuota`, `Throttling.User`, ...) pass with time;
- * `Throttling.AllocationQuota` is a spent quota, which waiting does not mend: no status, never retried.
+ * DashScope's `Throttling` codes (`Throttling.RateQuota`, `Throttling.User`, ...) come with a 429 over HTTP.
+ * Rate limits pass with time; `Throttling.AllocationQuota`, a spent quota, is a 429 that is never retried
+ * (isSpentQuota), as over HTTP.
  */
 function statusOfErrorCode(code: string): number | undefined {
-  const throttled =
-    code === 'Throttling' || (code.startsWith('Throttling.') && code !== 'Throttling.AllocationQuota');
+  const throttled = code === 'Throttling' || code.startsWith('Throttling.');
   // Own keys only: a server's code named `constructor` must not find Object's.
   const known = Object.hasOwn(statusByErrorCode, code) ? statusByErrorCode[code] : undefined;
   return known ?? (throttled ? 429 : undefined);
+}
+
+/**
+ * A spent quota, over HTTP or inside a stream: OpenAI's `insufficient_quota` (a 429 all the same, so a
+ * fallback model may still be tried), DashScope's `Throttling.AllocationQuota`, or a message that says so.
+ * Waiting does not mend it, so it is never retried.
+ */
+function isSpentQuota(code: string | undefined, type: string | undefined, message: string): boolean {
+  return (
+    code === 'insufficient_quota' ||
+    type === 'insufficient_quota' ||
+    code === 'Throttling.AllocationQuota' ||
+    /quota exceeded/i.test(message)
+  );
 }
 
 function streamFailureFrom(error: JsonObject): StreamFailure {
@@ -149,8 +163,7 @@ function streamFailureFrom(error: JsonObject): StreamFailure {
     (code === undefined ? undefined : statusOfErrorCode(code));
   if (status !== undefined) failure.status = status;
   if (code !== undefined) failure.code = code;
-  // A 429 all the same (a fallback model may still have quota), but waiting does not mend it.
-  if (code === 'insufficient_quota') failure.doNotRetry = true;
+  if (isSpentQuota(code, nonEmptyString(error['type']), failure.message)) failure.doNotRetry = true;
   return failure;
 }
 
@@ -500,13 +513,7 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
 
   const details: ApiErrorDetails = { message: capped(messageOrStatus(message, status)) };
   if (code !== undefined) details.code = code;
-  if (
-    code === 'insufficient_quota' ||
-    type === 'insufficient_quota' ||
-    /quota exceeded/i.test(details.message)
-  ) {
-    details.doNotRetry = true;
-  }
+  if (isSpentQuota(code, type, details.message)) details.doNotRetry = true;
   if (status === 401 || status === 403) details.isAuthFailure = true;
   return details;
 }

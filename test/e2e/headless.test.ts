@@ -544,6 +544,28 @@ describe('retries of errors inside a 200 stream', () => {
     expect(quota.exitCode).toBe(1);
     expect(quota.stderr).toContain('You exceeded your current quota');
     expect(fake.requests).toHaveLength(1);
+    // DashScope's spent quota inside the stream: a 429, as over HTTP, and not retried either.
+    fake.setResponses(
+      errorEvent({ message: 'Free allocated quota exceeded.', code: 'Throttling.AllocationQuota' }),
+      { stream: { text: ['never'] } },
+    );
+    const allocation = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(allocation).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(allocation.stderr).toContain('reported 429 Throttling.AllocationQuota before any answer');
+    expect(allocation.stderr).not.toContain('Retrying');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  test('an in-stream error message is cut at 500 characters, like an HTTP error body', async () => {
+    const box = freshSandbox();
+    fake.setResponses(errorEvent({ message: `${'long words '.repeat(100)}END`, code: 'bad_request' }));
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    const [line] = result.stderr.trim().split('\n');
+    expect(line).toContain('long words long words');
+    expect(line).toEndWith('...');
+    expect(line).not.toContain('END');
+    expect(line?.length).toBeLessThan(700);
   });
 });
 

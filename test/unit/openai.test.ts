@@ -345,6 +345,23 @@ describe('openaiAdapter decoder on fixtures', () => {
     ]);
   });
 
+  test('a spent quota inside the stream is a 429 that is never retried, as over HTTP', () => {
+    const errorEvent = (error: object) => `data: ${JSON.stringify({ error })}\n\n`;
+    for (const error of [
+      { message: 'Free allocated quota exceeded.', code: 'Throttling.AllocationQuota' },
+      { message: 'You exceeded your current quota', type: 'insufficient_quota', code: null },
+      { message: 'Quota exceeded for this key', code: 'rate_limit_exceeded' },
+    ]) {
+      const [event] = decodeStream(errorEvent(error));
+      expect(event).toMatchObject({ type: 'error', error: { status: 429, doNotRetry: true } });
+    }
+    const [rateLimit] = decodeStream(errorEvent({ message: 'slow down', code: 'Throttling.RateQuota' }));
+    expect(rateLimit).toEqual({
+      type: 'error',
+      error: { message: 'slow down', code: 'Throttling.RateQuota', status: 429 },
+    });
+  });
+
   test('a flat vLLM error object', () => {
     expect(decodeStream(fixture('vllm-error-midstream.sse'))).toEqual([
       { type: 'text-delta', text: 'def ' },
