@@ -112,6 +112,9 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
 
 async function runMain(positionalPrompt: string, flags: MainFlags, context: RunContext): Promise<number> {
   const format = parseOutputFormat(flags.outputFormat);
+  // A failure before the request (a token refresh, a slow stdin, either ended by --max-wall-time) still
+  // reports how long the run took.
+  const startedAt = performance.now();
   let run: HeadlessRun;
   try {
     if (positionalPrompt && flags.prompt !== undefined) {
@@ -172,7 +175,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       context.reportingFailure?.(error.exitCode);
       createRenderer(format, context.writeOut).fail(error, {
         text: '',
-        durationMs: 0,
+        durationMs: performance.now() - startedAt,
         apiDurationMs: 0,
       });
     }

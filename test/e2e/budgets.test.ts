@@ -183,6 +183,20 @@ describe('--fallback-model', () => {
   });
 });
 
+/** The binary with a pipe on stdin that sends a line and then stays open: qwen must not wait for its end. */
+async function startWithSilentStdin(args: string[]) {
+  const child = Bun.spawn([...commandFor('binary'), ...keyFlags(), ...args], {
+    cwd: sandbox.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home },
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  child.stdin.write('part of the input\n');
+  await child.stdin.flush();
+  return child;
+}
+
 describe('--max-wall-time', () => {
   test('a run that outlasts it stops with exit 55; the text printed so far stays', async () => {
     sandbox = makeSandbox();
@@ -226,16 +240,7 @@ describe('--max-wall-time', () => {
     sandbox = makeSandbox();
     fake.setResponses({ stream: { text: ['never asked'] } });
     const started = performance.now();
-    // A pipe that sends a line and then stays open: qwen must not wait for its end.
-    const child = Bun.spawn([...commandFor('binary'), ...keyFlags(), '--max-wall-time', '1s', 'x'], {
-      cwd: sandbox.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: sandbox.home },
-      stdin: 'pipe',
-      stdout: 'ignore',
-      stderr: 'pipe',
-    });
-    child.stdin.write('part of the input\n');
-    await child.stdin.flush();
+    const child = await startWithSilentStdin(['--max-wall-time', '1s', 'x']);
     const stderr = await new Response(child.stderr).text();
     expect(await child.exited).toBe(55);
     expect(stderr).toContain('Reached the wall-time limit of 1s');
@@ -243,6 +248,18 @@ describe('--max-wall-time', () => {
     // The limit, not the end of stdin (which never comes), ended it.
     expect(performance.now() - started).toBeLessThan(5_000);
     child.stdin.end();
+  });
+
+  test('a JSON result for a run stopped before its request says how long the run took', async () => {
+    sandbox = makeSandbox();
+    const child = await startWithSilentStdin(['--max-wall-time', '1s', '-o', 'json', 'x']);
+    const stdout = await new Response(child.stdout).text();
+    expect(await child.exited).toBe(55);
+    child.stdin.end();
+    const last = (JSON.parse(stdout) as Record<string, unknown>[]).at(-1);
+    expect(last).toMatchObject({ type: 'result', is_error: true, error: { exit_code: 55 } });
+    // The wall-time limit ended it: about a second, not the 0 of a run that never started.
+    expect(Number(last?.duration_ms)).toBeGreaterThanOrEqual(900);
   });
 
   test('a run within the limit is untouched; a bad duration is refused (exit 42)', async () => {
