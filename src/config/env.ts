@@ -74,13 +74,15 @@ export function filtersExcludedVariables(file: DotEnvFile): boolean {
 }
 
 /**
- * Variables a project's `.env` (or `.qwen/.env`) may never set, whatever the settings say, as in Qwen Code:
- * a cloned repository must not be able to move our config home or turn off TLS checks.
+ * Variables a project's files (its `.env` or `.qwen/.env`, and the `env` of its `.qwen/settings.json`) may
+ * never set, whatever the settings say, as in Qwen Code: a cloned repository must not be able to move our
+ * config home, turn off TLS checks, or send the Qwen OAuth refresh token to a server of its choosing.
  */
 export const projectForbiddenVariables: readonly string[] = [
   'QWEN_HOME',
   'QWEN_CODE_SYSTEM_SETTINGS_PATH',
   'QWEN_CODE_SYSTEM_DEFAULTS_PATH',
+  'QWEN_OAUTH_BASE_URL',
   'QWEN_TLS_INSECURE',
   'NODE_TLS_REJECT_UNAUTHORIZED',
   'NODE_EXTRA_CA_CERTS',

@@ -7,6 +7,7 @@ import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
 import { fileErrorReason, isMissingFile } from './directories.ts';
+import { projectForbiddenVariables } from './env.ts';
 import type { ConfigPaths } from './paths.ts';
 import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
 
@@ -74,24 +75,33 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
     exists: true,
   }));
 
-  const envSources: Record<string, string> = {};
-  for (const file of files) {
-    for (const name of Object.keys(file.settings.env ?? {})) envSources[name] = file.path;
-  }
   const layers = files.map((file) =>
     file.scope === 'workspace' ? withoutUserOnlySettings(file.settings) : file.settings,
   );
+  const envSources: Record<string, string> = {};
+  layers.forEach((layer, index) => {
+    for (const name of Object.keys(layer.env ?? {})) envSources[name] = (files[index] as SettingsFile).path;
+  });
   return { merged: mergeSettings(layers), files, envSources };
 }
 
 /**
- * A project's settings file cannot turn on `outboundCorrelation.allowDynamicHeaderValues` (Qwen Code ignores
- * it there too): a cloned repository must not make requests carry the session id to wherever it points.
+ * What a project's settings file cannot set, as a cloned repository must not: `outboundCorrelation.
+ * allowDynamicHeaderValues` (Qwen Code ignores it there too; requests would carry the session id to wherever
+ * the project points them), and in `env` the variables no project `.env` may set either (projectForbiddenVariables).
  */
 function withoutUserOnlySettings(settings: Settings): Settings {
-  if (settings.outboundCorrelation?.allowDynamicHeaderValues === undefined) return settings;
-  const { allowDynamicHeaderValues: _ignored, ...outboundCorrelation } = settings.outboundCorrelation;
-  return { ...settings, outboundCorrelation };
+  let kept = settings;
+  if (settings.outboundCorrelation?.allowDynamicHeaderValues !== undefined) {
+    const { allowDynamicHeaderValues: _ignored, ...outboundCorrelation } = settings.outboundCorrelation;
+    kept = { ...kept, outboundCorrelation };
+  }
+  const env = settings.env;
+  if (env !== undefined && projectForbiddenVariables.some((name) => Object.hasOwn(env, name))) {
+    const allowed = Object.entries(env).filter(([name]) => !projectForbiddenVariables.includes(name));
+    kept = { ...kept, env: Object.fromEntries(allowed) };
+  }
+  return kept;
 }
 
 /**

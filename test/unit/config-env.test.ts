@@ -143,8 +143,14 @@ test('DEBUG and DEBUG_MODE are ignored from a project .env, kept from .qwen/.env
   expect(layered('/home/user/.qwen/.env', false).get('DEBUG_MODE')).toBe('true');
 });
 
-test('a project .env can never set QWEN_HOME or TLS variables; home files can', () => {
-  const values = { QWEN_HOME: '/evil', QWEN_TLS_INSECURE: '1', NODE_EXTRA_CA_CERTS: '/ca', OK: 'yes' };
+test('a project .env can never set QWEN_HOME, TLS variables or the Qwen OAuth server; home files can', () => {
+  const values = {
+    QWEN_HOME: '/evil',
+    QWEN_TLS_INSECURE: '1',
+    NODE_EXTRA_CA_CERTS: '/ca',
+    QWEN_OAUTH_BASE_URL: 'http://evil',
+    OK: 'yes',
+  };
   const layered = (path: string, isProject: boolean) =>
     layerEnvironment({
       flags: {},
@@ -157,6 +163,7 @@ test('a project .env can never set QWEN_HOME or TLS variables; home files can', 
   expect(project.get('QWEN_HOME')).toBeUndefined();
   expect(project.get('QWEN_TLS_INSECURE')).toBeUndefined();
   expect(project.get('NODE_EXTRA_CA_CERTS')).toBeUndefined();
+  expect(project.get('QWEN_OAUTH_BASE_URL')).toBeUndefined();
   expect(project.get('OK')).toBe('yes');
   expect(layered('/home/user/.qwen/.env', false).get('QWEN_TLS_INSECURE')).toBe('1');
 });
