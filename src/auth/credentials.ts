@@ -6,8 +6,9 @@ import { emptyVariableNote } from '../config/env.ts';
 import { qwenHomeFiles } from '../config/paths.ts';
 import { protocolVariables } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
+import { unsendableCharacterIn } from '../core/header-text.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
-import type { ResolvedModel } from '../core/types.ts';
+import { type ResolvedModel, whereSet } from '../core/types.ts';
 import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
 import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
 import {
@@ -49,7 +50,25 @@ export async function prepareCredentials(
   }
   // A bearer token resolved from the environment (ANTHROPIC_AUTH_TOKEN) is as good as a key.
   if (!target.apiKey && !target.accessToken) throw missingKeyError(target);
+  const unsendable = unsendableKeyError(target);
+  if (unsendable !== undefined) throw unsendable;
   return { target };
+}
+
+/**
+ * A key fetch cannot put in a header (a curly quote pasted with it, a line break) is an authentication
+ * problem to mend where the key is set: said so before fetch refuses it as if the network had failed.
+ */
+export function unsendableKeyError(target: ResolvedModel): CliError | undefined {
+  const key = target.apiKey ?? target.accessToken;
+  const problem = key === undefined ? undefined : unsendableCharacterIn(key);
+  if (problem === undefined) return undefined;
+  const where = target.apiKeySource === undefined ? '' : ` (${whereSet(target.apiKeySource)})`;
+  return new CliError(
+    'auth',
+    `The API key for ${target.protocol} model "${target.model}"${where} cannot be sent: it has ${problem}.`,
+    { hint: 'Copy the key again: quotes, spaces or line breaks pasted with it are not part of it.' },
+  );
 }
 
 /**

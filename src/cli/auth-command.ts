@@ -11,7 +11,7 @@ import {
   isCodingPlanRegion,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
-import { keyVariableOf, missingKeyError, notLoggedInError } from '../auth/credentials.ts';
+import { keyVariableOf, missingKeyError, notLoggedInError, unsendableKeyError } from '../auth/credentials.ts';
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
@@ -29,6 +29,7 @@ import {
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
+import { unsendableCharacterIn } from '../core/header-text.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import { type AcceptedAuthType, type ResolvedModel, whereSet } from '../core/types.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
@@ -364,7 +365,13 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       show('API key', `none (${mistake ?? `set ${variable}`})`);
     } else {
       const source = target.apiKeySource;
-      show('API key', `${maskSecret(secret)} (${source ? whereSet(source) : 'unknown source'})`);
+      const where = source ? whereSet(source) : 'unknown source';
+      const problem = unsendableCharacterIn(secret);
+      // Not masked: a key with a line break would break the line, and its start is of no help here.
+      if (problem !== undefined) {
+        usable = false;
+        show('API key', `unusable, it has ${problem} (${where})`);
+      } else show('API key', `${maskSecret(secret)} (${where})`);
     }
     const cached = readCredentials(paths.oauthCreds);
     if (cached !== undefined)
@@ -373,7 +380,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   print();
   if (!usable) {
     // A run's own explanation: for a key, which variable to set (or what envKey is for).
-    if (target.authType !== 'qwen-oauth') throw missingKeyError(target);
+    if (target.authType !== 'qwen-oauth') throw unsendableKeyError(target) ?? missingKeyError(target);
     throw notLoggedInError(paths.oauthCreds);
   }
   return 0;

@@ -2,6 +2,7 @@
 // one ResolvedModel out. Pure. A missing key is not decided here (the auth layer knows about OAuth tokens
 // and Google credentials); a missing auth type or an invalid flag is.
 import { CliError } from '../core/errors.ts';
+import { isHeaderName, unsendableCharacterIn } from '../core/header-text.ts';
 import {
   type AcceptedAuthType,
   type AuthType,
@@ -436,6 +437,7 @@ function allowedCustomHeaders(
   allowed: boolean,
   notes: string[],
 ): Record<string, string> {
+  assertSendableHeaders(headers);
   const dropped = Object.keys(headers).filter((name) => headers[name]?.includes(sessionIdPlaceholder));
   if (allowed || dropped.length === 0) return headers;
   const one = dropped.length === 1;
@@ -443,6 +445,23 @@ function allowedCustomHeaders(
     `Warning: customHeaders ${dropped.join(', ')} ${one ? 'is' : 'are'} not sent: ${sessionIdPlaceholder} in a header value needs outboundCorrelation.allowDynamicHeaderValues: true in the user or system settings.`,
   );
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.includes(name)));
+}
+
+/** A header fetch would refuse is a settings mistake (exit 52), said before any request: not a network failure. */
+function assertSendableHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const character = unsendableCharacterIn(value);
+    const problem = !isHeaderName(name)
+      ? 'a header name holds only letters, digits and - (no spaces, colons or accents)'
+      : character === undefined
+        ? undefined
+        : `its value has ${character}`;
+    if (problem === undefined) continue;
+    // The value is not shown: custom headers often carry a token.
+    throw new CliError('config', `The custom header "${name}" cannot be sent: ${problem}.`, {
+      hint: "Fix customHeaders in the model's generationConfig in settings.json (a value set from a multi-line variable has line breaks).",
+    });
+  }
 }
 
 /** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */

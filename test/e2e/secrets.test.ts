@@ -234,3 +234,51 @@ describe('a key put in envKey by mistake', () => {
     expect(fake.requests).toHaveLength(0);
   });
 });
+
+describe('a key or header that cannot go in an HTTP header', () => {
+  const key = 'sk-test-SECRET1234567890';
+
+  test('a key pasted with a curly quote: exit 41 naming where it is set, nothing sent, the key not shown', async () => {
+    const fake = startFakeOpenAi({ stream: { text: ['never'] } });
+    stops.push(fake.stop);
+    sandbox = makeSandbox();
+    const env = { OPENAI_API_KEY: `${key}\u201d`, OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'm' };
+    const run = await runCli(['hi'], { sandbox, env });
+    expect(run.exitCode).toBe(41);
+    expect(run.stderr).toContain(
+      'The API key for openai model "m" (OPENAI_API_KEY in the environment) cannot be sent: it has "\u201d" (U+201D) at position 25.',
+    );
+    const status = await runCli(['auth', 'status'], { sandbox, env });
+    expect(status.exitCode).toBe(41);
+    expect(status.stdout).toContain('API key:     unusable, it has "\u201d" (U+201D) at position 25');
+    for (const result of [run, status]) expect(`${result.stdout}${result.stderr}`).not.toContain('SECRET');
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('a custom header with a line break: exit 52 naming the header, its value not shown', async () => {
+    const fake = startFakeOpenAi({ stream: { text: ['never'] } });
+    stops.push(fake.stop);
+    sandbox = makeSandbox();
+    sandbox.userSettings({
+      security: { auth: { selectedType: 'openai' } },
+      model: { name: 'm' },
+      modelProviders: {
+        openai: [
+          {
+            id: 'm',
+            envKey: 'ENTRY_KEY',
+            baseUrl: fake.url,
+            generationConfig: { customHeaders: { 'X-Token': 'SECRET-line-one\nline-two' } },
+          },
+        ],
+      },
+    });
+    const result = await runCli(['hi'], { sandbox, env: { ENTRY_KEY: key } });
+    expect(result.exitCode).toBe(52);
+    expect(result.stderr).toContain(
+      'The custom header "X-Token" cannot be sent: its value has a line break (U+000A) at position 16.',
+    );
+    expect(result.stderr).not.toContain('SECRET');
+    expect(fake.requests).toHaveLength(0);
+  });
+});

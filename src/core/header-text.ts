@@ -1,0 +1,33 @@
+// What an HTTP header can carry. fetch refuses a request whose header holds a line break or a character
+// above U+00FF (a curly quote pasted with a key, a multi-line value from a .env file) before anything is
+// sent, with a TypeError that reads like a network failure. Checked where the value comes from instead, so
+// the message can say which key or header is wrong and where it was set, without showing the value.
+
+/** A token (RFC 9110): what a header name is made of. */
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export function isHeaderName(name: string): boolean {
+  return headerName.test(name);
+}
+
+/**
+ * The first character fetch would refuse in a header value, described for a message (`"”" (U+201D) at
+ * position 24`), or undefined when the value can be sent. Only that character is shown: the value may be
+ * a secret.
+ */
+export function unsendableCharacterIn(value: string): string | undefined {
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    if (code === 0x0a || code === 0x0d || code === 0x00 || code > 0xff) {
+      return `${describeCharacter(value.codePointAt(index) as number)} at position ${index + 1}`;
+    }
+  }
+  return undefined;
+}
+
+function describeCharacter(codePoint: number): string {
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (codePoint === 0x0a || codePoint === 0x0d) return `a line break (${hex})`;
+  if (codePoint === 0x00) return `a NUL character (${hex})`;
+  return `"${String.fromCodePoint(codePoint)}" (${hex})`;
+}

@@ -1,0 +1,21 @@
+import { expect, test } from 'bun:test';
+import { isHeaderName, unsendableCharacterIn } from '../../src/core/header-text.ts';
+
+test('header names are tokens: no spaces, colons or accents', () => {
+  for (const name of ['X-Api-Key', 'authorization', "x!#$%&'*+.^_`|~1"])
+    expect(isHeaderName(name)).toBe(true);
+  for (const name of ['', 'X Len', 'X:y', 'Clé', 'a\nb']) expect(isHeaderName(name)).toBe(false);
+});
+
+test('a value fetch would refuse names its first such character and where, never the rest', () => {
+  // What fetch sends: tabs, Latin-1 and other control characters pass.
+  for (const value of ['sk-abc123', 'a\tb', 'café', 'a\u0001b', '']) {
+    expect(unsendableCharacterIn(value)).toBeUndefined();
+  }
+  expect(unsendableCharacterIn('sk-SECRET\u201d')).toBe('"\u201d" (U+201D) at position 10');
+  expect(unsendableCharacterIn('sk-abc\ndef')).toBe('a line break (U+000A) at position 7');
+  expect(unsendableCharacterIn('\rx')).toBe('a line break (U+000D) at position 1');
+  expect(unsendableCharacterIn('a\0')).toBe('a NUL character (U+0000) at position 2');
+  // A character beyond the Basic Multilingual Plane is named whole.
+  expect(unsendableCharacterIn('key😀')).toBe('"😀" (U+1F600) at position 4');
+});
