@@ -216,7 +216,7 @@ async function setUpCodingPlan(
       `Kept your ${result.keptEntries} other modelProviders.openai entr${result.keptEntries === 1 ? 'y' : 'ies'}.\n`,
     );
   }
-  warnWhenOverridden('openai', context, { path: result.settingsPath, key });
+  warnWhenOverridden('openai', context, { path: result.settingsPath, key, model: result.model });
   return 0;
 }
 
@@ -242,13 +242,14 @@ async function codingPlanKey(
 }
 
 /**
- * After a setup, says when something else still wins over what was just written: a workspace file's
- * selectedType, or the same key variable set in the shell or a .env file (which beats settings env).
+ * After a setup, says when something else still wins over what was just written: a higher file's
+ * selectedType, model.name or model.baseUrl, or the same key variable set in the shell or a .env file
+ * (which beats settings env).
  */
 function warnWhenOverridden(
   expected: ResolvedModel['authType'],
   context: RunContext,
-  written: { path: string; key?: string },
+  written: { path: string; key?: string; model?: string },
 ): void {
   let configuration: LoadedConfiguration;
   try {
@@ -263,6 +264,24 @@ function warnWhenOverridden(
       `Warning: ${file?.path ?? 'another settings file'} selects "${selected}", which wins over ${written.path}; ` +
         `pass --auth-type ${expected} or change it there.`,
     );
+  }
+  if (written.model !== undefined) {
+    const files = configuration.settings.files;
+    const model = configuration.settings.merged.model;
+    if (model?.name !== undefined && model.name !== written.model) {
+      const file = highestFileWith(files, (settings) => settings.model?.name !== undefined);
+      context.writeError(
+        `Warning: ${file?.path ?? 'another settings file'} sets model.name "${model.name}", which wins over ` +
+          `"${written.model}" in ${written.path}; pass --model ${written.model} or change it there.`,
+      );
+    }
+    if (model?.baseUrl !== undefined && model.baseUrl !== '') {
+      const file = highestFileWith(files, (settings) => settings.model?.baseUrl !== undefined);
+      context.writeError(
+        `Warning: ${file?.path ?? 'another settings file'} sets model.baseUrl "${maskUrl(model.baseUrl)}", ` +
+          `which wins over the empty one written to ${written.path}; remove it there.`,
+      );
+    }
   }
   if (written.key !== undefined) {
     const source = configuration.env.source(codingPlanEnvKey);

@@ -453,6 +453,21 @@ describe('qwen auth coding-plan', () => {
     expect(chat.requests).toHaveLength(0);
   });
 
+  test("a workspace file's model.name or model.baseUrl that wins over the written ones is named", async () => {
+    const workspace = sandbox.write('project/.qwen/settings.json', {
+      model: { name: 'gpt-4o-mini', baseUrl: 'https://user:pass@gateway.example/v1' },
+    });
+    const result = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-override12']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(
+      `Warning: ${workspace} sets model.name "gpt-4o-mini", which wins over "qwen3.5-plus" in ${settingsPath()}; pass --model qwen3.5-plus or change it there.`,
+    );
+    expect(result.stderr).toContain(
+      `Warning: ${workspace} sets model.baseUrl "https://user:***@gateway.example/v1"`,
+    );
+    expect(result.stderr).not.toContain('pass@');
+  });
+
   test('a settings file that does not parse is left alone: exit 52 naming it', async () => {
     const broken = '{ "env": { "A": "b" ';
     sandbox.userSettings(broken);
