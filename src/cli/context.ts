@@ -1,5 +1,6 @@
 // What a command needs from the outside world, gathered once in main.ts so commands stay testable.
 import type { Write } from '../render/renderer.ts';
+import type { StreamLimits } from './turn.ts';
 
 export interface RunContext {
   cwd: string;
@@ -15,6 +16,6 @@ export interface RunContext {
   signal: AbortSignal;
   stdinIsTerminal: boolean;
   stdoutIsTerminal: boolean;
-  streamIdleTimeoutMs?: number;
+  streamLimits?: StreamLimits;
   fetchImplementation?: typeof fetch;
 }

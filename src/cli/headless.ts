@@ -115,7 +115,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       onEvent,
       sessionId,
       signal: context.signal,
-      idleTimeoutMs: context.streamIdleTimeoutMs,
+      limits: context.streamLimits,
       onRetry: (notice) => {
         usage = undefined;
         context.writeError(retryNote(notice));

@@ -1,5 +1,5 @@
 // The network settings of one run, applied to its context: proxy, CA bundle, --insecure, and the stream
-// idle timeout. Every command that talks to a server calls this once, after loading the configuration.
+// idle timeout and lifetime. Every command that talks to a server calls this once, after loading the configuration.
 import type { LoadedConfiguration } from '../config/load.ts';
 import { ignoredMillisecondsNote } from '../config/resolve.ts';
 import { createTransport } from '../net/transport.ts';
@@ -23,9 +23,16 @@ export function configureNetwork(
     insecureFlag: flags.insecure,
     warn,
   }).fetchImplementation;
-  const typedIdleTimeout = configuration.env.get('QWEN_STREAM_IDLE_TIMEOUT_MS')?.trim();
-  if (typedIdleTimeout === undefined || typedIdleTimeout === '') return;
-  const idleTimeout = Number(typedIdleTimeout);
-  if (Number.isFinite(idleTimeout) && idleTimeout > 0) context.streamIdleTimeoutMs = idleTimeout;
-  else warn(ignoredMillisecondsNote('QWEN_STREAM_IDLE_TIMEOUT_MS', typedIdleTimeout, true));
+  const milliseconds = (variable: string): number | undefined => {
+    const typed = configuration.env.get(variable)?.trim();
+    if (typed === undefined || typed === '') return undefined;
+    const value = Number(typed);
+    if (Number.isFinite(value) && value > 0) return value;
+    warn(ignoredMillisecondsNote(variable, typed, true));
+    return undefined;
+  };
+  context.streamLimits = {
+    idleTimeoutMs: milliseconds('QWEN_STREAM_IDLE_TIMEOUT_MS'),
+    maxLifetimeMs: milliseconds('QWEN_STREAM_MAX_LIFETIME_MS'),
+  };
 }

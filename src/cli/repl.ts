@@ -410,7 +410,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           }
         },
         signal: controller.signal,
-        idleTimeoutMs: context.streamIdleTimeoutMs,
+        limits: context.streamLimits,
         onRetry: (notice) => {
           attemptUsage = undefined;
           spinner.stop();

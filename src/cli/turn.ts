@@ -30,6 +30,14 @@ import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
+/** Qwen Code's QWEN_STREAM_MAX_LIFETIME_MS default: no stream runs longer, keep-alives or not. */
+export const defaultStreamMaxLifetimeMs = 900_000;
+
+/** How long a stream may stay silent, and last in all (QWEN_STREAM_IDLE_TIMEOUT_MS, QWEN_STREAM_MAX_LIFETIME_MS). */
+export interface StreamLimits {
+  idleTimeoutMs?: number;
+  maxLifetimeMs?: number;
+}
 
 /**
  * The cause of a connection lost while the answer was read (after a 200), of a stream that ended cleanly
@@ -57,8 +65,11 @@ export interface TurnOptions {
   onEvent: (event: StreamEvent) => void;
   /** Ctrl+C. */
   signal?: AbortSignal;
-  /** Abort when no byte arrives for this long (waiting for headers counts too). */
-  idleTimeoutMs?: number;
+  /**
+   * Abort when no byte arrives for `idleTimeoutMs` (waiting for headers counts too), or when an attempt has
+   * lasted `maxLifetimeMs` (a server that sends keep-alive comments forever).
+   */
+  limits?: StreamLimits;
   onRetry?: (notice: RetryNotice) => void;
   /** Each request as it is sent (a retry is one more): what `stats` counts. */
   onRequest?: () => void;
@@ -85,7 +96,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const httpRequest = adapter.buildRequest(request);
   assertValidUrl(httpRequest.url, request.target.baseUrlSource);
   const timeoutMs = request.target.generationConfig.timeout;
-  const idleTimeoutMs = options.idleTimeoutMs ?? defaultStreamIdleTimeoutMs;
+  const idleTimeoutMs = options.limits?.idleTimeoutMs ?? defaultStreamIdleTimeoutMs;
+  const maxLifetimeMs = options.limits?.maxLifetimeMs ?? defaultStreamMaxLifetimeMs;
 
   const controller = new AbortController();
   const abortWith = (error: CliError) => controller.abort(error);
@@ -108,6 +120,21 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         )
       : undefined;
   let requestTimer = armRequestTimer(timeoutMs ?? 0);
+  // Each attempt's too, but final: a stream kept open this long (by keep-alives alone, perhaps) is not
+  // worth starting again.
+  const armLifetimeTimer = (afterMs: number) =>
+    setTimeout(
+      () =>
+        abortWith(
+          new CliError(
+            'network',
+            `The stream from ${hostOf(httpRequest.url)} went on for ${maxLifetimeMs} ms and was stopped.`,
+            { hint: 'Raise QWEN_STREAM_MAX_LIFETIME_MS (ms) for answers that take longer.' },
+          ),
+        ),
+      afterMs,
+    );
+  let lifetimeTimer = armLifetimeTimer(maxLifetimeMs);
   // Activity only moves a timestamp: a long answer arrives in tens of thousands of reads, and re-arming a
   // timer on each would cost two native calls apiece. The one timer re-arms itself for the time left.
   let lastActivityAt = performance.now();
@@ -171,6 +198,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         lastActivityAt = performance.now() + notice.delayMs;
         clearTimeout(requestTimer);
         requestTimer = armRequestTimer(notice.delayMs + (timeoutMs ?? 0));
+        clearTimeout(lifetimeTimer);
+        lifetimeTimer = armLifetimeTimer(notice.delayMs + maxLifetimeMs);
         options.onRetry?.(notice);
       },
       onRequest: options.onRequest,
@@ -235,6 +264,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   } finally {
     clearTimeout(idleTimer);
     clearTimeout(requestTimer);
+    clearTimeout(lifetimeTimer);
     options.signal?.removeEventListener('abort', onOuterAbort);
     if (!controller.signal.aborted) controller.abort();
   }

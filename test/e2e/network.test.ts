@@ -372,6 +372,31 @@ for (const flavour of headlessFlavours) {
       }
     });
 
+    test('keep-alive comments alone end after QWEN_STREAM_MAX_LIFETIME_MS, naming it, and are not retried', async () => {
+      // A comment every 100 ms: never idle, never an answer (a gateway whose model never starts).
+      const keepAlive = ': OPENROUTER PROCESSING\n\n';
+      plainFake.setResponses(
+        { sse: keepAlive.repeat(600), slices: { size: keepAlive.length, delayMs: 100 } },
+        { stream: { text: ['never asked'] } },
+      );
+      try {
+        const startedAt = performance.now();
+        const result = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '500', QWEN_STREAM_MAX_LIFETIME_MS: '1200' },
+        });
+        expect(result).toMatchObject({ exitCode: 1, stdout: '' });
+        expect(result.stderr).toContain(`The stream from 127.0.0.1:${plainFake.port} went on for 1200 ms`);
+        expect(result.stderr).toContain('QWEN_STREAM_MAX_LIFETIME_MS');
+        expect(result.stderr).not.toContain('Retrying');
+        expect(plainFake.requests).toHaveLength(1);
+        expect(performance.now() - startedAt).toBeLessThan(10_000);
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
     test('an idle timeout that is not a number of milliseconds is ignored with a note', async () => {
       plainFake.setResponses({ stream: { text: ['fine'] } });
       try {
