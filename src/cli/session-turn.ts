@@ -4,6 +4,7 @@
 // any output (overloaded, rate limited) is retried like the same HTTP status would have been.
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
+import { maskUrlsIn } from '../core/redact.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
 import { askedOrBackoffMs, isRetryableStatus, type RetryNotice, retryLimit } from '../net/http.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
@@ -25,7 +26,8 @@ export interface SessionTurn {
 
 /** The line a retry is announced with, in a one-shot run and in the interactive session alike. */
 export function retryNote(notice: RetryNotice): string {
-  return `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(notice.reason)}`;
+  // The reason may quote a URL (a network error's words): its credentials are masked, as everywhere.
+  return `Retrying in ${(notice.delayMs / 1000).toFixed(1)} s (attempt ${notice.attempt}): ${terminalSafe(maskUrlsIn(notice.reason))}`;
 }
 
 /** Streams one turn; throws a CliError already explained by the session. */

@@ -280,13 +280,23 @@ export function describeNetworkError(error: unknown): string {
     ConnectionClosed: 'connection closed by the server',
     ETIMEDOUT: 'connection timed out',
     FailedToOpenSocket: 'could not open a connection',
+    ZlibError: 'the compressed reply could not be decompressed',
+    BrotliDecompressionError: 'the compressed reply could not be decompressed',
+    ZstdDecompressionError: 'the compressed reply could not be decompressed',
+    Malformed_HTTP_Response: 'the reply is not valid HTTP',
+    InvalidHTTPResponse: 'the reply is not valid HTTP',
   };
-  if (code && known[code]) return known[code];
+  if (code && Object.hasOwn(known, code)) return known[code] as string;
   // Deno gives no codes: its "fetch failed" holds the reason in the cause's words.
   const text = errorChainText(error);
   for (const [pattern, reason] of reasonsByWords) if (pattern.test(text)) return reason;
-  const message = error instanceof Error ? error.message : String(error);
-  return code ? `${message} (${code})` : message;
+  // Bun's words name the whole URL (query and all) and advise a fetch option: neither helps here.
+  const message = (error instanceof Error ? error.message : String(error))
+    .replace(/ fetching "[^"]*"\.?/, '')
+    .replace(/\s*For more information, pass `verbose: true`[\s\S]*$/, '')
+    .trim();
+  if (code === undefined || message === code) return message || 'unknown network error';
+  return `${message} (${code})`;
 }
 
 /** Deno's (hyper's, rustls') words for the failures Bun names with codes. */

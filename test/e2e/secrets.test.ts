@@ -282,3 +282,27 @@ describe('a key or header that cannot go in an HTTP header', () => {
     expect(fake.requests).toHaveLength(0);
   });
 });
+
+describe('network failures quote no URL', () => {
+  test('a reply that claims gzip but is not: retries and the last line name the failure, not the ?key= URL', async () => {
+    const key = 'sk-test-SECRET1234567890';
+    const fake = startFakeOpenAi({
+      headers: { 'content-encoding': 'gzip' },
+      sse: 'data: not gzip at all\n\n',
+    });
+    stops.push(fake.stop);
+    const result = await run(['hi'], {
+      OPENAI_API_KEY: 'sk-header-key-1234',
+      OPENAI_BASE_URL: `${fake.url}?key=${key}`,
+      OPENAI_MODEL: 'm',
+    });
+    expect(result.exitCode).toBe(1);
+    const ours = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('Retrying') || line.startsWith('qwen:'));
+    expect(ours).toHaveLength(4);
+    for (const line of ours) expect(line).toContain('the compressed reply could not be decompressed');
+    expect(result.stderr).not.toContain('SECRET');
+    expect(result.stderr).not.toContain('verbose: true');
+  });
+});

@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test';
 import { redactSecrets } from '../../src/core/redact.ts';
 import {
+  describeNetworkError,
   requestSecrets,
   retryDelayMs,
   serverRequestedDelayMs,
@@ -89,4 +90,25 @@ test('x-should-retry: false stops any retry, true retries only what is not on th
   expect(shouldRetryResponse(429, told(), plain)).toBe(true);
   expect(shouldRetryResponse(429, told('true'), spentQuota)).toBe(false);
   expect(shouldRetryResponse(500, told('true'), { message: 'm', isAuthFailure: true })).toBe(false);
+});
+
+test("a network error in Bun's words loses the URL it quotes and the advice about fetch options", () => {
+  const bunError = (code: string) =>
+    Object.assign(
+      new Error(
+        `${code} fetching "http://127.0.0.1:9/v1/chat/completions?key=sk-SECRET123456". For more information, pass \`verbose: true\` in the second argument to fetch()`,
+      ),
+      { code },
+    );
+  expect(describeNetworkError(bunError('ZlibError'))).toBe('the compressed reply could not be decompressed');
+  expect(describeNetworkError(bunError('Malformed_HTTP_Response'))).toBe('the reply is not valid HTTP');
+  expect(describeNetworkError(bunError('SomethingNew'))).toBe('SomethingNew');
+  const worded = Object.assign(new Error('socket hang up fetching "http://h/?key=sk-SECRET123456"'), {
+    code: 'EPIPE',
+  });
+  expect(describeNetworkError(worded)).toBe('socket hang up (EPIPE)');
+  // Object's own property names are no known code.
+  expect(describeNetworkError(Object.assign(new Error('odd'), { code: 'constructor' }))).toBe(
+    'odd (constructor)',
+  );
 });
