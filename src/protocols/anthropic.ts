@@ -18,6 +18,7 @@ import {
   messageOfTextBody,
   messageOrStatus,
   nonEmptyString,
+  notJsonFailure,
   parsedArguments,
   parseJson,
   setHeader,
@@ -300,8 +301,10 @@ function createDecoder(): StreamDecoder {
       if (ended) return [];
       const parsed = parseJson(message.data);
       if (!isObject(parsed)) {
-        if (message.event !== 'error') return [];
-        return failWith({ message: messageOfErrorEvent(message.data) });
+        if (message.event === 'error') return failWith({ message: messageOfErrorEvent(message.data) });
+        const data = message.data.trim();
+        // JSON that is no object says nothing we can use; what is not JSON at all is a broken stream.
+        return parsed === undefined && data !== '' ? failWith(notJsonFailure(data)) : [];
       }
       // The event name is authoritative; proxies that drop `event:` lines still leave `type` in the data.
       const name = message.event !== 'message' ? message.event : (nonEmptyString(parsed['type']) ?? '');

@@ -27,6 +27,7 @@ import {
   messageOfTextBody,
   messageOrStatus,
   nonEmptyString,
+  notJsonFailure,
   parseJson,
   setHeader,
   setStreamAndUserHeaders,
@@ -373,8 +374,11 @@ function createDecoder(): StreamDecoder {
     decode(message: SseMessage): StreamEvent[] {
       if (ended) return [];
       if (message.strayJson !== undefined) return decodeStrayJson(message.strayJson);
-      const chunk = firstOf(parseJson(message.data));
-      // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
+      const parsed = parseJson(message.data);
+      const data = message.data.trim();
+      if (parsed === undefined && data !== '') return fail(notJsonFailure(data));
+      const chunk = firstOf(parsed);
+      // JSON that is no object (`42`, `null`) says nothing we can use.
       if (!isObject(chunk)) return [];
       return decodeChunk(chunk);
     },

@@ -29,6 +29,7 @@ import {
   messageOfTextBody,
   messageOrStatus,
   nonEmptyString,
+  notJsonFailure,
   parsedArguments,
   parseJson,
   setHeader,
@@ -470,7 +471,8 @@ export function createOpenAiDecoder({
       if (isObject(parsed)) return fail(errorObjectFrom(parsed) ?? parsed);
       return fail({ message: messageOfErrorEvent(data) });
     }
-    // Anything that is not a JSON object (a stray log line, a truncated frame) says nothing we can use.
+    if (parsed === undefined && data !== '') return failWith(notJsonFailure(data));
+    // JSON that is no object (`42`, `null`) says nothing we can use.
     if (!isObject(parsed)) return [];
     return decodeAndLearn(data, parsed);
   }

@@ -240,6 +240,25 @@ for (const flavour of headlessFlavours) {
       });
     });
 
+    test('an event cut short between good ones fails the run instead of dropping its words', async () => {
+      const box = freshSandbox();
+      const chunk = (text: string) =>
+        `data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${text}"},"finish_reason":null}]}\n\n`;
+      fake.setResponses({
+        sse: `${chunk('Alpha ')}${chunk('Beta ').replace(']}\n', ']\n')}${chunk('Gamma')}data: [DONE]\n\n`,
+      });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(result).toMatchObject({ exitCode: 1, stdout: 'Alpha \n' });
+      expect(result.stderr).toContain('The answer stopped with an error from 127.0.0.1');
+      expect(result.stderr).toContain('an event is not valid JSON: {"id":"c1"');
+      const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box, flavour });
+      expect(json.exitCode).toBe(1);
+      expect((JSON.parse(json.stdout) as Record<string, unknown>[]).at(-1)).toMatchObject({
+        is_error: true,
+        result: 'Alpha ',
+      });
+    });
+
     test('a stream that fails midway keeps the text already printed and exits 1', async () => {
       const box = freshSandbox();
       const firstEvent =

@@ -337,6 +337,18 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     expect(decoder.finish()).toEqual([]);
   });
 
+  test('a content delta cut short ends the stream as a failure instead of dropping its words', () => {
+    const text = anthropicStream({ text: ['Hello', ' there', '!'] }).replace('" there"}}', '" there"}');
+    const events = decodeStream(text, 52);
+    expect(textOf(events)).toBe('Hello');
+    expect(events.at(-1)).toMatchObject({
+      type: 'error',
+      error: {
+        message: expect.stringContaining('an event is not valid JSON: {"type":"content_block_delta"'),
+      },
+    });
+  });
+
   test('events without `event:` lines are recognised by their `type`', () => {
     const text = anthropicStream({ text: ['a', 'b'] }).replace(/^event: .*\n/gm, '');
     const events = decodeStream(text, 51);

@@ -447,9 +447,18 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     ]);
   });
 
-  test('a stream with no usage at all ends with just done; junk lines are ignored', () => {
+  test('a data line that is not JSON ends the stream as a failure', () => {
     const decoder = vertexAdapter.createDecoder();
-    expect(decoder.decode(sseMessage('message', 'not json'))).toEqual([]);
+    expect(decoder.decode(sseMessage('message', '{"candidates":[{"content":'))).toEqual([
+      { type: 'error', error: { message: 'an event is not valid JSON: {"candidates":[{"content":' } },
+    ]);
+    expect(decoder.finish()).toEqual([]);
+  });
+
+  test('a stream with no usage at all ends with just done; JSON that is no object is ignored', () => {
+    const decoder = vertexAdapter.createDecoder();
+    expect(decoder.decode(sseMessage('message', 'null'))).toEqual([]);
+    expect(decoder.decode(sseMessage('message', ''))).toEqual([]);
     expect(
       decoder.decode(
         sseMessage('message', '{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}'),

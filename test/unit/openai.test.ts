@@ -393,17 +393,27 @@ describe('openaiAdapter decoder edge cases', () => {
     }
   });
 
-  test('non-JSON and non-object data lines are ignored, never thrown', () => {
+  test('JSON that is no object is ignored; a data line that is not JSON ends the stream, quoting it', () => {
+    expect(
+      decodeMessages(['42', 'null', '[]', '"text"', '{"choices":[{"delta":{"content":"ok"}}]}']),
+    ).toEqual([{ type: 'text-delta', text: 'ok' }, { type: 'done' }]);
+    // A chunk cut short between two good ones: the answer would miss its words, and pass for whole.
+    const cut = '{"choices":[{"delta":{"content":"Beta "}}]';
     expect(
       decodeMessages([
-        'not json',
-        '{"choices":',
-        '42',
-        'null',
-        '[]',
-        '{"choices":[{"delta":{"content":"ok"}}]}',
+        '{"choices":[{"delta":{"content":"Alpha "}}]}',
+        cut,
+        '{"choices":[{"delta":{"content":"Gamma"}}]}',
       ]),
-    ).toEqual([{ type: 'text-delta', text: 'ok' }, { type: 'done' }]);
+    ).toEqual([
+      { type: 'text-delta', text: 'Alpha ' },
+      { type: 'error', error: { message: `an event is not valid JSON: ${cut}` } },
+    ]);
+    const [long] = decodeMessages([`not json ${'x'.repeat(200)}`]);
+    expect(long).toEqual({
+      type: 'error',
+      error: { message: `an event is not valid JSON: not json ${'x'.repeat(68)}...` },
+    });
   });
 
   test('odd shapes do not throw', () => {
