@@ -7,7 +7,7 @@ import {
   type StreamFailure,
 } from '../core/events.ts';
 import { maskUrl, redactSecrets } from '../core/redact.ts';
-import { createSseParser, type SseMessage } from '../core/sse.ts';
+import { createSseParser, type SseMessage, sseMessage } from '../core/sse.ts';
 import {
   type ChatRequest,
   type HttpRequest,
@@ -210,10 +210,6 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const parser = createSseParser();
     const host = hostOf(httpRequest.url);
     const contentType = response.headers.get('content-type') ?? '';
-    // A captive portal's HTML page or a non-streaming JSON reply is not an answer, whatever its status.
-    if (isPageOrJson(contentType)) {
-      throw (await errorInJsonReply(response, contentType, host, adapter)) ?? notAStream(host, contentType);
-    }
     let messages = 0;
     let receivedBytes = 0;
     // The loop over events is a function of its own, not a loop in this long one: the JIT then compiles
@@ -223,7 +219,11 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       messages += batch.length;
       for (const message of batch) for (const event of decoder.decode(message)) emit(event);
     };
-    const reader = response.body?.getReader();
+    // A captive portal's HTML page is not an answer, whatever its status; a JSON reply may be an error, a
+    // whole answer from a server that ignores `stream: true`, or an event stream with the wrong label.
+    const reader = isPageOrJson(contentType)
+      ? await readWholeReply(response, contentType, host, adapter, deliver)
+      : response.body?.getReader();
     if (reader) {
       // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
       // even when the server stays silent.
@@ -281,27 +281,47 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
 const jitWorthyAnswerBytes = 64 * 1024;
 
 /**
- * A JSON reply with an `error` object where a stream should be (some gateways answer 200 that way): the
- * server's own message, as for an error status (masked like every failure of the turn). Undefined for any
- * other reply.
+ * A reply labelled as a page or JSON, read whole and delivered as the stream it stands for: the chunks of a
+ * whole answer (a server that ignored `stream: true`), or an event stream under the wrong label (the SDKs
+ * read the body as one whatever its type). Throws for an error object (some gateways answer 200 that way:
+ * the server's own message, as for an error status, masked like every failure of the turn) and for
+ * anything else, which is no answer.
  */
-async function errorInJsonReply(
+async function readWholeReply(
   response: Response,
   contentType: string,
   host: string,
   adapter: ProtocolAdapter,
-): Promise<CliError | undefined> {
-  if (!contentType.toLowerCase().includes('json')) return undefined;
+  deliver: (messages: SseMessage[]) => void,
+): Promise<undefined> {
+  if (!contentType.toLowerCase().includes('json')) throw notAStream(host, contentType);
   const body = await response.text();
-  const first = firstOf(parseJson(body));
+  const parsed = parseJson(body);
+  const first = firstOf(parsed);
   // `{"error": ...}` as OpenAI, Anthropic and Google send it; `{"object": "error", ...}` as vLLM does.
-  if (!isObject(first) || (first['error'] === undefined && first['object'] !== 'error')) return undefined;
-  const details = adapter.parseErrorBody(response.status, body);
-  return new CliError(
-    details.isAuthFailure ? 'auth' : 'api',
-    `${host} answered ${response.status} with an error instead of a stream: ${details.message}`,
-    { status: response.status },
-  );
+  if (isObject(first) && (first['error'] !== undefined || first['object'] === 'error')) {
+    const details = adapter.parseErrorBody(response.status, body);
+    throw new CliError(
+      details.isAuthFailure ? 'auth' : 'api',
+      `${host} answered ${response.status} with an error instead of a stream: ${details.message}`,
+      { status: response.status },
+    );
+  }
+  const chunks = parsed === undefined ? undefined : adapter.chunksOfWholeReply?.(parsed);
+  if (chunks !== undefined) deliver(chunks.map((data) => sseMessage('message', data)));
+  else if (parsed === undefined && /^\s*(?:data|event|id|retry)?:/.test(body)) {
+    const parser = createSseParser();
+    deliver([...parser.push(new TextEncoder().encode(body)), ...parser.end()]);
+  } else {
+    throw new CliError(
+      'api',
+      `${host} answered with one JSON reply that holds no answer, instead of a stream.`,
+      {
+        hint: 'Check that the base URL is the API endpoint and that the server supports streaming ("stream": true).',
+      },
+    );
+  }
+  return undefined;
 }
 
 function notAStream(host: string, contentType: string): CliError {

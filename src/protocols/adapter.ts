@@ -28,4 +28,10 @@ export interface ProtocolAdapter {
   buildRequest(request: ChatRequest): HttpRequest;
   createDecoder(): StreamDecoder;
   parseErrorBody(status: number, body: string): ApiErrorDetails;
+  /**
+   * A whole (non-streamed) reply from a server that ignored `stream: true`, as the data of the stream
+   * chunks that say the same, for the decoder; undefined when the reply is no such thing (or the protocol
+   * has no way to read one).
+   */
+  chunksOfWholeReply?(reply: unknown): string[] | undefined;
 }

@@ -428,14 +428,26 @@ function parseErrorBodyFor(service: GoogleService, status: number, body: string)
   return details;
 }
 
+/**
+ * generateContent's whole reply has the shape of a stream chunk, and streamGenerateContent without
+ * `alt=sse` sends a JSON array of them: either is the stream, chunk by chunk.
+ */
+function chunksOfWholeReply(reply: unknown): string[] | undefined {
+  const chunks = Array.isArray(reply) ? reply : [reply];
+  const answers = chunks.every((chunk) => isObject(chunk) && Array.isArray(chunk['candidates']));
+  return chunks.length > 0 && answers ? chunks.map((chunk) => JSON.stringify(chunk)) : undefined;
+}
+
 export const geminiAdapter: ProtocolAdapter = {
   buildRequest: (request) => buildRequestFor('gemini', request),
   createDecoder,
   parseErrorBody: (status, body) => parseErrorBodyFor('gemini', status, body),
+  chunksOfWholeReply,
 };
 
 export const vertexAdapter: ProtocolAdapter = {
   buildRequest: (request) => buildRequestFor('vertex', request),
   createDecoder,
   parseErrorBody: (status, body) => parseErrorBodyFor('vertex', status, body),
+  chunksOfWholeReply,
 };

@@ -520,8 +520,32 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
   return details;
 }
 
+/**
+ * A `chat.completion` (a server that ignored `stream: true`) as the chunks a stream would have sent: each
+ * choice's message as its one delta (tool calls numbered, as deltas number them), then the usage.
+ */
+function chunksOfWholeReply(reply: unknown): string[] | undefined {
+  if (!isObject(reply) || !Array.isArray(reply['choices'])) return undefined;
+  const choices = reply['choices'].filter(isObject);
+  if (!choices.some((choice) => isObject(choice['message']))) return undefined;
+  const deltas = choices.map((choice, position) => {
+    const message = isObject(choice['message']) ? choice['message'] : {};
+    const calls = Array.isArray(message['tool_calls']) ? message['tool_calls'] : undefined;
+    const toolCalls = calls?.map((call, index) => (isObject(call) ? { index, ...call } : call));
+    return {
+      index: finiteNumber(choice['index']) ?? position,
+      delta: toolCalls === undefined ? message : { ...message, tool_calls: toolCalls },
+      finish_reason: choice['finish_reason'] ?? 'stop',
+    };
+  });
+  const chunks = [JSON.stringify({ object: 'chat.completion.chunk', choices: deltas })];
+  if (isObject(reply['usage'])) chunks.push(JSON.stringify({ choices: [], usage: reply['usage'] }));
+  return [...chunks, '[DONE]'];
+}
+
 export const openaiAdapter: ProtocolAdapter = {
   buildRequest,
   createDecoder: () => createOpenAiDecoder(),
   parseErrorBody,
+  chunksOfWholeReply,
 };

@@ -1096,23 +1096,67 @@ test.skipIf(!existsSync('/dev/full'))(
 );
 
 describe('replies that are not an answer fail instead of passing as an empty one', () => {
-  const cases: [string, Parameters<FakeOpenAi['setResponses']>[0]][] = [
-    ['an empty 200 that is not an event stream', { headers: { 'content-type': 'text/plain' }, body: '' }],
-    ['a non-streaming JSON completion', { body: { choices: [{ message: { content: 'hi' } }] } }],
+  const cases: [string, Parameters<FakeOpenAi['setResponses']>[0], string][] = [
+    [
+      'an empty 200 that is not an event stream',
+      { headers: { 'content-type': 'text/plain' }, body: '' },
+      'without an event stream',
+    ],
+    [
+      'a JSON reply that is no completion',
+      { body: { hello: 'world' } },
+      'one JSON reply that holds no answer',
+    ],
     [
       'an HTML login page',
       { headers: { 'content-type': 'text/html' }, body: '<html><title>Sign in</title></html>' },
+      'without an event stream',
     ],
   ];
-  for (const [name, step] of cases) {
+  for (const [name, step, said] of cases) {
     test(name, async () => {
       const box = freshSandbox();
       fake.setResponses(step);
       const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
       expect(result.exitCode).toBe(1);
-      expect(result.stderr).toContain('without an event stream');
+      expect(result.stderr).toContain(said);
     });
   }
+
+  test('a whole chat.completion from a server that ignored stream: true is the answer, usage and all', async () => {
+    const box = freshSandbox();
+    const completion = {
+      id: 'c1',
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Whole answer.', reasoning_content: 'thinking' },
+          finish_reason: 'stop',
+        },
+      ],
+      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    };
+    fake.setResponses({ body: completion }, { body: completion });
+    const text = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(text).toMatchObject({ exitCode: 0, stdout: 'Whole answer.\n', stderr: '' });
+    const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
+    expect((JSON.parse(json.stdout) as Record<string, unknown>[]).at(-1)).toMatchObject({
+      is_error: false,
+      result: 'Whole answer.',
+      usage: { input_tokens: 3, output_tokens: 2 },
+    });
+  });
+
+  test('an event stream labelled application/json is read as the stream it is', async () => {
+    const box = freshSandbox();
+    fake.setResponses({
+      headers: { 'content-type': 'application/json' },
+      stream: { text: ['still ', 'streamed'] },
+    });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'still streamed\n' });
+  });
 
   test('an empty event stream, or one closed after the role chunk, is retried like a lost connection', async () => {
     const box = freshSandbox();

@@ -577,3 +577,24 @@ test('adapterFor maps gemini and vertex-ai to these adapters', () => {
   expect(adapterFor('gemini')).toBe(geminiAdapter);
   expect(adapterFor('vertex-ai')).toBe(vertexAdapter);
 });
+
+test('a whole generateContent reply, or the JSON array streamGenerateContent sends without alt=sse, is the stream', () => {
+  const chunk = (text: string, finishReason?: string) => ({
+    candidates: [
+      { content: { role: 'model', parts: [{ text }] }, ...(finishReason ? { finishReason } : {}) },
+    ],
+  });
+  for (const reply of [[chunk('Hello'), chunk(' there', 'STOP')], chunk('Hello there', 'STOP')]) {
+    const chunks = geminiAdapter.chunksOfWholeReply?.(reply) ?? [];
+    const decoder = geminiAdapter.createDecoder();
+    const events = [
+      ...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))),
+      ...decoder.finish(),
+    ];
+    expect(textOf(events)).toBe('Hello there');
+    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'STOP' });
+  }
+  for (const reply of [{ hello: 'world' }, [], [chunk('x'), { other: 1 }], null]) {
+    expect(vertexAdapter.chunksOfWholeReply?.(reply)).toBeUndefined();
+  }
+});

@@ -662,3 +662,65 @@ describe('adapterFor', () => {
     }
   });
 });
+
+describe('openaiAdapter.chunksOfWholeReply (a server that ignored stream: true)', () => {
+  const decodeReply = (reply: unknown) => {
+    const chunks = openaiAdapter.chunksOfWholeReply?.(reply);
+    if (chunks === undefined) return undefined;
+    const decoder = openaiAdapter.createDecoder();
+    const events = chunks.flatMap((data) => decoder.decode(sseMessage('message', data)));
+    return [...events, ...decoder.finish()];
+  };
+
+  test('a completion with text, reasoning, tool calls and usage decodes as its stream would', () => {
+    const events = decodeReply({
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'Looking.',
+            reasoning_content: 'Need the weather.',
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'weather', arguments: '{"city":"Paris"}' },
+              },
+              { id: 'call_2', type: 'function', function: { name: 'time', arguments: '{}' } },
+            ],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 },
+    });
+    expect(events).toContainEqual({ type: 'reasoning-delta', text: 'Need the weather.' });
+    expect(events).toContainEqual({ type: 'text-delta', text: 'Looking.' });
+    expect(events).toContainEqual({
+      type: 'tool-call',
+      id: 'call_1',
+      name: 'weather',
+      arguments: { city: 'Paris' },
+    });
+    expect(events).toContainEqual({ type: 'tool-call', id: 'call_2', name: 'time', arguments: {} });
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'usage', usage: expect.objectContaining({ inputTokens: 10 }) }),
+    );
+    expect(events?.at(-1)).toEqual({ type: 'done', finishReason: 'tool_calls' });
+  });
+
+  test('anything that is no completion is not one', () => {
+    for (const reply of [
+      { hello: 'world' },
+      { choices: [] },
+      { choices: [{ text: 'legacy' }] },
+      [],
+      'text',
+      null,
+    ]) {
+      expect(openaiAdapter.chunksOfWholeReply?.(reply)).toBeUndefined();
+    }
+  });
+});
