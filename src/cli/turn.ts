@@ -1,4 +1,5 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
+import { concatBytes } from '../core/bytes.ts';
 import { CliError, redactFailure } from '../core/errors.ts';
 import {
   createSurrogateJoiner,
@@ -212,6 +213,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const contentType = response.headers.get('content-type') ?? '';
     let messages = 0;
     let receivedBytes = 0;
+    // The bytes that came before any event, kept (up to 64 KiB) in case the stream ends without one: a
+    // gateway that labels a bare JSON error as an event stream.
+    const opening: Uint8Array[] = [];
     // The loop over events is a function of its own, not a loop in this long one: the JIT then compiles
     // a few hundred bytecodes for the hot path instead of all of streamTurn (measured: a 10 ms DFG
     // compile on a 20 MiB answer, on a CPU that the stream needs).
@@ -238,13 +242,19 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         touch();
         receivedBytes += value.byteLength;
         if (receivedBytes > jitWorthyAnswerBytes) endStartup();
+        if (messages === 0 && receivedBytes <= openingKeptBytes) opening.push(value);
         deliver(parser.push(value));
       }
     }
     deliver(parser.end());
-    // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
-    // lost connection); any other reply with none was no stream at all.
-    if (messages === 0 && !isEventStream(contentType)) throw notAStream(host, contentType);
+    if (messages === 0) {
+      const body = new TextDecoder().decode(concatBytes(opening));
+      const failure = errorInReply(parseJson(body), body, response.status, host, adapter);
+      if (failure !== undefined) throw failure;
+      // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
+      // lost connection); any other reply with none was no stream at all.
+      if (!isEventStream(contentType)) throw notAStream(host, contentType);
+    }
     for (const event of decoder.finish()) emit(event);
     result.durationMs = performance.now() - startedAt;
     return result;
@@ -280,6 +290,30 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
  */
 const jitWorthyAnswerBytes = 64 * 1024;
 
+/** How much of a reply with no event in it is kept to look for a bare JSON error (an error body is short). */
+const openingKeptBytes = 64 * 1024;
+
+/**
+ * `{"error": ...}` as OpenAI, Anthropic and Google send it, `{"object": "error", ...}` as vLLM does, where a
+ * stream should be: the server's own message, as for an error status. Undefined for any other reply.
+ */
+function errorInReply(
+  parsed: unknown,
+  body: string,
+  status: number,
+  host: string,
+  adapter: ProtocolAdapter,
+): CliError | undefined {
+  const first = firstOf(parsed);
+  if (!isObject(first) || (first['error'] === undefined && first['object'] !== 'error')) return undefined;
+  const details = adapter.parseErrorBody(status, body);
+  return new CliError(
+    details.isAuthFailure ? 'auth' : 'api',
+    `${host} answered ${status} with an error instead of a stream: ${details.message}`,
+    { status },
+  );
+}
+
 /**
  * A reply labelled as a page or JSON, read whole and delivered as the stream it stands for: the chunks of a
  * whole answer (a server that ignored `stream: true`), or an event stream under the wrong label (the SDKs
@@ -297,16 +331,8 @@ async function readWholeReply(
   if (!contentType.toLowerCase().includes('json')) throw notAStream(host, contentType);
   const body = await response.text();
   const parsed = parseJson(body);
-  const first = firstOf(parsed);
-  // `{"error": ...}` as OpenAI, Anthropic and Google send it; `{"object": "error", ...}` as vLLM does.
-  if (isObject(first) && (first['error'] !== undefined || first['object'] === 'error')) {
-    const details = adapter.parseErrorBody(response.status, body);
-    throw new CliError(
-      details.isAuthFailure ? 'auth' : 'api',
-      `${host} answered ${response.status} with an error instead of a stream: ${details.message}`,
-      { status: response.status },
-    );
-  }
+  const failure = errorInReply(parsed, body, response.status, host, adapter);
+  if (failure !== undefined) throw failure;
   const chunks = parsed === undefined ? undefined : adapter.chunksOfWholeReply?.(parsed);
   if (chunks !== undefined) deliver(chunks.map((data) => sseMessage('message', data)));
   else if (parsed === undefined && /^\s*(?:data|event|id|retry)?:/.test(body)) {
@@ -346,7 +372,9 @@ function streamFailure(failure: StreamFailure, request: HttpRequest, answered: b
   }
   // Cut like an HTTP error body's message: a server that streams a page of text is still one line.
   const message = capped(redactSecrets(failure.message, requestSecrets(request)));
-  return new CliError('api', streamErrorMessage(failure, message, host, answered), {
+  // A key refused inside the stream is refused all the same (exit 41).
+  const kind = failure.status === 401 || failure.status === 403 ? 'auth' : 'api';
+  return new CliError(kind, streamErrorMessage(failure, message, host, answered), {
     status: failure.status,
     cause: new StreamErrorEvent({ ...failure, message }),
   });

@@ -1185,6 +1185,30 @@ describe('replies that are not an answer fail instead of passing as an empty one
     expect(fake.requests).toHaveLength(1);
   });
 
+  test("a bare JSON error labelled as an event stream: the server's message at once, not retried", async () => {
+    const box = freshSandbox();
+    fake.setResponses({
+      headers: { 'content-type': 'text/event-stream' },
+      body: '{"error":{"message":"Invalid model name passed in model=m","code":400}}',
+    });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(result.stderr).toContain(
+      'answered 200 with an error instead of a stream: Invalid model name passed',
+    );
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  test('a key refused inside the stream (an error event with code 401) is exit 41, as over HTTP', async () => {
+    const box = freshSandbox();
+    fake.setResponses({
+      sse: 'data: {"error":{"message":"Incorrect API key","type":"invalid_request_error","code":401}}\n\n',
+    });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(41);
+    expect(result.stderr).toContain('reported 401 before any answer: Incorrect API key');
+  });
+
   test("vLLM's flat error object in a 200 JSON reply: the server's message", async () => {
     const box = freshSandbox();
     fake.setResponses({ body: { object: 'error', message: 'The model `m` does not exist.', code: 404 } });
