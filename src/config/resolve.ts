@@ -74,8 +74,10 @@ export const noAuthenticationMessage =
 
 /** No model for the chosen provider: `qwen auth status` then shows the auth type, without a model. */
 export class NoModelSelectedError extends CliError {
-  constructor(providerKey: string, hint: string) {
-    super('auth', `No model selected for ${providerKey}.`, { hint });
+  /** `skipped`: the warnings about model lists no protocol reads, which often explain why none was found. */
+  constructor(providerKey: string, hint: string, skipped: readonly string[] = []) {
+    const why = skipped.map((note) => `; ${note.replace(/^Warning: /, '').replace(/\.$/, '')}`).join('');
+    super('auth', `No model selected for ${providerKey}${why}.`, { hint });
   }
 }
 
@@ -340,6 +342,7 @@ function chooseModelId(
   throw new NoModelSelectedError(
     providerKey,
     `Pass -m/--model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
+    unreadProviderNotes(settings),
   );
 }
 

@@ -221,6 +221,19 @@ test('model: --model > model.name > OPENAI_MODEL > QWEN_MODEL > first provider e
   // No model is part of a provider setup not finished yet (41), not a wrong settings file (52).
   expect(missing).toMatchObject({ kind: 'auth', exitCode: 41, message: 'No model selected for openai.' });
   expect(missing.hint).toContain('-m/--model, set OPENAI_MODEL or QWEN_MODEL, set model.name');
+  // A list under a misspelled protocol is why no model was found: said in the same line.
+  const misspelled = errorOf(() =>
+    resolve({
+      settings: {
+        security: { auth: { selectedType: 'openai' } },
+        modelProviders: { opneai: [{ id: 'r1', envKey: 'RK' }] },
+      },
+    }),
+  );
+  expect(misspelled.message).toStartWith(
+    'No model selected for openai; the models under modelProviders.opneai are skipped: "opneai" is not a protocol',
+  );
+  expect(misspelled.message).toEndWith(').');
 });
 
 test('the model says where it was chosen, naming the settings file when the files are given', () => {
