@@ -32,7 +32,7 @@ import {
   writeSetupFiles,
 } from '../config/setup-files.ts';
 import { CliError, oneLine } from '../core/errors.ts';
-import { isVariableName } from '../core/key-variable.ts';
+import { isVariableName, looksLikeKey } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import { type AcceptedAuthType, normalizedBaseUrl, type Protocol, sameBaseUrl } from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
@@ -297,10 +297,13 @@ async function askThirdParty(
   const envKey = await textField({
     message: 'Environment variable that holds the key',
     initialValue: same?.envKey ?? defaults.envKey,
-    validate: (value) =>
-      isVariableName(value?.trim() ?? '')
-        ? undefined
-        : 'Letters, digits and _ only, not starting with a digit.',
+    validate: (value) => {
+      const name = value?.trim() ?? '';
+      // The key itself goes in the next step: typed here it would be saved as a name, and shown.
+      if (looksLikeKey(name))
+        return 'That looks like the key itself: enter the name of a variable to keep it in (such as GEMINI_API_KEY); the key comes next.';
+      return isVariableName(name) ? undefined : 'Letters, digits and _ only, not starting with a digit.';
+    },
     ...streams,
   });
   if (isCancel(envKey)) return undefined;

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { isVariableName, keyVariableMistake } from '../../src/core/key-variable.ts';
+import { isVariableName, keyVariableMistake, looksLikeKey } from '../../src/core/key-variable.ts';
 
 test('variable names are POSIX names: letters, digits, underscore, not starting with a digit', () => {
   for (const name of ['OPENAI_API_KEY', '_X', 'a1', 'BAILIAN_CODING_PLAN_API_KEY']) {
@@ -18,4 +18,26 @@ test('a key in envKey is shown masked, saying what envKey is for; a proper name 
       '(for example GEMINI_API_KEY), not the key itself',
   );
   expect(mistake).not.toContain('SECRET');
+});
+
+test('keys that pass for variable names are told apart from names (the wizard refuses them, envKey says so)', () => {
+  for (const key of [
+    'AIzaSyD8kQ2xWm3LpR7vT9nB4cF6hJ1gK5sE0aZ',
+    'gsk_Q2bT7xWm3LpR7vT9nB4cF6hJ1gK5sE0aZ9kQ2xWm3LpR7vT9nB4cF6',
+    'fw_3ZkQ2xWm3LpR7vT9nB4cF6hJ1',
+    'Q2bT7xWm3LpR7vT9nB4cF6hJ1gK5sE0aZ9kQ',
+  ]) {
+    expect(looksLikeKey(key)).toBe(true);
+    expect(keyVariableMistake(key, 'GEMINI_API_KEY')).toContain('is not a variable name');
+    expect(keyVariableMistake(key, 'GEMINI_API_KEY')).not.toContain(key);
+  }
+  for (const name of [
+    'OPENAI_API_KEY',
+    'BAILIAN_CODING_PLAN_API_KEY',
+    'MyAppKey2024ForGeminiProduction',
+    'my_company_gateway_key_2024',
+    'AIza',
+  ]) {
+    expect(looksLikeKey(name)).toBe(false);
+  }
 });

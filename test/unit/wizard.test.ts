@@ -328,6 +328,22 @@ describe('third-party provider', () => {
     expect(summary).not.toContain('hunter2pass');
   });
 
+  test('a key typed where the variable name goes is refused there, so it is never saved as a name', async () => {
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await answerProviderQuestions(terminal, 'gemini', 'gemini-2.5-pro');
+    const key = 'AIzaSyD8kQ2xWm3LpR7vT9nB4cF6hJ1gK5sE0aZ';
+    await terminal.answer('Environment variable that holds the key', keys.clearLine, key, keys.enter);
+    await terminal.answer('That looks like the key itself', keys.clearLine, 'MY_GEMINI_KEY', keys.enter);
+    await terminal.answer('API key (MY_GEMINI_KEY)', key, keys.enter);
+    await terminal.answer('Where should MY_GEMINI_KEY come from?', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    const settings = readJson(userSettings);
+    expect(settings['env']).toEqual({ MY_GEMINI_KEY: key });
+    expect(JSON.stringify(settings['modelProviders'])).not.toContain(key);
+  });
+
   test('an entry with the same id and base URL is updated in place, not duplicated; its extra fields stay', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
     writeFileSync(
