@@ -41,8 +41,10 @@ import { readPipedStdin } from './terminal-io.ts';
 export const authActions = ['qwen-oauth', 'coding-plan', 'status', 'logout'] as const;
 
 export interface AuthCommandOptions {
-  /** Draw the QR code only where someone can see it. */
+  /** Draw the QR code only where someone can see it... */
   stderrIsTerminal?: boolean;
+  /** ...and only when it fits: the terminal's width (stderr's by default). */
+  columns?: number;
   platform?: NodeJS.Platform;
   /** The piped key for `coding-plan`; stdin by default. */
   readKeyFromStdin?: () => Promise<string | undefined>;
@@ -124,7 +126,11 @@ async function loginWithQwenOauth(
     signal: context.signal,
     fetchImplementation: context.fetchImplementation,
     onAuthorization: (authorization) =>
-      showAuthorization(authorization, context, { platform, stderrIsTerminal }),
+      showAuthorization(authorization, context, {
+        platform,
+        stderrIsTerminal,
+        columns: options.columns ?? process.stderr.columns,
+      }),
     onSlowDown: (intervalMs) =>
       context.writeError(
         `The server asked to poll less often; now every ${(intervalMs / 1000).toFixed(1)} s.`,
@@ -149,7 +155,7 @@ async function loginWithQwenOauth(
 export function showAuthorization(
   authorization: DeviceAuthorization,
   context: Pick<RunContext, 'writeError' | 'env'>,
-  display: { platform: NodeJS.Platform; stderrIsTerminal: boolean },
+  display: { platform: NodeJS.Platform; stderrIsTerminal: boolean; columns?: number },
 ): void {
   // The server's words on the way to a terminal: nothing in them may act as an escape sequence.
   const url = terminalSafe(authorization.verificationUriComplete);
@@ -161,8 +167,17 @@ export function showAuthorization(
   if (display.stderrIsTerminal) {
     try {
       const color = (context.env['NO_COLOR'] ?? '') === '';
-      context.writeError('Or scan this QR code with a phone:');
-      context.writeError(renderQrForTerminal(encodeQr(url, 'M'), { color }));
+      const qr = renderQrForTerminal(encodeQr(url, 'M'), { color });
+      const width = qrWidth(qr);
+      // Wrapped rows cannot be scanned, and push the URL and code off a small screen.
+      if (display.columns !== undefined && display.columns > 0 && width > display.columns) {
+        context.writeError(
+          `(The QR code is left out: it needs ${width} columns and the terminal has ${display.columns}.)`,
+        );
+      } else {
+        context.writeError('Or scan this QR code with a phone:');
+        context.writeError(qr);
+      }
     } catch {
       // A URL too long for the encoder: the link above still works.
     }
@@ -175,6 +190,12 @@ export function showAuthorization(
     if (reason !== undefined) context.writeError(`(No browser opened: ${reason}.)`);
   }
   context.writeError('Waiting for approval... (Ctrl+C to cancel)');
+}
+
+/** The columns a rendered QR code takes: its first row without the colour sequences. */
+function qrWidth(rendered: string): number {
+  const [first = ''] = rendered.split('\n');
+  return first.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 
 async function setUpCodingPlan(

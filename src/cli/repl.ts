@@ -395,6 +395,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           if (event.type === 'usage') attemptUsage = event.usage;
           else if (event.type === 'reasoning-delta' && event.text !== '') {
             spinner.stop();
+            // Without colours the reasoning is not dimmed: a label keeps it from reading as the answer.
+            if (!reasoning && !colorEnabled) show('Thinking: ');
             reasoning = true;
             shownReasoning = true;
             const printable = reasoningFilter.push(event.text);
@@ -529,6 +531,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.off('line', onLine);
         rl.off('SIGINT', onInterrupt);
         rl.off('close', onClose);
+        router.lines.off('keypress', onKeyAfterInterrupt);
         keepInHistory(value);
         resolve(value);
       };
@@ -580,11 +583,19 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         rl.setPrompt(promptText());
         rl.prompt();
       };
+      // "Ctrl+C again" means the next key: one typed in between (even if erased since) starts over.
+      const onKeyAfterInterrupt = (
+        _text: string | undefined,
+        key: { name?: string; ctrl?: boolean } | undefined,
+      ) => {
+        if (!(key?.ctrl === true && key.name === 'c')) interrupts = 0;
+      };
       // Ctrl+D right behind Enter: the line is still sent (the loop leaves after its answer).
       const onClose = () => (settling !== undefined && !continued ? finish(message()) : leave());
       rl.on('line', onLine);
       rl.on('SIGINT', onInterrupt);
       rl.on('close', onClose);
+      router.lines.on('keypress', onKeyAfterInterrupt);
       rl.setPrompt(promptText());
       rl.prompt();
       router.setMode('line');

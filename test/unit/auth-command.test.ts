@@ -10,15 +10,16 @@ const authorization = {
   expiresInSeconds: 600,
 };
 
-function shown(stderrIsTerminal: boolean, env: Record<string, string> = { NO_BROWSER: '1' }): string {
+function shown(
+  stderrIsTerminal: boolean,
+  env: Record<string, string> = { NO_BROWSER: '1' },
+  columns?: number,
+): string {
   const lines: string[] = [];
   showAuthorization(
     authorization,
     { env, writeError: (line) => lines.push(line) },
-    {
-      platform: 'linux',
-      stderrIsTerminal,
-    },
+    { platform: 'linux', stderrIsTerminal, columns },
   );
   return lines.join('\n');
 }
@@ -35,6 +36,24 @@ test('URL and code always; the QR code only when stderr is a terminal', () => {
   expect(terminal).toContain('\u001b[30;107m');
   // NO_COLOR: the same code without escape sequences.
   expect(shown(true, { NO_BROWSER: '1', NO_COLOR: '1' })).not.toContain('\u001b[');
+});
+
+test('a terminal narrower than the QR code gets a note instead of rows that wrap into noise', () => {
+  const wide = shown(true, { NO_BROWSER: '1' }, 80);
+  expect(wide).toContain('scan this QR code');
+  const width = (wide.split('\n').find((line) => line.includes('▀')) ?? '').replace(
+    /\u001b\[[0-9;]*m/g,
+    '',
+  ).length;
+  expect(shown(true, { NO_BROWSER: '1' }, width)).toContain('scan this QR code');
+  const narrow = shown(true, { NO_BROWSER: '1' }, width - 1);
+  expect(narrow).not.toContain('▀');
+  expect(narrow).toContain(
+    `(The QR code is left out: it needs ${width} columns and the terminal has ${width - 1}.)`,
+  );
+  // The link and the code are there either way.
+  expect(narrow).toContain(authorization.verificationUriComplete);
+  expect(narrow).toContain('Code: WXYZ-0001');
 });
 
 test('over SSH the reason for not opening a browser is said', () => {

@@ -276,6 +276,20 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('Ctrl+C, then typing (even erased again), then Ctrl+C warns again instead of leaving', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    session.input.write('\x03');
+    await session.waitFor('Press Ctrl+C again');
+    session.input.write('oops');
+    await session.waitFor('m > oops');
+    session.input.write('\x7f\x7f\x7f\x7f');
+    session.input.write('\x03');
+    await session.waitFor('Press Ctrl+C again', 2);
+    session.input.write('\x03');
+    expect(await session.running).toBe(0);
+  });
+
   test('a resize while an answer streams draws nothing; at a prompt, readline redraws the line', async () => {
     const session = startSession({});
     await session.waitFor('m >');
@@ -394,6 +408,17 @@ describe('the loop, through injected streams', () => {
     await waitForRequests(2);
     const sent = fake.requests[1]!.body as { messages: Array<{ content: string }> };
     expect(sent.messages[1]!.content).toBe(hostile.text.join(''));
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
+  test('without colours (NO_COLOR, or no terminal) the reasoning is labelled, apart from the answer', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    fake.setResponses({ stream: { reasoning: ['I should answer yes.'], text: ['No.'] } });
+    session.input.write('q\r');
+    await session.waitFor('No.');
+    expect(session.screen()).toContain('Thinking: I should answer yes.\n\nNo.');
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
   });
