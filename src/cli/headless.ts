@@ -141,6 +141,12 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     });
     if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
     else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
+    else if (textMode && isOutputLimit(result.finishReason)) {
+      // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence.
+      context.writeError(
+        `Note: the answer stopped at the model's output limit (finish reason "${result.finishReason}"), so it may be cut short; raise max_tokens in the model's samplingParams for longer answers.`,
+      );
+    }
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
@@ -148,6 +154,11 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     renderer.fail(failure, outcome(false));
     throw failure;
   }
+}
+
+/** The finish reasons that mean the output token limit ended the answer: OpenAI's, Anthropic's, Gemini's. */
+function isOutputLimit(finishReason: string | undefined): boolean {
+  return finishReason === 'length' || finishReason === 'max_tokens' || finishReason === 'MAX_TOKENS';
 }
 
 /** Text mode's note for an answer with no text, so that a script's empty output is not a mystery. */

@@ -240,6 +240,21 @@ for (const flavour of headlessFlavours) {
       });
     });
 
+    test('an answer ended by the output limit: exit 0, and a note on stderr in text mode only', async () => {
+      const box = freshSandbox();
+      fake.setResponses(
+        { stream: { text: ['The beginning of a long'], finishReason: 'length' } },
+        { stream: { text: ['The beginning of a long'], finishReason: 'length' } },
+      );
+      const text = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
+      expect(text).toMatchObject({ exitCode: 0, stdout: 'The beginning of a long\n' });
+      expect(text.stderr).toContain(
+        'Note: the answer stopped at the model\'s output limit (finish reason "length")',
+      );
+      const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box, flavour });
+      expect(json).toMatchObject({ exitCode: 0, stderr: '' });
+    });
+
     test('an event cut short between good ones fails the run instead of dropping its words', async () => {
       const box = freshSandbox();
       const chunk = (text: string) =>
