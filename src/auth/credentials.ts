@@ -222,6 +222,14 @@ function targetWithToken(
 
 /** A 429 about quota on Qwen OAuth means the free allowance is spent: say so, and what to do instead. */
 export function explainQwenOauthFailure(failure: CliError): CliError {
+  // The token was refreshed and sent again before this (refreshAfterUnauthorized): the login itself is refused.
+  if (failure.status === 401 || failure.status === 403) {
+    return new CliError('auth', failure.message, {
+      status: failure.status,
+      cause: failure,
+      hint: 'Log in again with `qwen auth qwen-oauth` (or /auth in the interactive session).',
+    });
+  }
   if (failure.status !== 429) return failure;
   if (!/quota/i.test(`${failure.message} ${failure.hint ?? ''}`)) return failure;
   return new CliError('api', 'The Qwen OAuth free quota (60 requests a minute, 1,000 a day) is spent.', {

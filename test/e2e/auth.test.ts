@@ -235,6 +235,19 @@ describe('headless runs with Qwen OAuth', () => {
     expect(authorizations()).toEqual(['Bearer access-revoked', 'Bearer access-1']);
   });
 
+  test('a 401 that outlasts the refresh: exit 41 advising a new login, not an API key', async () => {
+    const server = startOAuth();
+    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+    const refused = { status: 401, body: { error: { message: 'Invalid access token' } } };
+    chat.setResponses(refused, refused);
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result.exitCode).toBe(41);
+    expect(server.refreshCount).toBe(1);
+    expect(result.stderr).toContain('Invalid access token');
+    expect(result.stderr).toContain('Log in again with `qwen auth qwen-oauth`');
+    expect(result.stderr).not.toContain('Check the API key');
+  });
+
   test('a 401, then the refresh is refused: exit 41, file removed, and the JSON result says so', async () => {
     const server = startOAuth({ refreshOutcomes: ['rejected'] });
     cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
