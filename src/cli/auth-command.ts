@@ -1,6 +1,7 @@
 // `qwen auth ...`: log in with Qwen OAuth, configure Coding Plan from a script, show which credentials a
 // run would use and why, log out. A thin shell: the work is in src/auth/, where the interactive /auth
 // wizard reuses it. Results go to stdout; the login's URL, code and QR code go to stderr.
+import { existsSync } from 'node:fs';
 import process from 'node:process';
 import { browserUnavailableReason, canOpenBrowser, openBrowser } from '../auth/browser.ts';
 import {
@@ -370,7 +371,11 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   let usable = true;
   if (target.authType === 'qwen-oauth') {
     const credentials = readCredentials(paths.oauthCreds);
-    show('Credentials', credentials === undefined ? `none in ${paths.oauthCreds}` : paths.oauthCreds);
+    // A file that is there but cannot be used (broken JSON, fields missing) is not "none".
+    const missing = existsSync(paths.oauthCreds)
+      ? `${paths.oauthCreds} is there but not usable`
+      : `none in ${paths.oauthCreds}`;
+    show('Credentials', credentials === undefined ? missing : paths.oauthCreds);
     if (credentials === undefined) {
       usable = false;
       show('Base URL', `${resourceBaseUrl(undefined)} (default; the login may name another)`);

@@ -576,6 +576,12 @@ describe('qwen auth status and logout', () => {
     expect(status.exitCode).toBe(41);
     expect(status.stderr).toContain('Not logged in with Qwen OAuth');
     expect(status.stderr).toBe(run.stderr);
+    expect(status.stdout).toContain(`Credentials: none in ${credentialsPath()}`);
+    // A file that is there but broken is not "none".
+    writeFileSync(credentialsPath(), '{garbage');
+    const broken = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    expect(broken.exitCode).toBe(41);
+    expect(broken.stdout).toContain(`Credentials: ${credentialsPath()} is there but not usable`);
   });
 
   test('status says when the key flag alone chose the auth type', async () => {
