@@ -258,7 +258,30 @@ function noAuthenticationFailure(input: ResolveInput): CliError {
     const source = input.env.get(key) === '' ? input.env.source(key) : undefined;
     return source === undefined ? [] : [` ${emptyVariableNote(key, source).note}.`];
   });
-  return new CliError('auth', `${message}${emptyNotes.join('')}`);
+  return new CliError('auth', `${message}${emptyNotes.join('')}${nearMisses(input.env).join('')}`);
+}
+
+/**
+ * A provider's key is set but detection (detectAuthType) did not choose it: what else it needs, so that
+ * ANTHROPIC_API_KEY and ANTHROPIC_MODEL without ANTHROPIC_BASE_URL do not end in advice about OpenAI alone.
+ */
+function nearMisses(env: LayeredEnvironment): string[] {
+  const has = (name: string): boolean => nonEmpty(env.get(name)) !== undefined;
+  // Besides the key, each group of variables detection needs one of.
+  const needs: [Protocol, string[][]][] = [
+    ['openai', [protocolVariables.openai.model]],
+    ['anthropic', [protocolVariables.anthropic.model, [protocolVariables.anthropic.baseUrl]]],
+    ['gemini', [protocolVariables.gemini.model]],
+    ['vertex-ai', [protocolVariables['vertex-ai'].model]],
+  ];
+  return needs.flatMap(([protocol, groups]) => {
+    const { key } = protocolVariables[protocol];
+    const missing = groups.filter((group) => !group.some(has)).map((group) => group.join(' or '));
+    if (!has(key) || missing.length === 0) return [];
+    return [
+      ` ${key} is set, but choosing ${protocol} from the environment also needs ${missing.join(' and ')} (or pass --auth-type ${protocol} with --model).`,
+    ];
+  });
 }
 
 /**

@@ -95,7 +95,15 @@ test('no authentication at all: exit 41 with one line naming variables and flags
   const error = errorOf(() => resolve({ env: { OPENAI_BASE_URL: 'http://x', GEMINI_API_KEY: 'k' } }));
   expect(error.kind).toBe('auth');
   expect(error.exitCode).toBe(41);
-  expect(error.message).toBe(noAuthenticationMessage);
+  // A provider's key without what detection also needs says what is missing.
+  expect(error.message).toBe(
+    `${noAuthenticationMessage} GEMINI_API_KEY is set, but choosing gemini from the environment also needs GEMINI_MODEL (or pass --auth-type gemini with --model).`,
+  );
+  expect(errorOf(() => resolve({ env: {} })).message).toBe(noAuthenticationMessage);
+  const anthropic = errorOf(() => resolve({ env: { ANTHROPIC_API_KEY: 'k', ANTHROPIC_MODEL: 'claude' } }));
+  expect(anthropic.message).toEndWith(
+    ' ANTHROPIC_API_KEY is set, but choosing anthropic from the environment also needs ANTHROPIC_BASE_URL (or pass --auth-type anthropic with --model).',
+  );
   expect(error.message).not.toContain('\n');
   expect(error.message).toContain('OPENAI_API_KEY');
   expect(error.message).toContain('--openai-api-key');
