@@ -96,7 +96,8 @@ describe('a stream that fails midway does not print the key the server echoes', 
       GOOGLE_GEMINI_BASE_URL: fake.url,
       GEMINI_MODEL: 'gemini-2.5-pro',
     });
-    expect(result.exitCode).toBe(1);
+    // A 403 inside the stream is a refused key, as over HTTP.
+    expect(result.exitCode).toBe(41);
     expectHidden(result, geminiKey, 'API key AIz...9012 was revoked');
   });
 });
