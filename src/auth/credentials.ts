@@ -222,8 +222,9 @@ function targetWithToken(
 
 /** A 429 about quota on Qwen OAuth means the free allowance is spent: say so, and what to do instead. */
 export function explainQwenOauthFailure(failure: CliError): CliError {
-  // The token was refreshed and sent again before this (refreshAfterUnauthorized): the login itself is refused.
-  if (failure.status === 401 || failure.status === 403) {
+  // The token was refreshed and sent again before this (refreshAfterUnauthorized): the login itself is
+  // refused. A 403 may be about the model or the account instead, and keeps the general advice.
+  if (failure.status === 401) {
     return new CliError('auth', failure.message, {
       status: failure.status,
       cause: failure,

@@ -3,6 +3,9 @@
 // finish or to die with the process; its result is no longer wanted.
 import { abortError } from '../net/http.ts';
 
+/** Timers cannot wait longer (about 24.8 days): a larger delay would fire at once. */
+export const longestTimerMs = 2 ** 31 - 1;
+
 /** A pause that the signal ends at once, with its failure (the wait before a retry). */
 export function waitUnlessAborted(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -141,8 +141,9 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     });
     if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
     else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
-    else if (textMode && isOutputLimit(result.finishReason)) {
-      // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence.
+    // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence, or never began
+    // (reasoning that used up the limit).
+    if (textMode && isOutputLimit(result.finishReason)) {
       context.writeError(
         `Note: the answer stopped at the model's output limit (finish reason "${result.finishReason}"), so it may be cut short; raise max_tokens in the model's samplingParams for longer answers.`,
       );

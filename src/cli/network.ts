@@ -3,6 +3,7 @@
 import type { LoadedConfiguration } from '../config/load.ts';
 import { ignoredMillisecondsNote } from '../config/resolve.ts';
 import { createTransport } from '../net/transport.ts';
+import { longestTimerMs } from './abortable.ts';
 import type { RunContext } from './context.ts';
 
 export interface NetworkFlags {
@@ -23,12 +24,14 @@ export function configureNetwork(
     insecureFlag: flags.insecure,
     warn,
   }).fetchImplementation;
+  // 0 turns a limit off, as in Qwen Code; a timer cannot wait longer than 2^31 - 1 ms (about 24.8 days),
+  // and a longer value would fire at once, so it means off too.
   const milliseconds = (variable: string): number | undefined => {
     const typed = configuration.env.get(variable)?.trim();
     if (typed === undefined || typed === '') return undefined;
     const value = Number(typed);
-    if (Number.isFinite(value) && value > 0) return value;
-    warn(ignoredMillisecondsNote(variable, typed, true));
+    if (Number.isFinite(value) && value >= 0) return value > longestTimerMs ? 0 : value;
+    warn(ignoredMillisecondsNote(variable, typed));
     return undefined;
   };
   context.streamLimits = {

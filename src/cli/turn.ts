@@ -24,9 +24,11 @@ import {
   postForStream,
   type RetryNotice,
   requestSecrets,
+  statusHint,
 } from '../net/http.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
 import { capped, firstOf, parseJson } from '../protocols/wire.ts';
+import { longestTimerMs } from './abortable.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
@@ -34,7 +36,10 @@ export const defaultStreamIdleTimeoutMs = 120_000;
 /** Qwen Code's QWEN_STREAM_MAX_LIFETIME_MS default: no stream runs longer, keep-alives or not. */
 export const defaultStreamMaxLifetimeMs = 900_000;
 
-/** How long a stream may stay silent, and last in all (QWEN_STREAM_IDLE_TIMEOUT_MS, QWEN_STREAM_MAX_LIFETIME_MS). */
+/**
+ * How long a stream may stay silent, and last once it has started (QWEN_STREAM_IDLE_TIMEOUT_MS,
+ * QWEN_STREAM_MAX_LIFETIME_MS); 0 turns a limit off, as in Qwen Code.
+ */
 export interface StreamLimits {
   idleTimeoutMs?: number;
   maxLifetimeMs?: number;
@@ -106,8 +111,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   // The whole-request timeout is each attempt's: a retry's wait starts its clock again after the wait.
+  // A timeout past what a timer can wait is no timeout: waiting longer than 24.8 days is waiting.
   const armRequestTimer = (afterMs: number) =>
-    timeoutMs !== undefined && timeoutMs > 0
+    timeoutMs !== undefined && timeoutMs > 0 && afterMs <= longestTimerMs
       ? setTimeout(
           () =>
             abortWith(
@@ -121,21 +127,25 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         )
       : undefined;
   let requestTimer = armRequestTimer(timeoutMs ?? 0);
-  // Each attempt's too, but final: a stream kept open this long (by keep-alives alone, perhaps) is not
-  // worth starting again.
-  const armLifetimeTimer = (afterMs: number) =>
-    setTimeout(
-      () =>
-        abortWith(
-          new CliError(
-            'network',
-            `The stream from ${hostOf(httpRequest.url)} went on for ${maxLifetimeMs} ms and was stopped.`,
-            { hint: 'Raise QWEN_STREAM_MAX_LIFETIME_MS (ms) for answers that take longer.' },
-          ),
-        ),
-      afterMs,
-    );
-  let lifetimeTimer = armLifetimeTimer(maxLifetimeMs);
+  // From the response on, as Qwen Code counts it, and final: a stream kept open this long (by keep-alives
+  // alone, perhaps) is not worth starting again.
+  const startLifetimeTimer = () =>
+    maxLifetimeMs > 0
+      ? setTimeout(
+          () =>
+            abortWith(
+              new CliError(
+                'network',
+                `The stream from ${hostOf(httpRequest.url)} went on for ${maxLifetimeMs} ms and was stopped.`,
+                {
+                  hint: 'Raise QWEN_STREAM_MAX_LIFETIME_MS (ms) for answers that take longer, or set it to 0.',
+                },
+              ),
+            ),
+          maxLifetimeMs,
+        )
+      : undefined;
+  let lifetimeTimer: ReturnType<typeof setTimeout> | undefined;
   // Activity only moves a timestamp: a long answer arrives in tens of thousands of reads, and re-arming a
   // timer on each would cost two native calls apiece. The one timer re-arms itself for the time left.
   let lastActivityAt = performance.now();
@@ -187,7 +197,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   };
 
   try {
-    idleTimer = setTimeout(watchIdle, idleTimeoutMs);
+    if (idleTimeoutMs > 0) idleTimer = setTimeout(watchIdle, idleTimeoutMs);
     const response = await postForStream({
       request: httpRequest,
       maxRetries: request.target.generationConfig.maxRetries,
@@ -199,14 +209,13 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         lastActivityAt = performance.now() + notice.delayMs;
         clearTimeout(requestTimer);
         requestTimer = armRequestTimer(notice.delayMs + (timeoutMs ?? 0));
-        clearTimeout(lifetimeTimer);
-        lifetimeTimer = armLifetimeTimer(notice.delayMs + maxLifetimeMs);
         options.onRetry?.(notice);
       },
       onRequest: options.onRequest,
       fetchImplementation: options.fetchImplementation,
       urlSetting: request.target.baseUrlSource && whereSet(request.target.baseUrlSource),
     });
+    lifetimeTimer = startLifetimeTimer();
     const decoder = adapter.createDecoder();
     const parser = createSseParser();
     const host = hostOf(httpRequest.url);
@@ -223,11 +232,33 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       messages += batch.length;
       for (const message of batch) for (const event of decoder.decode(message)) emit(event);
     };
-    // A captive portal's HTML page is not an answer, whatever its status; a JSON reply may be an error, a
-    // whole answer from a server that ignores `stream: true`, or an event stream with the wrong label.
-    const reader = isPageOrJson(contentType)
-      ? await readWholeReply(response, contentType, host, adapter, deliver)
-      : response.body?.getReader();
+    // A bare error object where events should be: the decoder reads it as one inside the stream (the same
+    // status, retry and exit code); one it cannot read is a failure all the same, with the server's words.
+    const failWithErrorReply = (body: string): never => {
+      for (const event of decoder.decode(sseMessage('message', body))) emit(event);
+      throw errorInReply(body, response.status, host, adapter);
+    };
+    // A reply read whole: an error object fails the turn; a whole answer is delivered as the chunks of its
+    // stream. False when it is neither.
+    const deliverWholeReply = (pieces: Uint8Array[]): boolean => {
+      const body = new TextDecoder().decode(concatBytes(pieces));
+      const parsed = parseJson(body);
+      if (isErrorReply(parsed)) failWithErrorReply(body);
+      const chunks = parsed === undefined ? undefined : adapter.chunksOfWholeReply?.(parsed);
+      if (chunks === undefined) return false;
+      deliver(chunks.map((data) => sseMessage('message', data)));
+      return true;
+    };
+    const take = (bytes: Uint8Array) => {
+      if (messages === 0 && receivedBytes <= openingKeptBytes) opening.push(bytes);
+      deliver(parser.push(bytes));
+    };
+    // A captive portal's HTML page is not an answer, whatever its status.
+    if (isPage(contentType)) throw notAStream(host, contentType);
+    // A JSON reply is held until its first byte tells what it is: JSON (an error, or a whole answer from a
+    // server that ignored `stream: true`), read to its end, or an event stream under the wrong label.
+    let held: Uint8Array[] | undefined = isJson(contentType) ? [] : undefined;
+    const reader = response.body?.getReader();
     if (reader) {
       // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
       // even when the server stays silent.
@@ -242,18 +273,24 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         touch();
         receivedBytes += value.byteLength;
         if (receivedBytes > jitWorthyAnswerBytes) endStartup();
-        if (messages === 0 && receivedBytes <= openingKeptBytes) opening.push(value);
-        deliver(parser.push(value));
+        if (held === undefined) take(value);
+        else {
+          held.push(value);
+          if (startsLikeJson(held) !== false) continue;
+          const pieces = held;
+          held = undefined;
+          for (const piece of pieces) take(piece);
+        }
       }
     }
+    if (held !== undefined && !deliverWholeReply(held)) throw noAnswerInReply(host);
     deliver(parser.end());
-    if (messages === 0) {
-      const body = new TextDecoder().decode(concatBytes(opening));
-      const failure = errorInReply(parseJson(body), body, response.status, host, adapter);
-      if (failure !== undefined) throw failure;
+    // No event came: the reply may still be JSON under an event stream's label (an error, a whole answer).
+    if (messages === 0 && !deliverWholeReply(opening)) {
+      const text = new TextDecoder().decode(concatBytes(opening)).trimStart();
       // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
-      // lost connection); any other reply with none was no stream at all.
-      if (!isEventStream(contentType)) throw notAStream(host, contentType);
+      // lost connection); any other reply with none (a page, whatever its label) was no stream at all.
+      if (!isEventStream(contentType) || text.startsWith('<')) throw notAStream(host, contentType);
     }
     for (const event of decoder.finish()) emit(event);
     result.durationMs = performance.now() - startedAt;
@@ -293,19 +330,14 @@ const jitWorthyAnswerBytes = 64 * 1024;
 /** How much of a reply with no event in it is kept to look for a bare JSON error (an error body is short). */
 const openingKeptBytes = 64 * 1024;
 
-/**
- * `{"error": ...}` as OpenAI, Anthropic and Google send it, `{"object": "error", ...}` as vLLM does, where a
- * stream should be: the server's own message, as for an error status. Undefined for any other reply.
- */
-function errorInReply(
-  parsed: unknown,
-  body: string,
-  status: number,
-  host: string,
-  adapter: ProtocolAdapter,
-): CliError | undefined {
+/** `{"error": ...}` as OpenAI, Anthropic and Google send it; `{"object": "error", ...}` as vLLM does. */
+function isErrorReply(parsed: unknown): boolean {
   const first = firstOf(parsed);
-  if (!isObject(first) || (first['error'] === undefined && first['object'] !== 'error')) return undefined;
+  return isObject(first) && (first['error'] !== undefined || first['object'] === 'error');
+}
+
+/** An error reply the protocol's decoder does not read as an event: the server's message, as for a status. */
+function errorInReply(body: string, status: number, host: string, adapter: ProtocolAdapter): CliError {
   const details = adapter.parseErrorBody(status, body);
   return new CliError(
     details.isAuthFailure ? 'auth' : 'api',
@@ -315,39 +347,27 @@ function errorInReply(
 }
 
 /**
- * A reply labelled as a page or JSON, read whole and delivered as the stream it stands for: the chunks of a
- * whole answer (a server that ignored `stream: true`), or an event stream under the wrong label (the SDKs
- * read the body as one whatever its type). Throws for an error object (some gateways answer 200 that way:
- * the server's own message, as for an error status, masked like every failure of the turn) and for
- * anything else, which is no answer.
+ * Whether held bytes start like JSON (`{` or `[`, after blanks): undefined while there are only blanks,
+ * false for anything else (an event stream's `data:`, `event:` or `:` comment).
  */
-async function readWholeReply(
-  response: Response,
-  contentType: string,
-  host: string,
-  adapter: ProtocolAdapter,
-  deliver: (messages: SseMessage[]) => void,
-): Promise<undefined> {
-  if (!contentType.toLowerCase().includes('json')) throw notAStream(host, contentType);
-  const body = await response.text();
-  const parsed = parseJson(body);
-  const failure = errorInReply(parsed, body, response.status, host, adapter);
-  if (failure !== undefined) throw failure;
-  const chunks = parsed === undefined ? undefined : adapter.chunksOfWholeReply?.(parsed);
-  if (chunks !== undefined) deliver(chunks.map((data) => sseMessage('message', data)));
-  else if (parsed === undefined && /^\s*(?:data|event|id|retry)?:/.test(body)) {
-    const parser = createSseParser();
-    deliver([...parser.push(new TextEncoder().encode(body)), ...parser.end()]);
-  } else {
-    throw new CliError(
-      'api',
-      `${host} answered with one JSON reply that holds no answer, instead of a stream.`,
-      {
-        hint: 'Check that the base URL is the API endpoint and that the server supports streaming ("stream": true).',
-      },
-    );
+function startsLikeJson(pieces: readonly Uint8Array[]): boolean | undefined {
+  for (const piece of pieces) {
+    for (const byte of piece) {
+      if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+      return byte === 0x7b || byte === 0x5b;
+    }
   }
   return undefined;
+}
+
+function noAnswerInReply(host: string): CliError {
+  return new CliError(
+    'api',
+    `${host} answered with one JSON reply that holds no answer, instead of a stream.`,
+    {
+      hint: 'Check that the base URL is the API endpoint and that the server supports streaming ("stream": true).',
+    },
+  );
 }
 
 function notAStream(host: string, contentType: string): CliError {
@@ -376,6 +396,7 @@ function streamFailure(failure: StreamFailure, request: HttpRequest, answered: b
   const kind = failure.status === 401 || failure.status === 403 ? 'auth' : 'api';
   return new CliError(kind, streamErrorMessage(failure, message, host, answered), {
     status: failure.status,
+    hint: failure.status === undefined ? undefined : statusHint(failure.status, failure),
     cause: new StreamErrorEvent({ ...failure, message }),
   });
 }
@@ -394,8 +415,12 @@ function isEventStream(contentType: string): boolean {
   return contentType.trimStart().toLowerCase().startsWith('text/event-stream');
 }
 
-/** What a captive portal's HTML page or a non-streaming JSON reply says it is (not an answer). */
-function isPageOrJson(contentType: string): boolean {
-  const type = contentType.trimStart().toLowerCase();
-  return type.startsWith('text/html') || type.startsWith('application/json');
+/** A captive portal's HTML page (or any other page): no answer, whatever its status. */
+function isPage(contentType: string): boolean {
+  return contentType.trimStart().toLowerCase().startsWith('text/html');
+}
+
+/** A JSON reply: an error, a whole answer, or an event stream labelled wrongly (startsLikeJson tells). */
+function isJson(contentType: string): boolean {
+  return contentType.trimStart().toLowerCase().startsWith('application/json');
 }

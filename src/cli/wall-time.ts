@@ -1,6 +1,7 @@
 // --max-wall-time, as in Qwen Code: a one-shot run that takes longer stops (what was printed stays) and exits
 // 55. A CI job gets a clear budget failure instead of being killed by its own timeout.
 import { CliError } from '../core/errors.ts';
+import { longestTimerMs } from './abortable.ts';
 
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -26,9 +27,6 @@ export function parseWallTime(value: string): number | undefined {
   }
   return totalMs;
 }
-
-/** Timers cannot wait longer (about 24.8 days): a larger delay would fire at once. */
-const longestTimerMs = 2 ** 31 - 1;
 
 /** The limit `--max-wall-time` sets (the value as typed, for the message); undefined when there is none. */
 export interface WallTimeLimit {

@@ -301,7 +301,7 @@ async function askThirdParty(
       const name = value?.trim() ?? '';
       // The key itself goes in the next step: typed here it would be saved as a name, and shown.
       if (looksLikeKey(name))
-        return 'That looks like the key itself: enter the name of a variable to keep it in (such as GEMINI_API_KEY); the key comes next.';
+        return `That looks like the key itself: enter the name of a variable to keep it in (such as ${defaults.envKey}); the key comes next.`;
       return isVariableName(name) ? undefined : 'Letters, digits and _ only, not starting with a digit.';
     },
     ...streams,

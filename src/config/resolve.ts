@@ -274,7 +274,7 @@ function nearMisses(env: LayeredEnvironment): string[] {
     ['gemini', [protocolVariables.gemini.model]],
     ['vertex-ai', [protocolVariables['vertex-ai'].model]],
   ];
-  return needs.flatMap(([protocol, groups]) => {
+  const misses = needs.flatMap(([protocol, groups]) => {
     const { key } = protocolVariables[protocol];
     const missing = groups.filter((group) => !group.some(has)).map((group) => group.join(' or '));
     if (!has(key) || missing.length === 0) return [];
@@ -282,6 +282,13 @@ function nearMisses(env: LayeredEnvironment): string[] {
       ` ${key} is set, but choosing ${protocol} from the environment also needs ${missing.join(' and ')} (or pass --auth-type ${protocol} with --model).`,
     ];
   });
+  // Detection never looks at the bearer token: it is taken once anthropic is chosen.
+  if (has('ANTHROPIC_AUTH_TOKEN') && !has(protocolVariables.anthropic.key)) {
+    misses.push(
+      ' ANTHROPIC_AUTH_TOKEN is set, but it is used only once the auth type is anthropic: pass --auth-type anthropic (or set security.auth.selectedType).',
+    );
+  }
+  return misses;
 }
 
 /**
@@ -491,8 +498,8 @@ function assertSendableHeaders(headers: Record<string, string>): void {
 }
 
 /** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */
-export function ignoredMillisecondsNote(variable: string, typed: string, aboveZero = false): string {
-  return `Ignoring ${variable}="${typed}": it takes a number of milliseconds${aboveZero ? ' above 0' : ''}, such as 120000.`;
+export function ignoredMillisecondsNote(variable: string, typed: string): string {
+  return `Ignoring ${variable}="${typed}": it takes a number of milliseconds, such as 120000.`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 // What an HTTP header can carry. fetch refuses a request whose header holds a line break or a character
 // above U+00FF (a curly quote pasted with a key, a multi-line value from a .env file) before anything is
-// sent, with a TypeError that reads like a network failure. Checked where the value comes from instead, so
+// sent, with a TypeError that reads like a network failure; other control characters reach a server that
+// refuses them. Checked where the value comes from instead, so
 // the message can say which key or header is wrong and where it was set, without showing the value.
 
 /** A token (RFC 9110): what a header name is made of. */
@@ -18,7 +19,9 @@ export function isHeaderName(name: string): boolean {
 export function unsendableCharacterIn(value: string): string | undefined {
   for (let index = 0; index < value.length; index += 1) {
     const code = value.charCodeAt(index);
-    if (code === 0x0a || code === 0x0d || code === 0x00 || code > 0xff) {
+    // RFC 9110: visible characters, spaces and tabs. fetch itself lets other control characters through
+    // (an escape sequence left by a bracketed paste), and the server then refuses the request.
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) {
       return `${describeCharacter(value.codePointAt(index) as number)} at position ${index + 1}`;
     }
   }
@@ -28,6 +31,7 @@ export function unsendableCharacterIn(value: string): string | undefined {
 function describeCharacter(codePoint: number): string {
   const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
   if (codePoint === 0x0a || codePoint === 0x0d) return `a line break (${hex})`;
-  if (codePoint === 0x00) return `a NUL character (${hex})`;
+  // Never printed as itself: an escape character would act on the terminal.
+  if (codePoint < 0x20 || codePoint === 0x7f) return `a control character (${hex})`;
   return `"${String.fromCodePoint(codePoint)}" (${hex})`;
 }

@@ -8,21 +8,25 @@ export function isVariableName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 }
 
-/** How providers' keys start when they can pass for a variable name (Google, Groq, Fireworks, Hugging Face, ...). */
-const keyPrefixes = /^(?:AIza|gsk_|fw_|hf_|ghp_|gho_|github_pat_|r8_|xai_|nvapi_|pplx_|sk_|pk_)/;
+/**
+ * Keys that pass for variable names: a provider's prefix (Google, Groq, Fireworks, Hugging Face, GitHub,
+ * Replicate, Stripe-style `sk_`) and then one long run of letters and digits, where a name has words.
+ */
+const prefixedKey =
+  /^(?:AIza[A-Za-z0-9_]{30,}|(?:gsk|fw|hf|ghp|gho|r8|sk|pk)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9]{20,}_[A-Za-z0-9]{20,})$/;
 
 /**
- * A value that is a key rather than a variable's name: one of the providers' key prefixes followed by a long
- * tail, or a long run of letters and digits in both cases with several digits (variable names are words).
+ * A value that is a key rather than a variable's name: a provider's key shape, or a long run of letters and
+ * digits in both cases with digits scattered through it (a name's digits, like a year, come in one run).
  */
 export function looksLikeKey(value: string): boolean {
-  if (keyPrefixes.test(value) && value.length >= 20) return true;
+  if (prefixedKey.test(value)) return true;
   return (
     value.length >= 32 &&
     /^[A-Za-z0-9]+$/.test(value) &&
     /[a-z]/.test(value) &&
     /[A-Z]/.test(value) &&
-    (value.match(/[0-9]/g)?.length ?? 0) >= 4
+    (value.match(/[0-9]+/g)?.length ?? 0) >= 3
   );
 }
 

@@ -217,15 +217,15 @@ export function hostOf(url: string): string {
 function httpFailure(status: number, details: ApiErrorDetails, host: string): CliError {
   const message = `${host} answered ${status}: ${details.message}`;
   if (status === 401 || status === 403 || details.isAuthFailure) {
-    return new CliError('auth', message, {
-      status,
-      hint: 'Check the API key (`qwen auth status` shows which key is used and where it comes from).',
-    });
+    return new CliError('auth', message, { status, hint: statusHint(401, details) });
   }
   return new CliError('api', message, { status, hint: statusHint(status, details) });
 }
 
-function statusHint(status: number, details: ApiErrorDetails): string | undefined {
+/** What to do about a failure with this status, answered over HTTP or reported inside a stream. */
+export function statusHint(status: number, details: { doNotRetry?: boolean }): string | undefined {
+  if (status === 401 || status === 403)
+    return 'Check the API key (`qwen auth status` shows which key is used and where it comes from).';
   if (status === 429 && details.doNotRetry)
     return 'The quota of this key is spent; check the plan or billing.';
   if (status === 429) return 'Rate limited: wait a little and try again.';

@@ -303,8 +303,10 @@ function createDecoder(): StreamDecoder {
       if (!isObject(parsed)) {
         if (message.event === 'error') return failWith({ message: messageOfErrorEvent(message.data) });
         const data = message.data.trim();
-        // JSON that is no object says nothing we can use; what is not JSON at all is a broken stream.
-        return parsed === undefined && data !== '' ? failWith(notJsonFailure(data)) : [];
+        // A content event that is not JSON is a broken stream; other events (ping, ones added later) are
+        // never read by the SDK either, whatever they carry.
+        const content = message.event.startsWith('message_') || message.event.startsWith('content_block_');
+        return content && parsed === undefined && data !== '' ? failWith(notJsonFailure(data)) : [];
       }
       // The event name is authoritative; proxies that drop `event:` lines still leave `type` in the data.
       const name = message.event !== 'message' ? message.event : (nonEmptyString(parsed['type']) ?? '');

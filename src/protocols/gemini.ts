@@ -430,12 +430,16 @@ function parseErrorBodyFor(service: GoogleService, status: number, body: string)
 
 /**
  * generateContent's whole reply has the shape of a stream chunk, and streamGenerateContent without
- * `alt=sse` sends a JSON array of them: either is the stream, chunk by chunk.
+ * `alt=sse` sends a JSON array of them: either is the stream, chunk by chunk (a usage-only chunk, a blocked
+ * prompt's feedback included).
  */
 function chunksOfWholeReply(reply: unknown): string[] | undefined {
   const chunks = Array.isArray(reply) ? reply : [reply];
-  const answers = chunks.every((chunk) => isObject(chunk) && Array.isArray(chunk['candidates']));
-  return chunks.length > 0 && answers ? chunks.map((chunk) => JSON.stringify(chunk)) : undefined;
+  if (!chunks.every(isObject)) return undefined;
+  const answers = chunks.some(
+    (chunk) => Array.isArray(chunk['candidates']) || isObject(chunk['promptFeedback']),
+  );
+  return answers ? chunks.map((chunk) => JSON.stringify(chunk)) : undefined;
 }
 
 export const geminiAdapter: ProtocolAdapter = {

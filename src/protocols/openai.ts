@@ -122,6 +122,7 @@ function errorObjectFrom(value: JsonObject): JsonObject | undefined {
  * over HTTP, so that a rate limit or server error before any text is retried alike (cli/session-turn.ts).
  */
 const statusByErrorCode: Record<string, number> = {
+  invalid_api_key: 401,
   rate_limit_exceeded: 429,
   insufficient_quota: 429,
   server_error: 500,

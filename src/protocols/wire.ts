@@ -178,19 +178,19 @@ export function doneEvent(finishReason: string | undefined): StreamEvent {
 }
 
 /**
+ * The failure for a data line that is not JSON (a frame cut short, a stray log line): the providers' SDKs
+ * stop there, and so does the turn, rather than pass an answer with a piece missing for a whole one. The
+ * line is quoted whole: it is cut to length only once secrets are masked (cli/turn.ts), or a key cut in
+ * two would no longer be recognised.
+ */
+export function notJsonFailure(data: string): StreamFailure {
+  return { message: `an event is not valid JSON: ${data}` };
+}
+
+/**
  * The byte stream ended before the protocol said the answer was complete (no finish or stop reason, no
  * terminator): the connection was cut, and a cut-off answer must not pass for a whole one.
  */
-/**
- * The failure for a data line that is not JSON (a frame cut short, a stray log line): the providers' SDKs
- * stop there, and so does the turn, rather than pass an answer with a piece missing for a whole one. The
- * start of the line is quoted, to show what came.
- */
-export function notJsonFailure(data: string): StreamFailure {
-  const start = data.length <= 80 ? data : `${data.slice(0, 77)}...`;
-  return { message: `an event is not valid JSON: ${start}` };
-}
-
 export function endedEarlyFailure(missing: string): StreamFailure {
   return { message: `the stream ended before the answer was complete (${missing})`, missing };
 }

@@ -586,6 +586,7 @@ describe('retries of errors inside a 200 stream', () => {
     const allocation = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(allocation).toMatchObject({ exitCode: 1, stdout: '' });
     expect(allocation.stderr).toContain('reported 429 Throttling.AllocationQuota before any answer');
+    expect(allocation.stderr).toContain('The quota of this key is spent; check the plan or billing.');
     expect(allocation.stderr).not.toContain('Retrying');
     expect(fake.requests).toHaveLength(1);
   });
@@ -1028,6 +1029,14 @@ test('an answer without text says so on stderr in text mode (reasoning only, or 
   // The JSON formats carry the empty result themselves: no note.
   const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
   expect(json.stderr).toBe('');
+  // Reasoning that used up the output limit: both notes, the second saying what to raise.
+  fake.setResponses({ stream: { reasoning: ['Thinking it over.'], finishReason: 'length' } });
+  const limited = await runCli([...keyFlags(), 'x'], { sandbox: box });
+  expect(limited).toMatchObject({ exitCode: 0, stdout: '' });
+  expect(limited.stderr).toContain('The model answered with reasoning only');
+  expect(limited.stderr).toContain(
+    'Note: the answer stopped at the model\'s output limit (finish reason "length")',
+  );
 });
 
 test('an answer that is only a tool call: text mode says on stderr which tool and that none ran, exit 0', async () => {
@@ -1163,14 +1172,61 @@ describe('replies that are not an answer fail instead of passing as an empty one
     });
   });
 
-  test('an event stream labelled application/json is read as the stream it is', async () => {
+  test('an event stream labelled application/json is read as the stream it is, as it comes', async () => {
     const box = freshSandbox();
+    // Slow slices, longer in all than the idle timeout: each one counts as activity.
     fake.setResponses({
       headers: { 'content-type': 'application/json' },
       stream: { text: ['still ', 'streamed'] },
+      slices: { size: 40, delayMs: 60 },
     });
-    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
-    expect(result).toMatchObject({ exitCode: 0, stdout: 'still streamed\n' });
+    const result = await runCli([...keyFlags(), 'x'], {
+      sandbox: box,
+      env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '400' },
+    });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'still streamed\n', stderr: '' });
+  });
+
+  test('a whole answer or a page under an event stream label: read, or refused at once, never retried', async () => {
+    const box = freshSandbox();
+    const completion = {
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Whole' }, finish_reason: 'stop' }],
+    };
+    const labelled = (body: string) => ({ headers: { 'content-type': 'text/event-stream' }, body });
+    fake.setResponses(labelled(JSON.stringify(completion)));
+    expect(await runCli([...keyFlags(), 'x'], { sandbox: box })).toMatchObject({
+      exitCode: 0,
+      stdout: 'Whole\n',
+      stderr: '',
+    });
+    fake.setResponses(labelled('<html><title>Sign in</title></html>'));
+    const page = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(page.exitCode).toBe(1);
+    expect(page.stderr).toContain('without an event stream');
+    expect(page.stderr).not.toContain('Retrying');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  test('a bare JSON error where the stream should be is read as the same error in a stream would be', async () => {
+    const box = freshSandbox();
+    const bare = (error: object) => ({
+      headers: { 'content-type': 'text/event-stream' },
+      body: JSON.stringify({ error }),
+    });
+    // A rate limit is retried, as inside a stream.
+    fake.setResponses(bare({ message: 'slow down', code: 'rate_limit_exceeded' }), {
+      stream: { text: ['after the wait'] },
+    });
+    const limited = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(limited).toMatchObject({ exitCode: 0, stdout: 'after the wait\n' });
+    expect(limited.stderr).toContain('(attempt 1): 429 slow down');
+    // A refused key is exit 41, also when the reply is labelled JSON.
+    fake.setResponses({
+      body: { error: { message: 'Incorrect API key provided', code: 'invalid_api_key' } },
+    });
+    const refused = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(refused.exitCode).toBe(41);
   });
 
   test('an empty event stream, or one closed after the role chunk, is retried like a lost connection', async () => {
@@ -1208,9 +1264,7 @@ describe('replies that are not an answer fail instead of passing as an empty one
     });
     const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(result).toMatchObject({ exitCode: 1, stdout: '' });
-    expect(result.stderr).toContain(
-      'answered 200 with an error instead of a stream: Invalid model name passed',
-    );
+    expect(result.stderr).toContain('reported 400 before any answer: Invalid model name passed');
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -1222,6 +1276,8 @@ describe('replies that are not an answer fail instead of passing as an empty one
     const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(result.exitCode).toBe(41);
     expect(result.stderr).toContain('reported 401 before any answer: Incorrect API key');
+    // The advice an HTTP 401 gets.
+    expect(result.stderr).toContain('Check the API key (`qwen auth status`');
   });
 
   test("vLLM's flat error object in a 200 JSON reply: the server's message", async () => {
@@ -1229,7 +1285,7 @@ describe('replies that are not an answer fail instead of passing as an empty one
     fake.setResponses({ body: { object: 'error', message: 'The model `m` does not exist.', code: 404 } });
     const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('with an error instead of a stream: The model `m` does not exist.');
+    expect(result.stderr).toContain('reported 404 before any answer: The model `m` does not exist.');
   });
 
   test("a 200 JSON reply with an error object: the server's message, secrets masked", async () => {
@@ -1237,7 +1293,7 @@ describe('replies that are not an answer fail instead of passing as an empty one
     fake.setResponses({ body: { error: { message: `Model is overloaded, try later (key sk-flag-0001)` } } });
     const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('answered 200 with an error instead of a stream: Model is overloaded');
+    expect(result.stderr).toContain('reported an error before any answer: Model is overloaded');
     expect(result.stderr).not.toContain('sk-flag-0001');
   });
 

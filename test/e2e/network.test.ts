@@ -397,6 +397,29 @@ for (const flavour of headlessFlavours) {
       }
     });
 
+    test('0 turns a stream limit or the request timeout off, and so does a value past what a timer can wait', async () => {
+      plainFake.setResponses({
+        stream: { text: ['slow ', 'but ', 'whole'] },
+        slices: { size: 60, delayMs: 30 },
+      });
+      try {
+        for (const value of ['0', '3000000000']) {
+          const result = await run({
+            flavour,
+            baseUrl: plainFake.url,
+            env: {
+              QWEN_STREAM_IDLE_TIMEOUT_MS: value,
+              QWEN_STREAM_MAX_LIFETIME_MS: value,
+              QWEN_CODE_API_TIMEOUT_MS: value,
+            },
+          });
+          expect(result).toMatchObject({ exitCode: 0, stdout: 'slow but whole\n', stderr: '' });
+        }
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
     test('an idle timeout that is not a number of milliseconds is ignored with a note', async () => {
       plainFake.setResponses({ stream: { text: ['fine'] } });
       try {
@@ -407,7 +430,7 @@ for (const flavour of headlessFlavours) {
         });
         expect(result).toMatchObject({ exitCode: 0, stdout: 'fine\n' });
         expect(result.stderr).toBe(
-          'Ignoring QWEN_STREAM_IDLE_TIMEOUT_MS="30s": it takes a number of milliseconds above 0, such as 120000.\n',
+          'Ignoring QWEN_STREAM_IDLE_TIMEOUT_MS="30s": it takes a number of milliseconds, such as 120000.\n',
         );
       } finally {
         plainFake.setResponses();

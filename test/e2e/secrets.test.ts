@@ -49,6 +49,22 @@ describe('a stream that fails midway does not print the key the server echoes', 
     }
   });
 
+  test('a data line that is not JSON and quotes the key: masked before it is cut to length', async () => {
+    const longKey = `sk-proj-${'A1b2C3d4E5'.repeat(8)}`;
+    const fake = startFakeOpenAi({ sse: `data: Incorrect API key provided: ${longKey} check it\n\n` });
+    stops.push(fake.stop);
+    const result = await run(['hi'], {
+      OPENAI_API_KEY: longKey,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'm',
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      'an event is not valid JSON: Incorrect API key provided: sk-...d4E5 check it',
+    );
+    expect(result.stderr).not.toContain('A1b2C3d4E5');
+  });
+
   test('a rate limit before any text that quotes the key: the retry notice is masked too', async () => {
     const fake = startFakeOpenAi([
       { sse: `data: {"error":{"message":"slow down, ${key}","code":"rate_limit_exceeded"}}\n\n` },
@@ -253,6 +269,27 @@ describe('a key or header that cannot go in an HTTP header', () => {
     expect(status.exitCode).toBe(41);
     expect(status.stdout).toContain('API key:     unusable, it has "\u201d" (U+201D) at position 25');
     for (const result of [run, status]) expect(`${result.stdout}${result.stderr}`).not.toContain('SECRET');
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('a key wrapped in the escape sequences of a bracketed paste: exit 41, nothing written raw', async () => {
+    const fake = startFakeOpenAi({ stream: { text: ['never'] } });
+    stops.push(fake.stop);
+    sandbox = makeSandbox();
+    const env = {
+      OPENAI_API_KEY: `\u001b[200~${key}\u001b[201~`,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'm',
+    };
+    const run = await runCli(['hi'], { sandbox, env });
+    expect(run.exitCode).toBe(41);
+    expect(run.stderr).toContain('cannot be sent: it has a control character (U+001B) at position 1.');
+    const status = await runCli(['auth', 'status'], { sandbox, env });
+    expect(status.exitCode).toBe(41);
+    for (const result of [run, status]) {
+      expect(`${result.stdout}${result.stderr}`).not.toContain('\u001b');
+      expect(`${result.stdout}${result.stderr}`).not.toContain('SECRET');
+    }
     expect(fake.requests).toHaveLength(0);
   });
 

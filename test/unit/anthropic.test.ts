@@ -349,6 +349,16 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     });
   });
 
+  test('a ping or an unknown event whose data is not JSON is skipped, as the SDK skips it', () => {
+    const text = anthropicStream({ text: ['Hello'] }).replace(
+      'event: content_block_start',
+      'event: ping\ndata: ping\n\nevent: vendor_heartbeat\ndata: alive\n\nevent: content_block_start',
+    );
+    const events = decodeStream(text, 53);
+    expect(textOf(events)).toBe('Hello');
+    expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'end_turn' });
+  });
+
   test('events without `event:` lines are recognised by their `type`', () => {
     const text = anthropicStream({ text: ['a', 'b'] }).replace(/^event: .*\n/gm, '');
     const events = decodeStream(text, 51);

@@ -104,6 +104,10 @@ test('no authentication at all: exit 41 with one line naming variables and flags
   expect(anthropic.message).toEndWith(
     ' ANTHROPIC_API_KEY is set, but choosing anthropic from the environment also needs ANTHROPIC_BASE_URL (or pass --auth-type anthropic with --model).',
   );
+  const token = errorOf(() => resolve({ env: { ANTHROPIC_AUTH_TOKEN: 't', ANTHROPIC_MODEL: 'claude' } }));
+  expect(token.message).toEndWith(
+    ' ANTHROPIC_AUTH_TOKEN is set, but it is used only once the auth type is anthropic: pass --auth-type anthropic (or set security.auth.selectedType).',
+  );
   expect(error.message).not.toContain('\n');
   expect(error.message).toContain('OPENAI_API_KEY');
   expect(error.message).toContain('--openai-api-key');

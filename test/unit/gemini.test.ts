@@ -594,7 +594,21 @@ test('a whole generateContent reply, or the JSON array streamGenerateContent sen
     expect(textOf(events)).toBe('Hello there');
     expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'STOP' });
   }
-  for (const reply of [{ hello: 'world' }, [], [chunk('x'), { other: 1 }], null]) {
+  for (const reply of [{ hello: 'world' }, [], [chunk('x'), 'text'], null]) {
     expect(vertexAdapter.chunksOfWholeReply?.(reply)).toBeUndefined();
   }
+  const decodeReply = (reply: unknown) => {
+    const decoder = geminiAdapter.createDecoder();
+    const chunks = geminiAdapter.chunksOfWholeReply?.(reply) ?? [];
+    return [...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))), ...decoder.finish()];
+  };
+  // A blocked prompt's whole reply says so, as its chunk would in a stream.
+  expect(decodeReply({ promptFeedback: { blockReason: 'SAFETY' } }).at(-1)).toMatchObject({
+    type: 'error',
+    error: { message: expect.stringContaining('SAFETY') },
+  });
+  // An array that ends with an error keeps the text before it and the server's words.
+  const ended = decodeReply([chunk('A'), { error: { code: 500, message: 'boom', status: 'INTERNAL' } }]);
+  expect(textOf(ended)).toBe('A');
+  expect(ended.at(-1)).toMatchObject({ type: 'error', error: { message: 'boom', status: 500 } });
 });

@@ -35,7 +35,13 @@ test('keys that pass for variable names are told apart from names (the wizard re
     'OPENAI_API_KEY',
     'BAILIAN_CODING_PLAN_API_KEY',
     'MyAppKey2024ForGeminiProduction',
+    'MyCompanyOpenAIKey2024Production',
+    'MyCompanyOpenAIKey2024Production2025',
     'my_company_gateway_key_2024',
+    'xai_api_key_production',
+    'github_pat_for_release_bot',
+    'hf_token_for_inference_api',
+    'sk_openai_key_for_project',
     'AIza',
   ]) {
     expect(looksLikeKey(name)).toBe(false);
