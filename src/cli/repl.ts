@@ -327,8 +327,10 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       }
     } else {
       if (choices.length === 0) {
+        // The session may well have a model (from the environment, say): name it before the advice.
+        const current = state.target === undefined ? '' : `Model: ${describeTarget()}. `;
         return say(
-          'No models configured yet. Run /auth to add one (or add modelProviders to settings.json).',
+          `${current}No models are configured to choose from: run /auth to add one, add modelProviders to settings.json, or type /model <id> for another id on this provider.`,
         );
       }
       choice = await router.dialog((streams) => pickModel(choices, state.target, streams));
@@ -495,7 +497,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         await switchModel(command.argument);
         return true;
       default:
-        say(`Unknown command ${command.name}. Type /help`);
+        say(`Unknown command ${command.name}. Type /help for the commands.`);
         return true;
     }
   };

@@ -159,7 +159,11 @@ describe('the loop, through injected streams', () => {
     await waitFor('Last answer: 7 in, 2 out, 9 total tokens.');
     await waitFor('This session: 14 in, 4 out, 18 total tokens over 2 answers.');
     input.write('/nope\r');
-    await waitFor('Unknown command /nope. Type /help');
+    await waitFor('Unknown command /nope. Type /help for the commands.');
+    // A model from the environment and no list to pick from: the current model is named first.
+    input.write('/model\r');
+    await waitFor('Model: test-model · ');
+    await waitFor('No models are configured to choose from: run /auth to add one');
 
     fake.setResponses(hangingAnswer());
     input.write('slow one\r');
@@ -179,7 +183,7 @@ describe('the loop, through injected streams', () => {
     expect(screen).toEndWith('test-model > \nTokens this session: 26 in, 5 out, 31 total.\n');
     const historyFile = path.join(home, '.qwen', 'history');
     expect(readFileSync(historyFile, 'utf8')).toBe(
-      'second \\\nline\n/stats\n/nope\nslow one\n/clear\nfresh\n',
+      'second \\\nline\n/stats\n/nope\n/model\nslow one\n/clear\nfresh\n',
     );
     expect(statSync(historyFile).mode & 0o777).toBe(0o600);
   });
