@@ -209,6 +209,8 @@ export function createKeyRouter(
   const onEndSignal = (signal: (typeof endSignals)[number]) => {
     try {
       releaseTerminal();
+      // The prompt or a partial answer is on the cursor's line: the shell's prompt starts a line of its own.
+      if (signal === 'SIGTERM' && output.isTTY === true) output.write('\n');
     } catch {
       // The terminal is gone (SIGHUP after its window closed): there is nothing left to restore.
     }
