@@ -138,11 +138,26 @@ async function compile(outfile: string, bunTarget?: string): Promise<void> {
     throw: false,
   });
   if (!result.success) {
-    rmSync(temporary, { force: true });
+    removeQuietly(temporary);
     const messages = result.logs.map((log) => String(log)).join('\n');
     throw new Error(`bun build failed for ${bunTarget ?? 'the host'}:\n${messages}`);
   }
-  renameSync(temporary, outfile);
+  try {
+    renameSync(temporary, outfile);
+  } catch (error) {
+    // The 100 MB temporary file is not left behind (a directory in the way, a full disk).
+    removeQuietly(temporary);
+    throw error;
+  }
+}
+
+/** Removes a file that may not be there, on a file system that may not allow it: the first error is the one to report. */
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // A read-only dist/ (EROFS): Bun's own failure, already in hand, says more than this one.
+  }
 }
 
 /** The release target this machine runs natively, if it is one of ours. */
@@ -282,6 +297,9 @@ async function buildAll(): Promise<void> {
       `this machine (${process.platform} ${process.arch}) is not a release target, so no artifact could be run`,
     );
   }
+  // A build that stops halfway must not leave the old checksums beside new binaries: they are written
+  // again only once every artifact is built and checked.
+  rmSync(path.join(distDirectory, 'SHA256SUMS'), { force: true });
   const artifacts: BuiltArtifact[] = [];
   for (const target of releaseTargets) {
     const file = path.join(distDirectory, target.fileName);

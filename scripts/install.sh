@@ -9,15 +9,17 @@
 #                          https://github.com/qwen-lite/qwen-lite/releases/latest/download
 #                          (pin a version with .../releases/download/v0.1.0)
 #   QWEN_INSTALL_DIR       where to put `qwen`, default ~/.local/bin
+#   QWEN_INSTALL_TIMEOUT   seconds a download may go without data before it is given up, default 60
 #
 # It picks qwen-<os>-<arch>[-musl][.exe] from `uname -s`, `uname -m` and the C library, downloads it and
 # SHA256SUMS with curl or wget, refuses to install anything whose SHA-256 does not match, and installs it
-# as `qwen` (mode 755). Exit status 0 when installed, 1 otherwise.
+# as `qwen` (mode 755). Exit status 0 when installed and it runs, 1 otherwise.
 set -eu
 
 default_base_url='https://github.com/qwen-lite/qwen-lite/releases/latest/download'
 base_url="${QWEN_INSTALL_BASE_URL:-$default_base_url}"
 base_url="${base_url%/}"
+stall_seconds="${QWEN_INSTALL_TIMEOUT:-60}"
 
 say() {
   # Progress only: a closed stdout (`| head -1`) must not stop the install halfway.
@@ -90,13 +92,39 @@ detect_asset() {
 
 download() {
   # download <url> <file>
+  # A server that stops sending must not hold a CI job: curl and wget give up after $stall_seconds s
+  # without data. Their own error lines are kept quiet; ours says what went wrong, once.
   if has curl; then
-    curl --fail --silent --show-error --location --retry 2 --output "$2" "$1" || fail "could not download $1 (curl)"
+    curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
+      --speed-time "$stall_seconds" --output "$2" "$1" || fail "could not download $1 ($(curl_reason $?))"
   elif has wget; then
-    wget --quiet --tries=3 --output-document="$2" "$1" || fail "could not download $1 (wget)"
+    wget --quiet --tries=3 --timeout="$stall_seconds" --output-document="$2" "$1" ||
+      fail "could not download $1 ($(wget_reason $?))"
   else
     fail 'neither curl nor wget is installed; install one of them and run this again'
   fi
+}
+
+curl_reason() {
+  case "$1" in
+    6) echo 'curl: host name not found' ;;
+    7) echo 'curl: could not connect to the server' ;;
+    18) echo 'curl: the download was cut short' ;;
+    22) echo 'curl: the server answered with an error status (404: not there)' ;;
+    28) echo 'curl: the server stopped sending; timed out' ;;
+    35 | 60) echo 'curl: TLS or certificate problem' ;;
+    56) echo 'curl: the connection was lost' ;;
+    *) echo "curl exit code $1" ;;
+  esac
+}
+
+wget_reason() {
+  case "$1" in
+    4) echo 'wget: network failure (no connection, or it timed out)' ;;
+    5) echo 'wget: TLS or certificate problem' ;;
+    8) echo 'wget: the server answered with an error status (404: not there)' ;;
+    *) echo "wget exit code $1" ;;
+  esac
 }
 
 sha256_of() {
@@ -169,6 +197,19 @@ path_hint() {
   fi
 }
 
+# Whether the directory, or the nearest one of its parents that exists, takes new files (nothing is created).
+can_write_into() {
+  dir=$1
+  while [ ! -d "$dir" ]; do
+    case "$dir" in
+      */*) dir=${dir%/*} ;;
+      *) dir=. ;;
+    esac
+    [ -n "$dir" ] || dir=/
+  done
+  [ -w "$dir" ]
+}
+
 cleanup() {
   rm -rf "$work_dir"
   if [ -n "${staged:-}" ]; then
@@ -177,6 +218,9 @@ cleanup() {
 }
 
 main() {
+  case "$stall_seconds" in
+    '' | *[!0-9]* | 0) fail "QWEN_INSTALL_TIMEOUT takes a whole number of seconds above 0, such as 60" ;;
+  esac
   choose_install_dir
   detect_asset
   binary_name=qwen
@@ -198,6 +242,10 @@ main() {
   trap 'cleanup; exit 143' TERM
   trap '' PIPE
 
+  # What would stop the install after a 100 MB download is checked before it.
+  sha256_of /dev/null >/dev/null
+  can_write_into "$install_dir" || fail "cannot write to $install_dir; set QWEN_INSTALL_DIR to a directory you can write to"
+
   say "Downloading $asset from $base_url"
   download "$base_url/$asset" "$work_dir/$asset"
   download "$base_url/SHA256SUMS" "$work_dir/SHA256SUMS"
@@ -214,7 +262,7 @@ main() {
     fail "checksum mismatch for $asset: expected $expected, got $actual. The download was deleted and nothing was installed."
   fi
 
-  mkdir -p "$install_dir" || fail "cannot create $install_dir"
+  mkdir -p "$install_dir" 2>/dev/null || fail "cannot create $install_dir; set QWEN_INSTALL_DIR to a directory you can write to"
   # Copy next to the destination, then rename: a running qwen is replaced atomically, never half-written.
   staged="$install_dir/.$binary_name.install.$$"
   cp "$work_dir/$asset" "$staged" 2>/dev/null || fail "cannot write to $install_dir (no space, or no permission); nothing was installed"
@@ -224,8 +272,10 @@ main() {
 
   if version=$("$target" --version 2>/dev/null); then
     say "Installed qwen $version to $target"
+  elif [ "$libc" = musl ]; then
+    fail "installed $asset to $target, but it does not run here: the musl binary needs libstdc++ and libgcc (on Alpine: apk add libstdc++ libgcc)"
   else
-    say "Installed $asset to $target, but it did not run here (\`$binary_name --version\` failed)."
+    fail "installed $asset to $target, but it does not run here (\`$binary_name --version\` failed)"
   fi
   path_hint
 }

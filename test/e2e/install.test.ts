@@ -123,6 +123,17 @@ beforeAll(async () => {
         return new Response(Bun.file(file).slice(0, statSync(file).size - 1));
       }
       if (variant === 'corrupt') return new Response(Bun.file(file));
+      // A server that sends a few bytes and then nothing, with the connection held open.
+      if (variant === 'stall') {
+        return new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new Uint8Array([1, 2, 3]));
+            },
+          }),
+          { headers: { 'content-length': '1000' } },
+        );
+      }
       if (variant === 'unlisted') {
         return new Response(name === 'SHA256SUMS' ? `${'0'.repeat(64)}  some-other-file\n` : Bun.file(file));
       }
@@ -233,7 +244,10 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
       const run = await runInstaller({ base: 'good', path: [fakes, tools] });
       expect(requests).toEqual(['/good/qwen-linux-x64-musl']);
       expect(run.exitCode).toBe(1);
-      expect(run.stderr).toContain(`could not download ${server?.url.href}good/qwen-linux-x64-musl`);
+      // One line, ours: the downloader's own error line is kept quiet.
+      expect(run.stderr).toBe(
+        `qwen install: could not download ${server?.url.href}good/qwen-linux-x64-musl (${downloader}: the server answered with an error status (404: not there))\n`,
+      );
     },
   );
 
@@ -282,6 +296,30 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
     expect(run.stderr).toContain(`${installDirectory}/qwen is a directory`);
     expect(requests).toEqual([]);
     expect(readdirSync(path.join(installDirectory, 'qwen'))).toEqual([]);
+  });
+
+  test('a server that stops sending is given up after QWEN_INSTALL_TIMEOUT seconds, with one line', async () => {
+    const tools = toolsDirectory('stall-tools', [...baseTools, downloader]);
+    const started = performance.now();
+    const run = await runInstaller({ base: 'stall', path: [tools], env: { QWEN_INSTALL_TIMEOUT: '1' } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toStartWith(`qwen install: could not download ${server?.url.href}stall/`);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    // Three tries of a second each, and the waits between them: nowhere near curl's or wget's defaults.
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(readdirSync(run.home)).toEqual([]);
+  }, 30_000);
+
+  test('what would stop the install after the download is checked before it (no SHA-256 tool)', async () => {
+    const withoutHashing = baseTools.filter((tool) => tool !== 'sha256sum' && tool !== 'shasum');
+    const tools = toolsDirectory('no-hashing-tools', [...withoutHashing, downloader]);
+    requests = [];
+    const run = await runInstaller({ base: 'good', path: [tools] });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(
+      'cannot verify the download: none of sha256sum, shasum or openssl is installed',
+    );
+    expect(requests).toEqual([]);
   });
 
   test('without curl or wget it says so', async () => {
