@@ -2,6 +2,7 @@
 import type { CredentialSession } from '../auth/credentials.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import { isAnswerEvent, type StreamEvent } from '../core/events.ts';
+import { createGatheredText } from '../core/gathered-text.ts';
 import type { Message, Usage } from '../core/types.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
@@ -59,7 +60,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   // answer); text mode has already printed it and only needs to know whether there was any. A tool call is
   // output too (the JSON formats list it): after either, a retry would show it twice.
   const textMode = run.format === 'text';
-  let shownText = '';
+  const shownText = createGatheredText();
   let hasShownOutput = false;
   // The usage the current attempt reported, even when it then failed (a filter's cut, an error after
   // message_start): a failed run still says what it cost. A retry or a fallback starts counting again.
@@ -83,12 +84,18 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
         latencyMs: (asked[index + 1]?.startedAt ?? now) - entry.startedAt,
       }),
     );
-    return { text: shownText, usage, durationMs: now - startedAt, apiDurationMs: now - startedAt, requests };
+    return {
+      text: shownText.text(),
+      usage,
+      durationMs: now - startedAt,
+      apiDurationMs: now - startedAt,
+      requests,
+    };
   };
   const onEvent = (event: StreamEvent) => {
     if (isAnswerEvent(event)) hasShownOutput = true;
     if (event.type === 'text-delta') {
-      if (!textMode) shownText += event.text;
+      if (!textMode) shownText.add(event.text);
     } else if (event.type === 'tool-call') {
       if (textMode) toolNames.push(event.name);
     } else if (event.type === 'usage') usage = event.usage;
