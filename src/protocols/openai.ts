@@ -338,6 +338,11 @@ export function createOpenAiDecoder({
     return call;
   }
 
+  function namedIn(fragment: JsonObject): boolean {
+    const functionPart = fragment['function'];
+    return isObject(functionPart) && nonEmptyString(functionPart['name']) !== undefined;
+  }
+
   function addToolCallFragment(fragment: JsonObject): void {
     toolCallFragments += 1;
     const id = nonEmptyString(fragment['id']);
@@ -349,7 +354,12 @@ export function createOpenAiDecoder({
       if (call === undefined || (id !== undefined && call.id !== undefined && call.id !== id)) {
         call = startToolCall(index, id);
       }
-    } else if (id !== undefined && id !== lastToolCall?.id) {
+    } else if (
+      (id !== undefined && id !== lastToolCall?.id) ||
+      // Neither index nor id: a second name can only be a second call (its arguments would be lost in
+      // the first one's otherwise).
+      (id === undefined && lastToolCall?.name !== undefined && namedIn(fragment))
+    ) {
       call = startToolCall(
         toolCalls.length === 0 ? 0 : Math.max(...toolCalls.map((c) => c.wireIndex)) + 1,
         id,

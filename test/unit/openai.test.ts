@@ -273,6 +273,22 @@ describe('openaiAdapter decoder on fixtures', () => {
     ]);
   });
 
+  test('tool calls with neither index nor id: a second name starts a second call', () => {
+    const call = (part: object) => JSON.stringify({ choices: [{ delta: { tool_calls: [part] } }] });
+    const events = decodeMessages([
+      call({ index: 0, function: { name: 'a', arguments: '{}' } }),
+      call({ function: { name: 'b', arguments: '{"x":' } }),
+      call({ function: { arguments: '1}' } }),
+    ]);
+    const calls = events.flatMap((event) =>
+      event.type === 'tool-call' ? [[event.name, event.arguments]] : [],
+    );
+    expect(calls).toEqual([
+      ['a', {}],
+      ['b', { x: 1 }],
+    ]);
+  });
+
   test('parallel calls that all say index 0; usage inside choices[0] (Moonshot); unparseable arguments kept raw', () => {
     expect(decodeStream(fixture('tools-same-index.sse'))).toEqual([
       { type: 'tool-call', id: 'functions.read_file:0', name: 'read_file', arguments: { path: 'a.ts' } },
