@@ -95,8 +95,9 @@ download() {
   # A server that stops sending must not hold a CI job: curl and wget give up after $stall_seconds s
   # without data. Their own error lines are kept quiet; ours says what went wrong, once.
   if has curl; then
-    curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
-      --speed-time "$stall_seconds" --output "$2" "$1" || fail "could not download $1 ($(curl_reason $?))"
+    status=$(curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
+      --speed-time "$stall_seconds" --write-out '%{http_code}' --output "$2" "$1") ||
+      fail "could not download $1 ($(curl_reason $? "$status"))"
   elif has wget; then
     wget --quiet --tries=3 --timeout="$stall_seconds" --output-document="$2" "$1" ||
       fail "could not download $1 ($(wget_reason $?))"
@@ -110,7 +111,7 @@ curl_reason() {
     6) echo 'curl: host name not found' ;;
     7) echo 'curl: could not connect to the server' ;;
     18) echo 'curl: the download was cut short' ;;
-    22) echo 'curl: the server answered with an error status (404: not there)' ;;
+    22) echo "curl: the server answered HTTP ${2:-with an error status}" ;;
     28) echo 'curl: the server stopped sending; timed out' ;;
     35 | 60) echo 'curl: TLS or certificate problem' ;;
     56) echo 'curl: the connection was lost' ;;
@@ -122,7 +123,7 @@ wget_reason() {
   case "$1" in
     4) echo 'wget: network failure (no connection, or it timed out)' ;;
     5) echo 'wget: TLS or certificate problem' ;;
-    8) echo 'wget: the server answered with an error status (404: not there)' ;;
+    8) echo 'wget: the server answered with an error status' ;;
     *) echo "wget exit code $1" ;;
   esac
 }

@@ -246,7 +246,7 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
       expect(run.exitCode).toBe(1);
       // One line, ours: the downloader's own error line is kept quiet.
       expect(run.stderr).toBe(
-        `qwen install: could not download ${server?.url.href}good/qwen-linux-x64-musl (${downloader}: the server answered with an error status (404: not there))\n`,
+        `qwen install: could not download ${server?.url.href}good/qwen-linux-x64-musl (${downloader === 'curl' ? 'curl: the server answered HTTP 404' : 'wget: the server answered with an error status'})\n`,
       );
     },
   );
