@@ -348,4 +348,32 @@ function parseErrorBody(status: number, body: string): ApiErrorDetails {
   return details;
 }
 
-export const anthropicAdapter: ProtocolAdapter = { buildRequest, createDecoder, parseErrorBody };
+/**
+ * A whole `message` (a server that ignored `stream: true`) as the events a stream would have sent: each
+ * content block opens with all of its content (text, thinking, a tool's input), as some gateways stream it.
+ */
+function chunksOfWholeReply(reply: unknown): string[] | undefined {
+  if (!isObject(reply) || reply['type'] !== 'message' || !Array.isArray(reply['content'])) return undefined;
+  const usage = isObject(reply['usage']) ? reply['usage'] : undefined;
+  const events: JsonObject[] = [
+    { type: 'message_start', message: { ...reply, content: [], stop_reason: null } },
+  ];
+  reply['content'].forEach((block, index) => {
+    events.push({ type: 'content_block_start', index, content_block: block });
+    events.push({ type: 'content_block_stop', index });
+  });
+  events.push({
+    type: 'message_delta',
+    delta: { stop_reason: reply['stop_reason'] ?? 'end_turn' },
+    ...(usage === undefined ? {} : { usage }),
+  });
+  events.push({ type: 'message_stop' });
+  return events.map((event) => JSON.stringify(event));
+}
+
+export const anthropicAdapter: ProtocolAdapter = {
+  buildRequest,
+  createDecoder,
+  parseErrorBody,
+  chunksOfWholeReply,
+};

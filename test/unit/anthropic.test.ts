@@ -455,3 +455,43 @@ describe('anthropicAdapter.parseErrorBody', () => {
 test('adapterFor("anthropic") is this adapter', () => {
   expect(adapterFor('anthropic')).toBe(anthropicAdapter);
 });
+
+test('a whole message from a server that ignored stream: true decodes as its stream would', () => {
+  const reply = {
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5',
+    content: [
+      { type: 'thinking', thinking: 'Weather first.', signature: 'sig' },
+      { type: 'text', text: 'Let me check.' },
+      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Lyon' } },
+    ],
+    stop_reason: 'tool_use',
+    usage: { input_tokens: 12, output_tokens: 30 },
+  };
+  const decoder = anthropicAdapter.createDecoder();
+  const chunks = anthropicAdapter.chunksOfWholeReply?.(reply) ?? [];
+  const events = [
+    ...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))),
+    ...decoder.finish(),
+  ];
+  expect(events).toContainEqual({ type: 'reasoning-delta', text: 'Weather first.' });
+  expect(events).toContainEqual({ type: 'text-delta', text: 'Let me check.' });
+  expect(events).toContainEqual({
+    type: 'tool-call',
+    id: 'toolu_1',
+    name: 'get_weather',
+    arguments: { city: 'Lyon' },
+  });
+  expect(events).toContainEqual(
+    expect.objectContaining({
+      type: 'usage',
+      usage: expect.objectContaining({ inputTokens: 12, outputTokens: 30 }),
+    }),
+  );
+  expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'tool_use' });
+  for (const other of [{ type: 'error', error: {} }, { type: 'message' }, [], null]) {
+    expect(anthropicAdapter.chunksOfWholeReply?.(other)).toBeUndefined();
+  }
+});
