@@ -9,7 +9,8 @@
 #                          https://github.com/qwen-lite/qwen-lite/releases/latest/download
 #                          (pin a version with .../releases/download/v0.1.0)
 #   QWEN_INSTALL_DIR       where to put `qwen`, default ~/.local/bin
-#   QWEN_INSTALL_TIMEOUT   seconds a download may go without data before it is given up, default 60
+#   QWEN_INSTALL_TIMEOUT   seconds a download attempt may go without data before it is given up (three
+#                          attempts), default 60
 #
 # It picks qwen-<os>-<arch>[-musl][.exe] from `uname -s`, `uname -m` and the C library, downloads it and
 # SHA256SUMS with curl or wget, refuses to install anything whose SHA-256 does not match, and installs it
@@ -92,8 +93,9 @@ detect_asset() {
 
 download() {
   # download <url> <file>
-  # A server that stops sending must not hold a CI job: curl and wget give up after $stall_seconds s
-  # without data. Their own error lines are kept quiet; ours says what went wrong, once.
+  # A server that stops sending must not hold a CI job: curl and wget give up an attempt after
+  # $stall_seconds s without data, and try three times. Their own error lines are kept quiet; ours says
+  # what went wrong, once.
   if has curl; then
     status=$(curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
       --speed-time "$stall_seconds" --write-out '%{http_code}' --output "$2" "$1") ||
@@ -121,6 +123,7 @@ curl_reason() {
 
 wget_reason() {
   case "$1" in
+    1) echo 'wget: the download failed' ;;
     4) echo 'wget: network failure (no connection, or it timed out)' ;;
     5) echo 'wget: TLS or certificate problem' ;;
     8) echo 'wget: the server answered with an error status' ;;
@@ -219,9 +222,14 @@ cleanup() {
 }
 
 main() {
+  # Digits only, and not so many that `[` cannot count them.
   case "$stall_seconds" in
-    '' | *[!0-9]* | 0) fail "QWEN_INSTALL_TIMEOUT takes a whole number of seconds above 0, such as 60" ;;
+    '' | *[!0-9]* | ??????*) stall_seconds=0 ;;
   esac
+  # A number, compared as one (`00` is 0); curl refuses waits it cannot count.
+  if [ "$stall_seconds" -lt 1 ] || [ "$stall_seconds" -gt 86400 ]; then
+    fail "QWEN_INSTALL_TIMEOUT takes a whole number of seconds from 1 to 86400, such as 60"
+  fi
   choose_install_dir
   detect_asset
   binary_name=qwen

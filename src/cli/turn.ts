@@ -222,9 +222,6 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const contentType = response.headers.get('content-type') ?? '';
     let messages = 0;
     let receivedBytes = 0;
-    // The bytes that came before any event, kept (up to 64 KiB) in case the stream ends without one: a
-    // gateway that labels a bare JSON error as an event stream.
-    const opening: Uint8Array[] = [];
     // The loop over events is a function of its own, not a loop in this long one: the JIT then compiles
     // a few hundred bytecodes for the hot path instead of all of streamTurn (measured: a 10 ms DFG
     // compile on a 20 MiB answer, on a CPU that the stream needs).
@@ -249,15 +246,13 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       deliver(chunks.map((data) => sseMessage('message', data)));
       return true;
     };
-    const take = (bytes: Uint8Array) => {
-      if (messages === 0 && receivedBytes <= openingKeptBytes) opening.push(bytes);
-      deliver(parser.push(bytes));
-    };
     // A captive portal's HTML page is not an answer, whatever its status.
     if (isPage(contentType)) throw notAStream(host, contentType);
-    // A JSON reply is held until its first byte tells what it is: JSON (an error, or a whole answer from a
-    // server that ignored `stream: true`), read to its end, or an event stream under the wrong label.
-    let held: Uint8Array[] | undefined = isJson(contentType) ? [] : undefined;
+    // Whatever its label, a reply is held until its first byte tells what it is. An event stream starts
+    // with a field or a comment and goes to the parser as it comes; one that starts with `{` or `[` is JSON
+    // (an error, or a whole answer from a server that ignored `stream: true`), read to its end.
+    let held: Uint8Array[] | undefined = [];
+    let firstByte: number | undefined;
     const reader = response.body?.getReader();
     if (reader) {
       // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
@@ -273,24 +268,26 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         touch();
         receivedBytes += value.byteLength;
         if (receivedBytes > jitWorthyAnswerBytes) endStartup();
-        if (held === undefined) take(value);
+        if (held === undefined) deliver(parser.push(value));
         else {
           held.push(value);
-          if (startsLikeJson(held) !== false) continue;
-          const pieces = held;
+          firstByte = firstNonBlankByte(held);
+          if (firstByte === undefined || firstByte === openingBrace || firstByte === openingBracket) continue;
+          for (const piece of held) deliver(parser.push(piece));
           held = undefined;
-          for (const piece of pieces) take(piece);
         }
       }
     }
-    if (held !== undefined && !deliverWholeReply(held)) throw noAnswerInReply(host);
+    if (held !== undefined && !deliverWholeReply(held)) {
+      if (isJson(contentType)) throw noAnswerInReply(host);
+      // JSON that is no answer under another label: the parser and the decoder judge it as a stream.
+      for (const piece of held) deliver(parser.push(piece));
+    }
     deliver(parser.end());
-    // No event came: the reply may still be JSON under an event stream's label (an error, a whole answer).
-    if (messages === 0 && !deliverWholeReply(opening)) {
-      const text = new TextDecoder().decode(concatBytes(opening)).trimStart();
-      // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
-      // lost connection); any other reply with none (a page, whatever its label) was no stream at all.
-      if (!isEventStream(contentType) || text.startsWith('<')) throw notAStream(host, contentType);
+    // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
+    // lost connection); any other reply with none (a page, whatever its label) was no stream at all.
+    if (messages === 0 && (!isEventStream(contentType) || firstByte === lessThan)) {
+      throw notAStream(host, contentType);
     }
     for (const event of decoder.finish()) emit(event);
     result.durationMs = performance.now() - startedAt;
@@ -327,13 +324,13 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
  */
 const jitWorthyAnswerBytes = 64 * 1024;
 
-/** How much of a reply with no event in it is kept to look for a bare JSON error (an error body is short). */
-const openingKeptBytes = 64 * 1024;
-
 /** `{"error": ...}` as OpenAI, Anthropic and Google send it; `{"object": "error", ...}` as vLLM does. */
 function isErrorReply(parsed: unknown): boolean {
   const first = firstOf(parsed);
-  return isObject(first) && (first['error'] !== undefined || first['object'] === 'error');
+  if (!isObject(first)) return false;
+  const error = first['error'];
+  // `"error": null` beside an answer (some gateways send it) is no error.
+  return isObject(error) || (typeof error === 'string' && error !== '') || first['object'] === 'error';
 }
 
 /** An error reply the protocol's decoder does not read as an event: the server's message, as for a status. */
@@ -346,15 +343,15 @@ function errorInReply(body: string, status: number, host: string, adapter: Proto
   );
 }
 
-/**
- * Whether held bytes start like JSON (`{` or `[`, after blanks): undefined while there are only blanks,
- * false for anything else (an event stream's `data:`, `event:` or `:` comment).
- */
-function startsLikeJson(pieces: readonly Uint8Array[]): boolean | undefined {
+const openingBrace = 0x7b;
+const openingBracket = 0x5b;
+const lessThan = 0x3c;
+
+/** The first byte of a reply that is no blank, or undefined while only blanks have come. */
+function firstNonBlankByte(pieces: readonly Uint8Array[]): number | undefined {
   for (const piece of pieces) {
     for (const byte of piece) {
-      if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
-      return byte === 0x7b || byte === 0x5b;
+      if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte;
     }
   }
   return undefined;
@@ -420,7 +417,7 @@ function isPage(contentType: string): boolean {
   return contentType.trimStart().toLowerCase().startsWith('text/html');
 }
 
-/** A JSON reply: an error, a whole answer, or an event stream labelled wrongly (startsLikeJson tells). */
+/** A reply labelled JSON: one that holds no answer says so, whatever else it holds. */
 function isJson(contentType: string): boolean {
   return contentType.trimStart().toLowerCase().startsWith('application/json');
 }

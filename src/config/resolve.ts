@@ -454,7 +454,8 @@ function generationConfigOf(
   if (result.timeout === undefined) {
     const typed = nonEmpty(env.get('QWEN_CODE_API_TIMEOUT_MS'));
     const fromEnv = Number(typed);
-    if (typed !== undefined && Number.isFinite(fromEnv)) result.timeout = fromEnv;
+    // 0 turns it off, as for the stream limits; a negative number is no timeout at all.
+    if (typed !== undefined && Number.isFinite(fromEnv) && fromEnv >= 0) result.timeout = fromEnv;
     else if (typed !== undefined) notes.push(ignoredMillisecondsNote('QWEN_CODE_API_TIMEOUT_MS', typed));
   }
   return result;

@@ -338,9 +338,11 @@ export function createOpenAiDecoder({
     return call;
   }
 
-  function namedIn(fragment: JsonObject): boolean {
+  function startsAnotherCall(last: ToolCallInProgress, fragment: JsonObject): boolean {
     const functionPart = fragment['function'];
-    return isObject(functionPart) && nonEmptyString(functionPart['name']) !== undefined;
+    const name = isObject(functionPart) ? nonEmptyString(functionPart['name']) : undefined;
+    if (name === undefined || last.name === undefined) return false;
+    return name !== last.name || parseJson(last.argumentPieces.join('')) !== undefined;
   }
 
   function addToolCallFragment(fragment: JsonObject): void {
@@ -356,9 +358,9 @@ export function createOpenAiDecoder({
       }
     } else if (
       (id !== undefined && id !== lastToolCall?.id) ||
-      // Neither index nor id: a second name can only be a second call (its arguments would be lost in
-      // the first one's otherwise).
-      (id === undefined && lastToolCall?.name !== undefined && namedIn(fragment))
+      // Neither index nor id: another name, or the same one after complete arguments, is another call
+      // (glued to the first, its name and arguments were lost). Some servers repeat the name in every piece.
+      (id === undefined && lastToolCall !== undefined && startsAnotherCall(lastToolCall, fragment))
     ) {
       call = startToolCall(
         toolCalls.length === 0 ? 0 : Math.max(...toolCalls.map((c) => c.wireIndex)) + 1,

@@ -1200,6 +1200,19 @@ describe('replies that are not an answer fail instead of passing as an empty one
       stdout: 'Whole\n',
       stderr: '',
     });
+    // A long one too (over 64 KiB, in many reads): read whole, not retried as a stream that ended early.
+    const long = 'long answer '.repeat(10_000);
+    const longCompletion = {
+      ...completion,
+      choices: [{ index: 0, message: { role: 'assistant', content: long }, finish_reason: 'stop' }],
+    };
+    fake.setResponses(labelled(JSON.stringify(longCompletion)));
+    expect(await runCli([...keyFlags(), 'x'], { sandbox: box })).toMatchObject({
+      exitCode: 0,
+      stdout: `${long}\n`,
+      stderr: '',
+    });
+    expect(fake.requests).toHaveLength(1);
     fake.setResponses(labelled('<html><title>Sign in</title></html>'));
     const page = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(page.exitCode).toBe(1);

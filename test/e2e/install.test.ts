@@ -310,6 +310,19 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
     expect(readdirSync(run.home)).toEqual([]);
   }, 30_000);
 
+  test('a QWEN_INSTALL_TIMEOUT that is no whole number of seconds is refused before anything is downloaded', async () => {
+    const tools = toolsDirectory('timeout-tools', [...baseTools, downloader]);
+    requests = [];
+    for (const value of ['0', '00', '1.5', '30s', '99999999999']) {
+      const run = await runInstaller({ base: 'good', path: [tools], env: { QWEN_INSTALL_TIMEOUT: value } });
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toBe(
+        'qwen install: QWEN_INSTALL_TIMEOUT takes a whole number of seconds from 1 to 86400, such as 60\n',
+      );
+    }
+    expect(requests).toEqual([]);
+  });
+
   test('what would stop the install after the download is checked before it (no SHA-256 tool)', async () => {
     const withoutHashing = baseTools.filter((tool) => tool !== 'sha256sum' && tool !== 'shasum');
     const tools = toolsDirectory('no-hashing-tools', [...withoutHashing, downloader]);

@@ -574,6 +574,15 @@ test('generationConfig: from the entry only; model.generationConfig for models o
   expect(minutes.notes).toEqual([
     'Ignoring QWEN_CODE_API_TIMEOUT_MS="2m": it takes a number of milliseconds, such as 120000.',
   ]);
+  const negative = resolve({
+    flags: { model: 'raw' },
+    settings: { security: settings.security },
+    env: { QWEN_CODE_API_TIMEOUT_MS: '-5' },
+  });
+  expect(negative.generationConfig).toEqual({});
+  expect(negative.notes).toEqual([
+    'Ignoring QWEN_CODE_API_TIMEOUT_MS="-5": it takes a number of milliseconds, such as 120000.',
+  ]);
 });
 
 test('vertex-ai without a key uses the Google Cloud project', () => {

@@ -287,6 +287,16 @@ describe('openaiAdapter decoder on fixtures', () => {
       ['a', {}],
       ['b', { x: 1 }],
     ]);
+    // The same name in every piece of one call's arguments is one call; again after complete arguments, two.
+    const repeated = decodeMessages([
+      call({ function: { name: 'run', arguments: '{"command":' } }),
+      call({ function: { name: 'run', arguments: '"ls"}' } }),
+      call({ function: { name: 'run', arguments: '{"command":"pwd"}' } }),
+    ]);
+    expect(repeated.flatMap((event) => (event.type === 'tool-call' ? [event.arguments] : []))).toEqual([
+      { command: 'ls' },
+      { command: 'pwd' },
+    ]);
   });
 
   test('parallel calls that all say index 0; usage inside choices[0] (Moonshot); unparseable arguments kept raw', () => {
