@@ -294,7 +294,47 @@ function loadExtraCertificates(
       { hint: 'Export the CA certificate in PEM (Base-64) form, or unset the variable.' },
     );
   }
+  const broken = brokenCertificateIn(pem);
+  if (broken !== undefined) {
+    throw new CliError(
+      'config',
+      `NODE_EXTRA_CA_CERTS=${path}: certificate ${broken} of the file is damaged (its Base-64 body is cut short or not Base-64).`,
+      { hint: 'Export the CA certificate again in PEM (Base-64) form, or unset the variable.' },
+    );
+  }
   return { path, pem };
+}
+
+/**
+ * The position (1, 2, ...) of the first PEM certificate whose body is no whole DER structure, or undefined.
+ * Bun and Deno skip a damaged bundle with at most a warning, and the connection then fails as if the
+ * server's certificate were at fault: checked here, the file is named instead. Structure only (base64 that
+ * decodes to one DER SEQUENCE of the length it declares): no parsing library is loaded for it.
+ */
+export function brokenCertificateIn(pem: string): number | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g) ?? [];
+  for (const [position, block] of blocks.entries()) {
+    const body = block.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    if (!isWholeDerSequence(body)) return position + 1;
+  }
+  return undefined;
+}
+
+function isWholeDerSequence(base64: string): boolean {
+  let bytes: string;
+  try {
+    bytes = atob(base64);
+  } catch {
+    return false;
+  }
+  if (bytes.length < 2 || bytes.charCodeAt(0) !== 0x30) return false;
+  const first = bytes.charCodeAt(1);
+  if (first < 0x80) return bytes.length === 2 + first;
+  const lengthBytes = first & 0x7f;
+  if (lengthBytes === 0 || lengthBytes > 4 || bytes.length < 2 + lengthBytes) return false;
+  let length = 0;
+  for (let index = 0; index < lengthBytes; index += 1) length = length * 256 + bytes.charCodeAt(2 + index);
+  return bytes.length === 2 + lengthBytes + length;
 }
 
 interface FailureContext {

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../../src/core/errors.ts';
 import {
+  brokenCertificateIn,
   certificateProblemOf,
   createTransport,
   parseProxyUrl,
@@ -178,6 +179,26 @@ describe('requests over loopback', () => {
     const { transport } = transportWith({ NODE_EXTRA_CA_CERTS: bundle });
     const response = await transport.fetchImplementation(secureUrl);
     expect(await response.text()).toBe('secure hello');
+  });
+
+  test('a damaged certificate in the bundle is a configuration error naming the file and which one', () => {
+    // Real certificates pass the check, one or several.
+    expect(brokenCertificateIn(certificates.caPem)).toBeUndefined();
+    expect(brokenCertificateIn(`${certificates.caPem}\n${certificates.certificatePem}`)).toBeUndefined();
+    const cut = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const notBase64 = '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n';
+    expect(brokenCertificateIn(cut)).toBe(1);
+    expect(brokenCertificateIn(`${certificates.caPem}\n${notBase64}`)).toBe(2);
+    const damaged = errorOf(() =>
+      transportWith(
+        { NODE_EXTRA_CA_CERTS: '/corp/ca.pem' },
+        { readFile: () => `${certificates.caPem}${cut}` },
+      ),
+    );
+    expect(damaged).toMatchObject({ kind: 'config', exitCode: 52 });
+    expect(damaged.message).toBe(
+      'NODE_EXTRA_CA_CERTS=/corp/ca.pem: certificate 2 of the file is damaged (its Base-64 body is cut short or not Base-64).',
+    );
   });
 
   test('a CA bundle that lacks the signer says so', async () => {
