@@ -385,7 +385,7 @@ export function certificateProblemOf(codes: readonly string[], chain: string): {
 }
 
 /** Certificate failures and proxy failures become messages that say what to change; the rest go on. */
-function classifyFailure(
+export function classifyFailure(
   error: unknown,
   target: URL,
   route: ProxyRoute | undefined,
@@ -438,11 +438,15 @@ function certificateFailure(
   error: unknown,
 ): CliError {
   const problem = code ? `${certificateProblems[code]} (${code})` : message;
-  const via = route ? ` (reached via proxy ${route.display})` : '';
+  // A plain-HTTP target has no certificate: the one that failed is the https:// proxy's.
+  const proxyCertificate =
+    route !== undefined && route.url.protocol === 'https:' && target.protocol === 'http:';
+  const via = route && !proxyCertificate ? ` (reached via proxy ${route.display})` : '';
+  const whose = proxyCertificate && route ? `the proxy ${route.display} (from ${route.source})` : target.host;
   const bundle = context.extraCertificatesPath
     ? `NODE_EXTRA_CA_CERTS=${context.extraCertificatesPath} does not hold the CA that signed it; add that CA's PEM to the file`
     : 'If your network inspects TLS, trust its CA: NODE_EXTRA_CA_CERTS=/path/ca.pem';
-  return new CliError('network', `The TLS certificate of ${target.host}${via} is ${problem}.`, {
+  return new CliError('network', `The TLS certificate of ${whose}${via} is ${problem}.`, {
     cause: error,
     hint: `${bundle}. As a last resort, --insecure (or QWEN_TLS_INSECURE=1) turns verification off.`,
   });

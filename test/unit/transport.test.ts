@@ -5,6 +5,7 @@ import { CliError } from '../../src/core/errors.ts';
 import {
   brokenCertificateIn,
   certificateProblemOf,
+  classifyFailure,
   createTransport,
   parseProxyUrl,
   type TransportOptions,
@@ -198,6 +199,27 @@ describe('requests over loopback', () => {
     expect(damaged).toMatchObject({ kind: 'config', exitCode: 52 });
     expect(damaged.message).toBe(
       'NODE_EXTRA_CA_CERTS=/corp/ca.pem: certificate 2 of the file is damaged (its Base-64 body is cut short or not Base-64).',
+    );
+  });
+
+  test("an untrusted certificate on the way to a plain-HTTP target is the https:// proxy's, and named so", () => {
+    const untrusted = Object.assign(new Error('unable to verify the first certificate'), {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    const route = {
+      url: new URL('https://proxy.corp:3129'),
+      display: 'https://proxy.corp:3129',
+      source: 'HTTPS_PROXY',
+    };
+    const context = { noProxyVariable: 'NO_PROXY' };
+    const plain = classifyFailure(untrusted, new URL('http://llm.internal/v1'), route, context) as CliError;
+    expect(plain.message).toBe(
+      'The TLS certificate of the proxy https://proxy.corp:3129 (from HTTPS_PROXY) is not signed by a trusted certificate authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE).',
+    );
+    // An https:// target through it: either certificate may be the one, and the target's is named with the route.
+    const secure = classifyFailure(untrusted, new URL('https://llm.example/v1'), route, context) as CliError;
+    expect(secure.message).toStartWith(
+      'The TLS certificate of llm.example (reached via proxy https://proxy.corp:3129)',
     );
   });
 
