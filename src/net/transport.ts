@@ -71,11 +71,16 @@ export function createTransport(options: TransportOptions): Transport {
     env('NO_PROXY') === undefined && env('no_proxy') !== undefined ? 'no_proxy' : 'NO_PROXY';
   const noProxy: NoProxyList = parseNoProxy(env(noProxyVariable));
 
+  // NODE_TLS_REJECT_UNAUTHORIZED=0 is Node's way, which the runtimes honour on their own and silently:
+  // the same warning as ours, and the same effect when it comes from a .env file or settings env.
+  const typedInsecure = env('QWEN_TLS_INSECURE');
   const insecureSource = options.insecureFlag
     ? '--insecure'
-    : isTrue(env('QWEN_TLS_INSECURE'))
-      ? 'QWEN_TLS_INSECURE=1'
-      : undefined;
+    : isTrue(typedInsecure)
+      ? `QWEN_TLS_INSECURE=${typedInsecure?.trim()}`
+      : env('NODE_TLS_REJECT_UNAUTHORIZED')?.trim() === '0'
+        ? 'NODE_TLS_REJECT_UNAUTHORIZED=0'
+        : undefined;
   const certificates =
     insecureSource === undefined ? loadExtraCertificates(env, options.readFile) : undefined;
   if (insecureSource !== undefined) {

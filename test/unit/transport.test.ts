@@ -116,6 +116,12 @@ describe('certificates and insecure mode', () => {
     expect(transportWith({ QWEN_TLS_INSECURE: '1' }).warnings[0]).toContain('QWEN_TLS_INSECURE=1');
     expect(transportWith({}, { insecureFlag: true }).warnings[0]).toContain('--insecure');
     expect(transportWith({ QWEN_TLS_INSECURE: '0' }).warnings).toEqual([]);
+    // The value as it was set, and Node's own variable with the same warning (the runtimes honour it silently).
+    expect(transportWith({ QWEN_TLS_INSECURE: 'yes' }).warnings[0]).toContain('(QWEN_TLS_INSECURE=yes)');
+    expect(transportWith({ NODE_TLS_REJECT_UNAUTHORIZED: '0' }).warnings[0]).toContain(
+      'TLS certificate verification is off (NODE_TLS_REJECT_UNAUTHORIZED=0)',
+    );
+    expect(transportWith({ NODE_TLS_REJECT_UNAUTHORIZED: '1' }).warnings).toEqual([]);
   });
 
   test('an unreadable NODE_EXTRA_CA_CERTS is a configuration error naming the file', () => {
