@@ -1,7 +1,7 @@
 // The network settings of one run, applied to its context: proxy, CA bundle, --insecure, and the stream
 // idle timeout and lifetime. Every command that talks to a server calls this once, after loading the configuration.
 import type { LoadedConfiguration } from '../config/load.ts';
-import { ignoredMillisecondsNote } from '../config/resolve.ts';
+import { millisecondsVariable } from '../config/resolve.ts';
 import { createTransport } from '../net/transport.ts';
 import { longestTimerMs } from './abortable.ts';
 import type { RunContext } from './context.ts';
@@ -24,15 +24,11 @@ export function configureNetwork(
     insecureFlag: flags.insecure,
     warn,
   }).fetchImplementation;
-  // 0 turns a limit off, as in Qwen Code; a timer cannot wait longer than 2^31 - 1 ms (about 24.8 days),
-  // and a longer value would fire at once, so it means off too.
+  // A timer cannot wait longer than 2^31 - 1 ms (about 24.8 days), and a longer value would fire at once:
+  // it means off, as 0 does.
   const milliseconds = (variable: string): number | undefined => {
-    const typed = configuration.env.get(variable)?.trim();
-    if (typed === undefined || typed === '') return undefined;
-    const value = Number(typed);
-    if (Number.isFinite(value) && value >= 0) return value > longestTimerMs ? 0 : value;
-    warn(ignoredMillisecondsNote(variable, typed));
-    return undefined;
+    const value = millisecondsVariable(configuration.env, variable, warn);
+    return value !== undefined && value > longestTimerMs ? 0 : value;
   };
   context.streamLimits = {
     idleTimeoutMs: milliseconds('QWEN_STREAM_IDLE_TIMEOUT_MS'),

@@ -452,13 +452,27 @@ function generationConfigOf(
   }
   if (config?.extra_body !== undefined) result.extra_body = config.extra_body;
   if (result.timeout === undefined) {
-    const typed = nonEmpty(env.get('QWEN_CODE_API_TIMEOUT_MS'));
-    const fromEnv = Number(typed);
-    // 0 turns it off, as for the stream limits; a negative number is no timeout at all.
-    if (typed !== undefined && Number.isFinite(fromEnv) && fromEnv >= 0) result.timeout = fromEnv;
-    else if (typed !== undefined) notes.push(ignoredMillisecondsNote('QWEN_CODE_API_TIMEOUT_MS', typed));
+    const fromEnv = millisecondsVariable(env, 'QWEN_CODE_API_TIMEOUT_MS', (note) => notes.push(note));
+    if (fromEnv !== undefined) result.timeout = fromEnv;
   }
   return result;
+}
+
+/**
+ * A variable that takes milliseconds (0 turning its limit off, as in Qwen Code): its value, or undefined
+ * when it is unset, or when it is no such number (`2m`, `-5`), which `note` is told.
+ */
+export function millisecondsVariable(
+  env: Pick<LayeredEnvironment, 'get'>,
+  variable: string,
+  note: (line: string) => void,
+): number | undefined {
+  const typed = nonEmpty(env.get(variable));
+  if (typed === undefined) return undefined;
+  const value = Number(typed);
+  if (Number.isFinite(value) && value >= 0) return value;
+  note(ignoredMillisecondsNote(variable, typed));
+  return undefined;
 }
 
 /**
@@ -499,7 +513,7 @@ function assertSendableHeaders(headers: Record<string, string>): void {
 }
 
 /** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */
-export function ignoredMillisecondsNote(variable: string, typed: string): string {
+function ignoredMillisecondsNote(variable: string, typed: string): string {
   return `Ignoring ${variable}="${typed}": it takes a number of milliseconds, such as 120000.`;
 }
 

@@ -5,7 +5,7 @@ import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { anthropicAdapter, defaultAnthropicMaxTokens } from '../../src/protocols/anthropic.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { anthropicStream } from '../fakes/anthropic-server.ts';
-import { chatRequest, decodeThroughParser, fixtureReader, textOf } from './helpers.ts';
+import { chatRequest, decodeThroughParser, decodeWholeReply, fixtureReader, textOf } from './helpers.ts';
 
 const fixture = fixtureReader('anthropic');
 
@@ -470,12 +470,7 @@ test('a whole message from a server that ignored stream: true decodes as its str
     stop_reason: 'tool_use',
     usage: { input_tokens: 12, output_tokens: 30 },
   };
-  const decoder = anthropicAdapter.createDecoder();
-  const chunks = anthropicAdapter.chunksOfWholeReply?.(reply) ?? [];
-  const events = [
-    ...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))),
-    ...decoder.finish(),
-  ];
+  const events = decodeWholeReply(anthropicAdapter, reply) ?? [];
   expect(events).toContainEqual({ type: 'reasoning-delta', text: 'Weather first.' });
   expect(events).toContainEqual({ type: 'text-delta', text: 'Let me check.' });
   expect(events).toContainEqual({

@@ -5,7 +5,13 @@ import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { geminiAdapter, vertexAdapter } from '../../src/protocols/gemini.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { geminiStream } from '../fakes/gemini-server.ts';
-import { chatRequest as chat, decodeThroughParser, fixtureReader, textOf } from './helpers.ts';
+import {
+  chatRequest as chat,
+  decodeThroughParser,
+  decodeWholeReply,
+  fixtureReader,
+  textOf,
+} from './helpers.ts';
 
 const fixture = fixtureReader('gemini');
 
@@ -585,23 +591,14 @@ test('a whole generateContent reply, or the JSON array streamGenerateContent sen
     ],
   });
   for (const reply of [[chunk('Hello'), chunk(' there', 'STOP')], chunk('Hello there', 'STOP')]) {
-    const chunks = geminiAdapter.chunksOfWholeReply?.(reply) ?? [];
-    const decoder = geminiAdapter.createDecoder();
-    const events = [
-      ...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))),
-      ...decoder.finish(),
-    ];
+    const events = decodeWholeReply(geminiAdapter, reply) ?? [];
     expect(textOf(events)).toBe('Hello there');
     expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'STOP' });
   }
   for (const reply of [{ hello: 'world' }, [], [chunk('x'), 'text'], null]) {
     expect(vertexAdapter.chunksOfWholeReply?.(reply)).toBeUndefined();
   }
-  const decodeReply = (reply: unknown) => {
-    const decoder = geminiAdapter.createDecoder();
-    const chunks = geminiAdapter.chunksOfWholeReply?.(reply) ?? [];
-    return [...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))), ...decoder.finish()];
-  };
+  const decodeReply = (reply: unknown) => decodeWholeReply(geminiAdapter, reply) ?? [];
   // A blocked prompt's whole reply says so, as its chunk would in a stream.
   expect(decodeReply({ promptFeedback: { blockReason: 'SAFETY' } }).at(-1)).toMatchObject({
     type: 'error',

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import type { RunContext } from '../../src/cli/context.ts';
 import { CliError } from '../../src/core/errors.ts';
 import type { StreamEvent } from '../../src/core/events.ts';
-import { createSseParser } from '../../src/core/sse.ts';
+import { createSseParser, sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
-import type { StreamDecoder } from '../../src/protocols/adapter.ts';
+import type { ProtocolAdapter, StreamDecoder } from '../../src/protocols/adapter.ts';
 import { type SliceOptions, sliceBytes } from '../fakes/replay.ts';
 
 /** Reads `test/fixtures/<folder>/<name>` as text. */
@@ -43,6 +43,17 @@ export function decodeThroughParser(
   for (const message of parser.end()) events.push(...decoder.decode(message));
   events.push(...decoder.finish());
   return plainEvents(events);
+}
+
+/**
+ * A whole (non-streamed) reply through the adapter's chunksOfWholeReply and its decoder, as turn.ts reads
+ * one; undefined when the adapter does not take it for an answer.
+ */
+export function decodeWholeReply(adapter: ProtocolAdapter, reply: unknown): StreamEvent[] | undefined {
+  const chunks = adapter.chunksOfWholeReply?.(reply);
+  if (chunks === undefined) return undefined;
+  const decoder = adapter.createDecoder();
+  return [...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))), ...decoder.finish()];
 }
 
 /** Events as plain objects, to compare: a delta that came as UTF-8 bytes is compared by its text. */

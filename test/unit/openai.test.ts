@@ -4,7 +4,7 @@ import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { openaiAdapter } from '../../src/protocols/openai.ts';
-import { chatRequest, decodeThroughParser, fixtureReader, plainEvents } from './helpers.ts';
+import { chatRequest, decodeThroughParser, decodeWholeReply, fixtureReader, plainEvents } from './helpers.ts';
 
 const fixture = fixtureReader('openai');
 
@@ -691,13 +691,7 @@ describe('adapterFor', () => {
 });
 
 describe('openaiAdapter.chunksOfWholeReply (a server that ignored stream: true)', () => {
-  const decodeReply = (reply: unknown) => {
-    const chunks = openaiAdapter.chunksOfWholeReply?.(reply);
-    if (chunks === undefined) return undefined;
-    const decoder = openaiAdapter.createDecoder();
-    const events = chunks.flatMap((data) => decoder.decode(sseMessage('message', data)));
-    return [...events, ...decoder.finish()];
-  };
+  const decodeReply = (reply: unknown) => decodeWholeReply(openaiAdapter, reply);
 
   test('a completion with text, reasoning, tool calls and usage decodes as its stream would', () => {
     const events = decodeReply({
