@@ -70,13 +70,12 @@ export function readCredentials(path: string): QwenCredentials | undefined {
 
 export function isCredentials(value: unknown): value is QwenCredentials {
   if (!isObject(value)) return false;
-  const record = value;
   return (
-    typeof record['access_token'] === 'string' &&
-    typeof record['refresh_token'] === 'string' &&
-    typeof record['token_type'] === 'string' &&
-    typeof record['expiry_date'] === 'number' &&
-    (record['resource_url'] === undefined || typeof record['resource_url'] === 'string')
+    typeof value['access_token'] === 'string' &&
+    typeof value['refresh_token'] === 'string' &&
+    typeof value['token_type'] === 'string' &&
+    typeof value['expiry_date'] === 'number' &&
+    (value['resource_url'] === undefined || typeof value['resource_url'] === 'string')
   );
 }
 

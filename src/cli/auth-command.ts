@@ -369,6 +369,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   const modelSource = target.modelSource ? ` (${whereSet(target.modelSource)})` : '';
   show('Model', `${target.model}${name}${modelSource}`);
   let usable = true;
+  let unsendable: CliError | undefined;
   if (target.authType === 'qwen-oauth') {
     const credentials = readCredentials(paths.oauthCreds);
     // A file that is there but cannot be used (broken JSON, fields missing) is not "none".
@@ -414,7 +415,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       const problem = unsendableCharacterIn(secret);
       // Not masked: a key with a line break would break the line, and its start is of no help here.
       if (problem !== undefined) {
-        usable = false;
+        unsendable = unsendableKeyError(target);
         show('API key', `unusable, it has ${problem} (${where})`);
       } else show('API key', `${maskSecret(secret)} (${where})`);
     }
@@ -423,9 +424,10 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       show('Qwen OAuth', `also logged in (${paths.oauthCreds}), not used by this auth type`);
   }
   print();
+  // The run's own explanation: a key it could not send, which variable to set (or what envKey is for).
+  if (unsendable !== undefined) throw unsendable;
   if (!usable) {
-    // A run's own explanation: for a key, which variable to set (or what envKey is for).
-    if (target.authType !== 'qwen-oauth') throw unsendableKeyError(target) ?? missingKeyError(target);
+    if (target.authType !== 'qwen-oauth') throw missingKeyError(target);
     throw notLoggedInError(paths.oauthCreds);
   }
   return 0;

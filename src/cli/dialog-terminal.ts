@@ -19,8 +19,8 @@ export interface PromptStreams {
   output?: Writable;
 }
 
-export type DialogInput = PassThrough & { isTTY: true; setRawMode: (mode: boolean) => void };
-export type DialogOutput = Writable & { isTTY: true; readonly columns: number; readonly rows: number };
+type DialogInput = PassThrough & { isTTY: true; setRawMode: (mode: boolean) => void };
+type DialogOutput = Writable & { isTTY: true; readonly columns: number; readonly rows: number };
 
 export interface DialogTerminal {
   streams: { input: DialogInput; output: DialogOutput };

@@ -7,8 +7,9 @@ import {
   type StreamEvent,
   type StreamFailure,
 } from '../core/events.ts';
+import { createGatheredText } from '../core/gathered-text.ts';
 import { maskUrl, redactSecrets } from '../core/redact.ts';
-import { createSseParser, type SseMessage, sseMessage } from '../core/sse.ts';
+import { createSseParser, type SseMessage, sseMessage, startsJson } from '../core/sse.ts';
 import {
   type ChatRequest,
   type HttpRequest,
@@ -20,6 +21,7 @@ import {
 import {
   abortError,
   describeNetworkError,
+  failureKind,
   hostOf,
   postForStream,
   type RetryNotice,
@@ -34,7 +36,7 @@ import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
 /** Qwen Code's QWEN_STREAM_MAX_LIFETIME_MS default: no stream runs longer, keep-alives or not. */
-export const defaultStreamMaxLifetimeMs = 900_000;
+const defaultStreamMaxLifetimeMs = 900_000;
 
 /**
  * How long a stream may stay silent, and last once it has started (QWEN_STREAM_IDLE_TIMEOUT_MS,
@@ -173,12 +175,15 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
 
   const result: TurnResult = { text: '', reasoning: '', durationMs: 0 };
   const collectText = options.collectText ?? true;
+  // Many small deltas: gathered, not `+=` (see core/gathered-text.ts); the result gets them at the end.
+  const text = createGatheredText();
+  const reasoning = createGatheredText();
   // Whether some of the answer (text or a tool call) came: a failure then stopped an answer, else none began.
   let answered = false;
   // What an event other than a text delta adds to the result (an error ends the turn).
   const record = (event: StreamEvent) => {
     if (event.type === 'reasoning-delta') {
-      if (collectText) result.reasoning += event.text;
+      if (collectText) reasoning.add(event.text);
     } else if (event.type === 'usage') result.usage = event.usage;
     else if (event.type === 'done') result.finishReason = event.finishReason;
     else if (event.type === 'error') throw streamFailure(event.error, httpRequest, answered);
@@ -186,7 +191,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   // Runs once per event: text deltas, nearly all of them, take the short way (less for the JIT to compile).
   const emitOne = (event: StreamEvent) => {
     if (event.type !== 'text-delta') record(event);
-    else if (collectText) result.text += event.text;
+    else if (collectText) text.add(event.text);
     if (!answered) answered = isAnswerEvent(event);
     options.onEvent(event);
   };
@@ -247,12 +252,15 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       return true;
     };
     // A captive portal's HTML page is not an answer, whatever its status.
-    if (isPage(contentType)) throw notAStream(host, contentType);
+    if (contentTypeIs(contentType, 'text/html')) throw notAStream(host, contentType);
     // Whatever its label, a reply is held until its first byte tells what it is. An event stream starts
     // with a field or a comment and goes to the parser as it comes; one that starts with `{` or `[` is JSON
     // (an error, or a whole answer from a server that ignored `stream: true`), read to its end.
     let held: Uint8Array[] | undefined = [];
     let firstByte: number | undefined;
+    const releaseHeld = (pieces: Uint8Array[]) => {
+      for (const piece of pieces) deliver(parser.push(piece));
+    };
     const reader = response.body?.getReader();
     if (reader) {
       // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
@@ -272,24 +280,26 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         else {
           held.push(value);
           firstByte = firstNonBlankByte(held);
-          if (firstByte === undefined || firstByte === openingBrace || firstByte === openingBracket) continue;
-          for (const piece of held) deliver(parser.push(piece));
+          if (firstByte === undefined || startsJson(firstByte)) continue;
+          releaseHeld(held);
           held = undefined;
         }
       }
     }
     if (held !== undefined && !deliverWholeReply(held)) {
-      if (isJson(contentType)) throw noAnswerInReply(host);
+      if (contentTypeIs(contentType, 'application/json')) throw noAnswerInReply(host);
       // JSON that is no answer under another label: the parser and the decoder judge it as a stream.
-      for (const piece of held) deliver(parser.push(piece));
+      releaseHeld(held);
     }
     deliver(parser.end());
     // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
     // lost connection); any other reply with none (a page, whatever its label) was no stream at all.
-    if (messages === 0 && (!isEventStream(contentType) || firstByte === lessThan)) {
+    if (messages === 0 && (!contentTypeIs(contentType, 'text/event-stream') || firstByte === lessThan)) {
       throw notAStream(host, contentType);
     }
     for (const event of decoder.finish()) emit(event);
+    result.text = text.text();
+    result.reasoning = reasoning.text();
     result.durationMs = performance.now() - startedAt;
     return result;
   } catch (error) {
@@ -337,14 +347,12 @@ function isErrorReply(parsed: unknown): boolean {
 function errorInReply(body: string, status: number, host: string, adapter: ProtocolAdapter): CliError {
   const details = adapter.parseErrorBody(status, body);
   return new CliError(
-    details.isAuthFailure ? 'auth' : 'api',
+    failureKind(status, details.isAuthFailure),
     `${host} answered ${status} with an error instead of a stream: ${details.message}`,
     { status },
   );
 }
 
-const openingBrace = 0x7b;
-const openingBracket = 0x5b;
 const lessThan = 0x3c;
 
 /** The first byte of a reply that is no blank, or undefined while only blanks have come. */
@@ -390,8 +398,7 @@ function streamFailure(failure: StreamFailure, request: HttpRequest, answered: b
   // Cut like an HTTP error body's message: a server that streams a page of text is still one line.
   const message = capped(redactSecrets(failure.message, requestSecrets(request)));
   // A key refused inside the stream is refused all the same (exit 41).
-  const kind = failure.status === 401 || failure.status === 403 ? 'auth' : 'api';
-  return new CliError(kind, streamErrorMessage(failure, message, host, answered), {
+  return new CliError(failureKind(failure.status), streamErrorMessage(failure, message, host, answered), {
     status: failure.status,
     hint: failure.status === undefined ? undefined : statusHint(failure.status, failure),
     cause: new StreamErrorEvent({ ...failure, message }),
@@ -408,16 +415,7 @@ function assertValidUrl(url: string, source: ValueSource | undefined): void {
   });
 }
 
-function isEventStream(contentType: string): boolean {
-  return contentType.trimStart().toLowerCase().startsWith('text/event-stream');
-}
-
-/** A captive portal's HTML page (or any other page): no answer, whatever its status. */
-function isPage(contentType: string): boolean {
-  return contentType.trimStart().toLowerCase().startsWith('text/html');
-}
-
-/** A reply labelled JSON: one that holds no answer says so, whatever else it holds. */
-function isJson(contentType: string): boolean {
-  return contentType.trimStart().toLowerCase().startsWith('application/json');
+/** The reply's label, whatever its case and parameters (`text/event-stream; charset=utf-8`). */
+function contentTypeIs(contentType: string, type: string): boolean {
+  return contentType.trimStart().toLowerCase().startsWith(type);
 }

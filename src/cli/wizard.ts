@@ -34,7 +34,13 @@ import {
 import { CliError, oneLine } from '../core/errors.ts';
 import { isVariableName, looksLikeKey } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import { type AcceptedAuthType, normalizedBaseUrl, type Protocol, sameBaseUrl } from '../core/types.ts';
+import {
+  type AcceptedAuthType,
+  isObject,
+  normalizedBaseUrl,
+  type Protocol,
+  sameBaseUrl,
+} from '../core/types.ts';
 import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexBaseUrl } from '../protocols/gemini.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
@@ -532,10 +538,7 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
   const { entries, path: providerPath } = readProviderEntriesAsWritten(modelPath, answers.protocol);
   const existingIndex = entries.findIndex(
     (entry) =>
-      typeof entry === 'object' &&
-      entry !== null &&
-      (entry as Record<string, unknown>)['id'] === answers.model &&
-      sameBaseUrl((entry as Record<string, unknown>)['baseUrl'], answers.baseUrl),
+      isObject(entry) && entry['id'] === answers.model && sameBaseUrl(entry['baseUrl'], answers.baseUrl),
   );
   // An entry being updated keeps its other fields and its layout: only these two values are set. A new
   // one is appended (-1), so comments between the user's entries survive; id first, as people write them.

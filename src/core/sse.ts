@@ -88,6 +88,11 @@ const newline = Uint8Array.of(lineFeed);
 const openingBrace = 123;
 const openingBracket = 91;
 
+/** Whether a line (or a reply) that starts with this byte starts bare JSON: `{` or `[`. */
+export function startsJson(byte: number | undefined): boolean {
+  return byte === openingBrace || byte === openingBracket;
+}
+
 /** Where a field's value starts after its colon: one space after the colon is not part of it. */
 function valueStart(line: Uint8Array, colonIndex: number): number {
   return line[colonIndex + 1] === space ? colonIndex + 2 : colonIndex + 1;
@@ -153,7 +158,7 @@ export function createSseParser(): SseParser {
   /** A line that is no field the spec knows: kept when it starts bare JSON, or continues it. */
   function keepIfStrayJson(line: Uint8Array): void {
     if (strayLines !== undefined) strayLines.push(utf8.decode(line));
-    else if ((sawData || data !== undefined) && (line[0] === openingBrace || line[0] === openingBracket)) {
+    else if ((sawData || data !== undefined) && startsJson(line[0])) {
       strayLines = [utf8.decode(line)];
     }
   }

@@ -215,11 +215,17 @@ export function hostOf(url: string): string {
 }
 
 function httpFailure(status: number, details: ApiErrorDetails, host: string): CliError {
-  const message = `${host} answered ${status}: ${details.message}`;
-  if (status === 401 || status === 403 || details.isAuthFailure) {
-    return new CliError('auth', message, { status, hint: statusHint(401, details) });
-  }
-  return new CliError('api', message, { status, hint: statusHint(status, details) });
+  const kind = failureKind(status, details.isAuthFailure);
+  // A refused key gets the key's advice, whatever status said so (Gemini's 400 API_KEY_INVALID).
+  return new CliError(kind, `${host} answered ${status}: ${details.message}`, {
+    status,
+    hint: statusHint(kind === 'auth' ? 401 : status, details),
+  });
+}
+
+/** A refused key or login (401, 403, or what the protocol knows to be one) is exit 41; the rest exit 1. */
+export function failureKind(status: number | undefined, isAuthFailure = false): 'auth' | 'api' {
+  return status === 401 || status === 403 || isAuthFailure ? 'auth' : 'api';
 }
 
 /** What to do about a failure with this status, answered over HTTP or reported inside a stream. */
