@@ -34,7 +34,14 @@ function buildSettingsSchema() {
     {
       /** Whole-request timeout in ms; 0 or less means none. */
       timeout: optionalNumber,
-      maxRetries: optionalNumber,
+      /** Retries after the first request: a count, so 1.5 or -1 is a mistake, not a number to round. */
+      maxRetries: v.optional(
+        v.pipe(
+          v.number('expected a whole number (0 or more)'),
+          v.integer('expected a whole number (0 or more)'),
+          v.minValue(0, 'expected a whole number (0 or more)'),
+        ),
+      ),
       samplingParams: v.optional(samplingParamsSchema),
       customHeaders: v.optional(stringRecord),
       extra_body: v.optional(anyRecord),
@@ -217,7 +224,25 @@ function describeIssue(issue: v.BaseIssue<unknown>, wrapped: ReadonlySet<string>
     typeof missingKey === 'string'
       ? (missingKeyMessages[missingKey] ?? `expected a value for "${missingKey}"`)
       : issue.message;
-  return `${path === '' ? '(top level)' : path}: ${message}; ${missing ? 'it is missing' : `found ${issue.received}`}`;
+  return `${path === '' ? '(top level)' : path}: ${message}; ${missing ? 'it is missing' : `found ${receivedValue(issue)}`}`;
+}
+
+/** Longest string value quoted back in a message: a mistyped number or name is short, API keys are longer. */
+const longestQuotedValue = 20;
+/** Where a string is quoted back: a number, true/false or a name from a fixed list was expected. */
+const quotingIssueTypes: ReadonlySet<string> = new Set(['number', 'boolean', 'picklist']);
+
+/**
+ * What the file held, for the message. A string where an object was expected is often a secret pasted in
+ * the wrong place (a key as the `env` object, a header line as `customHeaders`): only its kind is said.
+ * A short one where a number, true/false or a listed name was expected (`"30s"`, a misspelt auth type) is
+ * quoted; a longer one may be a key.
+ */
+function receivedValue(issue: v.BaseIssue<unknown>): string {
+  const value = issue.input;
+  if (typeof value !== 'string') return issue.received;
+  if (quotingIssueTypes.has(issue.type) && value.length <= longestQuotedValue) return issue.received;
+  return value === '' ? 'an empty string' : 'a string';
 }
 
 export function formatIssuePath(items: readonly { key: unknown }[]): string {

@@ -183,6 +183,52 @@ test('wrong types name the path: numbers, records, arrays, enums', () => {
   expect(message({ a: 1, proxy: 1, model: 2 })).toContain('(and 1 more problem)');
 });
 
+test('a string where an object was expected is never quoted back: it may be a key pasted in the wrong place', () => {
+  const message = (value: unknown) =>
+    errorOf(() => load({ [paths.userSettings]: JSON.stringify(value) })).message;
+  const key = 'sk-proj-REALSECRETabcdef1234567890';
+  const header = {
+    modelProviders: {
+      openai: [{ id: 'x', generationConfig: { customHeaders: `Authorization: Bearer ${key}` } }],
+    },
+  };
+  for (const [settings, said] of [
+    [{ env: `OPENAI_API_KEY=${key}` }, 'env: expected an object of strings; found a string'],
+    [{ security: { auth: key } }, 'security.auth: expected an object; found a string'],
+    [
+      header,
+      'modelProviders.openai[0].generationConfig.customHeaders: expected an object of strings; found a string',
+    ],
+    [{ security: { auth: { selectedType: key } } }, 'found a string'],
+    [{ env: '' }, 'env: expected an object of strings; found an empty string'],
+  ] as const) {
+    const text = message(settings);
+    expect(text).toContain(said);
+    expect(text).not.toContain('REALSECRET');
+  }
+  // A short misspelt name or number is worth seeing.
+  expect(message({ security: { auth: { selectedType: 'openAI' } } })).toContain('; found "openAI"');
+});
+
+test('maxRetries is a count: a fraction or a negative number names the path', () => {
+  const message = (maxRetries: unknown) =>
+    errorOf(() =>
+      load({
+        [paths.userSettings]: JSON.stringify({
+          modelProviders: { openai: [{ id: 'x', generationConfig: { maxRetries } }] },
+        }),
+      }),
+    ).message;
+  const path = 'modelProviders.openai[0].generationConfig.maxRetries: expected a whole number (0 or more)';
+  expect(message(1.5)).toContain(`${path}; found 1.5`);
+  expect(message(-1)).toContain(`${path}; found -1`);
+  expect(message('3')).toContain(`${path}; found "3"`);
+  expect(
+    validateSettings({ modelProviders: { openai: [{ id: 'x', generationConfig: { maxRetries: 0 } }] } })
+      .success,
+  ).toBe(true);
+});
+
 test('every auth type Qwen Code accepts loads, openai-responses and wireApi included', () => {
   for (const type of ['openai', 'openai-responses', 'anthropic', 'qwen-oauth', 'gemini', 'vertex-ai']) {
     const result = validateSettings({
