@@ -331,6 +331,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     platform: process.platform,
   });
   const { paths } = configuration;
+  for (const note of configuration.notes) context.writeError(note);
   // `-o json`: one object, each label as a key (`Auth type` -> `auth_type`), the same values.
   const shown: [label: string, value: string][] = [];
   const show = (label: string, value: string) => shown.push([label, value]);

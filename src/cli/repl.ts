@@ -181,6 +181,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     try {
       const configuration = load();
       state.configuration = configuration;
+      for (const note of configuration.notes) warnOnce(note);
       // Proxy, CA bundle, --insecure and the idle timeout as in a headless run; applied before resolving,
       // so the /auth wizard's login and key check use them even when nothing is configured yet. The
       // settings are read again after /auth and /model: their warnings are news only once.

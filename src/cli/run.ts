@@ -130,6 +130,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       home: context.home,
       platform: process.platform,
     });
+    for (const note of configuration.notes) context.writeError(note);
     // A note about the configuration is news once, however many models are resolved.
     const notesSaid = new Set<string>();
     // The run's model, or a fallback's: resolved as `--model <id>` would be, notes and all. A token refresh

@@ -35,6 +35,28 @@ export interface LoadedConfiguration {
   env: LayeredEnvironment;
   /** The `.env` file that was loaded, if any. */
   dotEnvPath?: string;
+  /** Lines for stderr about the configuration as read (locationVariableNotes). */
+  notes: string[];
+}
+
+/** The variables that say where the configuration files are (config/paths.ts). */
+const locationVariables = ['QWEN_HOME', 'QWEN_CODE_SYSTEM_SETTINGS_PATH', 'QWEN_CODE_SYSTEM_DEFAULTS_PATH'];
+
+/**
+ * A variable that says where the files are cannot come from one of them: the files are found (from the process
+ * environment, as Qwen Code does) before any is read. Set in a home `.env` or a settings `env`, it would be
+ * ignored without a word, and the run would look for files that are not there; say so.
+ */
+function locationVariableNotes(env: LayeredEnvironment): string[] {
+  const notes: string[] = [];
+  for (const name of locationVariables) {
+    const where = env.source(name)?.description;
+    if (where === undefined || where === 'environment') continue;
+    notes.push(
+      `Note: ${name} in ${where} is not used: it says where the configuration files are, so only your shell can set it (export ${name}=...).`,
+    );
+  }
+  return notes;
 }
 
 export function loadConfiguration(input: LoadConfigurationInput): LoadedConfiguration {
@@ -90,5 +112,8 @@ export function loadConfiguration(input: LoadConfigurationInput): LoadedConfigur
     settingsEnv: { values: settings.merged.env ?? {}, sources: settings.envSources },
     excludedProjectVariables: settings.merged.advanced?.excludedEnvVars ?? defaultExcludedProjectVariables,
   });
-  return dotEnv === undefined ? { paths, settings, env } : { paths, settings, env, dotEnvPath: dotEnv.path };
+  const notes = locationVariableNotes(env);
+  return dotEnv === undefined
+    ? { paths, settings, env, notes }
+    : { paths, settings, env, notes, dotEnvPath: dotEnv.path };
 }

@@ -137,6 +137,39 @@ test('QWEN_HOME from the process environment moves the user settings and home .e
   expect(loaded.env.get('FROM')).toBe('alt');
 });
 
+test('a variable that says where the files are, set in a home .env or settings env, is not used and said so', () => {
+  const { root, home, cwd } = layout({ 'alt/settings.json': '{ "model": { "name": "alt" } }' });
+  writeFileSync(
+    join(home, '.env'),
+    `QWEN_CODE_SYSTEM_SETTINGS_PATH=${join(root, 'alt/settings.json')}\nQWEN_TLS_INSECURE=1\n`,
+  );
+  mkdirSync(join(home, '.qwen'));
+  writeFileSync(join(home, '.qwen/settings.json'), JSON.stringify({ env: { QWEN_HOME: join(root, 'alt') } }));
+  const load = (processEnv: Record<string, string>) =>
+    loadConfiguration({
+      argvFlags: {},
+      processEnv,
+      cwd,
+      home,
+      platform: 'linux',
+      exists: (path) => path.startsWith(root) && isRegularFile(path),
+    });
+  const loaded = load({ QWEN_CODE_SYSTEM_DEFAULTS_PATH: join(root, 'none.json') });
+  expect(loaded.settings.merged.model?.name).toBeUndefined();
+  expect(loaded.notes).toEqual([
+    `Note: QWEN_HOME in settings env (${join(home, '.qwen/settings.json')}) is not used: it says where the configuration files are, so only your shell can set it (export QWEN_HOME=...).`,
+    `Note: QWEN_CODE_SYSTEM_SETTINGS_PATH in ${join(home, '.env')} is not used: it says where the configuration files are, so only your shell can set it (export QWEN_CODE_SYSTEM_SETTINGS_PATH=...).`,
+  ]);
+  // From the shell it works, and nothing is said.
+  const exported = load({
+    QWEN_CODE_SYSTEM_SETTINGS_PATH: join(root, 'alt/settings.json'),
+    QWEN_HOME: join(home, '.qwen'),
+    QWEN_CODE_SYSTEM_DEFAULTS_PATH: join(root, 'none.json'),
+  });
+  expect(exported.settings.merged.model?.name).toBe('alt');
+  expect(exported.notes).toEqual([]);
+});
+
 test('loading writes nothing and reads through injected functions', () => {
   const { root, home, cwd } = layout({ 'home/work/project/.env': 'A=1\n' });
   const before = readdirSync(root, { recursive: true }).sort();
