@@ -100,13 +100,16 @@ function gcloudConfigDirectory(options: Pick<GoogleAccessTokenOptions, 'env' | '
 
 /**
  * The ADC file a run would use and its kind, read and checked as for a token but without asking for one
- * (`qwen auth status`); a missing, unreadable or incomplete file is the same auth error a run gives.
+ * (`qwen auth status`): a missing, unreadable or incomplete file, or a service account's key that cannot
+ * sign, is the same auth error a run gives.
  */
-export function findGoogleCredentials(
+export async function findGoogleCredentials(
   options: Pick<GoogleAccessTokenOptions, 'env' | 'home' | 'platform' | 'cwd'>,
-): { path: string; type: GoogleCredentials['type'] } {
+): Promise<{ path: string; type: GoogleCredentials['type'] }> {
   const { path, fromVariable } = googleCredentialsPath(options);
-  return { path, type: readCredentials(path, fromVariable).type };
+  const credentials = readCredentials(path, fromVariable);
+  if (credentials.type === 'service_account') await signingKey(credentials, path);
+  return { path, type: credentials.type };
 }
 
 /** A Vertex AI access token from Application Default Credentials, cached until a minute before expiry. */
@@ -311,14 +314,10 @@ function pemToDer(pem: string, path: string): Uint8Array<ArrayBuffer> {
   }
 }
 
-async function signedAssertion(
-  credentials: ServiceAccountCredentials,
-  path: string,
-  nowMs: number,
-): Promise<string> {
-  let key: CryptoKey;
+/** The service account's private key, ready to sign its assertions. */
+async function signingKey(credentials: ServiceAccountCredentials, path: string): Promise<CryptoKey> {
   try {
-    key = await crypto.subtle.importKey(
+    return await crypto.subtle.importKey(
       'pkcs8',
       pemToDer(credentials.privateKey, path),
       { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
@@ -332,6 +331,14 @@ async function signedAssertion(
       cause: error,
     });
   }
+}
+
+async function signedAssertion(
+  credentials: ServiceAccountCredentials,
+  path: string,
+  nowMs: number,
+): Promise<string> {
+  const key = await signingKey(credentials, path);
   const issuedAt = Math.floor(nowMs / 1000);
   const header: Record<string, string> = { alg: 'RS256', typ: 'JWT' };
   if (credentials.privateKeyId !== undefined) header['kid'] = credentials.privateKeyId;

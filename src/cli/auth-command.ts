@@ -382,7 +382,9 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       usable = false;
       show('Base URL', `${resourceBaseUrl(undefined)} (default; the login may name another)`);
     } else {
-      show('Base URL', `${maskUrl(resourceBaseUrl(credentials.resource_url))} (resource_url of the login)`);
+      const named = credentials.resource_url !== undefined && credentials.resource_url !== '';
+      const source = named ? 'resource_url of the login' : 'default; the login named no resource_url';
+      show('Base URL', `${maskUrl(resourceBaseUrl(credentials.resource_url))} (${source})`);
       show('Token', `${maskSecret(credentials.access_token)} ${describeExpiry(credentials.expiry_date)}`);
     }
   } else {
@@ -397,7 +399,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
         `none; Google Application Default Credentials for project ${target.googleCloud.project}`,
       );
       try {
-        const found = findGoogleCredentials({ env: configuration.env.toRecord(), home: context.home });
+        const found = await findGoogleCredentials({ env: configuration.env.toRecord(), home: context.home });
         show('Credentials', `${found.path} (${found.type})`);
       } catch (error) {
         // The very error a run would stop with (exit 41), after the lines above.

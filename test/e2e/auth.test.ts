@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { codingPlanModels } from '../../src/auth/coding-plan.ts';
 import { startConnectProxy } from '../fakes/connect-proxy.ts';
+import { privateKeyPem, rsaKeyPair } from '../fakes/google-token-server.ts';
 import {
   type FakeOAuthOptions,
   type FakeOAuthServer,
@@ -565,9 +566,17 @@ describe('qwen auth status and logout', () => {
     const result = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`Credentials: ${credentialsPath()}`);
-    expect(result.stdout).toContain('Base URL:    https://portal.qwen.ai/v1');
+    expect(result.stdout).toContain('Base URL:    https://portal.qwen.ai/v1 (resource_url of the login)');
     expect(result.stdout).toMatch(/Token: +access-\.\.\.9999 expires \S+ \(in 20 min\)/);
     expect(result.stdout).not.toContain('access-token-abcdef-9999');
+
+    // A login that named no resource_url: the default, said to be one.
+    const { resource_url: _named, ...withoutResource } = readCredentials();
+    writeFileSync(credentialsPath(), JSON.stringify(withoutResource));
+    const unnamed = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    expect(unnamed.stdout).toContain(
+      'Base URL:    https://dashscope.aliyuncs.com/compatible-mode/v1 (default; the login named no resource_url)',
+    );
 
     // Without the file: the explanation a run gives, word for word.
     rmSync(credentialsPath());
@@ -658,6 +667,31 @@ describe('qwen auth status and logout', () => {
     const found = await qwen(['auth', 'status'], { env: project });
     expect(found.exitCode).toBe(0);
     expect(found.stdout).toContain(`Credentials: ${file} (authorized_user)`);
+  });
+
+  test("status checks a service account's private key as a run would: one that cannot sign is exit 41", async () => {
+    const project = { GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_MODEL: 'gm' };
+    const account = { type: 'service_account', client_email: 'a@p.iam.gserviceaccount.com' };
+    const keyPair = await rsaKeyPair();
+    const good = sandbox.write('good.json', {
+      ...account,
+      private_key: await privateKeyPem(keyPair.privateKey),
+    });
+    const usable = await qwen(['auth', 'status'], {
+      env: { ...project, GOOGLE_APPLICATION_CREDENTIALS: good },
+    });
+    expect(usable.exitCode).toBe(0);
+    expect(usable.stdout).toContain(`Credentials: ${good} (service_account)`);
+
+    const damaged = '-----BEGIN PRIVATE KEY-----\nSECRETSECRET\n-----END PRIVATE KEY-----\n';
+    const bad = sandbox.write('bad.json', { ...account, private_key: damaged });
+    const status = await qwen(['auth', 'status'], {
+      env: { ...project, GOOGLE_APPLICATION_CREDENTIALS: bad },
+    });
+    expect(status.exitCode).toBe(41);
+    expect(status.stdout).toContain('Credentials: none usable');
+    expect(status.stderr).toContain(`The private_key in ${bad} cannot be used as an RSA key.`);
+    expect(status.stdout + status.stderr).not.toContain('SECRETSECRET');
   });
 
   test('status with nothing configured: exit 41 and what to do', async () => {
