@@ -44,23 +44,33 @@ function formatEntry(entry: string): string {
   return entry.split('\n').join('\\\n');
 }
 
-/** Reads the file (a missing or unreadable one is an empty history: it is a convenience, not data). */
-export function loadHistory(path: string, limit: number = historyLimit): PromptHistory {
-  let oldestFirst: string[] = [];
+/** The file's entries, oldest first (a missing or unreadable file is an empty history: it is a convenience, not data). */
+function readHistory(path: string): string[] {
   try {
-    oldestFirst = parseHistory(readTextFileIfPresent(path) ?? '').slice(-limit);
+    return parseHistory(readTextFileIfPresent(path) ?? '');
   } catch {
-    oldestFirst = [];
+    return [];
   }
+}
+
+/** The last `limit` entries with `entry` after them, unless it repeats the newest one. */
+function withEntry(oldestFirst: readonly string[], entry: string, limit: number): string[] {
+  const entries = oldestFirst.at(-1) === entry ? [...oldestFirst] : [...oldestFirst, entry];
+  return entries.slice(-limit);
+}
+
+export function loadHistory(path: string, limit: number = historyLimit): PromptHistory {
+  let oldestFirst = readHistory(path).slice(-limit);
   return {
     get entries() {
       return [...oldestFirst].reverse();
     },
     add(entry: string) {
-      if (!isRecordable(entry) || oldestFirst.at(-1) === entry) return;
-      oldestFirst.push(entry);
-      if (oldestFirst.length > limit) oldestFirst = oldestFirst.slice(-limit);
-      saveHistory(path, oldestFirst);
+      if (!isRecordable(entry)) return;
+      oldestFirst = withEntry(oldestFirst, entry, limit);
+      // The file is read again, not rewritten from this session's list: another session open at the same
+      // time has added its own prompts since this one started, and they must stay.
+      saveHistory(path, withEntry(readHistory(path), entry, limit));
     },
   };
 }

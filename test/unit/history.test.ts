@@ -30,6 +30,22 @@ test('entries come newest first (readline order) and survive a new session', () 
   expect(loadHistory(file).entries).toEqual(['three', 'two', 'one']);
 });
 
+test('two sessions open at once keep both their prompts in the file, in the order they were entered', () => {
+  writeFileSync(path.join(directory, 'shared'), 'old1\nold2\n');
+  const shared = path.join(directory, 'shared');
+  const first = loadHistory(shared);
+  const second = loadHistory(shared);
+  first.add('from the first');
+  second.add('from the second');
+  first.add('again from the first');
+  expect(readFileSync(shared, 'utf8')).toBe(
+    'old1\nold2\nfrom the first\nfrom the second\nagain from the first\n',
+  );
+  // Each session recalls its own prompts; the next session recalls all of them.
+  expect(second.entries).toEqual(['from the second', 'old2', 'old1']);
+  expect(loadHistory(shared).entries[1]).toBe('from the second');
+});
+
 test('the same prompt twice in a row is kept once; blank entries are not kept', () => {
   const history = loadHistory(file);
   history.add('same');
