@@ -170,6 +170,8 @@ function createDecoder(): StreamDecoder {
   let sawUsage = false;
   let finishReason: string | undefined;
   let ended = false;
+  // Some text, reasoning or a tool call came.
+  let answerBegan = false;
 
   function completeToolUse(index: number): StreamEvent[] {
     const toolUse = toolUses.get(index);
@@ -193,6 +195,11 @@ function createDecoder(): StreamDecoder {
 
   function flush(): StreamEvent[] {
     if (ended) return [];
+    // message_stop after nothing at all (no block, no stop_reason) is a stream that broke off before its
+    // answer, and is retried like one; an answer that came stays whole without a stop_reason.
+    if (finishReason === undefined && !answerBegan && toolUses.size === 0) {
+      return failWith(endedEarlyFailure('message_stop before any answer or stop_reason'));
+    }
     ended = true;
     const events: StreamEvent[] = [];
     // A stream cut before content_block_stop still shows the calls it announced.
@@ -310,7 +317,9 @@ function createDecoder(): StreamDecoder {
       }
       // The event name is authoritative; proxies that drop `event:` lines still leave `type` in the data.
       const name = message.event !== 'message' ? message.event : (nonEmptyString(parsed['type']) ?? '');
-      return decodeEvent(name, parsed);
+      const events = decodeEvent(name, parsed);
+      if (!ended && events.length > 0) answerBegan = true;
+      return events;
     },
     finish(): StreamEvent[] {
       if (!ended && finishReason === undefined)

@@ -279,6 +279,8 @@ export function createOpenAiDecoder({
   let shape: DeltaShape | undefined;
   let unusedShapes = 0;
   let oneDeltaChunks = 0;
+  // Some text or reasoning came (the learned-envelope path only runs after chunks that had some).
+  let answerBegan = false;
 
   // A content filter's cut, reported once the usage chunk that follows the finish chunk (or the end) arrives:
   // the failure then carries what the cut answer cost.
@@ -308,6 +310,11 @@ export function createOpenAiDecoder({
 
   function flush(): StreamEvent[] {
     if (ended) return [];
+    // `[DONE]` after nothing at all (no text, no call, no finish_reason; the role chunk alone) is a stream
+    // that broke off before its answer, and is retried like one; an answer that came stays whole without one.
+    if (finishReason === undefined && !answerBegan && toolCalls.length === 0) {
+      return failWith(endedEarlyFailure('[DONE] before any answer or finish_reason'));
+    }
     if (refusal.trim() !== '') {
       return failWith({
         message: `the model declined to answer (refusal): ${capped(refusal.trim())}`,
@@ -400,6 +407,7 @@ export function createOpenAiDecoder({
       }
       const text = nonEmptyString(delta['content']);
       if (text !== undefined) events.push({ type: 'text-delta', text });
+      if (events.length > 0) answerBegan = true;
       const refused = delta['refusal'];
       if (typeof refused === 'string') refusal += refused;
       const toolCallFragments = delta['tool_calls'];

@@ -1255,6 +1255,16 @@ describe('replies that are not an answer fail instead of passing as an empty one
       );
       expect(fake.requests).toHaveLength(2);
     }
+    // [DONE] after the role chunk alone, or alone: no answer and no finish_reason, so no answer at all.
+    for (const done of [`${roleOnly}data: [DONE]\n\n`, 'data: [DONE]\n\n']) {
+      fake.setResponses({ sse: done }, { stream: { text: ['whole'] } });
+      const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'whole\n' });
+      expect(result.stderr).toContain(
+        '(attempt 1): the event stream ended before any answer ([DONE] before any answer or finish_reason)',
+      );
+      expect(fake.requests).toHaveLength(2);
+    }
   });
 
   test('an empty event stream once the retries are spent: one line that says so, exit 1', async () => {

@@ -383,6 +383,27 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     });
   });
 
+  test('message_stop after nothing at all (no block, no stop_reason) ended early; an answer without stop_reason is whole', () => {
+    const start =
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"m","usage":{"input_tokens":3,"output_tokens":0}}}\n\n';
+    const stop = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+    const empty = decodeStream(start + stop, 81);
+    expect(empty.at(-1)).toEqual({
+      type: 'error',
+      error: {
+        message:
+          'the stream ended before the answer was complete (message_stop before any answer or stop_reason)',
+        missing: 'message_stop before any answer or stop_reason',
+      },
+    });
+    const block =
+      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n' +
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\n';
+    const answered = decodeStream(start + block + stop, 82);
+    expect(textOf(answered)).toBe('Hi');
+    expect(answered.at(-1)).toEqual({ type: 'done' });
+  });
+
   test('the builder used by the fake server decodes to what it was given', () => {
     const events = decodeStream(
       anthropicStream({
