@@ -143,6 +143,8 @@ export interface KeyRouter {
   quietMs(): number;
   /** Ctrl+C while busy. */
   onInterrupt?: () => void;
+  /** SIGTERM or SIGHUP ends the session: what the session drew that should not stay (the spinner) goes first. */
+  onEnd?: () => void;
   /** Gives the keys to a @clack/prompts dialog drawn on the streams it is handed, then takes them back. */
   dialog<T>(task: (streams: PromptStreams) => Promise<T>): Promise<T>;
   close(): void;
@@ -208,6 +210,7 @@ export function createKeyRouter(
   const onExit = () => releaseTerminal();
   const onEndSignal = (signal: (typeof endSignals)[number]) => {
     try {
+      router.onEnd?.();
       releaseTerminal();
       // The prompt or a partial answer is on the cursor's line: the shell's prompt starts a line of its own.
       if (signal === 'SIGTERM' && output.isTTY === true) output.write('\n');

@@ -264,6 +264,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     },
   );
   const spinner = createSpinner({ write, enabled: output.isTTY === true, columns: () => output.columns });
+  router.onEnd = () => spinner.stop();
   const wizardContext = (): RunContext => ({ ...context, signal: new AbortController().signal });
 
   const runWizard = async (reason?: string): Promise<boolean> => {

@@ -544,6 +544,20 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
   }
 
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`${signal} while the spinner waits for an answer: the spinner is erased, not left for the shell`, async () => {
+      fake.setResponses({ hangBeforeHeaders: true });
+      pane = startWithKey();
+      await pane.waitFor('fake-model >');
+      pane.enter('hello');
+      await pane.waitFor('Thinking');
+      pane.signal(signal);
+      await pane.waitFor('TTY=');
+      expect(pane.screen()).toContain(`EXIT=${signal === 'SIGHUP' ? 129 : 143}\nTTY=isig icanon echo `);
+      expect(pane.screen()).not.toContain('Thinking');
+    }, 20_000);
+  }
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     test(`${signal} while the wizard asks: the cursor it hid is shown again, the modes are normal`, async () => {
       sandbox = makeSandbox();
       pane = startPane(sandbox);
