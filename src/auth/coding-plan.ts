@@ -6,6 +6,7 @@ import { type ProviderListAsWritten, readProviderEntriesAsWritten } from '../con
 import type { SettingsEdit } from '../config/settings-writer.ts';
 import { type PlannedSettingsFile, setupFiles, writeSetupFiles } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
+import { keyPasteProblem } from '../core/header-text.ts';
 import { isOneOf } from '../core/types.ts';
 
 export const codingPlanRegions = ['china', 'global'] as const;
@@ -110,6 +111,13 @@ export function validateCodingPlanKey(key: string): string {
   if (!trimmed.startsWith(codingPlanKeyPrefix) || trimmed.length <= codingPlanKeyPrefix.length) {
     throw new CliError('input', invalidCodingPlanKeyMessage, {
       hint: 'Get the key from the Coding Plan page of the Alibaba Cloud Bailian (ModelStudio) console.',
+    });
+  }
+  // Saved, it would only fail every run after (`auth status` calls it unusable).
+  const problem = keyPasteProblem(trimmed);
+  if (problem !== undefined) {
+    throw new CliError('input', `That Coding Plan key cannot be right: it has ${problem}.`, {
+      hint: 'Copy the key again from the Coding Plan page of the Alibaba Cloud Bailian (ModelStudio) console; one key, nothing around it.',
     });
   }
   return trimmed;

@@ -32,6 +32,7 @@ import {
   writeSetupFiles,
 } from '../config/setup-files.ts';
 import { CliError, oneLine } from '../core/errors.ts';
+import { keyPasteProblem } from '../core/header-text.ts';
 import { isVariableName, looksLikeKey } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import {
@@ -373,8 +374,14 @@ async function askThirdPartyKey(
         : undefined;
   const apiKey = await passwordField({
     message: keep === undefined ? `API key (${variable})` : `API key (${variable}; ${keep})`,
-    validate: (value) =>
-      keep === undefined && nonEmpty(value) === undefined ? 'Enter the API key.' : undefined,
+    validate: (value) => {
+      const typed = nonEmpty(value);
+      if (typed === undefined) return keep === undefined ? 'Enter the API key.' : undefined;
+      const problem = keyPasteProblem(typed);
+      return problem === undefined
+        ? undefined
+        : `That key cannot be right: it has ${problem}. Paste the key alone.`;
+    },
     ...streams,
   });
   if (isCancel(apiKey)) return undefined;

@@ -28,9 +28,22 @@ export function unsendableCharacterIn(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a key being set up cannot be the key, or undefined: a character a header cannot carry, or a space or
+ * tab inside it (no provider's key has one; it is a paste that took a word or two more than the key).
+ */
+export function keyPasteProblem(key: string): string | undefined {
+  const unsendable = unsendableCharacterIn(key);
+  if (unsendable !== undefined) return unsendable;
+  const blank = key.search(/[ \t]/);
+  return blank < 0 ? undefined : `${describeCharacter(key.charCodeAt(blank))} at position ${blank + 1}`;
+}
+
 function describeCharacter(codePoint: number): string {
   const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
   if (codePoint === 0x0a || codePoint === 0x0d) return `a line break (${hex})`;
+  if (codePoint === 0x20) return `a space (${hex})`;
+  if (codePoint === 0x09) return `a tab (${hex})`;
   // Never printed as itself: an escape character would act on the terminal.
   if (codePoint < 0x20 || codePoint === 0x7f) return `a control character (${hex})`;
   return `"${String.fromCodePoint(codePoint)}" (${hex})`;

@@ -321,6 +321,16 @@ describe('qwen auth coding-plan', () => {
     expect(statSync(settingsPath()).mode & 0o777).toBe(0o600);
   });
 
+  test('two keys pasted on stdin (or one with a curly quote) are refused with exit 42; nothing is written', async () => {
+    for (const stdin of ['sk-sp-aaaaaaaaaaaa1111\nsk-sp-bbbbbbbbbbbb2222\n', 'sk-sp-aaaaaaaa1111\u201d\n']) {
+      const result = await qwen(['auth', 'coding-plan', '--region', 'china'], { stdin });
+      expect(result.exitCode).toBe(42);
+      expect(result.stderr).toContain('That Coding Plan key cannot be right: it has ');
+      expect(result.stderr).not.toContain('aaaa1111');
+      expect(existsSync(settingsPath())).toBe(false);
+    }
+  });
+
   test('from stdin when stdin is not a terminal; the region picks the endpoint', async () => {
     const result = await qwen(['auth', 'coding-plan', '--region', 'global'], {
       stdin: 'sk-sp-fromstdin5555\n',

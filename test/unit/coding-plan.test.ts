@@ -72,6 +72,24 @@ test('keys must start with sk-sp-, refused with Qwen Code sentence', () => {
   );
 });
 
+test('a key with a line break, a curly quote or a space inside is refused, naming the character, never the key', () => {
+  for (const [bad, problem] of [
+    ['sk-sp-aaaaaaaaaaaa1111\nsk-sp-bbbbbbbbbbbb2222', 'a line break (U+000A) at position 23'],
+    ['sk-sp-aaaaaaaa1111\u201d', '"\u201d" (U+201D) at position 19'],
+    ['sk-sp-aaaa bbbbbbbb1111', 'a space (U+0020) at position 11'],
+  ]) {
+    let caught: unknown;
+    try {
+      validateCodingPlanKey(bad as string);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).message).toBe(`That Coding Plan key cannot be right: it has ${problem}.`);
+    expect((caught as CliError).exitCode).toBe(42);
+  }
+});
+
 test('a new settings file gets exactly what compat §2 lists, mode 0600', () => {
   const result = configureCodingPlan({
     userSettingsPath: settingsPath,

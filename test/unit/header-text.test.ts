@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { isHeaderName, unsendableCharacterIn } from '../../src/core/header-text.ts';
+import { isHeaderName, keyPasteProblem, unsendableCharacterIn } from '../../src/core/header-text.ts';
 
 test('header names are tokens: no spaces, colons or accents', () => {
   for (const name of ['X-Api-Key', 'authorization', "x!#$%&'*+.^_`|~1"])
@@ -22,4 +22,12 @@ test('a value fetch would refuse names its first such character and where, never
   expect(unsendableCharacterIn('a\0')).toBe('a control character (U+0000) at position 2');
   // A character beyond the Basic Multilingual Plane is named whole.
   expect(unsendableCharacterIn('key😀')).toBe('"😀" (U+1F600) at position 4');
+});
+
+test('a key being set up: what a header cannot carry, and a space or tab inside (a paste that took more than the key)', () => {
+  expect(keyPasteProblem('sk-abc123')).toBeUndefined();
+  expect(keyPasteProblem('sk-abc\u201d')).toBe('"\u201d" (U+201D) at position 7');
+  expect(keyPasteProblem('Bearer sk-abc')).toBe('a space (U+0020) at position 7');
+  expect(keyPasteProblem('sk-abc\tsk-def')).toBe('a tab (U+0009) at position 7');
+  expect(keyPasteProblem('sk-abc\nsk-def')).toBe('a line break (U+000A) at position 7');
 });
