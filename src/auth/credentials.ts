@@ -36,6 +36,8 @@ export interface CredentialSession {
   target: ResolvedModel;
   /** After a 401: new credentials for one retry, or undefined when there is nothing to refresh. */
   refreshAfterUnauthorized?: () => Promise<ResolvedModel | undefined>;
+  /** Which failures mean the credentials were refused (and call for that refresh); a 401 by default. */
+  isUnauthorized?: (failure: CliError) => boolean;
   /** Rewrites a failure in the terms of this auth type (Qwen OAuth's free quota); identity otherwise. */
   explainFailure?: (failure: CliError) => CliError;
 }
@@ -163,8 +165,18 @@ async function prepareQwenOauth(
       current = refreshed;
       return targetWithToken(target, current, files.credentials);
     },
+    isUnauthorized: isQwenOauthTokenRefused,
     explainFailure: explainQwenOauthFailure,
   };
+}
+
+/** Words of a server that refused the token, whatever the status it chose (Qwen Code's test, compat §1). */
+const tokenRefusedText =
+  /invalid[ _-](?:api[ _-]?key|access[ _-]?token|token)|token[ _-](?:has[ _-])?expired|expired[ _-]token/i;
+
+/** Qwen Code refreshes the Qwen OAuth token on a 401 or 403, or an error whose text speaks of the token. */
+export function isQwenOauthTokenRefused(failure: CliError): boolean {
+  return failure.status === 401 || failure.status === 403 || tokenRefusedText.test(failure.message);
 }
 
 /** Vertex AI project mode: a bearer token from Application Default Credentials, renewed after a 401. */
@@ -223,12 +235,15 @@ function targetWithToken(
 /** A 429 about quota on Qwen OAuth means the free allowance is spent: say so, and what to do instead. */
 export function explainQwenOauthFailure(failure: CliError): CliError {
   // The token was refreshed and sent again before this (refreshAfterUnauthorized): the login itself is
-  // refused. A 403 may be about the model or the account instead, and keeps the general advice.
-  if (failure.status === 401) {
+  // refused, and an API key's advice would be no help. A 403 may be about the account instead.
+  if (isQwenOauthTokenRefused(failure)) {
     return new CliError('auth', failure.message, {
       status: failure.status,
       cause: failure,
-      hint: 'Log in again with `qwen auth qwen-oauth` (or /auth in the interactive session).',
+      hint:
+        failure.status === 403
+          ? 'A fresh Qwen OAuth token was refused too: this account may not have access. `qwen auth status` shows the login; `qwen auth qwen-oauth` logs in again.'
+          : 'Log in again with `qwen auth qwen-oauth` (or /auth in the interactive session).',
     });
   }
   if (failure.status !== 429) return failure;

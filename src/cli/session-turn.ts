@@ -1,6 +1,6 @@
 // One turn with what the auth type adds around it, shared by headless runs and the REPL: a failure is
-// explained in the auth type's terms (Qwen OAuth's quota), a 401 before any output gets one credential
-// refresh and one retry (token-based auth only), and a temporary error that a 200 stream reports before
+// explained in the auth type's terms (Qwen OAuth's quota), a 401 (Qwen OAuth: also a 403 or words that
+// speak of the token) before any output gets one credential refresh and one retry (token-based auth only), and a temporary error that a 200 stream reports before
 // any output (overloaded, rate limited) is retried like the same HTTP status would have been.
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
@@ -70,12 +70,8 @@ export async function streamSessionTurn(
       }
       // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
       const failure = session.explainFailure?.(raw) ?? raw;
-      if (
-        failure.status === 401 &&
-        !triedRefresh &&
-        !options.hasShownOutput() &&
-        session.refreshAfterUnauthorized
-      ) {
+      const unauthorized = session.isUnauthorized?.(failure) ?? failure.status === 401;
+      if (unauthorized && !triedRefresh && !options.hasShownOutput() && session.refreshAfterUnauthorized) {
         triedRefresh = true;
         // A refused refresh ("log in again") replaces the 401: it says what to do.
         let refreshFailure: CliError | undefined;

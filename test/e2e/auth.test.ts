@@ -236,6 +236,34 @@ describe('headless runs with Qwen OAuth', () => {
     expect(authorizations()).toEqual(['Bearer access-revoked', 'Bearer access-1']);
   });
 
+  test('a 403, or a 400 whose words say the token expired: one refresh and one retry, as for a 401 (compat §1)', async () => {
+    for (const refused of [
+      { status: 403, body: { error: { message: 'Invalid access token' } } },
+      { status: 400, body: { error: { message: 'Access token expired' } } },
+    ]) {
+      const server = startOAuth();
+      cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+      chat.setResponses(refused, { stream: { text: ['Retried.'] } });
+      const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'Retried.\n' });
+      expect(server.refreshCount).toBe(1);
+      expect(authorizations()).toEqual(['Bearer access-revoked', 'Bearer access-1']);
+      server.stop();
+    }
+  });
+
+  test('a 403 that outlasts the refresh: exit 41 about the account and the login, not an API key', async () => {
+    const server = startOAuth();
+    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+    const refused = { status: 403, body: { error: { message: 'Forbidden' } } };
+    chat.setResponses(refused, refused);
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result.exitCode).toBe(41);
+    expect(server.refreshCount).toBe(1);
+    expect(result.stderr).toContain('A fresh Qwen OAuth token was refused too');
+    expect(result.stderr).not.toContain('Check the API key');
+  });
+
   test('a 401 that outlasts the refresh: exit 41 advising a new login, not an API key', async () => {
     const server = startOAuth();
     cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
