@@ -252,29 +252,23 @@ describe('headless runs with Qwen OAuth', () => {
     }
   });
 
-  test('a 403 that outlasts the refresh: exit 41 about the account and the login, not an API key', async () => {
-    const server = startOAuth();
-    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
-    const refused = { status: 403, body: { error: { message: 'Forbidden' } } };
-    chat.setResponses(refused, refused);
-    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
-    expect(result.exitCode).toBe(41);
-    expect(server.refreshCount).toBe(1);
-    expect(result.stderr).toContain('A fresh Qwen OAuth token was refused too');
-    expect(result.stderr).not.toContain('Check the API key');
-  });
-
-  test('a 401 that outlasts the refresh: exit 41 advising a new login, not an API key', async () => {
-    const server = startOAuth();
-    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
-    const refused = { status: 401, body: { error: { message: 'Invalid access token' } } };
-    chat.setResponses(refused, refused);
-    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
-    expect(result.exitCode).toBe(41);
-    expect(server.refreshCount).toBe(1);
-    expect(result.stderr).toContain('Invalid access token');
-    expect(result.stderr).toContain('Log in again with `qwen auth qwen-oauth`');
-    expect(result.stderr).not.toContain('Check the API key');
+  test('a 401 or 403 that outlasts the refresh: exit 41 advising a new login (403: the account), not an API key', async () => {
+    for (const [status, message, advice] of [
+      [401, 'Invalid access token', 'Log in again with `qwen auth qwen-oauth`'],
+      [403, 'Forbidden', 'A fresh Qwen OAuth token was refused too: this account may not have access.'],
+    ] as const) {
+      const server = startOAuth();
+      cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+      const refused = { status, body: { error: { message } } };
+      chat.setResponses(refused, refused);
+      const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+      expect(result.exitCode).toBe(41);
+      expect(server.refreshCount).toBe(1);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain(advice);
+      expect(result.stderr).not.toContain('Check the API key');
+      server.stop();
+    }
   });
 
   test('a 401, then the refresh is refused: exit 41, file removed, and the JSON result says so', async () => {
