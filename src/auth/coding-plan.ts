@@ -216,6 +216,9 @@ export function codingPlanFiles(input: ConfigureCodingPlanInput): {
       { path: ['model', 'name'], value: model },
       { path: ['model', 'baseUrl'], value: '' },
       { path: ['providerMetadata', 'coding-plan'], value: { version: codingPlanVersion(models), baseUrl } },
+      // The old place of that record (compat §2: Qwen Code migrates it into providerMetadata); left, it would
+      // name the region set up before.
+      { path: ['codingPlan'], value: undefined },
     ],
   });
   const configuration: CodingPlanConfiguration = {

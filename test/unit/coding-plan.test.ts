@@ -115,6 +115,20 @@ test('a new settings file gets exactly what compat §2 lists, mode 0600', () => 
   expect(statSync(settingsPath).mode & 0o777).toBe(0o600);
 });
 
+test("the legacy codingPlan record is replaced by providerMetadata's, not left naming the region set up before", () => {
+  configureCodingPlanWith(
+    '{ "codingPlan": { "region": "china", "version": "abc" }, "ui": { "theme": "dark" } }',
+    'global',
+    'sk-sp-new',
+  );
+  const written = parse(readFileSync(settingsPath, 'utf8'));
+  expect(written.codingPlan).toBeUndefined();
+  expect(written.providerMetadata['coding-plan'].baseUrl).toBe(
+    'https://coding-intl.dashscope.aliyuncs.com/v1',
+  );
+  expect(written.ui).toEqual({ theme: 'dark' });
+});
+
 test('earlier Coding Plan entries are replaced, the user entries kept after them, comments survive', () => {
   const original = `{
   // my providers
