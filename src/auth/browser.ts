@@ -2,10 +2,28 @@
 // Linux box without a display, a launched browser would be invisible (or a text browser would take over
 // the terminal), so the URL and the QR code are the way there. Failing to open is never an error.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export interface BrowserEnvironment {
   env: Record<string, string | undefined>;
   platform: NodeJS.Platform;
+  /** Whether a command is on PATH; searched in `env.PATH` by default. */
+  commandExists?: (command: string) => boolean;
+}
+
+/** An executable file named `command` in one of PATH's directories. */
+function onPath(command: string, path: string | undefined): boolean {
+  for (const directory of (path ?? '').split(delimiter)) {
+    if (directory === '') continue;
+    try {
+      accessSync(join(directory, command), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this one.
+    }
+  }
+  return false;
 }
 
 /** Why no browser will be opened, or undefined when one can be. */
@@ -18,6 +36,13 @@ export function browserUnavailableReason(environment: BrowserEnvironment): strin
   if (isSet('SSH_CONNECTION') || isSet('SSH_TTY') || isSet('SSH_CLIENT')) return 'connected over SSH';
   if (platform === 'linux' && !isSet('DISPLAY') && !isSet('WAYLAND_DISPLAY') && !isSet('MIR_SOCKET')) {
     return 'no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)';
+  }
+  // macOS always has `open` and Windows `cmd.exe`; a Linux desktop may lack xdg-utils, and a launch that
+  // fails does so after we would have said a browser was opened.
+  if (platform !== 'darwin' && platform !== 'win32') {
+    const { command } = browserCommand('', platform);
+    const exists = environment.commandExists ?? ((name: string) => onPath(name, env['PATH']));
+    if (!exists(command)) return `${command} is not installed`;
   }
   return undefined;
 }

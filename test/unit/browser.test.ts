@@ -6,11 +6,14 @@ import {
   openBrowser,
 } from '../../src/auth/browser.ts';
 
-const desktopLinux = { env: { DISPLAY: ':0' }, platform: 'linux' as const };
+const withOpener = { commandExists: () => true };
+const desktopLinux = { env: { DISPLAY: ':0' }, platform: 'linux' as const, ...withOpener };
 
 test('a browser is opened only where one can appear', () => {
   expect(canOpenBrowser(desktopLinux)).toBe(true);
-  expect(canOpenBrowser({ env: { WAYLAND_DISPLAY: 'wayland-0' }, platform: 'linux' })).toBe(true);
+  expect(canOpenBrowser({ env: { WAYLAND_DISPLAY: 'wayland-0' }, platform: 'linux', ...withOpener })).toBe(
+    true,
+  );
   expect(canOpenBrowser({ env: {}, platform: 'darwin' })).toBe(true);
   expect(canOpenBrowser({ env: {}, platform: 'win32' })).toBe(true);
 
@@ -26,7 +29,16 @@ test('a browser is opened only where one can appear', () => {
     'connected over SSH',
   );
   // An empty variable is an unset one (`NO_BROWSER= qwen ...`).
-  expect(canOpenBrowser({ env: { DISPLAY: ':0', NO_BROWSER: '', CI: '' }, platform: 'linux' })).toBe(true);
+  expect(
+    canOpenBrowser({ env: { DISPLAY: ':0', NO_BROWSER: '', CI: '' }, platform: 'linux', ...withOpener }),
+  ).toBe(true);
+  // A desktop without xdg-open: nothing would open, so nothing is said to have opened.
+  expect(browserUnavailableReason({ env: { DISPLAY: ':0', PATH: '/nonexistent' }, platform: 'linux' })).toBe(
+    'xdg-open is not installed',
+  );
+  expect(
+    browserUnavailableReason({ env: { DISPLAY: ':0' }, platform: 'linux', commandExists: () => false }),
+  ).toBe('xdg-open is not installed');
 });
 
 test('the platform opener: xdg-open, open, start', () => {
