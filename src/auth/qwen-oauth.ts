@@ -98,7 +98,20 @@ export async function requestDeviceAuthorization(
   const userCode = stringField(json, 'user_code');
   const verificationUri = stringField(json, 'verification_uri');
   if (deviceCode === undefined || userCode === undefined || verificationUri === undefined) {
-    throw new CliError('auth', 'Device authorization failed: the server answered without a device code.');
+    const missing = Object.entries({
+      device_code: deviceCode,
+      user_code: userCode,
+      verification_uri: verificationUri,
+    })
+      .filter(([, value]) => value === undefined)
+      .map(([name]) => name);
+    throw new CliError(
+      'auth',
+      `Device authorization failed: the server's answer has no ${missing.join(', ')}.`,
+      {
+        hint: 'Try again later, or use an API key or Coding Plan (`qwen auth coding-plan`).',
+      },
+    );
   }
   const authorization: DeviceAuthorization = {
     deviceCode,

@@ -112,6 +112,16 @@ test('denied, expired_token and running out of time each end with a clear auth e
   expect(fake!.pollCount).toBeLessThanOrEqual(6);
 });
 
+test('a device-code answer that lacks fields names the ones missing', async () => {
+  const { error } = await login(
+    start({ deviceCodeAnswer: { status: 200, body: () => ({ device_code: 'd' }) } }),
+  );
+  expect(error?.message).toBe(
+    "Device authorization failed: the server's answer has no user_code, verification_uri.",
+  );
+  expect(error?.exitCode).toBe(41);
+});
+
 test('server errors while polling are survived', async () => {
   const { credentials } = await login(
     start({ pollOutcomes: ['server_error', 'pending', 'success'], interval: 0.01 }),
