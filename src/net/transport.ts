@@ -303,24 +303,33 @@ function loadExtraCertificates(
   if (broken !== undefined) {
     throw new CliError(
       'config',
-      `NODE_EXTRA_CA_CERTS=${path}: certificate ${broken} of the file is damaged (its Base-64 body is cut short or not Base-64).`,
+      `NODE_EXTRA_CA_CERTS=${path}: certificate ${broken} of the file is damaged (cut short, or its body is not Base-64).`,
       { hint: 'Export the CA certificate again in PEM (Base-64) form, or unset the variable.' },
     );
   }
   return { path, pem };
 }
 
+const beginCertificate = '-----BEGIN CERTIFICATE-----';
+const endCertificate = '-----END CERTIFICATE-----';
+
 /**
- * The position (1, 2, ...) of the first PEM certificate whose body is no whole DER structure, or undefined.
+ * The position (1, 2, ...) of the first PEM certificate that is cut short (no END line before the next
+ * certificate or the end of the file) or whose body is no whole DER structure, or undefined.
  * Bun and Deno skip a damaged bundle with at most a warning, and the connection then fails as if the
  * server's certificate were at fault: checked here, the file is named instead. Structure only (base64 that
  * decodes to one DER SEQUENCE of the length it declares): no parsing library is loaded for it.
  */
 export function brokenCertificateIn(pem: string): number | undefined {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g) ?? [];
-  for (const [position, block] of blocks.entries()) {
-    const body = block.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-    if (!isWholeDerSequence(body)) return position + 1;
+  let position = 0;
+  for (let begin = pem.indexOf(beginCertificate); begin >= 0; ) {
+    position += 1;
+    const next = pem.indexOf(beginCertificate, begin + beginCertificate.length);
+    const end = pem.indexOf(endCertificate, begin);
+    if (end < 0 || (next >= 0 && end > next)) return position;
+    const body = pem.slice(begin + beginCertificate.length, end).replace(/\s+/g, '');
+    if (!isWholeDerSequence(body)) return position;
+    begin = next;
   }
   return undefined;
 }

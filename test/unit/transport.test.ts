@@ -196,6 +196,11 @@ describe('requests over loopback', () => {
     const notBase64 = '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n';
     expect(brokenCertificateIn(cut)).toBe(1);
     expect(brokenCertificateIn(`${certificates.caPem}\n${notBase64}`)).toBe(2);
+    // Cut short: no END line, at the end of the file or before the next certificate.
+    const withoutEnd = certificates.caPem.slice(0, 400);
+    expect(brokenCertificateIn(withoutEnd)).toBe(1);
+    expect(brokenCertificateIn(`${certificates.caPem}\n${withoutEnd}`)).toBe(2);
+    expect(brokenCertificateIn(`${withoutEnd}\n${certificates.caPem}`)).toBe(1);
     const damaged = errorOf(() =>
       transportWith(
         { NODE_EXTRA_CA_CERTS: '/corp/ca.pem' },
@@ -204,7 +209,7 @@ describe('requests over loopback', () => {
     );
     expect(damaged).toMatchObject({ kind: 'config', exitCode: 52 });
     expect(damaged.message).toBe(
-      'NODE_EXTRA_CA_CERTS=/corp/ca.pem: certificate 2 of the file is damaged (its Base-64 body is cut short or not Base-64).',
+      'NODE_EXTRA_CA_CERTS=/corp/ca.pem: certificate 2 of the file is damaged (cut short, or its body is not Base-64).',
     );
   });
 
