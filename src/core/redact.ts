@@ -1,5 +1,6 @@
 // What a user may see of a secret: keys and tokens as `sk-...a1b2`, the credentials inside a URL as `***`
-// (`http://admin:***@host/v1?token=***`). Callers say which secrets are in play; this module knows none.
+// (`http://admin:***@host/v1?token=***`). Callers say which secrets are in play, except those this process
+// holds for all its requests (a proxy's credentials), which are remembered here once and always masked.
 
 /** Shows a secret as `sk-...a1b2`: enough to tell two keys apart, never enough to use one. */
 export function maskSecret(secret: string): string {
@@ -12,6 +13,17 @@ export function maskSecret(secret: string): string {
 /** Shorter values are left alone: masking every `k` or `abc` in a message would garble it. */
 const shortestMaskedSecret = 8;
 
+/** Secrets sent with every request but named by none (a proxy's password and its Basic token). */
+const processSecrets = new Set<string>();
+
+/**
+ * Adds a secret that every redaction masks from now on: a proxy or a server that echoes what it received
+ * must not get a proxy's credentials printed, whatever request the message is about.
+ */
+export function rememberSecret(secret: string): void {
+  if (secret !== '') processSecrets.add(secret);
+}
+
 /**
  * `text` with each secret masked wherever it appears, as sent or percent-encoded (servers echo forms and
  * URLs), and with the credentials of every URL in it masked.
@@ -19,7 +31,9 @@ const shortestMaskedSecret = 8;
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let redacted = maskUrlsIn(text);
   // Longest first: a secret that contains another must not be half masked by it.
-  const known = [...new Set(secrets)].filter((secret) => secret.length >= shortestMaskedSecret);
+  const known = [...new Set([...secrets, ...processSecrets])].filter(
+    (secret) => secret.length >= shortestMaskedSecret,
+  );
   for (const secret of known.sort((first, second) => second.length - first.length)) {
     const masked = maskSecret(secret);
     for (const form of new Set([secret, encodeURIComponent(secret)])) {

@@ -11,7 +11,7 @@
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
 import { readFileSync } from 'node:fs';
 import { CliError } from '../core/errors.ts';
-import { maskUrl, safeDecode } from '../core/redact.ts';
+import { maskUrl, rememberSecret, safeDecode } from '../core/redact.ts';
 import { causesOf, describeNetworkError, errorChainText, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
 
@@ -242,7 +242,10 @@ export function parseProxyUrl(
   const display = `${url.protocol}//${url.host}`;
   const route: ProxyRoute = { url, display, source };
   if (username !== '' || password !== '') {
-    route.authorization = `Basic ${base64(`${username}:${password}`)}`;
+    const token = base64(`${username}:${password}`);
+    route.authorization = `Basic ${token}`;
+    rememberSecret(password);
+    rememberSecret(token);
   }
   return route;
 }

@@ -344,3 +344,43 @@ describe('network failures quote no URL', () => {
     expect(result.stderr).not.toContain('verbose: true');
   });
 });
+
+describe("a proxy's credentials", () => {
+  test('echoed back by a proxy that refuses the request: masked on stderr and in the JSON result', async () => {
+    const password = 'prx-secret-999';
+    // A plain-HTTP proxy gets the request itself, with Proxy-Authorization, and answers it: here with a 400
+    // whose message quotes what it received.
+    const proxy = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch(request) {
+        const header = request.headers.get('proxy-authorization') ?? '';
+        const decoded = atob(header.replace(/^Basic /, ''));
+        return Response.json(
+          { error: { message: `refused: Proxy-Authorization: ${header} (decoded ${decoded})` } },
+          { status: 400 },
+        );
+      },
+    });
+    stops.push(async () => proxy.stop(true));
+    const flags = [
+      '--openai-api-key',
+      'sk-test-SECRET1234',
+      '--openai-base-url',
+      'http://127.0.0.1:9/v1',
+      '-m',
+      'm',
+    ];
+    for (const format of ['text', 'stream-json']) {
+      const result = await run(
+        [...flags, '--proxy', `http://u:${password}@127.0.0.1:${proxy.port}`, '-o', format, 'hi'],
+        {},
+      );
+      expect(result.exitCode).toBe(1);
+      const shown = `${result.stdout}${result.stderr}`;
+      expect(shown).toContain('refused: Proxy-Authorization: Basic ');
+      expect(shown).not.toContain(password);
+      expect(shown).not.toContain(btoa(`u:${password}`));
+    }
+  });
+});
