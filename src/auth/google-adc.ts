@@ -266,6 +266,13 @@ async function exchange(
         : typeof shown['error'] === 'string'
           ? shown['error']
           : `HTTP ${answer.status}`;
+    // A server (or a proxy before it) that failed or is busy refused nothing: the credentials may be fine.
+    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
+      throw new CliError('api', `${host} could not give a Google access token (${path}): ${description}`, {
+        status: answer.status,
+        hint: 'Try again later; the credentials file was not at fault.',
+      });
+    }
     const again =
       credentials.type === 'authorized_user'
         ? 'Run `gcloud auth application-default login` again.'

@@ -281,14 +281,19 @@ describe('failures', () => {
     ).toContain('client_secret, refresh_token');
   });
 
-  test('a 500 from the token endpoint is reported with its status', async () => {
+  test('a 5xx or 429 from the token endpoint (or a proxy before it) is a failure to retry later, not a refusal', async () => {
     const path = serviceAccountFile('server-error.json');
-    tokenServer.failNext({ status: 503, body: { error: 'temporarily_unavailable' } });
-    const error = await caught(
-      googleAccessToken({ env: { GOOGLE_APPLICATION_CREDENTIALS: path }, home: directory }),
-    );
-    expect(error.message).toContain('temporarily_unavailable');
-    expect(error.status).toBe(503);
+    for (const status of [503, 502, 429]) {
+      tokenServer.failNext({ status, body: { error: 'temporarily_unavailable' } });
+      const error = await caught(
+        googleAccessToken({ env: { GOOGLE_APPLICATION_CREDENTIALS: path }, home: directory }),
+      );
+      expect(error.message).toContain('could not give a Google access token');
+      expect(error.message).toContain('temporarily_unavailable');
+      expect(error.status).toBe(status);
+      expect(error.exitCode).toBe(1);
+      expect(error.hint).toContain('Try again later');
+    }
   });
 
   test('an unreachable token endpoint is a network error', async () => {
