@@ -455,18 +455,33 @@ function certificateFailure(
   error: unknown,
 ): CliError {
   const problem = code ? `${certificateProblems[code]} (${code})` : message;
-  // A plain-HTTP target has no certificate: the one that failed is the https:// proxy's.
-  const proxyCertificate =
-    route !== undefined && route.url.protocol === 'https:' && target.protocol === 'http:';
-  const via = route && !proxyCertificate ? ` (reached via proxy ${route.display})` : '';
-  const whose = proxyCertificate && route ? `the proxy ${route.display} (from ${route.source})` : target.host;
-  const bundle = context.extraCertificatesPath
-    ? `NODE_EXTRA_CA_CERTS=${context.extraCertificatesPath} does not hold the CA that signed it; add that CA's PEM to the file`
-    : 'If your network inspects TLS, trust its CA: NODE_EXTRA_CA_CERTS=/path/ca.pem';
+  // A plain-HTTP target has no certificate: the one that failed is the https:// proxy's. With an https://
+  // target behind an https:// proxy, the runtime does not say which of the two failed.
+  const proxyTls = route !== undefined && route.url.protocol === 'https:';
+  const proxyNamed = route ? `the proxy ${route.display} (from ${route.source})` : '';
+  const whose = !proxyTls
+    ? target.host
+    : target.protocol === 'http:'
+      ? proxyNamed
+      : `${target.host} or of ${proxyNamed}`;
+  const via = route && !proxyTls ? ` (reached via proxy ${route.display})` : '';
   return new CliError('network', `The TLS certificate of ${whose}${via} is ${problem}.`, {
     cause: error,
-    hint: `${bundle}. As a last resort, --insecure (or QWEN_TLS_INSECURE=1) turns verification off.`,
+    hint: `${certificateRemedy(code, context)} As a last resort, --insecure (or QWEN_TLS_INSECURE=1) turns verification off.`,
   });
+}
+
+/** What to change: trusting another CA mends an unknown issuer, not a certificate for another name or date. */
+function certificateRemedy(code: string | undefined, context: FailureContext): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
+    return 'Use the host name the certificate was issued for in the URL.';
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return "Check this machine's clock; if it is right, the server's certificate must be renewed.";
+  }
+  return context.extraCertificatesPath
+    ? `NODE_EXTRA_CA_CERTS=${context.extraCertificatesPath} does not hold the CA that signed it; add that CA's PEM to the file.`
+    : 'If your network inspects TLS, trust its CA: NODE_EXTRA_CA_CERTS=/path/ca.pem.';
 }
 
 function proxyAuthenticationFailure(route: ProxyRoute): CliError {

@@ -227,11 +227,38 @@ describe('requests over loopback', () => {
     expect(plain.message).toBe(
       'The TLS certificate of the proxy https://proxy.corp:3129 (from HTTPS_PROXY) is not signed by a trusted certificate authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE).',
     );
-    // An https:// target through it: either certificate may be the one, and the target's is named with the route.
+    // An https:// target through it: either certificate may be the one (the runtime does not say), so both are named.
     const secure = classifyFailure(untrusted, new URL('https://llm.example/v1'), route, context) as CliError;
-    expect(secure.message).toStartWith(
-      'The TLS certificate of llm.example (reached via proxy https://proxy.corp:3129)',
+    expect(secure.message).toBe(
+      'The TLS certificate of llm.example or of the proxy https://proxy.corp:3129 (from HTTPS_PROXY) is not signed by a trusted certificate authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE).',
     );
+    // Through a plain-HTTP proxy only the target speaks TLS.
+    const tunnel = { ...route, url: new URL('http://proxy.corp:3128'), display: 'http://proxy.corp:3128' };
+    const target = classifyFailure(untrusted, new URL('https://llm.example/v1'), tunnel, context) as CliError;
+    expect(target.message).toStartWith(
+      'The TLS certificate of llm.example (reached via proxy http://proxy.corp:3128)',
+    );
+  });
+
+  test('the remedy fits the problem: a CA for an unknown issuer, the URL for another name, the clock for dates', () => {
+    const failure = (code: string) =>
+      classifyFailure(
+        Object.assign(new Error(code), { code }),
+        new URL('https://llm.example/v1'),
+        undefined,
+        {
+          noProxyVariable: 'NO_PROXY',
+          extraCertificatesPath: '/corp/ca.pem',
+        },
+      ) as CliError;
+    expect(failure('UNABLE_TO_GET_ISSUER_CERT_LOCALLY').hint).toStartWith(
+      "NODE_EXTRA_CA_CERTS=/corp/ca.pem does not hold the CA that signed it; add that CA's PEM to the file.",
+    );
+    const otherName = failure('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(otherName.message).toContain('is issued for another host name');
+    expect(otherName.hint).toStartWith('Use the host name the certificate was issued for in the URL.');
+    expect(otherName.hint).not.toContain('NODE_EXTRA_CA_CERTS');
+    expect(failure('CERT_HAS_EXPIRED').hint).toStartWith("Check this machine's clock");
   });
 
   test('a CA bundle that lacks the signer says so', async () => {
