@@ -1,6 +1,6 @@
 // One error type for everything a user can cause. The CLI prints `message` (and `hint` on the next
 // line when there is one) and exits with `exitCode`; nothing else reaches the terminal.
-import { maskUrlsIn, redactSecrets } from './redact.ts';
+import { maskSecretsIn, maskUrlsIn, redactSecrets } from './redact.ts';
 
 export const exitCodes = {
   success: 0,
@@ -50,7 +50,8 @@ export function isCliError(value: unknown): value is CliError {
 /** The failure with each secret masked in its message and hint; itself when none of them was there. */
 export function redactFailure(failure: CliError, secrets: readonly string[]): CliError {
   const message = redactSecrets(failure.message, secrets);
-  const hint = failure.hint === undefined ? undefined : redactSecrets(failure.hint, secrets);
+  // The hint is ours: a URL in it is an example (`http://user:password@host:port`), not the user's.
+  const hint = failure.hint === undefined ? undefined : maskSecretsIn(failure.hint, secrets);
   if (message === failure.message && hint === failure.hint) return failure;
   // The original is not kept as the cause: --debug prints the cause's stack, message included.
   return new CliError(failure.kind, message, { hint, status: failure.status, cause: failure.cause });

@@ -29,7 +29,12 @@ export function rememberSecret(secret: string): void {
  * URLs), and with the credentials of every URL in it masked.
  */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
-  let redacted = maskUrlsIn(text);
+  return maskSecretsIn(maskUrlsIn(text), secrets);
+}
+
+/** `text` with each secret (and each remembered one) masked, as sent or percent-encoded; URLs left as they are. */
+export function maskSecretsIn(text: string, secrets: Iterable<string>): string {
+  let redacted = text;
   // Longest first: a secret that contains another must not be half masked by it.
   const known = [...new Set([...secrets, ...processSecrets])].filter(
     (secret) => secret.length >= shortestMaskedSecret,

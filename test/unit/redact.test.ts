@@ -98,6 +98,20 @@ describe('redactFailure', () => {
     expect(redacted.stack).not.toContain('SECRET');
   });
 
+  test('a URL in the hint is our example of the form, and stays as written (the secrets in it are still masked)', () => {
+    const failure = new CliError(
+      'network',
+      'The proxy http://proxy:3128 asks for a user name and password (407).',
+      {
+        hint: 'Put them in the proxy URL: http://user:password@host:port (sk-test-SECRET1234 not needed).',
+      },
+    );
+    const redacted = redactFailure(failure, ['sk-test-SECRET1234']);
+    expect(redacted.hint).toBe(
+      'Put them in the proxy URL: http://user:password@host:port (sk-...1234 not needed).',
+    );
+  });
+
   test('a failure with nothing to mask is returned as it is', () => {
     const failure = new CliError('api', 'The server failed.');
     expect(redactFailure(failure, ['sk-test-SECRET1234'])).toBe(failure);
