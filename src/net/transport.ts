@@ -158,7 +158,7 @@ export function createTransport(options: TransportOptions): Transport {
       response = await fetch(input, { ...init, ...runtimeOptions } as RequestInit);
     } catch (error) {
       const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-      if (signal?.aborted) throw error;
+      if (signal?.aborted) throw route ? viaProxy(signal.reason, error, route, target, failureContext) : error;
       throw classifyFailure(error, target, route, failureContext);
     }
     // A plain-HTTP request through a proxy gets the proxy's 407 as its response.
@@ -442,6 +442,29 @@ export function classifyFailure(
     {
       cause: error,
       hint: `Check the proxy URL in ${route.source}, or add ${target.hostname} to ${context.noProxyVariable} to connect directly.`,
+    },
+  );
+}
+
+/**
+ * A timeout that stopped the wait for an answer's headers through a proxy: the proxy may be what never
+ * answered (a CONNECT it never replies to), so it is named with the server. Any other stop passes as it is.
+ */
+function viaProxy(
+  reason: unknown,
+  error: unknown,
+  route: ProxyRoute,
+  target: URL,
+  context: FailureContext,
+): unknown {
+  if (!(reason instanceof CliError) || reason.kind !== 'network') return error;
+  return new CliError(
+    'network',
+    `${reason.message.replace(/\.$/, '')} (through the proxy ${route.display} from ${route.source}, which may be what is not answering).`,
+    {
+      hint: `${reason.hint ?? ''} If ${target.hostname} needs no proxy, add it to ${context.noProxyVariable}.`.trim(),
+      status: reason.status,
+      cause: reason.cause,
     },
   );
 }

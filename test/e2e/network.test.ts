@@ -334,6 +334,26 @@ for (const flavour of headlessFlavours) {
   });
 
   describe(`timeouts and connection failures (${flavour})`, () => {
+    test('a proxy that takes the connection and never answers is named with the server when the wait ends', async () => {
+      // A listener that accepts and stays silent: no CONNECT reply ever comes.
+      const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+      try {
+        const result = await run({
+          flavour,
+          baseUrl: httpsFake.url,
+          settings: { model: { generationConfig: { maxRetries: 0 } } },
+          env: { HTTPS_PROXY: `http://127.0.0.1:${silent.port}`, QWEN_STREAM_IDLE_TIMEOUT_MS: '300' },
+        });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(
+          `for 300 ms; stopped waiting (through the proxy http://127.0.0.1:${silent.port} from HTTPS_PROXY, which may be what is not answering).`,
+        );
+        expect(result.stderr).toContain('add it to NO_PROXY');
+      } finally {
+        silent.stop(true);
+      }
+    });
+
     test('a refused connection names the host and the setting that pointed there', async () => {
       // A port nobody listens on (Deno refuses to connect to well-known ones such as 1 at all).
       const closed = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
