@@ -158,7 +158,8 @@ export function createTransport(options: TransportOptions): Transport {
       response = await fetch(input, { ...init, ...runtimeOptions } as RequestInit);
     } catch (error) {
       const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-      if (signal?.aborted) throw route ? viaProxy(signal.reason, error, route, target, failureContext) : error;
+      if (signal?.aborted)
+        throw route ? viaProxy(signal.reason, error, route, target, failureContext) : error;
       throw classifyFailure(error, target, route, failureContext);
     }
     // A plain-HTTP request through a proxy gets the proxy's 407 as its response.
