@@ -19,7 +19,8 @@ const deviceCodeGrantType = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Qwen Code polls every 2 s; a server that names its own `interval` is honoured (tests use that). */
 export const defaultPollIntervalMs = 2_000;
 const longestPollIntervalMs = 10_000;
-const refreshTimeoutMs = 30_000;
+/** How long one request to the login server may take: a proxy or server that never answers ends it. */
+const formRequestTimeoutMs = 30_000;
 
 /**
  * `QWEN_OAUTH_BASE_URL` replaces https://chat.qwen.ai, for companies that proxy it and for tests.
@@ -70,6 +71,8 @@ export interface HttpOptions {
   /** A fetch with proxy and certificate options bound; the global fetch by default. */
   fetchImplementation?: typeof fetch;
   signal?: AbortSignal;
+  /** How long one request may take; 30 s by default (tests shorten it). */
+  requestTimeoutMs?: number;
 }
 
 export async function requestDeviceAuthorization(
@@ -293,26 +296,21 @@ export async function refreshCredentials(
   options: HttpOptions & { env: Record<string, string | undefined>; now?: () => number },
 ): Promise<QwenCredentials> {
   const baseUrl = qwenOauthBaseUrl(options.env);
-  const timeout = AbortSignal.timeout(refreshTimeoutMs);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
   let answer: TokenAnswer;
   try {
     answer = await postForm(
       `${baseUrl}${tokenPath}`,
       { grant_type: 'refresh_token', refresh_token: current.refresh_token, client_id: qwenOauthClientId },
-      { ...options, signal },
+      options,
       [current.access_token],
     );
   } catch (error) {
     if (options.signal?.aborted) throw new CliError('cancelled', 'Cancelled.');
-    throw new CliError(
-      'network',
-      `Could not refresh the Qwen OAuth token: ${describeFailure(error, timeout)}`,
-      {
-        cause: error,
-        hint: 'Check your network connection and proxy settings, then try again.',
-      },
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError('network', `Could not refresh the Qwen OAuth token: ${reason}`, {
+      cause: error,
+      hint: 'Check your network connection and proxy settings, then try again.',
+    });
   }
   if (answer.status === 400 || answer.status === 401) throw new RefreshRejectedError(answer.status);
   const accessToken = stringField(answer.fields, 'access_token');
@@ -350,9 +348,12 @@ async function postForm(
   knownSecrets: readonly string[] = [],
 ): Promise<TokenAnswer> {
   const fetchImplementation = options.fetchImplementation ?? fetch;
+  const limitMs = options.requestTimeoutMs ?? formRequestTimeoutMs;
+  const timeout = AbortSignal.timeout(limitMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
   try {
     return await readTokenAnswer(
-      await sendForm(fetchImplementation, url, fields, options),
+      await sendForm(fetchImplementation, url, fields, { ...options, signal }),
       fields,
       knownSecrets,
     );
@@ -364,7 +365,7 @@ async function postForm(
       : 'QWEN_OAUTH_BASE_URL';
     throw new CliError(
       'network',
-      `Could not reach ${hostOf(url)} (from ${setting}): ${describeNetworkError(error)}.`,
+      `Could not reach ${hostOf(url)} (from ${setting}): ${timeout.aborted ? `no answer within ${limitMs / 1000} s` : describeNetworkError(error)}.`,
       {
         cause: error,
         hint: 'Check your network connection and proxy settings (QWEN_OAUTH_BASE_URL overrides the server).',
@@ -402,11 +403,6 @@ function tokenResponseFrom(json: Record<string, unknown>, accessToken: string): 
   const resourceUrl = stringField(json, 'resource_url');
   if (resourceUrl !== undefined) token.resource_url = resourceUrl;
   return token;
-}
-
-function describeFailure(error: unknown, timeout: AbortSignal): string {
-  if (timeout.aborted) return `no answer within ${refreshTimeoutMs / 1000} s`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 function stringField(json: Record<string, unknown>, name: string): string | undefined {

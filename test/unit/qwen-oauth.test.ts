@@ -122,6 +122,24 @@ test('a device-code answer that lacks fields names the ones missing', async () =
   expect(error?.exitCode).toBe(41);
 });
 
+test('a login server (or a proxy before it) that never answers ends the login with a message, not a hang', async () => {
+  const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  try {
+    const error = await runDeviceLogin({
+      env: { QWEN_OAUTH_BASE_URL: `http://127.0.0.1:${silent.port}` },
+      onAuthorization: () => undefined,
+      requestTimeoutMs: 200,
+    }).catch((caught: unknown) => caught as CliError);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).message).toBe(
+      `Could not reach 127.0.0.1:${silent.port} (from QWEN_OAUTH_BASE_URL): no answer within 0.2 s.`,
+    );
+    expect((error as CliError).exitCode).toBe(1);
+  } finally {
+    silent.stop(true);
+  }
+});
+
 test('server errors while polling are survived', async () => {
   const { credentials } = await login(
     start({ pollOutcomes: ['server_error', 'pending', 'success'], interval: 0.01 }),
