@@ -38,6 +38,7 @@ import { maskSecret, maskUrl } from '../core/redact.ts';
 import {
   type AcceptedAuthType,
   isObject,
+  nonEmpty,
   normalizedBaseUrl,
   type Protocol,
   sameBaseUrl,
@@ -730,8 +731,4 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -2,6 +2,7 @@
 // Callers decide which of these files to read; the only file-system access is resolving symlinks when
 // the working directory is compared with home (injectable, for tests).
 import { posix, win32 } from 'node:path';
+import { nonEmpty } from '../core/types.ts';
 import { realPathOrSelf } from './real-path.ts';
 
 export interface ConfigPaths {
@@ -90,10 +91,6 @@ export function configPaths(input: ConfigPathsInput): ConfigPaths {
     oauthLock,
     history: path.join(qwenHome, 'history'),
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 /** `~` and relative paths in variables are what users type in shell profiles; make them absolute. */

@@ -9,6 +9,7 @@ import {
   acceptedAuthTypes,
   type GenerationConfig,
   isOneOf,
+  nonEmpty,
   type Protocol,
   type ResolvedModel,
   sameBaseUrl,
@@ -515,8 +516,4 @@ function assertSendableHeaders(headers: Record<string, string>): void {
 /** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */
 function ignoredMillisecondsNote(variable: string, typed: string): string {
   return `Ignoring ${variable}="${typed}": it takes a number of milliseconds, such as 120000.`;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -5,6 +5,12 @@
 /** A parsed JSON object, or one about to be serialized. */
 export type JsonObject = Record<string, unknown>;
 
+/** The value without surrounding whitespace, or undefined when nothing is left (or there was none). */
+export function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
