@@ -170,12 +170,20 @@ async function prepareQwenOauth(
   };
 }
 
-/** Words of a server that refused the token, whatever the status it chose (Qwen Code's test, compat §1). */
+/**
+ * Words of a server that refused the token, whatever the status it chose (compat §1; Qwen Code looks for
+ * "invalid access token", "invalid api key" and an expired token). Whole words: "invalid token count" is
+ * about the prompt.
+ */
 const tokenRefusedText =
-  /invalid[ _-](?:api[ _-]?key|access[ _-]?token|token)|token[ _-](?:has[ _-])?expired|expired[ _-]token/i;
+  /\binvalid[ _-](?:api[ _-]?key|access[ _-]?token)\b|\binvalid_token\b|\btoken[ _-](?:has[ _-](?:been[ _-])?)?expired\b|\bexpired[ _-](?:access[ _-]?)?token\b/i;
 
-/** Qwen Code refreshes the Qwen OAuth token on a 401 or 403, or an error whose text speaks of the token. */
+/**
+ * Qwen Code refreshes the Qwen OAuth token on a 401 or 403, or an error whose text speaks of the token. Only
+ * the server's failures are read (they have a status): our own messages can quote the model's words.
+ */
 export function isQwenOauthTokenRefused(failure: CliError): boolean {
+  if (failure.status === undefined) return false;
   return failure.status === 401 || failure.status === 403 || tokenRefusedText.test(failure.message);
 }
 
@@ -234,15 +242,15 @@ function targetWithToken(
 
 /** A 429 about quota on Qwen OAuth means the free allowance is spent: say so, and what to do instead. */
 export function explainQwenOauthFailure(failure: CliError): CliError {
-  // The token was refreshed and sent again before this (refreshAfterUnauthorized): the login itself is
-  // refused, and an API key's advice would be no help. A 403 may be about the account instead.
+  // The login was refused (a refresh and a retry come first when they can): an API key's advice would be
+  // no help. A 403 may be about the account instead.
   if (isQwenOauthTokenRefused(failure)) {
     return new CliError('auth', failure.message, {
       status: failure.status,
       cause: failure,
       hint:
         failure.status === 403
-          ? 'A fresh Qwen OAuth token was refused too: this account may not have access. `qwen auth status` shows the login; `qwen auth qwen-oauth` logs in again.'
+          ? 'The Qwen OAuth login was refused: this account may not have access. `qwen auth status` shows the login; `qwen auth qwen-oauth` logs in again.'
           : 'Log in again with `qwen auth qwen-oauth` (or /auth in the interactive session).',
     });
   }

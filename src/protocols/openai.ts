@@ -310,9 +310,9 @@ export function createOpenAiDecoder({
 
   function flush(): StreamEvent[] {
     if (ended) return [];
-    // `[DONE]` after nothing at all (no text, no call, no finish_reason; the role chunk alone) is a stream
+    // `[DONE]` after nothing at all (no text, call or refusal, no finish_reason; the role chunk alone) is a stream
     // that broke off before its answer, and is retried like one; an answer that came stays whole without one.
-    if (finishReason === undefined && !answerBegan && toolCalls.length === 0) {
+    if (finishReason === undefined && !answerBegan && toolCalls.length === 0 && refusal.trim() === '') {
       return failWith(endedEarlyFailure('[DONE] before any answer or finish_reason'));
     }
     if (refusal.trim() !== '') {

@@ -255,7 +255,7 @@ describe('headless runs with Qwen OAuth', () => {
   test('a 401 or 403 that outlasts the refresh: exit 41 advising a new login (403: the account), not an API key', async () => {
     for (const [status, message, advice] of [
       [401, 'Invalid access token', 'Log in again with `qwen auth qwen-oauth`'],
-      [403, 'Forbidden', 'A fresh Qwen OAuth token was refused too: this account may not have access.'],
+      [403, 'Forbidden', 'The Qwen OAuth login was refused: this account may not have access.'],
     ] as const) {
       const server = startOAuth();
       cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });

@@ -499,6 +499,17 @@ describe('openaiAdapter decoder edge cases', () => {
     ]);
   });
 
+  test('a refusal that [DONE] closes without a finish_reason is still the refusal, not a stream that ended early', () => {
+    const events = decodeMessages([
+      '{"choices":[{"delta":{"role":"assistant","content":null,"refusal":"I can\'t help with that."}}]}',
+      '[DONE]',
+    ]);
+    expect(events.at(-1)).toEqual({
+      type: 'error',
+      error: { message: "the model declined to answer (refusal): I can't help with that.", code: 'refusal' },
+    });
+  });
+
   test('finish_reason content_filter after some text is a failure, the text kept', () => {
     const events = decodeMessages(
       [
