@@ -1,9 +1,7 @@
 // Turns a ResolvedModel into one that can be sent: checks that a key is there, and (for token-based
 // auth types) fetches or refreshes tokens. Each auth type plugs in here; the CLI calls nothing else.
-import process from 'node:process';
 import { dashScopeHeaders } from '../config/dashscope.ts';
 import { emptyVariableNote } from '../config/env.ts';
-import { qwenHomeFiles } from '../config/paths.ts';
 import { protocolVariables } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
 import { unsendableCharacterIn } from '../core/header-text.ts';
@@ -22,8 +20,11 @@ export interface CredentialContext {
   /** True when a person is at a terminal who could finish a login. */
   interactive: boolean;
   env: Record<string, string | undefined>;
-  /** oauth_creds.json and its lock; derived from QWEN_HOME and the home directory when not given. */
-  oauthFiles?: CredentialFiles;
+  /**
+   * oauth_creds.json and its lock, where the configuration's paths put them: QWEN_HOME from the process
+   * environment, as for every other file (config/paths.ts), never from a .env file or settings env.
+   */
+  oauthFiles: CredentialFiles;
   /** The user's home directory (oauth_creds.json's default place, gcloud's credentials). */
   home: string;
   /** A fetch with proxy and certificate options bound (token refreshes); the global fetch by default. */
@@ -116,9 +117,8 @@ export function missingKeyError(target: ResolvedModel): CliError {
 }
 
 /** Where Qwen Code keeps the OAuth token: `$QWEN_HOME/oauth_creds.json`, default `~/.qwen`. */
-export function oauthFilesFor(env: Record<string, string | undefined>, home: string): CredentialFiles {
-  const files = qwenHomeFiles({ env, cwd: process.cwd(), home, platform: process.platform });
-  return { credentials: files.oauthCreds, lock: files.oauthLock };
+export function oauthFilesIn(paths: { oauthCreds: string; oauthLock: string }): CredentialFiles {
+  return { credentials: paths.oauthCreds, lock: paths.oauthLock };
 }
 
 /**
@@ -129,7 +129,7 @@ async function prepareQwenOauth(
   target: ResolvedModel,
   context: CredentialContext,
 ): Promise<CredentialSession> {
-  const files = context.oauthFiles ?? oauthFilesFor(context.env, context.home);
+  const files = context.oauthFiles;
   const refresh = async (current: QwenCredentials): Promise<QwenCredentials> => {
     try {
       return await refreshCredentials(current, {

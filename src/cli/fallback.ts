@@ -1,7 +1,7 @@
 // --fallback-model, as in Qwen Code: when the model stays rate limited or overloaded (429, 503, 529) after
 // its retries and before any output, the turn is asked again of the next fallback model, each resolved as
 // `--model <id>` would be (its own modelProviders entry, key and base URL when it has one).
-import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
+import { type CredentialSession, oauthFilesIn, prepareCredentials } from '../auth/credentials.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
 import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
@@ -64,6 +64,7 @@ export function prepareModelSession(input: ModelSessionInput): Promise<Credentia
   return prepareCredentials(target, {
     interactive: false,
     env: configuration.env.toRecord(),
+    oauthFiles: oauthFilesIn(configuration.paths),
     home: input.home,
     fetchImplementation: input.fetchImplementation,
     note: input.note,

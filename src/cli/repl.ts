@@ -5,7 +5,7 @@ import process from 'node:process';
 import readline from 'node:readline';
 import type { Writable } from 'node:stream';
 import picocolors from 'picocolors';
-import { type CredentialSession, prepareCredentials } from '../auth/credentials.ts';
+import { type CredentialSession, oauthFilesIn, prepareCredentials } from '../auth/credentials.ts';
 import { readCredentials } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
@@ -202,6 +202,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       state.session = await prepareCredentials(resolved, {
         interactive: false,
         env: configuration.env.toRecord(),
+        oauthFiles: oauthFilesIn(configuration.paths),
         home: context.home,
         fetchImplementation: context.fetchImplementation,
         note: (line) => say(colors.dim(line)),

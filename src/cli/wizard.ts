@@ -15,7 +15,7 @@ import {
   codingPlanRegions,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
-import { prepareCredentials } from '../auth/credentials.ts';
+import { oauthFilesIn, prepareCredentials } from '../auth/credentials.ts';
 import { emptyVariableNote, type LayeredEnvironment } from '../config/env.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
 import { assertAuthTypeAllowed, resolveModel } from '../config/resolve.ts';
@@ -652,6 +652,7 @@ async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<Cl
     const session = await prepareCredentials(resolved, {
       interactive: false,
       env: configuration.env.toRecord(),
+      oauthFiles: oauthFilesIn(configuration.paths),
       home: context.home,
     });
     const target = {

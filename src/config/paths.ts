@@ -36,7 +36,7 @@ const systemSettingsByPlatform: Partial<Record<NodeJS.Platform, string>> = {
 const linuxSystemSettings = '/etc/qwen-code/settings.json';
 
 /** `$QWEN_HOME`, default `~/.qwen`, with the OAuth files in it: text only, no file-system look-up. */
-export function qwenHomeFiles(input: Omit<ConfigPathsInput, 'realPath'>) {
+function qwenHomeFiles(input: Omit<ConfigPathsInput, 'realPath'>) {
   const path = input.platform === 'win32' ? win32 : posix;
   const home = path.resolve(input.home);
   const cwd = path.resolve(input.cwd);

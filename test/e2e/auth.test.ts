@@ -223,6 +223,22 @@ describe('headless runs with Qwen OAuth', () => {
     expect(chat.requests).toHaveLength(0);
   });
 
+  test('QWEN_HOME set in ~/.env is not used for the login either: runs and status agree with the note', async () => {
+    startOAuth();
+    cacheCredentials({ access: 'access-in-home', expiresInMs: 3_600_000 });
+    const alternative = path.dirname(
+      sandbox.write('alt/oauth_creds.json', { ...readCredentials(), access_token: 'access-in-alt' }),
+    );
+    sandbox.write('home/.env', `QWEN_HOME=${alternative}\n`);
+    chat.setResponses({ stream: { text: ['From home.'] } });
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'From home.\n' });
+    expect(result.stderr).toContain('Note: QWEN_HOME in ');
+    expect(authorizations()).toEqual(['Bearer access-in-home']);
+    const status = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    expect(status.stdout).toContain(`Credentials: ${credentialsPath()}`);
+  });
+
   test('a 401 from the API: one refresh, one retry with the new token', async () => {
     const server = startOAuth();
     cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
