@@ -1,7 +1,7 @@
 // The REPL's prompt history in $QWEN_HOME/history: one prompt a line, oldest first (like a shell's), at
 // most `historyLimit` entries, mode 0600 because prompts can quote code and secrets. A prompt of several
 // lines is written as it would be typed: every line but its last ends in `\`, which reading removes.
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readTextFileIfPresent } from '../config/settings.ts';
 import { writeFileAtomically } from '../config/settings-writer.ts';
@@ -44,35 +44,42 @@ function formatEntry(entry: string): string {
   return entry.split('\n').join('\\\n');
 }
 
-/** The file's entries, oldest first (a missing or unreadable file is an empty history: it is a convenience, not data). */
-function readHistory(path: string): string[] {
-  try {
-    return parseHistory(readTextFileIfPresent(path) ?? '');
-  } catch {
-    return [];
-  }
-}
-
-/** The last `limit` entries with `entry` after them, unless it repeats the newest one. */
-function withEntry(oldestFirst: readonly string[], entry: string, limit: number): string[] {
-  const entries = oldestFirst.at(-1) === entry ? [...oldestFirst] : [...oldestFirst, entry];
-  return entries.slice(-limit);
-}
-
+/**
+ * Reads the file (a missing or unreadable one is an empty history: it is a convenience, not data). A file
+ * past the limit is cut to it here, once per session; between those, prompts are only appended.
+ */
 export function loadHistory(path: string, limit: number = historyLimit): PromptHistory {
-  let oldestFirst = readHistory(path).slice(-limit);
+  let oldestFirst: string[] = [];
+  try {
+    oldestFirst = parseHistory(readTextFileIfPresent(path) ?? '');
+  } catch {
+    oldestFirst = [];
+  }
+  if (oldestFirst.length > limit) {
+    oldestFirst = oldestFirst.slice(-limit);
+    saveHistory(path, oldestFirst);
+  }
   return {
     get entries() {
       return [...oldestFirst].reverse();
     },
     add(entry: string) {
-      if (!isRecordable(entry)) return;
-      oldestFirst = withEntry(oldestFirst, entry, limit);
-      // The file is read again, not rewritten from this session's list: another session open at the same
-      // time has added its own prompts since this one started, and they must stay.
-      saveHistory(path, withEntry(readHistory(path), entry, limit));
+      if (!isRecordable(entry) || oldestFirst.at(-1) === entry) return;
+      oldestFirst = [...oldestFirst, entry].slice(-limit);
+      // Appended, never rewritten from this session's list: another session open at the same time adds
+      // its own prompts to the same file, and they must stay.
+      appendEntry(path, entry);
     },
   };
+}
+
+function appendEntry(path: string, entry: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: privateDirectoryMode });
+    appendFileSync(path, `${formatEntry(entry)}\n`, { mode: privateFileMode });
+  } catch {
+    // A read-only home must not break the session; the history only lives in memory then.
+  }
 }
 
 function saveHistory(path: string, oldestFirst: readonly string[]): void {

@@ -74,10 +74,11 @@ test('a file written before multi-line entries: lines continued with `\\` were o
   expect(loadHistory(path.join(directory, 'old')).entries).toEqual(['alone', 'first \nsecond']);
 });
 
-test('capped: only the newest entries stay, in memory and in the file', () => {
+test('capped: only the newest entries stay in memory; the file is cut to them when the next session reads it', () => {
   const history = loadHistory(file, 3);
   for (const entry of ['a', 'b', 'c', 'd', 'e']) history.add(entry);
   expect(history.entries).toEqual(['e', 'd', 'c']);
+  expect(loadHistory(file, 3).entries).toEqual(['e', 'd', 'c']);
   expect(readFileSync(file, 'utf8')).toBe('c\nd\ne\n');
   expect(historyLimit).toBe(1000);
 });
