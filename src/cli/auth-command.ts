@@ -32,7 +32,7 @@ import { modelSettingsPath } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
 import { unsendableCharacterIn } from '../core/header-text.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
-import { type AcceptedAuthType, type ResolvedModel, whereSet } from '../core/types.ts';
+import { type AcceptedAuthType, nonEmpty, type ResolvedModel, whereSet } from '../core/types.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
@@ -382,7 +382,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       usable = false;
       show('Base URL', `${resourceBaseUrl(undefined)} (default; the login may name another)`);
     } else {
-      const named = credentials.resource_url !== undefined && credentials.resource_url !== '';
+      const named = nonEmpty(credentials.resource_url) !== undefined;
       const source = named ? 'resource_url of the login' : 'default; the login named no resource_url';
       show('Base URL', `${maskUrl(resourceBaseUrl(credentials.resource_url))} (${source})`);
       show('Token', `${maskSecret(credentials.access_token)} ${describeExpiry(credentials.expiry_date)}`);

@@ -1,7 +1,8 @@
 // One turn with what the auth type adds around it, shared by headless runs and the REPL: a failure is
 // explained in the auth type's terms (Qwen OAuth's quota), a 401 (Qwen OAuth: also a 403 or words that
-// speak of the token) before any output gets one credential refresh and one retry (token-based auth only), and a temporary error that a 200 stream reports before
-// any output (overloaded, rate limited) is retried like the same HTTP status would have been.
+// speak of the token) before any output gets one credential refresh and one retry (token-based auth
+// only), and a temporary error that a 200 stream reports before any output (overloaded, rate limited) is
+// retried like the same HTTP status would have been.
 import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
