@@ -18,7 +18,9 @@ const processSecrets = new Set<string>();
 
 /**
  * Adds a secret that every redaction masks from now on: a proxy or a server that echoes what it received
- * must not get a proxy's credentials printed, whatever request the message is about.
+ * must not get a proxy's credentials printed, whatever request the message is about. As for any secret, one
+ * shorter than 8 characters is not masked (it would garble every message that happens to contain it); the
+ * Basic token that carries it is.
  */
 export function rememberSecret(secret: string): void {
   if (secret !== '') processSecrets.add(secret);
