@@ -100,12 +100,54 @@ download() {
     status=$(curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
       --speed-time "$stall_seconds" --write-out '%{http_code}' --output "$2" "$1") ||
       fail "could not download $1 ($(curl_reason $? "$status"))"
-  elif has wget; then
+  elif has wget && is_gnu_wget; then
     wget --quiet --tries=3 --timeout="$stall_seconds" --output-document="$2" "$1" ||
       fail "could not download $1 ($(wget_reason $?))"
+  elif has wget; then
+    watched_wget "$1" "$2" || fail "could not download $1 (wget: the download failed, or stalled three times)"
   else
     fail 'neither curl nor wget is installed; install one of them and run this again'
   fi
+}
+
+is_gnu_wget() {
+  case "$(wget --version 2>/dev/null || true)" in
+    *'GNU Wget'*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+watched_wget() {
+  # watched_wget <url> <file>: BusyBox's wget (Alpine, Debian's busybox), which knows -q and -O, while its
+  # timeout option may be missing (and `-T` has crashed some builds). Three attempts; a watchdog stops one
+  # whose file has not grown for $stall_seconds s. The watchdog's streams are not ours: its last `sleep`
+  # may outlive the install by a minute, and must not keep a pipe reading our output open.
+  attempt=1
+  while [ "$attempt" -le 3 ]; do
+    rm -f "$2"
+    wget -q -O "$2" "$1" 2>/dev/null &
+    wget_pid=$!
+    (
+      last=-1
+      while sleep "$stall_seconds"; do
+        size=$(wc -c <"$2" 2>/dev/null || echo 0)
+        if [ "$size" = "$last" ]; then
+          kill "$wget_pid" 2>/dev/null
+          exit 0
+        fi
+        last=$size
+      done
+    ) </dev/null >/dev/null 2>&1 &
+    watchdog_pid=$!
+    # The shell would report a download the watchdog stopped ("Terminated"); ours is the one line.
+    if wait "$wget_pid" 2>/dev/null; then
+      kill "$watchdog_pid" 2>/dev/null || true
+      return 0
+    fi
+    kill "$watchdog_pid" 2>/dev/null || true
+    attempt=$((attempt + 1))
+  done
+  return 1
 }
 
 curl_reason() {

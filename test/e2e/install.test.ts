@@ -40,6 +40,9 @@ const baseTools = [
   'cp',
   'chmod',
   'mv',
+  // The watchdog of a BusyBox wget download.
+  'sleep',
+  'wc',
 ];
 
 let scratch = '';
@@ -188,6 +191,48 @@ describe.skipIf(!canRun)('scripts/install.sh', () => {
       expect(statSync(path.join(installDirectory, 'qwen')).mode & 0o777).toBe(0o755);
     },
   );
+
+  // BusyBox's wget (Alpine; Debian's busybox): -q and -O, no --timeout or --tries, and no GNU banner. The
+  // fake refuses what BusyBox refuses and downloads with curl; the real one is tried too when it is here.
+  const busyboxLikeWget = (directory: string) =>
+    fakeCommand(
+      directory,
+      'wget',
+      `case "$1" in --*) echo "wget: unrecognized option '$1'" >&2; exit 1 ;; esac
+[ "$1" = -q ] && [ "$2" = -O ] || { echo 'BusyBox wget usage' >&2; exit 1; }
+exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
+    );
+
+  test.skipIf(!Bun.which('curl'))(
+    'installs with a BusyBox wget (no --timeout), and gives a stalled download up with one line',
+    async () => {
+      const tools = toolsDirectory('busybox-wget', baseTools);
+      busyboxLikeWget(tools);
+      const run = await runInstaller({ base: 'good/', path: [tools] });
+      expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(run.stdout).toContain(`Installed qwen ${packageJson.version}`);
+
+      const started = performance.now();
+      const stalled = await runInstaller({
+        base: 'stall',
+        path: [tools],
+        env: { QWEN_INSTALL_TIMEOUT: '1' },
+      });
+      expect(stalled.exitCode).toBe(1);
+      expect(stalled.stderr).toBe(
+        `qwen install: could not download ${server?.url.href}stall/${host?.fileName} (wget: the download failed, or stalled three times)\n`,
+      );
+      expect(performance.now() - started).toBeLessThan(20_000);
+    },
+    30_000,
+  );
+
+  test.skipIf(!Bun.which('busybox'))('installs with the real BusyBox wget', async () => {
+    const tools = toolsDirectory('real-busybox', baseTools);
+    symlinkSync(Bun.which('busybox') as string, path.join(tools, 'wget'));
+    const run = await runInstaller({ base: 'good/', path: [tools] });
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+  });
 
   test('refuses a binary whose checksum does not match, deletes it and keeps the installed one', async () => {
     const tools = toolsDirectory('corrupt-tools', [...baseTools, downloader]);
