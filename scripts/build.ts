@@ -16,6 +16,7 @@ import {
   createReadStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -109,11 +110,38 @@ const kyFeatureCheckAtBuildTime: BunPlugin = {
  */
 const startupJitPolicy = 30;
 
+/**
+ * Bun writes each executable first to `.<hash>-<n>.bun-build` in the working directory, then renames it to
+ * the outfile; a build stopped (Ctrl+C, a CI timeout) between the two left 100 MB there for good, hidden and
+ * ignored by git. On SIGINT or SIGTERM the files this build started are removed, then it exits as signalled.
+ */
+const ownTemporaries = new Set<string>();
+let bunTemporariesBefore: ReadonlySet<string> | undefined;
+
+function bunTemporaries(): string[] {
+  return readdirSync(process.cwd()).filter((name) => name.endsWith('.bun-build'));
+}
+
+function removeTemporariesAndExit(code: number): never {
+  for (const file of ownTemporaries) removeQuietly(file);
+  for (const name of bunTemporaries()) {
+    if (!bunTemporariesBefore?.has(name)) removeQuietly(path.join(process.cwd(), name));
+  }
+  process.exit(code);
+}
+
+function cleanUpWhenStopped(): void {
+  bunTemporariesBefore = new Set(bunTemporaries());
+  process.once('SIGINT', () => removeTemporariesAndExit(130));
+  process.once('SIGTERM', () => removeTemporariesAndExit(143));
+}
+
 async function compile(outfile: string, bunTarget?: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
   // Build next to the destination and rename: a binary that is running elsewhere (a test, a shell) is
   // replaced atomically instead of being rewritten under it (ETXTBSY) or left half-written on failure.
   const temporary = path.join(path.dirname(outfile), `.build-${process.pid}-${path.basename(outfile)}`);
+  ownTemporaries.add(temporary);
   const result = await Bun.build({
     entrypoints: [entryPoint],
     compile: {
@@ -389,6 +417,7 @@ function parseArguments(argv: string[]): { mode: BuildMode; outfile: string | un
 if (import.meta.main) {
   try {
     const options = parseArguments(process.argv.slice(2));
+    cleanUpWhenStopped();
     if (options.mode === 'all') await buildAll();
     else if (options.mode === 'deno')
       await buildDeno(options.outfile ?? path.join(distDirectory, 'qwen-deno'));

@@ -1,7 +1,7 @@
 // scripts/check-binary.ts reads ELF / Mach-O / PE headers well enough to catch a mislabelled artifact, and
 // the host build prints the package version. Headers are synthesised here, so no cross build is needed.
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -128,6 +128,34 @@ describe.skipIf(hostTarget() === undefined)('host build', () => {
       expect(output).toContain(`--version ${packageJson.version}`);
       const host = hostTarget() as ReleaseTarget;
       expect(checkExecutableHeader(readExecutableHeader(outfile), host)).toEqual([]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test("a build stopped by SIGTERM removes Bun's 100 MB temporary file and its own", async () => {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'qwen-build-test-'));
+    try {
+      const build = Bun.spawn(
+        [
+          process.execPath,
+          path.join(import.meta.dir, '..', '..', 'scripts', 'build.ts'),
+          '--outfile',
+          'out/qwen',
+        ],
+        { cwd: directory, stdout: 'ignore', stderr: 'ignore' },
+      );
+      // Bun's temporary file in the working directory, and ours next to the outfile (`.build-<pid>-qwen`).
+      const out = path.join(directory, 'out');
+      const leftovers = () => [
+        ...readdirSync(directory).filter((name) => name.endsWith('.bun-build')),
+        ...(existsSync(out) ? readdirSync(out).filter((name) => name.startsWith('.build-')) : []),
+      ];
+      // Stopped once Bun has started writing the executable.
+      while (leftovers().length === 0 && build.exitCode === null) await Bun.sleep(10);
+      build.kill('SIGTERM');
+      expect(await build.exited).toBe(143);
+      expect(leftovers()).toEqual([]);
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
