@@ -231,15 +231,19 @@ path_hint() {
     */fish) profile='' ;;
     *) profile='~/.profile' ;;
   esac
+  # The commands are pasted into a shell: inside their double quotes, \ " $ ` stand for themselves only
+  # when escaped, and inside the echo's single quotes a ' is written '\''.
+  in_double_quotes=$(printf '%s\n' "$install_dir" | sed 's/[\\"$`]/\\&/g')
   say ''
   say "$install_dir is not on your PATH. To add it:"
   if [ -z "$profile" ]; then
-    say "  fish_add_path \"$install_dir\""
+    say "  fish_add_path \"$in_double_quotes\""
   else
     # The single quotes are deliberate: $PATH is for the user's shell to expand, not this one.
     # shellcheck disable=SC2016
-    say "  echo 'export PATH=\"$install_dir:\$PATH\"' >> $profile"
-    say "  then open a new terminal, or run: export PATH=\"$install_dir:\$PATH\""
+    export_line=$(printf '%s\n' "export PATH=\"$in_double_quotes:\$PATH\"" | sed "s/'/'\\\\''/g")
+    say "  echo '$export_line' >> $profile"
+    say "  then open a new terminal, or run: export PATH=\"$in_double_quotes:\$PATH\""
   fi
 }
 

@@ -43,6 +43,8 @@ const baseTools = [
   // The watchdog of a BusyBox wget download.
   'sleep',
   'wc',
+  // Quoting the directory in the PATH hint.
+  'sed',
 ];
 
 let scratch = '';
@@ -325,6 +327,24 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     expect(nowhere.stderr).toBe(
       'qwen install: HOME is not set, so there is no ~/.local/bin; set QWEN_INSTALL_DIR to the directory to install into\n',
     );
+  });
+
+  test('the PATH hint works pasted as printed, for a directory with spaces, quotes, $ and a backslash', async () => {
+    const tools = toolsDirectory('quoting-tools', [...baseTools, downloader]);
+    const installDirectory = path.join(scratch, `it's "odd" $HOME \\ dir`, 'bin');
+    const run = await runInstaller({
+      base: 'good/',
+      path: [tools],
+      env: { QWEN_INSTALL_DIR: installDirectory, SHELL: '/bin/bash' },
+    });
+    expect(run.exitCode).toBe(0);
+    const hint = run.stdout.split('\n').find((line) => line.startsWith('  echo '));
+    expect(hint).toBeDefined();
+    // Pasted into a shell (HOME is the run's), then the profile read by a new one.
+    const paste = Bun.spawnSync(['/bin/sh', '-c', `${hint}\n. ~/.bashrc\nprintf %s "$PATH"`], {
+      env: { HOME: run.home, PATH: '/usr/bin:/bin' },
+    });
+    expect(paste.stdout.toString().split(':')[0]).toBe(installDirectory);
   });
 
   test('a directory where the binary goes is refused before anything is downloaded', async () => {
