@@ -4,12 +4,12 @@ import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import { isAnswerEvent, type StreamEvent } from '../core/events.ts';
 import { createGatheredText } from '../core/gathered-text.ts';
 import type { Message, Usage } from '../core/types.ts';
+import { isOutputLimit, outputLimitNote, toolCallNote } from '../render/answer-notes.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import type { ModelRequests } from '../render/run-stats.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { createTextRenderer, type TextRendererOptions } from '../render/text.ts';
-import { toolCallNote } from '../render/tool-call-note.ts';
 import type { RunContext } from './context.ts';
 import {
   type FallbackEvents,
@@ -150,11 +150,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
     // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence, or never began
     // (reasoning that used up the limit).
-    if (textMode && isOutputLimit(result.finishReason)) {
-      context.writeError(
-        `Note: the answer stopped at the model's output limit (finish reason "${result.finishReason}"), so it may be cut short; raise max_tokens in the model's samplingParams for longer answers.`,
-      );
-    }
+    if (textMode && isOutputLimit(result.finishReason))
+      context.writeError(outputLimitNote(result.finishReason));
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
@@ -162,11 +159,6 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     renderer.fail(failure, outcome(false));
     throw failure;
   }
-}
-
-/** The finish reasons that mean the output token limit ended the answer: OpenAI's, Anthropic's, Gemini's. */
-function isOutputLimit(finishReason: string | undefined): boolean {
-  return finishReason === 'length' || finishReason === 'max_tokens' || finishReason === 'MAX_TOKENS';
 }
 
 /** Text mode's note for an answer with no text, so that a script's empty output is not a mystery. */

@@ -13,6 +13,7 @@ import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
+import { isOutputLimit, outputLimitNote, toolCallNote } from '../render/answer-notes.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
 import {
@@ -93,13 +94,41 @@ export interface UsageTotals {
   totalTokens: number;
 }
 
+/** The totals with one more turn, which cost `usage` (undefined: the server said nothing of it). */
 export function addUsage(totals: UsageTotals, usage: Usage | undefined): UsageTotals {
+  return { turns: totals.turns + 1, ...sumOfUsage(totals, usage) };
+}
+
+/** What two reports cost together (the attempts of one turn: each retry is paid for too). */
+export function sumOfUsage(
+  first: Pick<Usage, 'inputTokens' | 'outputTokens' | 'totalTokens'> | undefined,
+  second: Usage | undefined,
+): Usage {
   return {
-    turns: totals.turns + 1,
-    inputTokens: totals.inputTokens + (usage?.inputTokens ?? 0),
-    outputTokens: totals.outputTokens + (usage?.outputTokens ?? 0),
-    totalTokens: totals.totalTokens + (usage?.totalTokens ?? 0),
+    inputTokens: (first?.inputTokens ?? 0) + (second?.inputTokens ?? 0),
+    outputTokens: (first?.outputTokens ?? 0) + (second?.outputTokens ?? 0),
+    totalTokens: (first?.totalTokens ?? 0) + (second?.totalTokens ?? 0),
   };
+}
+
+/** /stats: the last turn (answered or not) and the session, in words that match the counts. */
+export function statsLines(lastTurn: LastTurn | undefined, totals: UsageTotals): string[] {
+  if (lastTurn === undefined) return ['No turn yet.'];
+  const cost =
+    lastTurn.usage === undefined
+      ? 'the server reported no token usage'
+      : `${formatUsage(lastTurn.usage)} tokens`;
+  const outcome = lastTurn.answered ? '' : ' (no whole answer)';
+  return [
+    `Last turn: ${cost}${outcome}.`,
+    `This session: ${formatUsage(totals)} tokens over ${totals.turns} turn${totals.turns === 1 ? '' : 's'}.`,
+  ];
+}
+
+/** What /stats says of the last turn: what it cost over all its attempts, and whether it was answered. */
+export interface LastTurn {
+  usage?: Usage;
+  answered: boolean;
 }
 
 export function formatUsage(usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'totalTokens'>): string {
@@ -124,7 +153,7 @@ interface SessionState {
   messages: Message[];
   /** The conversation's id (`${session_id}` in customHeaders); /clear starts a new one. */
   sessionId: string;
-  lastUsage?: Usage;
+  lastTurn?: LastTurn;
   totals: UsageTotals;
 }
 
@@ -356,10 +385,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   };
 
   const showStats = () => {
-    say(state.lastUsage ? `Last answer: ${formatUsage(state.lastUsage)} tokens.` : 'No answer yet.');
-    say(
-      `This session: ${formatUsage(state.totals)} tokens over ${state.totals.turns} answer${state.totals.turns === 1 ? '' : 's'}.`,
-    );
+    for (const line of statsLines(state.lastTurn, state.totals)) say(line);
   };
 
   const runTurn = async (prompt: string): Promise<void> => {
@@ -380,9 +406,21 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     let shownReasoning = false;
     let reasoning = false;
     let endsWithNewline = true;
-    // What the current attempt reported it cost, also when it then fails: /stats counts what was spent.
-    // A retry or a fallback starts counting again.
+    // What the current attempt reported it cost, also when it then fails, and what the attempts before
+    // it did (a retry or a fallback is paid for too): /stats counts what was spent.
     let attemptUsage: Usage | undefined;
+    let earlierAttempts: Usage | undefined;
+    // Tools the model asked for: none runs, and an answer that is only a call would otherwise show nothing.
+    const toolNames: string[] = [];
+    const attemptEnded = () => {
+      if (attemptUsage !== undefined) earlierAttempts = sumOfUsage(earlierAttempts, attemptUsage);
+      attemptUsage = undefined;
+    };
+    const countTurn = (answered: boolean) => {
+      attemptEnded();
+      state.lastTurn = earlierAttempts === undefined ? { answered } : { usage: earlierAttempts, answered };
+      state.totals = addUsage(state.totals, earlierAttempts);
+    };
     const show = (text: string) => {
       if (text === '') return;
       write(text);
@@ -398,6 +436,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         sessionId: state.sessionId,
         onEvent: (event) => {
           if (event.type === 'usage') attemptUsage = event.usage;
+          else if (event.type === 'tool-call') toolNames.push(event.name);
           else if (event.type === 'reasoning-delta' && event.text !== '') {
             spinner.stop();
             // Without colours the reasoning is not dimmed: a label keeps it from reading as the answer.
@@ -419,7 +458,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         signal: controller.signal,
         limits: context.streamLimits,
         onRetry: (notice) => {
-          attemptUsage = undefined;
+          attemptEnded();
           spinner.stop();
           say(colors.dim(retryNote(notice)));
           spinner.start();
@@ -435,7 +474,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       };
       const turn = await streamWithFallbacks(session, state.messages, turnOptions, fallbacks, {
         onFallback: (failure, failedModel, next) => {
-          attemptUsage = undefined;
+          attemptEnded();
           sayDuringTurn(
             `${asSentence(`${failedModel}: ${oneLine(failure)}`)} Asking ${next.target.model} instead.`,
           );
@@ -448,11 +487,14 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       // A refreshed token replaces the old one for later turns; a fallback's session is not kept.
       if (turn.session === session) state.target = turn.target;
       state.messages.push({ role: 'assistant', content: result.text });
-      countUsage(result.usage);
+      attemptUsage = result.usage;
+      countTurn(true);
+      if (toolNames.length > 0) say(colors.yellow(toolCallNote(toolNames)));
+      if (isOutputLimit(result.finishReason)) say(colors.yellow(outputLimitNote(result.finishReason)));
     } catch (error) {
       spinner.stop();
       if (!endsWithNewline) write('\n');
-      if (attemptUsage !== undefined) countUsage(attemptUsage);
+      countTurn(false);
       const failure =
         error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
       // The partial answer stays in the conversation; a turn with no answer at all is dropped, so the
@@ -464,11 +506,6 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     } finally {
       router.onInterrupt = undefined;
     }
-  };
-
-  const countUsage = (usage: Usage | undefined) => {
-    state.lastUsage = usage;
-    state.totals = addUsage(state.totals, usage);
   };
 
   /** Handles a command; false means leave. */

@@ -5,7 +5,15 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { createPasteFilter, createTypeAhead } from '../../src/cli/key-router.ts';
-import { addUsage, completeLine, formatUsage, parseSlashCommand, runRepl } from '../../src/cli/repl.ts';
+import {
+  addUsage,
+  completeLine,
+  formatUsage,
+  parseSlashCommand,
+  runRepl,
+  statsLines,
+  sumOfUsage,
+} from '../../src/cli/repl.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { terminalContext } from './helpers.ts';
 
@@ -81,12 +89,36 @@ test('Tab completes slash commands, and model ids after /model', () => {
   expect(completeLine('hello', [])).toEqual([[], 'hello']);
 });
 
-test('usage: per answer and summed over the session', () => {
+test('usage: per turn and summed over the session', () => {
   let totals = { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   totals = addUsage(totals, { inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
   totals = addUsage(totals, undefined);
   expect(totals).toEqual({ turns: 2, inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
   expect(formatUsage(totals)).toBe('1,200 in, 30 out, 1,230 total');
+  expect(
+    sumOfUsage(
+      { inputTokens: 40, outputTokens: 1, totalTokens: 41 },
+      { inputTokens: 40, outputTokens: 1, totalTokens: 41 },
+    ),
+  ).toEqual({
+    inputTokens: 80,
+    outputTokens: 2,
+    totalTokens: 82,
+  });
+});
+
+test('/stats says what the counts say: no turn yet, a turn without usage, a turn that failed', () => {
+  const none = { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  expect(statsLines(undefined, none)).toEqual(['No turn yet.']);
+  expect(statsLines({ answered: true }, { ...none, turns: 2 })).toEqual([
+    'Last turn: the server reported no token usage.',
+    'This session: 0 in, 0 out, 0 total tokens over 2 turns.',
+  ]);
+  const usage = { inputTokens: 160, outputTokens: 4, totalTokens: 164 };
+  expect(statsLines({ usage, answered: false }, { turns: 1, ...usage })).toEqual([
+    'Last turn: 160 in, 4 out, 164 total tokens (no whole answer).',
+    'This session: 160 in, 4 out, 164 total tokens over 1 turn.',
+  ]);
 });
 
 /** A step that streams "partial " and then goes silent, until the request is cancelled. */
@@ -156,8 +188,8 @@ describe('the loop, through injected streams', () => {
     ]);
 
     input.write('/stats\r');
-    await waitFor('Last answer: 7 in, 2 out, 9 total tokens.');
-    await waitFor('This session: 14 in, 4 out, 18 total tokens over 2 answers.');
+    await waitFor('Last turn: 7 in, 2 out, 9 total tokens.');
+    await waitFor('This session: 14 in, 4 out, 18 total tokens over 2 turns.');
     input.write('/nope\r');
     await waitFor('Unknown command /nope. Type /help for the commands.');
     // A model from the environment and no list to pick from: the current model is named first.
@@ -440,6 +472,36 @@ describe('the loop, through injected streams', () => {
     expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
   });
 
+  test('an answer that is only a tool call, or that the output limit ended, says so; /stats sums a retried turn', async () => {
+    const session = startSession({});
+    await session.waitFor('m >');
+    fake.setResponses({ stream: { toolCalls: [{ name: 'read_file', arguments: '{"path":"a"}' }] } });
+    session.input.write('use a tool\r');
+    await session.waitFor('The model asked to run a tool (read_file); qwen-lite runs no tools, so none ran');
+    fake.setResponses({ stream: { text: ['Cut'], finishReason: 'length' } });
+    session.input.write('long\r');
+    await session.waitFor('Note: the answer stopped at the model\'s output limit (finish reason "length")');
+    // The first attempt reports its usage and ends before any answer; the retry answers.
+    fake.setResponses(
+      {
+        sse: 'data: {"id":"c","choices":[],"usage":{"prompt_tokens":40,"completion_tokens":0,"total_tokens":40}}\n\n',
+      },
+      {
+        stream: {
+          text: ['Answered at last.'],
+          usage: { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 },
+        },
+      },
+    );
+    session.input.write('retried\r');
+    await session.waitFor('Answered at last.');
+    await session.waitFor('m >', 4);
+    session.input.write('/stats\r');
+    await session.waitFor('Last turn: 47 in, 1 out, 48 total tokens.');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('a turn that fails after its usage arrived still counts in /stats and the session total', async () => {
     const session = startSession({});
     await session.waitFor('m >');
@@ -453,8 +515,8 @@ describe('the loop, through injected streams', () => {
     session.input.write('hi\r');
     await session.waitFor('content_filter');
     session.input.write('/stats\r');
-    await session.waitFor('Last answer: 11 in, 3 out, 14 total tokens.');
-    await session.waitFor('This session: 11 in, 3 out, 14 total tokens over 1 answer.');
+    await session.waitFor('Last turn: 11 in, 3 out, 14 total tokens (no whole answer).');
+    await session.waitFor('This session: 11 in, 3 out, 14 total tokens over 1 turn.');
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
   });

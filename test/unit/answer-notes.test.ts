@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { toolCallNote } from '../../src/render/tool-call-note.ts';
+import { toolCallNote } from '../../src/render/answer-notes.ts';
 
 test('names the tool asked for and says qwen-lite runs none', () => {
   expect(toolCallNote(['read_file'])).toBe(
