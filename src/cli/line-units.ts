@@ -78,7 +78,8 @@ export function keepUnitsWhole(before: LineState, after: LineState): LineState |
  */
 export function editByUnits(rl: Interface, keys: EventEmitter): void {
   // Read-only in @types/node; plain properties in Node's, Bun's and Deno's readline, which redraw from them.
-  const editable = rl as unknown as LineState & { isCompletionEnabled?: boolean };
+  // `prevRows`: how many rows above the cursor the line starts, where the next redraw goes up to.
+  const editable = rl as unknown as LineState & { isCompletionEnabled?: boolean; prevRows?: number };
   let previous: LineState = { line: rl.line, cursor: rl.cursor };
   // Readline writes a character that is not the last of its read as if typed at the end of the line (a
   // shortcut for pastes): typed inside the line, it overwrites what follows on the screen, not in the line.
@@ -94,6 +95,12 @@ export function editByUnits(rl: Interface, keys: EventEmitter): void {
   // Registered after readline's own listener, so it sees each key's result.
   keys.on('keypress', () => {
     const current = { line: rl.line, cursor: rl.cursor };
+    // A burst's characters are written as they come, without the redraw that counts the rows a wrapped
+    // line takes: the next redraw (a Backspace after a long paste) would start a row too low, and leave
+    // the line's first row on the screen twice. The terminal's cursor is where the line's cursor is.
+    if (editable.isCompletionEnabled === false && current.line !== previous.line) {
+      editable.prevRows = rl.getCursorPos().rows;
+    }
     const whole = keepUnitsWhole(previous, current);
     if (whole !== undefined) {
       editable.line = whole.line;

@@ -530,6 +530,23 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(existsSync(path.join(sandbox.qwenHome, 'settings.json'))).toBe(false);
   }, 30_000);
 
+  test('a pasted line wider than the terminal, then Backspace: the line is redrawn in place, not a row lower', async () => {
+    pane = startWithKey();
+    await pane.waitFor('fake-model >');
+    pane.resize(40, 20);
+    const line = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ end';
+    for (const bracketed of [true, false]) {
+      pane.paste(line, { bracketed });
+      await pane.waitFor('XYZ end');
+      pane.keys('BSpace');
+      await pane.waitFor('XYZ en\n');
+      // The prompt's row is on the screen once: a redraw from the wrong row left it twice.
+      expect(pane.screen().split('fake-model > abcdefghijklmnop').length - 1).toBe(1);
+      pane.keys('C-u');
+      await pane.waitFor('fake-model > \n');
+    }
+  }, 20_000);
+
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     test(`${signal} at the prompt: the terminal is given back in its normal modes (echo, line editing)`, async () => {
       pane = startWithKey();
