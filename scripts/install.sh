@@ -251,6 +251,10 @@ path_hint() {
 can_write_into() {
   dir=$1
   while [ ! -d "$dir" ]; do
+    # Something that is no directory in the way (a file named like one of them): mkdir -p would fail.
+    if [ -e "$dir" ] || [ -L "$dir" ]; then
+      return 1
+    fi
     case "$dir" in
       */*) dir=${dir%/*} ;;
       *) dir=. ;;

@@ -193,6 +193,16 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env);
   resolved.baseUrl = baseUrl.value;
   if (baseUrl.source !== undefined) resolved.baseUrlSource = baseUrl.source;
+  // A model the list does not hold goes, as in Qwen Code, where the protocol's variables say, and with no
+  // URL set to the protocol's own endpoint: with a key set up for another provider, that can surprise.
+  const protocolDefault = baseUrl.value === '' || baseUrl.source?.description === 'default';
+  if (entry === undefined && providerEntries.length > 0 && protocolDefault) {
+    const where = baseUrl.value === '' ? "the protocol's own endpoint" : baseUrl.value;
+    notes.push(
+      `Note: model "${chosen.id}" is not in modelProviders.${providerKey}, so it goes to ${where} with ${keyVariable}; add it to that list to use it at the provider set up there.`,
+    );
+    resolved.notes = notes;
+  }
   if (protocol === 'openai' && isDashScopeEndpoint(baseUrl.value, env.get('DASHSCOPE_PROXY_BASE_URL'))) {
     resolved.dashScope = true;
     resolved.extraHeaders = dashScopeHeaders(authType);

@@ -363,6 +363,22 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     expect(readdirSync(path.join(installDirectory, 'qwen'))).toEqual([]);
   });
 
+  test('a file where a directory of QWEN_INSTALL_DIR should be is refused before anything is downloaded', async () => {
+    const tools = toolsDirectory('file-in-path-tools', [...baseTools, downloader]);
+    writeFileSync(path.join(scratch, 'a-file'), '');
+    requests = [];
+    const run = await runInstaller({
+      base: 'good',
+      path: [tools],
+      env: { QWEN_INSTALL_DIR: path.join(scratch, 'a-file', 'bin') },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      `qwen install: cannot write to ${path.join(scratch, 'a-file', 'bin')}; set QWEN_INSTALL_DIR to a directory you can write to\n`,
+    );
+    expect(requests).toEqual([]);
+  });
+
   test('a server that stops sending is given up after QWEN_INSTALL_TIMEOUT seconds, with one line', async () => {
     const tools = toolsDirectory('stall-tools', [...baseTools, downloader]);
     const started = performance.now();

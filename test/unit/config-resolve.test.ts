@@ -556,7 +556,14 @@ test('generationConfig: from the entry only; model.generationConfig for models o
   });
   const raw = resolve({ flags: { model: 'raw' }, settings });
   expect(raw.generationConfig).toEqual({ timeout: 1, samplingParams: { top_k: 3 } });
-  expect(raw.notes).toBeUndefined();
+  // Not in the list, and no URL set: the protocol's default endpoint, which the note names.
+  expect(raw.notes).toEqual([
+    'Note: model "raw" is not in modelProviders.openai, so it goes to https://api.openai.com/v1 with OPENAI_API_KEY; add it to that list to use it at the provider set up there.',
+  ]);
+  // A URL set for it (OPENAI_BASE_URL, --openai-base-url) is a choice: nothing to say.
+  expect(
+    resolve({ flags: { model: 'raw' }, settings, env: { OPENAI_BASE_URL: 'http://gw/v1' } }).notes,
+  ).toBeUndefined();
   expect(
     resolve({
       flags: { model: 'raw' },
