@@ -104,6 +104,14 @@ download() {
     wget --quiet --tries=3 --timeout="$stall_seconds" --output-document="$2" "$1" ||
       fail "could not download $1 ($(wget_reason $?))"
   elif has wget; then
+    case "$1" in
+      https://*)
+        if [ -z "${tls_note_said:-}" ]; then
+          tls_note_said=1
+          printf '%s\n' "qwen install: note: BusyBox's wget may not check TLS certificates (Debian's does not); install curl for a checked download" >&2
+        fi
+        ;;
+    esac
     watched_wget "$1" "$2" || fail "could not download $1 (wget: the download failed, or stalled three times)"
   else
     fail 'neither curl nor wget is installed; install one of them and run this again'
@@ -119,35 +127,46 @@ is_gnu_wget() {
 
 watched_wget() {
   # watched_wget <url> <file>: BusyBox's wget (Alpine, Debian's busybox), which knows -q and -O, while its
-  # timeout option may be missing (and `-T` has crashed some builds). Three attempts; a watchdog stops one
-  # whose file has not grown for $stall_seconds s. The watchdog's streams are not ours: its last `sleep`
-  # may outlive the install by a minute, and must not keep a pipe reading our output open.
+  # timeout option may be missing (and `-T` has crashed some builds). Three attempts; a watchdog, checking
+  # each second, stops one whose file has not grown for $stall_seconds s. Neither holds our streams (a
+  # pipe reading our output would wait for them), and cleanup stops both if the install is stopped.
   attempt=1
   while [ "$attempt" -le 3 ]; do
     rm -f "$2"
-    wget -q -O "$2" "$1" 2>/dev/null &
+    wget -q -O "$2" "$1" </dev/null >/dev/null 2>&1 &
     wget_pid=$!
     (
       last=-1
-      while sleep "$stall_seconds"; do
+      idle=0
+      while sleep 1; do
         size=$(wc -c <"$2" 2>/dev/null || echo 0)
-        if [ "$size" = "$last" ]; then
+        if [ "$size" = "$last" ]; then idle=$((idle + 1)); else idle=0; fi
+        last=$size
+        if [ "$idle" -ge "$stall_seconds" ]; then
           kill "$wget_pid" 2>/dev/null
           exit 0
         fi
-        last=$size
       done
     ) </dev/null >/dev/null 2>&1 &
     watchdog_pid=$!
     # The shell would report a download the watchdog stopped ("Terminated"); ours is the one line.
-    if wait "$wget_pid" 2>/dev/null; then
-      kill "$watchdog_pid" 2>/dev/null || true
-      return 0
-    fi
-    kill "$watchdog_pid" 2>/dev/null || true
+    wait "$wget_pid" 2>/dev/null && status=0 || status=$?
+    # Reaped: its number may now be another process's.
+    wget_pid=''
+    stop_download
+    [ "$status" -ne 0 ] || return 0
     attempt=$((attempt + 1))
   done
   return 1
+}
+
+# Stops a watched download and its watchdog, if one runs (also when the install is stopped halfway: a
+# background job ignores Ctrl+C, and would go on writing into a directory that cleanup removed).
+stop_download() {
+  if [ -n "${watchdog_pid:-}" ]; then kill "$watchdog_pid" 2>/dev/null || true; fi
+  if [ -n "${wget_pid:-}" ]; then kill "$wget_pid" 2>/dev/null || true; fi
+  watchdog_pid=''
+  wget_pid=''
 }
 
 curl_reason() {
@@ -231,20 +250,27 @@ path_hint() {
     */fish) profile='' ;;
     *) profile='~/.profile' ;;
   esac
-  # The commands are pasted into a shell: inside their double quotes, \ " $ ` stand for themselves only
-  # when escaped, and inside the echo's single quotes a ' is written '\''.
-  in_double_quotes=$(printf '%s\n' "$install_dir" | sed 's/[\\"$`]/\\&/g')
+  # The commands are pasted into a shell. A plain directory goes in double quotes, readably; one with any
+  # other character goes in single quotes, where nothing is expanded (not even ! by an interactive bash or
+  # zsh), a ' in it written '\''. The echo's own single quotes take the line the same way.
+  case "$install_dir" in
+    *[!A-Za-z0-9_./+@%,=\ -]*) export_line="export PATH='$(single_quoted_body "$install_dir")':\"\$PATH\"" ;;
+    *) export_line="export PATH=\"$install_dir:\$PATH\"" ;;
+  esac
   say ''
   say "$install_dir is not on your PATH. To add it:"
   if [ -z "$profile" ]; then
-    say "  fish_add_path \"$in_double_quotes\""
+    # fish's single quotes: \ and ' are escaped with a backslash.
+    say "  fish_add_path '$(printf '%s\n' "$install_dir" | sed "s/[\\\\']/\\\\&/g")'"
   else
-    # The single quotes are deliberate: $PATH is for the user's shell to expand, not this one.
-    # shellcheck disable=SC2016
-    export_line=$(printf '%s\n' "export PATH=\"$in_double_quotes:\$PATH\"" | sed "s/'/'\\\\''/g")
-    say "  echo '$export_line' >> $profile"
-    say "  then open a new terminal, or run: export PATH=\"$in_double_quotes:\$PATH\""
+    say "  echo '$(single_quoted_body "$export_line")' >> $profile"
+    say "  then open a new terminal, or run: $export_line"
   fi
+}
+
+# The text to put between single quotes for a POSIX shell to read back `$1`: each ' becomes '\''.
+single_quoted_body() {
+  printf '%s\n' "$1" | sed "s/'/'\\\\''/g"
 }
 
 # Whether the directory, or the nearest one of its parents that exists, takes new files (nothing is created).
@@ -265,6 +291,7 @@ can_write_into() {
 }
 
 cleanup() {
+  stop_download
   rm -rf "$work_dir"
   if [ -n "${staged:-}" ]; then
     rm -f "$staged"

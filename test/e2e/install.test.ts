@@ -229,6 +229,41 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     30_000,
   );
 
+  test.skipIf(!Bun.which('curl') || !Bun.which('pgrep'))(
+    'stopped during a BusyBox wget download, the installer stops the download too; https gets a one-line note',
+    async () => {
+      const tools = toolsDirectory('busybox-wget-stop', baseTools);
+      busyboxLikeWget(tools);
+      requests = [];
+      const child = Bun.spawn(['/bin/sh', installer], {
+        env: {
+          HOME: mkdtempSync(path.join(scratch, 'home-')),
+          PATH: tools,
+          QWEN_INSTALL_BASE_URL: `${server?.url.href}stall`,
+        },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      while (requests.length === 0) await Bun.sleep(20);
+      child.kill('SIGTERM');
+      expect(await child.exited).toBe(143);
+      // Nothing of the download is left running (it ignored the signal, as background jobs do).
+      const downloads = Bun.spawnSync(['pgrep', '-f', `${server?.url.href}stall`]);
+      expect(downloads.stdout.toString()).toBe('');
+
+      const secure = await runInstaller({
+        base: '',
+        path: [tools],
+        env: { QWEN_INSTALL_BASE_URL: 'https://127.0.0.1:1' },
+      });
+      expect(secure.exitCode).toBe(1);
+      expect(secure.stderr.split('\n')[0]).toBe(
+        "qwen install: note: BusyBox's wget may not check TLS certificates (Debian's does not); install curl for a checked download",
+      );
+    },
+    30_000,
+  );
+
   test.skipIf(!Bun.which('busybox'))('installs with the real BusyBox wget', async () => {
     const tools = toolsDirectory('real-busybox', baseTools);
     symlinkSync(Bun.which('busybox') as string, path.join(tools, 'wget'));
@@ -329,9 +364,9 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     );
   });
 
-  test('the PATH hint works pasted as printed, for a directory with spaces, quotes, $ and a backslash', async () => {
+  test('the PATH hint works pasted as printed, for a directory with spaces, quotes, $, ! and a backslash', async () => {
     const tools = toolsDirectory('quoting-tools', [...baseTools, downloader]);
-    const installDirectory = path.join(scratch, `it's "odd" $HOME \\ dir`, 'bin');
+    const installDirectory = path.join(scratch, `it's "odd" $HOME \\ dir!`, 'bin');
     const run = await runInstaller({
       base: 'good/',
       path: [tools],
@@ -345,6 +380,18 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
       env: { HOME: run.home, PATH: '/usr/bin:/bin' },
     });
     expect(paste.stdout.toString().split(':')[0]).toBe(installDirectory);
+    // The line to run now, in an interactive bash, where ! would expand inside double quotes.
+    const now = run.stdout
+      .split('\n')
+      .find((line) => line.includes('or run: '))
+      ?.split('or run: ')[1];
+    // Lines read by an interactive bash, as typed (history expansion applies to them, not to -c).
+    const typed = Bun.spawnSync(['bash', '--norc', '--noprofile', '-i'], {
+      env: { HOME: run.home, PATH: '/usr/bin:/bin', PS1: '' },
+      stdin: Buffer.from(`${now}\nprintf '[%s]' "$PATH"\n`),
+      stderr: 'pipe',
+    });
+    expect(typed.stdout.toString()).toContain(`[${installDirectory}:`);
   });
 
   test('a directory where the binary goes is refused before anything is downloaded', async () => {
