@@ -16,7 +16,7 @@ import {
   createReadStream,
   existsSync,
   mkdirSync,
-  readdirSync,
+  mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -112,36 +112,44 @@ const startupJitPolicy = 30;
 
 /**
  * Bun writes each executable first to `.<hash>-<n>.bun-build` in the working directory, then renames it to
- * the outfile; a build stopped (Ctrl+C, a CI timeout) between the two left 100 MB there for good, hidden and
- * ignored by git. On SIGINT or SIGTERM the files this build started are removed, then it exits as signalled.
+ * the outfile: a build stopped between the two (Ctrl+C, a CI timeout) left 100 MB there for good, hidden and
+ * ignored by git. Each compile therefore runs in a directory of its own next to the outfile (the same file
+ * system, so the renames stay renames), removed when it ends and on SIGINT or SIGTERM: nothing of another
+ * build is touched.
  */
-const ownTemporaries = new Set<string>();
-let bunTemporariesBefore: ReadonlySet<string> | undefined;
+const ownDirectories = new Set<string>();
 
-function bunTemporaries(): string[] {
-  return readdirSync(process.cwd()).filter((name) => name.endsWith('.bun-build'));
-}
-
-function removeTemporariesAndExit(code: number): never {
-  for (const file of ownTemporaries) removeQuietly(file);
-  for (const name of bunTemporaries()) {
-    if (!bunTemporariesBefore?.has(name)) removeQuietly(path.join(process.cwd(), name));
-  }
+function removeOwnDirectoriesAndExit(code: number): never {
+  for (const directory of ownDirectories) removeQuietly(directory);
   process.exit(code);
 }
 
 function cleanUpWhenStopped(): void {
-  bunTemporariesBefore = new Set(bunTemporaries());
-  process.once('SIGINT', () => removeTemporariesAndExit(130));
-  process.once('SIGTERM', () => removeTemporariesAndExit(143));
+  process.once('SIGINT', () => removeOwnDirectoriesAndExit(130));
+  process.once('SIGTERM', () => removeOwnDirectoriesAndExit(143));
 }
 
 async function compile(outfile: string, bunTarget?: string): Promise<void> {
   mkdirSync(path.dirname(outfile), { recursive: true });
   // Build next to the destination and rename: a binary that is running elsewhere (a test, a shell) is
   // replaced atomically instead of being rewritten under it (ETXTBSY) or left half-written on failure.
-  const temporary = path.join(path.dirname(outfile), `.build-${process.pid}-${path.basename(outfile)}`);
-  ownTemporaries.add(temporary);
+  const workDirectory = mkdtempSync(path.join(path.dirname(outfile), '.build-'));
+  ownDirectories.add(workDirectory);
+  const temporary = path.join(workDirectory, path.basename(outfile));
+  const startedIn = process.cwd();
+  process.chdir(workDirectory);
+  try {
+    await compileInto(temporary, bunTarget);
+    renameSync(temporary, outfile);
+  } finally {
+    process.chdir(startedIn);
+    // The 100 MB temporary files are not left behind (a failed build, a directory in the way, a full disk).
+    removeQuietly(workDirectory);
+    ownDirectories.delete(workDirectory);
+  }
+}
+
+async function compileInto(temporary: string, bunTarget?: string): Promise<void> {
   const result = await Bun.build({
     entrypoints: [entryPoint],
     compile: {
@@ -166,23 +174,15 @@ async function compile(outfile: string, bunTarget?: string): Promise<void> {
     throw: false,
   });
   if (!result.success) {
-    removeQuietly(temporary);
     const messages = result.logs.map((log) => String(log)).join('\n');
     throw new Error(`bun build failed for ${bunTarget ?? 'the host'}:\n${messages}`);
-  }
-  try {
-    renameSync(temporary, outfile);
-  } catch (error) {
-    // The 100 MB temporary file is not left behind (a directory in the way, a full disk).
-    removeQuietly(temporary);
-    throw error;
   }
 }
 
 /** Removes a file that may not be there, on a file system that may not allow it: the first error is the one to report. */
 function removeQuietly(file: string): void {
   try {
-    rmSync(file, { force: true });
+    rmSync(file, { force: true, recursive: true });
   } catch {
     // A read-only dist/ (EROFS): Bun's own failure, already in hand, says more than this one.
   }

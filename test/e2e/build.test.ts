@@ -145,14 +145,19 @@ describe.skipIf(hostTarget() === undefined)('host build', () => {
         ],
         { cwd: directory, stdout: 'ignore', stderr: 'ignore' },
       );
-      // Bun's temporary file in the working directory, and ours next to the outfile (`.build-<pid>-qwen`).
+      // The build's own directory next to the outfile (`.build-XXXXXX`), where Bun writes its temporary file,
+      // and any `.bun-build` file in the working directory.
       const out = path.join(directory, 'out');
+      const own = () =>
+        existsSync(out) ? readdirSync(out).filter((name) => name.startsWith('.build-')) : [];
       const leftovers = () => [
         ...readdirSync(directory).filter((name) => name.endsWith('.bun-build')),
-        ...(existsSync(out) ? readdirSync(out).filter((name) => name.startsWith('.build-')) : []),
+        ...own(),
       ];
       // Stopped once Bun has started writing the executable.
-      while (leftovers().length === 0 && build.exitCode === null) await Bun.sleep(10);
+      const writing = () =>
+        own().some((name) => readdirSync(path.join(out, name)).some((file) => file.endsWith('.bun-build')));
+      while (!writing() && build.exitCode === null) await Bun.sleep(10);
       build.kill('SIGTERM');
       expect(await build.exited).toBe(143);
       expect(leftovers()).toEqual([]);
