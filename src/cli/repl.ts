@@ -115,9 +115,7 @@ export function sumOfUsage(
 export function statsLines(lastTurn: LastTurn | undefined, totals: UsageTotals): string[] {
   if (lastTurn === undefined) return ['No turn yet.'];
   const cost =
-    lastTurn.usage === undefined
-      ? 'the server reported no token usage'
-      : `${formatUsage(lastTurn.usage)} tokens`;
+    lastTurn.usage === undefined ? 'no token usage reported' : `${formatUsage(lastTurn.usage)} tokens`;
   const outcome = lastTurn.answered ? '' : ' (no whole answer)';
   return [
     `Last turn: ${cost}${outcome}.`,
@@ -416,6 +414,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       if (attemptUsage !== undefined) earlierAttempts = sumOfUsage(earlierAttempts, attemptUsage);
       attemptUsage = undefined;
     };
+    // Another attempt answers (a retry, a fallback): what the failed one cost counts, its tools do not.
+    const nextAttempt = () => {
+      attemptEnded();
+      toolNames.length = 0;
+    };
     const countTurn = (answered: boolean) => {
       attemptEnded();
       state.lastTurn = earlierAttempts === undefined ? { answered } : { usage: earlierAttempts, answered };
@@ -458,7 +461,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         signal: controller.signal,
         limits: context.streamLimits,
         onRetry: (notice) => {
-          attemptEnded();
+          nextAttempt();
           spinner.stop();
           say(colors.dim(retryNote(notice)));
           spinner.start();
@@ -474,7 +477,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       };
       const turn = await streamWithFallbacks(session, state.messages, turnOptions, fallbacks, {
         onFallback: (failure, failedModel, next) => {
-          attemptEnded();
+          nextAttempt();
           sayDuringTurn(
             `${asSentence(`${failedModel}: ${oneLine(failure)}`)} Asking ${next.target.model} instead.`,
           );
@@ -696,6 +699,6 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     if (!closed) rl.close();
     router.close();
   }
-  if (state.totals.turns > 0) say(colors.dim(`Tokens this session: ${formatUsage(state.totals)}.`));
+  if (state.totals.totalTokens > 0) say(colors.dim(`Tokens this session: ${formatUsage(state.totals)}.`));
   return 0;
 }

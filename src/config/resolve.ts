@@ -197,9 +197,10 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   // URL set to the protocol's own endpoint: with a key set up for another provider, that can surprise.
   const protocolDefault = baseUrl.value === '' || baseUrl.source?.description === 'default';
   if (entry === undefined && providerEntries.length > 0 && protocolDefault) {
-    const where = baseUrl.value === '' ? "the protocol's own endpoint" : baseUrl.value;
+    const where = baseUrl.value === '' ? `${protocol}'s own endpoint` : baseUrl.value;
+    const credential = resolved.apiKeySource?.name;
     notes.push(
-      `Note: model "${chosen.id}" is not in modelProviders.${providerKey}, so it goes to ${where} with ${keyVariable}; add it to that list to use it at the provider set up there.`,
+      `Note: model "${chosen.id}" is not among the ${protocol} models in modelProviders, so it goes to ${where}${credential === undefined ? '' : ` with ${credential}`}; add it there to use it at the provider set up for them.`,
     );
     resolved.notes = notes;
   }

@@ -558,7 +558,18 @@ test('generationConfig: from the entry only; model.generationConfig for models o
   expect(raw.generationConfig).toEqual({ timeout: 1, samplingParams: { top_k: 3 } });
   // Not in the list, and no URL set: the protocol's default endpoint, which the note names.
   expect(raw.notes).toEqual([
-    'Note: model "raw" is not in modelProviders.openai, so it goes to https://api.openai.com/v1 with OPENAI_API_KEY; add it to that list to use it at the provider set up there.',
+    'Note: model "raw" is not among the openai models in modelProviders, so it goes to https://api.openai.com/v1; add it there to use it at the provider set up for them.',
+  ]);
+  const anthropic = resolve({
+    flags: { model: 'other' },
+    settings: {
+      security: { auth: { selectedType: 'anthropic' } },
+      modelProviders: { anthropic: [{ id: 'claude-x', baseUrl: 'http://gw/anthropic' }] },
+    },
+    env: { ANTHROPIC_API_KEY: 'sk-ant-test-1234567890' },
+  });
+  expect(anthropic.notes).toEqual([
+    'Note: model "other" is not among the anthropic models in modelProviders, so it goes to anthropic\'s own endpoint with ANTHROPIC_API_KEY; add it there to use it at the provider set up for them.',
   ]);
   // A URL set for it (OPENAI_BASE_URL, --openai-base-url) is a choice: nothing to say.
   expect(

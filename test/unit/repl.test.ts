@@ -111,7 +111,7 @@ test('/stats says what the counts say: no turn yet, a turn without usage, a turn
   const none = { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   expect(statsLines(undefined, none)).toEqual(['No turn yet.']);
   expect(statsLines({ answered: true }, { ...none, turns: 2 })).toEqual([
-    'Last turn: the server reported no token usage.',
+    'Last turn: no token usage reported.',
     'This session: 0 in, 0 out, 0 total tokens over 2 turns.',
   ]);
   const usage = { inputTokens: 160, outputTokens: 4, totalTokens: 164 };
