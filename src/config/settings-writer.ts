@@ -12,11 +12,13 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
-import { isObject } from '../core/types.ts';
+import { isObject, nonEmpty } from '../core/types.ts';
 import { ensureDirectory, fileErrorReason } from './directories.ts';
 import { setJsonValue } from './json-edit.ts';
+import { configPaths } from './paths.ts';
 import { realPathOrSelf } from './real-path.ts';
 import { formatIssuePath } from './schema.ts';
 import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
@@ -118,9 +120,17 @@ function directoryMode(directory: string): number | undefined {
   return basename(directory) === '.qwen' || isQwenHome(directory) ? privateDirectoryMode : undefined;
 }
 
+/** QWEN_HOME as every other path takes it (`~/x` and relative values too), not as written. */
 function isQwenHome(directory: string): boolean {
-  const qwenHome = process.env['QWEN_HOME'];
-  return qwenHome !== undefined && qwenHome !== '' && resolve(qwenHome) === resolve(directory);
+  if (nonEmpty(process.env['QWEN_HOME']) === undefined) return false;
+  const { qwenHome } = configPaths({
+    env: process.env,
+    cwd: process.cwd(),
+    // As the run's home (cli/terminal-io.ts homeDirectory): the environment's first.
+    home: (process.platform === 'win32' ? process.env['USERPROFILE'] : process.env['HOME']) || homedir(),
+    platform: process.platform,
+  });
+  return resolve(qwenHome) === resolve(directory);
 }
 
 /** Writes a sibling temp file, flushes it, then renames it over `path`; the temp file never stays behind. */

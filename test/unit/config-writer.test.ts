@@ -56,6 +56,24 @@ test('a missing file (and directory) starts from {} with 2-space indent and a fi
   expect(modeOf(join(directory, 'nested', '.qwen'))).toBe(0o700);
 });
 
+test('QWEN_HOME, written as users write it (~/...), gets the private mode too', () => {
+  const directory = temporaryDirectory();
+  const saved = { HOME: process.env['HOME'], QWEN_HOME: process.env['QWEN_HOME'] };
+  process.env['HOME'] = directory;
+  process.env['QWEN_HOME'] = '~/qwen-home';
+  try {
+    updateSettingsFile(join(directory, 'qwen-home', 'settings.json'), [
+      { path: ['model', 'name'], value: 'm' },
+    ]);
+    expect(modeOf(join(directory, 'qwen-home'))).toBe(0o700);
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});
+
 test('a file where a directory should be: a config error naming it and the fix, nothing written', () => {
   const directory = temporaryDirectory();
   writeFileSync(join(directory, '.qwen'), 'x');
