@@ -4,11 +4,13 @@
 
 import { parseDotEnv } from './dotenv.ts';
 import {
+  type DotEnvFile,
   defaultExcludedProjectVariables,
   findDotEnvFile,
   isRegularFile,
   type LayeredEnvironment,
   layerEnvironment,
+  projectForbiddenVariables,
   usableDotEnvValues,
 } from './env.ts';
 import type { ConfigPaths } from './paths.ts';
@@ -54,6 +56,29 @@ function locationVariableNotes(env: LayeredEnvironment): string[] {
     if (where === undefined || where === 'environment') continue;
     notes.push(
       `Note: ${name} in ${where} is not used: it says where the configuration files are, so only your shell can set it (export ${name}=...).`,
+    );
+  }
+  return notes;
+}
+
+/**
+ * What a project's files tried to set that they may not (projectForbiddenVariables): ignored, as in Qwen
+ * Code, and said, so that a `QWEN_TLS_INSECURE=1` in a repository's `.env` is not a mystery either way.
+ */
+function projectSetNotes(
+  dotEnv: (DotEnvFile & { values: Record<string, string> }) | undefined,
+  settings: LoadedSettings,
+): string[] {
+  const sources: [path: string, variables: Record<string, string> | undefined][] = [];
+  if (dotEnv?.isProject) sources.push([dotEnv.path, dotEnv.values]);
+  for (const file of settings.files)
+    if (file.scope === 'workspace') sources.push([file.path, file.settings.env]);
+  const notes: string[] = [];
+  for (const [path, variables] of sources) {
+    const named = projectForbiddenVariables.filter((name) => Object.hasOwn(variables ?? {}, name));
+    if (named.length === 0) continue;
+    notes.push(
+      `Note: ${named.join(', ')} in ${path} ${named.length === 1 ? 'is' : 'are'} ignored: a project's files cannot set ${named.length === 1 ? 'it' : 'them'} (your shell, ~/.qwen/.env or ~/.env can).`,
     );
   }
   return notes;
@@ -112,7 +137,7 @@ export function loadConfiguration(input: LoadConfigurationInput): LoadedConfigur
     settingsEnv: { values: settings.merged.env ?? {}, sources: settings.envSources },
     excludedProjectVariables: settings.merged.advanced?.excludedEnvVars ?? defaultExcludedProjectVariables,
   });
-  const notes = locationVariableNotes(env);
+  const notes = [...locationVariableNotes(env), ...projectSetNotes(dotEnv, settings)];
   return dotEnv === undefined
     ? { paths, settings, env, notes }
     : { paths, settings, env, notes, dotEnvPath: dotEnv.path };

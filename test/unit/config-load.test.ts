@@ -20,6 +20,21 @@ function layout(files: Record<string, string>) {
   return { root, home, cwd };
 }
 
+/**
+ * Loads the layout with this process environment. The .env walk reaches the real /tmp and /: files outside
+ * the test's folder are kept out of it.
+ */
+function loadIn(place: { root: string; home: string; cwd: string }, processEnv: Record<string, string>) {
+  return loadConfiguration({
+    argvFlags: {},
+    processEnv,
+    cwd: place.cwd,
+    home: place.home,
+    platform: 'linux',
+    exists: (path) => path.startsWith(place.root) && isRegularFile(path),
+  });
+}
+
 test('wires paths, the first .env, settings and flags together (real file system)', () => {
   const { home, cwd } = layout({
     'home/.qwen/settings.json': JSON.stringify({
@@ -117,21 +132,13 @@ test('$VAR expansion uses the layered rules: configured exclusions, an empty pro
 });
 
 test('QWEN_HOME from the process environment moves the user settings and home .env', () => {
-  const { root, home, cwd } = layout({
+  const place = layout({
     'alt/settings.json': '{ "model": { "name": "alt" } }',
     'alt/.env': 'FROM=alt\n',
   });
-  const loaded = loadConfiguration({
-    argvFlags: {},
-    processEnv: {
-      QWEN_HOME: join(root, 'alt'),
-      QWEN_CODE_SYSTEM_SETTINGS_PATH: join(root, 'no-system.json'),
-    },
-    cwd,
-    home,
-    platform: 'linux',
-    // The walk reaches the real /tmp and /; keep files outside the test's folder out of it.
-    exists: (path) => path.startsWith(root) && isRegularFile(path),
+  const loaded = loadIn(place, {
+    QWEN_HOME: join(place.root, 'alt'),
+    QWEN_CODE_SYSTEM_SETTINGS_PATH: join(place.root, 'no-system.json'),
   });
   expect(loaded.settings.merged.model?.name).toBe('alt');
   expect(loaded.env.get('FROM')).toBe('alt');
@@ -145,15 +152,7 @@ test('a variable that says where the files are, set in a home .env or settings e
   );
   mkdirSync(join(home, '.qwen'));
   writeFileSync(join(home, '.qwen/settings.json'), JSON.stringify({ env: { QWEN_HOME: join(root, 'alt') } }));
-  const load = (processEnv: Record<string, string>) =>
-    loadConfiguration({
-      argvFlags: {},
-      processEnv,
-      cwd,
-      home,
-      platform: 'linux',
-      exists: (path) => path.startsWith(root) && isRegularFile(path),
-    });
+  const load = (processEnv: Record<string, string>) => loadIn({ root, home, cwd }, processEnv);
   const loaded = load({ QWEN_CODE_SYSTEM_DEFAULTS_PATH: join(root, 'none.json') });
   expect(loaded.settings.merged.model?.name).toBeUndefined();
   expect(loaded.notes).toEqual([
@@ -222,4 +221,19 @@ test("a workspace settings file's env cannot set what a project .env cannot; the
   expect(loaded.env.get('QWEN_TLS_INSECURE')).toBeUndefined();
   expect(loaded.env.get('NODE_EXTRA_CA_CERTS')).toBeUndefined();
   expect(loaded.env.get('OPENAI_MODEL')).toBe('project-model');
+  // Ignored, and said so.
+  expect(loaded.notes).toEqual([
+    `Note: QWEN_OAUTH_BASE_URL, QWEN_TLS_INSECURE, NODE_EXTRA_CA_CERTS in ${join(cwd, '.qwen', 'settings.json')} are ignored: a project's files cannot set them (your shell, ~/.qwen/.env or ~/.env can).`,
+  ]);
+});
+
+test('a project .env that sets a protected variable: ignored, and a note names it', () => {
+  const place = layout({ 'home/work/project/.env': 'QWEN_TLS_INSECURE=1\nOPENAI_MODEL=m\n' });
+  const { cwd } = place;
+  const loaded = loadIn(place, { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(place.root, 'no-system.json') });
+  expect(loaded.env.get('QWEN_TLS_INSECURE')).toBeUndefined();
+  expect(loaded.env.get('OPENAI_MODEL')).toBe('m');
+  expect(loaded.notes).toEqual([
+    `Note: QWEN_TLS_INSECURE in ${join(cwd, '.env')} is ignored: a project's files cannot set it (your shell, ~/.qwen/.env or ~/.env can).`,
+  ]);
 });
