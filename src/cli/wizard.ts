@@ -100,6 +100,8 @@ export interface WizardOptions {
    * context.env as it is now. context.env also holds the keys earlier wizards of this session set for it.
    */
   launchEnv?: Readonly<Record<string, string | undefined>>;
+  /** How long the key check waits for the server; 30 s by default (tests shorten it). */
+  keyCheckTimeoutMs?: number;
 }
 
 export interface WizardOutcome {
@@ -639,6 +641,8 @@ async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<Cl
     plan.files.map((file) => [file.path, prepareSettingsFile(file.path, file.edits).text]),
   );
   const key = plan.sessionKey;
+  const timeoutMs = options.keyCheckTimeoutMs ?? keyCheckTimeoutMs;
+  const checkTimeout = AbortSignal.timeout(timeoutMs);
   const configuration = loadConfigurationFor(
     key === undefined ? context : { ...context, env: { ...context.env, [key.variable]: key.value } },
     (path) => pending.get(path) ?? readTextFileIfPresent(path),
@@ -665,13 +669,14 @@ async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<Cl
         samplingParams: { ...session.target.generationConfig.samplingParams, max_tokens: 16 },
       },
     };
-    log.step(`Checking ${target.model} at ${maskUrl(target.baseUrl) || 'the default URL'}…`, streams);
+    const where = maskUrl(target.baseUrl) || 'the default URL';
+    log.step(`Checking ${target.model} at ${where}…`, streams);
     await withCancelKeys(streams.input, context.signal, (signal) =>
       streamTurn(
         { target, messages: [{ role: 'user', content: 'Reply with the single word OK.' }] },
         {
           onEvent: () => undefined,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
+          signal: AbortSignal.any([signal, checkTimeout]),
           fetchImplementation: context.fetchImplementation,
         },
       ),
@@ -679,10 +684,17 @@ async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<Cl
     log.success('The key works: the server answered.', streams);
     return undefined;
   } catch (error) {
+    // A server that does not answer in time is a failed check (save anyway is offered), not a cancel.
+    if (checkTimeout.aborted) {
+      return new CliError('network', `No answer within ${timeoutMs / 1000} s.`, { cause: error });
+    }
     if (error instanceof CliError && error.kind === 'cancelled') throw error;
     return error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
   }
 }
+
+/** How long the key check waits for the server's answer. */
+const keyCheckTimeoutMs = 30_000;
 
 /**
  * Runs a task that is not a prompt (the device login, the key check) so that Ctrl+C or Escape on the

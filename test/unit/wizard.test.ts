@@ -566,6 +566,18 @@ describe('the check comes before any write', () => {
     expect((settings['modelProviders'] as Record<string, unknown[]>)['openai']).toHaveLength(1);
   });
 
+  test('a server that does not answer the check in time is a failed check (save anyway offered), not a cancel', async () => {
+    fake = startFakeOpenAi({ hangBeforeHeaders: true });
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal, keyCheckTimeoutMs: 300 });
+    await answerThirdParty(terminal, fake.url, 'sk-good-4444');
+    await terminal.waitFor('No answer within 0.3 s.');
+    await terminal.answer('Save anyway', keys.down, keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-good-4444' });
+    expect(terminal.screen()).not.toContain('Cancelled');
+  });
+
   test('Save anyway after a failed check writes the answers as given', async () => {
     fake = startFakeOpenAi({ status: 500 });
     const terminal = createTerminal();
