@@ -23,6 +23,7 @@ import {
   assertAuthTypeAllowed,
   highestFileWith,
   NoModelSelectedError,
+  qwenOauthModel,
   type ResolveFlags,
   resolveAuthType,
   resolveModel,
@@ -140,13 +141,24 @@ async function loginWithQwenOauth(
       context.writeError(terminalSafe(`Still waiting: ${problem}. Polling goes on until the code expires.`)),
   });
   writeCredentials(paths.oauthCreds, credentials);
-  // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth.
+  // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth. The model of the
+  // provider used before would only get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
+  const userFile = configuration.settings.files.find((file) => file.path === paths.userSettings);
+  const earlierModel = userFile?.settings.model?.name;
+  const dropModel = earlierModel !== undefined && earlierModel !== '' && earlierModel !== qwenOauthModel;
   updateSettingsFile(paths.userSettings, [
     { path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' },
+    ...(dropModel
+      ? [
+          { path: ['model', 'name'], value: undefined },
+          { path: ['model', 'baseUrl'], value: undefined },
+        ]
+      : []),
   ]);
   context.writeOut(
     `Logged in with Qwen OAuth. Credentials saved to ${paths.oauthCreds}; ` +
-      `security.auth.selectedType is now "qwen-oauth" in ${paths.userSettings}.\n`,
+      `security.auth.selectedType is now "qwen-oauth" in ${paths.userSettings}` +
+      `${dropModel ? ` (model.name "${earlierModel}" removed: Qwen OAuth serves ${qwenOauthModel})` : ''}.\n`,
   );
   warnWhenOverridden('qwen-oauth', context, { path: paths.userSettings });
   return 0;

@@ -158,6 +158,28 @@ describe('qwen auth qwen-oauth (device flow)', () => {
   });
 });
 
+describe('qwen auth qwen-oauth after another provider', () => {
+  test("the earlier provider's model.name is removed (Qwen OAuth serves one model), so runs do not warn", async () => {
+    startOAuth({ pollOutcomes: ['success'] });
+    sandbox.userSettings({
+      security: { auth: { selectedType: 'openai' } },
+      model: { name: 'gpt-x', baseUrl: 'http://127.0.0.1:9/v1' },
+      modelProviders: { openai: [{ id: 'gpt-x', baseUrl: 'http://127.0.0.1:9/v1', envKey: 'X_KEY' }] },
+    });
+    const login = await qwen(['auth', 'qwen-oauth']);
+    expect(login.exitCode).toBe(0);
+    expect(login.stdout).toContain('(model.name "gpt-x" removed: Qwen OAuth serves coder-model)');
+    const settings = JSON.parse(readFileSync(path.join(sandbox.qwenHome, 'settings.json'), 'utf8'));
+    expect(settings.model).toEqual({});
+    expect(settings.security.auth.selectedType).toBe('qwen-oauth');
+    // The provider's list stays, for a later switch back.
+    expect(settings.modelProviders.openai).toHaveLength(1);
+    chat.setResponses({ stream: { text: ['Hi.'] } });
+    const run = await qwen(['hi']);
+    expect(run).toMatchObject({ exitCode: 0, stdout: 'Hi.\n', stderr: '' });
+  });
+});
+
 describe('headless runs with Qwen OAuth', () => {
   test('no cached credentials: exit 41 pointing at `qwen auth qwen-oauth`, and no device flow started', async () => {
     const server = startOAuth();
