@@ -1,7 +1,7 @@
 // The directories qwen writes its files into ($QWEN_HOME, a project's .qwen), created when missing. What
 // stops that is most often the user's to mend (a file where the directory should be, a directory they may
 // not write to), so it ends as one line naming the path and the fix, not as Node's EEXIST or ENOTDIR.
-import { mkdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliError, type ErrorKind } from '../core/errors.ts';
 
@@ -40,6 +40,22 @@ export function ensureDirectory(
 export function isMissingFile(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * A file that cannot even be looked up from here: a directory on its way is closed to this user (a job run
+ * as another user with HOME=/root), or the path is too long to name one. As Qwen Code's existsSync, it is
+ * taken as absent; a file that is there but cannot be read is not (lstat finds it).
+ */
+export function isUnreachableFile(path: string, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENAMETOOLONG') return false;
+  try {
+    lstatSync(path);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Why a file operation failed, in words where the code is one a user can act on. */

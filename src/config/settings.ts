@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
-import { fileErrorReason, isMissingFile } from './directories.ts';
+import { fileErrorReason, isMissingFile, isUnreachableFile } from './directories.ts';
 import { projectForbiddenVariables } from './env.ts';
 import type { ConfigPaths } from './paths.ts';
 import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
@@ -135,7 +135,7 @@ export function readTextFileIfPresent(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if (isMissingFile(error)) return undefined;
+    if (isMissingFile(error) || isUnreachableFile(path, error)) return undefined;
     throw new CliError('config', `${path}: cannot read the file (${fileErrorReason(error)})`, {
       cause: error,
     });

@@ -158,6 +158,20 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
   return { exitCode, stdout, stderr };
 }
 
+/** The whole output and the exit code of a process spawned with stdout and stderr piped. */
+export async function finished(child: {
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  exited: Promise<number>;
+}): Promise<CliResult> {
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { exitCode, stdout, stderr };
+}
+
 async function readAll(stream: ReadableStream<Uint8Array>, onFirstByte: () => void): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';

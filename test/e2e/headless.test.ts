@@ -1,12 +1,24 @@
 // The spine end to end: the real CLI (from source and compiled) against a fake OpenAI-compatible server.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { sessionIdPlaceholder } from '../../src/core/types.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import {
+  binaryPath,
   commandFor,
   ensureBinary,
+  finished,
   flavours,
   headlessFlavours,
   makeSandbox,
@@ -1459,4 +1471,46 @@ test('an unreachable base URL names the variable that set it, and where', async 
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain('(from OPENAI_BASE_URL in the environment)');
   expect(result.stderr).toContain('connection refused');
+});
+
+// A CI job run as another user with HOME=/root (mode 700): the settings files cannot even be looked up, and
+// the run goes on with the environment, as Qwen Code's existsSync lets it. Needs root to switch users.
+const canSwitchUser = process.getuid?.() === 0 && Bun.which('setpriv') !== null;
+describe.skipIf(!canSwitchUser)('a home directory closed to the user running qwen', () => {
+  test('is read as one without settings files: the run answers', async () => {
+    const fake = startFakeOpenAi({ stream: { text: ['From the environment.'] } });
+    const closed = mkdtempSync(path.join(os.tmpdir(), 'qwen-closed-home-'));
+    chmodSync(closed, 0o700);
+    const open = mkdtempSync(path.join(os.tmpdir(), 'qwen-open-cwd-'));
+    chmodSync(open, 0o777);
+    try {
+      // A copy the other user can run, wherever the checkout is.
+      await ensureBinary();
+      const binary = path.join(open, 'qwen');
+      copyFileSync(binaryPath, binary);
+      chmodSync(binary, 0o755);
+      const child = Bun.spawn(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', binary, 'hi'], {
+        cwd: open,
+        env: {
+          HOME: closed,
+          PATH: '/usr/bin:/bin',
+          OPENAI_API_KEY: 'sk-test-closed-1234',
+          OPENAI_BASE_URL: fake.url,
+          OPENAI_MODEL: 'm',
+        },
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      expect(await finished(child)).toEqual({
+        exitCode: 0,
+        stdout: 'From the environment.\n',
+        stderr: '',
+      });
+    } finally {
+      await fake.stop();
+      rmSync(closed, { recursive: true, force: true });
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
 });

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
 import { hostTarget } from '../../scripts/build.ts';
+import { finished } from './harness.ts';
 
 const root = path.resolve(import.meta.dir, '..', '..');
 const installer = path.join(root, 'scripts', 'install.sh');
@@ -89,12 +90,7 @@ async function runInstaller(options: {
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { exitCode, stdout, stderr, home };
+  return { ...(await finished(child)), home };
 }
 
 beforeAll(async () => {

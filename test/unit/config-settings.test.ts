@@ -285,6 +285,8 @@ test('real files: missing is undefined, a directory is a config error, nothing i
   const directory = mkdtempSync(join(tmpdir(), 'qwen-settings-'));
   expect(readTextFileIfPresent(join(directory, 'missing.json'))).toBeUndefined();
   expect(readTextFileIfPresent(join(directory, 'missing', 'deeper.json'))).toBeUndefined();
+  // A path no file can have (a name too long): as absent, not an error.
+  expect(readTextFileIfPresent(join(directory, 'x'.repeat(300), 'settings.json'))).toBeUndefined();
   mkdirSync(join(directory, 'settings.json'));
   expect(errorOf(() => readTextFileIfPresent(join(directory, 'settings.json'))).message).toContain(
     'it is a directory',
