@@ -7,7 +7,7 @@ import { CliError } from '../core/errors.ts';
 import { unsendableCharacterIn } from '../core/header-text.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
 import { type ResolvedModel, whereSet } from '../core/types.ts';
-import { clearGoogleTokenCache, googleAccessToken } from './google-adc.ts';
+import { clearGoogleTokenCache, googleAccessToken, googleCredentialsPath } from './google-adc.ts';
 import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwen-oauth.ts';
 import {
   type CredentialFiles,
@@ -198,13 +198,32 @@ async function prepareGoogleCloud(
       home: context.home,
       fetchImplementation: context.fetchImplementation,
     });
+  const accessToken = await fetchToken();
+  // Found, since a token was made from it.
+  const credentialsFile = googleCredentialsPath({ env: context.env, home: context.home }).path;
   return {
-    target: { ...target, accessToken: await fetchToken() },
+    target: { ...target, accessToken },
     refreshAfterUnauthorized: async () => {
       clearGoogleTokenCache();
       return { ...target, accessToken: await fetchToken() };
     },
+    explainFailure: (failure) =>
+      explainGoogleCloudFailure(failure, credentialsFile, target.googleCloud?.project),
   };
+}
+
+/**
+ * A refused request in Vertex AI project mode is about the Application Default Credentials, not an API key
+ * (there is none): a 401 (after a fresh token) about the file they come from, a 403 about the account's
+ * rights on the project.
+ */
+function explainGoogleCloudFailure(failure: CliError, file: string, project: string | undefined): CliError {
+  if (failure.status !== 401 && failure.status !== 403) return failure;
+  const hint =
+    failure.status === 401
+      ? `Google refused the access token made from ${file}: run \`gcloud auth application-default login\` again, or check that the service account still exists.`
+      : `The account in ${file} may lack rights on project ${project ?? '(unknown)'} (the Vertex AI User role, roles/aiplatform.user), or the Vertex AI API may be off there.`;
+  return new CliError('auth', failure.message, { status: failure.status, cause: failure, hint });
 }
 
 export function notLoggedInError(credentialsPath: string): CliError {

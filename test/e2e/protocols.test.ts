@@ -614,6 +614,25 @@ describe('bearer credentials', () => {
       expect(gemini.requests).toHaveLength(0);
     });
 
+    test('a 401 or 403 from Vertex AI speaks of the ADC file and the project, not of an API key', async () => {
+      for (const [status, advice] of [
+        [401, `Google refused the access token made from ${credentialsFile}`],
+        [403, 'may lack rights on project my-project (the Vertex AI User role'],
+      ] as const) {
+        gemini.setResponses(
+          { status, body: { error: { code: status, message: 'Refused.', status: 'PERMISSION_DENIED' } } },
+          { status, body: { error: { code: status, message: 'Refused.', status: 'PERMISSION_DENIED' } } },
+        );
+        const result = await runCli(vertexFlash, {
+          GOOGLE_CLOUD_PROJECT: 'my-project',
+          GOOGLE_APPLICATION_CREDENTIALS: credentialsFile,
+        });
+        expect(result.exitCode).toBe(41);
+        expect(result.stderr).toContain(advice);
+        expect(result.stderr).not.toContain('Check the API key');
+      }
+    });
+
     test('no credentials at all: exit 41 telling how to log in', async () => {
       const result = await runCli(vertexFlash, { GOOGLE_CLOUD_PROJECT: 'my-project' });
       expect(result.exitCode).toBe(41);
