@@ -219,10 +219,16 @@ async function prepareGoogleCloud(
  */
 function explainGoogleCloudFailure(failure: CliError, file: string, project: string | undefined): CliError {
   if (failure.status !== 401 && failure.status !== 403) return failure;
-  const hint =
+  return refusedCredentials(
+    failure,
     failure.status === 401
       ? `Google refused the access token made from ${file}: run \`gcloud auth application-default login\` again, or check that the service account still exists.`
-      : `The account in ${file} may lack rights on project ${project ?? '(unknown)'} (the Vertex AI User role, roles/aiplatform.user), or the Vertex AI API may be off there.`;
+      : `The account in ${file} may lack rights on project ${project ?? '(unknown)'} (the Vertex AI User role, roles/aiplatform.user), or the Vertex AI API may be off there.`,
+  );
+}
+
+/** The failure as refused credentials (exit 41), with the auth type's advice instead of the API key's. */
+function refusedCredentials(failure: CliError, hint: string): CliError {
   return new CliError('auth', failure.message, { status: failure.status, cause: failure, hint });
 }
 
@@ -264,14 +270,12 @@ export function explainQwenOauthFailure(failure: CliError): CliError {
   // The login was refused (a refresh and a retry come first when they can): an API key's advice would be
   // no help. A 403 may be about the account instead.
   if (isQwenOauthTokenRefused(failure)) {
-    return new CliError('auth', failure.message, {
-      status: failure.status,
-      cause: failure,
-      hint:
-        failure.status === 403
-          ? 'The Qwen OAuth login was refused: this account may not have access. `qwen auth status` shows the login; `qwen auth qwen-oauth` logs in again.'
-          : 'Log in again with `qwen auth qwen-oauth` (or /auth in the interactive session).',
-    });
+    return refusedCredentials(
+      failure,
+      failure.status === 403
+        ? 'The Qwen OAuth login was refused: this account may not have access. `qwen auth status` shows the login; `qwen auth qwen-oauth` logs in again.'
+        : 'Log in again with `qwen auth qwen-oauth` (or /auth in the interactive session).',
+    );
   }
   if (failure.status !== 429) return failure;
   if (!/quota/i.test(`${failure.message} ${failure.hint ?? ''}`)) return failure;

@@ -4,6 +4,7 @@
 // writeSync and reads stdin with fs.read; only the interactive session uses the stream objects.
 import { fstatSync, read, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import process from 'node:process';
+import { homeFromEnvironment } from '../config/paths.ts';
 import { exitCodes } from '../core/errors.ts';
 
 const encoder = new TextEncoder();
@@ -98,9 +99,7 @@ function isNullDevice(status: Stats): boolean {
 
 /** os.homedir() without loading node:os (~2 ms) when the environment already says it. */
 export async function homeDirectory(): Promise<string> {
-  const fromEnvironment = process.platform === 'win32' ? process.env.USERPROFILE : process.env.HOME;
-  if (fromEnvironment) return fromEnvironment;
-  return (await import('node:os')).homedir();
+  return homeFromEnvironment() ?? (await import('node:os')).homedir();
 }
 
 /** Qwen Code's rule: a pipe that has sent nothing after this long is treated as empty. */

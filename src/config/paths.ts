@@ -36,6 +36,11 @@ const systemSettingsByPlatform: Partial<Record<NodeJS.Platform, string>> = {
 const linuxSystemSettings = '/etc/qwen-code/settings.json';
 
 /** `$QWEN_HOME`, default `~/.qwen`, with the OAuth files in it: text only, no file-system look-up. */
+/** The home directory as the environment names it (HOME, or USERPROFILE on Windows); undefined when it does not. */
+export function homeFromEnvironment(): string | undefined {
+  return (process.platform === 'win32' ? process.env['USERPROFILE'] : process.env['HOME']) || undefined;
+}
+
 function qwenHomeFiles(input: Omit<ConfigPathsInput, 'realPath'>) {
   const path = input.platform === 'win32' ? win32 : posix;
   const home = path.resolve(input.home);

@@ -18,7 +18,7 @@ import { CliError } from '../core/errors.ts';
 import { isObject, nonEmpty } from '../core/types.ts';
 import { ensureDirectory, fileErrorReason } from './directories.ts';
 import { setJsonValue } from './json-edit.ts';
-import { configPaths } from './paths.ts';
+import { configPaths, homeFromEnvironment } from './paths.ts';
 import { realPathOrSelf } from './real-path.ts';
 import { formatIssuePath } from './schema.ts';
 import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
@@ -126,8 +126,7 @@ function isQwenHome(directory: string): boolean {
   const { qwenHome } = configPaths({
     env: process.env,
     cwd: process.cwd(),
-    // As the run's home (cli/terminal-io.ts homeDirectory): the environment's first.
-    home: (process.platform === 'win32' ? process.env['USERPROFILE'] : process.env['HOME']) || homedir(),
+    home: homeFromEnvironment() ?? homedir(),
     platform: process.platform,
   });
   return resolve(qwenHome) === resolve(directory);
