@@ -2,6 +2,7 @@
 // error shapes, different URLs and credentials. As in openai.ts, the decoder narrows every field from
 // `unknown`, because a stream that throws halfway through loses the answer the user was already reading.
 
+import { CliError } from '../core/errors.ts';
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
 import {
@@ -43,9 +44,35 @@ function withVersion(base: string, version: string): string {
   return /\/v1(?:(?:alpha|beta)\d*)?$/.test(base) ? base : `${base}/${version}`;
 }
 
-/** `models/gemini-2.5-pro` (how the API lists them) and `gemini-2.5-pro` name the same model. */
-function modelSegment(model: string): string {
-  return encodeURIComponent(model.trim().replace(/^models\//, ''));
+type GoogleService = 'gemini' | 'vertex';
+
+/**
+ * The model's resource path, as @google/genai (Qwen Code's client) names it: a bare id is
+ * `models/<id>` on Gemini and `publishers/google/models/<id>` on Vertex AI, `<publisher>/<id>` is
+ * `publishers/<publisher>/models/<id>`, and a path that already names a resource (`tunedModels/...` on
+ * Gemini; `publishers/...`, `models/...` or `projects/.../endpoints/...` on Vertex AI) is kept as it is.
+ * Each segment is escaped, so a model id cannot add a query or change the endpoint.
+ */
+export function modelResourcePath(service: GoogleService, model: string): string {
+  const id = model.trim();
+  const path =
+    service === 'gemini'
+      ? /^(?:models|tunedModels)\//.test(id)
+        ? id
+        : `models/${id}`
+      : /^(?:publishers|projects|models)\//.test(id)
+        ? id
+        : id.includes('/')
+          ? `publishers/${id.replace('/', '/models/')}`
+          : `publishers/google/models/${id}`;
+  const segments = path.split('/');
+  // A `..` segment, escaped or not, is resolved away by every URL parser: it would name another endpoint.
+  if (segments.some((segment) => segment === '' || /^(?:\.|%2e)+$/i.test(segment))) {
+    throw new CliError('input', `"${id}" is not a model name: it has an empty or "." or ".." part.`, {
+      hint: 'Give the model id as the provider lists it (gemini-2.5-pro, tunedModels/<name>).',
+    });
+  }
+  return segments.map((segment) => encodeURIComponent(segment)).join('/');
 }
 
 const streamSuffix = ':streamGenerateContent?alt=sse';
@@ -53,7 +80,7 @@ const streamSuffix = ':streamGenerateContent?alt=sse';
 function geminiUrl(target: ResolvedModel): string {
   const { base, query } = baseUrlParts(target.baseUrl, defaultGeminiBaseUrl);
   return withQuery(
-    `${withVersion(base, 'v1beta')}/models/${modelSegment(target.model)}${streamSuffix}`,
+    `${withVersion(base, 'v1beta')}/${modelResourcePath('gemini', target.model)}${streamSuffix}`,
     query,
   );
 }
@@ -80,15 +107,15 @@ function vertexUrl(target: ResolvedModel): string {
   const cloud = target.googleCloud;
   if (usesVertexProjectMode(target) && cloud !== undefined) {
     const base = withVersion(configured || vertexHost(cloud.location), 'v1');
+    const model = modelResourcePath('vertex', target.model);
+    // A full resource name (`projects/<p>/locations/<l>/endpoints/<id>`) already says where it lives.
+    if (model.startsWith('projects/')) return withQuery(`${base}/${model}${streamSuffix}`, query);
     const project = encodeURIComponent(cloud.project);
     const location = encodeURIComponent(cloud.location);
-    return withQuery(
-      `${base}/projects/${project}/locations/${location}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`,
-      query,
-    );
+    return withQuery(`${base}/projects/${project}/locations/${location}/${model}${streamSuffix}`, query);
   }
   const base = withVersion(configured || defaultVertexBaseUrl, 'v1');
-  return withQuery(`${base}/publishers/google/models/${modelSegment(target.model)}${streamSuffix}`, query);
+  return withQuery(`${base}/${modelResourcePath('vertex', target.model)}${streamSuffix}`, query);
 }
 
 interface GeminiContent {
@@ -130,8 +157,6 @@ function generationConfigOf(target: ResolvedModel): JsonObject {
   if (stop !== undefined) config['stopSequences'] = stop;
   return config;
 }
-
-type GoogleService = 'gemini' | 'vertex';
 
 function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequest {
   const { target } = request;

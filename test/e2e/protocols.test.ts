@@ -79,10 +79,12 @@ function sandbox(): { home: string; cwd: string } {
           baseUrl: gemini.url,
           generationConfig: { samplingParams: sampling },
         },
+        { id: 'tunedModels/my-tuned-7', envKey: 'GEMINI_API_KEY', baseUrl: gemini.url },
       ],
       'vertex-ai': [
         { id: 'gemini-2.5-flash', name: 'Gemini 2.5 Flash on Vertex', baseUrl: gemini.url },
         { id: 'vertex-sampled', baseUrl: gemini.url, generationConfig: { samplingParams: sampling } },
+        { id: 'projects/my-project/locations/us-central1/endpoints/4242', baseUrl: gemini.url },
       ],
     },
   };
@@ -493,6 +495,17 @@ describe('gemini', () => {
     }
   });
 
+  test('a tuned model goes to its own resource path, not escaped into models/', async () => {
+    gemini.setResponses({ sse: geminiStream({ text: ['tuned ', 'answer'] }) });
+    const result = await runCli(['--auth-type', 'gemini', '-m', 'tunedModels/my-tuned-7'], {
+      GEMINI_API_KEY: geminiKey,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('tuned answer\n');
+    expect(gemini.requests[0]?.path).toBe('/v1beta/tunedModels/my-tuned-7:streamGenerateContent?alt=sse');
+  });
+
   test('404 NOT_FOUND: exit 1 with the server’s message', async () => {
     gemini.setResponses({ status: 404, body: json(geminiFixtures, 'error-404.json') });
     const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
@@ -598,6 +611,21 @@ describe('bearer credentials', () => {
       );
       expect(request?.headers['authorization']).toBe(`Bearer ${tokenServer.issuedTokens.at(-1)}`);
       expect(request?.headers['x-goog-api-key']).toBeUndefined();
+    });
+
+    test('a deployed endpoint named by its resource name is asked at that path', async () => {
+      gemini.setResponses({ sseFile: join(geminiFixtures, 'vertex-text.sse') });
+      const endpoint = 'projects/my-project/locations/us-central1/endpoints/4242';
+      const result = await runCli(['--auth-type', 'vertex-ai', '-m', endpoint], {
+        GOOGLE_CLOUD_PROJECT: 'my-project',
+        GOOGLE_CLOUD_LOCATION: 'us-central1',
+        GOOGLE_APPLICATION_CREDENTIALS: credentialsFile,
+      });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(gemini.requests[0]?.path).toBe(
+        '/v1/projects/my-project/locations/us-central1/endpoints/4242:streamGenerateContent?alt=sse',
+      );
     });
 
     test('a refused service account: exit 41 with the endpoint’s reason', async () => {

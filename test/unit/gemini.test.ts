@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
-import { geminiAdapter, vertexAdapter } from '../../src/protocols/gemini.ts';
+import { geminiAdapter, modelResourcePath, vertexAdapter } from '../../src/protocols/gemini.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { geminiStream } from '../fakes/gemini-server.ts';
 import {
@@ -217,6 +217,58 @@ describe('vertexAdapter.buildRequest', () => {
   test('same body as the Gemini API', () => {
     const request = chat(vertexTarget({ generationConfig: { samplingParams: { top_k: 5 } } }));
     expect(vertexAdapter.buildRequest(request).body).toBe(geminiAdapter.buildRequest(request).body);
+  });
+});
+
+describe('modelResourcePath: model ids as @google/genai names them', () => {
+  test('Gemini API: a bare id under models/, models/ and tunedModels/ names kept', () => {
+    expect(modelResourcePath('gemini', 'gemini-2.5-pro')).toBe('models/gemini-2.5-pro');
+    expect(modelResourcePath('gemini', ' models/gemini-2.5-pro ')).toBe('models/gemini-2.5-pro');
+    expect(modelResourcePath('gemini', 'tunedModels/my-tuned-7')).toBe('tunedModels/my-tuned-7');
+  });
+
+  test('Vertex AI: google by default, publisher/model, resource names kept', () => {
+    expect(modelResourcePath('vertex', 'gemini-2.5-pro')).toBe('publishers/google/models/gemini-2.5-pro');
+    expect(modelResourcePath('vertex', 'anthropic/claude-sonnet-4@20250514')).toBe(
+      'publishers/anthropic/models/claude-sonnet-4%4020250514',
+    );
+    expect(modelResourcePath('vertex', 'publishers/google/models/gemini-2.5-pro')).toBe(
+      'publishers/google/models/gemini-2.5-pro',
+    );
+    expect(modelResourcePath('vertex', 'projects/p/locations/us-central1/endpoints/123')).toBe(
+      'projects/p/locations/us-central1/endpoints/123',
+    );
+  });
+
+  test('each part is escaped; empty, "." and ".." parts are refused (exit 42)', () => {
+    expect(modelResourcePath('gemini', 'gemini?alt=json&x=1')).toBe('models/gemini%3Falt%3Djson%26x%3D1');
+    for (const model of ['tunedModels/../../v1/files', 'models/%2e%2E', 'tunedModels/', 'a//b', 'models/.']) {
+      expect(() => modelResourcePath('gemini', model)).toThrow(expect.objectContaining({ exitCode: 42 }));
+    }
+  });
+});
+
+describe('Gemini and Vertex AI URLs for resource names', () => {
+  test('a tuned model on the Gemini API; an endpoint in project mode; a publisher in express mode', () => {
+    expect(geminiAdapter.buildRequest(chat(target({ model: 'tunedModels/my-tuned' }))).url).toBe(
+      'https://generativelanguage.googleapis.com/v1beta/tunedModels/my-tuned:streamGenerateContent?alt=sse',
+    );
+    const endpoint = vertexAdapter.buildRequest(
+      chat(
+        vertexTarget({
+          apiKey: undefined,
+          accessToken: 'ya29.token',
+          googleCloud: { project: 'my-project', location: 'us-central1' },
+          model: 'projects/my-project/locations/us-central1/endpoints/42',
+        }),
+      ),
+    );
+    expect(endpoint.url).toBe(
+      'https://us-central1-aiplatform.googleapis.com/v1/projects/my-project/locations/us-central1/endpoints/42:streamGenerateContent?alt=sse',
+    );
+    expect(vertexAdapter.buildRequest(chat(vertexTarget({ model: 'meta/llama-4' }))).url).toBe(
+      'https://aiplatform.googleapis.com/v1/publishers/meta/models/llama-4:streamGenerateContent?alt=sse',
+    );
   });
 });
 
