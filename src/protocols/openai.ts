@@ -120,12 +120,20 @@ function errorObjectFrom(value: JsonObject): JsonObject | undefined {
 /**
  * OpenAI's errors inside a 200 stream carry a code or type but no status: the status the same error has
  * over HTTP, so that a rate limit or server error before any text is retried alike (cli/session-turn.ts).
+ * DashScope's own codes, from its status-code table and its OpenAI-compatible mode, are here too.
  */
 const statusByErrorCode: Record<string, number> = {
   invalid_api_key: 401,
   rate_limit_exceeded: 429,
   insufficient_quota: 429,
   server_error: 500,
+  limit_requests: 429,
+  internal_error: 500,
+  InvalidApiKey: 401,
+  RequestTimeOut: 408,
+  InternalError: 500,
+  'InternalError.Algo': 500,
+  ServiceUnavailable: 503,
 };
 
 /**
@@ -138,6 +146,16 @@ function statusOfErrorCode(code: string): number | undefined {
   // Own keys only: a server's code named `constructor` must not find Object's.
   const known = Object.hasOwn(statusByErrorCode, code) ? statusByErrorCode[code] : undefined;
   return known ?? (throttled ? 429 : undefined);
+}
+
+/**
+ * DashScope starts a message with the status it stands for (`<503> ServiceUnavailable: ...`,
+ * `<400> InternalError.Algo.InvalidParameter: ...`): it says more than the code, which is `InternalError...`
+ * for a bad parameter too.
+ */
+function statusInMessage(message: string): number | undefined {
+  const prefix = /^<(\d{3})> /.exec(message);
+  return prefix === null ? undefined : httpStatusFrom(prefix[1]);
 }
 
 /**
@@ -162,6 +180,7 @@ function streamFailureFrom(error: JsonObject): StreamFailure {
   const status =
     httpStatusFrom(error['code']) ??
     httpStatusFrom(error['status']) ??
+    statusInMessage(failure.message) ??
     (code === undefined ? undefined : statusOfErrorCode(code));
   if (status !== undefined) failure.status = status;
   if (code !== undefined) failure.code = code;

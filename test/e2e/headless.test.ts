@@ -518,6 +518,27 @@ describe('retries of errors inside a 200 stream', () => {
     expect(fake.requests).toHaveLength(3);
   });
 
+  test("DashScope's compatible-mode rate limit and a <503> message inside the stream are retried", async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      errorEvent({
+        message: 'Requests rate limit exceeded.',
+        type: 'limit_requests',
+        code: 'limit_requests',
+      }),
+      errorEvent({
+        message: '<503> ServiceUnavailable: Too many requests in route.',
+        code: 'ServiceUnavailable',
+      }),
+      { stream: { text: ['ok'] } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+    expect(result.stderr).toContain('(attempt 1): 429 Requests rate limit exceeded.');
+    expect(result.stderr).toContain('(attempt 2): 503 <503> ServiceUnavailable');
+    expect(fake.requests).toHaveLength(3);
+  });
+
   test('a connection lost after the headers but before any text is retried', async () => {
     const box = freshSandbox();
     fake.setResponses(

@@ -388,6 +388,27 @@ describe('openaiAdapter decoder on fixtures', () => {
     });
   });
 
+  test("DashScope's codes and its <status> message prefix give the status the error has over HTTP", () => {
+    const errorEvent = (error: object) => `data: ${JSON.stringify({ error })}\n\n`;
+    const statusOf = (error: object) => {
+      const [event] = decodeStream(errorEvent(error));
+      return event?.type === 'error' ? event.error.status : undefined;
+    };
+    const rateLimited = { message: 'Requests rate limit exceeded, please try again later.' };
+    expect(statusOf({ ...rateLimited, type: 'limit_requests', code: 'limit_requests' })).toBe(429);
+    expect(statusOf({ message: 'Request timed out, please try again later.', code: 'RequestTimeOut' })).toBe(
+      408,
+    );
+    expect(statusOf({ message: 'An internal error has occured', code: 'InternalError' })).toBe(500);
+    expect(statusOf({ message: '<503> ServiceUnavailable: Too many requests in route.', code: 'x' })).toBe(
+      503,
+    );
+    // The prefix wins over a code that would say 500: this one is the caller's mistake.
+    const badParameter = '<400> InternalError.Algo.InvalidParameter: The "function.arguments" parameter';
+    expect(statusOf({ message: badParameter, code: 'InternalError.Algo' })).toBe(400);
+    expect(statusOf({ message: 'no status here <503>', code: 'something_else' })).toBeUndefined();
+  });
+
   test('a flat vLLM error object', () => {
     expect(decodeStream(fixture('vllm-error-midstream.sse'))).toEqual([
       { type: 'text-delta', text: 'def ' },
