@@ -154,6 +154,7 @@ export interface HttpRequest {
 
 export interface Usage {
   inputTokens: number;
+  /** As the provider counts its output, and Qwen Code reports it: with the reasoning, except on Gemini. */
   outputTokens: number;
   totalTokens: number;
   cachedInputTokens?: number;

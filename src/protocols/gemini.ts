@@ -290,8 +290,9 @@ function streamFailureFrom(error: JsonObject): StreamFailure {
 }
 
 /**
- * usageMetadata counts are running totals. Gemini keeps thinking out of `candidatesTokenCount`; Usage
- * follows OpenAI, where output includes reasoning and `reasoningTokens` says how much of it that was.
+ * usageMetadata counts are running totals. Gemini keeps thinking out of `candidatesTokenCount`, and so does
+ * the output count Qwen Code reports for it (`output_tokens`, stats' `candidates`); the thinking is
+ * `reasoningTokens` (stats' `thoughts`), and `totalTokenCount` counts both.
  */
 function usageFrom(value: unknown): Usage | undefined {
   if (!isObject(value)) return undefined;
@@ -302,11 +303,11 @@ function usageFrom(value: unknown): Usage | undefined {
   if (!counted) return undefined;
   const inputTokens = finiteNumber(value['promptTokenCount']) ?? 0;
   const thoughts = finiteNumber(value['thoughtsTokenCount']);
-  const outputTokens = (finiteNumber(value['candidatesTokenCount']) ?? 0) + (thoughts ?? 0);
+  const outputTokens = finiteNumber(value['candidatesTokenCount']) ?? 0;
   const usage: Usage = {
     inputTokens,
     outputTokens,
-    totalTokens: finiteNumber(value['totalTokenCount']) ?? inputTokens + outputTokens,
+    totalTokens: finiteNumber(value['totalTokenCount']) ?? inputTokens + outputTokens + (thoughts ?? 0),
   };
   const cached = finiteNumber(value['cachedContentTokenCount']);
   if (cached !== undefined) usage.cachedInputTokens = cached;

@@ -318,7 +318,12 @@ describe('gemini', () => {
       name: 'read_file',
       input: { path: 'README.md' },
     });
-    expect(assistant.message.usage).toMatchObject({ input_tokens: 9, output_tokens: 18 });
+    // As Qwen Code reports Gemini's usage: output without the thinking, which stats count apart.
+    expect(assistant.message.usage).toMatchObject({ input_tokens: 9, output_tokens: 13, total_tokens: 27 });
+    const summary = messages.find((message) => message['type'] === 'result') as {
+      stats: { models: Record<string, { tokens: Record<string, number> }> };
+    };
+    expect(summary.stats.models['gemini-2.5-pro']?.tokens).toMatchObject({ candidates: 13, thoughts: 5 });
   });
 
   test('an error event or a MALFORMED_FUNCTION_CALL midway: exit 1, the text so far kept', async () => {

@@ -280,7 +280,7 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
       expect(events.slice(-2)).toEqual([
         {
           type: 'usage',
-          usage: { inputTokens: 11, outputTokens: 15 + 32, totalTokens: 58, reasoningTokens: 32 },
+          usage: { inputTokens: 11, outputTokens: 15, totalTokens: 58, reasoningTokens: 32 },
         },
         { type: 'done', finishReason: 'STOP' },
       ]);
@@ -297,7 +297,7 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
       type: 'usage',
       usage: {
         inputTokens: 14,
-        outputTokens: 9 + 96,
+        outputTokens: 9,
         totalTokens: 119,
         cachedInputTokens: 8,
         reasoningTokens: 96,
@@ -350,7 +350,7 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
       const events = decodeStream(fixture('malformed-function-call.sse'), seed);
       expect(textOf(events)).toBe('Let me compute that with the tool.');
       expect(events.slice(-2)).toEqual([
-        { type: 'usage', usage: { inputTokens: 21, outputTokens: 20, totalTokens: 41, reasoningTokens: 12 } },
+        { type: 'usage', usage: { inputTokens: 21, outputTokens: 8, totalTokens: 41, reasoningTokens: 12 } },
         {
           type: 'error',
           error: {
@@ -501,7 +501,7 @@ describe('Gemini stream decoding (real SSE parser, random slices, CRLF framing)'
     const events = decodeStream(fixture('vertex-text.sse'), 41);
     expect(textOf(events)).toBe('Vertex says hello from europe-west4.');
     expect(events.filter((event) => event.type === 'usage')).toEqual([
-      { type: 'usage', usage: { inputTokens: 7, outputTokens: 33, totalTokens: 40, reasoningTokens: 25 } },
+      { type: 'usage', usage: { inputTokens: 7, outputTokens: 8, totalTokens: 40, reasoningTokens: 25 } },
     ]);
   });
 
