@@ -2,7 +2,6 @@
 import type { CredentialSession } from '../auth/credentials.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import { isAnswerEvent, type StreamEvent } from '../core/events.ts';
-import { createGatheredText } from '../core/gathered-text.ts';
 import type { Message, Usage } from '../core/types.ts';
 import { isOutputLimit, outputLimitNote, toolCallNote } from '../render/answer-notes.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
@@ -56,11 +55,9 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     version: context.version,
   });
 
-  // The text shown so far: the JSON formats print it at the end (also after a failure, as the partial
-  // answer); text mode has already printed it and only needs to know whether there was any. A tool call is
-  // output too (the JSON formats list it): after either, a retry would show it twice.
+  // Whether some of the answer is out (text, or a tool call, which the JSON formats list): after that, a
+  // retry would show it twice.
   const textMode = run.format === 'text';
-  const shownText = createGatheredText();
   let hasShownOutput = false;
   // The usage the current attempt reported, even when it then failed (a filter's cut, an error after
   // message_start): a failed run still says what it cost. A retry or a fallback starts counting again.
@@ -85,7 +82,6 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       }),
     );
     return {
-      text: shownText.text(),
       usage,
       durationMs: now - startedAt,
       apiDurationMs: now - startedAt,
@@ -94,9 +90,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   };
   const onEvent = (event: StreamEvent) => {
     if (isAnswerEvent(event)) hasShownOutput = true;
-    if (event.type === 'text-delta') {
-      if (!textMode) shownText.add(event.text);
-    } else if (event.type === 'tool-call') {
+    if (event.type === 'tool-call') {
       if (textMode) toolNames.push(event.name);
     } else if (event.type === 'usage') usage = event.usage;
     else if (event.type === 'reasoning-delta' && event.text !== '') reasoned = true;
@@ -109,6 +103,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
         const nextModel = next.target.model;
         usage = undefined;
         asked.push({ model: nextModel, requests: 0, startedAt: performance.now() });
+        renderer.discardAttempt();
         renderer.switchModel(nextModel);
         context.writeError(
           terminalSafe(
@@ -125,6 +120,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       limits: context.streamLimits,
       onRetry: (notice) => {
         usage = undefined;
+        renderer.discardAttempt();
         context.writeError(retryNote(notice));
       },
       onRequest: () => {
@@ -141,11 +137,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       run.fallbacks ?? [],
       fallbackEvents,
     );
-    renderer.finish({
-      ...outcome(true),
-      usage: result.usage,
-      finishReason: result.finishReason,
-    });
+    renderer.finish({ ...outcome(true), usage: result.usage });
     if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
     else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
     // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence, or never began

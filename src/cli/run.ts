@@ -175,7 +175,6 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     if (error instanceof CliError && format !== 'text') {
       context.reportingFailure?.(error.exitCode);
       createRenderer(format, context.writeOut).fail(error, {
-        text: '',
         durationMs: performance.now() - startedAt,
         apiDurationMs: 0,
       });

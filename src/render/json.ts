@@ -1,8 +1,13 @@
-// Qwen Code's headless JSON shapes (compat note section 5): a system/init object, one assistant message,
-// and a result. `json` prints them as one array at the end, `stream-json` as one object per line, and with
-// partial messages (--include-partial-messages) also the answer as it arrives, in Anthropic's stream events.
+// Qwen Code's headless JSON shapes (compat note section 5, and its JSON output adapters): a system/init
+// object, the answer as assistant messages, and a result. As in Qwen Code, an assistant message holds blocks
+// of one type (thinking, text or tool_use): a new one starts when the type changes, so reasoning, then text,
+// then tool calls are three messages. `json` prints them as one array at the end, `stream-json` as one object
+// per line as each message ends, and with partial messages (--include-partial-messages) also the answer as
+// it arrives, in Anthropic's stream events.
+
 import type { CliError } from '../core/errors.ts';
 import { isEmptyDelta, type StreamEvent } from '../core/events.ts';
+import { createGatheredText, type GatheredText } from '../core/gathered-text.ts';
 import type { JsonObject, Usage } from '../core/types.ts';
 import type { Renderer, TurnOutcome, Write } from './renderer.ts';
 import { statsJson } from './run-stats.ts';
@@ -14,6 +19,17 @@ export interface JsonRendererOptions {
   sessionId?: string;
 }
 
+type BlockType = 'thinking' | 'text' | 'tool_use';
+
+/** The assistant message being built: one text or thinking block, or any number of tool_use blocks. */
+interface OpenMessage {
+  id: string;
+  type: BlockType;
+  /** The text or thinking block's text so far. */
+  text: GatheredText;
+  toolUses: JsonObject[];
+}
+
 export function createJsonRenderer(
   write: Write,
   mode: 'json' | 'stream-json',
@@ -22,7 +38,6 @@ export function createJsonRenderer(
   const collected: JsonObject[] = [];
   /** The run's model, until a fallback takes over. */
   let answeringModel = '';
-  const toolUses: JsonObject[] = [];
   // Memory: the answer's text is in the last objects (twice: the assistant message and the result), so each
   // object is serialized and written on its own, and a long line is written without copying it again to
   // append its newline. A 20 MiB answer peaked at 330 MB in -o json when the array was one string.
@@ -61,45 +76,80 @@ export function createJsonRenderer(
   // A run that fails before it has one (no authentication) still says a session id.
   const sessionId = options.sessionId ?? crypto.randomUUID();
   const common = () => ({ uuid: crypto.randomUUID(), session_id: sessionId });
-  const messageId = `msg_${crypto.randomUUID().replaceAll('-', '')}`;
   const partial = mode === 'stream-json' && options.partialMessages === true;
-  let partialStarted = false;
-  const streamEvent = (event: JsonObject) =>
-    emit({ type: 'stream_event', ...common(), parent_tool_use_id: null, event });
-  // Opened at the first piece of text: only then is a retry no longer possible (headless.ts).
-  const openPartialMessage = () => {
-    partialStarted = true;
-    streamEvent({
-      type: 'message_start',
-      message: { id: messageId, type: 'message', role: 'assistant', model: answeringModel, content: [] },
+  const streamEvent = (event: JsonObject) => {
+    if (partial) emit({ type: 'stream_event', ...common(), parent_tool_use_id: null, event });
+  };
+
+  let open: OpenMessage | undefined;
+  /** message_start was sent: once a turn, at its first block, whatever messages the blocks then fill. */
+  let turnStarted = false;
+  /** The answer's text, each text message's joined: the result's `result`. */
+  const answerTexts: string[] = [];
+
+  /** The open message, or a new one when the block type changes (the one before ends then). */
+  const messageFor = (type: BlockType): OpenMessage => {
+    if (open?.type === type) return open;
+    endMessage(undefined);
+    open = {
+      id: `msg_${crypto.randomUUID().replaceAll('-', '')}`,
+      type,
+      text: createGatheredText(),
+      toolUses: [],
+    };
+    if (!turnStarted) {
+      turnStarted = true;
+      streamEvent({
+        type: 'message_start',
+        message: { id: open.id, type: 'message', role: 'assistant', model: answeringModel, content: [] },
+      });
+    }
+    if (type !== 'tool_use') {
+      streamEvent({ type: 'content_block_start', index: 0, content_block: emptyBlock(type) });
+    }
+    return open;
+  };
+
+  /**
+   * Ends the open message: its text or thinking block is closed, and the message written (stream-json) or
+   * kept (json). Only the turn's last message carries the usage, as in Qwen Code.
+   */
+  const endMessage = (usage: Usage | undefined) => {
+    const message = open;
+    if (message === undefined) return;
+    open = undefined;
+    let content: JsonObject[] = message.toolUses;
+    if (message.type !== 'tool_use') {
+      streamEvent({ type: 'content_block_stop', index: 0 });
+      // A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
+      // JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
+      const text = message.text.text().toWellFormed();
+      if (message.type === 'text') answerTexts.push(text);
+      content = [message.type === 'text' ? { type: 'text', text } : { type: 'thinking', thinking: text }];
+    }
+    emit({
+      type: 'assistant',
+      ...common(),
+      parent_tool_use_id: null,
+      message: {
+        id: message.id,
+        type: 'message',
+        role: 'assistant',
+        model: answeringModel,
+        content,
+        // Qwen Code's rule: `tool_use` for a message of tool calls, null for the others.
+        stop_reason: message.type === 'tool_use' ? 'tool_use' : null,
+        usage: usageJson(usage),
+      },
     });
-    streamEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-  };
-  const closePartialMessage = () => {
-    if (!partialStarted) return;
-    streamEvent({ type: 'content_block_stop', index: 0 });
-    streamEvent({ type: 'message_stop' });
   };
 
-  // `text`: the outcome's text made well-formed once for both objects that carry it. A lone surrogate from
-  // the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8: JSON.stringify would keep
-  // it as an escape that jq and other strict parsers refuse.
-  const assistantMessage = (outcome: TurnOutcome, text: string): JsonObject => ({
-    type: 'assistant',
-    ...common(),
-    parent_tool_use_id: null,
-    message: {
-      id: messageId,
-      type: 'message',
-      role: 'assistant',
-      model: answeringModel,
-      content: [...(text ? [{ type: 'text', text }] : []), ...toolUses],
-      stop_reason: outcome.finishReason ?? null,
-      usage: usageJson(outcome.usage),
-    },
-  });
+  const endTurn = (outcome: TurnOutcome) => {
+    endMessage(outcome.usage);
+    if (turnStarted) streamEvent({ type: 'message_stop' });
+  };
 
-  const result = (outcome: TurnOutcome, text: string, error?: CliError): JsonObject => ({
+  const result = (outcome: TurnOutcome, error?: CliError): JsonObject => ({
     type: 'result',
     subtype: error ? 'error_during_execution' : 'success',
     ...common(),
@@ -108,7 +158,7 @@ export function createJsonRenderer(
     duration_api_ms: Math.round(outcome.apiDurationMs),
     // One turn, or none when the run failed before asking any model (Qwen Code says 0 then too).
     num_turns: outcome.requests === undefined ? 0 : 1,
-    result: text,
+    result: answerTexts.length === 1 ? answerTexts[0] : answerTexts.join(''),
     usage: usageJson(outcome.usage),
     permission_denials: [],
     stats: statsJson(outcome.requests ?? [], answeringModel, outcome.usage),
@@ -135,35 +185,59 @@ export function createJsonRenderer(
     switchModel(model) {
       answeringModel = model;
     },
+    discardAttempt() {
+      // What a failed attempt sent before any answer is reasoning: the next attempt reasons anew. Its
+      // partial events are out already; its block is closed, and its message never written.
+      if (open === undefined) return;
+      if (open.type !== 'tool_use') streamEvent({ type: 'content_block_stop', index: 0 });
+      open = undefined;
+    },
     event(event: StreamEvent) {
-      if (partial && event.type === 'text-delta' && !isEmptyDelta(event)) {
-        if (!partialStarted) openPartialMessage();
+      if ((event.type === 'text-delta' || event.type === 'reasoning-delta') && !isEmptyDelta(event)) {
+        const type = event.type === 'text-delta' ? 'text' : 'thinking';
+        const message = messageFor(type);
+        message.text.add(event.text);
+        // Each line must parse on its own: a lone surrogate (a pair split across deltas) becomes U+FFFD.
+        const text = event.text.toWellFormed();
         streamEvent({
           type: 'content_block_delta',
           index: 0,
-          // Each line must parse on its own: a lone surrogate (a pair split across deltas) becomes U+FFFD.
-          delta: { type: 'text_delta', text: event.text.toWellFormed() },
+          delta: type === 'text' ? { type: 'text_delta', text } : { type: 'thinking_delta', thinking: text },
         });
-      }
-      if (event.type === 'tool-call') {
-        toolUses.push({ type: 'tool_use', id: event.id, name: event.name, input: event.arguments });
+      } else if (event.type === 'tool-call') {
+        const message = messageFor('tool_use');
+        const index = message.toolUses.length;
+        message.toolUses.push({ type: 'tool_use', id: event.id, name: event.name, input: event.arguments });
+        // A tool call arrives whole: its block opens, gets its input in one delta, and closes, as Qwen Code's.
+        streamEvent({
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'tool_use', id: event.id, name: event.name, input: {} },
+        });
+        streamEvent({
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(event.arguments ?? {}) },
+        });
+        streamEvent({ type: 'content_block_stop', index });
       }
     },
     finish(outcome) {
-      closePartialMessage();
-      const text = outcome.text.toWellFormed();
-      emit(assistantMessage(outcome, text));
-      emit(result(outcome, text));
+      endTurn(outcome);
+      emit(result(outcome));
       flush();
     },
     fail(error, outcome) {
-      closePartialMessage();
-      const text = outcome.text.toWellFormed();
-      if (text || toolUses.length > 0) emit(assistantMessage(outcome, text));
-      emit(result(outcome, text, error));
+      // The answer so far (text, reasoning or tool calls) is written before the error's result.
+      endTurn(outcome);
+      emit(result(outcome, error));
       flush();
     },
   };
+}
+
+function emptyBlock(type: 'text' | 'thinking'): JsonObject {
+  return type === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '' };
 }
 
 /** A line this long is written apart from its newline: appending would copy it once more. */

@@ -13,9 +13,7 @@ export interface RunInfo {
 }
 
 export interface TurnOutcome {
-  text: string;
   usage?: Usage;
-  finishReason?: string;
   durationMs: number;
   apiDurationMs: number;
   /** The requests each model was sent, for `stats` (none when the run never reached a model). */
@@ -27,6 +25,8 @@ export interface Renderer {
   start(info: RunInfo): void;
   /** A fallback model (--fallback-model) takes the turn over: the answer is that model's. */
   switchModel(model: string): void;
+  /** The attempt failed before any answer and another follows (a retry, a fallback): drop what it sent. */
+  discardAttempt(): void;
   event(event: StreamEvent): void;
   finish(outcome: TurnOutcome): void;
   fail(error: CliError, outcome: TurnOutcome): void;

@@ -44,6 +44,8 @@ export function createTextRenderer(write: Write, options: TextRendererOptions = 
     start() {},
     // Text mode prints the answer only, whichever model gives it.
     switchModel() {},
+    // Reasoning, all a failed attempt can have sent before a retry, never reaches stdout here.
+    discardAttempt() {},
     event(event) {
       if (event.type !== 'text-delta' || isEmptyDelta(event)) return;
       let pieces: readonly Uint8Array[];

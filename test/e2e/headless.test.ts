@@ -161,7 +161,7 @@ for (const flavour of headlessFlavours) {
           (line) => JSON.parse(line) as { type: string; event?: { type: string; delta?: { text: string } } },
         );
       expect(events.map((line) => line.event?.type ?? line.type).join(' ')).toBe(
-        'system message_start content_block_start content_block_delta content_block_delta content_block_stop message_stop assistant result',
+        'system message_start content_block_start content_block_delta content_block_delta content_block_stop assistant message_stop result',
       );
       expect(events.map((line) => line.event?.delta?.text ?? '').join('')).toBe('Hi');
       const withoutStreamJson = await runCli([...keyFlags(), '--include-partial-messages', 'x'], {
@@ -174,11 +174,32 @@ for (const flavour of headlessFlavours) {
       );
     });
 
-    test('reasoning never reaches stdout in text mode', async () => {
+    test('reasoning never reaches stdout in text mode; the JSON formats give it as thinking, as Qwen Code', async () => {
       const box = freshSandbox();
-      fake.setResponses({ stream: { reasoning: ['thinking hard'], text: ['answer'] } });
+      fake.setResponses({ stream: { reasoning: ['thinking', ' hard'], text: ['answer'] } });
       const result = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
       expect(result.stdout).toBe('answer\n');
+
+      const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box, flavour });
+      const items = JSON.parse(json.stdout) as { type: string; message?: { content: unknown[] } }[];
+      expect(items.filter((item) => item.type === 'assistant').map((item) => item.message?.content)).toEqual([
+        [{ type: 'thinking', thinking: 'thinking hard' }],
+        [{ type: 'text', text: 'answer' }],
+      ]);
+      const partial = await runCli([...keyFlags(), '-o', 'stream-json', '--include-partial-messages', 'x'], {
+        sandbox: box,
+        flavour,
+      });
+      const deltas = partial.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { event?: { delta?: Record<string, string> } })
+        .flatMap((line) => (line.event?.delta ? [line.event.delta] : []));
+      expect(deltas).toEqual([
+        { type: 'thinking_delta', thinking: 'thinking' },
+        { type: 'thinking_delta', thinking: ' hard' },
+        { type: 'text_delta', text: 'answer' },
+      ]);
     });
 
     test('bad flag values and missing input exit 42 naming what is accepted', async () => {

@@ -167,16 +167,26 @@ describe('anthropic', () => {
     const result = await runCli([...claude, '-o', 'json'], { ANTHROPIC_API_KEY: anthropicKey });
     expect(result.exitCode).toBe(0);
     const messages = JSON.parse(result.stdout) as Record<string, unknown>[];
-    const assistant = messages.find((message) => message['type'] === 'assistant') as {
-      message: { content: unknown[]; usage: Record<string, number> };
-    };
-    expect(assistant.message.content).toContainEqual({
-      type: 'tool_use',
-      id: 'toolu_01AbCdEfGh1JkLmNoPqRsTuV',
-      name: 'read_file',
-      input: { path: 'src/main.ts', limit: 40 },
-    });
-    expect(assistant.message.usage).toMatchObject({ input_tokens: 412, output_tokens: 96 });
+    // The text, then the tool call: a message each, the last one with the usage.
+    const [text, tools] = messages.filter((message) => message['type'] === 'assistant') as {
+      message: {
+        content: Record<string, unknown>[];
+        stop_reason: string | null;
+        usage: Record<string, number>;
+      };
+    }[];
+    expect(text?.message.content.map((block) => block.type)).toEqual(['text']);
+    expect(tools?.message.content).toEqual([
+      {
+        type: 'tool_use',
+        id: 'toolu_01AbCdEfGh1JkLmNoPqRsTuV',
+        name: 'read_file',
+        input: { path: 'src/main.ts', limit: 40 },
+      },
+      { type: 'tool_use', id: 'toolu_01WxYz0123AbCdEfGhIjKlMn', name: 'git_status', input: {} },
+    ]);
+    expect(tools?.message.stop_reason).toBe('tool_use');
+    expect(tools?.message.usage).toMatchObject({ input_tokens: 412, output_tokens: 96 });
   });
 
   test('server tools (web_search) ran on the server: no "asked to run a tool" note, no tool_use block', async () => {
@@ -295,7 +305,7 @@ describe('gemini', () => {
     });
   });
 
-  test('thoughts stay off stdout; function calls and usage in json output', async () => {
+  test('thoughts stay off stdout; in json output thinking, text and function calls, and the usage', async () => {
     gemini.setResponses({
       sse: geminiStream({
         thoughts: ['Thinking it over.'],
@@ -304,22 +314,25 @@ describe('gemini', () => {
       }),
       slices: { seed: 6, maxSize: 23 },
     });
+    expect((await runCli(geminiPro, { GEMINI_API_KEY: geminiKey })).stdout).toBe('Reading it now.\n');
     const result = await runCli([...geminiPro, '-o', 'json'], { GEMINI_API_KEY: geminiKey });
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).not.toContain('Thinking it over.');
     const messages = JSON.parse(result.stdout) as Record<string, unknown>[];
-    const assistant = messages.find((message) => message['type'] === 'assistant') as {
-      message: { content: unknown[]; usage: Record<string, number> };
-    };
-    expect(assistant.message.content).toContainEqual({ type: 'text', text: 'Reading it now.' });
-    expect(assistant.message.content).toContainEqual({
-      type: 'tool_use',
-      id: 'call_1',
-      name: 'read_file',
-      input: { path: 'README.md' },
-    });
+    const assistants = messages.filter((message) => message['type'] === 'assistant') as {
+      message: { content: unknown[]; stop_reason: string | null; usage: Record<string, number> };
+    }[];
+    expect(assistants.map((assistant) => assistant.message.content)).toEqual([
+      [{ type: 'thinking', thinking: 'Thinking it over.' }],
+      [{ type: 'text', text: 'Reading it now.' }],
+      [{ type: 'tool_use', id: 'call_1', name: 'read_file', input: { path: 'README.md' } }],
+    ]);
+    expect(assistants.map((assistant) => assistant.message.stop_reason)).toEqual([null, null, 'tool_use']);
     // As Qwen Code reports Gemini's usage: output without the thinking, which stats count apart.
-    expect(assistant.message.usage).toMatchObject({ input_tokens: 9, output_tokens: 13, total_tokens: 27 });
+    expect(assistants.at(-1)?.message.usage).toMatchObject({
+      input_tokens: 9,
+      output_tokens: 13,
+      total_tokens: 27,
+    });
     const summary = messages.find((message) => message['type'] === 'result') as {
       stats: { models: Record<string, { tokens: Record<string, number> }> };
     };

@@ -126,7 +126,7 @@ describe('text renderer', () => {
       writes.map((output) => (typeof output === 'string' ? output : decoder.decode(output)));
     expect(written()).toEqual(['Héllo wörld']);
     renderer.event(utf8Delta('text-delta', [encoder.encode('!\n')]));
-    renderer.finish({ text: '', durationMs: 0, apiDurationMs: 0 });
+    renderer.finish({ durationMs: 0, apiDurationMs: 0 });
     expect(written()).toEqual(['Héllo wörld', '!\n']);
   });
 
@@ -140,7 +140,7 @@ describe('text renderer', () => {
       );
       for (const piece of answer) renderer.event(utf8Delta('text-delta', [encoder.encode(piece)]));
       await Promise.resolve();
-      renderer.finish({ text: '', durationMs: 0, apiDurationMs: 0 });
+      renderer.finish({ durationMs: 0, apiDurationMs: 0 });
       return writes.join('');
     };
     expect(await rendered(true)).toBe('Cleared, titled.\n');
@@ -153,7 +153,7 @@ describe('text renderer', () => {
       writes.push(typeof output === 'string' ? output : decoder.decode(output)),
     );
     renderer.event(utf8Delta('text-delta', [encoder.encode('no newline')]));
-    renderer.finish({ text: '', durationMs: 0, apiDurationMs: 0 });
+    renderer.finish({ durationMs: 0, apiDurationMs: 0 });
     expect(writes.join('')).toBe('no newline\n');
   });
 });
