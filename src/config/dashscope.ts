@@ -2,9 +2,8 @@
 // Plan, Model Studio, Token Plan), to a DashScope proxy, and with Qwen OAuth: headers that turn on its
 // context cache and say which client and auth type call. The body's part (cache markers, session metadata)
 // is protocols/openai.ts's, for targets marked `dashScope`.
-import process from 'node:process';
-import packageJson from '../../package.json' with { type: 'json' };
 import { type AuthType, sameBaseUrl } from '../core/types.ts';
+import { userAgent } from '../core/user-agent.ts';
 
 /**
  * Hosts Qwen Code treats as DashScope: `*.dashscope.aliyuncs.com` (Coding Plan's `coding-intl.dashscope...`)
@@ -31,7 +30,7 @@ export function isDashScopeEndpoint(baseUrl: string, proxyBaseUrl: string | unde
 export function dashScopeHeaders(authType: AuthType): Record<string, string> {
   return {
     'X-DashScope-CacheControl': 'enable',
-    'X-DashScope-UserAgent': `QwenCode/${packageJson.version} (${process.platform}; ${process.arch})`,
+    'X-DashScope-UserAgent': userAgent,
     'X-DashScope-AuthType': authType,
   };
 }

@@ -4,6 +4,7 @@
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import { type ChatRequest, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
+import { userAgent } from '../core/user-agent.ts';
 
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -85,7 +86,7 @@ export function setHeader(headers: Record<string, string>, name: string, value: 
 }
 
 /**
- * Adds the JSON-in, SSE-out headers every protocol sends, then the auth layer's extra headers and the
+ * Adds the JSON-in, SSE-out headers and the User-Agent every protocol sends, then the auth layer's extra headers and the
  * user's customHeaders, in that order, so that the user may replace any of ours. `${session_id}` in a
  * customHeaders value (config/resolve.ts kept it only where settings allow it) becomes the session's id.
  */
@@ -93,6 +94,7 @@ export function setStreamAndUserHeaders(headers: Record<string, string>, request
   const { target } = request;
   setHeader(headers, 'Content-Type', 'application/json');
   setHeader(headers, 'Accept', 'text/event-stream');
+  setHeader(headers, 'User-Agent', userAgent);
   for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
   for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
     setHeader(headers, name, value.replaceAll(sessionIdPlaceholder, request.sessionId ?? ''));

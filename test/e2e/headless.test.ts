@@ -829,6 +829,16 @@ describe('configuration precedence (end to end)', () => {
       service_tier: 'priority',
     });
     expect(fake.requests.at(-1)?.headers['x-custom-test']).toBe('abc');
+    // Named as Qwen Code names itself (compat §7), and customHeaders can name it otherwise.
+    expect(fake.requests.at(-1)?.headers['user-agent']).toMatch(/^QwenCode\/\d+\.\d+\.\d+ \(\w+; \w+\)$/);
+    box.userSettings({
+      modelProviders: {
+        openai: [provider({ generationConfig: { customHeaders: { 'user-agent': 'my-gateway-client/2' } } })],
+      },
+      ...selectOpenAi,
+    });
+    expect((await runCli(['x'], { sandbox: box, env: { ENTRY_KEY: 'k' } })).exitCode).toBe(0);
+    expect(fake.requests.at(-1)?.headers['user-agent']).toBe('my-gateway-client/2');
   });
 
   test('providerProtocol: a custom provider id is read as the protocol it maps to; an unmapped one is skipped, said once', async () => {
