@@ -141,30 +141,51 @@ async function loginWithQwenOauth(
       context.writeError(terminalSafe(`Still waiting: ${problem}. Polling goes on until the code expires.`)),
   });
   writeCredentials(paths.oauthCreds, credentials);
-  // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth. The model of the
-  // provider used before would only get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
-  const userFile = configuration.settings.files.find((file) => file.path === paths.userSettings);
-  const earlierModel = userFile?.settings.model?.name;
-  const dropModel = earlierModel !== undefined && earlierModel !== '' && earlierModel !== qwenOauthModel;
-  updateSettingsFile(paths.userSettings, [
-    { path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' },
-    ...(dropModel
-      ? [
-          { path: ['model', 'name'], value: undefined },
-          { path: ['model', 'baseUrl'], value: undefined },
-        ]
-      : []),
-  ]);
+  // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth: the user file says
+  // so, and so does a workspace file that selects another type (the wizard's key setup writes there when the
+  // project has its own modelProviders), or the choice would be overridden there. The model of the provider
+  // used before would only get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
+  const { files } = configuration.settings;
+  const modelIn = (file: (typeof files)[number] | undefined) => file?.settings.model?.name;
+  const written = [
+    {
+      path: paths.userSettings,
+      earlierModel: modelIn(files.find((file) => file.path === paths.userSettings)),
+    },
+  ];
+  const workspace = files.find((file) => file.scope === 'workspace');
+  const workspaceType = workspace?.settings.security?.auth?.selectedType;
+  if (workspace !== undefined && workspaceType !== undefined && workspaceType !== 'qwen-oauth') {
+    written.push({ path: workspace.path, earlierModel: modelIn(workspace) });
+  }
+  const notes: string[] = [];
+  for (const { path, earlierModel } of written) {
+    const dropModel = earlierModel !== undefined && earlierModel !== '' && earlierModel !== qwenOauthModel;
+    updateSettingsFile(path, [
+      { path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' },
+      ...(dropModel
+        ? [
+            { path: ['model', 'name'], value: undefined },
+            { path: ['model', 'baseUrl'], value: undefined },
+          ]
+        : []),
+    ]);
+    notes.push(
+      `${path}${dropModel ? ` (model.name "${earlierModel}" removed: Qwen OAuth serves ${qwenOauthModel})` : ''}`,
+    );
+  }
   context.writeOut(
     `Logged in with Qwen OAuth. Credentials saved to ${paths.oauthCreds}; ` +
-      `security.auth.selectedType is now "qwen-oauth" in ${paths.userSettings}` +
-      `${dropModel ? ` (model.name "${earlierModel}" removed: Qwen OAuth serves ${qwenOauthModel})` : ''}.\n`,
+      `security.auth.selectedType is now "qwen-oauth" in ${notes.join(' and in ')}.\n`,
   );
   warnWhenOverridden('qwen-oauth', context, { path: paths.userSettings });
   return 0;
 }
 
-/** The user-facing part of the device flow, on stderr: URL, code, QR code, browser. */
+/**
+ * The user-facing part of the device flow, on stderr: the QR code when one fits, then the URL and the code
+ * (last, so that they stay on screen above the waiting line), and the browser.
+ */
 export function showAuthorization(
   authorization: DeviceAuthorization,
   context: Pick<RunContext, 'writeError' | 'env'>,
@@ -174,27 +195,10 @@ export function showAuthorization(
   const url = terminalSafe(authorization.verificationUriComplete);
   const seconds = authorization.expiresInSeconds;
   const validity = seconds < 90 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.round(seconds / 60)} min`;
-  context.writeError('Qwen OAuth login: open this URL in a browser and approve the request:');
+  context.writeError('Qwen OAuth login: open the URL below in a browser and approve the request.');
+  if (display.stderrIsTerminal) showQrCode(url, context, display.columns);
   context.writeError(`  ${url}`);
   context.writeError(`Code: ${terminalSafe(authorization.userCode)} (valid for about ${validity})`);
-  if (display.stderrIsTerminal) {
-    try {
-      const color = (context.env['NO_COLOR'] ?? '') === '';
-      const qr = renderQrForTerminal(encodeQr(url, 'M'), { color });
-      const width = qrWidth(qr);
-      // Wrapped rows cannot be scanned, and push the URL and code off a small screen.
-      if (display.columns !== undefined && display.columns > 0 && width > display.columns) {
-        context.writeError(
-          `(The QR code is left out: it needs ${width} columns and the terminal has ${display.columns}.)`,
-        );
-      } else {
-        context.writeError('Or scan this QR code with a phone:');
-        context.writeError(qr);
-      }
-    } catch {
-      // A URL too long for the encoder: the link above still works.
-    }
-  }
   const environment = { env: context.env, platform: display.platform };
   if (canOpenBrowser(environment) && openBrowser(url, environment)) {
     context.writeError('A browser window was opened for you.');
@@ -203,6 +207,33 @@ export function showAuthorization(
     if (reason !== undefined) context.writeError(`(No browser opened: ${reason}.)`);
   }
   context.writeError('Waiting for approval... (Ctrl+C to cancel)');
+}
+
+/**
+ * The URL as a QR code, for a phone, when the terminal is wide enough: rows that wrap cannot be scanned. One
+ * taller than the screen is still drawn (the URL and the code come after it, and stay in view); it can be
+ * scrolled back to.
+ */
+function showQrCode(
+  url: string,
+  context: Pick<RunContext, 'writeError' | 'env'>,
+  columns: number | undefined,
+) {
+  let qr: string;
+  try {
+    qr = renderQrForTerminal(encodeQr(url, 'M'), { color: (context.env['NO_COLOR'] ?? '') === '' });
+  } catch {
+    return; // A URL too long for the encoder: the link below still works.
+  }
+  const width = qrWidth(qr);
+  if (columns !== undefined && columns > 0 && width > columns) {
+    context.writeError(
+      `(The QR code is left out: it needs ${width} columns and the terminal has ${columns}.)`,
+    );
+    return;
+  }
+  context.writeError('Scan this QR code with a phone, or open the URL:');
+  context.writeError(qr);
 }
 
 /** The columns a rendered QR code takes: its first row without the colour sequences. */

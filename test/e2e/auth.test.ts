@@ -180,6 +180,32 @@ describe('qwen auth qwen-oauth after another provider', () => {
   });
 });
 
+describe('qwen auth qwen-oauth in a project that selects another provider', () => {
+  test('the workspace file is switched too (with its comments), so the login is what runs use there', async () => {
+    startOAuth({ pollOutcomes: ['success'] });
+    const workspaceFile = sandbox.write(
+      'project/.qwen/settings.json',
+      '{\n  // the team\'s gateway\n  "security": { "auth": { "selectedType": "openai" } },\n' +
+        '  "model": { "name": "proj-model" },\n' +
+        '  "modelProviders": { "openai": [{ "id": "proj-model", "envKey": "PROJ_KEY" }] }\n}\n',
+    );
+    const login = await qwen(['auth', 'qwen-oauth']);
+    expect(login.exitCode).toBe(0);
+    expect(login.stdout).toContain(
+      `"qwen-oauth" in ${path.join(sandbox.qwenHome, 'settings.json')} and in ${workspaceFile} (model.name "proj-model" removed`,
+    );
+    expect(login.stderr).not.toContain('Warning');
+    const workspace = readFileSync(workspaceFile, 'utf8');
+    expect(workspace).toContain("// the team's gateway");
+    expect(workspace).toContain('"selectedType": "qwen-oauth"');
+    expect(workspace).toContain('"proj-model", "envKey"');
+    chat.setResponses({ stream: { text: ['Hi.'] } });
+    const run = await qwen(['hi']);
+    expect(run).toMatchObject({ exitCode: 0, stdout: 'Hi.\n', stderr: '' });
+    expect(chat.requests.at(-1)?.headers.authorization).toStartWith('Bearer access-');
+  });
+});
+
 describe('headless runs with Qwen OAuth', () => {
   test('no cached credentials: exit 41 pointing at `qwen auth qwen-oauth`, and no device flow started', async () => {
     const server = startOAuth();

@@ -32,7 +32,7 @@ test('URL and code always; the QR code only when stderr is a terminal', () => {
   expect(piped).toContain('No browser opened: NO_BROWSER is set');
 
   const terminal = shown(true);
-  expect(terminal).toContain('scan this QR code');
+  expect(terminal).toContain('Scan this QR code');
   expect(terminal).toContain('\u001b[30;107m');
   // NO_COLOR: the same code without escape sequences.
   expect(shown(true, { NO_BROWSER: '1', NO_COLOR: '1' })).not.toContain('\u001b[');
@@ -40,12 +40,12 @@ test('URL and code always; the QR code only when stderr is a terminal', () => {
 
 test('a terminal narrower than the QR code gets a note instead of rows that wrap into noise', () => {
   const wide = shown(true, { NO_BROWSER: '1' }, 80);
-  expect(wide).toContain('scan this QR code');
+  expect(wide).toContain('Scan this QR code');
   const width = (wide.split('\n').find((line) => line.includes('▀')) ?? '').replace(
     /\u001b\[[0-9;]*m/g,
     '',
   ).length;
-  expect(shown(true, { NO_BROWSER: '1' }, width)).toContain('scan this QR code');
+  expect(shown(true, { NO_BROWSER: '1' }, width)).toContain('Scan this QR code');
   const narrow = shown(true, { NO_BROWSER: '1' }, width - 1);
   expect(narrow).not.toContain('▀');
   expect(narrow).toContain(
@@ -54,6 +54,19 @@ test('a terminal narrower than the QR code gets a note instead of rows that wrap
   // The link and the code are there either way.
   expect(narrow).toContain(authorization.verificationUriComplete);
   expect(narrow).toContain('Code: WXYZ-0001');
+});
+
+test('the URL and the code come after the QR code: a screen too low for it still shows them', () => {
+  const lines = shown(true, { NO_BROWSER: '1' }, 120).split('\n');
+  const lastQrRow = lines.findLastIndex((line) => line.includes('▀'));
+  expect(lines.findIndex((line) => line.includes(authorization.verificationUriComplete))).toBeGreaterThan(
+    lastQrRow,
+  );
+  expect(lines.slice(-3)).toEqual([
+    'Code: WXYZ-0001 (valid for about 10 min)',
+    '(No browser opened: NO_BROWSER is set.)',
+    'Waiting for approval... (Ctrl+C to cancel)',
+  ]);
 });
 
 test('over SSH the reason for not opening a browser is said', () => {
