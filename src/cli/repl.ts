@@ -9,7 +9,7 @@ import { type CredentialSession, oauthFilesIn, prepareCredentials } from '../aut
 import { readCredentials } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
-import { type ResolveFlags, resolveModel } from '../config/resolve.ts';
+import { qwenOauthModel, type ResolveFlags, resolveModel } from '../config/resolve.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
@@ -344,6 +344,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       if (choice === undefined) {
         if (state.target === undefined) {
           return say(`No model "${argument}" in modelProviders. Type /model to see the configured ones.`);
+        }
+        // Qwen OAuth serves one model: another id would only be refused by the service (as -m says).
+        if (state.target.authType === 'qwen-oauth') {
+          return say(
+            `Unsupported Qwen OAuth model '${argument}': Qwen OAuth serves '${qwenOauthModel}'. Model: ${describeTarget()}.`,
+          );
         }
         // Not configured: the same provider, key and URL, another model id (Qwen Code's runtime model),
         // for this session only: a typo saved to settings.json would break every later session.

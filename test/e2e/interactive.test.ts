@@ -587,6 +587,27 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     }, 20_000);
   }
 
+  test('/model <id> in a Qwen OAuth session says the service serves one model, and keeps it', async () => {
+    sandbox = makeSandbox();
+    sandbox.write('home/.qwen/oauth_creds.json', {
+      access_token: 'access-e2e',
+      refresh_token: 'refresh-e2e',
+      token_type: 'Bearer',
+      resource_url: fake.url,
+      expiry_date: Date.now() + 3_600_000,
+    });
+    sandbox.userSettings({ security: { auth: { selectedType: 'qwen-oauth' } } });
+    pane = startPane(sandbox);
+    await pane.waitFor('coder-model >');
+    pane.enter('/model foo-model');
+    await pane.waitFor("Unsupported Qwen OAuth model 'foo-model': Qwen OAuth serves 'coder-model'.");
+    fake.setResponses({ stream: { text: ['Served.'] } });
+    pane.enter('hi');
+    await pane.waitFor('Served.');
+    expect(lastBody().model).toBe('coder-model');
+    expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer access-e2e');
+  }, 20_000);
+
   test('leaving with Ctrl+D gives the terminal back in its normal modes', async () => {
     pane = startWithKey();
     await pane.waitFor('fake-model >');
