@@ -116,8 +116,8 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   const launchEnv = options.launchEnv ?? { ...context.env };
   const userSettings = pathsOf(context).userSettings;
   const keys: KeyLookup = {
-    inEnvironment: (variable) => nonEmpty(context.env[variable]),
-    storedInSettings: (variable) => storedKey(userSettings, variable),
+    inEnvironment: (variable) => nonEmpty(context.env[variable]) ?? keyThisSessionHas(context, variable),
+    storedInSettings: (variable) => nonEmpty(readEnvValueAsWritten(userSettings, variable)),
   };
   // An auth type that security.auth.enforcedType forbids is refused as soon as it is chosen, and again
   // before saving (going back after a failed check may choose another): nothing forbidden is ever written.
@@ -343,9 +343,15 @@ async function askThirdParty(
 
 /** What a key variable holds already, for the key question. */
 interface KeyLookup {
-  /** The value the environment gives it: an empty answer keeps it. */
+  /**
+   * The value the session has for it (the environment, a .env file, settings `env`, a `${VAR}` there
+   * expanded): an empty answer keeps it, where it is.
+   */
   inEnvironment(variable: string): string | undefined;
-  /** The key the user settings' `env` holds: saving another replaces it, not saving removes it. */
+  /**
+   * The user settings' `env` value as written: saving another key replaces it; not saving removes a key
+   * (a `${VAR}` reference is the user's, and stays).
+   */
   storedInSettings(variable: string): string | undefined;
 }
 
@@ -392,18 +398,22 @@ async function askThirdPartyKey(
   if (key === undefined) return { storeKey: false };
   if (question.storeKey !== undefined) return { apiKey: key, storeKey: question.storeKey };
   const stored = question.storedInSettings;
+  // A reference names where the user keeps the key: shown as written, never masked, never removed.
+  const reference = stored?.includes('$') === true;
+  const replaced = stored === undefined ? '' : `, replacing ${reference ? stored : maskSecret(stored)}`;
+  const removed = stored === undefined || reference ? '' : `; the stored ${maskSecret(stored)} is removed`;
   const where = await select<'store' | 'export'>({
     message: `Where should ${variable} come from?`,
     options: [
       {
         value: 'store',
         label: 'Save it in the user settings',
-        hint: `env.${variable}, file mode 0600${stored === undefined ? '' : `, replacing ${maskSecret(stored)}`}`,
+        hint: `env.${variable}, file mode 0600${replaced}`,
       },
       {
         value: 'export',
         label: 'Do not save it',
-        hint: `I will export ${variable} in my shell myself${stored === undefined ? '' : `; the stored ${maskSecret(stored)} is removed`}`,
+        hint: `I will export ${variable} in my shell myself${removed}`,
       },
     ],
     initialValue: question.storedBefore === false ? 'export' : 'store',
@@ -585,7 +595,10 @@ function planThirdParty(answers: ThirdPartyAnswers, configuration: LoadedConfigu
     `${existingIndex >= 0 ? 'updated in' : 'added to'} ${modelPath} (modelProviders.${answers.protocol}).`,
   ];
   if (answers.apiKey === undefined) {
-    lines.push(`Key: ${answers.envKey} as already set in the environment.`);
+    const source = configuration.env.source(answers.envKey)?.description ?? 'environment';
+    lines.push(
+      `Key: ${answers.envKey} as already set (${source === 'environment' ? 'in the environment' : source}).`,
+    );
     return { files, lines };
   }
   if (answers.storeKey) {
@@ -728,6 +741,15 @@ async function withCancelKeys<T>(
       terminal.off('data', onData);
       terminal.pause();
     }
+  }
+}
+
+/** The key the session would send: what loading the configuration now finds (undefined if it cannot). */
+function keyThisSessionHas(context: RunContext, variable: string): string | undefined {
+  try {
+    return nonEmpty(loadConfigurationFor(context).env.get(variable)?.trim());
+  } catch {
+    return undefined;
   }
 }
 

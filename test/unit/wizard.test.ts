@@ -297,6 +297,51 @@ describe('third-party provider', () => {
     );
   });
 
+  test('a key saved by an earlier setup is offered to keep: an empty answer changes the model only', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, '{\n  // mine\n  "env": { "OPENAI_API_KEY": "sk-saved-before-6666" }\n}\n');
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await answerProviderQuestions(terminal, 'openai', 'gpt-4.1');
+    await terminal.answer('Environment variable that holds the key', keys.enter);
+    await terminal.answer(
+      'API key (OPENAI_API_KEY; leave empty to keep the one already set, sk-...6666)',
+      keys.enter,
+    );
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    expect(terminal.screen().replace(/[│\s]+/g, ' ')).toContain(
+      `Key: OPENAI_API_KEY as already set (settings env (${userSettings})).`,
+    );
+    expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-saved-before-6666' });
+    expect(readJson(userSettings)['model']).toMatchObject({ name: 'gpt-4.1' });
+    expect(readFileSync(userSettings, 'utf8')).toContain('// mine');
+  });
+
+  test('saving over a reference to a variable says so, as written; keeping it is offered first', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    const reference = `\${MY_SECRET}`;
+    writeFileSync(userSettings, JSON.stringify({ env: { OPENAI_API_KEY: reference } }));
+    const terminal = createTerminal();
+    const running = runAuthWizard({
+      context: contextFor({ MY_SECRET: 'sk-from-secret-7777' }),
+      streams: terminal,
+    });
+    await answerProviderQuestions(terminal, 'openai', 'gpt-4o');
+    await terminal.answer('Environment variable that holds the key', keys.enter);
+    await terminal.answer(
+      'leave empty to keep the one already set, sk-...7777)',
+      'sk-typed-new-8888',
+      keys.enter,
+    );
+    await terminal.answer('Where should OPENAI_API_KEY come from?', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    const screen = terminal.screen().replace(/[│\s]+/g, ' ');
+    expect(screen).toContain(`env.OPENAI_API_KEY, file mode 0600, replacing ${reference}`);
+    expect(screen).not.toContain('is removed');
+  });
+
   test('a file where ~/.qwen should be: one line naming it and the fix, then not configured', async () => {
     writeFileSync(path.join(home, '.qwen'), 'x');
     const terminal = createTerminal();
