@@ -343,7 +343,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       choice = findChoices(choices, argument, state.target)[0];
       if (choice === undefined) {
         if (state.target === undefined) {
-          return say(`No model "${argument}" in modelProviders. Type /model to see the configured ones.`);
+          return say(
+            `No model "${argument}" in modelProviders, and no provider to ask for it: run /auth first.`,
+          );
         }
         // Qwen OAuth serves one model: another id would only be refused by the service (as -m says).
         if (state.target.authType === 'qwen-oauth') {
@@ -364,9 +366,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     } else {
       if (choices.length === 0) {
         // The session may well have a model (from the environment, say): name it before the advice.
-        const current = state.target === undefined ? '' : `Model: ${describeTarget()}. `;
+        if (state.target === undefined) {
+          return say('No models are configured to choose from: run /auth to set up a provider first.');
+        }
         return say(
-          `${current}No models are configured to choose from: run /auth to add one, add modelProviders to settings.json, or type /model <id> for another id on this provider.`,
+          `Model: ${describeTarget()}. No models are configured to choose from: run /auth to add one, add modelProviders to settings.json, or type /model <id> for another id on this provider.`,
         );
       }
       choice = await router.dialog((streams) => pickModel(choices, state.target, streams));

@@ -612,6 +612,21 @@ describe('the loop, through injected streams', () => {
     expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
   });
 
+  test('/model with nothing set up yet points at /auth, with or without an id, instead of at each other', async () => {
+    const home = path.join(root, 'home');
+    const session = startSession({}, { HOME: home });
+    await session.answer('How do you want to sign in?', '\x1b');
+    await session.waitFor('qwen > ');
+    session.input.write('/model\r');
+    await session.waitFor('No models are configured to choose from: run /auth to set up a provider first.');
+    session.input.write('/model foo\r');
+    await session.waitFor(
+      'No model "foo" in modelProviders, and no provider to ask for it: run /auth first.',
+    );
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test("/model with an unknown id keeps the provider's key and base URL (never the protocol default)", async () => {
     const home = path.join(root, 'home');
     mkdirSync(path.join(home, '.qwen'), { recursive: true });
