@@ -115,12 +115,14 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   const { context } = options;
   const launchEnv = options.launchEnv ?? { ...context.env };
   const userSettings = pathsOf(context).userSettings;
-  const keys: KeyLookup = {
+  const enforced = enforcedAuthType(context);
+  const keys: SetupLookup = {
     inEnvironment: (variable) => nonEmpty(context.env[variable]) ?? keyThisSessionHas(context, variable),
     storedInSettings: (variable) => nonEmpty(readEnvValueAsWritten(userSettings, variable)),
+    enforcedType: enforced,
   };
-  // An auth type that security.auth.enforcedType forbids is refused as soon as it is chosen, and again
-  // before saving (going back after a failed check may choose another): nothing forbidden is ever written.
+  // An auth type that security.auth.enforcedType forbids cannot be chosen (its option is shown disabled),
+  // and is refused again before anything is saved: nothing forbidden is ever written.
   const allowed = (type: AcceptedAuthType) =>
     assertAuthTypeAllowed(
       loadConfigurationFor(context).settings.merged,
@@ -130,7 +132,7 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   intro('Authentication', streams);
   if (options.reason !== undefined) log.info(options.reason, streams);
   try {
-    const first = await askAuthAnswers(streams, keys, allowed);
+    const first = await askAuthAnswers(streams, keys);
     if (first?.kind === 'qwen-oauth') {
       await withCancelKeys(streams.input, context.signal, (signal) =>
         runAuthCommand(
@@ -172,46 +174,60 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
 /** The questions only; undefined when the user cancels at any step. Nothing is written here. */
 export async function askAuthAnswers(
   streams: PromptStreams,
-  keys: KeyLookup,
-  /** Throws when the chosen auth type may not be set up here (security.auth.enforcedType). */
-  allowed: (type: AcceptedAuthType) => void = () => undefined,
+  keys: SetupLookup,
 ): Promise<AuthAnswers | undefined> {
+  const enforced = keys.enforcedType;
   const method = await select<'qwen-oauth' | 'api-key'>({
     message: 'How do you want to sign in?',
     options: [
-      { value: 'qwen-oauth', label: 'Qwen OAuth', hint: 'log in with a qwen.ai account in the browser' },
-      {
+      permitted(enforced, 'qwen-oauth', {
+        value: 'qwen-oauth',
+        label: 'Qwen OAuth',
+        hint: 'log in with a qwen.ai account in the browser',
+      }),
+      // Every key is for some other auth type than Qwen OAuth.
+      permitted(enforced === 'qwen-oauth' ? enforced : undefined, 'api-key', {
         value: 'api-key',
         label: 'API Key',
         hint: 'Coding Plan, OpenAI-compatible, Anthropic, Gemini, Vertex AI',
-      },
+      }),
     ],
     ...streams,
   });
   if (isCancel(method)) return undefined;
-  if (method === 'qwen-oauth') {
-    allowed('qwen-oauth');
-    return { kind: 'qwen-oauth' };
-  }
+  if (method === 'qwen-oauth') return { kind: 'qwen-oauth' };
 
   const source = await select<'coding-plan' | 'third-party'>({
     message: 'Which API key?',
     options: [
-      {
+      permitted(enforced, 'openai', {
         value: 'coding-plan',
         label: 'Coding Plan',
         hint: 'Alibaba Cloud Bailian (ModelStudio), keys start with sk-sp-',
-      },
+      }),
       { value: 'third-party', label: 'Third-party provider', hint: 'any provider or self-hosted endpoint' },
     ],
     ...streams,
   });
   if (isCancel(source)) return undefined;
-  if (source === 'coding-plan') {
-    allowed('openai');
-    return askCodingPlan(streams);
-  }
-  return askThirdParty(streams, keys, undefined, allowed);
+  if (source === 'coding-plan') return askCodingPlan(streams);
+  return askThirdParty(streams, keys);
+}
+
+interface Choice<T> {
+  value: T;
+  label: string;
+  hint?: string;
+  disabled?: boolean;
+}
+
+/**
+ * The choice as it is, or disabled, saying why, when security.auth.enforcedType names an auth type other
+ * than the one it sets up: the menu offers only what may be saved.
+ */
+function permitted<T>(enforced: AcceptedAuthType | undefined, type: string, choice: Choice<T>): Choice<T> {
+  if (enforced === undefined || enforced === type) return choice;
+  return { ...choice, disabled: true, hint: `not allowed: security.auth.enforcedType is ${enforced}` };
 }
 
 type CodingPlanAnswers = Extract<KeyAnswers, { kind: 'coding-plan' }>;
@@ -272,21 +288,18 @@ async function askCodingPlanKey(streams: PromptStreams, kept?: string): Promise<
 
 async function askThirdParty(
   streams: PromptStreams,
-  keys: KeyLookup,
+  keys: SetupLookup,
   previous?: ThirdPartyAnswers,
-  allowed: (type: AcceptedAuthType) => void = () => undefined,
 ): Promise<KeyAnswers | undefined> {
   const protocol = await select<Protocol>({
     message: 'Protocol the provider speaks',
-    options: (Object.keys(thirdPartyDefaults) as Protocol[]).map((value) => ({
-      value,
-      label: protocolLabels[value],
-    })),
+    options: (Object.keys(thirdPartyDefaults) as Protocol[]).map((value) =>
+      permitted(keys.enforcedType, value, { value, label: protocolLabels[value] }),
+    ),
     initialValue: previous?.protocol,
     ...streams,
   });
   if (isCancel(protocol)) return undefined;
-  allowed(protocol);
   const defaults = thirdPartyDefaults[protocol];
   const same = previous?.protocol === protocol ? previous : undefined;
   const baseUrl = await textField({
@@ -342,7 +355,7 @@ async function askThirdParty(
 }
 
 /** What a key variable holds already, for the key question. */
-interface KeyLookup {
+interface SetupLookup {
   /**
    * The value the session has for it (the environment, a .env file, settings `env`, a `${VAR}` there
    * expanded): an empty answer keeps it, where it is.
@@ -353,6 +366,8 @@ interface KeyLookup {
    * (a `${VAR}` reference is the user's, and stays).
    */
   storedInSettings(variable: string): string | undefined;
+  /** security.auth.enforcedType: the one auth type that may be set up, when settings name one. */
+  enforcedType?: AcceptedAuthType;
 }
 
 interface KeyQuestion {
@@ -440,7 +455,7 @@ async function askAfterFailedCheck(
   failure: CliError,
   answers: KeyAnswers,
   streams: PromptStreams,
-  keys: KeyLookup,
+  keys: SetupLookup,
 ): Promise<KeyAnswers | undefined> {
   // The server said no to the key (401/403), as opposed to no credentials found before asking.
   const rejected = failure.kind === 'auth' && failure.status !== undefined;
@@ -741,6 +756,15 @@ async function withCancelKeys<T>(
       terminal.off('data', onData);
       terminal.pause();
     }
+  }
+}
+
+/** security.auth.enforcedType as the settings say it now (none when they cannot be read). */
+function enforcedAuthType(context: RunContext): AcceptedAuthType | undefined {
+  try {
+    return loadConfigurationFor(context).settings.merged.security?.auth?.enforcedType;
+  } catch {
+    return undefined;
   }
 }
 

@@ -672,20 +672,41 @@ describe('Coding Plan', () => {
 });
 
 describe('security.auth.enforcedType', () => {
-  test('a provider of another auth type is refused as soon as it is chosen; nothing written', async () => {
-    const enforced = '{ "security": { "auth": { "enforcedType": "anthropic" } } }\n';
+  test('only the enforced type can be chosen: the others are shown disabled, saying why', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, '{ "security": { "auth": { "enforcedType": "anthropic" } } }\n');
+    const terminal = createTerminal();
+    const context = contextFor();
+    const running = runAuthWizard({ context, streams: terminal });
+    // Enter takes the first choice allowed: API Key, Third-party, Anthropic.
+    await terminal.answer('How do you want to sign in?', keys.enter);
+    await terminal.answer('Which API key?', keys.enter);
+    await terminal.answer('Protocol the provider speaks', keys.enter);
+    await terminal.answer(thirdPartyDefaults.anthropic.baseUrl, keys.enter);
+    await terminal.answer('Model id', 'claude-sonnet-4-5', keys.enter);
+    await terminal.answer('Environment variable that holds the key', keys.enter);
+    await terminal.answer('API key (ANTHROPIC_API_KEY', 'sk-ant-allowed-1234', keys.enter);
+    await terminal.answer('Where should ANTHROPIC_API_KEY come from?', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    const screen = terminal.screen();
+    expect(screen).toContain('Qwen OAuth (not allowed: security.auth.enforcedType is anthropic)');
+    expect(screen).toContain('Coding Plan (not allowed: security.auth.enforcedType is anthropic)');
+    expect(screen).toContain('OpenAI-compatible (not allowed: security.auth.enforcedType is anthropic)');
+    expect(readJson(userSettings)['security']).toEqual({
+      auth: { enforcedType: 'anthropic', selectedType: 'anthropic' },
+    });
+  });
+
+  test('Qwen OAuth enforced: API keys are not offered', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    const enforced = '{ "security": { "auth": { "enforcedType": "qwen-oauth" } } }\n';
     writeFileSync(userSettings, enforced);
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
-    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
-    await terminal.answer('Which API key?', keys.enter);
-    // Coding Plan is openai: refused before its region or key is asked.
+    await terminal.answer('How do you want to sign in?', keys.down, keys.escape);
     expect(await running).toEqual({ configured: false });
-    expect(terminal.screen()).toContain(
-      'The configured auth type is anthropic, but the current auth type is openai.',
-    );
-    expect(terminal.screen()).not.toContain('Region');
+    expect(terminal.screen()).toContain('API Key (not allowed: security.auth.enforcedType is qwen-oauth)');
     expect(readFileSync(userSettings, 'utf8')).toBe(enforced);
   });
 });
