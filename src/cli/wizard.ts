@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { cancel, confirm, intro, isCancel, log, note, outro, select } from '@clack/prompts';
 import {
   type CodingPlanRegion,
+  codingPlanBaseUrls,
   codingPlanEnvKey,
   codingPlanFiles,
   codingPlanModels,
@@ -115,11 +116,12 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
   const { context } = options;
   const launchEnv = options.launchEnv ?? { ...context.env };
   const userSettings = pathsOf(context).userSettings;
-  const enforced = enforcedAuthType(context);
+  const { enforced, codingPlanRegion } = setupSoFar(context);
   const keys: SetupLookup = {
     inEnvironment: (variable) => nonEmpty(context.env[variable]) ?? keyThisSessionHas(context, variable),
     storedInSettings: (variable) => nonEmpty(readEnvValueAsWritten(userSettings, variable)),
     enforcedType: enforced,
+    codingPlanRegion,
   };
   // An auth type that security.auth.enforcedType forbids cannot be chosen (its option is shown disabled),
   // and is refused again before anything is saved: nothing forbidden is ever written.
@@ -210,7 +212,7 @@ export async function askAuthAnswers(
     ...streams,
   });
   if (isCancel(source)) return undefined;
-  if (source === 'coding-plan') return askCodingPlan(streams);
+  if (source === 'coding-plan') return askCodingPlan(streams, { region: keys.codingPlanRegion });
   return askThirdParty(streams, keys);
 }
 
@@ -239,7 +241,7 @@ type ThirdPartyAnswers = Extract<KeyAnswers, { kind: 'third-party' }>;
  */
 async function askCodingPlan(
   streams: PromptStreams,
-  previous?: Omit<CodingPlanAnswers, 'apiKey'> & { apiKey?: string },
+  previous?: Partial<CodingPlanAnswers>,
 ): Promise<KeyAnswers | undefined> {
   const region = await select<CodingPlanRegion>({
     message: 'Region of your Coding Plan subscription',
@@ -368,6 +370,8 @@ interface SetupLookup {
   storedInSettings(variable: string): string | undefined;
   /** security.auth.enforcedType: the one auth type that may be set up, when settings name one. */
   enforcedType?: AcceptedAuthType;
+  /** The region of the Coding Plan set up before, offered first when it is set up again. */
+  codingPlanRegion?: CodingPlanRegion;
 }
 
 interface KeyQuestion {
@@ -759,13 +763,26 @@ async function withCancelKeys<T>(
   }
 }
 
-/** security.auth.enforcedType as the settings say it now (none when they cannot be read). */
-function enforcedAuthType(context: RunContext): AcceptedAuthType | undefined {
+/**
+ * What the settings say now, for the questions (nothing when they cannot be read): security.auth.enforcedType,
+ * and the region of a Coding Plan set up before (its providerMetadata record's base URL).
+ */
+function setupSoFar(context: RunContext): {
+  enforced?: AcceptedAuthType;
+  codingPlanRegion?: CodingPlanRegion;
+} {
+  let merged: LoadedConfiguration['settings']['merged'];
   try {
-    return loadConfigurationFor(context).settings.merged.security?.auth?.enforcedType;
+    merged = loadConfigurationFor(context).settings.merged;
   } catch {
-    return undefined;
+    return {};
   }
+  const record = merged.providerMetadata?.['coding-plan'];
+  const baseUrl = isObject(record) ? record['baseUrl'] : undefined;
+  return {
+    enforced: merged.security?.auth?.enforcedType,
+    codingPlanRegion: codingPlanRegions.find((region) => sameBaseUrl(baseUrl, codingPlanBaseUrls[region])),
+  };
 }
 
 /** The key the session would send: what loading the configuration now finds (undefined if it cannot). */

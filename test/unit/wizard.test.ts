@@ -671,6 +671,25 @@ describe('Coding Plan', () => {
   });
 });
 
+describe('Coding Plan set up again', () => {
+  test('the region set up before is offered first', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    const global = { 'coding-plan': { version: 'x', baseUrl: codingPlanBaseUrls.global } };
+    writeFileSync(userSettings, JSON.stringify({ providerMetadata: global }));
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal });
+    await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+    await terminal.answer('Which API key?', keys.enter);
+    await terminal.answer('Region', keys.enter);
+    await terminal.answer('Coding Plan API key', 'sk-sp-again-4321', keys.enter);
+    await terminal.answer('Model to start with', keys.enter);
+    await terminal.answer('Check the key now', keys.down, keys.enter);
+    expect(await running).toEqual({ configured: true });
+    const metadata = readJson(userSettings)['providerMetadata'] as Record<string, { baseUrl: string }>;
+    expect(metadata['coding-plan']?.baseUrl).toBe(codingPlanBaseUrls.global);
+  });
+});
+
 describe('security.auth.enforcedType', () => {
   test('only the enforced type can be chosen: the others are shown disabled, saying why', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
