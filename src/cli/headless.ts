@@ -118,10 +118,10 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
       sessionId,
       signal: context.signal,
       limits: context.streamLimits,
-      onRetry: (notice) => {
+      onRetry: (notice) => context.writeError(retryNote(notice)),
+      onRestart: () => {
         usage = undefined;
         renderer.discardAttempt();
-        context.writeError(retryNote(notice));
       },
       onRequest: () => {
         current().requests += 1;

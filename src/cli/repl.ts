@@ -471,11 +471,11 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         signal: controller.signal,
         limits: context.streamLimits,
         onRetry: (notice) => {
-          nextAttempt();
           spinner.stop();
           say(colors.dim(retryNote(notice)));
           spinner.start();
         },
+        onRestart: nextAttempt,
         fetchImplementation: context.fetchImplementation,
         hasShownOutput: () => shownText !== '' || shownReasoning,
       };

@@ -17,6 +17,11 @@ export interface SessionTurnOptions extends TurnOptions {
   hasShownOutput: () => boolean;
   /** The run's or the interactive session's id (ChatRequest.sessionId). */
   sessionId?: string;
+  /**
+   * Another attempt starts after one whose stream failed before any answer (a retry, a refreshed token):
+   * what that one sent (reasoning, usage) is not this turn's.
+   */
+  onRestart?: () => void;
 }
 
 export interface SessionTurn {
@@ -66,6 +71,7 @@ export async function streamSessionTurn(
       if (delayMs !== undefined) {
         retriesUsed += 1;
         options.onRetry?.({ attempt: retriesUsed, delayMs, reason: streamFailureReason(raw) });
+        options.onRestart?.();
         await waitUnlessAborted(delayMs, options.signal);
         continue;
       }
@@ -85,6 +91,7 @@ export async function streamSessionTurn(
         });
         if (refreshed) {
           current = refreshed;
+          options.onRestart?.();
           continue;
         }
         throw refreshFailure ?? failure;

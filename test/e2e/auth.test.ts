@@ -300,6 +300,26 @@ describe('headless runs with Qwen OAuth', () => {
     expect(authorizations()).toEqual(['Bearer access-revoked', 'Bearer access-1']);
   });
 
+  test('a token refused inside the stream after some reasoning: refreshed, and only the retry is the answer', async () => {
+    const server = startOAuth();
+    cacheCredentials({ access: 'access-revoked', expiresInMs: 3_600_000 });
+    const reasoningThenRefused =
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { reasoning_content: 'first try' } }] })}\n\n` +
+      `data: ${JSON.stringify({ error: { message: 'Invalid access token', code: 'invalid_api_key' } })}\n\n`;
+    chat.setResponses(
+      { sse: reasoningThenRefused },
+      { stream: { reasoning: ['second'], text: ['Retried.'] } },
+    );
+    const result = await qwen(['--auth-type', 'qwen-oauth', '-o', 'json', 'hi']);
+    expect(result.exitCode).toBe(0);
+    expect(server.refreshCount).toBe(1);
+    const items = JSON.parse(result.stdout) as { type: string; message?: { content: unknown[] } }[];
+    expect(items.filter((item) => item.type === 'assistant').map((item) => item.message?.content)).toEqual([
+      [{ type: 'thinking', thinking: 'second' }],
+      [{ type: 'text', text: 'Retried.' }],
+    ]);
+  });
+
   test('a 403, or a 400 whose words say the token expired: one refresh and one retry, as for a 401 (compat §1)', async () => {
     for (const refused of [
       { status: 403, body: { error: { message: 'Invalid access token' } } },

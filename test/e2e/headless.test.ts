@@ -513,6 +513,48 @@ describe('retries', () => {
 describe('retries of errors inside a 200 stream', () => {
   const errorEvent = (error: Record<string, unknown>) => ({ sse: `data: ${JSON.stringify({ error })}\n\n` });
 
+  test('reasoning from an attempt that is retried is not in the JSON answer, nor its usage', async () => {
+    const box = freshSandbox();
+    const reasoningThenBusy =
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { reasoning_content: 'first try' } }] })}\n\n` +
+      `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 50, completion_tokens: 9 } })}\n\n` +
+      `data: ${JSON.stringify({ error: { message: 'busy', code: '503' } })}\n\n`;
+    const answered = { stream: { reasoning: ['second try'], text: ['ok'], usage: null } };
+    fake.setResponses({ sse: reasoningThenBusy }, answered);
+    const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box });
+    expect(json.exitCode).toBe(0);
+    const items = JSON.parse(json.stdout) as {
+      type: string;
+      message?: { content: unknown[] };
+      usage?: object;
+    }[];
+    expect(items.filter((item) => item.type === 'assistant').map((item) => item.message?.content)).toEqual([
+      [{ type: 'thinking', thinking: 'second try' }],
+      [{ type: 'text', text: 'ok' }],
+    ]);
+    expect(items.at(-1)?.usage).toMatchObject({ input_tokens: 0, output_tokens: 0 });
+
+    fake.setResponses({ sse: reasoningThenBusy }, answered);
+    const partial = await runCli([...keyFlags(), '-o', 'stream-json', '--include-partial-messages', 'x'], {
+      sandbox: box,
+    });
+    const kinds = partial.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; event?: { type: string } })
+      .map((line) => line.event?.type ?? line.type);
+    // The first attempt's block is closed before the second one's opens.
+    expect(kinds.slice(0, 7)).toEqual([
+      'system',
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_stop',
+      'content_block_start',
+      'content_block_delta',
+    ]);
+  });
+
   test('a rate limit before any text is retried; the answer is printed once', async () => {
     const box = freshSandbox();
     fake.setResponses(
