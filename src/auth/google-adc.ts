@@ -246,6 +246,8 @@ async function exchange(
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body: form.toString(),
       signal: AbortSignal.timeout(tokenRequestTimeoutMs),
+      // Not followed: a 307 would post the signed assertion or refresh token on to another host.
+      redirect: 'manual',
     });
     // Google's error descriptions may quote the client secret or the refresh token sent.
     answer = await readTokenAnswer(response, form);

@@ -389,6 +389,8 @@ function sendForm(
     },
     body: new URLSearchParams(fields).toString(),
     signal: options.signal,
+    // Not followed: a 307 would post the device code or refresh token on to whatever host it names.
+    redirect: 'manual',
   });
 }
 

@@ -11,8 +11,8 @@ export function retryLimit(maxRetries: number | undefined): number {
   return Math.max(0, maxRetries ?? 3);
 }
 
-/** Statuses worth another attempt: timeouts, conflicts, rate limits, server errors (incl. Anthropic's 529). */
-const retryableStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
+/** Statuses worth another attempt besides every 5xx (Anthropic's 529, Cloudflare's 520-524): timeouts, conflicts, rate limits. */
+const retryableStatuses = new Set([408, 409, 429]);
 /** A server asking for a longer wait than this is not waited for: the user gets the error and the wait. */
 const longestHonouredWaitMs = 60_000;
 const firstBackoffMs = 500;
@@ -57,6 +57,7 @@ export async function postForStream(options: PostOptions): Promise<Response> {
 
   const decideRetry: AfterResponseHook = async (_request, _options, response, state) => {
     if (response.ok) return response;
+    if (isRedirect(response.status)) throw redirected(response, request.url, host);
     const body = redactSecrets(await response.clone().text(), secretsOfRequest());
     const details = options.parseErrorBody(response.status, body);
     lastFailure = { status: response.status, details };
@@ -79,6 +80,10 @@ export async function postForStream(options: PostOptions): Promise<Response> {
       signal,
       timeout: false,
       throwHttpErrors: false,
+      // A redirect is reported, never followed: fetch would re-send every header but Authorization to
+      // whatever host it names (x-api-key, x-goog-api-key, a customHeaders key), and turn a 301/302's POST
+      // into a GET that fails as 405 from the wrong host.
+      redirect: 'manual',
       fetch: options.fetchImplementation,
       retry: {
         limit: maxRetries,
@@ -119,6 +124,26 @@ export async function postForStream(options: PostOptions): Promise<Response> {
   }
 }
 
+function isRedirect(status: number): boolean {
+  return status >= 300 && status <= 399;
+}
+
+/** The request went elsewhere: where (its credentials masked), so the base URL can be set to it. */
+function redirected(response: Response, requestUrl: string, host: string): CliError {
+  const location = response.headers.get('location');
+  let target = 'another address';
+  try {
+    if (location !== null) target = maskUrl(new URL(location, requestUrl).href);
+  } catch {
+    // Not a URL: the status says enough.
+  }
+  return new CliError(
+    'api',
+    `${host} answered ${response.status}, a redirect to ${target}; qwen does not follow redirects, so that the key never goes to an address it was not given.`,
+    { status: response.status, hint: 'Set the base URL to the address the server names.' },
+  );
+}
+
 interface FailedResponse {
   status: number;
   details: ApiErrorDetails;
@@ -146,7 +171,7 @@ export function shouldRetryResponse(status: number, headers: Headers, details: A
 
 /** Timeouts, conflicts, rate limits and server errors: worth another attempt while nothing was shown. */
 export function isRetryableStatus(status: number | undefined): boolean {
-  return status !== undefined && retryableStatuses.has(status);
+  return status !== undefined && ((status >= 500 && status <= 599) || retryableStatuses.has(status));
 }
 
 /** The server's wait when it names one (header or body), else exponential backoff with jitter. */

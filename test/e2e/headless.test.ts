@@ -420,6 +420,39 @@ describe('stdout or stderr gone: the exit code still says how the run ended', ()
 });
 
 describe('retries', () => {
+  test("a 5xx that is not on the usual list (Cloudflare's 524) is retried too", async () => {
+    const box = freshSandbox();
+    fake.setResponses({ status: 524, body: 'A timeout occurred' }, { stream: { text: ['ok'] } });
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'ok\n' });
+    expect(result.stderr).toContain('(attempt 1): 524');
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  test('a redirect is reported, never followed: the other host gets no request and no key', async () => {
+    const box = freshSandbox();
+    const elsewhere = startFakeOpenAi({ stream: { text: ['stolen'] } });
+    try {
+      const otherUrl = elsewhere.url.replace('127.0.0.1', 'localhost');
+      for (const status of [301, 307]) {
+        fake.setResponses({ status, headers: { location: `${otherUrl}/chat/completions` }, body: '' });
+        const result = await runCli(
+          ['--openai-api-key', 'sk-redirect-secret-1234', '--openai-base-url', fake.url, '-m', 'm', 'x'],
+          { sandbox: box },
+        );
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(
+          `answered ${status}, a redirect to ${otherUrl}/chat/completions; qwen does not follow redirects`,
+        );
+        expect(result.stderr).not.toContain('Retrying');
+        expect(fake.requests).toHaveLength(1);
+      }
+      expect(elsewhere.requests).toHaveLength(0);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
   test('429 then 200: retried after retry-after-ms, the answer printed once', async () => {
     const box = freshSandbox();
     fake.setResponses(
