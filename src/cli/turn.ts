@@ -284,6 +284,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           releaseHeld(held);
           held = undefined;
         }
+        // A server that keeps the connection open after the answer's end would leave us waiting for the
+        // idle timeout, and then report a whole answer as failed.
+        if (decoder.isEnded()) break;
       }
     }
     if (held !== undefined && !deliverWholeReply(held)) {

@@ -21,6 +21,11 @@ export interface StreamDecoder {
   decode(message: SseMessage): StreamEvent[];
   /** Called once at the end of the byte stream: flushes assembled tool calls and the final `done`. */
   finish(): StreamEvent[];
+  /**
+   * The stream has said its last word: its terminator (`[DONE]`, `message_stop`) or an error. Nothing after
+   * it counts, so the reader stops there, whether or not the server closes the connection.
+   */
+  isEnded(): boolean;
 }
 
 /** One wire protocol. Pure functions only: no fetch, no process, no files. */

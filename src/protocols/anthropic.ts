@@ -321,6 +321,7 @@ function createDecoder(): StreamDecoder {
       if (!ended && events.length > 0) answerBegan = true;
       return events;
     },
+    isEnded: () => ended,
     finish(): StreamEvent[] {
       if (!ended && finishReason === undefined)
         return failWith(endedEarlyFailure('no stop_reason, no message_stop'));

@@ -408,6 +408,7 @@ function createDecoder(): StreamDecoder {
       if (!isObject(chunk)) return [];
       return decodeChunk(chunk);
     },
+    isEnded: () => ended,
     finish(): StreamEvent[] {
       if (ended) return [];
       // Gemini has no terminator event: the last chunk's finishReason is what says the answer is whole.

@@ -527,6 +527,7 @@ export function createOpenAiDecoder({
       const events = message.event === 'error' ? undefined : decodeLikeLastShape(message.bytes);
       return events ?? decodeWhole(message.event, message.data.trim());
     },
+    isEnded: () => ended,
     finish(): StreamEvent[] {
       if (ended) return [];
       if (filterCut !== undefined) return failWith(filterCut);

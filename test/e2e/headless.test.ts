@@ -363,6 +363,20 @@ for (const flavour of headlessFlavours) {
       );
     });
 
+    test('a whole answer on a connection the server keeps open ends at [DONE], exit 0 at once', async () => {
+      const box = freshSandbox();
+      const stream = openAiStream({ text: ['Hello'] });
+      fake.setResponses({ sse: `${stream}: the server never closes\n\n`, hangAfterBytes: stream.length });
+      const result = await runCli([...keyFlags(), '-o', 'json', 'x'], {
+        sandbox: box,
+        flavour,
+        env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '10000' },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(JSON.parse(result.stdout).at(-1)).toMatchObject({ is_error: false, result: 'Hello' });
+    });
+
     test('Ctrl+C while streaming cancels with exit 130 and keeps the partial answer', async () => {
       const box = freshSandbox();
       const stream = openAiStream({ text: ['first words ', 'never sent'] });

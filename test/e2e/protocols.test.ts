@@ -159,6 +159,19 @@ describe('anthropic', () => {
     });
   });
 
+  test('an answer ends at message_stop even when the server keeps the connection open', async () => {
+    const stream = anthropicStream({ text: ['Whole.'] });
+    anthropic.setResponses({
+      sse: `${stream}event: ping\ndata: {"type":"ping"}\n\n`,
+      hangAfterBytes: stream.length,
+    });
+    const result = await runCli(claude, {
+      ANTHROPIC_API_KEY: anthropicKey,
+      QWEN_STREAM_IDLE_TIMEOUT_MS: '10000',
+    });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'Whole.\n', stderr: '' });
+  });
+
   test('tool-call fragments and usage in json output', async () => {
     anthropic.setResponses({
       sseFile: join(anthropicFixtures, 'tools.sse'),
