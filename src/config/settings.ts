@@ -2,7 +2,7 @@
 // the result is validated on its own (so an error names the right file), then the scopes are merged.
 // Reading never writes: a broken file is reported, never renamed or "repaired" (Qwen Code copies it to
 // settings.json.corrupted; the issue forbids that).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
@@ -133,8 +133,17 @@ function validateFile(value: unknown, path: string): Settings {
 /** The real-file-system reader: undefined for a missing file, a config error for one we cannot read. */
 export function readTextFileIfPresent(path: string): string | undefined {
   try {
+    // A FIFO (or a device) would block the read for good: a synchronous read that no signal can end.
+    const status = statSync(path);
+    if (!status.isFile() && !status.isDirectory()) {
+      throw new CliError(
+        'config',
+        `${path}: not a regular file (a pipe or a device); settings must be a file.`,
+      );
+    }
     return readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof CliError) throw error;
     if (isMissingFile(error) || isUnreachableFile(path, error)) return undefined;
     throw new CliError('config', `${path}: cannot read the file (${fileErrorReason(error)})`, {
       cause: error,
@@ -170,11 +179,24 @@ const parseErrorWords: Record<ParseErrorCode, string> = {
 export function parseSettingsText(text: string, path: string): unknown {
   const source = stripBom(text);
   const errors: ParseError[] = [];
-  const value: unknown = parse(source, errors, {
-    allowTrailingComma: true,
-    disallowComments: false,
-    allowEmptyContent: true,
-  });
+  let value: unknown;
+  try {
+    value = parse(source, errors, {
+      allowTrailingComma: true,
+      disallowComments: false,
+      allowEmptyContent: true,
+    });
+  } catch (error) {
+    // The parser recurses once per level: tens of thousands of nested brackets overflow the stack.
+    if (!(error instanceof RangeError)) throw error;
+    throw new CliError(
+      'config',
+      `${path}: nested too deeply to read (objects or arrays inside each other).`,
+      {
+        hint: 'Fix the file by hand; qwen never rewrites a file it cannot parse.',
+      },
+    );
+  }
   const first = errors[0];
   if (first !== undefined) {
     const { line, column } = lineAndColumn(source, first.offset);

@@ -1,11 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${VAR} inside settings strings
 import { expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigPaths } from '../../src/config/paths.ts';
 import { validateSettings } from '../../src/config/schema.ts';
-import { loadSettings, readTextFileIfPresent } from '../../src/config/settings.ts';
+import { loadSettings, parseSettingsText, readTextFileIfPresent } from '../../src/config/settings.ts';
 import { CliError } from '../../src/core/errors.ts';
 import { errorOf } from './helpers.ts';
 
@@ -281,6 +281,14 @@ test('validateSettings returns every problem', () => {
   if (!result.success) expect(result.problems).toHaveLength(2);
 });
 
+test('a file nested deeper than the parser can go is a config error naming it, not a crash', () => {
+  const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+  expect(errorOf(() => parseSettingsText(deep, '/p/settings.json'))).toMatchObject({
+    exitCode: 52,
+    message: '/p/settings.json: nested too deeply to read (objects or arrays inside each other).',
+  });
+});
+
 test('real files: missing is undefined, a directory is a config error, nothing is renamed', () => {
   const directory = mkdtempSync(join(tmpdir(), 'qwen-settings-'));
   expect(readTextFileIfPresent(join(directory, 'missing.json'))).toBeUndefined();
@@ -291,6 +299,15 @@ test('real files: missing is undefined, a directory is a config error, nothing i
   expect(errorOf(() => readTextFileIfPresent(join(directory, 'settings.json'))).message).toContain(
     'it is a directory',
   );
+  // A pipe would block the read for good (no writer ever comes): refused without opening it.
+  const fifo = join(directory, 'fifo.json');
+  if (Bun.spawnSync(['mkfifo', fifo]).exitCode === 0) {
+    expect(errorOf(() => readTextFileIfPresent(fifo))).toMatchObject({
+      exitCode: 52,
+      message: `${fifo}: not a regular file (a pipe or a device); settings must be a file.`,
+    });
+    rmSync(fifo);
+  }
 
   const broken = join(directory, 'broken.json');
   writeFileSync(broken, '{ "a": ');
