@@ -68,6 +68,18 @@ export function readCredentials(path: string): QwenCredentials | undefined {
   return isCredentials(parsed) ? parsed : undefined;
 }
 
+/**
+ * Whether a Qwen OAuth login is cached, for those who only mention it (status, the /model list): a file this
+ * user cannot read (left by `sudo qwen auth qwen-oauth`) is an answer (`unreadable`), not a failure.
+ */
+export function cachedLogin(path: string): 'yes' | 'no' | 'unreadable' {
+  try {
+    return readCredentials(path) === undefined ? 'no' : 'yes';
+  } catch {
+    return 'unreadable';
+  }
+}
+
 export function isCredentials(value: unknown): value is QwenCredentials {
   if (!isObject(value)) return false;
   return (

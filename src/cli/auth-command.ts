@@ -16,7 +16,13 @@ import { keyVariableOf, missingKeyError, notLoggedInError, unsendableKeyError } 
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
-import { deleteFile, readCredentials, refreshMarginMs, writeCredentials } from '../auth/token-store.ts';
+import {
+  cachedLogin,
+  deleteFile,
+  readCredentials,
+  refreshMarginMs,
+  writeCredentials,
+} from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import {
@@ -465,9 +471,12 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
         show('API key', `unusable, it has ${problem} (${where})`);
       } else show('API key', `${maskSecret(secret)} (${where})`);
     }
-    const cached = readCredentials(paths.oauthCreds);
-    if (cached !== undefined)
+    const cached = cachedLogin(paths.oauthCreds);
+    if (cached === 'yes')
       show('Qwen OAuth', `also logged in (${paths.oauthCreds}), not used by this auth type`);
+    if (cached === 'unreadable') {
+      show('Qwen OAuth', `${paths.oauthCreds} cannot be read by this user; not used by this auth type`);
+    }
   }
   print();
   // The run's own explanation: a key it could not send, which variable to set (or what envKey is for).

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import type { Writable } from 'node:stream';
 import picocolors from 'picocolors';
 import { type CredentialSession, oauthFilesIn, prepareCredentials } from '../auth/credentials.ts';
-import { readCredentials } from '../auth/token-store.ts';
+import { cachedLogin } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
 import { qwenOauthModel, type ResolveFlags, resolveModel } from '../config/resolve.ts';
@@ -335,8 +335,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     state.configuration = configuration;
     const choices = listModelChoices(configuration.settings.merged, {
       qwenOauth:
-        state.target?.authType === 'qwen-oauth' ||
-        readCredentials(configuration.paths.oauthCreds) !== undefined,
+        state.target?.authType === 'qwen-oauth' || cachedLogin(configuration.paths.oauthCreds) === 'yes',
     });
     let choice: ModelChoice | undefined;
     if (argument !== '') {

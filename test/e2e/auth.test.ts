@@ -1,7 +1,7 @@
 // `qwen auth ...` and Qwen OAuth headless runs end to end: the real CLI in separate processes, a fake
 // chat.qwen.ai (QWEN_OAUTH_BASE_URL) and a fake OpenAI-compatible server that resource_url points at.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { codingPlanModels } from '../../src/auth/coding-plan.ts';
 import { startConnectProxy } from '../fakes/connect-proxy.ts';
@@ -609,6 +609,18 @@ describe('qwen auth coding-plan', () => {
 });
 
 describe('qwen auth status and logout', () => {
+  test('a Qwen OAuth file that cannot be read does not fail the status of an API-key setup', async () => {
+    // A directory where the file should be reads as unreadably as a root-owned file does for a user.
+    mkdirSync(credentialsPath(), { recursive: true });
+    const args = ['auth', 'status', '--auth-type', 'openai', '-m', 'gpt-test', '--openai-base-url', chat.url];
+    const status = await qwen(args, { env: { OPENAI_API_KEY: 'sk-fromshell-8765' } });
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain('sk-...8765 (OPENAI_API_KEY in the environment)');
+    expect(status.stdout).toContain(
+      `${credentialsPath()} cannot be read by this user; not used by this auth type`,
+    );
+  });
+
   test('status names the key source (.env file, environment, flag) and never prints the key', async () => {
     sandbox.write('project/.qwen/.env', 'OPENAI_API_KEY=sk-fromdotenv-4321\n');
     const common = [
