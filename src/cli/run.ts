@@ -23,16 +23,25 @@ const refreshSaveLimitMs = 5_000;
 
 export async function runCommand(argv: string[], version: string): Promise<number> {
   const cancel = new AbortController();
-  // Ctrl+C, or SIGTERM (a CI job's timeout, `docker stop`): the run stops as cleanly as it can (a JSON result,
-  // a token refresh in flight saved); either one while it is already stopping exits at once.
+  // Ctrl+C, SIGTERM (a CI job's timeout, `docker stop`) or SIGHUP (the SSH connection or terminal closed):
+  // the run stops as cleanly as it can (a JSON result, a token refresh in flight saved, its lock released);
+  // any of them while it is already stopping exits at once.
   const stopWith = (failure: CliError) => () => {
     if (cancel.signal.aborted) process.exit(failure.exitCode);
     cancel.abort(failure);
   };
-  const onInterrupt = stopWith(new CliError('cancelled', 'Cancelled.'));
-  const onTerminate = stopWith(new CliError('terminated', 'Terminated.'));
-  process.on('SIGINT', onInterrupt);
-  process.on('SIGTERM', onTerminate);
+  const stopSignals = {
+    SIGINT: stopWith(new CliError('cancelled', 'Cancelled.')),
+    SIGTERM: stopWith(new CliError('terminated', 'Terminated.')),
+    SIGHUP: stopWith(new CliError('hungUp', 'Hung up: the terminal or connection that ran qwen closed.')),
+  };
+  const listenToStops = (on: boolean) => {
+    for (const [signal, stop] of Object.entries(stopSignals)) {
+      if (on) process.on(signal, stop);
+      else process.off(signal, stop);
+    }
+  };
+  listenToStops(true);
   const context: RunContext = {
     cwd: process.cwd(),
     home: await homeDirectory(),
@@ -73,10 +82,9 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         checkCompatibilityFlags(command.flags);
         const wallTimeLimit = wallTimeLimitOf(command.flags.maxWallTime);
         if (isInteractive(command.positionalPrompt, command.flags, context)) {
-          // The REPL handles Ctrl+C and SIGTERM itself (raw mode); loaded only here so one-shot runs never
+          // The REPL handles Ctrl+C, SIGTERM and SIGHUP itself (raw mode); loaded only here so one-shot runs never
           // load clack.
-          process.off('SIGINT', onInterrupt);
-          process.off('SIGTERM', onTerminate);
+          listenToStops(false);
           endStartup();
           const { runRepl } = await import('./repl.ts');
           return await runRepl({
@@ -105,8 +113,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         `Finishing the Qwen OAuth token refresh so that the new token is kept (at most ${refreshSaveLimitMs / 1000} s; Ctrl+C to exit now).`,
       ),
     );
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onTerminate);
+    listenToStops(false);
   }
 }
 

@@ -11,6 +11,8 @@ export const exitCodes = {
   config: 52,
   /** --max-wall-time ran out (Qwen Code's budget code). */
   budget: 55,
+  /** SIGHUP (the terminal or SSH connection that ran it closed): 128 + 1, as a shell reports it. */
+  hungUp: 129,
   cancelled: 130,
   /** SIGTERM: 128 + 15, as a shell reports a process the signal ended. */
   terminated: 143,

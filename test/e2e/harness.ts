@@ -57,7 +57,7 @@ export interface RunOptions {
   /** Send SIGINT this many ms after the first stdout byte. */
   interruptAfterMs?: number;
   /** Send this signal this many ms after the start. */
-  signal?: { name: 'SIGINT' | 'SIGTERM'; afterMs: number };
+  signal?: { name: 'SIGINT' | 'SIGTERM' | 'SIGHUP'; afterMs: number };
   timeoutMs?: number;
 }
 
