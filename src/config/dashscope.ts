@@ -3,7 +3,7 @@
 // context cache and say which client and auth type call. The body's part (cache markers, session metadata)
 // is protocols/openai.ts's, for targets marked `dashScope`.
 import { type AuthType, sameBaseUrl } from '../core/types.ts';
-import { userAgent } from '../core/user-agent.ts';
+import { qwenCodeUserAgent } from './client-headers.ts';
 
 /**
  * Hosts Qwen Code treats as DashScope: `*.dashscope.aliyuncs.com` (Coding Plan's `coding-intl.dashscope...`)
@@ -30,7 +30,7 @@ export function isDashScopeEndpoint(baseUrl: string, proxyBaseUrl: string | unde
 export function dashScopeHeaders(authType: AuthType): Record<string, string> {
   return {
     'X-DashScope-CacheControl': 'enable',
-    'X-DashScope-UserAgent': userAgent,
+    'X-DashScope-UserAgent': qwenCodeUserAgent,
     'X-DashScope-AuthType': authType,
   };
 }

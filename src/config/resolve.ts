@@ -16,6 +16,7 @@ import {
   sessionIdPlaceholder,
   type ValueSource,
 } from '../core/types.ts';
+import { clientHeaders } from './client-headers.ts';
 import { dashScopeHeaders, isDashScopeEndpoint } from './dashscope.ts';
 import { emptyVariableNote, type LayeredEnvironment } from './env.ts';
 import { type ProviderEntry, providerEntriesFor, unreadProviderNotes } from './providers.ts';
@@ -112,6 +113,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
       modelSource: { description: 'the one model Qwen OAuth serves' },
       baseUrl: '',
       generationConfig: generationConfigOf(settings.model?.generationConfig, settings, env, notes),
+      extraHeaders: clientHeaders(protocol, ''),
       ...(notes.length > 0 ? { notes } : {}),
     };
   }
@@ -204,9 +206,10 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     );
     resolved.notes = notes;
   }
+  resolved.extraHeaders = clientHeaders(protocol, baseUrl.value);
   if (protocol === 'openai' && isDashScopeEndpoint(baseUrl.value, env.get('DASHSCOPE_PROXY_BASE_URL'))) {
     resolved.dashScope = true;
-    resolved.extraHeaders = dashScopeHeaders(authType);
+    resolved.extraHeaders = { ...resolved.extraHeaders, ...dashScopeHeaders(authType) };
   }
 
   if (protocol === 'vertex-ai' && resolved.apiKey === undefined) {

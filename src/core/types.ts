@@ -25,6 +25,16 @@ export function sameBaseUrl(first: unknown, second: string): boolean {
   return typeof first === 'string' && normalizedBaseUrl(first) === normalizedBaseUrl(second);
 }
 
+/** Whether a URL is Anthropic's own API (`*.anthropic.com`), not a gateway that speaks its protocol. */
+export function isAnthropicHost(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host === 'anthropic.com' || host.endsWith('.anthropic.com');
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `value` is one of a constant list of names (auth types, output formats, regions). */
 export function isOneOf<Name extends string>(names: readonly Name[], value: string): value is Name {
   return (names as readonly string[]).includes(value);

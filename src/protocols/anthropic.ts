@@ -4,7 +4,14 @@
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import { type ChatRequest, type HttpRequest, isObject, type JsonObject, type Usage } from '../core/types.ts';
+import {
+  type ChatRequest,
+  type HttpRequest,
+  isAnthropicHost,
+  isObject,
+  type JsonObject,
+  type Usage,
+} from '../core/types.ts';
 import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 import {
   alternatingTurns,
@@ -58,16 +65,6 @@ function messagesUrl(baseUrl: string): string {
   return /\/v1$/.test(baseUrl) ? `${baseUrl}/messages` : `${baseUrl}/v1/messages`;
 }
 
-/** Only Anthropic itself takes `x-api-key`; gateways and DashScope expect the key as a bearer token. */
-function isAnthropicHost(baseUrl: string): boolean {
-  try {
-    const host = new URL(baseUrl).hostname.toLowerCase();
-    return host === 'anthropic.com' || host.endsWith('.anthropic.com');
-  } catch {
-    return false;
-  }
-}
-
 function buildRequest(request: ChatRequest): HttpRequest {
   const { target } = request;
   const { base: baseUrl, query } = baseUrlParts(target.baseUrl, defaultAnthropicBaseUrl);
@@ -75,6 +72,7 @@ function buildRequest(request: ChatRequest): HttpRequest {
   if (target.accessToken !== undefined && target.accessToken !== '') {
     setHeader(headers, 'Authorization', `Bearer ${target.accessToken}`);
   } else if (target.apiKey !== undefined && target.apiKey !== '') {
+    // Only Anthropic itself takes `x-api-key`; gateways and DashScope expect the key as a bearer token.
     if (isAnthropicHost(baseUrl)) setHeader(headers, 'x-api-key', target.apiKey);
     else setHeader(headers, 'Authorization', `Bearer ${target.apiKey}`);
   }

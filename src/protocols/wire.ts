@@ -4,7 +4,6 @@
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
 import { type ChatRequest, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
-import { userAgent } from '../core/user-agent.ts';
 
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -86,15 +85,15 @@ export function setHeader(headers: Record<string, string>, name: string, value: 
 }
 
 /**
- * Adds the JSON-in, SSE-out headers and the User-Agent every protocol sends, then the auth layer's extra headers and the
- * user's customHeaders, in that order, so that the user may replace any of ours. `${session_id}` in a
+ * Adds the JSON-in, SSE-out headers every protocol sends, then the extra headers of the configuration and
+ * the auth layer (the client's User-Agent among them) and the user's customHeaders, in that order, so that
+ * the user may replace any of ours. `${session_id}` in a
  * customHeaders value (config/resolve.ts kept it only where settings allow it) becomes the session's id.
  */
 export function setStreamAndUserHeaders(headers: Record<string, string>, request: ChatRequest): void {
   const { target } = request;
   setHeader(headers, 'Content-Type', 'application/json');
   setHeader(headers, 'Accept', 'text/event-stream');
-  setHeader(headers, 'User-Agent', userAgent);
   for (const [name, value] of Object.entries(target.extraHeaders ?? {})) setHeader(headers, name, value);
   for (const [name, value] of Object.entries(target.generationConfig.customHeaders ?? {})) {
     setHeader(headers, name, value.replaceAll(sessionIdPlaceholder, request.sessionId ?? ''));

@@ -151,6 +151,9 @@ describe('anthropic', () => {
     expect(request?.path).toBe('/v1/messages');
     expect(request?.headers['authorization']).toBe(`Bearer ${anthropicKey}`);
     expect(request?.headers['anthropic-version']).toBe('2023-06-01');
+    // A gateway that speaks Anthropic's protocol is told Claude Code's name, as Qwen Code does (compat §7).
+    expect(request?.headers['user-agent']).toMatch(/^claude-cli\/[\d.]+ \(external, cli\)$/);
+    expect(request?.headers['x-app']).toBe('cli');
     expect(request?.body).toMatchObject({
       model: 'claude-sonnet-4-20250514',
       max_tokens: 32000,

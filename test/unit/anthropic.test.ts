@@ -2,7 +2,6 @@ import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
-import { userAgent } from '../../src/core/user-agent.ts';
 import { anthropicAdapter, defaultAnthropicMaxTokens } from '../../src/protocols/anthropic.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { anthropicStream } from '../fakes/anthropic-server.ts';
@@ -44,7 +43,6 @@ describe('anthropicAdapter.buildRequest', () => {
       'anthropic-version': '2023-06-01',
       'Content-Type': 'application/json',
       Accept: 'text/event-stream',
-      'User-Agent': userAgent,
     });
     expect(JSON.parse(request.body)).toEqual({
       model: 'claude-sonnet-4-5-20250929',

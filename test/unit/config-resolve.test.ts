@@ -1,4 +1,5 @@
 import { expect, test } from 'bun:test';
+import { qwenCodeUserAgent } from '../../src/config/client-headers.ts';
 import { layerEnvironment } from '../../src/config/env.ts';
 import {
   noAuthenticationMessage,
@@ -401,8 +402,25 @@ test('DashScope endpoints (and DASHSCOPE_PROXY_BASE_URL) get its headers and fla
     'http://127.0.0.1:9/v1',
   ]) {
     expect(at(url)).not.toHaveProperty('dashScope');
-    expect(at(url)).not.toHaveProperty('extraHeaders');
+    expect(at(url).extraHeaders).toEqual({ 'User-Agent': qwenCodeUserAgent });
   }
+});
+
+test("every target names the client as Qwen Code does: QwenCode/..., or Claude Code's to an Anthropic gateway", () => {
+  expect(qwenCodeUserAgent).toMatch(/^QwenCode\/\d+\.\d+\.\d+ \(\w+; \w+\)$/);
+  const anthropicAt = (baseUrl: string) =>
+    resolve({
+      flags: { authType: 'anthropic', model: 'claude-sonnet-4-5' },
+      env: { ANTHROPIC_API_KEY: 'k', ...(baseUrl === '' ? {} : { ANTHROPIC_BASE_URL: baseUrl }) },
+    }).extraHeaders;
+  expect(anthropicAt('')).toEqual({ 'User-Agent': qwenCodeUserAgent });
+  expect(anthropicAt('https://api.anthropic.com')).toEqual({ 'User-Agent': qwenCodeUserAgent });
+  expect(anthropicAt('https://gateway.example/anthropic')).toEqual({
+    'User-Agent': expect.stringMatching(/^claude-cli\/\d+\.\d+\.\d+ \(external, cli\)$/),
+    'x-app': 'cli',
+  });
+  const oauth = resolve({ flags: { authType: 'qwen-oauth' }, env: {} });
+  expect(oauth.extraHeaders).toEqual({ 'User-Agent': qwenCodeUserAgent });
 });
 
 const twoEndpoints: Settings = {

@@ -2,7 +2,6 @@ import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
-import { userAgent } from '../../src/core/user-agent.ts';
 import { geminiAdapter, modelResourcePath, vertexAdapter } from '../../src/protocols/gemini.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { geminiStream } from '../fakes/gemini-server.ts';
@@ -52,7 +51,6 @@ describe('geminiAdapter.buildRequest', () => {
       'x-goog-api-key': 'AIzaSyTestKey0123456789',
       'Content-Type': 'application/json',
       Accept: 'text/event-stream',
-      'User-Agent': userAgent,
     });
     expect(JSON.parse(request.body)).toEqual({
       contents: [{ role: 'user', parts: [{ text: 'Hello' }] }],

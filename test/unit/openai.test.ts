@@ -2,7 +2,6 @@ import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
-import { userAgent } from '../../src/core/user-agent.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { openaiAdapter } from '../../src/protocols/openai.ts';
 import { chatRequest, decodeThroughParser, decodeWholeReply, fixtureReader, plainEvents } from './helpers.ts';
@@ -52,7 +51,6 @@ describe('openaiAdapter.buildRequest', () => {
       Authorization: 'Bearer sk-test-1234567890',
       'Content-Type': 'application/json',
       Accept: 'text/event-stream',
-      'User-Agent': userAgent,
     });
     expect(JSON.parse(request.body)).toEqual({
       model: 'qwen3-coder-plus',
@@ -104,7 +102,6 @@ describe('openaiAdapter.buildRequest', () => {
     expect(request.headers).toEqual({
       'Content-Type': 'application/json',
       Accept: 'text/event-stream',
-      'User-Agent': userAgent,
       'X-DashScope-AuthType': 'qwen-oauth',
       'x-client': 'settings',
       authorization: 'Bearer from-settings',
