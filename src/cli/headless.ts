@@ -141,9 +141,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     if (toolNames.length > 0) context.writeError(toolCallNote(toolNames));
     else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
     // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence, or never began
-    // (reasoning that used up the limit).
-    if (textMode && isOutputLimit(result.finishReason))
-      context.writeError(outputLimitNote(result.finishReason));
+    // (reasoning that used up the limit); in the JSON formats too, whose stop_reason (Qwen Code's) does not.
+    if (isOutputLimit(result.finishReason)) context.writeError(outputLimitNote(result.finishReason));
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });

@@ -273,7 +273,7 @@ for (const flavour of headlessFlavours) {
       });
     });
 
-    test('an answer ended by the output limit: exit 0, and a note on stderr in text mode only', async () => {
+    test('an answer ended by the output limit: exit 0, and a note on stderr, in the JSON formats too', async () => {
       const box = freshSandbox();
       fake.setResponses(
         { stream: { text: ['The beginning of a long'], finishReason: 'length' } },
@@ -284,8 +284,14 @@ for (const flavour of headlessFlavours) {
       expect(text.stderr).toContain(
         'Note: the answer stopped at the model\'s output limit (finish reason "length")',
       );
+      // Qwen Code's stop_reason says nothing of it: only the note does.
       const json = await runCli([...keyFlags(), '-o', 'json', 'x'], { sandbox: box, flavour });
-      expect(json).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(json.exitCode).toBe(0);
+      expect(json.stderr).toBe(text.stderr);
+      expect(JSON.parse(json.stdout).at(-1)).toMatchObject({
+        is_error: false,
+        result: 'The beginning of a long',
+      });
     });
 
     test('an event cut short between good ones fails the run instead of dropping its words', async () => {
