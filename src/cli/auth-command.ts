@@ -149,40 +149,43 @@ async function loginWithQwenOauth(
   writeCredentials(paths.oauthCreds, credentials);
   // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth: the user file says
   // so, and so does a workspace file that selects another type (the wizard's key setup writes there when the
-  // project has its own modelProviders), or the choice would be overridden there. The model of the provider
-  // used before would only get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
+  // project has its own modelProviders), or the choice would be overridden there. The model another provider
+  // left (in either file) would only get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
   const { files } = configuration.settings;
-  const modelIn = (file: (typeof files)[number] | undefined) => file?.settings.model?.name;
-  const written = [
-    {
-      path: paths.userSettings,
-      earlierModel: modelIn(files.find((file) => file.path === paths.userSettings)),
-    },
-  ];
+  const userFile = files.find((file) => file.path === paths.userSettings);
   const workspace = files.find((file) => file.scope === 'workspace');
+  const otherModel = (file: typeof userFile) => {
+    const name = file?.settings.model?.name;
+    return name !== undefined && name !== '' && name !== qwenOauthModel ? name : undefined;
+  };
   const workspaceType = workspace?.settings.security?.auth?.selectedType;
-  if (workspace !== undefined && workspaceType !== undefined && workspaceType !== 'qwen-oauth') {
-    written.push({ path: workspace.path, earlierModel: modelIn(workspace) });
+  const written = [{ path: paths.userSettings, select: true, dropModel: otherModel(userFile) }];
+  const workspaceSelects = workspaceType !== undefined && workspaceType !== 'qwen-oauth';
+  if (workspace !== undefined && (workspaceSelects || otherModel(workspace) !== undefined)) {
+    written.push({ path: workspace.path, select: workspaceSelects, dropModel: otherModel(workspace) });
   }
-  const notes: string[] = [];
-  for (const { path, earlierModel } of written) {
-    const dropModel = earlierModel !== undefined && earlierModel !== '' && earlierModel !== qwenOauthModel;
+  const selectedIn: string[] = [];
+  const modelsRemoved: string[] = [];
+  for (const { path, select, dropModel } of written) {
     updateSettingsFile(path, [
-      { path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' },
-      ...(dropModel
-        ? [
+      ...(select ? [{ path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' }] : []),
+      ...(dropModel === undefined
+        ? []
+        : [
             { path: ['model', 'name'], value: undefined },
             { path: ['model', 'baseUrl'], value: undefined },
-          ]
-        : []),
+          ]),
     ]);
-    notes.push(
-      `${path}${dropModel ? ` (model.name "${earlierModel}" removed: Qwen OAuth serves ${qwenOauthModel})` : ''}`,
-    );
+    if (select) selectedIn.push(path);
+    if (dropModel !== undefined) modelsRemoved.push(`"${dropModel}" from ${path}`);
   }
+  const removed =
+    modelsRemoved.length === 0
+      ? ''
+      : ` model.name ${modelsRemoved.join(' and ')} removed: Qwen OAuth serves ${qwenOauthModel}.`;
   context.writeOut(
     `Logged in with Qwen OAuth. Credentials saved to ${paths.oauthCreds}; ` +
-      `security.auth.selectedType is now "qwen-oauth" in ${notes.join(' and in ')}.\n`,
+      `security.auth.selectedType is now "qwen-oauth" in ${selectedIn.join(' and in ')}.${removed}\n`,
   );
   warnWhenOverridden('qwen-oauth', context, { path: paths.userSettings });
   return 0;

@@ -38,7 +38,9 @@ import { isVariableName, looksLikeKey } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import {
   type AcceptedAuthType,
+  authTypes,
   isObject,
+  isOneOf,
   nonEmpty,
   normalizedBaseUrl,
   type Protocol,
@@ -133,6 +135,15 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
     );
   intro('Authentication', streams);
   if (options.reason !== undefined) log.info(options.reason, streams);
+  // `openai-responses`, say: a type this wizard cannot write, so every choice would be disabled.
+  if (enforced !== undefined && !isOneOf(authTypes, enforced)) {
+    log.error(
+      `security.auth.enforcedType is ${enforced}, which this wizard cannot set up: set it up in settings.json.`,
+      streams,
+    );
+    outro('Not configured.', streams);
+    return { configured: false };
+  }
   try {
     const first = await askAuthAnswers(streams, keys);
     if (first?.kind === 'qwen-oauth') {

@@ -50,21 +50,14 @@ type GoogleService = 'gemini' | 'vertex';
  * The model's resource path, as @google/genai (Qwen Code's client) names it: a bare id is
  * `models/<id>` on Gemini and `publishers/google/models/<id>` on Vertex AI, `<publisher>/<id>` is
  * `publishers/<publisher>/models/<id>`, and a path that already names a resource (`tunedModels/...` on
- * Gemini; `publishers/...`, `models/...` or `projects/.../endpoints/...` on Vertex AI) is kept as it is.
- * Each segment is escaped, so a model id cannot add a query or change the endpoint.
+ * Gemini; `publishers/...` or `projects/.../endpoints/...` on Vertex AI) is kept as it is. Unlike the SDK,
+ * `models/<id>` (the Gemini API's way to list them) on Vertex AI is Google's model of that id, as it was
+ * here before: Vertex AI answers 404 to `models/...` at the top. Each segment is escaped, so a model id
+ * cannot add a query or change the endpoint.
  */
 export function modelResourcePath(service: GoogleService, model: string): string {
   const id = model.trim();
-  const path =
-    service === 'gemini'
-      ? /^(?:models|tunedModels)\//.test(id)
-        ? id
-        : `models/${id}`
-      : /^(?:publishers|projects|models)\//.test(id)
-        ? id
-        : id.includes('/')
-          ? `publishers/${id.replace('/', '/models/')}`
-          : `publishers/google/models/${id}`;
+  const path = service === 'gemini' ? geminiModelPath(id) : vertexModelPath(id);
   const segments = path.split('/');
   // A `..` segment, escaped or not, is resolved away by every URL parser: it would name another endpoint.
   if (segments.some((segment) => segment === '' || /^(?:\.|%2e)+$/i.test(segment))) {
@@ -73,6 +66,18 @@ export function modelResourcePath(service: GoogleService, model: string): string
     });
   }
   return segments.map((segment) => encodeURIComponent(segment)).join('/');
+}
+
+function geminiModelPath(id: string): string {
+  return id.startsWith('models/') || id.startsWith('tunedModels/') ? id : `models/${id}`;
+}
+
+function vertexModelPath(id: string): string {
+  if (id.startsWith('publishers/') || id.startsWith('projects/')) return id;
+  if (id.startsWith('models/')) return `publishers/google/${id}`;
+  // `<publisher>/<id>`: that publisher's model.
+  if (id.includes('/')) return `publishers/${id.replace('/', '/models/')}`;
+  return `publishers/google/models/${id}`;
 }
 
 const streamSuffix = ':streamGenerateContent?alt=sse';

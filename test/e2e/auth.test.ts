@@ -168,7 +168,9 @@ describe('qwen auth qwen-oauth after another provider', () => {
     });
     const login = await qwen(['auth', 'qwen-oauth']);
     expect(login.exitCode).toBe(0);
-    expect(login.stdout).toContain('(model.name "gpt-x" removed: Qwen OAuth serves coder-model)');
+    expect(login.stdout).toContain(
+      `model.name "gpt-x" from ${path.join(sandbox.qwenHome, 'settings.json')} removed: Qwen OAuth serves coder-model.`,
+    );
     const settings = JSON.parse(readFileSync(path.join(sandbox.qwenHome, 'settings.json'), 'utf8'));
     expect(settings.model).toEqual({});
     expect(settings.security.auth.selectedType).toBe('qwen-oauth');
@@ -192,7 +194,7 @@ describe('qwen auth qwen-oauth in a project that selects another provider', () =
     const login = await qwen(['auth', 'qwen-oauth']);
     expect(login.exitCode).toBe(0);
     expect(login.stdout).toContain(
-      `"qwen-oauth" in ${path.join(sandbox.qwenHome, 'settings.json')} and in ${workspaceFile} (model.name "proj-model" removed`,
+      `"qwen-oauth" in ${path.join(sandbox.qwenHome, 'settings.json')} and in ${workspaceFile}. model.name "proj-model" from ${workspaceFile} removed`,
     );
     expect(login.stderr).not.toContain('Warning');
     const workspace = readFileSync(workspaceFile, 'utf8');
@@ -204,6 +206,17 @@ describe('qwen auth qwen-oauth in a project that selects another provider', () =
     expect(run).toMatchObject({ exitCode: 0, stdout: 'Hi.\n', stderr: '' });
     expect(chat.requests.at(-1)?.headers.authorization).toStartWith('Bearer access-');
   });
+});
+
+test('a workspace that only names another model loses that model.name, and keeps its selection unset', async () => {
+  startOAuth({ pollOutcomes: ['success'] });
+  const workspaceFile = sandbox.write('project/.qwen/settings.json', { model: { name: 'team-model' } });
+  const login = await qwen(['auth', 'qwen-oauth']);
+  expect(login.exitCode).toBe(0);
+  expect(login.stdout).toContain(`model.name "team-model" from ${workspaceFile} removed`);
+  expect(JSON.parse(readFileSync(workspaceFile, 'utf8'))).toEqual({ model: {} });
+  chat.setResponses({ stream: { text: ['Hi.'] } });
+  expect(await qwen(['hi'])).toMatchObject({ exitCode: 0, stdout: 'Hi.\n', stderr: '' });
 });
 
 describe('headless runs with Qwen OAuth', () => {

@@ -235,6 +235,10 @@ describe('modelResourcePath: model ids as @google/genai names them', () => {
     expect(modelResourcePath('vertex', 'publishers/google/models/gemini-2.5-pro')).toBe(
       'publishers/google/models/gemini-2.5-pro',
     );
+    // As the Gemini API lists them: Google's model there too.
+    expect(modelResourcePath('vertex', 'models/gemini-2.5-pro')).toBe(
+      'publishers/google/models/gemini-2.5-pro',
+    );
     expect(modelResourcePath('vertex', 'projects/p/locations/us-central1/endpoints/123')).toBe(
       'projects/p/locations/us-central1/endpoints/123',
     );

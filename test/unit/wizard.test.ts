@@ -717,6 +717,17 @@ describe('security.auth.enforcedType', () => {
     });
   });
 
+  test('an enforced type the wizard cannot set up (openai-responses) is said at once; nothing asked', async () => {
+    mkdirSync(path.dirname(userSettings), { recursive: true });
+    writeFileSync(userSettings, '{ "security": { "auth": { "enforcedType": "openai-responses" } } }\n');
+    const terminal = createTerminal();
+    expect(await runAuthWizard({ context: contextFor(), streams: terminal })).toEqual({ configured: false });
+    expect(terminal.screen()).toContain(
+      'security.auth.enforcedType is openai-responses, which this wizard cannot set up: set it up in settings.json.',
+    );
+    expect(terminal.screen()).not.toContain('How do you want to sign in?');
+  });
+
   test('Qwen OAuth enforced: API keys are not offered', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
     const enforced = '{ "security": { "auth": { "enforcedType": "qwen-oauth" } } }\n';
