@@ -110,17 +110,25 @@ export function createJsonRenderer(
     return open;
   };
 
+  /** Takes the open message, its text or thinking block closed (a tool call's block closes as it comes). */
+  const closeOpen = (): OpenMessage | undefined => {
+    const message = open;
+    open = undefined;
+    if (message !== undefined && message.type !== 'tool_use') {
+      streamEvent({ type: 'content_block_stop', index: 0 });
+    }
+    return message;
+  };
+
   /**
    * Ends the open message: its text or thinking block is closed, and the message written (stream-json) or
    * kept (json). Only the turn's last message carries the usage, as in Qwen Code.
    */
   const endMessage = (usage: Usage | undefined) => {
-    const message = open;
+    const message = closeOpen();
     if (message === undefined) return;
-    open = undefined;
     let content: JsonObject[] = message.toolUses;
     if (message.type !== 'tool_use') {
-      streamEvent({ type: 'content_block_stop', index: 0 });
       // A lone surrogate from the server (`\ud83d` with no partner) becomes U+FFFD, as in text mode's UTF-8:
       // JSON.stringify would keep it as an escape that jq and other strict parsers refuse.
       const text = message.text.text().toWellFormed();
@@ -188,9 +196,7 @@ export function createJsonRenderer(
     discardAttempt() {
       // What a failed attempt sent before any answer is reasoning: the next attempt reasons anew. Its
       // partial events are out already; its block is closed, and its message never written.
-      if (open === undefined) return;
-      if (open.type !== 'tool_use') streamEvent({ type: 'content_block_stop', index: 0 });
-      open = undefined;
+      closeOpen();
     },
     event(event: StreamEvent) {
       if ((event.type === 'text-delta' || event.type === 'reasoning-delta') && !isEmptyDelta(event)) {
