@@ -2,7 +2,7 @@
 // DashScope (`/apps/anthropic`). Like openai.ts, the decoder narrows every field from `unknown`: a stream
 // that throws halfway through loses the answer the user was already reading.
 
-import type { StreamEvent, StreamFailure } from '../core/events.ts';
+import { isAnswerEvent, type StreamEvent, type StreamFailure } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
 import {
   type ChatRequest,
@@ -168,7 +168,7 @@ function createDecoder(): StreamDecoder {
   let sawUsage = false;
   let finishReason: string | undefined;
   let ended = false;
-  // Some text, reasoning or a tool call came.
+  // Some text or a tool call came.
   let answerBegan = false;
 
   function completeToolUse(index: number): StreamEvent[] {
@@ -316,7 +316,8 @@ function createDecoder(): StreamDecoder {
       // The event name is authoritative; proxies that drop `event:` lines still leave `type` in the data.
       const name = message.event !== 'message' ? message.event : (nonEmptyString(parsed['type']) ?? '');
       const events = decodeEvent(name, parsed);
-      if (!ended && events.length > 0) answerBegan = true;
+      // Thinking alone is no answer: a stream of it that ends without a stop reason was cut short.
+      if (!ended && events.some(isAnswerEvent)) answerBegan = true;
       return events;
     },
     isEnded: () => ended,

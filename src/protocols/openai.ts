@@ -298,7 +298,8 @@ export function createOpenAiDecoder({
   let shape: DeltaShape | undefined;
   let unusedShapes = 0;
   let oneDeltaChunks = 0;
-  // Some text or reasoning came (the learned-envelope path only runs after chunks that had some).
+  // Some text came: reasoning alone is no answer, and a stream of it that ends without a finish reason is
+  // one cut short (the learned-envelope path only runs after a chunk parsed whole, which sets this).
   let answerBegan = false;
 
   // A content filter's cut, reported once the usage chunk that follows the finish chunk (or the end) arrives:
@@ -425,8 +426,10 @@ export function createOpenAiDecoder({
         events.push({ type: 'reasoning-delta', text: delta[reasoningField] as string });
       }
       const text = nonEmptyString(delta['content']);
-      if (text !== undefined) events.push({ type: 'text-delta', text });
-      if (events.length > 0) answerBegan = true;
+      if (text !== undefined) {
+        events.push({ type: 'text-delta', text });
+        answerBegan = true;
+      }
       const refused = delta['refusal'];
       if (typeof refused === 'string') refusal += refused;
       const toolCallFragments = delta['tool_calls'];

@@ -402,6 +402,14 @@ describe('anthropicAdapter stream decoding (real SSE parser, random slices)', ()
     const answered = decodeStream(start + block + stop, 82);
     expect(textOf(answered)).toBe('Hi');
     expect(answered.at(-1)).toEqual({ type: 'done' });
+    // Thinking alone is no answer: without a stop_reason, that stream was cut short too.
+    const thinking =
+      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}\n\n' +
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}\n\n';
+    expect(decodeStream(start + thinking + stop, 83).at(-1)).toMatchObject({
+      type: 'error',
+      error: { missing: 'message_stop before any answer or stop_reason' },
+    });
   });
 
   test('the builder used by the fake server decodes to what it was given', () => {

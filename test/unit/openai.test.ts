@@ -492,6 +492,21 @@ describe('openaiAdapter decoder edge cases', () => {
     expect(decoder.finish()).toEqual([]);
   });
 
+  test('reasoning alone, then [DONE] with no finish_reason, is a stream cut short, not an empty answer', () => {
+    const decoder = openaiAdapter.createDecoder();
+    decoder.decode(sseMessage('message', '{"choices":[{"delta":{"reasoning_content":"thinking"}}]}'));
+    expect(decoder.decode(sseMessage('message', '[DONE]'))).toEqual([
+      {
+        type: 'error',
+        error: {
+          message:
+            'the stream ended before the answer was complete ([DONE] before any answer or finish_reason)',
+          missing: '[DONE] before any answer or finish_reason',
+        },
+      },
+    ]);
+  });
+
   test('a stream cut before [DONE] and any finish_reason is a failure, the text kept', () => {
     const events = decodeMessages(['{"choices":[{"delta":{"content":"half"}}]}'], 'message', false);
     expect(events.map((event) => event.type)).toEqual(['text-delta', 'error']);
