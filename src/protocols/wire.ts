@@ -215,7 +215,12 @@ export function messageOfErrorEvent(data: string): string {
 const maximumMessageLength = 500;
 
 export function capped(text: string): string {
-  return text.length <= maximumMessageLength ? text : `${text.slice(0, maximumMessageLength - 3)}...`;
+  if (text.length <= maximumMessageLength) return text;
+  // Cut between characters: half an emoji left alone would make the JSON result unreadable to jq.
+  let end = maximumMessageLength - 3;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}...`;
 }
 
 /** Turns an HTML error page (a proxy's 502, Google's front-end 404) into its title or its visible text. */

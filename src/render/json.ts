@@ -170,7 +170,7 @@ export function createJsonRenderer(
     usage: usageJson(outcome.usage),
     permission_denials: [],
     stats: statsJson(outcome.requests ?? [], answeringModel, outcome.usage),
-    ...(error ? { error: { message: error.message, exit_code: error.exitCode } } : {}),
+    ...(error ? { error: { message: error.message.toWellFormed(), exit_code: error.exitCode } } : {}),
   });
 
   return {
@@ -213,17 +213,20 @@ export function createJsonRenderer(
       } else if (event.type === 'tool-call') {
         const message = messageFor('tool_use');
         const index = message.toolUses.length;
-        message.toolUses.push({ type: 'tool_use', id: event.id, name: event.name, input: event.arguments });
+        const id = event.id.toWellFormed();
+        const name = event.name.toWellFormed();
+        const input = wellFormed(event.arguments);
+        message.toolUses.push({ type: 'tool_use', id, name, input });
         // A tool call arrives whole: its block opens, gets its input in one delta, and closes, as Qwen Code's.
         streamEvent({
           type: 'content_block_start',
           index,
-          content_block: { type: 'tool_use', id: event.id, name: event.name, input: {} },
+          content_block: { type: 'tool_use', id, name, input: {} },
         });
         streamEvent({
           type: 'content_block_delta',
           index,
-          delta: { type: 'input_json_delta', partial_json: JSON.stringify(event.arguments ?? {}) },
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(input ?? {}) },
         });
         streamEvent({ type: 'content_block_stop', index });
       }
@@ -240,6 +243,20 @@ export function createJsonRenderer(
       flush();
     },
   };
+}
+
+/**
+ * A server's value with every string made well-formed: a lone surrogate (`\ud800` in a tool call's name or
+ * arguments) becomes U+FFFD, as in the answer's text, since JSON.stringify would keep it as an escape that
+ * jq and other strict parsers refuse.
+ */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]),
+  );
 }
 
 function emptyBlock(type: 'text' | 'thinking'): JsonObject {

@@ -28,6 +28,23 @@ function render(
   steps: (StreamEvent | ((renderer: Renderer) => void))[],
   failure?: CliError,
 ): Line[] {
+  return parseOutput(mode, renderText(mode, options, steps, failure));
+}
+
+function parseOutput(mode: 'json' | 'stream-json', output: string): Line[] {
+  if (mode === 'json') return JSON.parse(output) as Line[];
+  return output
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Line);
+}
+
+function renderText(
+  mode: 'json' | 'stream-json',
+  options: JsonRendererOptions,
+  steps: (StreamEvent | ((renderer: Renderer) => void))[],
+  failure?: CliError,
+): string {
   let output = '';
   const renderer = createJsonRenderer(
     (chunk) => {
@@ -44,11 +61,7 @@ function render(
   const outcome = { usage, durationMs: 1, apiDurationMs: 1 };
   if (failure) renderer.fail(failure, outcome);
   else renderer.finish(outcome);
-  if (mode === 'json') return JSON.parse(output) as Line[];
-  return output
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Line);
+  return output;
 }
 
 const kind = (line: Line) => (line.type === 'stream_event' ? line.event?.type : line.type);
@@ -223,4 +236,24 @@ test('no stream events without the flag, nor in -o json', () => {
     'assistant',
     'result',
   ]);
+});
+
+test('lone surrogates from the server in tool calls and error messages become U+FFFD: jq reads every line', () => {
+  const steps: StreamEvent[] = [
+    { type: 'tool-call', id: 'call_\ud800', name: 'read\udc00', arguments: { ['p\ud800']: ['x\udfff', 1] } },
+  ];
+  for (const mode of ['json', 'stream-json'] as const) {
+    const output = renderText(
+      mode,
+      { partialMessages: true },
+      steps,
+      new CliError('api', 'bad \ud800 thing'),
+    );
+    expect(output).not.toMatch(/\\ud[89a-f]/i);
+    const lines = parseOutput(mode, output);
+    expect(assistants(lines)[0]?.message?.content).toEqual([
+      { type: 'tool_use', id: 'call_\ufffd', name: 'read\ufffd', input: { ['p\ufffd']: ['x\ufffd', 1] } },
+    ]);
+    expect(lines.at(-1)).toMatchObject({ error: { message: 'bad \ufffd thing' } });
+  }
 });

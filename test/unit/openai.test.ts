@@ -492,6 +492,15 @@ describe('openaiAdapter decoder edge cases', () => {
     expect(decoder.finish()).toEqual([]);
   });
 
+  test('a long message is cut between characters, never through an emoji', () => {
+    for (const before of [494, 495, 496, 497]) {
+      const body = JSON.stringify({ error: { message: `${'x'.repeat(before)}😀${'y'.repeat(20)}` } });
+      const { message } = openaiAdapter.parseErrorBody(400, body);
+      expect(message.endsWith('...')).toBe(true);
+      expect(message.isWellFormed()).toBe(true);
+    }
+  });
+
   test('reasoning alone, then [DONE] with no finish_reason, is a stream cut short, not an empty answer', () => {
     const decoder = openaiAdapter.createDecoder();
     decoder.decode(sseMessage('message', '{"choices":[{"delta":{"reasoning_content":"thinking"}}]}'));
