@@ -82,7 +82,10 @@ export function createJsonRenderer(
   };
 
   let open: OpenMessage | undefined;
-  /** message_start was sent: once a turn, at its first block, whatever messages the blocks then fill. */
+  /**
+   * message_start was sent: once a turn (an attempt that answers), at its first block, whatever messages the
+   * blocks then fill.
+   */
   let turnStarted = false;
   /** The answer's text, each text message's joined: the result's `result`. */
   const answerTexts: string[] = [];
@@ -195,8 +198,11 @@ export function createJsonRenderer(
     },
     discardAttempt() {
       // What a failed attempt sent before any answer is reasoning: the next attempt reasons anew. Its
-      // partial events are out already; its block is closed, and its message never written.
+      // partial events are out already: its block and its message are closed (the message never written),
+      // and the next attempt's message starts anew, with its own id and model (a fallback's).
       closeOpen();
+      if (turnStarted) streamEvent({ type: 'message_stop' });
+      turnStarted = false;
     },
     event(event: StreamEvent) {
       if ((event.type === 'text-delta' || event.type === 'reasoning-delta') && !isEmptyDelta(event)) {

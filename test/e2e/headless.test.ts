@@ -596,15 +596,16 @@ describe('retries of errors inside a 200 stream', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; event?: { type: string } })
       .map((line) => line.event?.type ?? line.type);
-    // The first attempt's block is closed before the second one's opens.
-    expect(kinds.slice(0, 7)).toEqual([
+    // The first attempt's block and message are closed before the second one's start.
+    expect(kinds.slice(0, 8)).toEqual([
       'system',
       'message_start',
       'content_block_start',
       'content_block_delta',
       'content_block_stop',
+      'message_stop',
+      'message_start',
       'content_block_start',
-      'content_block_delta',
     ]);
   });
 

@@ -199,17 +199,20 @@ test('a retried attempt’s reasoning is dropped: only the answering attempt’s
     [{ type: 'thinking', thinking: 'hmm' }],
     [{ type: 'text', text: 'Hello' }],
   ]);
-  // Partial events already out stay out; the dropped block is closed, and no second message_start comes.
+  // Partial events already out stay out; the dropped block and message are closed, and the answering
+  // attempt's message starts anew: its message_start names the message the assistant lines carry.
   const streamed = render('stream-json', { partialMessages: true }, retried);
-  expect(streamed.map(kind).slice(0, 6)).toEqual([
+  expect(streamed.map(kind).slice(0, 8)).toEqual([
     'system',
     'message_start',
     'content_block_start',
     'content_block_delta',
     'content_block_stop',
+    'message_stop',
+    'message_start',
     'content_block_start',
   ]);
-  expect(streamed.filter((line) => kind(line) === 'message_start')).toHaveLength(1);
+  expect(streamed[6]?.event?.message?.id).toBe(assistants(streamed)[0]?.message?.id ?? '');
 });
 
 test('a failure after some text writes the answer so far, then closes the turn, then the error result', () => {
