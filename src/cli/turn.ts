@@ -1,4 +1,5 @@
 // One conversation turn: request -> HTTP -> SSE -> StreamEvents, shared by headless runs and the REPL.
+import { assertValidBaseUrl } from '../config/resolve.ts';
 import { concatBytes } from '../core/bytes.ts';
 import { CliError, redactFailure } from '../core/errors.ts';
 import {
@@ -8,16 +9,9 @@ import {
   type StreamFailure,
 } from '../core/events.ts';
 import { createGatheredText } from '../core/gathered-text.ts';
-import { maskUrl, redactSecrets } from '../core/redact.ts';
+import { redactSecrets } from '../core/redact.ts';
 import { createSseParser, type SseMessage, sseMessage, startsJson } from '../core/sse.ts';
-import {
-  type ChatRequest,
-  type HttpRequest,
-  isObject,
-  type Usage,
-  type ValueSource,
-  whereSet,
-} from '../core/types.ts';
+import { type ChatRequest, type HttpRequest, isObject, type Usage, whereSet } from '../core/types.ts';
 import {
   abortError,
   describeNetworkError,
@@ -102,7 +96,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const startedAt = performance.now();
   const adapter = adapterFor(request.target.protocol);
   const httpRequest = adapter.buildRequest(request);
-  assertValidUrl(httpRequest.url, request.target.baseUrlSource);
+  assertValidBaseUrl(httpRequest.url, request.target.baseUrlSource);
   const timeoutMs = request.target.generationConfig.timeout;
   const idleTimeoutMs = options.limits?.idleTimeoutMs ?? defaultStreamIdleTimeoutMs;
   const maxLifetimeMs = options.limits?.maxLifetimeMs ?? defaultStreamMaxLifetimeMs;
@@ -405,16 +399,6 @@ function streamFailure(failure: StreamFailure, request: HttpRequest, answered: b
     status: failure.status,
     hint: failure.status === undefined ? undefined : statusHint(failure.status, failure),
     cause: new StreamErrorEvent({ ...failure, message }),
-  });
-}
-
-/** A base URL that is not a URL is a configuration mistake, not a network failure. */
-function assertValidUrl(url: string, source: ValueSource | undefined): void {
-  const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
-  const fromFlag = source?.description.startsWith('flag') === true;
-  throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${maskUrl(url)}`, {
-    hint: `Fix it where it was set (${source?.description ?? 'the model entry'}); it looks like https://host/v1.`,
   });
 }
 

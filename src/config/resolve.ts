@@ -3,6 +3,7 @@
 // and Google credentials); a missing auth type or an invalid flag is.
 import { CliError } from '../core/errors.ts';
 import { isHeaderName, unsendableCharacterIn } from '../core/header-text.ts';
+import { maskUrl } from '../core/redact.ts';
 import {
   type AcceptedAuthType,
   type AuthType,
@@ -193,6 +194,8 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   }
 
   const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env);
+  // Said now, naming the value as set, before any output: not as a request to `notaurl/chat/completions`.
+  if (baseUrl.value !== '') assertValidBaseUrl(baseUrl.value, baseUrl.source);
   resolved.baseUrl = baseUrl.value;
   if (baseUrl.source !== undefined) resolved.baseUrlSource = baseUrl.source;
   // A model the list does not hold goes, as in Qwen Code, where the protocol's variables say, and with no
@@ -226,6 +229,16 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
  * login or a wizard that wrote another selectedType would leave every later run refused). Throws (exit 41)
  * when `requested` is not allowed; `remedy` starts the hint: what the user can do instead.
  */
+/** A base URL that is not an http(s) URL is a configuration mistake (or a bad flag), not a network failure. */
+export function assertValidBaseUrl(url: string, source: ValueSource | undefined): void {
+  const parsed = URL.canParse(url.trim()) ? new URL(url.trim()) : undefined;
+  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
+  const fromFlag = source?.description.startsWith('flag') === true;
+  throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${maskUrl(url)}`, {
+    hint: `Fix it where it was set (${source?.description ?? 'the model entry'}); it looks like https://host/v1.`,
+  });
+}
+
 export function assertAuthTypeAllowed(settings: Settings, requested: AcceptedAuthType, remedy: string): void {
   const enforced = settings.security?.auth?.enforcedType;
   if (enforced === undefined || enforced === requested) return;

@@ -1590,6 +1590,22 @@ describe('replies that are not an answer fail instead of passing as an empty one
     });
     const fromSettings = await runCli(['x'], { sandbox: box, env: { K: 'k' } });
     expect(fromSettings.exitCode).toBe(52);
+    // Said before the run starts, naming the value as set: JSON gets the result alone, no turn.
+    const json = await runCli(['-o', 'json', 'x'], {
+      sandbox: box,
+      env: { K: 'k', OPENAI_BASE_URL: 'notaurl' },
+    });
+    expect(json.exitCode).toBe(52);
+    const items = JSON.parse(json.stdout) as {
+      type: string;
+      num_turns?: number;
+      error?: { message: string };
+    }[];
+    expect(items.map((item) => item.type)).toEqual(['result']);
+    expect(items[0]).toMatchObject({
+      num_turns: 0,
+      error: { message: 'The base URL is not a valid URL: htp:/broken url' },
+    });
   });
 });
 
