@@ -138,7 +138,7 @@ test('detection order follows Qwen Code', () => {
     detect({
       OPENAI_API_KEY: 'k',
       QWEN_MODEL: 'q',
-      OPENAI_BASE_URL: 'u',
+      OPENAI_BASE_URL: 'https://u.example/v1',
       GEMINI_API_KEY: 'g',
       GEMINI_MODEL: 'gm',
     }),
@@ -152,13 +152,13 @@ test('detection order follows Qwen Code', () => {
       GOOGLE_MODEL: 'vm',
       ANTHROPIC_API_KEY: 'a',
       ANTHROPIC_MODEL: 'am',
-      ANTHROPIC_BASE_URL: 'u',
+      ANTHROPIC_BASE_URL: 'https://u.example',
     }),
   ).toBe('vertex-ai');
   expect(detect({ GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_MODEL: 'vm' })).toBe('vertex-ai');
-  expect(detect({ ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODEL: 'am', ANTHROPIC_BASE_URL: 'u' })).toBe(
-    'anthropic',
-  );
+  expect(
+    detect({ ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODEL: 'am', ANTHROPIC_BASE_URL: 'https://u.example' }),
+  ).toBe('anthropic');
   // Incomplete sets are not detected.
   expect(() => detect({ ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODEL: 'am' })).toThrow(CliError);
   expect(() => detect({ GEMINI_API_KEY: 'g' })).toThrow(CliError);
