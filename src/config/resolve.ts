@@ -483,7 +483,24 @@ function generationConfigOf(
     const fromEnv = millisecondsVariable(env, 'QWEN_CODE_API_TIMEOUT_MS', (note) => notes.push(note));
     if (fromEnv !== undefined) result.timeout = fromEnv;
   }
+  // Qwen Code's cap on the answer's length, for every provider, unless the entry's samplingParams set one.
+  if (result.samplingParams?.max_tokens === undefined) {
+    const maxTokens = maxOutputTokensVariable(env, notes);
+    if (maxTokens !== undefined) result.samplingParams = { ...result.samplingParams, max_tokens: maxTokens };
+  }
   return result;
+}
+
+/** QWEN_CODE_MAX_OUTPUT_TOKENS: a whole number of tokens, 1 or more; anything else is noted and ignored. */
+function maxOutputTokensVariable(env: LayeredEnvironment, notes: string[]): number | undefined {
+  const typed = nonEmpty(env.get('QWEN_CODE_MAX_OUTPUT_TOKENS'));
+  if (typed === undefined) return undefined;
+  const value = Number(typed);
+  if (Number.isInteger(value) && value >= 1) return value;
+  notes.push(
+    `Ignoring QWEN_CODE_MAX_OUTPUT_TOKENS="${typed}": it takes a whole number of tokens, such as 8192.`,
+  );
+  return undefined;
 }
 
 /**

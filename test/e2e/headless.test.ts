@@ -937,6 +937,16 @@ describe('configuration precedence (end to end)', () => {
     expect(fake.requests.at(-1)?.headers['user-agent']).toBe('my-gateway-client/2');
   });
 
+  test('QWEN_CODE_MAX_OUTPUT_TOKENS reaches the wire as max_tokens', async () => {
+    const box = freshSandbox();
+    const result = await runCli([...keyFlags(), 'x'], {
+      sandbox: box,
+      env: { QWEN_CODE_MAX_OUTPUT_TOKENS: '777' },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(lastBody()).toMatchObject({ max_tokens: 777 });
+  });
+
   test('providerProtocol: a custom provider id is read as the protocol it maps to; an unmapped one is skipped, said once', async () => {
     const box = freshSandbox();
     box.userSettings({

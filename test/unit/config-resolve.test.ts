@@ -614,6 +614,36 @@ test('generationConfig: from the entry only; model.generationConfig for models o
   }
 });
 
+test('QWEN_CODE_MAX_OUTPUT_TOKENS caps the answer unless the entry sets max_tokens; a bad value is noted', () => {
+  const at = (env: Record<string, string>, samplingParams?: Record<string, number>) =>
+    resolve({
+      settings: {
+        security: { auth: { selectedType: 'openai' } },
+        model: { name: 'm' },
+        modelProviders: {
+          openai: [{ id: 'm', baseUrl: 'http://gw/v1', envKey: 'K', generationConfig: { samplingParams } }],
+        },
+      },
+      env: { K: 'k', ...env },
+    });
+  expect(at({ QWEN_CODE_MAX_OUTPUT_TOKENS: '777' }).generationConfig.samplingParams).toEqual({
+    max_tokens: 777,
+  });
+  expect(
+    at({ QWEN_CODE_MAX_OUTPUT_TOKENS: '777' }, { temperature: 0.2 }).generationConfig.samplingParams,
+  ).toEqual({ temperature: 0.2, max_tokens: 777 });
+  expect(
+    at({ QWEN_CODE_MAX_OUTPUT_TOKENS: '777' }, { max_tokens: 1234 }).generationConfig.samplingParams,
+  ).toEqual({ max_tokens: 1234 });
+  for (const value of ['8k', '0', '1.5']) {
+    const ignored = at({ QWEN_CODE_MAX_OUTPUT_TOKENS: value });
+    expect(ignored.generationConfig.samplingParams).toBeUndefined();
+    expect(ignored.notes).toContain(
+      `Ignoring QWEN_CODE_MAX_OUTPUT_TOKENS="${value}": it takes a whole number of tokens, such as 8192.`,
+    );
+  }
+});
+
 test('vertex-ai without a key uses the Google Cloud project', () => {
   const project = resolve({ env: { GOOGLE_CLOUD_PROJECT: 'proj', GOOGLE_MODEL: 'gemini-2.5-pro' } });
   expect(project.googleCloud).toEqual({ project: 'proj', location: 'global' });
