@@ -31,22 +31,22 @@ export function findDotEnvFile(input: FindDotEnvInput): DotEnvFile | undefined {
   const home = resolve(input.home);
   // The working directory is already a real path (process.cwd()); HOME may be a link to it or above it.
   const realHome = (input.realPath ?? realPathOrSelf)(home);
+  const qwenHomeFile = join(resolve(input.qwenHome), '.env');
   let directory = resolve(input.cwd);
   for (;;) {
-    // A file in the home directory met on the way up is the user's own, not the project's.
+    // A file in the home directory met on the way up is the user's own, not the project's; there, as when
+    // the walk finds nothing, $QWEN_HOME/.env comes first, so the order of the user's own files does not
+    // depend on where the run starts.
     const isProject = directory !== home && directory !== realHome;
-    for (const candidate of [join(directory, '.qwen', '.env'), join(directory, '.env')]) {
+    const candidates = [join(directory, '.qwen', '.env'), join(directory, '.env')];
+    for (const candidate of isProject ? candidates : [qwenHomeFile, ...candidates]) {
       if (input.exists(candidate)) return { path: candidate, isProject };
     }
     const parent = dirname(directory);
     if (parent === directory) break;
     directory = parent;
   }
-  const homeCandidates = [
-    join(resolve(input.qwenHome), '.env'),
-    join(home, '.qwen', '.env'),
-    join(home, '.env'),
-  ];
+  const homeCandidates = [qwenHomeFile, join(home, '.qwen', '.env'), join(home, '.env')];
   for (const candidate of new Set(homeCandidates)) {
     if (input.exists(candidate)) return { path: candidate, isProject: false };
   }

@@ -60,6 +60,16 @@ test('home fallback: $QWEN_HOME/.env, then ~/.qwen/.env, then ~/.env', () => {
   expect(finder(['/home/user/.qwen/.env', '/home/user/.env'], outside)?.path).toBe('/home/user/.qwen/.env');
   expect(finder(['/home/user/.env'], outside)?.path).toBe('/home/user/.env');
   expect(finder([], outside)).toBeUndefined();
+  // The same order from a directory under home, where the walk up meets the home directory first.
+  const inside = { cwd: '/home/user/proj', qwenHome: '/opt/qwen' };
+  expect(finder(['/opt/qwen/.env', '/home/user/.qwen/.env', '/home/user/.env'], inside)).toEqual({
+    path: '/opt/qwen/.env',
+    isProject: false,
+  });
+  expect(finder(['/home/user/proj/.env', '/opt/qwen/.env'], inside)).toEqual({
+    path: '/home/user/proj/.env',
+    isProject: true,
+  });
 });
 
 const noSettings = { values: {}, sources: {} };
