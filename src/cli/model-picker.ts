@@ -70,17 +70,18 @@ export function isCurrentChoice(choice: ModelChoice, target: ResolvedModel | und
   return choice.baseUrl === undefined || sameBaseUrl(choice.baseUrl, target.baseUrl);
 }
 
-/** `/model <id>`: the choices with that id, those of the current auth type first. */
+/** `/model <id>`: the choices with that id, the one in use first, then those of the current auth type. */
 export function findChoices(
   choices: readonly ModelChoice[],
   id: string,
   current: ResolvedModel | undefined,
 ): ModelChoice[] {
   const matching = choices.filter((choice) => choice.id === id);
-  return [
-    ...matching.filter((choice) => choice.authType === current?.authType),
-    ...matching.filter((choice) => choice.authType !== current?.authType),
-  ];
+  // Entries may share an id (one model at two gateways): the one in use comes first, so `/model <its id>`
+  // keeps the session where it is.
+  const rank = (choice: ModelChoice): number =>
+    isCurrentChoice(choice, current) ? 0 : choice.authType === current?.authType ? 1 : 2;
+  return [...matching].sort((first, second) => rank(first) - rank(second));
 }
 
 /** One comment-preserving write of the three keys Qwen Code's /model writes. */

@@ -125,7 +125,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   const found = findProviderEntry(
     providerEntries,
     chosen.id,
-    chosen.fromSettings ? nonEmpty(settings.model?.baseUrl) : undefined,
+    chosen.fromSettings ? settings.model?.baseUrl : undefined,
   );
   const entry = found?.entry;
   // Where the entry sits: its protocol's list, or a custom id's that providerProtocol maps to it.
@@ -419,7 +419,9 @@ export function findProviderEntry(
 ): ProviderEntry | undefined {
   const matching = entries.filter(({ entry }) => entry.id === id);
   if (preferredBaseUrl !== undefined) {
-    const exact = matching.find(({ entry }) => sameBaseUrl(entry.baseUrl, preferredBaseUrl));
+    // An empty model.baseUrl (what /model saves for an entry without one) picks that entry among those that
+    // share the id; when none lacks one, the first comes, as for no baseUrl at all.
+    const exact = matching.find(({ entry }) => sameBaseUrl(entry.baseUrl ?? '', preferredBaseUrl));
     if (exact !== undefined) return exact;
   }
   return matching[0];

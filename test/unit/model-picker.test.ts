@@ -93,6 +93,22 @@ test('/model <id> finds the id, the current protocol first', () => {
   ).toBe('odd');
   expect(findChoices(choices, 'gpt-4o', target({}))[0]!.name).toBe('GPT-4o');
   expect(findChoices(choices, 'nope', target({}))).toEqual([]);
+  // One id at two gateways: the one in use stays first.
+  const twice = listModelChoices(
+    {
+      modelProviders: {
+        openai: [
+          { id: 'qwen3', name: 'via A', baseUrl: 'https://a.test/v1' },
+          { id: 'qwen3', name: 'via the environment' },
+        ],
+      },
+    },
+    { qwenOauth: false },
+  );
+  const onB = target({ model: 'qwen3', baseUrl: 'https://b.test/v1' });
+  expect(findChoices(twice, 'qwen3', onB)[0]!.name).toBe('via the environment');
+  const onA = target({ model: 'qwen3', baseUrl: 'https://a.test/v1' });
+  expect(findChoices(twice, 'qwen3', onA)[0]!.name).toBe('via A');
 });
 
 /** The picker on a fake terminal: what it draws (control sequences stripped), and keys to send. */

@@ -612,6 +612,39 @@ describe('the loop, through injected streams', () => {
     expect(existsSync(path.join(session.home, '.qwen', 'settings.json'))).toBe(false);
   });
 
+  test('/model saved where a project file overrides it: the session switches, and a note says later ones will not', async () => {
+    const home = path.join(root, 'home');
+    mkdirSync(path.join(home, '.qwen'), { recursive: true });
+    const providers = {
+      openai: [
+        { id: 'model-a', envKey: 'K', baseUrl: fake.url },
+        { id: 'model-b', envKey: 'K', baseUrl: fake.url },
+      ],
+    };
+    writeFileSync(
+      path.join(home, '.qwen', 'settings.json'),
+      JSON.stringify({
+        modelProviders: providers,
+        security: { auth: { selectedType: 'openai' } },
+        env: { K: 'k' },
+      }),
+    );
+    const workspace = path.join(root, 'project', '.qwen', 'settings.json');
+    mkdirSync(path.dirname(workspace), { recursive: true });
+    writeFileSync(workspace, JSON.stringify({ model: { name: 'model-a' } }));
+    const session = startSession({}, { HOME: home });
+    await session.waitFor('model-a >');
+    session.input.write('/model model-b\r');
+    await session.waitFor(
+      `Note: ${workspace} sets model.name "model-a", which wins over the choice saved in ${path.join(home, '.qwen', 'settings.json')}: later sessions started here use that.`,
+    );
+    session.input.write('hi\r');
+    await session.waitFor('Hello there.');
+    expect((fake.requests.at(-1)?.body as { model: string }).model).toBe('model-b');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('/model with nothing set up yet points at /auth, with or without an id, instead of at each other', async () => {
     const home = path.join(root, 'home');
     const session = startSession({}, { HOME: home });
