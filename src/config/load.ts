@@ -76,10 +76,18 @@ function projectSetNotes(
   const notes: string[] = [];
   for (const [path, variables] of sources) {
     const named = projectForbiddenVariables.filter((name) => Object.hasOwn(variables ?? {}, name));
-    if (named.length === 0) continue;
-    notes.push(
-      `Note: ${named.join(', ')} in ${path} ${named.length === 1 ? 'is' : 'are'} ignored: a project's files cannot set ${named.length === 1 ? 'it' : 'them'} (your shell, ~/.qwen/.env or ~/.env can).`,
-    );
+    // Where the files are can come from the shell only (locationVariableNotes); the others also from home.
+    const locations = named.filter((name) => locationVariables.includes(name));
+    const others = named.filter((name) => !locationVariables.includes(name));
+    for (const [group, remedy] of [
+      [others, 'your shell, ~/.qwen/.env or ~/.env can'],
+      [locations, 'only your shell can: they say where the configuration files are'],
+    ] as const) {
+      if (group.length === 0) continue;
+      notes.push(
+        `Note: ${group.join(', ')} in ${path} ${group.length === 1 ? 'is' : 'are'} ignored: a project's files cannot set ${group.length === 1 ? 'it' : 'them'} (${remedy}).`,
+      );
+    }
   }
   return notes;
 }

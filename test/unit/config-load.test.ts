@@ -227,13 +227,15 @@ test("a workspace settings file's env cannot set what a project .env cannot; the
   ]);
 });
 
-test('a project .env that sets a protected variable: ignored, and a note names it', () => {
-  const place = layout({ 'home/work/project/.env': 'QWEN_TLS_INSECURE=1\nOPENAI_MODEL=m\n' });
+test('a project .env that sets a protected variable: ignored, and a note names it and who can set it', () => {
+  const place = layout({ 'home/work/project/.env': 'QWEN_TLS_INSECURE=1\nQWEN_HOME=/x\nOPENAI_MODEL=m\n' });
   const { cwd } = place;
   const loaded = loadIn(place, { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(place.root, 'no-system.json') });
   expect(loaded.env.get('QWEN_TLS_INSECURE')).toBeUndefined();
   expect(loaded.env.get('OPENAI_MODEL')).toBe('m');
   expect(loaded.notes).toEqual([
     `Note: QWEN_TLS_INSECURE in ${join(cwd, '.env')} is ignored: a project's files cannot set it (your shell, ~/.qwen/.env or ~/.env can).`,
+    // Where the files are: a home file cannot say it either (locationVariableNotes), so only the shell.
+    `Note: QWEN_HOME in ${join(cwd, '.env')} is ignored: a project's files cannot set it (only your shell can: they say where the configuration files are).`,
   ]);
 });
