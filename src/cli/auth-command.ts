@@ -416,7 +416,10 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     throw error;
   }
 
-  show('Auth type', `${target.authType} (${authTypeSource(target.authType, resolveFlags, configuration)})`);
+  // openai-responses runs as openai (Chat Completions): both are said, as asked and as run.
+  const requested = authTypeIfChosen(resolveFlags, configuration) ?? target.authType;
+  const runAs = requested === target.authType ? '' : `, run as ${target.authType}`;
+  show('Auth type', `${requested} (${authTypeSource(requested, resolveFlags, configuration)}${runAs})`);
   for (const note of target.notes ?? []) context.writeError(note);
   const name = target.displayName && target.displayName !== target.model ? ` "${target.displayName}"` : '';
   const modelSource = target.modelSource ? ` (${whereSet(target.modelSource)})` : '';

@@ -16,6 +16,7 @@ import {
   sameBaseUrl,
   sessionIdPlaceholder,
   type ValueSource,
+  whereSet,
 } from '../core/types.ts';
 import { clientHeaders } from './client-headers.ts';
 import { dashScopeHeaders, isDashScopeEndpoint } from './dashscope.ts';
@@ -193,7 +194,11 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     resolved.emptyKeySource = env.source(keyVariable);
   }
 
-  const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env);
+  // The file whose modelProviders are in use (a higher scope's replaces a lower one's whole).
+  const providersFile =
+    highestFileWith(input.settingsFiles ?? [], (candidate) => candidate.modelProviders !== undefined)?.path ??
+    'settings';
+  const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env, providersFile);
   // Said now, naming the value as set, before any output: not as a request to `notaurl/chat/completions`.
   if (baseUrl.value !== '') assertValidBaseUrl(baseUrl.value, baseUrl.source);
   resolved.baseUrl = baseUrl.value;
@@ -235,7 +240,7 @@ export function assertValidBaseUrl(url: string, source: ValueSource | undefined)
   if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
   const fromFlag = source?.description.startsWith('flag') === true;
   throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${maskUrl(url)}`, {
-    hint: `Fix it where it was set (${source?.description ?? 'the model entry'}); it looks like https://host/v1.`,
+    hint: `Fix it where it was set (${source === undefined ? 'the model entry' : whereSet(source)}); it looks like https://host/v1.`,
   });
 }
 
@@ -435,12 +440,16 @@ function resolveBaseUrl(
   flags: ResolveFlags,
   settings: Settings,
   env: LayeredEnvironment,
+  providersFile: string,
 ): { value: string; source?: ValueSource } {
   const entryUrl = nonEmpty(entry?.baseUrl);
   if (entryUrl !== undefined) {
     return {
       value: entryUrl,
-      source: { description: `settings modelProviders.${providerKey} (${entry?.id})`, name: 'baseUrl' },
+      source: {
+        description: `${providersFile} modelProviders.${providerKey} (${entry?.id})`,
+        name: 'baseUrl',
+      },
     };
   }
   const flagUrl = nonEmpty(flags.openaiBaseUrl);

@@ -831,6 +831,14 @@ describe('configuration precedence (end to end)', () => {
     expect(result.stderr).toContain('openai-responses asks for the OpenAI Responses API');
     expect(fake.requests.at(-1)?.path).toBe('/v1/chat/completions');
     expect(lastBody().model).toBe('entry-model');
+    // The status says the type as asked and as run, and which file the entry's base URL is in.
+    const status = await runCli(['auth', 'status'], { sandbox: box });
+    expect(status.stdout).toContain(
+      `Auth type:   openai-responses (security.auth.selectedType in ${path.join(box.qwenHome, 'settings.json')}, run as openai)`,
+    );
+    expect(status.stdout).toContain(
+      `(baseUrl in ${path.join(box.qwenHome, 'settings.json')} modelProviders.openai-responses (entry-model))`,
+    );
   });
 
   test("Qwen Code's old { protocol, models } wrapper is read as its entries; the file is left as it was", async () => {

@@ -210,7 +210,8 @@ describe('URLs are shown with their credentials masked', () => {
       OPENAI_BASE_URL: 'http://admin:hunter2pass@bad host/v1?api_key=key-SECRET-9999',
     });
     expect(result.exitCode).toBe(52);
-    expectHidden(result, 'hunter2pass', 'http://admin:***@bad host/v1/chat/completions?api_key=***');
+    expectHidden(result, 'hunter2pass', 'http://admin:***@bad host/v1?api_key=***');
+    expect(result.stderr).toContain('Fix it where it was set (OPENAI_BASE_URL in the environment)');
     expect(result.stderr).not.toContain('key-SECRET-9999');
 
     // Without a scheme it is no URL at all, and the password is still one.
