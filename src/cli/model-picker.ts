@@ -67,7 +67,9 @@ export function listModelChoices(settings: Settings, options: { qwenOauth: boole
 /** True for the choice the session is using now. */
 export function isCurrentChoice(choice: ModelChoice, target: ResolvedModel | undefined): boolean {
   if (target === undefined || choice.authType !== target.authType || choice.id !== target.model) return false;
-  return choice.baseUrl === undefined || sameBaseUrl(choice.baseUrl, target.baseUrl);
+  if (choice.baseUrl !== undefined) return sameBaseUrl(choice.baseUrl, target.baseUrl);
+  // An entry without a URL is the one in use unless the session's URL came from an entry's `baseUrl`.
+  return target.baseUrlSource?.name !== 'baseUrl';
 }
 
 /** `/model <id>`: the choices with that id, the one in use first, then those of the current auth type. */

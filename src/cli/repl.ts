@@ -388,6 +388,15 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     state.runtimeModel = undefined;
     await refreshSession();
     say(`Model: ${describeTarget()} ${colors.dim(`(saved to ${settingsPath})`)}`);
+    // Settings name an entry by id and baseUrl; one without a baseUrl that shares its id with an earlier
+    // entry that has one cannot be told apart (an empty model.baseUrl picks the first, as in Qwen Code).
+    if (choice.baseUrl === undefined && state.target?.baseUrlSource?.name === 'baseUrl') {
+      say(
+        colors.yellow(
+          `Note: "${choice.name}" shares the id ${choice.id} with an entry that has a baseUrl, which settings pick instead: give it a baseUrl or an id of its own.`,
+        ),
+      );
+    }
     const overriding = choiceOverriddenBy(state.configuration, choice);
     if (overriding !== undefined) {
       say(

@@ -126,7 +126,8 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   const found = findProviderEntry(
     providerEntries,
     chosen.id,
-    chosen.fromSettings ? settings.model?.baseUrl : undefined,
+    // An empty model.baseUrl, as Qwen Code's /model and Coding Plan setup write it, is no preference.
+    chosen.fromSettings ? nonEmpty(settings.model?.baseUrl) : undefined,
   );
   const entry = found?.entry;
   // Where the entry sits: its protocol's list, or a custom id's that providerProtocol maps to it.
@@ -229,11 +230,6 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   return resolved;
 }
 
-/**
- * Qwen Code's hard rule: with `security.auth.enforcedType` set, no other auth type is used, nor set up (a
- * login or a wizard that wrote another selectedType would leave every later run refused). Throws (exit 41)
- * when `requested` is not allowed; `remedy` starts the hint: what the user can do instead.
- */
 /** A base URL that is not an http(s) URL is a configuration mistake (or a bad flag), not a network failure. */
 export function assertValidBaseUrl(url: string, source: ValueSource | undefined): void {
   const parsed = URL.canParse(url.trim()) ? new URL(url.trim()) : undefined;
@@ -244,6 +240,11 @@ export function assertValidBaseUrl(url: string, source: ValueSource | undefined)
   });
 }
 
+/**
+ * Qwen Code's hard rule: with `security.auth.enforcedType` set, no other auth type is used, nor set up (a
+ * login or a wizard that wrote another selectedType would leave every later run refused). Throws (exit 41)
+ * when `requested` is not allowed; `remedy` starts the hint: what the user can do instead.
+ */
 export function assertAuthTypeAllowed(settings: Settings, requested: AcceptedAuthType, remedy: string): void {
   const enforced = settings.security?.auth?.enforcedType;
   if (enforced === undefined || enforced === requested) return;
@@ -424,9 +425,7 @@ export function findProviderEntry(
 ): ProviderEntry | undefined {
   const matching = entries.filter(({ entry }) => entry.id === id);
   if (preferredBaseUrl !== undefined) {
-    // An empty model.baseUrl (what /model saves for an entry without one) picks that entry among those that
-    // share the id; when none lacks one, the first comes, as for no baseUrl at all.
-    const exact = matching.find(({ entry }) => sameBaseUrl(entry.baseUrl ?? '', preferredBaseUrl));
+    const exact = matching.find(({ entry }) => sameBaseUrl(entry.baseUrl, preferredBaseUrl));
     if (exact !== undefined) return exact;
   }
   return matching[0];

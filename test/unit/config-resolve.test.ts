@@ -466,22 +466,10 @@ test('entry: the first with the id of the auth type; model.baseUrl picks between
   expect(
     resolve({ settings: { ...twoEndpoints, model: { name: 'qwen3', baseUrl: 'https://zzz' } } }).displayName,
   ).toBe('Qwen A');
-  // An empty model.baseUrl (what /model saves for an entry without one) picks that entry.
-  const withoutUrl = {
-    ...twoEndpoints,
-    modelProviders: {
-      openai: [
-        ...(twoEndpoints.modelProviders?.['openai'] ?? []),
-        { id: 'qwen3', name: 'Qwen env', envKey: 'E_KEY' },
-      ],
-    },
-  };
-  const env = { E_KEY: 'e', OPENAI_BASE_URL: 'https://env.example/v1' };
-  expect(resolve({ settings: { ...withoutUrl, model: { name: 'qwen3', baseUrl: '' } }, env })).toMatchObject({
-    displayName: 'Qwen env',
-    baseUrl: 'https://env.example/v1',
-    apiKeyVariable: 'E_KEY',
-  });
+  // An empty model.baseUrl (what Qwen Code's /model and Coding Plan setup write) is no preference: the first.
+  expect(resolve({ settings: { ...twoEndpoints, model: { name: 'qwen3', baseUrl: '' } } }).displayName).toBe(
+    'Qwen A',
+  );
 });
 
 test('key: flag > env[envKey] (never swapped for another variable) > protocol variable > legacy settings', () => {

@@ -107,8 +107,14 @@ test('/model <id> finds the id, the current protocol first', () => {
   );
   const onB = target({ model: 'qwen3', baseUrl: 'https://b.test/v1' });
   expect(findChoices(twice, 'qwen3', onB)[0]!.name).toBe('via the environment');
-  const onA = target({ model: 'qwen3', baseUrl: 'https://a.test/v1' });
+  // On A's entry (its URL came from its baseUrl), in either order of the list.
+  const onA = target({
+    model: 'qwen3',
+    baseUrl: 'https://a.test/v1',
+    baseUrlSource: { description: 'settings modelProviders.openai (qwen3)', name: 'baseUrl' },
+  });
   expect(findChoices(twice, 'qwen3', onA)[0]!.name).toBe('via A');
+  expect(findChoices([...twice].reverse(), 'qwen3', onA)[0]!.name).toBe('via A');
 });
 
 /** The picker on a fake terminal: what it draws (control sequences stripped), and keys to send. */

@@ -645,6 +645,35 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('/model on an entry without baseUrl that shares its id with an earlier one: a note says settings cannot pick it', async () => {
+    const home = path.join(root, 'home');
+    mkdirSync(path.join(home, '.qwen'), { recursive: true });
+    const providers = {
+      openai: [
+        { id: 'qwen3', name: 'via A', envKey: 'K', baseUrl: fake.url },
+        { id: 'qwen3', name: 'via the environment', envKey: 'K' },
+      ],
+    };
+    writeFileSync(
+      path.join(home, '.qwen', 'settings.json'),
+      JSON.stringify({
+        modelProviders: providers,
+        security: { auth: { selectedType: 'openai' } },
+        model: { name: 'qwen3' },
+        env: { K: 'k' },
+      }),
+    );
+    const session = startSession({}, { HOME: home });
+    await session.waitFor('qwen3 >');
+    session.input.write('/model\r');
+    await session.answer('Model for the next turns', '\x1b[B\r');
+    await session.waitFor(
+      'Note: "via the environment" shares the id qwen3 with an entry that has a baseUrl, which settings pick instead: give it a baseUrl or an id of its own.',
+    );
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('/model with nothing set up yet points at /auth, with or without an id, instead of at each other', async () => {
     const home = path.join(root, 'home');
     const session = startSession({}, { HOME: home });
