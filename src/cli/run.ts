@@ -37,7 +37,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
   };
   const listenToStops = (on: boolean) => {
     for (const [signal, stop] of Object.entries(stopSignals)) {
-      if (on) process.on(signal, stop);
+      if (on && signal !== 'SIGHUP') process.on(signal, stop);
       else process.off(signal, stop);
     }
   };
@@ -67,6 +67,11 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     }
     context.stdinIsTerminal = await isTerminal(0);
     context.stdoutIsTerminal = await isTerminal(1);
+    // SIGHUP is heard only from a terminal: `nohup qwen ... &` ignores it for the run (a handler would undo
+    // that), and nohup leaves none of the three standard streams on the terminal.
+    if (context.stdinIsTerminal || context.stdoutIsTerminal || (await isTerminal(2))) {
+      process.on('SIGHUP', stopSignals.SIGHUP);
+    }
     switch (command.kind) {
       case 'auth':
         debug = Boolean(command.flags.debug);

@@ -439,6 +439,24 @@ describe('stdout or stderr gone: the exit code still says how the run ended', ()
   });
 });
 
+test('under nohup (no terminal, SIGHUP ignored) a hang-up does not stop the run', async () => {
+  if (Bun.which('nohup') === null) return;
+  await ensureBinary();
+  const box = freshSandbox();
+  fake.setResponses({ stream: { text: ['finished anyway'] }, delayBeforeHeadersMs: 800 });
+  const child = Bun.spawn(['nohup', binaryPath, ...keyFlags(), 'x'], {
+    cwd: box.cwd,
+    env: { HOME: box.home, PATH: process.env['PATH'] ?? '' },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  setTimeout(() => child.kill('SIGHUP'), 300);
+  const [exitCode, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()]);
+  expect(exitCode).toBe(0);
+  expect(stdout).toBe('finished anyway\n');
+});
+
 describe('retries', () => {
   test("a 5xx that is not on the usual list (Cloudflare's 524) is retried too", async () => {
     const box = freshSandbox();

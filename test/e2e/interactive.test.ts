@@ -574,6 +574,22 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     }, 20_000);
   }
 
+  test('SIGHUP during a one-shot run at a terminal ends it as SIGTERM does, saying so; exit 129', async () => {
+    const stream = openAiStream({ text: ['first words ', 'never sent'] });
+    fake.setResponses({ sse: stream, hangAfterBytes: stream.indexOf('never sent') - 10 });
+    sandbox = makeSandbox();
+    pane = startPane(
+      sandbox,
+      { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' },
+      ['one shot'],
+    );
+    await pane.waitFor('first words');
+    pane.signal('SIGHUP');
+    await pane.waitFor('TTY=');
+    expect(pane.screen()).toContain('Hung up: the terminal or connection that ran qwen closed.');
+    expect(pane.screen()).toContain('EXIT=129');
+  }, 20_000);
+
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     test(`${signal} while the wizard asks: the cursor it hid is shown again, the modes are normal`, async () => {
       sandbox = makeSandbox();
