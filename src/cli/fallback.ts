@@ -59,6 +59,7 @@ export function prepareModelSession(input: ModelSessionInput): Promise<Credentia
     flags: { ...input.flags, model: input.model ?? input.flags.model },
     settings: configuration.settings.merged,
     env: configuration.env,
+    settingsFiles: configuration.settings.files,
   });
   for (const note of target.notes ?? []) input.sayNote(note);
   return prepareCredentials(target, {

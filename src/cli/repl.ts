@@ -217,7 +217,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         state.choice === undefined
           ? configuration.settings.merged
           : settingsWithChoice(configuration.settings.merged, state.choice);
-      const provider = resolveModel({ flags: state.flags, settings, env: configuration.env });
+      const provider = resolveModel({
+        flags: state.flags,
+        settings,
+        env: configuration.env,
+        settingsFiles: configuration.settings.files,
+      });
       for (const note of provider.notes ?? []) warnOnce(note);
       // Key, base URL and generation settings stay the provider's: a key meant for one endpoint must never
       // follow a model id to another one (the protocol's default URL, say).
@@ -691,13 +696,18 @@ export async function runRepl(options: ReplOptions): Promise<number> {
           ? 'No authentication is configured yet; this sets it up (Escape cancels, nothing is saved then).'
           : `${oneLine(state.problem)}\nThis sets it up again (Escape cancels, nothing is saved then).`,
       );
-    } else if (state.problem !== undefined) {
+    } else if (state.problem !== undefined && !(state.problem.kind === 'config' && state.configuration)) {
+      // Files that cannot be read end the session; a value in them that cannot be used (a base URL that is
+      // no URL) is said below, and /auth or /model can move away from it.
       throw state.problem;
     }
     say(
       `${colors.bold('qwen')} ${context.version} · ${describeTarget()} ${colors.dim('· /help for commands, Ctrl+D to exit')}`,
     );
-    if (state.problem !== undefined && state.target === undefined) {
+    if (state.problem?.kind === 'config') {
+      sayError(state.problem);
+      say(colors.yellow('Type /auth to set up another provider, or /model to pick another model.'));
+    } else if (state.problem !== undefined && state.target === undefined) {
       // Nothing configured (the first-run wizard was cancelled): the long headless hint would mislead.
       say(colors.yellow('Not configured yet. Type /auth to set up authentication.'));
     } else if (state.problem !== undefined) {

@@ -32,6 +32,14 @@ export function findDotEnvFile(input: FindDotEnvInput): DotEnvFile | undefined {
   // The working directory is already a real path (process.cwd()); HOME may be a link to it or above it.
   const realHome = (input.realPath ?? realPathOrSelf)(home);
   const qwenHomeFile = join(resolve(input.qwenHome), '.env');
+  // Each path is looked at once: $QWEN_HOME/.env is ~/.qwen/.env by default, and the home files met on the
+  // way up are the fallback's too (one stat each on every run).
+  const looked = new Set<string>();
+  const exists = (path: string): boolean => {
+    if (looked.has(path)) return false;
+    looked.add(path);
+    return input.exists(path);
+  };
   let directory = resolve(input.cwd);
   for (;;) {
     // A file in the home directory met on the way up is the user's own, not the project's; there, as when
@@ -40,15 +48,14 @@ export function findDotEnvFile(input: FindDotEnvInput): DotEnvFile | undefined {
     const isProject = directory !== home && directory !== realHome;
     const candidates = [join(directory, '.qwen', '.env'), join(directory, '.env')];
     for (const candidate of isProject ? candidates : [qwenHomeFile, ...candidates]) {
-      if (input.exists(candidate)) return { path: candidate, isProject };
+      if (exists(candidate)) return { path: candidate, isProject };
     }
     const parent = dirname(directory);
     if (parent === directory) break;
     directory = parent;
   }
-  const homeCandidates = [qwenHomeFile, join(home, '.qwen', '.env'), join(home, '.env')];
-  for (const candidate of new Set(homeCandidates)) {
-    if (input.exists(candidate)) return { path: candidate, isProject: false };
+  for (const candidate of [qwenHomeFile, join(home, '.qwen', '.env'), join(home, '.env')]) {
+    if (exists(candidate)) return { path: candidate, isProject: false };
   }
   return undefined;
 }

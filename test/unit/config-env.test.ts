@@ -72,6 +72,22 @@ test('home fallback: $QWEN_HOME/.env, then ~/.qwen/.env, then ~/.env', () => {
   });
 });
 
+test('each candidate is looked at once, even where the walk passes the home directory', () => {
+  const looked: string[] = [];
+  findDotEnvFile({
+    cwd: '/home/user/proj',
+    home: '/home/user',
+    qwenHome: '/home/user/.qwen',
+    exists: (path) => {
+      looked.push(path);
+      return false;
+    },
+    realPath: (path) => path,
+  });
+  expect(looked.length).toBe(new Set(looked).size);
+  expect(looked).toContain('/home/user/.qwen/.env');
+});
+
 const noSettings = { values: {}, sources: {} };
 
 test('precedence: flag > process environment > .env > settings env', () => {

@@ -674,6 +674,18 @@ describe('the loop, through injected streams', () => {
     expect(await session.running).toBe(0);
   });
 
+  test('a base URL that is no URL does not keep the session from starting: it says so, and /auth can mend it', async () => {
+    const home = path.join(root, 'home');
+    const session = startSession(
+      {},
+      { HOME: home, OPENAI_API_KEY: 'k', OPENAI_MODEL: 'm', OPENAI_BASE_URL: 'notaurl' },
+    );
+    await session.waitFor('The base URL is not a valid URL: notaurl');
+    await session.waitFor('Type /auth to set up another provider, or /model to pick another model.');
+    session.input.write('/quit\r');
+    expect(await session.running).toBe(0);
+  });
+
   test('/model with nothing set up yet points at /auth, with or without an id, instead of at each other', async () => {
     const home = path.join(root, 'home');
     const session = startSession({}, { HOME: home });
