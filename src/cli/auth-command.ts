@@ -33,6 +33,7 @@ import {
   type ResolveFlags,
   resolveAuthType,
   resolveModel,
+  settingsThatWin,
 } from '../config/resolve.ts';
 import { updateSettingsFile } from '../config/settings-writer.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
@@ -161,8 +162,9 @@ async function loginWithQwenOauth(
   const workspaceType = workspace?.settings.security?.auth?.selectedType;
   const written = [{ path: paths.userSettings, select: true, dropModel: otherModel(userFile) }];
   const workspaceSelects = workspaceType !== undefined && workspaceType !== 'qwen-oauth';
-  if (workspace !== undefined && (workspaceSelects || otherModel(workspace) !== undefined)) {
-    written.push({ path: workspace.path, select: workspaceSelects, dropModel: otherModel(workspace) });
+  const workspaceModel = otherModel(workspace);
+  if (workspace !== undefined && (workspaceSelects || workspaceModel !== undefined)) {
+    written.push({ path: workspace.path, select: workspaceSelects, dropModel: workspaceModel });
   }
   const selectedIn: string[] = [];
   const modelsRemoved: string[] = [];
@@ -331,24 +333,22 @@ function warnWhenOverridden(
   } catch {
     return;
   }
-  const selected = configuration.settings.merged.security?.auth?.selectedType;
-  if (selected !== undefined && selected !== expected) {
-    const file = selectedTypeFile(configuration);
+  const winning = settingsThatWin(configuration.settings, { authType: expected, model: written.model });
+  if (winning.selectedType !== undefined) {
     context.writeError(
-      `Warning: ${file?.path ?? 'another settings file'} selects "${selected}", which wins over ${written.path}; ` +
+      `Warning: ${winning.selectedType.path} selects "${winning.selectedType.value}", which wins over ${written.path}; ` +
         `pass --auth-type ${expected} or change it there.`,
+    );
+  }
+  if (winning.model !== undefined) {
+    context.writeError(
+      `Warning: ${winning.model.path} sets model.name "${winning.model.value}", which wins over ` +
+        `"${written.model}" in ${written.path}; pass --model ${written.model} or change it there.`,
     );
   }
   if (written.model !== undefined) {
     const files = configuration.settings.files;
     const model = configuration.settings.merged.model;
-    if (model?.name !== undefined && model.name !== written.model) {
-      const file = highestFileWith(files, (settings) => settings.model?.name !== undefined);
-      context.writeError(
-        `Warning: ${file?.path ?? 'another settings file'} sets model.name "${model.name}", which wins over ` +
-          `"${written.model}" in ${written.path}; pass --model ${written.model} or change it there.`,
-      );
-    }
     if (model?.baseUrl !== undefined && model.baseUrl !== '') {
       const file = highestFileWith(files, (settings) => settings.model?.baseUrl !== undefined);
       context.writeError(

@@ -9,7 +9,7 @@ import { type CredentialSession, oauthFilesIn, prepareCredentials } from '../aut
 import { cachedLogin } from '../auth/token-store.ts';
 import { type LoadedConfiguration, loadConfiguration } from '../config/load.ts';
 import { configPaths } from '../config/paths.ts';
-import { highestFileWith, qwenOauthModel, type ResolveFlags, resolveModel } from '../config/resolve.ts';
+import { qwenOauthModel, type ResolveFlags, resolveModel, settingsThatWin } from '../config/resolve.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
@@ -402,11 +402,17 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         ),
       );
     }
-    const overriding = choiceOverriddenBy(state.configuration, choice);
+    // A file of a higher scope (a project's, the system's) that will win once this session ends.
+    const winning =
+      state.configuration &&
+      settingsThatWin(state.configuration.settings, { authType: choice.authType, model: choice.id });
+    const [setting, overriding] = winning?.model
+      ? ['model.name', winning.model]
+      : ['security.auth.selectedType', winning?.selectedType];
     if (overriding !== undefined) {
       say(
         colors.yellow(
-          `Note: ${overriding.path} sets ${overriding.setting}, which wins over the choice saved in ${settingsPath}: later sessions started here use that.`,
+          `Note: ${overriding.path} sets ${setting} "${overriding.value}", which wins over the choice saved in ${settingsPath}: later sessions started here use that.`,
         ),
       );
     }
@@ -737,27 +743,4 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   }
   if (state.totals.totalTokens > 0) say(colors.dim(`Tokens this session: ${formatUsage(state.totals)}.`));
   return 0;
-}
-
-/**
- * A settings file of a higher scope than the one /model saved to (a team's workspace file, the system
- * settings) whose model.name or auth type wins over the choice once the session ends.
- */
-function choiceOverriddenBy(
-  configuration: LoadedConfiguration | undefined,
-  choice: ModelChoice,
-): { path: string; setting: string } | undefined {
-  if (configuration === undefined) return undefined;
-  const { files, merged } = configuration.settings;
-  const name = merged.model?.name;
-  if (name !== undefined && name !== choice.id) {
-    const file = highestFileWith(files, (settings) => settings.model?.name !== undefined);
-    return file && { path: file.path, setting: `model.name "${name}"` };
-  }
-  const selected = merged.security?.auth?.selectedType;
-  if (selected !== undefined && selected !== choice.authType) {
-    const file = highestFileWith(files, (settings) => settings.security?.auth?.selectedType !== undefined);
-    return file && { path: file.path, setting: `security.auth.selectedType "${selected}"` };
-  }
-  return undefined;
 }

@@ -429,7 +429,7 @@ async function askThirdPartyKey(
   if (question.storeKey !== undefined) return { apiKey: key, storeKey: question.storeKey };
   const stored = question.storedInSettings;
   // A reference names where the user keeps the key: shown as written, never masked, never removed.
-  const reference = stored?.includes('$') === true;
+  const reference = stored !== undefined && isEnvReference(stored);
   const replaced = stored === undefined ? '' : `, replacing ${reference ? stored : maskSecret(stored)}`;
   const removed = stored === undefined || reference ? '' : `; the stored ${maskSecret(stored)} is removed`;
   const where = await select<'store' | 'export'>({
@@ -808,7 +808,12 @@ function keyThisSessionHas(context: RunContext, variable: string): string | unde
 /** A key in the user settings' `env` as written; a `$VAR` reference there is the user's, not a key. */
 function storedKey(userPath: string, variable: string): string | undefined {
   const value = nonEmpty(readEnvValueAsWritten(userPath, variable));
-  return value === undefined || value.includes('$') ? undefined : value;
+  return value === undefined || isEnvReference(value) ? undefined : value;
+}
+
+/** `$VAR` or `${VAR}` in a settings `env` value: where the user keeps the key, not the key. */
+function isEnvReference(value: string): boolean {
+  return value.includes('$');
 }
 
 function isHttpUrl(value: string): boolean {

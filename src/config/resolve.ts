@@ -52,6 +52,42 @@ export function highestFileWith(
   return files.findLast((file) => has(file.settings));
 }
 
+/** A setting as the merge kept it, and the file it came from. */
+export interface WinningSetting {
+  path: string;
+  value: string;
+}
+
+/**
+ * The auth type and model the merged settings hold where they differ from `wanted`, each with the file (the
+ * highest scope) it comes from: a choice just written to another file that will not take effect.
+ */
+export function settingsThatWin(
+  settings: { files: readonly SettingsOrigin[]; merged: Settings },
+  wanted: { authType: string; model?: string },
+): { selectedType?: WinningSetting; model?: WinningSetting } {
+  const { files, merged } = settings;
+  const winning = (value: string, has: (candidate: Settings) => boolean): WinningSetting => ({
+    path: highestFileWith(files, has)?.path ?? 'another settings file',
+    value,
+  });
+  const selected = merged.security?.auth?.selectedType;
+  const name = merged.model?.name;
+  return {
+    ...(selected !== undefined && selected !== wanted.authType
+      ? {
+          selectedType: winning(
+            selected,
+            (candidate) => candidate.security?.auth?.selectedType !== undefined,
+          ),
+        }
+      : {}),
+    ...(wanted.model !== undefined && name !== undefined && name !== wanted.model
+      ? { model: winning(name, (candidate) => candidate.model?.name !== undefined) }
+      : {}),
+  };
+}
+
 interface ProtocolVariables {
   key: string;
   /** Variables naming the model, in order. */
@@ -495,39 +531,56 @@ function generationConfigOf(
   }
   // Qwen Code's cap on the answer's length, for every provider, unless the entry's samplingParams set one.
   if (result.samplingParams?.max_tokens === undefined) {
-    const maxTokens = maxOutputTokensVariable(env, notes);
+    const maxTokens = numberVariable(env, 'QWEN_CODE_MAX_OUTPUT_TOKENS', wholeTokens, (note) =>
+      notes.push(note),
+    );
     if (maxTokens !== undefined) result.samplingParams = { ...result.samplingParams, max_tokens: maxTokens };
   }
   return result;
 }
 
-/** QWEN_CODE_MAX_OUTPUT_TOKENS: a whole number of tokens, 1 or more; anything else is noted and ignored. */
-function maxOutputTokensVariable(env: LayeredEnvironment, notes: string[]): number | undefined {
-  const typed = nonEmpty(env.get('QWEN_CODE_MAX_OUTPUT_TOKENS'));
-  if (typed === undefined) return undefined;
-  const value = Number(typed);
-  if (Number.isInteger(value) && value >= 1) return value;
-  notes.push(
-    `Ignoring QWEN_CODE_MAX_OUTPUT_TOKENS="${typed}": it takes a whole number of tokens, such as 8192.`,
-  );
-  return undefined;
+/** What a numeric variable takes: which values are good, and the words for one that is not. */
+interface NumberKind {
+  accepts: (value: number) => boolean;
+  /** `a number of milliseconds, such as 120000` */
+  described: string;
 }
 
+const milliseconds: NumberKind = {
+  accepts: (value) => Number.isFinite(value) && value >= 0,
+  described: 'a number of milliseconds, such as 120000',
+};
+
+const wholeTokens: NumberKind = {
+  accepts: (value) => Number.isInteger(value) && value >= 1,
+  described: 'a whole number of tokens, such as 8192',
+};
+
 /**
- * A variable that takes milliseconds (0 turning its limit off, as in Qwen Code): its value, or undefined
- * when it is unset, or when it is no such number (`2m`, `-5`), which `note` is told.
+ * A variable that takes a number: its value, or undefined when it is unset, or when it is no such number
+ * (`2m`, `-5`), which `note` is told rather than keeping the default silently.
  */
-export function millisecondsVariable(
+function numberVariable(
   env: Pick<LayeredEnvironment, 'get'>,
   variable: string,
+  kind: NumberKind,
   note: (line: string) => void,
 ): number | undefined {
   const typed = nonEmpty(env.get(variable));
   if (typed === undefined) return undefined;
   const value = Number(typed);
-  if (Number.isFinite(value) && value >= 0) return value;
-  note(ignoredMillisecondsNote(variable, typed));
+  if (kind.accepts(value)) return value;
+  note(`Ignoring ${variable}="${typed}": it takes ${kind.described}.`);
   return undefined;
+}
+
+/** A variable that takes milliseconds (0 turning its limit off, as in Qwen Code). */
+export function millisecondsVariable(
+  env: Pick<LayeredEnvironment, 'get'>,
+  variable: string,
+  note: (line: string) => void,
+): number | undefined {
+  return numberVariable(env, variable, milliseconds, note);
 }
 
 /**
@@ -565,9 +618,4 @@ function assertSendableHeaders(headers: Record<string, string>): void {
       hint: "Fix customHeaders in the model's generationConfig in settings.json (a value set from a multi-line variable has line breaks).",
     });
   }
-}
-
-/** Why a timeout variable was not used: it takes a number of milliseconds (`120000`, not `2m`). */
-function ignoredMillisecondsNote(variable: string, typed: string): string {
-  return `Ignoring ${variable}="${typed}": it takes a number of milliseconds, such as 120000.`;
 }
