@@ -171,8 +171,14 @@ export type SettingsValidation =
   | { success: true; settings: Settings }
   | { success: false; problems: string[] };
 
-/** Validates one file's content; problems read `modelProviders.openai[1].id: expected a string (...)`. */
-export function validateSettings(value: unknown): SettingsValidation {
+/**
+ * Validates one file's content; problems read `modelProviders.openai[1].id: expected a string (...)`.
+ * `liftedFrom`: the flat keys flat-layout.ts moved, so a problem names the key the file has.
+ */
+export function validateSettings(
+  value: unknown,
+  liftedFrom: ReadonlyMap<string, string> = new Map(),
+): SettingsValidation {
   // valibot's object schemas accept arrays; a settings file must be an object.
   if (Array.isArray(value)) {
     return {
@@ -184,7 +190,10 @@ export function validateSettings(value: unknown): SettingsValidation {
   const result = v.safeParse(settingsSchema, value);
   if (result.success) return { success: true, settings: result.output };
   const wrapped = legacyProviderKeys(value);
-  return { success: false, problems: result.issues.map((issue) => describeIssue(issue, wrapped)) };
+  return {
+    success: false,
+    problems: result.issues.map((issue) => describeIssue(issue, wrapped, liftedFrom)),
+  };
 }
 
 /** The `modelProviders` keys written in the old `{ protocol, models }` form, which the schema unwraps. */
@@ -211,13 +220,27 @@ function pathAsWritten(
   return [top, provider, { key: 'models' }, index, ...rest];
 }
 
+/** `model.name` -> `model` (and `model.generationConfig.timeout` -> `contentGenerator.timeout`) for a lifted flat key. */
+function flatKeyPath(path: string, liftedFrom: ReadonlyMap<string, string>): string {
+  for (const [nested, flat] of liftedFrom) {
+    if (path === nested) return flat;
+    if (path.startsWith(nested) && (path[nested.length] === '.' || path[nested.length] === '['))
+      return flat + path.slice(nested.length);
+  }
+  return path;
+}
+
 // valibot reports a missing required key with the enclosing object's message; say what the key needs.
 const missingKeyMessages: Record<string, string> = {
   id: 'expected a string (every model entry needs an "id")',
 };
 
-function describeIssue(issue: v.BaseIssue<unknown>, wrapped: ReadonlySet<string>): string {
-  const path = formatIssuePath(pathAsWritten(issue.path ?? [], wrapped));
+function describeIssue(
+  issue: v.BaseIssue<unknown>,
+  wrapped: ReadonlySet<string>,
+  liftedFrom: ReadonlyMap<string, string>,
+): string {
+  const path = flatKeyPath(formatIssuePath(pathAsWritten(issue.path ?? [], wrapped)), liftedFrom);
   const missing = issue.received === 'undefined';
   const missingKey = missing && issue.type.endsWith('object') ? issue.path?.at(-1)?.key : undefined;
   const message =

@@ -17,6 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
 import { isObject, nonEmpty } from '../core/types.ts';
 import { ensureDirectory, fileErrorReason } from './directories.ts';
+import { flatKeyMoves } from './flat-layout.ts';
 import { setJsonValue } from './json-edit.ts';
 import { configPaths, homeFromEnvironment } from './paths.ts';
 import { realPathOrSelf } from './real-path.ts';
@@ -80,7 +81,12 @@ export function prepareSettingsFile(
     );
   }
 
-  const updated = applySettingsEdits(original.trim() === '' ? '{}' : original, edits, target);
+  // A file of Qwen Code's flat layout gets the keys beside the edited ones moved to where the edits go.
+  const moves = flatKeyMoves(
+    parsed,
+    edits.map((edit) => edit.path),
+  );
+  const updated = applySettingsEdits(original.trim() === '' ? '{}' : original, [...moves, ...edits], target);
   const text = `${hasBom ? '\uFEFF' : ''}${existingText === undefined && !updated.endsWith('\n') ? `${updated}\n` : updated}`;
   const mode =
     options.holdsSecret === true || existingMode === privateFileMode ? privateFileMode : existingMode;

@@ -8,6 +8,7 @@ import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
 import { fileErrorReason, isMissingFile, isUnreachableFile } from './directories.ts';
 import { projectForbiddenVariables } from './env.ts';
+import { liftFlatKeys } from './flat-layout.ts';
 import type { ConfigPaths } from './paths.ts';
 import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
 
@@ -49,16 +50,20 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
     { scope: 'workspace', path: paths.workspaceSettings },
     { scope: 'system', path: paths.systemSettings },
   ];
-  const parsedFiles: Array<{ scope: SettingsScope; path: string; value: unknown }> = [];
+  const parsedFiles: Array<{
+    scope: SettingsScope;
+    path: string;
+    value: unknown;
+    liftedFrom: ReadonlyMap<string, string>;
+  }> = [];
   for (const candidate of candidates) {
     if (candidate.path === undefined) continue;
     const text = readFile(candidate.path);
     if (text === undefined) continue;
-    parsedFiles.push({
-      scope: candidate.scope,
-      path: candidate.path,
-      value: parseSettingsText(text, candidate.path) ?? {},
-    });
+    // An empty file is an empty object; `null` is a value of the wrong type, reported as `[]` is.
+    const parsed = parseSettingsText(text, candidate.path);
+    const { value, liftedFrom } = liftFlatKeys(parsed === undefined ? {} : parsed);
+    parsedFiles.push({ scope: candidate.scope, path: candidate.path, value, liftedFrom });
   }
   // Expansion needs the exclusion list before the files are expanded and validated: read it as written.
   // With no file (keys in the environment, as CI runs) there is nothing to expand: not worked out.
@@ -71,7 +76,7 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
   const files: SettingsFile[] = parsedFiles.map((file) => ({
     scope: file.scope,
     path: file.path,
-    settings: validateFile(expandEnvironmentReferences(file.value, env), file.path),
+    settings: validateFile(expandEnvironmentReferences(file.value, env), file.path, file.liftedFrom),
     exists: true,
   }));
 
@@ -120,8 +125,8 @@ function excludedEnvVarsAsWritten(values: readonly unknown[]): string[] | undefi
   return union === undefined ? undefined : [...union];
 }
 
-function validateFile(value: unknown, path: string): Settings {
-  const result = validateSettings(value);
+function validateFile(value: unknown, path: string, liftedFrom: ReadonlyMap<string, string>): Settings {
+  const result = validateSettings(value, liftedFrom);
   if (result.success) return result.settings;
   const [first, ...rest] = result.problems;
   const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
@@ -212,13 +217,14 @@ export function stripBom(text: string): string {
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
-/** 1-based line and column of a character offset, as editors count them. */
+/** 1-based line and column of a character offset, as editors count them: a line ends at \n, \r\n or a lone \r. */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
   const end = Math.min(offset, text.length);
   for (let index = 0; index < end; index += 1) {
-    if (text.charCodeAt(index) === 10) {
+    const code = text.charCodeAt(index);
+    if (code === 10 || (code === 13 && text.charCodeAt(index + 1) !== 10)) {
       line += 1;
       lineStart = index + 1;
     }

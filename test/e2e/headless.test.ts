@@ -873,6 +873,23 @@ describe('configuration precedence (end to end)', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
+  test('Qwen Code\'s flat layout ("model": "id", selectedAuthType) is read as it was meant; the file is left as it was', async () => {
+    const box = freshSandbox();
+    const file = box.userSettings({
+      selectedAuthType: 'openai',
+      model: 'entry-model',
+      theme: 'Default',
+      modelProviders: { openai: [provider()] },
+      env: { ENTRY_KEY: 'sk-flat' },
+    });
+    const before = readFileSync(file, 'utf8');
+    const result = await runCli(['x'], { sandbox: box });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n', stderr: '' });
+    expect(lastBody().model).toBe('entry-model');
+    expect(lastAuthorization()).toBe('Bearer sk-flat');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
   test('a bunfig.toml in the working directory changes nothing', async () => {
     const box = freshSandbox();
     const marker = path.join(box.cwd, 'preload-ran');
@@ -1157,6 +1174,10 @@ describe('configuration precedence (end to end)', () => {
     const wrongType = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(wrongType.exitCode).toBe(52);
     expect(wrongType.stderr).toContain('model.name');
+    box.userSettings('null');
+    const nullFile = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(nullFile.exitCode).toBe(52);
+    expect(nullFile.stderr).toContain('expected a JSON object at the top level; found null');
     box.userSettings({ somethingUnknown: { kept: true } });
     expect((await runCli([...keyFlags(), 'x'], { sandbox: box })).exitCode).toBe(0);
   });

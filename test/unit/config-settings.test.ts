@@ -129,6 +129,66 @@ test('a syntax error names the file, line and column; exit code 52', () => {
 
   const crlf = errorOf(() => load({ [paths.workspaceSettings!]: '\uFEFF{\r\n  "a": 1,\r\n  oops\r\n}' }));
   expect(crlf.message).toStartWith('/w/.qwen/settings.json:3:3: ');
+  // Old Mac line endings: a lone \r ends a line too.
+  const cr = errorOf(() => load({ [paths.userSettings]: '{\r  "a": 1\r  "b": 2}' }));
+  expect(cr.message).toStartWith('/h/.qwen/settings.json:3:3: ');
+});
+
+test("Qwen Code's flat layout is read where its keys are: model, selectedAuthType, excludedProjectEnvVars, ...", () => {
+  const loaded = load(
+    {
+      [paths.userSettings]: JSON.stringify({
+        model: 'm-flat',
+        selectedAuthType: 'openai',
+        enforcedAuthType: 'openai',
+        useExternalAuth: false,
+        contentGenerator: { timeout: 1000 },
+        excludedProjectEnvVars: ['FOO'],
+        theme: 'Default',
+        env: { KEY: '$FOO' },
+      }),
+    },
+    { FOO: 'from-env' },
+  );
+  expect(loaded.merged.model).toEqual({ name: 'm-flat', generationConfig: { timeout: 1000 } });
+  expect(loaded.merged.security).toEqual({
+    auth: { selectedType: 'openai', enforcedType: 'openai', useExternal: false },
+  });
+  expect(loaded.merged.advanced).toEqual({ excludedEnvVars: ['FOO'] });
+  expect(loaded.merged['theme']).toBe('Default');
+  expect(loaded.merged['selectedAuthType']).toBeUndefined();
+
+  // A nested value beside a flat one wins (the file was edited since); `$version` 3 or more: nothing is flat.
+  const both = load({
+    [paths.userSettings]: JSON.stringify({
+      selectedAuthType: 'gemini',
+      security: { auth: { selectedType: 'openai' } },
+    }),
+  });
+  expect(both.merged.security?.auth?.selectedType).toBe('openai');
+  const versioned = load({
+    [paths.userSettings]: JSON.stringify({ $version: 3, selectedAuthType: 'gemini' }),
+  });
+  expect(versioned.merged.security).toBeUndefined();
+  expect(versioned.merged['selectedAuthType']).toBe('gemini');
+  // A lower scope's nested model.name is overridden by a higher scope's flat model, as Qwen Code merges them.
+  const scopes = load({
+    [paths.userSettings]: '{ "model": { "name": "user", "baseUrl": "b" } }',
+    [paths.workspaceSettings!]: '{ "model": "workspace" }',
+  });
+  expect(scopes.merged.model).toEqual({ name: 'workspace', baseUrl: 'b' });
+});
+
+test('a wrong type under a flat key names the key the file has', () => {
+  const message = (value: unknown) =>
+    errorOf(() => load({ [paths.userSettings]: JSON.stringify(value) })).message;
+  expect(message({ model: 7 })).toBe('/h/.qwen/settings.json: model: expected a string; found 7');
+  expect(message({ selectedAuthType: 'openai-chat' })).toContain(
+    'selectedAuthType: expected one of openai, anthropic, gemini, vertex-ai, qwen-oauth, openai-responses',
+  );
+  expect(message({ contentGenerator: { timeout: '30s' } })).toContain(
+    'contentGenerator.timeout: expected a number; found "30s"',
+  );
 });
 
 test('each kind of syntax error is said in words (jsonc-parser error codes mapped by number)', () => {
@@ -180,6 +240,9 @@ test('wrong types name the path: numbers, records, arrays, enums', () => {
     message({ modelProviders: { openai: [{ id: 'x', generationConfig: { customHeaders: { 'X-A': 1 } } }] } }),
   ).toContain('modelProviders.openai[0].generationConfig.customHeaders.X-A: expected a string');
   expect(message([1, 2])).toContain('(top level): expected a JSON object at the top level');
+  expect(message(null)).toBe(
+    '/h/.qwen/settings.json: (top level): expected a JSON object at the top level; found null',
+  );
   expect(message({ a: 1, proxy: 1, model: 2 })).toContain('(and 1 more problem)');
 });
 

@@ -150,9 +150,11 @@ test('a broken file is never overwritten: config error with line and column', ()
 test('a key on the way that is not an object is a config error, file unchanged', () => {
   const directory = temporaryDirectory();
   const path = join(directory, 'settings.json');
-  writeFileSync(path, '{ "model": "gpt" }');
-  expect(() => updateSettingsFile(path, [{ path: ['model', 'name'], value: 'x' }])).toThrow(/model\.name/);
-  expect(readFileSync(path, 'utf8')).toBe('{ "model": "gpt" }');
+  writeFileSync(path, '{ "security": "gpt", "selectedAuthType": "openai" }');
+  expect(() =>
+    updateSettingsFile(path, [{ path: ['security', 'auth', 'selectedType'], value: 'x' }]),
+  ).toThrow(/security\.auth\.selectedType/);
+  expect(readFileSync(path, 'utf8')).toBe('{ "security": "gpt", "selectedAuthType": "openai" }');
   expect(readdirSync(directory)).toEqual(['settings.json']);
 });
 
@@ -272,4 +274,44 @@ test('removals take their own line and comma, and nothing else', () => {
 test('setting a value it already has changes nothing', () => {
   const original = '{\n  "model": {"name":"m",   "baseUrl": ""}\n}\n';
   expect(writeAndEdit(original, [{ path: ['model', 'name'], value: 'm' }])).toBe(original);
+});
+
+test("a file of Qwen Code's flat layout: the flat keys under an edited key move to their nested homes", () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(
+    path,
+    '{\n  // old layout\n  "model": "old-model",\n  "selectedAuthType": "gemini",\n  "theme": "Default"\n}\n',
+  );
+  updateSettingsFile(path, [{ path: ['security', 'auth', 'selectedType'], value: 'openai' }]);
+  // Only the flat key under `security` moved (and was replaced); `model` is not edited and stays as written.
+  expect(JSON.parse(readFileSync(path, 'utf8').replace('// old layout', ''))).toEqual({
+    model: 'old-model',
+    security: { auth: { selectedType: 'openai' } },
+    theme: 'Default',
+  });
+  updateSettingsFile(path, [{ path: ['model', 'baseUrl'], value: 'https://b' }]);
+  const text = readFileSync(path, 'utf8');
+  expect(text).toContain('// old layout');
+  expect(JSON.parse(text.replace('// old layout', ''))).toEqual({
+    model: { name: 'old-model', baseUrl: 'https://b' },
+    security: { auth: { selectedType: 'openai' } },
+    theme: 'Default',
+  });
+  // A stale flat key beside the nested value that wins is dropped; with "$version" 3 nothing is flat.
+  writeFileSync(
+    path,
+    '{ "selectedAuthType": "gemini", "security": { "auth": { "selectedType": "anthropic" } } }',
+  );
+  updateSettingsFile(path, [{ path: ['security', 'auth', 'apiKey'], value: 'k' }]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
+    security: { auth: { selectedType: 'anthropic', apiKey: 'k' } },
+  });
+  writeFileSync(path, '{ "$version": 3, "selectedAuthType": "gemini" }');
+  updateSettingsFile(path, [{ path: ['security', 'auth', 'selectedType'], value: 'openai' }]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
+    $version: 3,
+    selectedAuthType: 'gemini',
+    security: { auth: { selectedType: 'openai' } },
+  });
 });
