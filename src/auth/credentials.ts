@@ -12,6 +12,7 @@ import { RefreshRejectedError, refreshCredentials, resourceBaseUrl } from './qwe
 import {
   type CredentialFiles,
   deleteFile,
+  isUsable,
   obtainFreshCredentials,
   type QwenCredentials,
 } from './token-store.ts';
@@ -34,7 +35,14 @@ export interface CredentialContext {
 }
 
 export interface CredentialSession {
+  /** The model as prepared, with the credentials it had then. */
   target: ResolvedModel;
+  /**
+   * Before each turn: the target with credentials usable now. A token that expires (Qwen OAuth, Vertex AI's
+   * access token) is renewed ahead of time, and one another process saved since is taken up, so a long
+   * interactive session never sends a stale one. Absent: `target` stays good.
+   */
+  currentTarget?: () => Promise<ResolvedModel>;
   /** After a 401: new credentials for one retry, or undefined when there is nothing to refresh. */
   refreshAfterUnauthorized?: () => Promise<ResolvedModel | undefined>;
   /** Which failures mean the credentials were refused (and call for that refresh); a 401 by default. */
@@ -149,20 +157,24 @@ async function prepareQwenOauth(
         `Waiting for another qwen process to finish refreshing the Qwen OAuth token (lock ${files.lock})...`,
       ),
   };
-  const credentials = await obtainFreshCredentials({ files, refresh, lock });
-  if (credentials === undefined) throw notLoggedInError(files.credentials);
-  let current = credentials;
+  const fresh = async (rejectedAccessToken?: string): Promise<QwenCredentials> => {
+    const credentials = await obtainFreshCredentials({ files, refresh, lock, rejectedAccessToken });
+    if (credentials === undefined) throw notLoggedInError(files.credentials);
+    checkedAt = Date.now();
+    return credentials;
+  };
+  let checkedAt = 0;
+  let current = await fresh();
   return {
     target: targetWithToken(target, current, files.credentials),
+    currentTarget: async () => {
+      // The file is read again at most every few seconds (as Qwen Code checks it), and whenever the token
+      // is about to expire: a token refreshed or a login replaced by another process is taken up.
+      if (Date.now() - checkedAt >= credentialsRecheckMs || !isUsable(current)) current = await fresh();
+      return targetWithToken(target, current, files.credentials);
+    },
     refreshAfterUnauthorized: async () => {
-      const refreshed = await obtainFreshCredentials({
-        files,
-        refresh,
-        lock,
-        rejectedAccessToken: current.access_token,
-      });
-      if (refreshed === undefined) throw notLoggedInError(files.credentials);
-      current = refreshed;
+      current = await fresh(current.access_token);
       return targetWithToken(target, current, files.credentials);
     },
     isUnauthorized: isQwenOauthTokenRefused,
@@ -187,6 +199,9 @@ export function isQwenOauthTokenRefused(failure: CliError): boolean {
   return failure.status === 401 || failure.status === 403 || tokenRefusedText.test(failure.message);
 }
 
+/** How old a look at the Qwen OAuth credentials file may be before a turn reads it again (Qwen Code: 5 s). */
+const credentialsRecheckMs = 5_000;
+
 /** Vertex AI project mode: a bearer token from Application Default Credentials, renewed after a 401. */
 async function prepareGoogleCloud(
   target: ResolvedModel,
@@ -203,6 +218,8 @@ async function prepareGoogleCloud(
   const credentialsFile = googleCredentialsPath({ env: context.env, home: context.home }).path;
   return {
     target: { ...target, accessToken },
+    // Cached until a minute before it expires, then made again.
+    currentTarget: async () => ({ ...target, accessToken: await fetchToken() }),
     refreshAfterUnauthorized: async () => {
       clearGoogleTokenCache();
       return { ...target, accessToken: await fetchToken() };

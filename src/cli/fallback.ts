@@ -103,7 +103,8 @@ export async function streamWithFallbacks(
   let index = 0;
   for (;;) {
     try {
-      const turn = await streamSessionTurn(current, current.target, messages, options);
+      const target = current.currentTarget ? await current.currentTarget() : current.target;
+      const turn = await streamSessionTurn(current, target, messages, options);
       return { ...turn, session: current };
     } catch (error) {
       if (!isFallbackFailure(error) || options.hasShownOutput()) throw error;

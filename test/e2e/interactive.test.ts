@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'jsonc-parser';
+import { startFakeOAuth } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import { binaryPath, ensureBinary, makeSandbox, runCli, type Sandbox } from './harness.ts';
 
@@ -623,6 +624,43 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(lastBody().model).toBe('coder-model');
     expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer access-e2e');
   }, 20_000);
+
+  test('a long Qwen OAuth session: a token about to expire is refreshed before a turn, and one saved by another process is taken up', async () => {
+    const oauth = startFakeOAuth({ resourceUrl: fake.url });
+    try {
+      sandbox = makeSandbox();
+      const credentials = (access: string, expiresInMs: number) => ({
+        access_token: access,
+        refresh_token: `refresh-${access}`,
+        token_type: 'Bearer',
+        resource_url: fake.url,
+        expiry_date: Date.now() + expiresInMs,
+      });
+      // Usable for 3 s (the 30 s margin), so the session starts with it and must renew it before the turn.
+      sandbox.write('home/.qwen/oauth_creds.json', credentials('access-cached', 33_000));
+      sandbox.userSettings({ security: { auth: { selectedType: 'qwen-oauth' } } });
+      const startedAt = Date.now();
+      pane = startPane(sandbox, { QWEN_OAUTH_BASE_URL: oauth.url });
+      await pane.waitFor('coder-model >');
+      await Bun.sleep(Math.max(0, startedAt + 3_500 - Date.now()));
+      fake.setResponses({ stream: { text: ['Served.'] } });
+      pane.enter('hi');
+      await pane.waitFor('Served.');
+      expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer access-1');
+      expect(oauth.refreshCount).toBe(1);
+      // Qwen Code (or `qwen auth qwen-oauth` in another terminal) saves another login: the next turn after
+      // the file is looked at again (every 5 s) uses it, without a refresh or a refused request.
+      sandbox.write('home/.qwen/oauth_creds.json', credentials('access-other', 3_600_000));
+      await Bun.sleep(5_200);
+      fake.setResponses({ stream: { text: ['Again.'] } });
+      pane.enter('again');
+      await pane.waitFor('Again.');
+      expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer access-other');
+      expect(oauth.refreshCount).toBe(1);
+    } finally {
+      await oauth.stop();
+    }
+  }, 30_000);
 
   test('leaving with Ctrl+D gives the terminal back in its normal modes', async () => {
     pane = startWithKey();
