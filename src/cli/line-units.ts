@@ -73,6 +73,29 @@ export function keepUnitsWhole(before: LineState, after: LineState): LineState |
 }
 
 /**
+ * Where Up (-1) or Down (+1) takes the cursor in a line of several lines (a recalled or continued message):
+ * the same column of the line above or below, or its end when that line is shorter. Undefined on the first
+ * line going up or the last going down, where the key walks the history instead.
+ */
+export function verticalMove(state: LineState, direction: -1 | 1): LineState | undefined {
+  const lines = state.line.split('\n');
+  let start = 0;
+  let row = 0;
+  while (row < lines.length - 1 && state.cursor > start + (lines[row] as string).length) {
+    start += (lines[row] as string).length + 1;
+    row += 1;
+  }
+  const target = row + direction;
+  if (target < 0 || target >= lines.length) return undefined;
+  const column = state.cursor - start;
+  const targetStart =
+    direction === 1
+      ? start + (lines[row] as string).length + 1
+      : start - (lines[target] as string).length - 1;
+  return { line: state.line, cursor: targetStart + Math.min(column, (lines[target] as string).length) };
+}
+
+/**
  * Checks every key readline reads from `keys` (its input) and redraws the line when it had to widen an edit,
  * or when readline drew an edit wrong (see below).
  */
@@ -93,8 +116,21 @@ export function editByUnits(rl: Interface, keys: EventEmitter): void {
     if (misdrawn && (key?.name === 'return' || key?.name === 'enter')) redraw();
   });
   // Registered after readline's own listener, so it sees each key's result.
-  keys.on('keypress', () => {
-    const current = { line: rl.line, cursor: rl.cursor };
+  keys.on('keypress', (_text: string | undefined, key: { name?: string } | undefined) => {
+    let current = { line: rl.line, cursor: rl.cursor };
+    // Readline's own move between the lines of a multi-line entry counts the first line's columns as if the
+    // prompt were its two-character "| ": with a longer prompt, Down from the first line moved the cursor
+    // left within it, and then nowhere (stuck before the history's newer entries). The move is made here.
+    const direction = key?.name === 'down' ? 1 : key?.name === 'up' ? -1 : undefined;
+    const moved =
+      direction !== undefined && current.line === previous.line
+        ? verticalMove(previous, direction)
+        : undefined;
+    if (moved !== undefined && moved.cursor !== current.cursor) {
+      editable.cursor = moved.cursor;
+      current = moved;
+      redraw();
+    }
     // A burst's characters are written as they come, without the redraw that counts the rows a wrapped
     // line takes: the next redraw (a Backspace after a long paste) would start a row too low, and leave
     // the line's first row on the screen twice. The terminal's cursor is where the line's cursor is.

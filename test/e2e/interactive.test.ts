@@ -662,6 +662,37 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     }
   }, 30_000);
 
+  test('Up and Down move between the lines of a recalled message of several lines, then on through the history', async () => {
+    sandbox = makeSandbox();
+    // A message of two lines is stored with a backslash ending its first line.
+    sandbox.write('home/.qwen/history', 'alpha\none\\\ntwo three\nbeta\n');
+    pane = startPane(sandbox, {
+      OPENAI_API_KEY: 'sk-e2e-env',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'fake-model',
+    });
+    await pane.waitFor('fake-model >');
+    pane.keys('Up');
+    await pane.waitFor('fake-model > beta');
+    pane.keys('Up');
+    await pane.waitFor('| two three');
+    // Up to the first line, then Down, Down, Down: the second line, the newer entry, the empty prompt.
+    pane.keys('Up', 'Down', 'Down');
+    await pane.waitFor('fake-model > beta');
+    expect(pane.screen()).not.toContain('two three');
+    pane.keys('Down');
+    await Bun.sleep(300);
+    expect(pane.screen().trimEnd().split('\n').at(-1)).toBe('fake-model >');
+    // Down from the end of the first line lands at the same column of the second, where typing goes.
+    pane.keys('Up', 'Up', 'Up', 'Down');
+    pane.type('X');
+    await pane.waitFor('| twoX three');
+    fake.setResponses({ stream: { text: ['Sent.'] } });
+    pane.keys('Enter');
+    await pane.waitFor('Sent.');
+    expect(lastBody().messages.at(-1)).toEqual({ role: 'user', content: 'one\ntwoX three' });
+  }, 20_000);
+
   test('leaving with Ctrl+D gives the terminal back in its normal modes', async () => {
     pane = startWithKey();
     await pane.waitFor('fake-model >');

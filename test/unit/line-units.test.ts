@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { keepUnitsWhole, type LineState, unitAround } from '../../src/cli/line-units.ts';
+import { keepUnitsWhole, type LineState, unitAround, verticalMove } from '../../src/cli/line-units.ts';
 
 const placeholder = '[Pasted text #1 +4 lines]';
 const family = '👨‍👩‍👧';
@@ -58,4 +58,17 @@ describe('an edit widened to whole units', () => {
     expect(keepUnitsWhole(at(`|${family}`), at(`${family}|`))).toBeUndefined();
     expect(keepUnitsWhole(at('[Pasted text #2 +3 lines]|'), at(`${placeholder} explain|`))).toBeUndefined();
   });
+});
+
+test('verticalMove: the same column of the line above or below, clamped to its end; none past the first or last line', () => {
+  const line = 'one\ntwo three\nx';
+  expect(verticalMove({ line, cursor: 3 }, 1)).toEqual({ line, cursor: 7 });
+  expect(verticalMove({ line, cursor: 13 }, -1)).toEqual({ line, cursor: 3 });
+  expect(verticalMove({ line, cursor: 13 }, 1)).toEqual({ line, cursor: 15 });
+  expect(verticalMove({ line, cursor: 14 }, -1)).toEqual({ line, cursor: 4 });
+  expect(verticalMove({ line, cursor: 0 }, -1)).toBeUndefined();
+  expect(verticalMove({ line, cursor: 15 }, 1)).toBeUndefined();
+  expect(verticalMove({ line: 'single', cursor: 2 }, 1)).toBeUndefined();
+  // An empty line between: the cursor stops at its start.
+  expect(verticalMove({ line: 'abc\n\nxyz', cursor: 2 }, 1)).toEqual({ line: 'abc\n\nxyz', cursor: 4 });
 });
