@@ -106,12 +106,15 @@ function usesVertexProjectMode(target: ResolvedModel): boolean {
   );
 }
 
+/** Qwen Code's client (@google/genai) calls Vertex AI's v1beta1 in both modes: a gateway set up for it expects that path. */
+const vertexApiVersion = 'v1beta1';
+
 function vertexUrl(target: ResolvedModel): string {
   // A configured base URL (private endpoint, test server) replaces the scheme and host in both modes.
   const { base: configured, query } = baseUrlParts(target.baseUrl);
   const cloud = target.googleCloud;
   if (usesVertexProjectMode(target) && cloud !== undefined) {
-    const base = withVersion(configured || vertexHost(cloud.location), 'v1');
+    const base = withVersion(configured || vertexHost(cloud.location), vertexApiVersion);
     const model = modelResourcePath('vertex', target.model);
     // A full resource name (`projects/<p>/locations/<l>/endpoints/<id>`) already says where it lives.
     if (model.startsWith('projects/')) return withQuery(`${base}/${model}${streamSuffix}`, query);
@@ -119,7 +122,7 @@ function vertexUrl(target: ResolvedModel): string {
     const location = encodeURIComponent(cloud.location);
     return withQuery(`${base}/projects/${project}/locations/${location}/${model}${streamSuffix}`, query);
   }
-  const base = withVersion(configured || defaultVertexBaseUrl, 'v1');
+  const base = withVersion(configured || defaultVertexBaseUrl, vertexApiVersion);
   return withQuery(`${base}/${modelResourcePath('vertex', target.model)}${streamSuffix}`, query);
 }
 

@@ -560,7 +560,9 @@ describe('vertex-ai (express mode)', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('Vertex says hello from europe-west4.\n');
     const [request] = gemini.requests;
-    expect(request?.path).toBe('/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+    expect(request?.path).toBe(
+      '/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
     expect(request?.headers['x-goog-api-key']).toBe(geminiKey);
   });
 
@@ -641,7 +643,7 @@ describe('bearer credentials', () => {
       expect(result.stdout).toBe('Vertex says hello from europe-west4.\n');
       const [request] = gemini.requests;
       expect(request?.path).toBe(
-        '/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+        '/v1beta1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
       );
       expect(request?.headers['authorization']).toBe(`Bearer ${tokenServer.issuedTokens.at(-1)}`);
       expect(request?.headers['x-goog-api-key']).toBeUndefined();
@@ -658,7 +660,7 @@ describe('bearer credentials', () => {
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
       expect(gemini.requests[0]?.path).toBe(
-        '/v1/projects/my-project/locations/us-central1/endpoints/4242:streamGenerateContent?alt=sse',
+        '/v1beta1/projects/my-project/locations/us-central1/endpoints/4242:streamGenerateContent?alt=sse',
       );
     });
 

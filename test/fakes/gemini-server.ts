@@ -2,11 +2,11 @@
 // URL shapes, like the real hosts do:
 //
 //   POST /v1beta/models/{model}:streamGenerateContent?alt=sse                                 Gemini API
-//   POST /v1/publishers/{publisher}/models/{model}:streamGenerateContent?alt=sse              Vertex express
-//   POST /v1/projects/{p}/locations/{l}/publishers/{publisher}/models/{model}:streamGenerateContent?alt=sse
+//   POST /v1beta1/publishers/{publisher}/models/{model}:streamGenerateContent?alt=sse              Vertex express
+//   POST /v1beta1/projects/{p}/locations/{l}/publishers/{publisher}/models/{model}:streamGenerateContent?alt=sse
 //
 // and the resource names a model can also have: `/v1beta/tunedModels/{name}` on the Gemini API, and
-// `/v1/projects/{p}/locations/{l}/endpoints/{id}` (a deployed model) on Vertex AI's project path.
+// `/v1beta1/projects/{p}/locations/{l}/endpoints/{id}` (a deployed model) on Vertex AI's project path.
 //
 // With `apiKey` set, the first two need it in `x-goog-api-key` (a wrong one gets Gemini's 400
 // API_KEY_INVALID); with `accessToken` set, the project path needs `Authorization: Bearer` (else 401
@@ -131,9 +131,9 @@ function invalidKeyBody(service: string): Record<string, unknown> {
 }
 
 const geminiPath = /^\/v1beta\/(?:models|tunedModels)\/[^/:]+:streamGenerateContent$/;
-const expressPath = /^\/v1\/publishers\/[^/]+\/models\/[^/:]+:streamGenerateContent$/;
+const expressPath = /^\/v1beta1\/publishers\/[^/]+\/models\/[^/:]+:streamGenerateContent$/;
 const projectPath =
-  /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/(?:publishers\/[^/]+\/models|endpoints)\/[^/:]+:streamGenerateContent$/;
+  /^\/v1beta1\/projects\/[^/]+\/locations\/[^/]+\/(?:publishers\/[^/]+\/models|endpoints)\/[^/:]+:streamGenerateContent$/;
 
 function screen(request: RecordedRequest, options: FakeGeminiOptions): Response | undefined {
   const url = new URL(request.path, 'http://fake');

@@ -162,15 +162,15 @@ describe('geminiAdapter.buildRequest', () => {
 });
 
 describe('vertexAdapter.buildRequest', () => {
-  test('express mode: aiplatform.googleapis.com/v1/publishers path with x-goog-api-key', () => {
+  test('express mode: aiplatform.googleapis.com/v1beta1/publishers path with x-goog-api-key', () => {
     const request = vertexAdapter.buildRequest(chat(vertexTarget()));
     expect(request.url).toBe(
-      'https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      'https://aiplatform.googleapis.com/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
     );
     expect(request.headers['x-goog-api-key']).toBe('AIzaSyTestKey0123456789');
     expect(request.headers['Authorization']).toBeUndefined();
     expect(vertexAdapter.buildRequest(chat(vertexTarget({ baseUrl: 'http://127.0.0.1:7000/' }))).url).toBe(
-      'http://127.0.0.1:7000/v1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      'http://127.0.0.1:7000/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
     );
   });
 
@@ -188,20 +188,20 @@ describe('vertexAdapter.buildRequest', () => {
       );
     const regional = project('europe-west4');
     expect(regional.url).toBe(
-      'https://europe-west4-aiplatform.googleapis.com/v1/projects/my-project/locations/europe-west4/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      'https://europe-west4-aiplatform.googleapis.com/v1beta1/projects/my-project/locations/europe-west4/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
     );
     expect(regional.headers['Authorization']).toBe('Bearer ya29.token');
     expect(regional.headers['x-goog-api-key']).toBeUndefined();
     expect(project('global').url).toBe(
-      'https://aiplatform.googleapis.com/v1/projects/my-project/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      'https://aiplatform.googleapis.com/v1beta1/projects/my-project/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
     );
     expect(
       project('us').url.startsWith(
-        'https://aiplatform.us.rep.googleapis.com/v1/projects/my-project/locations/us/',
+        'https://aiplatform.us.rep.googleapis.com/v1beta1/projects/my-project/locations/us/',
       ),
     ).toBe(true);
     expect(project('us-central1', 'http://127.0.0.1:7000').url).toBe(
-      'http://127.0.0.1:7000/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      'http://127.0.0.1:7000/v1beta1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
     );
   });
 
@@ -209,7 +209,7 @@ describe('vertexAdapter.buildRequest', () => {
     const request = vertexAdapter.buildRequest(
       chat(vertexTarget({ googleCloud: { project: 'p', location: 'global' }, accessToken: 'ya29.token' })),
     );
-    expect(request.url).toContain('/v1/publishers/google/models/');
+    expect(request.url).toContain('/v1beta1/publishers/google/models/');
     expect(request.headers['x-goog-api-key']).toBe('AIzaSyTestKey0123456789');
     expect(request.headers['Authorization']).toBeUndefined();
   });
@@ -268,10 +268,10 @@ describe('Gemini and Vertex AI URLs for resource names', () => {
       ),
     );
     expect(endpoint.url).toBe(
-      'https://us-central1-aiplatform.googleapis.com/v1/projects/my-project/locations/us-central1/endpoints/42:streamGenerateContent?alt=sse',
+      'https://us-central1-aiplatform.googleapis.com/v1beta1/projects/my-project/locations/us-central1/endpoints/42:streamGenerateContent?alt=sse',
     );
     expect(vertexAdapter.buildRequest(chat(vertexTarget({ model: 'meta/llama-4' }))).url).toBe(
-      'https://aiplatform.googleapis.com/v1/publishers/meta/models/llama-4:streamGenerateContent?alt=sse',
+      'https://aiplatform.googleapis.com/v1beta1/publishers/meta/models/llama-4:streamGenerateContent?alt=sse',
     );
   });
 });
