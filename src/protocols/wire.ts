@@ -3,7 +3,7 @@
 // the same logic in every protocol that uses it; what differs between protocols stays in their own files.
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
-import { type ChatRequest, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
+import { type ChatRequest, isObject, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
 
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -162,15 +162,19 @@ export function alternatingTurns(messages: Message[]): { system: string | undefi
   return { system: systemParts.length > 0 ? systemParts.join('\n\n') : undefined, turns };
 }
 
-/** Tool-call arguments streamed as JSON pieces; none at all means no arguments. */
-export function parsedArguments(pieces: string[]): unknown {
+/**
+ * Tool-call arguments streamed as JSON pieces, as the object a tool takes; none at all means no arguments.
+ * Arguments that are no JSON object (cut short when max_tokens hit mid-JSON, or malformed) are `{}`, as Qwen
+ * Code reads them: a JSON consumer's `.input.<name>` finds nothing instead of failing on a string.
+ */
+export function parsedArguments(pieces: string[]): Record<string, unknown> {
   const text = pieces.join('');
   if (text.trim() === '') return {};
   try {
-    return JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : {};
   } catch {
-    // A truncated or malformed call (max_tokens hit mid-JSON) is still worth showing as the model wrote it.
-    return text;
+    return {};
   }
 }
 

@@ -299,10 +299,10 @@ describe('openaiAdapter decoder on fixtures', () => {
     ]);
   });
 
-  test('parallel calls that all say index 0; usage inside choices[0] (Moonshot); unparseable arguments kept raw', () => {
+  test('parallel calls that all say index 0; usage inside choices[0] (Moonshot); unparseable arguments are {} (as Qwen Code reads them)', () => {
     expect(decodeStream(fixture('tools-same-index.sse'))).toEqual([
       { type: 'tool-call', id: 'functions.read_file:0', name: 'read_file', arguments: { path: 'a.ts' } },
-      { type: 'tool-call', id: 'functions.read_file:1', name: 'read_file', arguments: '{"path":"b.ts"' },
+      { type: 'tool-call', id: 'functions.read_file:1', name: 'read_file', arguments: {} },
       {
         type: 'usage',
         usage: { inputTokens: 230, outputTokens: 31, totalTokens: 261, cachedInputTokens: 128 },
