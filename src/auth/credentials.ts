@@ -3,7 +3,7 @@
 import { dashScopeHeaders } from '../config/dashscope.ts';
 import { emptyVariableNote } from '../config/env.ts';
 import { protocolVariables } from '../config/resolve.ts';
-import { CliError } from '../core/errors.ts';
+import { asSentence, CliError } from '../core/errors.ts';
 import { unsendableCharacterIn } from '../core/header-text.ts';
 import { keyVariableMistake } from '../core/key-variable.ts';
 import { type ResolvedModel, whereSet } from '../core/types.ts';
@@ -296,11 +296,16 @@ export function explainQwenOauthFailure(failure: CliError): CliError {
   }
   if (failure.status !== 429) return failure;
   if (!/quota/i.test(`${failure.message} ${failure.hint ?? ''}`)) return failure;
-  return new CliError('api', 'The Qwen OAuth free quota (60 requests a minute, 1,000 a day) is spent.', {
-    status: 429,
-    cause: failure,
-    hint:
-      'Wait a minute, or until tomorrow for the daily limit; or use an API key or Coding Plan instead ' +
-      '(`qwen auth coding-plan --region china|global`).',
-  });
+  // The server's words (host, status, message) stay in the line: they say which limit it was.
+  return new CliError(
+    'api',
+    `The Qwen OAuth free quota (60 requests a minute, 1,000 a day) is spent: ${asSentence(failure.message)}`,
+    {
+      status: 429,
+      cause: failure,
+      hint:
+        'Wait a minute, or until tomorrow for the daily limit; or use an API key or Coding Plan instead ' +
+        '(`qwen auth coding-plan --region china|global`, or /auth in the interactive session).',
+    },
+  );
 }

@@ -416,7 +416,9 @@ describe('headless runs with Qwen OAuth', () => {
     const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
     expect(result.exitCode).toBe(1);
     expect(chat.requests).toHaveLength(1);
-    expect(result.stderr).toContain('free quota (60 requests a minute, 1,000 a day) is spent');
+    expect(result.stderr).toContain('free quota (60 requests a minute, 1,000 a day) is spent: ');
+    // The server's words stay: which host answered, the status, and its message.
+    expect(result.stderr).toMatch(/is spent: 127\.0\.0\.1:\d+ answered 429: Free allocated quota exceeded\./);
     expect(result.stderr).toContain('qwen auth coding-plan');
     expect(result.stderr).not.toContain('Retrying');
   });
