@@ -66,7 +66,7 @@ export const valueFlags = {
 /** Switches and their spellings. */
 const booleanFlags = {
   insecure: ['--insecure'],
-  debug: ['--debug'],
+  debug: ['-d', '--debug'],
   yolo: ['-y', '--yolo'],
   bare: ['--bare'],
   includePartialMessages: ['--include-partial-messages'],
@@ -86,7 +86,7 @@ const knownLongSpellings: readonly string[] = [
   '--version',
 ].filter((spelling) => spelling.startsWith('--'));
 /** Short switches, and short flags that take a value: `-yo json` is `-y -o json`, as in yargs. */
-const shortSwitches = 'yvh';
+const shortSwitches = 'yvhd';
 const shortValueFlags = 'pmoi';
 
 /**

@@ -34,7 +34,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('-i, --prompt-interactive <text>', 'Answer this prompt first, then stay interactive')
     .option('--proxy <url>', 'Proxy for every request (beats the proxy setting and HTTPS_PROXY)')
     .option('--insecure', 'Do not verify TLS certificates (also QWEN_TLS_INSECURE=1); prints a warning')
-    .option('--debug', 'Show stack traces on errors')
+    .option('-d, --debug', 'Show stack traces on errors')
     .option('--input-format <format>', 'text (the default); stream-json is refused')
     .option('--include-partial-messages', 'With -o stream-json: stream_event lines as the answer arrives')
     .option('-y, --yolo', 'No effect (Qwen Code compatibility)')
@@ -68,7 +68,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('--openai-api-key <key>', 'status: the key a run would pass')
     .option('--openai-base-url <url>', 'status: the base URL a run would pass')
     .option('-o, --output-format <format>', 'status: text or json (one object)', { default: 'text' })
-    .option('--debug', 'Show stack traces on errors')
+    .option('-d, --debug', 'Show stack traces on errors')
     .action((action: string | undefined, flags: Record<string, unknown>) => {
       parsed = {
         kind: 'auth',

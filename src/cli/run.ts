@@ -54,7 +54,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     stdinIsTerminal: false,
     stdoutIsTerminal: false,
   };
-  let debug = argv.includes('--debug');
+  let debug = argv.includes('--debug') || argv.includes('-d');
   try {
     const command = await parseCommandLine(argv);
     if (command.kind === 'help') {

@@ -65,6 +65,8 @@ test('the usual one-shot command lines take the fast path and match cac', () => 
     ['-o', 'stream-json', '--include-partial-messages', 'x'],
     ['--max-session-turns', '5', '--max-tool-calls=3', '--max-wall-time', '10m', 'x'],
     ['--fallback-model', 'qwen-flash', '-ym', 'm', 'x'],
+    ['-d', '-p', 'x', '-y', '-o', 'json'],
+    ['-yd', 'x'],
   ];
   for (const argv of usual) {
     const fast = parsePlainMainCommand(argv);
@@ -455,5 +457,20 @@ test("Qwen Code's flags: the values it refuses, and stream-json input, are exit 
     } catch (error) {
       expect(error).toMatchObject({ exitCode: 42 });
     }
+  }
+});
+
+test("-d is Qwen Code's short --debug, alone and in a group", async () => {
+  for (const argv of [
+    ['-d', 'hi'],
+    ['-yd', 'hi'],
+    ['-dyo', 'json', 'hi'],
+  ]) {
+    expect(await parseCommandLine(argv)).toMatchObject({
+      kind: 'main',
+      positionalPrompt: 'hi',
+      flags: { debug: true },
+    });
+    expect(cacAnswer(argv)).toMatchObject({ flags: { debug: true } });
   }
 });
