@@ -41,6 +41,9 @@ import { CliError } from '../core/errors.ts';
 import { unsendableCharacterIn } from '../core/header-text.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
 import { type AcceptedAuthType, nonEmpty, type ResolvedModel, whereSet } from '../core/types.ts';
+import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
+import { defaultGeminiBaseUrl, defaultVertexHostFor } from '../protocols/gemini.ts';
+import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import type { AuthFlags, MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
@@ -445,7 +448,9 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   } else {
     show(
       'Base URL',
-      `${maskUrl(target.baseUrl) || '(protocol default)'}${target.baseUrlSource ? ` (${whereSet(target.baseUrlSource)})` : ''}`,
+      target.baseUrl
+        ? `${maskUrl(target.baseUrl)}${target.baseUrlSource ? ` (${whereSet(target.baseUrlSource)})` : ''}`
+        : `${protocolDefaultBaseUrl(target)} (default)`,
     );
     const secret = target.apiKey ?? target.accessToken;
     if (secret === undefined && target.googleCloud !== undefined) {
@@ -542,4 +547,12 @@ function logout(context: RunContext): number {
     context.writeOut(`Logged out of Qwen OAuth. Removed ${removed.join(' and ')}.\n`);
   }
   return 0;
+}
+
+/** Where a run sends when no base URL is set, as the protocol adapters choose it. */
+function protocolDefaultBaseUrl(target: ResolvedModel): string {
+  if (target.protocol === 'anthropic') return defaultAnthropicBaseUrl;
+  if (target.protocol === 'gemini') return defaultGeminiBaseUrl;
+  if (target.protocol === 'vertex-ai') return defaultVertexHostFor(target);
+  return defaultOpenAiBaseUrl;
 }

@@ -97,6 +97,12 @@ function vertexHost(location: string): string {
   return `https://${location}-aiplatform.googleapis.com`;
 }
 
+/** Where a Vertex AI request goes when no base URL is set: the location's host in project mode. */
+export function defaultVertexHostFor(target: ResolvedModel): string {
+  const cloud = target.googleCloud;
+  return cloud !== undefined && !target.apiKey ? vertexHost(cloud.location) : defaultVertexBaseUrl;
+}
+
 function usesVertexProjectMode(target: ResolvedModel): boolean {
   return (
     (target.apiKey === undefined || target.apiKey === '') &&

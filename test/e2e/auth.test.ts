@@ -784,12 +784,27 @@ describe('qwen auth status and logout', () => {
     expect(chat.requests).toHaveLength(0);
   });
 
+  test("status without a base URL names the one runs use: each protocol's default", async () => {
+    const anthropic = await qwen(['--auth-type', 'anthropic', 'auth', 'status'], {
+      env: { ANTHROPIC_API_KEY: 'sk-ant-status-1234', ANTHROPIC_MODEL: 'claude-x' },
+    });
+    expect(anthropic.stdout).toContain('Base URL:    https://api.anthropic.com (default)');
+    const gemini = await qwen(['--auth-type', 'gemini', 'auth', 'status'], {
+      env: { GEMINI_API_KEY: 'AIza-status-1234', GEMINI_MODEL: 'gemini-x' },
+    });
+    expect(gemini.stdout).toContain('Base URL:    https://generativelanguage.googleapis.com (default)');
+  });
+
   test('status for Vertex AI project mode finds the ADC file as a run would, without fetching a token', async () => {
     const project = { GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_MODEL: 'gm' };
     const none = await qwen(['auth', 'status'], { env: project });
     expect(none.exitCode).toBe(41);
     expect(none.stdout).toContain('Auth type:   vertex-ai (detected from the environment)');
     expect(none.stdout).toContain('Credentials: none usable');
+    // No base URL set: the host the location's requests go to.
+    expect(none.stdout).toMatch(
+      /Base URL: +https:\/\/[a-z0-9-]*aiplatform[a-z.]*googleapis\.com \(default\)/,
+    );
     expect(none.stderr).toContain('No Google credentials found for Vertex AI');
     expect(none.stderr).toContain('gcloud auth application-default login');
 
