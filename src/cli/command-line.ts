@@ -73,6 +73,8 @@ const booleanFlags = {
 } as const;
 
 type BooleanFlag = keyof typeof booleanFlags;
+/** --debug and its short form, for the failures of parsing itself (run.ts). */
+export const debugSpellings: readonly string[] = booleanFlags.debug;
 export const booleanNames = Object.keys(booleanFlags) as BooleanFlag[];
 
 const valueSpellings: readonly string[] = Object.values(valueFlags).flat();

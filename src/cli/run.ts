@@ -8,7 +8,7 @@ import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { untilAborted } from './abortable.ts';
-import { type MainFlags, parseCommandLine } from './command-line.ts';
+import { debugSpellings, type MainFlags, parseCommandLine } from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
 import { parseFallbackModels, prepareModelSession } from './fallback.ts';
@@ -54,7 +54,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     stdinIsTerminal: false,
     stdoutIsTerminal: false,
   };
-  let debug = argv.includes('--debug') || argv.includes('-d');
+  let debug = argv.some((argument) => debugSpellings.includes(argument));
   try {
     const command = await parseCommandLine(argv);
     if (command.kind === 'help') {

@@ -18,6 +18,7 @@ import {
   type ValueSource,
   whereSet,
 } from '../core/types.ts';
+import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
 import { clientHeaders } from './client-headers.ts';
 import { dashScopeHeaders, isDashScopeEndpoint } from './dashscope.ts';
 import { emptyVariableNote, type LayeredEnvironment } from './env.ts';
@@ -103,7 +104,6 @@ export const protocolVariables: Record<Protocol, ProtocolVariables> = {
   'vertex-ai': { key: 'GOOGLE_API_KEY', model: ['GOOGLE_MODEL'], baseUrl: 'GOOGLE_VERTEX_BASE_URL' },
 };
 
-export const openaiDefaultBaseUrl = 'https://api.openai.com/v1';
 /** Qwen OAuth serves one model alias; the server picks the actual model. */
 export const qwenOauthModel = 'coder-model';
 
@@ -502,7 +502,7 @@ function resolveBaseUrl(
     };
   }
   // Named here (not left to the adapter) so messages can say which server was called.
-  if (protocol === 'openai') return { value: openaiDefaultBaseUrl, source: { description: 'default' } };
+  if (protocol === 'openai') return { value: defaultOpenAiBaseUrl, source: { description: 'default' } };
   return { value: '' };
 }
 
