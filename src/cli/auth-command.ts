@@ -45,7 +45,7 @@ import { defaultAnthropicBaseUrl } from '../protocols/anthropic.ts';
 import { defaultGeminiBaseUrl, defaultVertexHostFor } from '../protocols/gemini.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
-import type { AuthFlags, MainFlags } from './command-line.ts';
+import { type AuthFlags, flagsForResolution, type MainFlags } from './command-line.ts';
 import type { RunContext } from './context.ts';
 import { configureNetwork } from './network.ts';
 import { readPipedStdin } from './terminal-io.ts';
@@ -372,12 +372,7 @@ function warnWhenOverridden(
 }
 
 async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Promise<number> {
-  const resolveFlags = {
-    authType: flags.authType,
-    model: flags.model,
-    openaiApiKey: flags.openaiApiKey,
-    openaiBaseUrl: flags.openaiBaseUrl,
-  };
+  const resolveFlags = flagsForResolution(flags);
   const configuration = loadConfiguration({
     argvFlags: resolveFlags,
     processEnv: context.env,
@@ -512,7 +507,7 @@ function authTypeIfChosen(
 
 function authTypeSource(authType: string, flags: ResolveFlags, configuration: LoadedConfiguration): string {
   if (flags.authType !== undefined) return 'flag --auth-type';
-  const file = selectedTypeFile(configuration);
+  const file = flags.bare ? undefined : selectedTypeFile(configuration);
   if (file !== undefined) return `security.auth.selectedType in ${file.path}`;
   // --openai-api-key is the OPENAI_API_KEY of the run (its top layer): detection then rests on the flag.
   if (

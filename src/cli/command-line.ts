@@ -3,6 +3,7 @@
 // cac program in program.ts, loaded only then. Building and running cac's parser was about a quarter of a
 // compiled one-shot run (~1.5 ms of ~12 ms in-process). test/unit/command-line.test.ts checks on generated
 // command lines that this fast path gives exactly what cac gives, or leaves the line to cac.
+import type { ResolveFlags } from '../config/resolve.ts';
 import { CliError } from '../core/errors.ts';
 
 /** The flags of the main command. */
@@ -33,6 +34,17 @@ export interface AuthFlags {
   region?: string;
   key?: string;
   debug?: boolean;
+}
+
+/** What resolution reads of the command line (config/resolve.ts), for a run and for `qwen auth status`. */
+export function flagsForResolution(flags: MainFlags): ResolveFlags {
+  return {
+    authType: flags.authType,
+    model: flags.model,
+    openaiApiKey: flags.openaiApiKey,
+    openaiBaseUrl: flags.openaiBaseUrl,
+    bare: flags.bare,
+  };
 }
 
 export type ParsedCommand =

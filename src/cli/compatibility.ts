@@ -8,7 +8,7 @@ import type { MainFlags } from './command-line.ts';
 export const approvalModes = ['plan', 'default', 'auto-edit', 'auto', 'yolo'] as const;
 
 /** The --help section that says what these flags do here. */
-export const compatibilityNote = `  -y/--yolo, --approval-mode, --max-session-turns, --max-tool-calls and --bare are accepted so that
+export const compatibilityNote = `  -y/--yolo, --approval-mode, --max-session-turns and --max-tool-calls are accepted so that
   Qwen Code command lines run unchanged; qwen-lite runs no tools, so they change nothing.`;
 
 /** Throws for the values Qwen Code refuses and for what qwen-lite cannot do; the rest is accepted as is. */

@@ -41,7 +41,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('--approval-mode <mode>', `No effect (Qwen Code compatibility): ${approvalModes.join(', ')}`)
     .option('--max-session-turns <n>', 'No effect (Qwen Code compatibility); 0 is refused')
     .option('--max-tool-calls <n>', 'No effect (Qwen Code compatibility)')
-    .option('--bare', 'No effect (Qwen Code compatibility)')
+    .option('--bare', 'Ignore security.auth.selectedType in settings files (as Qwen Code does)')
     .option(
       '--fallback-model <id>',
       'Model to ask when the model stays rate limited or overloaded (429, 503, 529); up to 3, in order',
@@ -67,6 +67,7 @@ export function parseWithCac(typed: string[]): ParsedCommand {
     .option('-m, --model <id>', 'status: the model a run would pass')
     .option('--openai-api-key <key>', 'status: the key a run would pass')
     .option('--openai-base-url <url>', 'status: the base URL a run would pass')
+    .option('--bare', 'status: as a run with --bare (security.auth.selectedType not read)')
     .option('-o, --output-format <format>', 'status: text or json (one object)', { default: 'text' })
     .option('-d, --debug', 'Show stack traces on errors')
     .action((action: string | undefined, flags: Record<string, unknown>) => {

@@ -8,7 +8,7 @@ import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { untilAborted } from './abortable.ts';
-import { debugSpellings, type MainFlags, parseCommandLine } from './command-line.ts';
+import { debugSpellings, flagsForResolution, type MainFlags, parseCommandLine } from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
 import { parseFallbackModels, prepareModelSession } from './fallback.ts';
@@ -211,15 +211,6 @@ function isInteractive(positionalPrompt: string, flags: MainFlags, context: RunC
     return true;
   }
   return terminal && positionalPrompt === '' && flags.prompt === undefined;
-}
-
-function flagsForResolution(flags: MainFlags) {
-  return {
-    authType: flags.authType,
-    model: flags.model,
-    openaiApiKey: flags.openaiApiKey,
-    openaiBaseUrl: flags.openaiBaseUrl,
-  };
 }
 
 function parseOutputFormat(value: string): OutputFormat {

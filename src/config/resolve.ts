@@ -30,6 +30,8 @@ export interface ResolveFlags {
   model?: string;
   openaiApiKey?: string;
   openaiBaseUrl?: string;
+  /** Qwen Code's --bare: security.auth.selectedType is not read (compat §6). */
+  bare?: boolean;
 }
 
 export interface ResolveInput {
@@ -291,7 +293,7 @@ export function assertAuthTypeAllowed(settings: Settings, requested: AcceptedAut
   );
 }
 
-/** `--auth-type` > `security.auth.selectedType` > detection from the environment. */
+/** `--auth-type` > `security.auth.selectedType` (not with --bare) > detection from the environment. */
 export function resolveAuthType(input: ResolveInput): AcceptedAuthType {
   const flag = input.flags.authType;
   if (flag !== undefined) {
@@ -301,7 +303,7 @@ export function resolveAuthType(input: ResolveInput): AcceptedAuthType {
       `Invalid --auth-type "${flag}". Accepted values: ${acceptedAuthTypes.join(', ')}.`,
     );
   }
-  const selected = input.settings.security?.auth?.selectedType;
+  const selected = input.flags.bare ? undefined : input.settings.security?.auth?.selectedType;
   if (selected !== undefined) return selected;
   const detected = detectAuthType(input);
   if (detected !== undefined) return detected;

@@ -837,6 +837,20 @@ describe('configuration precedence (end to end)', () => {
     }
   });
 
+  test('--bare: security.auth.selectedType is not read (Qwen Code), in runs and in auth status', async () => {
+    const box = freshSandbox();
+    box.userSettings({ security: { auth: { selectedType: 'anthropic' } } });
+    const env = { OPENAI_API_KEY: 'sk-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'env-model' };
+    const selected = await runCli(['x'], { sandbox: box, env });
+    expect(selected.exitCode).toBe(41);
+    expect(selected.stderr).toContain('No model selected for anthropic.');
+    const bare = await runCli(['--bare', 'x'], { sandbox: box, env });
+    expect(bare).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n' });
+    expect(lastBody().model).toBe('env-model');
+    const status = await runCli(['auth', 'status', '--bare'], { sandbox: box, env });
+    expect(status.stdout).toContain('Auth type:   openai (detected from the environment)');
+  });
+
   test('a Qwen Code file selecting openai-responses runs over Chat Completions, with a note', async () => {
     const box = freshSandbox();
     box.userSettings({
