@@ -7,7 +7,13 @@ import type { CredentialSession } from '../auth/credentials.ts';
 import { CliError } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
 import type { Message, ResolvedModel } from '../core/types.ts';
-import { askedOrBackoffMs, isRetryableStatus, type RetryNotice, retryLimit } from '../net/http.ts';
+import {
+  askedOrBackoffMs,
+  isRetryableStatus,
+  type RetryNotice,
+  retryLimit,
+  withLongWaitHint,
+} from '../net/http.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { waitUnlessAborted } from './abortable.ts';
 import { BrokenStream, StreamErrorEvent, streamTurn, type TurnOptions, type TurnResult } from './turn.ts';
@@ -64,10 +70,9 @@ export async function streamSessionTurn(
       return { result, target: current };
     } catch (error) {
       const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
-      const delayMs =
-        isTemporaryStreamFailure(raw) && !options.hasShownOutput() && retriesUsed < retryBudget
-          ? streamRetryDelayMs(raw, retriesUsed + 1)
-          : undefined;
+      const retryable =
+        isTemporaryStreamFailure(raw) && !options.hasShownOutput() && retriesUsed < retryBudget;
+      const delayMs = retryable ? askedOrBackoffMs(streamAskedDelayMs(raw), retriesUsed + 1) : undefined;
       if (delayMs !== undefined) {
         retriesUsed += 1;
         options.onRetry?.({ attempt: retriesUsed, delayMs, reason: streamFailureReason(raw) });
@@ -75,8 +80,11 @@ export async function streamSessionTurn(
         await waitUnlessAborted(delayMs, options.signal);
         continue;
       }
+      // Retryable, but the server asked for a longer wait than qwen waits: the hint says how long.
+      const askedMs = retryable ? streamAskedDelayMs(raw) : undefined;
+      const unretried = askedMs === undefined ? raw : withLongWaitHint(raw, askedMs);
       // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
-      const failure = session.explainFailure?.(raw) ?? raw;
+      const failure = session.explainFailure?.(unretried) ?? unretried;
       const unauthorized = session.isUnauthorized?.(failure) ?? failure.status === 401;
       if (unauthorized && !triedRefresh && !options.hasShownOutput() && session.refreshAfterUnauthorized) {
         triedRefresh = true;
@@ -114,12 +122,11 @@ function isTemporaryStreamFailure(failure: CliError): boolean {
 }
 
 /**
- * The wait before another attempt: the server's (Gemini's RetryInfo in an error event), as for an HTTP
- * status (one too long to wait for means no retry), else the backoff.
+ * The wait the server asked for in an error event (Gemini's RetryInfo): it is used as an HTTP status's is
+ * (askedOrBackoffMs: one too long to wait for means no retry).
  */
-function streamRetryDelayMs(failure: CliError, attempt: number): number | undefined {
-  const event = failure.cause instanceof StreamErrorEvent ? failure.cause.failure : undefined;
-  return askedOrBackoffMs(event?.retryAfterMs, attempt);
+function streamAskedDelayMs(failure: CliError): number | undefined {
+  return failure.cause instanceof StreamErrorEvent ? failure.cause.failure.retryAfterMs : undefined;
 }
 
 function withMaxRetries(target: ResolvedModel, maxRetries: number): ResolvedModel {

@@ -63,8 +63,12 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     lastFailure = { status: response.status, details };
     if (state.retryCount >= maxRetries || !shouldRetryResponse(response.status, response.headers, details))
       return response;
-    const delayMs = retryDelayMs(response.headers, details, state.retryCount + 1);
-    if (delayMs === undefined) return response;
+    const askedMs = askedDelayMs(response.headers, details);
+    const delayMs = askedOrBackoffMs(askedMs, state.retryCount + 1);
+    if (delayMs === undefined) {
+      lastFailure.tooLongWaitMs = askedMs;
+      return response;
+    }
     options.onRetry?.({
       attempt: state.retryCount + 1,
       delayMs,
@@ -116,7 +120,10 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     const details =
       lastFailure?.details ??
       options.parseErrorBody(response.status, redactSecrets(await response.text(), secretsOfRequest()));
-    throw httpFailure(response.status, details, host);
+    const failure = httpFailure(response.status, details, host);
+    throw lastFailure?.tooLongWaitMs === undefined
+      ? failure
+      : withLongWaitHint(failure, lastFailure.tooLongWaitMs);
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (signal?.aborted) throw abortError(signal);
@@ -147,6 +154,8 @@ function redirected(response: Response, requestUrl: string, host: string): CliEr
 interface FailedResponse {
   status: number;
   details: ApiErrorDetails;
+  /** The wait the server asked for when it was too long to wait (no retry was made). */
+  tooLongWaitMs?: number;
 }
 
 /**
@@ -174,19 +183,32 @@ export function isRetryableStatus(status: number | undefined): boolean {
   return status !== undefined && ((status >= 500 && status <= 599) || retryableStatuses.has(status));
 }
 
-/** The server's wait when it names one (header or body), else exponential backoff with jitter. */
-export function retryDelayMs(
-  headers: Headers,
-  details: ApiErrorDetails,
-  attempt: number,
-): number | undefined {
-  return askedOrBackoffMs(serverRequestedDelayMs(headers) ?? details.retryAfterMs, attempt);
+/** The wait a failed response asks for: its headers', else its body's (Gemini's RetryInfo). */
+export function askedDelayMs(headers: Headers, details: ApiErrorDetails): number | undefined {
+  return serverRequestedDelayMs(headers) ?? details.retryAfterMs;
 }
 
 /** The wait a server asked for (undefined, no retry, when it is too long to wait for), else the backoff. */
 export function askedOrBackoffMs(askedMs: number | undefined, attempt: number): number | undefined {
   if (askedMs !== undefined) return askedMs <= longestHonouredWaitMs ? Math.max(0, askedMs) : undefined;
   return backoffMs(attempt);
+}
+
+/**
+ * The failure of a request that was not retried because the server asked for a longer wait than qwen waits
+ * (a daily quota, say): the hint says how long, so that a CI log tells when trying again makes sense.
+ */
+export function withLongWaitHint(failure: CliError, askedMs: number): CliError {
+  const hint = `The server asks to wait ${describeWait(askedMs)} before another try, longer than qwen waits (${describeWait(longestHonouredWaitMs)}); try again then.`;
+  return new CliError(failure.kind, failure.message, { hint, status: failure.status, cause: failure.cause });
+}
+
+/** `61 s`, `5 min`, `3 h`: rounded up, so that trying again at that time is not too early. */
+function describeWait(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes < 120 ? `${minutes} min` : `${Math.ceil(minutes / 60)} h`;
 }
 
 /** The wait a response asks for (`retry-after-ms`, `retry-after` in seconds or as a date); a negative number is none. */

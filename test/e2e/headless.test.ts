@@ -507,6 +507,26 @@ describe('retries', () => {
     expect(result.stderr).toContain('Retrying');
   });
 
+  test('429 asking for a wait longer than 60 s: not retried, and the hint says how long the server asked', async () => {
+    const box = freshSandbox();
+    fake.setResponses(
+      {
+        status: 429,
+        headers: { 'retry-after': '61' },
+        body: { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } },
+      },
+      { stream: { text: ['ok'] } },
+    );
+    const result = await runCli([...keyFlags(), 'x'], { sandbox: box });
+    expect(result.exitCode).toBe(1);
+    expect(fake.requests).toHaveLength(1);
+    expect(result.stderr).toContain('answered 429: Rate limit reached');
+    expect(result.stderr).toContain(
+      'The server asks to wait 61 s before another try, longer than qwen waits (60 s); try again then.',
+    );
+    expect(result.stderr).not.toContain('Retrying');
+  });
+
   test('a wait longer than the timeouts is no part of them: the next attempt is sent and has its own time', async () => {
     const box = freshSandbox();
     const rateLimited = {

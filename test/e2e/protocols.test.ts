@@ -432,6 +432,9 @@ describe('gemini', () => {
     const refused = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('reported 429 RESOURCE_EXHAUSTED before any answer');
+    expect(refused.stderr).toContain(
+      'The server asks to wait 60 min before another try, longer than qwen waits (60 s); try again then.',
+    );
     expect(gemini.requests).toHaveLength(1);
   });
 

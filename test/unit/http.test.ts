@@ -1,12 +1,14 @@
 import { expect, test } from 'bun:test';
 import { redactSecrets } from '../../src/core/redact.ts';
 import {
+  askedDelayMs,
+  askedOrBackoffMs,
   describeNetworkError,
   requestSecrets,
-  retryDelayMs,
   serverRequestedDelayMs,
   shouldRetryResponse,
 } from '../../src/net/http.ts';
+import type { ApiErrorDetails } from '../../src/protocols/adapter.ts';
 
 test('a key echoed by the server is masked in error text', () => {
   const headers = { Authorization: 'Bearer sk-live-1234567890abcdef', 'Content-Type': 'application/json' };
@@ -64,6 +66,8 @@ test('server-requested delays: retry-after-ms, retry-after seconds and HTTP date
 });
 
 test('retry delays: server hint wins, too-long waits are not waited for, backoff grows with jitter', () => {
+  const retryDelayMs = (headers: Headers, details: ApiErrorDetails, attempt: number) =>
+    askedOrBackoffMs(askedDelayMs(headers, details), attempt);
   expect(retryDelayMs(new Headers({ 'retry-after-ms': '30' }), { message: '' }, 1)).toBe(30);
   expect(retryDelayMs(new Headers(), { message: '', retryAfterMs: 1500 }, 1)).toBe(1500);
   expect(retryDelayMs(new Headers({ 'retry-after': '600' }), { message: '' }, 1)).toBeUndefined();
