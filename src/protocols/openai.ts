@@ -212,11 +212,10 @@ function usageFrom(value: unknown): Usage | undefined {
   return usage;
 }
 
-/** `choices[0].delta` of a parsed chunk, through objects and arrays only (what findStringSlot needs). */
+/** The answer's choice's `delta` of a parsed chunk, through objects and arrays only (what findStringSlot needs). */
 function deltaOf(chunk: unknown): JsonObject | undefined {
-  const choices = isObject(chunk) ? chunk['choices'] : undefined;
-  const choice = Array.isArray(choices) ? choices[0] : undefined;
-  const delta = isObject(choice) ? choice['delta'] : undefined;
+  const choice = isObject(chunk) ? answerChoiceOf(chunk) : undefined;
+  const delta = choice?.['delta'];
   return isObject(delta) ? delta : undefined;
 }
 
@@ -263,10 +262,18 @@ interface ToolCallInProgress {
   argumentPieces: string[];
 }
 
-/** Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`. */
-function firstChoiceOf(chunk: JsonObject): JsonObject | undefined {
+/**
+ * The choice that is the answer: index 0 (or the first without an index). With `n` > 1 in samplingParams a
+ * server streams each choice in chunks of its own, and the others' text must not be mixed into this one.
+ * Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`.
+ */
+function answerChoiceOf(chunk: JsonObject): JsonObject | undefined {
   const choices = chunk['choices'];
-  return Array.isArray(choices) && isObject(choices[0]) ? choices[0] : undefined;
+  if (!Array.isArray(choices)) return undefined;
+  for (const choice of choices) {
+    if (isObject(choice) && (choice['index'] === undefined || choice['index'] === 0)) return choice;
+  }
+  return undefined;
 }
 
 /** Usage at the top of the chunk, or inside choices[0] (Moonshot). */
@@ -322,7 +329,7 @@ export function createOpenAiDecoder({
     if (!isObject(chunk)) return [];
     const error = errorObjectFrom(chunk);
     if (error !== undefined) return fail(error);
-    const chunkUsage = usageOfChunk(chunk, firstChoiceOf(chunk));
+    const chunkUsage = usageOfChunk(chunk, answerChoiceOf(chunk));
     if (chunkUsage === undefined) return [];
     usage = chunkUsage;
     return failWith(cut);
@@ -414,7 +421,7 @@ export function createOpenAiDecoder({
     if (error !== undefined) return fail(error);
 
     const events: StreamEvent[] = [];
-    const choice = firstChoiceOf(chunk);
+    const choice = answerChoiceOf(chunk);
     const chunkUsage = usageOfChunk(chunk, choice);
     if (chunkUsage !== undefined) usage = chunkUsage;
     if (choice === undefined) return events;

@@ -260,6 +260,37 @@ describe('OpenAI decoder: reused envelopes', () => {
     }
   });
 
+  test('n > 1: only choice 0 is the answer, whether each choice has chunks of its own or they share one', () => {
+    const choice = (index: number, delta: object, finish: string | null = null) => ({
+      index,
+      delta,
+      finish_reason: finish,
+    });
+    const chunk = (...choices: object[]) =>
+      sseMessage('message', JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices }));
+    const messages = [
+      chunk(choice(0, { role: 'assistant', content: '' }), choice(1, { role: 'assistant', content: '' })),
+      ...['Pa', 'r', 'is'].flatMap((text, step) => [
+        chunk(choice(0, { content: text })),
+        chunk(choice(1, { content: `Lyon${step}` })),
+      ]),
+      chunk(choice(1, { content: ' too' }), choice(0, { content: '.' })),
+      chunk(choice(1, {}, 'length')),
+      chunk(choice(0, {}, 'stop')),
+      sseMessage('message', '[DONE]'),
+    ];
+    for (const [reuse, after] of [
+      [false, 0],
+      [true, 0],
+      [true, 2],
+    ] as const) {
+      const events = decodeAll(messages, reuse, after);
+      const text = events.flatMap((event) => (event.type === 'text-delta' ? [event.text] : [])).join('');
+      expect(text).toBe('Paris.');
+      expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'stop' });
+    }
+  });
+
   test('a repeated envelope is parsed whole once; later chunks have only their text parsed', () => {
     const line = (text: string) =>
       `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}],"usage":null}`;
