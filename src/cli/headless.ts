@@ -3,7 +3,7 @@ import type { CredentialSession } from '../auth/credentials.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import { isAnswerEvent, type StreamEvent } from '../core/events.ts';
 import type { Message, Usage } from '../core/types.ts';
-import { isOutputLimit, outputLimitNote, toolCallNote } from '../render/answer-notes.ts';
+import { cutShortNote, toolCallNote } from '../render/answer-notes.ts';
 import { createJsonRenderer, type JsonRendererOptions } from '../render/json.ts';
 import type { OutputFormat, Renderer, TurnOutcome, Write } from '../render/renderer.ts';
 import type { ModelRequests } from '../render/run-stats.ts';
@@ -142,7 +142,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     else if (textMode && !hasShownOutput) context.writeError(emptyAnswerNote(reasoned));
     // Exit 0 as in Qwen Code, but a CI log should say why the answer may end mid-sentence, or never began
     // (reasoning that used up the limit); in the JSON formats too, whose stop_reason (Qwen Code's) does not.
-    if (isOutputLimit(result.finishReason)) context.writeError(outputLimitNote(result.finishReason));
+    const cutShort = cutShortNote(result.finishReason);
+    if (cutShort !== undefined) context.writeError(cutShort);
     return 0;
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });

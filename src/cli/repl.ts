@@ -13,7 +13,7 @@ import { qwenOauthModel, type ResolveFlags, resolveModel, settingsThatWin } from
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import type { Message, ResolvedModel, Usage } from '../core/types.ts';
-import { isOutputLimit, outputLimitNote, toolCallNote } from '../render/answer-notes.ts';
+import { cutShortNote, toolCallNote } from '../render/answer-notes.ts';
 import { createControlFilter, terminalSafe } from '../render/terminal-safe.ts';
 import type { RunContext } from './context.ts';
 import {
@@ -530,7 +530,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       attemptUsage = result.usage;
       countTurn(true);
       if (toolNames.length > 0) say(colors.yellow(toolCallNote(toolNames)));
-      if (isOutputLimit(result.finishReason)) say(colors.yellow(outputLimitNote(result.finishReason)));
+      const cutShort = cutShortNote(result.finishReason);
+      if (cutShort !== undefined) say(colors.yellow(cutShort));
     } catch (error) {
       spinner.stop();
       if (!endsWithNewline) write('\n');

@@ -162,6 +162,18 @@ describe('anthropic', () => {
     });
   });
 
+  test('a full context window or a paused turn: exit 0 with the text, and a note that it may be incomplete', async () => {
+    for (const [stopReason, note] of [
+      ['model_context_window_exceeded', "filled the model's context window"],
+      ['pause_turn', 'the server paused a long turn (stop reason "pause_turn")'],
+    ] as const) {
+      anthropic.setResponses({ sse: anthropicStream({ text: ['Cut', ' off'], stopReason }) });
+      const result = await runCli(claude, { ANTHROPIC_API_KEY: anthropicKey });
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'Cut off\n' });
+      expect(result.stderr).toContain(note);
+    }
+  });
+
   test('an answer ends at message_stop even when the server keeps the connection open', async () => {
     const stream = anthropicStream({ text: ['Whole.'] });
     anthropic.setResponses({
