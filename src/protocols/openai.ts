@@ -44,12 +44,25 @@ function chatCompletionsUrl(baseUrl: string): string {
   return withQuery(`${base}/chat/completions`, query);
 }
 
+/**
+ * Azure OpenAI's classic deployment URL (`.../openai/deployments/<name>?api-version=...`) takes an API key in
+ * `api-key` and refuses it as a bearer token; a Microsoft Entra ID token (a JWT) goes as `Bearer`, as it does
+ * to Azure's OpenAI-style `/openai/v1` base, which takes keys as bearer tokens too.
+ */
+function takesAzureApiKeyHeader(baseUrl: string, credential: string): boolean {
+  const isJwt = credential.startsWith('eyJ') && credential.split('.').length === 3;
+  return !isJwt && /\/openai\/deployments\/[^/?#]+\/?(?:[?#]|$)/.test(baseUrl);
+}
+
 function buildRequest(request: ChatRequest): HttpRequest {
   const { target } = request;
   const headers: Record<string, string> = {};
   // OpenAI's API-key header is already a bearer header, so an OAuth token simply takes the key's place.
   const credential = nonEmptyString(target.accessToken) ?? nonEmptyString(target.apiKey);
-  if (credential !== undefined) setHeader(headers, 'Authorization', `Bearer ${credential}`);
+  if (credential !== undefined) {
+    if (takesAzureApiKeyHeader(target.baseUrl, credential)) setHeader(headers, 'api-key', credential);
+    else setHeader(headers, 'Authorization', `Bearer ${credential}`);
+  }
   setStreamAndUserHeaders(headers, request);
 
   // extra_body goes last: it is the user's explicit escape hatch and may replace anything, for example

@@ -80,6 +80,24 @@ describe('openaiAdapter.buildRequest', () => {
     expect(url('http://127.0.0.1:8000/v1#notes')).toBe('http://127.0.0.1:8000/v1/chat/completions');
   });
 
+  test("Azure's classic deployment URL takes the key in api-key; an Entra ID token and Azure's /openai/v1 go as Bearer", () => {
+    const headers = (baseUrl: string, apiKey: string) =>
+      openaiAdapter.buildRequest(chat({ baseUrl, apiKey })).headers;
+    const deployment = 'https://x.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21';
+    expect(headers(deployment, 'azure-key-1234')).toEqual({
+      'api-key': 'azure-key-1234',
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+    });
+    expect(headers('https://x.openai.azure.com/openai/deployments/gpt4o/', 'k')['api-key']).toBe('k');
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln';
+    expect(headers(deployment, jwt)).toMatchObject({ Authorization: `Bearer ${jwt}` });
+    expect(headers(deployment, jwt)['api-key']).toBeUndefined();
+    const v1 = headers('https://x.openai.azure.com/openai/v1', 'azure-key-1234');
+    expect(v1).toMatchObject({ Authorization: 'Bearer azure-key-1234' });
+    expect(v1['api-key']).toBeUndefined();
+  });
+
   test('an access token (Qwen OAuth) replaces the key', () => {
     const request = openaiAdapter.buildRequest(chat({ accessToken: 'oauth-token-abc' }));
     expect(request.headers['Authorization']).toBe('Bearer oauth-token-abc');
