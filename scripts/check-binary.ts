@@ -149,5 +149,15 @@ if (import.meta.main) {
     process.stderr.write('usage: bun scripts/check-binary.ts <executable>...\n');
     process.exit(2);
   }
-  for (const file of files) process.stdout.write(`${file}: ${describeHeader(readExecutableHeader(file))}\n`);
+  // Every file is described, one line each; one that is no executable (SHA256SUMS in `dist/*`) says so.
+  let failed = false;
+  for (const file of files) {
+    try {
+      process.stdout.write(`${file}: ${describeHeader(readExecutableHeader(file))}\n`);
+    } catch (error) {
+      failed = true;
+      process.stderr.write(`${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
 }

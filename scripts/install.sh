@@ -64,7 +64,8 @@ detect_asset() {
   esac
   case "$machine" in
     x86_64 | amd64 | x64) arch=x64 ;;
-    aarch64 | arm64 | armv8*) arch=arm64 ;;
+    # Not armv8l: a 32-bit userland on a 64-bit CPU, which cannot run the arm64 binary.
+    aarch64 | arm64) arch=arm64 ;;
     *) arch='' ;;
   esac
   # A shell under Rosetta 2 reports x86_64 on Apple silicon; the native binary is the better choice.
@@ -97,11 +98,11 @@ download() {
   # $stall_seconds s without data, and try three times. Their own error lines are kept quiet; ours says
   # what went wrong, once.
   if has curl; then
-    status=$(curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
-      --speed-time "$stall_seconds" --write-out '%{http_code}' --output "$2" "$1") ||
-      fail "could not download $1 ($(curl_reason $? "$status"))"
+    in_background curl --fail --silent --location --retry 2 --connect-timeout 20 --speed-limit 1 \
+      --speed-time "$stall_seconds" --write-out '%{http_code}' --output "$2" "$1" ||
+      fail "could not download $1 ($(curl_reason $? "$(download_output)"))"
   elif has wget && is_gnu_wget; then
-    wget --quiet --tries=3 --timeout="$stall_seconds" --output-document="$2" "$1" ||
+    in_background wget --quiet --tries=3 --timeout="$stall_seconds" --output-document="$2" "$1" ||
       fail "could not download $1 ($(wget_reason $?))"
   elif has wget; then
     case "$1" in
@@ -116,6 +117,25 @@ download() {
   else
     fail 'neither curl nor wget is installed; install one of them and run this again'
   fi
+}
+
+# in_background <command> [args...]: runs a download and waits for it, its stdout in $work_dir/.output. A
+# signal (Ctrl+C, kill, a CI job's timeout) ends `wait` at once and runs the trap, which stops the download;
+# a command in the foreground would hold the trap until it gave up by itself, retries and all.
+in_background() {
+  "$@" </dev/null >"$work_dir/.output" 2>/dev/null &
+  download_pid=$!
+  wait "$download_pid" && status=0 || status=$?
+  # Reaped: its number may now be another process's.
+  download_pid=''
+  return "$status"
+}
+
+# What the last download printed (curl's HTTP status), read without `cat`, which a minimal image may lack.
+download_output() {
+  output=''
+  read -r output <"$work_dir/.output" 2>/dev/null || true
+  printf '%s' "$output"
 }
 
 is_gnu_wget() {
@@ -134,7 +154,7 @@ watched_wget() {
   while [ "$attempt" -le 3 ]; do
     rm -f "$2"
     wget -q -O "$2" "$1" </dev/null >/dev/null 2>&1 &
-    wget_pid=$!
+    download_pid=$!
     (
       last=-1
       idle=0
@@ -143,16 +163,16 @@ watched_wget() {
         if [ "$size" = "$last" ]; then idle=$((idle + 1)); else idle=0; fi
         last=$size
         if [ "$idle" -ge "$stall_seconds" ]; then
-          kill "$wget_pid" 2>/dev/null
+          kill "$download_pid" 2>/dev/null
           exit 0
         fi
       done
     ) </dev/null >/dev/null 2>&1 &
     watchdog_pid=$!
     # The shell would report a download the watchdog stopped ("Terminated"); ours is the one line.
-    wait "$wget_pid" 2>/dev/null && status=0 || status=$?
+    wait "$download_pid" 2>/dev/null && status=0 || status=$?
     # Reaped: its number may now be another process's.
-    wget_pid=''
+    download_pid=''
     stop_download
     [ "$status" -ne 0 ] || return 0
     attempt=$((attempt + 1))
@@ -160,13 +180,13 @@ watched_wget() {
   return 1
 }
 
-# Stops a watched download and its watchdog, if one runs (also when the install is stopped halfway: a
-# background job ignores Ctrl+C, and would go on writing into a directory that cleanup removed).
+# Stops a download and its watchdog, if one runs (also when the install is stopped halfway: a background
+# job ignores Ctrl+C, and would go on writing into a directory that cleanup removed).
 stop_download() {
   if [ -n "${watchdog_pid:-}" ]; then kill "$watchdog_pid" 2>/dev/null || true; fi
-  if [ -n "${wget_pid:-}" ]; then kill "$wget_pid" 2>/dev/null || true; fi
+  if [ -n "${download_pid:-}" ]; then kill "$download_pid" 2>/dev/null || true; fi
   watchdog_pid=''
-  wget_pid=''
+  download_pid=''
 }
 
 curl_reason() {
@@ -319,7 +339,8 @@ main() {
   fi
 
   staged=''
-  work_dir=$(mktemp -d 2>/dev/null || mktemp -d -t qwen-install)
+  work_dir=$(mktemp -d 2>/dev/null || mktemp -d -t qwen-install.XXXXXX 2>/dev/null) ||
+    fail "cannot create a temporary directory in ${TMPDIR:-/tmp}; set TMPDIR to a directory you can write to"
   # Whatever ends the script, the download and a half-copied file go. A closed stdout (`| head -1`) ends
   # nothing: SIGPIPE is ignored and say() drops what cannot be written.
   trap cleanup EXIT
@@ -336,8 +357,9 @@ main() {
   download "$base_url/$asset" "$work_dir/$asset"
   download "$base_url/SHA256SUMS" "$work_dir/SHA256SUMS"
 
-  # Lines are "<hex>  <file>" (or "<hex> *<file>" from sha256sum -b).
-  expected=$(awk -v name="$asset" '$2 == name || $2 == "*" name { print $1; exit }' "$work_dir/SHA256SUMS")
+  # Lines are "<hex>  <file>" (or "<hex> *<file>" from sha256sum -b), in either case, ending in LF or CRLF,
+  # as `sha256sum -c` reads them.
+  expected=$(awk -v name="$asset" '{ sub(/\r$/, "") } $2 == name || $2 == "*" name { print tolower($1); exit }' "$work_dir/SHA256SUMS")
   if [ -z "$expected" ]; then
     rm -f "$work_dir/$asset"
     fail "SHA256SUMS at $base_url has no entry for $asset; not installing"
@@ -349,20 +371,26 @@ main() {
   fi
 
   mkdir -p "$install_dir" 2>/dev/null || fail "cannot create $install_dir; set QWEN_INSTALL_DIR to a directory you can write to"
-  # Copy next to the destination, then rename: a running qwen is replaced atomically, never half-written.
-  staged="$install_dir/.$binary_name.install.$$"
+  # Copy next to the destination, check that it runs, then rename: a running qwen is replaced atomically,
+  # never half-written, and never by a binary that does not run here. The staged name keeps Windows' .exe.
+  staged="$install_dir/.qwen.install.$$${binary_name#qwen}"
   cp "$work_dir/$asset" "$staged" 2>/dev/null || fail "cannot write to $install_dir (no space, or no permission); nothing was installed"
   chmod 755 "$staged"
+  kept=''
+  if [ -e "$target" ]; then
+    kept=" ($target was left as it was)"
+  fi
+  if ! version=$("$staged" --version 2>/dev/null); then
+    rm -f "$staged"
+    staged=''
+    if [ "$libc" = musl ]; then
+      fail "$asset does not run here: the musl binary needs libstdc++ and libgcc (on Alpine: apk add libstdc++ libgcc); nothing was installed$kept"
+    fi
+    fail "$asset does not run here (\`qwen --version\` failed); nothing was installed$kept"
+  fi
   mv -f "$staged" "$target" 2>/dev/null || fail "cannot install to $target; nothing was installed"
   staged=''
-
-  if version=$("$target" --version 2>/dev/null); then
-    say "Installed qwen $version to $target"
-  elif [ "$libc" = musl ]; then
-    fail "installed $asset to $target, but it does not run here: the musl binary needs libstdc++ and libgcc (on Alpine: apk add libstdc++ libgcc)"
-  else
-    fail "installed $asset to $target, but it does not run here (\`$binary_name --version\` failed)"
-  fi
+  say "Installed qwen $version to $target"
   path_hint
 }
 

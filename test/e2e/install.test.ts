@@ -135,6 +135,19 @@ beforeAll(async () => {
           { headers: { 'content-length': '1000' } },
         );
       }
+      // SHA256SUMS as another tool may write it, which `sha256sum -c` reads: upper-case hex, CRLF endings.
+      if (variant === 'upper-crlf' && name === 'SHA256SUMS') {
+        const [digest, fileName] = readFileSync(file, 'utf8').trim().split(/\s+/);
+        return new Response(`${digest?.toUpperCase()}  ${fileName}\r\n`);
+      }
+      if (variant === 'upper-crlf') return new Response(Bun.file(file));
+      // A release whose binaries do not run here (built for another libc, say), with correct checksums.
+      if (variant === 'broken') {
+        const binary = '#!/bin/sh\necho "cannot run" >&2\nexit 127\n';
+        if (name !== 'SHA256SUMS') return new Response(binary);
+        const digest = createHash('sha256').update(binary).digest('hex');
+        return new Response(`${digest}  ${host?.fileName}\n`);
+      }
       if (variant === 'unlisted') {
         return new Response(name === 'SHA256SUMS' ? `${'0'.repeat(64)}  some-other-file\n` : Bun.file(file));
       }
@@ -225,27 +238,37 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     30_000,
   );
 
+  /**
+   * SIGTERM while a download stalls: the installer exits 143 at once (the download would go on for
+   * QWEN_INSTALL_TIMEOUT, 60 s, three times), and nothing of the download is left running (it ignored the
+   * signal, as background jobs do).
+   */
+  async function expectStoppedDuringDownload(tools: string): Promise<void> {
+    requests = [];
+    const started = performance.now();
+    const child = Bun.spawn(['/bin/sh', installer], {
+      env: {
+        HOME: mkdtempSync(path.join(scratch, 'home-')),
+        PATH: tools,
+        QWEN_INSTALL_BASE_URL: `${server?.url.href}stall`,
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    while (requests.length === 0) await Bun.sleep(20);
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(143);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    const downloads = Bun.spawnSync(['pgrep', '-f', `${server?.url.href}stall`]);
+    expect(downloads.stdout.toString()).toBe('');
+  }
+
   test.skipIf(!Bun.which('curl') || !Bun.which('pgrep'))(
     'stopped during a BusyBox wget download, the installer stops the download too; https gets a one-line note',
     async () => {
       const tools = toolsDirectory('busybox-wget-stop', baseTools);
       busyboxLikeWget(tools);
-      requests = [];
-      const child = Bun.spawn(['/bin/sh', installer], {
-        env: {
-          HOME: mkdtempSync(path.join(scratch, 'home-')),
-          PATH: tools,
-          QWEN_INSTALL_BASE_URL: `${server?.url.href}stall`,
-        },
-        stdout: 'pipe',
-        stderr: 'pipe',
-      });
-      while (requests.length === 0) await Bun.sleep(20);
-      child.kill('SIGTERM');
-      expect(await child.exited).toBe(143);
-      // Nothing of the download is left running (it ignored the signal, as background jobs do).
-      const downloads = Bun.spawnSync(['pgrep', '-f', `${server?.url.href}stall`]);
-      expect(downloads.stdout.toString()).toBe('');
+      await expectStoppedDuringDownload(tools);
 
       const secure = await runInstaller({
         base: '',
@@ -258,6 +281,16 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
       );
     },
     30_000,
+  );
+
+  test.skipIf(!Bun.which('pgrep'))(
+    'stopped during a curl or GNU wget download, the installer ends at once and stops the download',
+    async () => {
+      for (const tool of ['curl', 'wget'].filter((name) => Bun.which(name))) {
+        await expectStoppedDuringDownload(toolsDirectory(`${tool}-stop`, [...baseTools, tool]));
+      }
+    },
+    40_000,
   );
 
   test.skipIf(!Bun.which('busybox'))('installs with the real BusyBox wget', async () => {
@@ -279,6 +312,40 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     expect(run.stderr).toContain('nothing was installed');
     expect(readdirSync(installDirectory)).toEqual(['qwen']);
     expect(readFileSync(path.join(installDirectory, 'qwen'), 'utf8')).toBe('previous version\n');
+  });
+
+  test('reads SHA256SUMS as sha256sum -c does: upper-case hex and CRLF line endings', async () => {
+    const tools = toolsDirectory('upper-crlf-tools', [...baseTools, downloader]);
+    const run = await runInstaller({ base: 'upper-crlf', path: [tools] });
+    expect(run).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(run.stdout).toContain(`Installed qwen ${packageJson.version}`);
+  });
+
+  test('a verified binary that does not run here is not installed: the qwen already there is kept', async () => {
+    const tools = toolsDirectory('broken-tools', [...baseTools, downloader]);
+    const home = mkdtempSync(path.join(scratch, 'home-'));
+    const installDirectory = path.join(home, '.local', 'bin');
+    mkdirSync(installDirectory, { recursive: true });
+    const previous = '#!/bin/sh\necho 0.0.9\n';
+    writeFileSync(path.join(installDirectory, 'qwen'), previous, { mode: 0o755 });
+    const run = await runInstaller({ base: 'broken', path: [tools], home });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      `qwen install: ${host?.fileName} does not run here (\`qwen --version\` failed); nothing was installed (${installDirectory}/qwen was left as it was)\n`,
+    );
+    expect(readdirSync(installDirectory)).toEqual(['qwen']);
+    expect(readFileSync(path.join(installDirectory, 'qwen'), 'utf8')).toBe(previous);
+  });
+
+  test('a temporary directory that cannot be made is one line, before any download', async () => {
+    const tools = toolsDirectory('no-tmp-tools', [...baseTools, downloader]);
+    requests = [];
+    const run = await runInstaller({ base: 'good', path: [tools], env: { TMPDIR: '/nonexistent/tmp' } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      'qwen install: cannot create a temporary directory in /nonexistent/tmp; set TMPDIR to a directory you can write to\n',
+    );
+    expect(requests).toEqual([]);
   });
 
   test('refuses a binary that SHA256SUMS does not list', async () => {
@@ -303,13 +370,19 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     expect(existsSync(path.join(run.home, '.local'))).toBe(false);
   });
 
-  test('an unknown architecture is named too', async () => {
+  test('an unknown architecture is named too; armv8l (a 32-bit userland) is not taken for arm64', async () => {
     const tools = toolsDirectory('unknown-arch-tools', [...baseTools, downloader]);
-    const fakes = path.join(scratch, 'fake-riscv');
-    fakeCommand(fakes, 'uname', 'case "$1" in -m) echo riscv64 ;; *) echo Linux ;; esac');
-    const run = await runInstaller({ base: 'good', path: [fakes, tools] });
-    expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain('uname -s = Linux, uname -m = riscv64');
+    for (const machine of ['riscv64', 'armv8l']) {
+      const fakes = path.join(scratch, `fake-${machine}`);
+      fakeCommand(fakes, 'uname', `case "$1" in -m) echo ${machine} ;; *) echo Linux ;; esac`);
+      requests = [];
+      const run = await runInstaller({ base: 'good', path: [fakes, tools] });
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain(
+        `no prebuilt qwen for this platform (uname -s = Linux, uname -m = ${machine}`,
+      );
+      expect(requests).toEqual([]);
+    }
   });
 
   test.skipIf(process.platform !== 'linux' || process.arch !== 'x64')(
