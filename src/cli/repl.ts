@@ -71,7 +71,8 @@ export type SlashCommand = { name: string; argument: string };
 
 /** `/model gpt-4o` -> { name: '/model', argument: 'gpt-4o' }; a path like `/usr/bin ...` is a prompt. */
 export function parseSlashCommand(line: string): SlashCommand | undefined {
-  const match = /^(\/[A-Za-z][\w-]*)(?:\s+(.*))?$/s.exec(line.trim());
+  // A lone `/` is a command too (it lists them), never a prompt: someone looking for the commands typed it.
+  const match = /^(\/(?:[A-Za-z][\w-]*)?)(?:\s+(.*))?$/s.exec(line.trim());
   if (!match) return undefined;
   return { name: match[1]!.toLowerCase(), argument: (match[2] ?? '').trim() };
 }
@@ -89,14 +90,20 @@ export function completeLine(line: string, modelIds: readonly string[]): [string
 
 export interface UsageTotals {
   turns: number;
+  /** Turns that failed or were cancelled before a whole answer: counted, since they may have cost tokens. */
+  unanswered: number;
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
 }
 
 /** The totals with one more turn, which cost `usage` (undefined: the server said nothing of it). */
-export function addUsage(totals: UsageTotals, usage: Usage | undefined): UsageTotals {
-  return { turns: totals.turns + 1, ...sumOfUsage(totals, usage) };
+export function addUsage(totals: UsageTotals, usage: Usage | undefined, answered = true): UsageTotals {
+  return {
+    turns: totals.turns + 1,
+    unanswered: totals.unanswered + (answered ? 0 : 1),
+    ...sumOfUsage(totals, usage),
+  };
 }
 
 /** What two reports cost together (the attempts of one turn: each retry is paid for too). */
@@ -117,9 +124,10 @@ export function statsLines(lastTurn: LastTurn | undefined, totals: UsageTotals):
   const cost =
     lastTurn.usage === undefined ? 'no token usage reported' : `${formatUsage(lastTurn.usage)} tokens`;
   const outcome = lastTurn.answered ? '' : ' (no whole answer)';
+  const unanswered = totals.unanswered === 0 ? '' : ` (${totals.unanswered} without a whole answer)`;
   return [
     `Last turn: ${cost}${outcome}.`,
-    `This session: ${formatUsage(totals)} tokens over ${totals.turns} turn${totals.turns === 1 ? '' : 's'}.`,
+    `This session: ${formatUsage(totals)} tokens over ${totals.turns} turn${totals.turns === 1 ? '' : 's'}${unanswered}.`,
   ];
 }
 
@@ -170,18 +178,19 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const say = (line: string) => write(`${line}\n`);
   /** A failure in one line; one about credentials says what fixes it without leaving the session. */
   const sayError = (failure: CliError, advice = true) => {
-    // A server's error message can carry escape sequences as well as its answers.
-    say(colors.red(`✖ ${terminalSafe(oneLine(failure))}`));
-    if (advice && failure.kind === 'auth') {
-      say(colors.yellow('Type /auth to enter another key or log in again.'));
-    }
+    // A server's error message can carry escape sequences as well as its answers. The hint of an auth
+    // failure names commands of the shell (`qwen auth qwen-oauth`, `qwen auth status`): here /auth is the
+    // fix, and a line pointing to it follows (this advice, or the caller's).
+    const auth = failure.kind === 'auth';
+    say(colors.red(`✖ ${terminalSafe(auth ? asSentence(failure.message) : oneLine(failure))}`));
+    if (advice && auth) say(colors.yellow('Type /auth to enter another key or log in again.'));
   };
 
   const state: SessionState = {
     flags: { ...options.flags },
     messages: [],
     sessionId: crypto.randomUUID(),
-    totals: { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    totals: { turns: 0, unanswered: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 },
   };
 
   const load = (): LoadedConfiguration =>
@@ -459,7 +468,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     const countTurn = (answered: boolean) => {
       attemptEnded();
       state.lastTurn = earlierAttempts === undefined ? { answered } : { usage: earlierAttempts, answered };
-      state.totals = addUsage(state.totals, earlierAttempts);
+      state.totals = addUsage(state.totals, earlierAttempts, answered);
     };
     const show = (text: string) => {
       if (text === '') return;
@@ -555,6 +564,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       case '/quit':
       case '/exit':
         return false;
+      case '/':
       case '/help':
         for (const name of slashCommands) say(`  ${name.padEnd(8)} ${commandHelp[name]}`);
         say(
@@ -701,7 +711,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       await runWizard(
         state.target === undefined
           ? 'No authentication is configured yet; this sets it up (Escape cancels, nothing is saved then).'
-          : `${oneLine(state.problem)}\nThis sets it up again (Escape cancels, nothing is saved then).`,
+          : `${asSentence(state.problem.message)}\nThis sets it up again (Escape cancels, nothing is saved then).`,
       );
     } else if (state.problem !== undefined && !(state.problem.kind === 'config' && state.configuration)) {
       // Files that cannot be read end the session; a value in them that cannot be used (a base URL that is

@@ -305,11 +305,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         ? error
         : controller.signal.aborted
           ? abortError(controller.signal)
-          : new CliError(
-              'network',
-              `The connection to ${hostOf(httpRequest.url)} broke: ${describeNetworkError(error)}`,
-              { cause: new BrokenStream(describeNetworkError(error), error) },
-            );
+          : brokenConnection(error, hostOf(httpRequest.url), answered);
     // Servers echo our key in error events mid-stream as in error bodies: every failure leaves masked.
     throw redactFailure(failure, requestSecrets(httpRequest));
   } finally {
@@ -383,6 +379,17 @@ function notAStream(host: string, contentType: string): CliError {
  * The failure an error event (or the stream's early end) stands for. The event goes along for the retry
  * decision (cli/session-turn.ts), whose notice quotes it: masked too.
  */
+/** The connection lost while the answer was read: honest, as an error event is, about whether it had started. */
+function brokenConnection(error: unknown, host: string, answered: boolean): CliError {
+  const reason = describeNetworkError(error);
+  const cause = new BrokenStream(reason, error);
+  if (!answered) return new CliError('network', `The connection to ${host} broke: ${reason}`, { cause });
+  return new CliError('network', `The answer stopped: the connection to ${host} broke (${reason}).`, {
+    cause,
+    hint: 'What arrived is kept; ask again for the rest.',
+  });
+}
+
 function streamFailure(failure: StreamFailure, request: HttpRequest, answered: boolean): CliError {
   const host = hostOf(request.url);
   if (failure.missing !== undefined) {

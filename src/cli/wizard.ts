@@ -32,7 +32,7 @@ import {
   setupFiles,
   writeSetupFiles,
 } from '../config/setup-files.ts';
-import { CliError, oneLine } from '../core/errors.ts';
+import { asSentence, CliError, oneLine } from '../core/errors.ts';
 import { keyPasteProblem } from '../core/header-text.ts';
 import { isVariableName, looksLikeKey } from '../core/key-variable.ts';
 import { maskSecret, maskUrl } from '../core/redact.ts';
@@ -171,7 +171,8 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
     }
   } catch (error) {
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
-    log.error(oneLine(failure), streams);
+    // A login's hint names `qwen auth qwen-oauth`, a command of the shell: here /auth is the way again.
+    log.error(failure.kind === 'auth' ? asSentence(failure.message) : oneLine(failure), streams);
     outro(
       failure.kind === 'cancelled'
         ? 'Cancelled; nothing was changed.'
@@ -323,8 +324,9 @@ async function askThirdParty(
   });
   if (isCancel(baseUrl)) return undefined;
   const model = await textField({
-    message: 'Model id (as the provider spells it)',
-    placeholder: defaults.modelExample,
+    // The example is in the question, not a placeholder: without colours (NO_COLOR) a placeholder looks
+    // like a value already there, which Enter would then refuse as empty.
+    message: `Model id (as the provider spells it, such as ${defaults.modelExample})`,
     initialValue: same?.model,
     validate: (value) => (nonEmpty(value) === undefined ? 'Enter the model id.' : undefined),
     ...streams,
@@ -492,6 +494,8 @@ async function askAfterFailedCheck(
         : [{ value: 'save' as const, label: 'Save anyway', hint: 'fix it later with /auth or /model' }]),
       { value: 'cancel', label: 'Cancel', hint: 'write nothing' },
     ],
+    // The key is what a refusal is about; any other failure (no answer, a wrong model id or URL) is not.
+    initialValue: rejected ? 'key' : 'back',
     ...streams,
   });
   if (isCancel(choice) || choice === 'cancel') return undefined;
@@ -713,7 +717,8 @@ async function checkKey(answers: KeyAnswers, options: WizardOptions): Promise<Cl
       },
     };
     const where = maskUrl(target.baseUrl) || 'the default URL';
-    log.step(`Checking ${target.model} at ${where}…`, streams);
+    // No answer may take a while to tell from a slow one: say how long it may take, and how to stop it.
+    log.step(`Checking ${target.model} at ${where}… (up to ${timeoutMs / 1000} s; Escape cancels)`, streams);
     await withCancelKeys(streams.input, context.signal, (signal) =>
       streamTurn(
         { target, messages: [{ role: 'user', content: 'Reply with the single word OK.' }] },

@@ -331,6 +331,10 @@ for (const flavour of headlessFlavours) {
       const dropped = await runCli([...keyFlags(), 'x'], { sandbox: box, flavour });
       expect(dropped.exitCode).toBe(1);
       expect(dropped.stdout).toStartWith('partial ');
+      expect(dropped.stderr).toContain(
+        `qwen: The answer stopped: the connection to ${new URL(fake.url).host} broke (`,
+      );
+      expect(dropped.stderr).toContain('What arrived is kept; ask again for the rest.');
       expect(fake.requests).toHaveLength(1);
     });
 

@@ -361,6 +361,32 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     expect(history).toBe('tell me a long story\nstill there?\n');
   }, 30_000);
 
+  test('a refused key in the session points to /auth, not to shell commands; / lists the commands; /stats counts the failed turn as such', async () => {
+    sandbox = makeSandbox();
+    fake.setResponses({ status: 401, body: { error: { message: 'Incorrect API key provided' } } });
+    pane = startPane(sandbox, {
+      OPENAI_API_KEY: 'sk-e2e-env',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_MODEL: 'm1',
+    });
+    await pane.waitFor('m1 >');
+    pane.enter('hello');
+    await pane.waitFor('Type /auth to enter another key or log in again.');
+    expect(pane.screen()).toContain('answered 401: Incorrect API key provided.');
+    expect(pane.screen()).not.toContain('qwen auth');
+    const requests = fake.requests.length;
+    pane.enter('/');
+    await pane.waitFor('show this list');
+    expect(fake.requests).toHaveLength(requests);
+    fake.setResponses({ stream: { text: ['Fine.'], usage: { prompt_tokens: 3, completion_tokens: 1 } } });
+    pane.enter('again');
+    await pane.waitFor('Fine.');
+    pane.enter('/stats');
+    await pane.waitFor('over 2 turns (1 without a whole answer).');
+    pane.keys('C-d');
+    await pane.waitFor('EXIT=0');
+  }, 30_000);
+
   test('--fallback-model: a rate-limited prompt is answered by the fallback; the next goes to the session model', async () => {
     sandbox = makeSandbox();
     const limited = {

@@ -70,6 +70,7 @@ describe('type-ahead while an answer streams', () => {
 test('slash commands: name and argument; paths are prompts', () => {
   expect(parseSlashCommand('/model  gpt-4o ')).toEqual({ name: '/model', argument: 'gpt-4o' });
   expect(parseSlashCommand('/HELP')).toEqual({ name: '/help', argument: '' });
+  expect(parseSlashCommand(' / ')).toEqual({ name: '/', argument: '' });
   expect(parseSlashCommand('/usr/bin/env is slow')).toBeUndefined();
   expect(parseSlashCommand('hello /model')).toBeUndefined();
 });
@@ -90,10 +91,10 @@ test('Tab completes slash commands, and model ids after /model', () => {
 });
 
 test('usage: per turn and summed over the session', () => {
-  let totals = { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  let totals = { turns: 0, unanswered: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   totals = addUsage(totals, { inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
-  totals = addUsage(totals, undefined);
-  expect(totals).toEqual({ turns: 2, inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
+  totals = addUsage(totals, undefined, false);
+  expect(totals).toEqual({ turns: 2, unanswered: 1, inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
   expect(formatUsage(totals)).toBe('1,200 in, 30 out, 1,230 total');
   expect(
     sumOfUsage(
@@ -108,16 +109,16 @@ test('usage: per turn and summed over the session', () => {
 });
 
 test('/stats says what the counts say: no turn yet, a turn without usage, a turn that failed', () => {
-  const none = { turns: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  const none = { turns: 0, unanswered: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 };
   expect(statsLines(undefined, none)).toEqual(['No turn yet.']);
   expect(statsLines({ answered: true }, { ...none, turns: 2 })).toEqual([
     'Last turn: no token usage reported.',
     'This session: 0 in, 0 out, 0 total tokens over 2 turns.',
   ]);
   const usage = { inputTokens: 160, outputTokens: 4, totalTokens: 164 };
-  expect(statsLines({ usage, answered: false }, { turns: 1, ...usage })).toEqual([
+  expect(statsLines({ usage, answered: false }, { turns: 2, unanswered: 1, ...usage })).toEqual([
     'Last turn: 160 in, 4 out, 164 total tokens (no whole answer).',
-    'This session: 160 in, 4 out, 164 total tokens over 1 turn.',
+    'This session: 160 in, 4 out, 164 total tokens over 2 turns (1 without a whole answer).',
   ]);
 });
 
@@ -516,7 +517,9 @@ describe('the loop, through injected streams', () => {
     await session.waitFor('content_filter');
     session.input.write('/stats\r');
     await session.waitFor('Last turn: 11 in, 3 out, 14 total tokens (no whole answer).');
-    await session.waitFor('This session: 11 in, 3 out, 14 total tokens over 1 turn.');
+    await session.waitFor(
+      'This session: 11 in, 3 out, 14 total tokens over 1 turn (1 without a whole answer).',
+    );
     session.input.write('/quit\r');
     expect(await session.running).toBe(0);
   });

@@ -594,7 +594,8 @@ describe('the check comes before any write', () => {
     await answerThirdParty(terminal, fake.url, 'sk-good-2222');
     await terminal.waitFor('The check failed');
     await terminal.waitFor('Check the model id');
-    await terminal.answer('Save anyway', keys.down, keys.enter);
+    // The key is not what failed: Enter goes back.
+    await terminal.answer('Save anyway', keys.enter);
     // Going back offers the earlier answers; an empty key keeps the one typed.
     await terminal.answer('Protocol the provider speaks', keys.enter);
     await terminal.answer(fake.url, keys.enter);
@@ -617,7 +618,7 @@ describe('the check comes before any write', () => {
     const running = runAuthWizard({ context: contextFor(), streams: terminal, keyCheckTimeoutMs: 300 });
     await answerThirdParty(terminal, fake.url, 'sk-good-4444');
     await terminal.waitFor('No answer within 0.3 s.');
-    await terminal.answer('Save anyway', keys.down, keys.down, keys.enter);
+    await terminal.answer('Save anyway', keys.down, keys.enter);
     expect(await running).toEqual({ configured: true });
     expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-good-4444' });
     expect(terminal.screen()).not.toContain('Cancelled');
@@ -628,7 +629,7 @@ describe('the check comes before any write', () => {
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
     await answerThirdParty(terminal, fake.url, 'sk-good-3333');
-    await terminal.answer('Save anyway', keys.down, keys.down, keys.enter);
+    await terminal.answer('Save anyway', keys.down, keys.enter);
     expect(await running).toEqual({ configured: true });
     expect(readJson(userSettings)['env']).toEqual({ OPENAI_API_KEY: 'sk-good-3333' });
     expect(terminal.screen()).not.toContain('The key works');
