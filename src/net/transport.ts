@@ -10,7 +10,7 @@
 // The runtime's own proxy handling is switched off (Bun reads HTTP(S)_PROXY and NO_PROXY itself, with its
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
 import { readFileSync } from 'node:fs';
-import { CliError } from '../core/errors.ts';
+import { asSentence, CliError } from '../core/errors.ts';
 import { maskUrl, rememberSecret, safeDecode } from '../core/redact.ts';
 import { causesOf, describeNetworkError, errorChainText, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
@@ -415,8 +415,11 @@ export function classifyFailure(
   const chain = errorChainText(error);
   const certificate = certificateProblemOf(codes, chain);
   if (certificate !== undefined) {
-    // Without a code, the innermost cause says what went wrong (the outer one may only say "fetch failed").
-    const reason = causesOf(error).at(-1)?.message ?? message;
+    // Without a code, the innermost cause says what went wrong (the outer one may only say "fetch failed"),
+    // from its "invalid peer certificate" on when it has one (Deno: "error sending request for url (...):
+    // client error (Connect): invalid peer certificate: ...").
+    const innermost = causesOf(error).at(-1)?.message ?? message;
+    const reason = innermost.slice(Math.max(0, innermost.indexOf('invalid peer certificate')));
     return certificateFailure(target, route, context, certificate.code, reason, error);
   }
   if (route === undefined) return error;
@@ -478,7 +481,9 @@ function certificateFailure(
   message: string,
   error: unknown,
 ): CliError {
-  const problem = code ? `${certificateProblems[code]} (${code})` : message;
+  // A code we know reads as a state ("is self-signed"); the runtime's own words (Deno's rustls errors) are
+  // quoted as they are.
+  const problem = code ? `is ${certificateProblems[code]} (${code})` : `was not accepted: ${message}`;
   // A plain-HTTP target has no certificate: the one that failed is the https:// proxy's. With an https://
   // target behind an https:// proxy, the runtime does not say which of the two failed.
   const proxyTls = route !== undefined && route.url.protocol === 'https:';
@@ -489,7 +494,7 @@ function certificateFailure(
       ? proxyNamed
       : `${target.host} or of ${proxyNamed}`;
   const via = route && !proxyTls ? ` (reached via proxy ${route.display})` : '';
-  return new CliError('network', `The TLS certificate of ${whose}${via} is ${problem}.`, {
+  return new CliError('network', asSentence(`The TLS certificate of ${whose}${via} ${problem}`), {
     cause: error,
     hint: `${certificateRemedy(code, context)} As a last resort, --insecure (or QWEN_TLS_INSECURE=1) turns verification off.`,
   });

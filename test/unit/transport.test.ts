@@ -240,6 +240,21 @@ describe('requests over loopback', () => {
     );
   });
 
+  test("a certificate failure without a code (Deno's rustls words) is quoted from 'invalid peer certificate' on", () => {
+    const inner = new Error(
+      'error sending request for url (https://127.0.0.1:8443/v1/chat/completions): client error (Connect): invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))',
+    );
+    const failure = classifyFailure(
+      new TypeError('fetch failed', { cause: inner }),
+      new URL('https://127.0.0.1:8443/v1'),
+      undefined,
+      { noProxyVariable: 'NO_PROXY' },
+    ) as CliError;
+    expect(failure.message).toBe(
+      'The TLS certificate of 127.0.0.1:8443 was not accepted: invalid peer certificate: Other(OtherError(CaUsedAsEndEntity)).',
+    );
+  });
+
   test('the remedy fits the problem: a CA for an unknown issuer, the URL for another name, the clock for dates', () => {
     const failure = (code: string) =>
       classifyFailure(
