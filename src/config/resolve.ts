@@ -3,7 +3,7 @@
 // and Google credentials); a missing auth type or an invalid flag is.
 import { CliError } from '../core/errors.ts';
 import { isHeaderName, unsendableCharacterIn } from '../core/header-text.ts';
-import { maskUrl } from '../core/redact.ts';
+import { maskKeyLikeWords, maskUrl } from '../core/redact.ts';
 import {
   type AcceptedAuthType,
   type AuthType,
@@ -616,8 +616,12 @@ function assertSendableHeaders(headers: Record<string, string>): void {
         : `its value has ${character}`;
     if (problem === undefined) continue;
     // The value is not shown: custom headers often carry a token.
-    throw new CliError('config', `The custom header "${name}" cannot be sent: ${problem}.`, {
-      hint: "Fix customHeaders in the model's generationConfig in settings.json (a value set from a multi-line variable has line breaks).",
-    });
+    throw new CliError(
+      'config',
+      `The custom header "${maskKeyLikeWords(name)}" cannot be sent: ${problem}.`,
+      {
+        hint: "Fix customHeaders in the model's generationConfig in settings.json (a value set from a multi-line variable has line breaks).",
+      },
+    );
   }
 }

@@ -10,6 +10,22 @@ export function maskSecret(secret: string): string {
   return `${prefix}...${secret.slice(-4)}`;
 }
 
+/**
+ * A word of a setting that should hold a URL, a host or a header name, but that has a key's shape: long,
+ * letters and digits, no `/` or `:`, and no dots unless it is a JWT. Two CI secrets swapped
+ * (OPENAI_BASE_URL=sk-proj-...) or a key pasted into the wrong field must not be printed by the message
+ * that says the value is wrong; a mistyped URL or host name (`htps//x`, `llm.internal`) still is.
+ */
+function mayBeKey(word: string): boolean {
+  if (word.length < 16 || /[/:]/.test(word) || !/[0-9]/.test(word) || !/[A-Za-z]/.test(word)) return false;
+  return !word.includes('.') || (word.startsWith('eyJ') && word.split('.').length === 3);
+}
+
+/** A setting's value for a message, with each word that may be a key masked (see mayBeKey). */
+export function maskKeyLikeWords(value: string): string {
+  return value.replace(/[^\s"'<>@]+/g, (word) => (mayBeKey(word) ? maskSecret(word) : word));
+}
+
 /** Shorter values are left alone: masking every `k` or `abc` in a message would garble it. */
 const shortestMaskedSecret = 8;
 
@@ -63,7 +79,8 @@ export function isSecretParameter(name: string): boolean {
  * for one without a scheme (`user:pass@proxy:3128`).
  */
 export function maskUrl(url: string): string {
-  return maskSecretParameters(maskUserPart(url));
+  // A value that is no URL at all may be a key given in the URL's place (maskKeyLikeWords).
+  return maskKeyLikeWords(maskSecretParameters(maskUserPart(url)));
 }
 
 /** `text` with every `scheme://...` URL in it masked as maskUrl does, and credential-like query values. */

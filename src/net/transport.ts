@@ -11,7 +11,7 @@
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
 import { readFileSync } from 'node:fs';
 import { asSentence, CliError } from '../core/errors.ts';
-import { maskUrl, rememberSecret, safeDecode } from '../core/redact.ts';
+import { maskKeyLikeWords, maskUrl, rememberSecret, safeDecode } from '../core/redact.ts';
 import { causesOf, describeNetworkError, errorChainText, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
 
@@ -240,7 +240,8 @@ export function parseProxyUrl(
   const password = safeDecode(url.password);
   url.username = '';
   url.password = '';
-  const display = `${url.protocol}//${url.host}`;
+  // A key given where the proxy goes (HTTPS_PROXY=sk-...) parses as a host name: not printed as one.
+  const display = `${url.protocol}//${maskKeyLikeWords(url.host)}`;
   const route: ProxyRoute = { url, display, source };
   if (username !== '' || password !== '') {
     const token = base64(`${username}:${password}`);

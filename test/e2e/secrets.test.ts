@@ -223,6 +223,25 @@ describe('URLs are shown with their credentials masked', () => {
     expect(schemeless.exitCode).toBe(52);
     expect(schemeless.stderr).not.toContain('pa55word');
   });
+
+  test('a key given where the base URL or the proxy goes (two CI secrets swapped) is shown masked', async () => {
+    const key = 'sk-proj-SWAPPEDsecret1234567890abcd';
+    const swapped = { OPENAI_API_KEY: 'http://127.0.0.1:9/v1', OPENAI_MODEL: 'm', OPENAI_BASE_URL: key };
+    for (const args of [['hi'], ['auth', 'status']]) {
+      const result = await run(args, swapped);
+      expect(result.exitCode).toBe(52);
+      expectHidden(result, key, 'The base URL is not a valid URL: sk-...abcd');
+    }
+    const proxied = await run(['hi'], {
+      OPENAI_API_KEY: 'sk-proxy-0001',
+      OPENAI_MODEL: 'm',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      HTTPS_PROXY: key,
+      HTTP_PROXY: key,
+    });
+    expect(proxied.exitCode).toBe(1);
+    expectHidden(proxied, key.toLowerCase(), 'the proxy http://sk-...abcd (from HTTP_PROXY)');
+  });
 });
 
 describe('a key put in envKey by mistake', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { CliError, redactFailure } from '../../src/core/errors.ts';
-import { maskSecret, maskUrl, maskUrlsIn, redactSecrets } from '../../src/core/redact.ts';
+import { maskKeyLikeWords, maskSecret, maskUrl, maskUrlsIn, redactSecrets } from '../../src/core/redact.ts';
 
 describe('maskSecret', () => {
   test('keeps a short prefix and the last four characters; short values become stars', () => {
@@ -68,6 +68,26 @@ describe('maskUrl', () => {
     );
     expect(maskUrl('carol:pw@host:1')).toBe('carol:***@host:1');
     expect(maskUrl('http://bob:hunter2@[bad')).toBe('http://bob:***@[bad');
+  });
+});
+
+describe('a key given where a URL, host or header name goes', () => {
+  test('is masked; a mistyped URL, a host name, a model-free word stay readable', () => {
+    expect(maskUrl('sk-proj-SECRETSECRET1234567890abcdef')).toBe('sk-...cdef');
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJlMTIz';
+    expect(maskUrl(jwt)).not.toContain('eyJhdWQi');
+    expect(maskKeyLikeWords('X-Key sk-proj-SECRETSECRET1234567890abcdef')).toBe('X-Key sk-...cdef');
+    for (const readable of [
+      'htps//llm.internal/v1',
+      'llm.internal.example.com',
+      'localhost:8080',
+      'not a url',
+    ]) {
+      expect(maskUrl(readable)).toBe(readable);
+    }
+    expect(maskUrl('https://gateway.example/v1/sk-proj-in-a-path-1234567890')).toBe(
+      'https://gateway.example/v1/sk-proj-in-a-path-1234567890',
+    );
   });
 });
 
