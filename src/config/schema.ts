@@ -12,8 +12,18 @@ function buildSettingsSchema() {
   const optionalString = v.optional(v.string('expected a string'));
   const optionalNumber = v.optional(v.number('expected a number'));
   const optionalBoolean = v.optional(v.boolean('expected true or false'));
-  const stringRecord = v.record(v.string(), v.string('expected a string'), 'expected an object of strings');
-  const anyRecord = v.record(v.string(), v.unknown(), 'expected an object');
+  // valibot's record takes an array for an object ({"0": ...}): `extra_body: [1]` would send "0": 1.
+  const objectOnly = <Output>(record: v.GenericSchema<unknown, Output>, message: string) =>
+    v.pipe(
+      v.unknown(),
+      v.check((input) => !Array.isArray(input), message),
+      record,
+    );
+  const stringRecord = objectOnly(
+    v.record(v.string(), v.string('expected a string'), 'expected an object of strings'),
+    'expected an object of strings',
+  );
+  const anyRecord = objectOnly(v.record(v.string(), v.unknown(), 'expected an object'), 'expected an object');
 
   const samplingParamsSchema = v.looseObject(
     {

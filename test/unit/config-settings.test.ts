@@ -273,6 +273,26 @@ test('a string where an object was expected is never quoted back: it may be a ke
   expect(message({ security: { auth: { selectedType: 'openAI' } } })).toContain('; found "openAI"');
 });
 
+test('an array where an object of keys goes (extra_body, customHeaders, env) is refused, not read as {"0": ...}', () => {
+  const generation = (config: object) => ({
+    modelProviders: { openai: [{ id: 'x', generationConfig: config }] },
+  });
+  const problems = (value: object) => {
+    const result = validateSettings(value);
+    return result.success ? [] : result.problems;
+  };
+  expect(problems(generation({ extra_body: [1] }))).toEqual([
+    'modelProviders.openai[0].generationConfig.extra_body: expected an object; found Array',
+  ]);
+  expect(problems(generation({ customHeaders: ['X-A: b'] }))).toEqual([
+    'modelProviders.openai[0].generationConfig.customHeaders: expected an object of strings; found Array',
+  ]);
+  expect(problems({ env: ['OPENAI_API_KEY=k'] })).toEqual([
+    'env: expected an object of strings; found Array',
+  ]);
+  expect(problems(generation({ extra_body: { enable_thinking: true } }))).toEqual([]);
+});
+
 test('maxRetries is a count: a fraction or a negative number names the path', () => {
   const message = (maxRetries: unknown) =>
     errorOf(() =>
