@@ -72,7 +72,8 @@ export async function streamSessionTurn(
       const raw = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
       const retryable =
         isTemporaryStreamFailure(raw) && !options.hasShownOutput() && retriesUsed < retryBudget;
-      const delayMs = retryable ? askedOrBackoffMs(streamAskedDelayMs(raw), retriesUsed + 1) : undefined;
+      const askedMs = retryable ? streamAskedDelayMs(raw) : undefined;
+      const delayMs = retryable ? askedOrBackoffMs(askedMs, retriesUsed + 1) : undefined;
       if (delayMs !== undefined) {
         retriesUsed += 1;
         options.onRetry?.({ attempt: retriesUsed, delayMs, reason: streamFailureReason(raw) });
@@ -80,8 +81,8 @@ export async function streamSessionTurn(
         await waitUnlessAborted(delayMs, options.signal);
         continue;
       }
-      // Retryable, but the server asked for a longer wait than qwen waits: the hint says how long.
-      const askedMs = retryable ? streamAskedDelayMs(raw) : undefined;
+      // Not retried although retryable: the server asked for a longer wait than qwen waits, and the hint
+      // says how long.
       const unretried = askedMs === undefined ? raw : withLongWaitHint(raw, askedMs);
       // The auth type may know better what a failure means (Qwen OAuth: a 429 is the free quota).
       const failure = session.explainFailure?.(unretried) ?? unretried;

@@ -194,14 +194,14 @@ const slowAnswer = (text: string) => ({
   slices: { size: 256, delayMs: 200 },
 });
 
-function startWithKey(env: Record<string, string> = {}): Pane {
-  sandbox = makeSandbox();
-  return startPane(sandbox, {
-    OPENAI_API_KEY: 'sk-e2e-env',
-    OPENAI_BASE_URL: fake.url,
-    OPENAI_MODEL: 'fake-model',
-    ...env,
-  });
+/** The CLI in a pane, with an API key for the fake server in its environment (in a new sandbox by default). */
+function startWithKey(env: Record<string, string> = {}, args: string[] = [], box = makeSandbox()): Pane {
+  sandbox = box;
+  return startPane(sandbox, { ...keyEnvironment(), ...env }, args);
+}
+
+function keyEnvironment(): Record<string, string> {
+  return { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' };
 }
 
 test('not in a terminal, nothing prompts: exit 41 with the no-auth hint', async () => {
@@ -324,11 +324,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       { stream: slow, hangAfterBytes: body.lastIndexOf('data:', body.indexOf('and the rest never comes')) },
     );
     // -i: that prompt is answered first, then the session stays interactive.
-    pane = startPane(
-      sandbox,
-      { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'slow-model' },
-      ['-i', 'warm up'],
-    );
+    pane = startWithKey({ OPENAI_MODEL: 'slow-model' }, ['-i', 'warm up'], sandbox);
     await pane.waitFor('Warmed up.');
     await pane.waitFor('slow-model >', { times: 2 });
     pane.enter('tell me a long story');
@@ -364,11 +360,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
   test('a refused key in the session points to /auth, not to shell commands; / lists the commands; /stats counts the failed turn as such', async () => {
     sandbox = makeSandbox();
     fake.setResponses({ status: 401, body: { error: { message: 'Incorrect API key provided' } } });
-    pane = startPane(sandbox, {
-      OPENAI_API_KEY: 'sk-e2e-env',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_MODEL: 'm1',
-    });
+    pane = startWithKey({ OPENAI_MODEL: 'm1' }, [], sandbox);
     await pane.waitFor('m1 >');
     pane.enter('hello');
     await pane.waitFor('Type /auth to enter another key or log in again.');
@@ -395,11 +387,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       body: { error: { message: 'Slow down' } },
     };
     fake.setResponses(limited, limited, limited, limited, { stream: { text: ['Spare answer.'] } });
-    pane = startPane(
-      sandbox,
-      { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'main-model' },
-      ['--fallback-model', 'spare-model'],
-    );
+    pane = startWithKey({ OPENAI_MODEL: 'main-model' }, ['--fallback-model', 'spare-model'], sandbox);
     await pane.waitFor('main-model >');
     pane.enter('hello');
     await pane.waitFor('Spare answer.');
@@ -481,11 +469,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
   test('Ctrl+Z and fg, at the prompt and during an answer: the prompt and what was typed come back, keys work', async () => {
     sandbox = makeSandbox();
     fake.setResponses({ stream: { text: ['Got it.'] } });
-    pane = startShell(sandbox, {
-      OPENAI_API_KEY: 'sk-e2e-env',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_MODEL: 'fake-model',
-    });
+    pane = startShell(sandbox, keyEnvironment());
     await pane.waitFor('shell$ ');
     pane.enter(shellQuote(binaryPath));
     await pane.waitFor('fake-model >');
@@ -605,11 +589,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     const stream = openAiStream({ text: ['first words ', 'never sent'] });
     fake.setResponses({ sse: stream, hangAfterBytes: stream.indexOf('never sent') - 10 });
     sandbox = makeSandbox();
-    pane = startPane(
-      sandbox,
-      { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' },
-      ['one shot'],
-    );
+    pane = startWithKey({}, ['one shot'], sandbox);
     await pane.waitFor('first words');
     pane.signal('SIGHUP');
     await pane.waitFor('TTY=');
@@ -692,11 +672,7 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     sandbox = makeSandbox();
     // A message of two lines is stored with a backslash ending its first line.
     sandbox.write('home/.qwen/history', 'alpha\none\\\ntwo three\nbeta\n');
-    pane = startPane(sandbox, {
-      OPENAI_API_KEY: 'sk-e2e-env',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_MODEL: 'fake-model',
-    });
+    pane = startWithKey({}, [], sandbox);
     await pane.waitFor('fake-model >');
     pane.keys('Up');
     await pane.waitFor('fake-model > beta');
@@ -741,12 +717,11 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
     await pane.waitFor('EXIT=0');
     pane.kill();
 
-    const env = { OPENAI_API_KEY: 'sk-e2e-env', OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-model' };
-    pane = startPane(sandbox!, env, ['hi']);
+    pane = startWithKey({}, ['hi'], sandbox);
     await pane.waitFor('EXIT=0');
     expect(pane.screen()).toContain('Cleared, titled.');
     expect(pane.title()).not.toBe('PWNED');
-    const piped = await runCli(['hi'], { sandbox: sandbox!, env, flavour: 'binary' });
+    const piped = await runCli(['hi'], { sandbox: sandbox!, env: keyEnvironment(), flavour: 'binary' });
     expect(piped.stdout).toBe('Clear\x1b[2J\x1b[Hed, \x1b]0;PWNED\x07titled.\n');
   }, 20_000);
 });
