@@ -382,15 +382,13 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   });
   const { paths } = configuration;
   for (const note of configuration.notes) context.writeError(note);
-  // `-o json`: one object, each label as a key (`Auth type` -> `auth_type`), the same values.
-  const shown: [label: string, value: string][] = [];
-  const show = (label: string, value: string) => shown.push([label, value]);
-  const print = () =>
-    context.writeOut(
-      flags.outputFormat === 'json'
-        ? `${JSON.stringify(Object.fromEntries(shown.map(([label, value]) => [label.toLowerCase().replaceAll(' ', '_'), value])))}\n`
-        : `${shown.map(([label, value]) => `${`${label}:`.padEnd(13)}${value}`).join('\n')}\n`,
-    );
+  // A line is `Label: value (source)`. `-o json` gives one object, each label as a key (`Auth type` ->
+  // `auth_type`) holding the bare value, so a script can use it as it is, and where it came from in
+  // `<key>_source`; `aside` is for the terminal only (a display name, a hint the error repeats).
+  const shown: StatusLine[] = [];
+  const show = (label: string, value: string, source?: string, aside = '') =>
+    shown.push({ label, value, source, aside });
+  const print = () => context.writeOut(flags.outputFormat === 'json' ? statusJson(shown) : statusText(shown));
   let target: ResolvedModel;
   try {
     target = resolveModel({
@@ -405,9 +403,8 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     const authType = authTypeIfChosen(resolveFlags, configuration);
     show(
       'Auth type',
-      authType === undefined
-        ? 'none'
-        : `${authType} (${authTypeSource(authType, resolveFlags, configuration)})`,
+      authType ?? 'none',
+      authType === undefined ? undefined : authTypeSource(authType, resolveFlags, configuration),
     );
     if (authType !== undefined && error instanceof NoModelSelectedError) show('Model', 'none');
     print();
@@ -417,11 +414,10 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
   // openai-responses runs as openai (Chat Completions): both are said, as asked and as run.
   const requested = authTypeIfChosen(resolveFlags, configuration) ?? target.authType;
   const runAs = requested === target.authType ? '' : `, run as ${target.authType}`;
-  show('Auth type', `${requested} (${authTypeSource(requested, resolveFlags, configuration)}${runAs})`);
+  show('Auth type', requested, `${authTypeSource(requested, resolveFlags, configuration)}${runAs}`);
   for (const note of target.notes ?? []) context.writeError(note);
   const name = target.displayName && target.displayName !== target.model ? ` "${target.displayName}"` : '';
-  const modelSource = target.modelSource ? ` (${whereSet(target.modelSource)})` : '';
-  show('Model', `${target.model}${name}${modelSource}`);
+  show('Model', target.model, target.modelSource && whereSet(target.modelSource), name);
   let usable = true;
   let unsendable: CliError | undefined;
   if (target.authType === 'qwen-oauth') {
@@ -433,20 +429,27 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     show('Credentials', credentials === undefined ? missing : paths.oauthCreds);
     if (credentials === undefined) {
       usable = false;
-      show('Base URL', `${resourceBaseUrl(undefined)} (default; the login may name another)`);
+      show('Base URL', resourceBaseUrl(undefined), 'default; the login may name another');
     } else {
       const named = nonEmpty(credentials.resource_url) !== undefined;
       const source = named ? 'resource_url of the login' : 'default; the login named no resource_url';
-      show('Base URL', `${maskUrl(resourceBaseUrl(credentials.resource_url))} (${source})`);
-      show('Token', `${maskSecret(credentials.access_token)} ${describeExpiry(credentials.expiry_date)}`);
+      show('Base URL', maskUrl(resourceBaseUrl(credentials.resource_url)), source);
+      show(
+        'Token',
+        maskSecret(credentials.access_token),
+        undefined,
+        ` ${describeExpiry(credentials.expiry_date)}`,
+      );
+      shown.push({
+        label: 'Token expires',
+        value: new Date(credentials.expiry_date).toISOString(),
+        jsonOnly: true,
+      });
     }
   } else {
-    show(
-      'Base URL',
-      target.baseUrl
-        ? `${maskUrl(target.baseUrl)}${target.baseUrlSource ? ` (${whereSet(target.baseUrlSource)})` : ''}`
-        : `${protocolDefaultBaseUrl(target)} (default)`,
-    );
+    if (target.baseUrl) {
+      show('Base URL', maskUrl(target.baseUrl), target.baseUrlSource && whereSet(target.baseUrlSource));
+    } else show('Base URL', protocolDefaultBaseUrl(target), 'default');
     const secret = target.apiKey ?? target.accessToken;
     if (secret === undefined && target.googleCloud !== undefined) {
       show(
@@ -455,7 +458,7 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       );
       try {
         const found = await findGoogleCredentials({ env: configuration.env.toRecord(), home: context.home });
-        show('Credentials', `${found.path} (${found.type})`);
+        show('Credentials', found.path, undefined, ` (${found.type})`);
       } catch (error) {
         // The very error a run would stop with (exit 41), after the lines above.
         if (!(error instanceof CliError)) throw error;
@@ -466,7 +469,8 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
     } else if (secret === undefined) {
       usable = false;
       const { variable, mistake } = keyVariableOf(target);
-      show('API key', `none (${mistake ?? `set ${variable}`})`);
+      // What to do about it is the error that follows, on stderr.
+      show('API key', 'none', undefined, ` (${mistake ?? `set ${variable}`})`);
     } else {
       const source = target.apiKeySource;
       const where = source ? whereSet(source) : 'unknown source';
@@ -474,12 +478,11 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       // Not masked: a key with a line break would break the line, and its start is of no help here.
       if (problem !== undefined) {
         unsendable = unsendableKeyError(target);
-        show('API key', `unusable, it has ${problem} (${where})`);
-      } else show('API key', `${maskSecret(secret)} (${where})`);
+        show('API key', `unusable, it has ${problem}`, where);
+      } else show('API key', maskSecret(secret), where);
     }
     const cached = cachedLogin(paths.oauthCreds);
-    if (cached === 'yes')
-      show('Qwen OAuth', `also logged in (${paths.oauthCreds}), not used by this auth type`);
+    if (cached === 'yes') show('Qwen OAuth', 'also logged in, not used by this auth type', paths.oauthCreds);
     if (cached === 'unreadable') {
       show('Qwen OAuth', `${paths.oauthCreds} cannot be read by this user; not used by this auth type`);
     }
@@ -524,6 +527,34 @@ function selectedTypeFile(configuration: LoadedConfiguration) {
     configuration.settings.files,
     (settings) => settings.security?.auth?.selectedType !== undefined,
   );
+}
+
+interface StatusLine {
+  label: string;
+  value: string;
+  source?: string | undefined;
+  aside?: string;
+  jsonOnly?: boolean;
+}
+
+function statusText(lines: StatusLine[]): string {
+  const text = lines
+    .filter((line) => line.jsonOnly !== true)
+    .map(({ label, value, source, aside }) => {
+      const from = source === undefined ? '' : ` (${source})`;
+      return `${`${label}:`.padEnd(13)}${value}${aside ?? ''}${from}`;
+    });
+  return `${text.join('\n')}\n`;
+}
+
+function statusJson(lines: StatusLine[]): string {
+  const fields: Record<string, string> = {};
+  for (const { label, value, source } of lines) {
+    const key = label.toLowerCase().replaceAll(' ', '_');
+    fields[key] = value;
+    if (source !== undefined) fields[`${key}_source`] = source;
+  }
+  return `${JSON.stringify(fields)}\n`;
 }
 
 function describeExpiry(expiryDate: number, now: number = Date.now()): string {

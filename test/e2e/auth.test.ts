@@ -680,7 +680,8 @@ describe('qwen auth status and logout', () => {
     expect(fromDotEnv.exitCode).toBe(0);
     expect(fromDotEnv.stdout).toContain(`Model:       from-dotenv (OPENAI_MODEL in ${dotEnv})`);
     const json = JSON.parse((await qwen(['auth', 'status', '-o', 'json'])).stdout);
-    expect(json.model).toBe(`from-dotenv (OPENAI_MODEL in ${dotEnv})`);
+    expect(json.model).toBe('from-dotenv');
+    expect(json.model_source).toBe(`OPENAI_MODEL in ${dotEnv}`);
     const fromShell = await qwen(['auth', 'status'], { env: { OPENAI_MODEL: 'from-shell' } });
     expect(fromShell.stdout).toContain('Model:       from-shell (OPENAI_MODEL in the environment)');
 
@@ -712,6 +713,17 @@ describe('qwen auth status and logout', () => {
     expect(result.stdout).toContain('Base URL:    https://portal.qwen.ai/v1 (resource_url of the login)');
     expect(result.stdout).toMatch(/Token: +access-\.\.\.9999 expires \S+ \(in 20 min\)/);
     expect(result.stdout).not.toContain('access-token-abcdef-9999');
+    const json = JSON.parse(
+      (await qwen(['auth', 'status', '--auth-type', 'qwen-oauth', '-o', 'json'])).stdout,
+    );
+    expect(json).toMatchObject({
+      auth_type: 'qwen-oauth',
+      credentials: credentialsPath(),
+      base_url: 'https://portal.qwen.ai/v1',
+      base_url_source: 'resource_url of the login',
+      token: 'access-...9999',
+    });
+    expect(Date.parse(json.token_expires) - Date.now()).toBeGreaterThan(15 * 60_000);
 
     // A login that named no resource_url: the default, said to be one.
     const { resource_url: _named, ...withoutResource } = readCredentials();
@@ -757,16 +769,20 @@ describe('qwen auth status and logout', () => {
     expect(chat.requests).toHaveLength(0);
   });
 
-  test('`qwen -o json auth status`: the same fields as one JSON object; other formats and actions exit 42', async () => {
+  test('`qwen -o json auth status`: the same fields as one JSON object, values bare and sources apart; other formats and actions exit 42', async () => {
     sandbox.write('project/.qwen/.env', 'OPENAI_API_KEY=sk-fromdotenv-4321\n');
     const flags = ['--auth-type', 'openai', '-m', 'gpt-test', '--openai-base-url', chat.url];
     const result = await qwen(['-o', 'json', 'auth', 'status', ...flags]);
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
-      auth_type: 'openai (flag --auth-type)',
-      model: 'gpt-test (flag --model)',
-      base_url: `${chat.url} (flag --openai-base-url)`,
-      api_key: `sk-...4321 (OPENAI_API_KEY in ${path.join(sandbox.cwd, '.qwen', '.env')})`,
+      auth_type: 'openai',
+      auth_type_source: 'flag --auth-type',
+      model: 'gpt-test',
+      model_source: 'flag --model',
+      base_url: chat.url,
+      base_url_source: 'flag --openai-base-url',
+      api_key: 'sk-...4321',
+      api_key_source: `OPENAI_API_KEY in ${path.join(sandbox.cwd, '.qwen', '.env')}`,
     });
     expect(result.stdout).not.toContain('sk-fromdotenv-4321');
     rmSync(path.join(sandbox.cwd, '.qwen', '.env'));
@@ -868,7 +884,7 @@ describe('qwen auth status and logout', () => {
       if (shown === undefined) {
         expect(status.stdout).toBe('Auth type:   gemini (flag --auth-type)\nModel:       none\n');
       } else {
-        expect(shown).toEqual({ auth_type: 'gemini (flag --auth-type)', model: 'none' });
+        expect(shown).toEqual({ auth_type: 'gemini', auth_type_source: 'flag --auth-type', model: 'none' });
       }
       expect(status.stderr).toContain('No model selected for gemini.');
       expect(status.stderr).toContain('-m/--model, set GEMINI_MODEL, set model.name in settings.json');
