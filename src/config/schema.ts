@@ -273,6 +273,9 @@ const quotingIssueTypes: ReadonlySet<string> = new Set(['number', 'boolean', 'pi
  */
 function receivedValue(issue: v.BaseIssue<unknown>): string {
   const value = issue.input;
+  // valibot names a container by its constructor ("Array", "Object"); the message says it in words.
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
   if (typeof value !== 'string') return issue.received;
   if (quotingIssueTypes.has(issue.type) && value.length <= longestQuotedValue) return issue.received;
   return value === '' ? 'an empty string' : 'a string';

@@ -227,8 +227,9 @@ test('wrong types name the path: numbers, records, arrays, enums', () => {
     '/h/.qwen/settings.json: modelProviders.vertex-ai[0].generationConfig.timeout: expected a number; found "30s"',
   );
   expect(message({ modelProviders: { openai: { protocol: 'openai' } } })).toContain(
-    'modelProviders.openai: expected an array of model entries (or the old { "protocol", "models": [ … ] } form)',
+    'modelProviders.openai: expected an array of model entries (or the old { "protocol", "models": [ … ] } form); found an object',
   );
+  expect(message({ model: { name: [] } })).toContain('model.name: expected a string; found an empty array');
   expect(message({ env: { PORT: 8080 } })).toContain('env.PORT: expected a string; found 8080');
   expect(message({ security: { auth: { selectedType: 'openai-chat' } } })).toContain(
     'security.auth.selectedType: expected one of openai, anthropic, gemini, vertex-ai, qwen-oauth, openai-responses',
@@ -282,13 +283,13 @@ test('an array where an object of keys goes (extra_body, customHeaders, env) is 
     return result.success ? [] : result.problems;
   };
   expect(problems(generation({ extra_body: [1] }))).toEqual([
-    'modelProviders.openai[0].generationConfig.extra_body: expected an object; found Array',
+    'modelProviders.openai[0].generationConfig.extra_body: expected an object; found an array',
   ]);
   expect(problems(generation({ customHeaders: ['X-A: b'] }))).toEqual([
-    'modelProviders.openai[0].generationConfig.customHeaders: expected an object of strings; found Array',
+    'modelProviders.openai[0].generationConfig.customHeaders: expected an object of strings; found an array',
   ]);
   expect(problems({ env: ['OPENAI_API_KEY=k'] })).toEqual([
-    'env: expected an object of strings; found Array',
+    'env: expected an object of strings; found an array',
   ]);
   expect(problems(generation({ extra_body: { enable_thinking: true } }))).toEqual([]);
 });
