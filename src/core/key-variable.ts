@@ -17,17 +17,12 @@ const prefixedKey =
 
 /**
  * A value that is a key rather than a variable's name: a provider's key shape, or a long run of letters and
- * digits in both cases with digits scattered through it (a name's digits, like a year, come in one run).
+ * digits, in any case (hex keys are all lower case), with digits scattered through it: a name has words
+ * joined by underscores, and its digits, like a year, come in one run.
  */
 export function looksLikeKey(value: string): boolean {
   if (prefixedKey.test(value)) return true;
-  return (
-    value.length >= 32 &&
-    /^[A-Za-z0-9]+$/.test(value) &&
-    /[a-z]/.test(value) &&
-    /[A-Z]/.test(value) &&
-    (value.match(/[0-9]+/g)?.length ?? 0) >= 3
-  );
+  return value.length >= 32 && /^[A-Za-z0-9]+$/.test(value) && (value.match(/[0-9]+/g)?.length ?? 0) >= 3;
 }
 
 /** Why a key variable that is no variable name (or is a key) finds no key; undefined for a proper name. */

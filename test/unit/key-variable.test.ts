@@ -26,6 +26,10 @@ test('keys that pass for variable names are told apart from names (the wizard re
     'gsk_Q2bT7xWm3LpR7vT9nB4cF6hJ1gK5sE0aZ9kQ2xWm3LpR7vT9nB4cF6',
     'fw_3ZkQ2xWm3LpR7vT9nB4cF6hJ1',
     'Q2bT7xWm3LpR7vT9nB4cF6hJ1gK5sE0aZ9kQ',
+    // Hex keys, all in one case: 40 and 64 characters.
+    'ab12cd34ef56ab78cd90ef12ab34cd56ef78ab90',
+    'e10dc4e9cd3f63258a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3dc6e2a5b6',
+    'E10DC4E9CD3F63258A1B2C3D4E5F60718293A4B5',
   ]) {
     expect(looksLikeKey(key)).toBe(true);
     expect(keyVariableMistake(key, 'GEMINI_API_KEY')).toContain('is not a variable name');
@@ -43,6 +47,8 @@ test('keys that pass for variable names are told apart from names (the wizard re
     'hf_token_for_inference_api',
     'sk_openai_key_for_project',
     'AIza',
+    'OPENAI2_API_KEY_FOR_TEAM_1_PROJECT_2',
+    'KEYFORTHEPRODUCTIONGATEWAYOFOURTEAM2024',
   ]) {
     expect(looksLikeKey(name)).toBe(false);
   }
