@@ -117,11 +117,21 @@ export function missingKeyError(target: ResolvedModel): CliError {
   }
   return new CliError(
     'auth',
-    `No API key for ${target.protocol} model "${target.model}": set ${variable}${flag}.`,
+    `No API key for ${target.protocol} model "${target.model}": set ${variable}${otherCredentials(target, variable === example)}${flag}.`,
     {
       hint: 'It can also go in a .env file or the "env" object of ~/.qwen/settings.json.',
     },
   );
+}
+
+/** The protocol's other way in, when the key variable is the protocol's own (an entry's envKey is not swapped). */
+function otherCredentials(target: ResolvedModel, defaultVariable: boolean): string {
+  if (!defaultVariable) return '';
+  if (target.protocol === 'vertex-ai') {
+    return ' (express mode), or set GOOGLE_CLOUD_PROJECT (and GOOGLE_CLOUD_LOCATION) to use Application Default Credentials';
+  }
+  if (target.protocol === 'anthropic') return ' (or ANTHROPIC_AUTH_TOKEN, sent as a Bearer token)';
+  return '';
 }
 
 /** Where Qwen Code keeps the OAuth token: `$QWEN_HOME/oauth_creds.json`, default `~/.qwen`. */

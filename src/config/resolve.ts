@@ -213,7 +213,8 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     resolved.apiKeySource = env.source(keyVariable) ?? { description: 'environment', name: keyVariable };
   } else if (
     protocol === 'anthropic' &&
-    nonEmpty(entry?.envKey) === undefined &&
+    // An entry that names ANTHROPIC_API_KEY (the authentication docs' example) means the default, too.
+    keyVariable === variables.key &&
     nonEmpty(env.get('ANTHROPIC_AUTH_TOKEN')) !== undefined
   ) {
     // A bearer token (Claude-compatible gateways): sent as `Authorization: Bearer`, not as x-api-key.

@@ -617,6 +617,17 @@ describe('bearer credentials', () => {
     expect(anthropic.requests[0]?.headers['x-api-key']).toBeUndefined();
   });
 
+  test('ANTHROPIC_AUTH_TOKEN serves an entry whose envKey is ANTHROPIC_API_KEY (the docs example); without either, both are named', async () => {
+    anthropic.setResponses({ sse: anthropicStream({ text: ['entry', ' token'] }) });
+    const result = await runCli(claude, { ANTHROPIC_AUTH_TOKEN: anthropicKey });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('entry token\n');
+    expect(anthropic.requests[0]?.headers['authorization']).toBe(`Bearer ${anthropicKey}`);
+    const none = await runCli(claude, {});
+    expect(none.exitCode).toBe(41);
+    expect(none.stderr).toContain('set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN, sent as a Bearer token).');
+  });
+
   describe('vertex-ai project mode (Application Default Credentials)', () => {
     let tokenServer: FakeGoogleToken;
     let credentialsFile: string;
@@ -641,6 +652,15 @@ describe('bearer credentials', () => {
 
     afterAll(async () => {
       await tokenServer.stop();
+    });
+
+    test('credentials without GOOGLE_CLOUD_PROJECT: the message names project mode, not only the API key', async () => {
+      const result = await runCli(vertexFlash, { GOOGLE_APPLICATION_CREDENTIALS: credentialsFile });
+      expect(result.exitCode).toBe(41);
+      expect(result.stderr).toContain(
+        'set GOOGLE_API_KEY (express mode), or set GOOGLE_CLOUD_PROJECT (and GOOGLE_CLOUD_LOCATION) to use Application Default Credentials.',
+      );
+      expect(gemini.requests).toHaveLength(0);
     });
 
     test('a service-account token reaches the regional project path as a bearer token', async () => {

@@ -514,6 +514,15 @@ test('key variables per protocol; ANTHROPIC_AUTH_TOKEN becomes a bearer accessTo
   });
   expect(token.apiKey).toBeUndefined();
   expect(token.accessToken).toBe('tok');
+  // An entry naming ANTHROPIC_API_KEY, as the authentication docs' example does, is the default; another
+  // variable is not swapped for the token.
+  const entry = (envKey: string) => ({
+    flags: { authType: 'anthropic' as const },
+    settings: { modelProviders: { anthropic: [{ id: 'claude-a', envKey }] } },
+    env: { ANTHROPIC_AUTH_TOKEN: 'tok' },
+  });
+  expect(resolve(entry('ANTHROPIC_API_KEY')).accessToken).toBe('tok');
+  expect(resolve(entry('GATEWAY_KEY')).accessToken).toBeUndefined();
   expect(
     resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'g', GEMINI_API_KEY: 'gk' } }).apiKey,
   ).toBe('gk');
