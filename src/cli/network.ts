@@ -23,6 +23,7 @@ export function configureNetwork(
     proxySetting: configuration.settings.merged.proxy,
     insecureFlag: flags.insecure,
     warn,
+    inRuntimeEnvironment: (name) => context.env[name] !== undefined,
   }).fetchImplementation;
   // A timer cannot wait longer than 2^31 - 1 ms (about 24.8 days), and a longer value would fire at once:
   // it means off, as 0 does.

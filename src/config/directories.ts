@@ -67,6 +67,10 @@ export function fileErrorReason(error: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'it is a directory';
+    case 'ENOENT':
+      return 'no such file';
+    case 'ENOTDIR':
+      return 'it is not a directory';
     case 'EROFS':
       return 'read-only file system';
     case 'ENOSPC':

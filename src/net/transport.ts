@@ -9,7 +9,9 @@
 //
 // The runtime's own proxy handling is switched off (Bun reads HTTP(S)_PROXY and NO_PROXY itself, with its
 // own rules, and the compiled binary does too): every request names its proxy, or `proxy: false`.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileErrorReason } from '../config/directories.ts';
 import { asSentence, CliError } from '../core/errors.ts';
 import { maskKeyLikeWords, maskUrl, rememberSecret, safeDecode } from '../core/redact.ts';
 import { causesOf, describeNetworkError, errorChainText, errorCodes } from './http.ts';
@@ -26,6 +28,11 @@ export interface TransportOptions {
   warn: (line: string) => void;
   /** Reads the NODE_EXTRA_CA_CERTS file; the real file system by default. */
   readFile?: (path: string) => string;
+  /**
+   * Whether the runtime got this variable from the real environment at start-up. Bun then applies
+   * SSL_CERT_FILE and SSL_CERT_DIR itself; from a .env file or settings `env` it cannot, so they are read here.
+   */
+  inRuntimeEnvironment?: (name: string) => boolean;
 }
 
 export interface ProxyRoute {
@@ -82,7 +89,11 @@ export function createTransport(options: TransportOptions): Transport {
         ? 'NODE_TLS_REJECT_UNAUTHORIZED=0'
         : undefined;
   const certificates =
-    insecureSource === undefined ? loadExtraCertificates(env, options.readFile) : undefined;
+    insecureSource === undefined
+      ? loadExtraCertificates(env, options.readFile, (name) =>
+          denoNamespace() === undefined ? (options.inRuntimeEnvironment?.(name) ?? true) : false,
+        )
+      : undefined;
   if (insecureSource !== undefined) {
     options.warn(
       `Warning: TLS certificate verification is off (${insecureSource}). Anyone between you and the server ` +
@@ -103,7 +114,7 @@ export function createTransport(options: TransportOptions): Transport {
   };
 
   const failureContext: FailureContext = {
-    extraCertificatesPath: certificates?.path,
+    extraCertificatesSetting: certificates?.setting,
     noProxyVariable,
   };
   const deno = denoNamespace();
@@ -115,7 +126,7 @@ export function createTransport(options: TransportOptions): Transport {
       if (!certificates) return undefined;
       // Bun's `ca` replaces the built-in roots instead of adding to them, so the roots go in too.
       const { rootCertificates } = await import('node:tls');
-      return { ca: [...rootCertificates, certificates.pem] };
+      return { ca: [...rootCertificates, ...certificates.pems] };
     })();
     return tls;
   };
@@ -127,7 +138,7 @@ export function createTransport(options: TransportOptions): Transport {
       const basicAuth = route ? credentialsOf(route) : undefined;
       client = createDenoClient(namespace, {
         // Deno adds caCerts to its default roots.
-        ...(certificates ? { caCerts: [certificates.pem] } : {}),
+        ...(certificates ? { caCerts: certificates.pems } : {}),
         ...(route ? { proxy: { url: route.url.href, ...(basicAuth ? { basicAuth } : {}) } } : {}),
       });
       denoClients.set(key, client);
@@ -268,51 +279,98 @@ function credentialsOf(route: ProxyRoute): { username: string; password: string 
 }
 
 interface ExtraCertificates {
-  path: string;
-  pem: string;
+  /** `NODE_EXTRA_CA_CERTS=/path/ca.pem` (the first variable that gave some), for messages. */
+  setting: string;
+  pems: string[];
 }
 
+/**
+ * The CA certificates to add to the runtime's roots: NODE_EXTRA_CA_CERTS from any layer, and SSL_CERT_FILE
+ * (a PEM bundle) and SSL_CERT_DIR (a directory of PEM files, as `c_rehash` leaves it) when they come from a
+ * layer the runtime cannot see. Each is checked, so that a wrong path is named instead of every connection
+ * failing as if the server's certificate were at fault.
+ */
 function loadExtraCertificates(
   env: (name: string) => string | undefined,
   readFile: ((path: string) => string) | undefined,
+  runtimeApplies: (name: string) => boolean,
 ): ExtraCertificates | undefined {
-  const path = env('NODE_EXTRA_CA_CERTS');
-  if (path === undefined) return undefined;
+  const read = readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const found: { setting: string; pem: string }[] = [];
+  const extra = env('NODE_EXTRA_CA_CERTS');
+  if (extra !== undefined) found.push(certificateFile('NODE_EXTRA_CA_CERTS', extra, read));
+  const file = env('SSL_CERT_FILE');
+  if (file !== undefined && !runtimeApplies('SSL_CERT_FILE')) {
+    found.push(certificateFile('SSL_CERT_FILE', file, read));
+  }
+  const directory = env('SSL_CERT_DIR');
+  if (directory !== undefined && !runtimeApplies('SSL_CERT_DIR')) {
+    found.push(certificateDirectory(directory, read));
+  }
+  const [first] = found;
+  return first === undefined ? undefined : { setting: first.setting, pems: found.map((each) => each.pem) };
+}
+
+function certificateFile(
+  variable: string,
+  path: string,
+  read: (path: string) => string,
+): { setting: string; pem: string } {
+  const setting = `${variable}=${path}`;
   let pem: string;
   try {
-    pem = readFile ? readFile(path) : readFileSync(path, 'utf8');
+    pem = read(path);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : error instanceof Error
-              ? error.message
-              : String(error);
-    throw new CliError('config', `Cannot read NODE_EXTRA_CA_CERTS=${path}: ${reason}.`, {
+    throw new CliError('config', `Cannot read ${setting}: ${fileErrorReason(error)}.`, {
       hint: 'Point it at a PEM file holding your CA certificates, or unset it.',
     });
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new CliError(
-      'config',
-      `NODE_EXTRA_CA_CERTS=${path} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`,
-      { hint: 'Export the CA certificate in PEM (Base-64) form, or unset the variable.' },
-    );
+  if (!pem.includes(beginCertificate)) {
+    throw new CliError('config', `${setting} holds no PEM certificate (no "${beginCertificate}" line).`, {
+      hint: 'Export the CA certificate in PEM (Base-64) form, or unset the variable.',
+    });
   }
   const broken = brokenCertificateIn(pem);
   if (broken !== undefined) {
     throw new CliError(
       'config',
-      `NODE_EXTRA_CA_CERTS=${path}: certificate ${broken} of the file is damaged (cut short, or its body is not Base-64).`,
+      `${setting}: certificate ${broken} of the file is damaged (cut short, or its body is not Base-64).`,
       { hint: 'Export the CA certificate again in PEM (Base-64) form, or unset the variable.' },
     );
   }
-  return { path, pem };
+  return { setting, pem };
+}
+
+/** Every PEM file of an SSL_CERT_DIR; other files there (a README, CRLs) are passed over, as OpenSSL does. */
+function certificateDirectory(
+  path: string,
+  read: (path: string) => string,
+): { setting: string; pem: string } {
+  const setting = `SSL_CERT_DIR=${path}`;
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (error) {
+    throw new CliError('config', `Cannot read ${setting}: ${fileErrorReason(error)}.`, {
+      hint: 'Point it at a directory of PEM CA certificates, or unset it.',
+    });
+  }
+  const pems: string[] = [];
+  for (const name of names.sort()) {
+    let text: string;
+    try {
+      text = read(join(path, name));
+    } catch {
+      continue; // a subdirectory or an unreadable file
+    }
+    if (text.includes(beginCertificate) && brokenCertificateIn(text) === undefined) pems.push(text);
+  }
+  if (pems.length === 0) {
+    throw new CliError('config', `${setting} holds no readable PEM certificate.`, {
+      hint: 'Point it at a directory of PEM CA certificates, or unset it.',
+    });
+  }
+  return { setting, pem: pems.join('\n') };
 }
 
 const beginCertificate = '-----BEGIN CERTIFICATE-----';
@@ -357,7 +415,8 @@ function isWholeDerSequence(base64: string): boolean {
 }
 
 interface FailureContext {
-  extraCertificatesPath?: string;
+  /** `NODE_EXTRA_CA_CERTS=/path` (or SSL_CERT_FILE, SSL_CERT_DIR from a file): the bundle that was added. */
+  extraCertificatesSetting?: string;
   noProxyVariable: string;
 }
 
@@ -509,8 +568,9 @@ function certificateRemedy(code: string | undefined, context: FailureContext): s
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     return "Check this machine's clock; if it is right, the server's certificate must be renewed.";
   }
-  return context.extraCertificatesPath
-    ? `NODE_EXTRA_CA_CERTS=${context.extraCertificatesPath} does not hold the CA that signed it; add that CA's PEM to the file.`
+  const setting = context.extraCertificatesSetting;
+  return setting
+    ? `${setting} does not hold the CA that signed it; add that CA's PEM to the ${setting.startsWith('SSL_CERT_DIR') ? 'directory' : 'file'}.`
     : 'If your network inspects TLS, trust its CA: NODE_EXTRA_CA_CERTS=/path/ca.pem.';
 }
 

@@ -3,7 +3,10 @@
 // proxy credentials, the precedence of --proxy over the setting over the environment, and the failures
 // along the way (untrusted certificate, dead proxy, refused connection, idle stream, whole-request timeout),
 // each of which must say what to change.
+
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { type ConnectProxy, startConnectProxy } from '../fakes/connect-proxy.ts';
 import { startFakeOAuth } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
@@ -126,6 +129,38 @@ for (const flavour of headlessFlavours) {
       });
       expect(result.stdout).toBe('Hello over TLS.\n');
       expect(result.exitCode).toBe(0);
+    });
+
+    test('SSL_CERT_FILE in ~/.qwen/.env and SSL_CERT_DIR in the settings env are applied (the runtime never sees them)', async () => {
+      const fromDotEnv = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        prepare: (sandbox) => sandbox.write('home/.qwen/.env', `SSL_CERT_FILE=${certificates.caPath}\n`),
+      });
+      expect(fromDotEnv.stderr).toBe('');
+      expect(fromDotEnv.stdout).toBe('Hello over TLS.\n');
+      let directory = '';
+      const fromSettings = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        prepare: (sandbox) => {
+          directory = path.dirname(
+            sandbox.write('home/certs/0a1b2c3d.0', readFileSync(certificates.caPath, 'utf8')),
+          );
+          sandbox.write('home/certs/README', 'not a certificate');
+          sandbox.userSettings({ env: { SSL_CERT_DIR: directory } });
+        },
+      });
+      expect(fromSettings.stderr).toBe('');
+      expect(fromSettings.stdout).toBe('Hello over TLS.\n');
+      // A wrong path there is named, not taken for the server's fault.
+      const missing = await run({
+        flavour,
+        baseUrl: httpsFake.url,
+        settings: { env: { SSL_CERT_FILE: '/nowhere/bundle.pem' } },
+      });
+      expect(missing.exitCode).toBe(52);
+      expect(missing.stderr).toContain('Cannot read SSL_CERT_FILE=/nowhere/bundle.pem: no such file.');
     });
 
     // Deno verifies certificates unless it is started with --unsafely-ignore-certificate-errors (README).

@@ -263,7 +263,7 @@ describe('requests over loopback', () => {
         undefined,
         {
           noProxyVariable: 'NO_PROXY',
-          extraCertificatesPath: '/corp/ca.pem',
+          extraCertificatesSetting: 'NODE_EXTRA_CA_CERTS=/corp/ca.pem',
         },
       ) as CliError;
     expect(failure('UNABLE_TO_GET_ISSUER_CERT_LOCALLY').hint).toStartWith(
