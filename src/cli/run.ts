@@ -8,7 +8,14 @@ import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
 import { terminalSafe } from '../render/terminal-safe.ts';
 import { untilAborted } from './abortable.ts';
-import { debugSpellings, flagsForResolution, type MainFlags, parseCommandLine } from './command-line.ts';
+import {
+  debugSpellings,
+  flagsForResolution,
+  type MainFlags,
+  parseCommandLine,
+  rawValue,
+  valueFlags,
+} from './command-line.ts';
 import { checkCompatibilityFlags } from './compatibility.ts';
 import type { RunContext } from './context.ts';
 import { parseFallbackModels, prepareModelSession } from './fallback.ts';
@@ -55,8 +62,12 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     stdoutIsTerminal: false,
   };
   let debug = argv.some((argument) => debugSpellings.includes(argument));
+  // The format a one-shot run's result takes, once the command line says so; a failure before the run
+  // starts (a flag's value refused) is reported in it too, as runMain reports the later ones.
+  let resultFormat = requestedResultFormat(argv);
   try {
     const command = await parseCommandLine(argv);
+    resultFormat = command.kind === 'main' ? outputFormatIfValid(command.flags.outputFormat) : undefined;
     if (command.kind === 'help') {
       context.writeOut(command.text);
       return 0;
@@ -90,6 +101,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
           // The REPL handles Ctrl+C, SIGTERM and SIGHUP itself (raw mode); loaded only here so one-shot runs never
           // load clack.
           listenToStops(false);
+          resultFormat = undefined;
           endStartup();
           const { runRepl } = await import('./repl.ts');
           return await runRepl({
@@ -103,6 +115,8 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
         // The budget of a one-shot run; an interactive session is bounded by the person at it.
         const stopWallTimer = wallTimeLimit === undefined ? undefined : startWallTimer(wallTimeLimit, cancel);
         try {
+          // From here on, runMain reports every failure in the result format itself.
+          resultFormat = undefined;
           return await runMain(command.positionalPrompt, command.flags, context);
         } finally {
           stopWallTimer?.();
@@ -110,6 +124,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
       }
     }
   } catch (error) {
+    if (resultFormat !== undefined) writeFailedResult(error, resultFormat, context, 0);
     return reportFailure(error, context, debug);
   } finally {
     // A run stopped during a token refresh still saves the answer (a second Ctrl+C exits at once).
@@ -183,17 +198,42 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
     }
     run = { prompt, format, session, context, partialMessages: flags.includePartialMessages, fallbacks };
   } catch (error) {
-    // A JSON consumer (jq in CI) gets a result object even when the run never reached the server.
-    if (error instanceof CliError && format !== 'text') {
-      context.reportingFailure?.(error.exitCode);
-      createRenderer(format, context.writeOut).fail(error, {
-        durationMs: performance.now() - startedAt,
-        apiDurationMs: 0,
-      });
-    }
+    writeFailedResult(error, format, context, startedAt);
     throw error;
   }
   return runHeadless(run);
+}
+
+/** A JSON consumer (jq in CI) gets a result object even when the run never reached the server. */
+function writeFailedResult(
+  error: unknown,
+  format: OutputFormat,
+  context: RunContext,
+  startedAt: number,
+): void {
+  if (!(error instanceof CliError) || format === 'text') return;
+  context.reportingFailure?.(error.exitCode);
+  createRenderer(format, context.writeOut).fail(error, {
+    durationMs: performance.now() - startedAt,
+    apiDurationMs: 0,
+  });
+}
+
+/**
+ * The result format asked for by a command line that may not parse (an unknown flag): json or stream-json
+ * when -o says so and the command is not `qwen auth` (which prints no run result).
+ */
+function requestedResultFormat(argv: readonly string[]): OutputFormat | undefined {
+  if (argv.includes('auth')) return undefined;
+  try {
+    return outputFormatIfValid(rawValue(argv, valueFlags.outputFormat));
+  } catch {
+    return undefined; // -o without a value: that is the failure, and no format was given
+  }
+}
+
+function outputFormatIfValid(value: string | undefined): OutputFormat | undefined {
+  return value !== undefined && isOneOf(outputFormats, value) && value !== 'text' ? value : undefined;
 }
 
 /** No prompt with a terminal on both ends, or `-i`: the REPL. Without a terminal nothing ever prompts. */

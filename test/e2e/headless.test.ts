@@ -1330,6 +1330,37 @@ test('-o json and stream-json: a failure before any request still ends with an e
   }
 });
 
+test('-o json and stream-json: a refused flag ends with the same error result as a later failure', async () => {
+  const box = freshSandbox();
+  const cases: [string[], string][] = [
+    [['--bogus'], 'Unknown option `--bogus`.'],
+    [['--approval-mode', 'nope'], 'Unknown approval mode "nope"'],
+    [['--max-session-turns', '0'], '--max-session-turns 0 leaves no turn for the prompt.'],
+    [['--auth-type', 'bogus'], 'Invalid --auth-type "bogus".'],
+  ];
+  for (const [refused, message] of cases) {
+    for (const format of ['json', 'stream-json']) {
+      const result = await runCli(['-o', format, ...refused, 'hello'], { sandbox: box });
+      expect(result.exitCode).toBe(42);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      const parsed = JSON.parse(result.stdout) as unknown;
+      const resultObject = (Array.isArray(parsed) ? parsed.at(-1) : parsed) as Record<string, unknown>;
+      expect(resultObject).toMatchObject({ type: 'result', is_error: true, num_turns: 0 });
+      expect(resultObject['error']).toMatchObject({ exit_code: 42 });
+      expect(JSON.stringify(resultObject['error'])).toContain(JSON.stringify(message).slice(1, -1));
+    }
+  }
+  // `qwen auth` prints no run result; an unknown -o format has none to print in.
+  for (const args of [
+    ['-o', 'json', 'auth', '--bogus'],
+    ['-o', 'yaml', '--bogus', 'hello'],
+  ]) {
+    const result = await runCli(args, { sandbox: box });
+    expect(result.exitCode).toBe(42);
+    expect(result.stdout).toBe('');
+  }
+});
+
 test('a reader that stops early (| head) ends the run quietly', async () => {
   const box = freshSandbox();
   fake.setResponses({ stream: { text: Array.from({ length: 5000 }, (_, index) => `word ${index}\n`) } });
