@@ -46,10 +46,16 @@ export function startWallTimer(limit: WallTimeLimit, controller: AbortController
   if (limitMs > longestTimerMs) return () => {};
   const timer = setTimeout(() => {
     controller.abort(
-      new CliError('budget', `Reached the wall-time limit of ${typed.trim()} (--max-wall-time).`, {
+      new CliError('budget', `Reached the wall-time limit of ${withUnit(typed)} (--max-wall-time).`, {
         hint: 'Give the run more time with a larger --max-wall-time, or leave the flag out.',
       }),
     );
   }, limitMs);
   return () => clearTimeout(timer);
+}
+
+/** The limit as typed, with its unit: a bare number is seconds, which "limit of 2" would not say. */
+function withUnit(typed: string): string {
+  const text = typed.trim();
+  return /^\d+(\.\d+)?$/.test(text) ? `${text} s` : text;
 }

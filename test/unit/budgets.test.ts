@@ -1,8 +1,19 @@
 import { describe, expect, test } from 'bun:test';
 import { parseFallbackModels, streamWithFallbacks } from '../../src/cli/fallback.ts';
-import { parseWallTime } from '../../src/cli/wall-time.ts';
+import { parseWallTime, startWallTimer } from '../../src/cli/wall-time.ts';
 import { CliError } from '../../src/core/errors.ts';
 import { startFakeOpenAi } from '../fakes/openai-server.ts';
+
+test('the wall-time message gives the limit with its unit: a bare number is seconds', async () => {
+  const reasonFor = async (typed: string) => {
+    const controller = new AbortController();
+    startWallTimer({ milliseconds: 1, typed }, controller);
+    await new Promise((resolve) => controller.signal.addEventListener('abort', resolve));
+    return (controller.signal.reason as CliError).message;
+  };
+  expect(await reasonFor('2')).toBe('Reached the wall-time limit of 2 s (--max-wall-time).');
+  expect(await reasonFor('1500ms')).toBe('Reached the wall-time limit of 1500ms (--max-wall-time).');
+});
 
 describe('parseWallTime', () => {
   test('plain numbers are seconds; ms, s, m and h combine', () => {
