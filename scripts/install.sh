@@ -14,7 +14,8 @@
 #
 # It picks qwen-<os>-<arch>[-musl][.exe] from `uname -s`, `uname -m` and the C library, downloads it and
 # SHA256SUMS with curl or wget, refuses to install anything whose SHA-256 does not match, and installs it
-# as `qwen` (mode 755). Exit status 0 when installed and it runs, 1 otherwise.
+# as `qwen` (mode 755). Exit status 0 when installed and it runs, 1 otherwise; stopped by a signal, 128 plus
+# its number, as shells report it (130 for Ctrl+C, 143 for kill), after one line that says so.
 set -eu
 
 default_base_url='https://github.com/qwen-lite/qwen-lite/releases/latest/download'
@@ -318,6 +319,18 @@ cleanup() {
   fi
 }
 
+# A signal: the download goes with the temporary files, and one line says what became of the install.
+stopped() {
+  cleanup
+  trap - EXIT
+  outcome='nothing was installed'
+  if [ -n "${installed:-}" ]; then
+    outcome="qwen was installed to $target"
+  fi
+  printf 'qwen install: stopped (%s); %s\n' "$1" "$outcome" >&2
+  exit "$2"
+}
+
 main() {
   # Digits only, and not so many that `[` cannot count them.
   case "$stall_seconds" in
@@ -344,9 +357,9 @@ main() {
   # Whatever ends the script, the download and a half-copied file go. A closed stdout (`| head -1`) ends
   # nothing: SIGPIPE is ignored and say() drops what cannot be written.
   trap cleanup EXIT
-  trap 'cleanup; exit 129' HUP
-  trap 'cleanup; exit 130' INT
-  trap 'cleanup; exit 143' TERM
+  trap 'stopped SIGHUP 129' HUP
+  trap 'stopped SIGINT 130' INT
+  trap 'stopped SIGTERM 143' TERM
   trap '' PIPE
 
   # What would stop the install after a 100 MB download is checked before it.
@@ -390,6 +403,7 @@ main() {
   fi
   mv -f "$staged" "$target" 2>/dev/null || fail "cannot install to $target; nothing was installed"
   staged=''
+  installed=yes
   say "Installed qwen $version to $target"
   path_hint
 }

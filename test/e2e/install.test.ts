@@ -259,6 +259,9 @@ exec ${Bun.which('curl')} -sf -o "$3" "$4"`,
     child.kill('SIGTERM');
     expect(await child.exited).toBe(143);
     expect(performance.now() - started).toBeLessThan(15_000);
+    expect(await new Response(child.stderr).text()).toBe(
+      'qwen install: stopped (SIGTERM); nothing was installed\n',
+    );
     const downloads = Bun.spawnSync(['pgrep', '-f', `${server?.url.href}stall`]);
     expect(downloads.stdout.toString()).toBe('');
   }
