@@ -124,17 +124,23 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
       }
     }
   } catch (error) {
+    // The wait, and the line that explains it, come before the run's last word.
+    await refreshesSavedSaying(context);
     if (resultFormat !== undefined) writeFailedResult(error, resultFormat, context, 0);
     return reportFailure(error, context, debug);
   } finally {
-    // A run stopped during a token refresh still saves the answer (a second Ctrl+C exits at once).
-    await refreshesSaved(refreshSaveLimitMs, () =>
-      context.writeError(
-        `Finishing the Qwen OAuth token refresh so that the new token is kept (at most ${refreshSaveLimitMs / 1000} s; Ctrl+C to exit now).`,
-      ),
-    );
+    await refreshesSavedSaying(context);
     listenToStops(false);
   }
+}
+
+/** A run stopped during a token refresh still saves the answer (a second Ctrl+C exits at once). */
+function refreshesSavedSaying(context: RunContext): Promise<void> {
+  return refreshesSaved(refreshSaveLimitMs, () =>
+    context.writeError(
+      `Finishing the Qwen OAuth token refresh so that the new token is kept (at most ${refreshSaveLimitMs / 1000} s; Ctrl+C to exit now).`,
+    ),
+  );
 }
 
 async function runMain(positionalPrompt: string, flags: MainFlags, context: RunContext): Promise<number> {

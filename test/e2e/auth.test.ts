@@ -263,8 +263,11 @@ describe('headless runs with Qwen OAuth', () => {
       signal: { name: 'SIGTERM', afterMs: 400 },
     });
     expect(result.exitCode).toBe(143);
-    expect(result.stderr).toContain('Terminated.');
-    expect(result.stderr).toContain('Finishing the Qwen OAuth token refresh so that the new token is kept');
+    // The wait is explained when it starts; the run's last word comes after it.
+    expect(
+      result.stderr.indexOf('Finishing the Qwen OAuth token refresh so that the new token is kept'),
+    ).toBe(0);
+    expect(result.stderr.trimEnd().endsWith('qwen: Terminated.')).toBe(true);
     const last = (JSON.parse(result.stdout) as Record<string, unknown>[]).at(-1);
     expect(last).toMatchObject({ type: 'result', is_error: true, error: { exit_code: 143 } });
     expect(readCredentials()).toMatchObject({ access_token: 'access-1', refresh_token: 'refresh-1' });
