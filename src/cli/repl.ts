@@ -514,6 +514,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         onRestart: nextAttempt,
         fetchImplementation: context.fetchImplementation,
         hasShownOutput: () => shownText !== '' || shownReasoning,
+        // The conversation goes on: signed reasoning goes back with the reply (to the provider that made it).
+        keepSignedReply: true,
       };
       // A fallback answers this turn only: the next one asks the session's model again.
       const sayDuringTurn = (line: string) => {
@@ -535,7 +537,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       if (!endsWithNewline) write('\n');
       // A refreshed token replaces the old one for later turns; a fallback's session is not kept.
       if (turn.session === session) state.target = turn.target;
-      state.messages.push({ role: 'assistant', content: result.text });
+      const reply: Message = { role: 'assistant', content: result.text };
+      if (result.signedReply !== undefined) reply.signedReply = result.signedReply;
+      state.messages.push(reply);
       attemptUsage = result.usage;
       countTurn(true);
       if (toolNames.length > 0) say(colors.yellow(toolCallNote(toolNames)));

@@ -10,8 +10,16 @@ import {
 } from '../core/events.ts';
 import { createGatheredText } from '../core/gathered-text.ts';
 import { redactSecrets } from '../core/redact.ts';
+import { replyOriginOf } from '../core/signed-reply.ts';
 import { createSseParser, type SseMessage, sseMessage, startsJson } from '../core/sse.ts';
-import { type ChatRequest, type HttpRequest, isObject, type Usage, whereSet } from '../core/types.ts';
+import {
+  type ChatRequest,
+  type HttpRequest,
+  isObject,
+  type SignedReply,
+  type Usage,
+  whereSet,
+} from '../core/types.ts';
 import {
   abortError,
   describeNetworkError,
@@ -81,6 +89,11 @@ export interface TurnOptions {
    * `onEvent` (a long answer printed as it arrives need not be held in memory as well).
    */
   collectText?: boolean;
+  /**
+   * Keep the reply as the provider sent it when it carries signed reasoning (TurnResult.signedReply), for a
+   * conversation that goes on.
+   */
+  keepSignedReply?: boolean;
 }
 
 export interface TurnResult {
@@ -89,6 +102,8 @@ export interface TurnResult {
   usage?: Usage;
   finishReason?: string;
   durationMs: number;
+  /** What the next turns send back to this provider (TurnOptions.keepSignedReply). */
+  signedReply?: SignedReply;
 }
 
 /** Streams one answer; every event reaches `onEvent` as it arrives. Throws CliError, keeping what was shown. */
@@ -215,7 +230,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       urlSetting: request.target.baseUrlSource && whereSet(request.target.baseUrlSource),
     });
     lifetimeTimer = startLifetimeTimer();
-    const decoder = adapter.createDecoder();
+    const decoder = adapter.createDecoder({ keepSignedReply: options.keepSignedReply });
     const parser = createSseParser();
     const host = hostOf(httpRequest.url);
     const contentType = response.headers.get('content-type') ?? '';
@@ -297,6 +312,10 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     for (const event of decoder.finish()) emit(event);
     result.text = text.text();
     result.reasoning = reasoning.text();
+    const signedParts = decoder.signedReply?.();
+    if (signedParts !== undefined) {
+      result.signedReply = { origin: replyOriginOf(request.target), parts: signedParts };
+    }
     result.durationMs = performance.now() - startedAt;
     return result;
   } catch (error) {

@@ -61,6 +61,26 @@ export type Role = 'system' | 'user' | 'assistant';
 export interface Message {
   role: Role;
   content: string;
+  /** An assistant turn's reply as its provider sent it, signed reasoning included (core/signed-reply.ts). */
+  signedReply?: SignedReply;
+}
+
+/**
+ * A reply whose reasoning the provider signed (Anthropic's thinking blocks, Gemini's thoughtSignature), in
+ * the protocol's own shape: the provider wants it back unchanged in later turns. Signatures are only valid
+ * where they were made, so `origin` says which endpoint and model that was.
+ */
+export interface SignedReply {
+  origin: ReplyOrigin;
+  /** Anthropic content blocks, or Gemini parts, in the order they came. */
+  parts: readonly JsonObject[];
+}
+
+export interface ReplyOrigin {
+  protocol: Protocol;
+  /** As normalizedBaseUrl gives it. */
+  baseUrl: string;
+  model: string;
 }
 
 /** Sampling parameters as written in settings; unknown keys travel as-is to OpenAI-compatible servers. */

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest } from '../core/types.ts';
+import type { ChatRequest, HttpRequest, JsonObject } from '../core/types.ts';
 
 /** What a protocol makes of a non-2xx response body. */
 export interface ApiErrorDetails {
@@ -26,12 +26,25 @@ export interface StreamDecoder {
    * it counts, so the reader stops there, whether or not the server closes the connection.
    */
   isEnded(): boolean;
+  /**
+   * The reply as the provider sent it (content blocks, parts), when it carries signed reasoning that must
+   * go back to it in later turns; undefined when it carries none, or the decoder was not asked to keep it.
+   */
+  signedReply?(): JsonObject[] | undefined;
+}
+
+export interface DecoderOptions {
+  /**
+   * Keep the reply for signedReply(): a conversation that goes on needs it; a one-shot run would only
+   * hold the whole answer in memory twice.
+   */
+  keepSignedReply?: boolean;
 }
 
 /** One wire protocol. Pure functions only: no fetch, no process, no files. */
 export interface ProtocolAdapter {
   buildRequest(request: ChatRequest): HttpRequest;
-  createDecoder(): StreamDecoder;
+  createDecoder(options?: DecoderOptions): StreamDecoder;
   parseErrorBody(status: number, body: string): ApiErrorDetails;
   /**
    * A whole (non-streamed) reply from a server that ignored `stream: true`, as the data of the stream

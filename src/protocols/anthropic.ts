@@ -12,7 +12,8 @@ import {
   type JsonObject,
   type Usage,
 } from '../core/types.ts';
-import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import type { ApiErrorDetails, DecoderOptions, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import { createAnthropicReplyRecorder } from './anthropic-reply.ts';
 import {
   alternatingTurns,
   baseUrlParts,
@@ -81,7 +82,7 @@ function buildRequest(request: ChatRequest): HttpRequest {
 
   const sampling = target.generationConfig.samplingParams ?? {};
   // System text goes to the top-level `system` field; the messages must alternate user/assistant.
-  const { system, turns } = alternatingTurns(request.messages);
+  const { system, turns } = alternatingTurns(request.messages, target);
   // Only the sampling fields Anthropic knows are sent: it answers 400 ("Extra inputs are not permitted")
   // to OpenAI-only ones such as presence_penalty, which a shared generationConfig often carries.
   const body: JsonObject = {
@@ -89,7 +90,11 @@ function buildRequest(request: ChatRequest): HttpRequest {
     max_tokens: finiteNumber(sampling.max_tokens) ?? defaultAnthropicMaxTokens,
   };
   if (system !== undefined) body['system'] = system;
-  body['messages'] = turns;
+  // A reply with signed thinking goes back as the blocks it came in; any other turn as its text.
+  body['messages'] = turns.map(({ role, content, signedParts }) => ({
+    role,
+    content: signedParts ?? content,
+  }));
   if (finiteNumber(sampling.temperature) !== undefined) body['temperature'] = sampling.temperature;
   if (finiteNumber(sampling.top_p) !== undefined) body['top_p'] = sampling.top_p;
   if (finiteNumber(sampling.top_k) !== undefined) body['top_k'] = sampling.top_k;
@@ -160,7 +165,8 @@ interface ToolUseInProgress {
   inputPieces: string[];
 }
 
-function createDecoder(): StreamDecoder {
+function createDecoder(options: DecoderOptions = {}): StreamDecoder {
+  const recorder = options.keepSignedReply === true ? createAnthropicReplyRecorder() : undefined;
   // Text, thinking and tool blocks interleave by `index`; only tool blocks need assembling.
   const toolUses = new Map<number, ToolUseInProgress>();
   let toolUseCount = 0;
@@ -209,6 +215,7 @@ function createDecoder(): StreamDecoder {
 
   function startBlock(index: number, block: unknown): StreamEvent[] {
     if (!isObject(block)) return [];
+    recorder?.start(index, block);
     // Only `tool_use` asks the client to run something. `server_tool_use` (web_search, web_fetch, code
     // execution) and `mcp_tool_use` were run by the server, whose results follow in their own blocks and
     // whose answer follows as text: reported as calls, they would say a tool was asked for and not run.
@@ -239,6 +246,7 @@ function createDecoder(): StreamDecoder {
 
   function applyDelta(index: number, delta: unknown): StreamEvent[] {
     if (!isObject(delta)) return [];
+    recorder?.delta(index, delta);
     switch (delta['type']) {
       case 'text_delta': {
         const text = nonEmptyString(delta['text']);
@@ -321,6 +329,7 @@ function createDecoder(): StreamDecoder {
       return events;
     },
     isEnded: () => ended,
+    signedReply: () => recorder?.content(),
     finish(): StreamEvent[] {
       if (!ended && finishReason === undefined)
         return failWith(endedEarlyFailure('no stop_reason, no message_stop'));

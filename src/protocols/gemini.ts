@@ -14,7 +14,8 @@ import {
   type ResolvedModel,
   type Usage,
 } from '../core/types.ts';
-import type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import type { ApiErrorDetails, DecoderOptions, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+import { createGeminiReplyRecorder } from './gemini-reply.ts';
 import {
   alternatingTurns,
   baseUrlParts,
@@ -134,17 +135,23 @@ function vertexUrl(target: ResolvedModel): string {
 
 interface GeminiContent {
   role: 'user' | 'model';
-  parts: { text: string }[];
+  parts: readonly JsonObject[];
 }
 
-/** System text becomes `systemInstruction`; the rest become `contents`, where user and model alternate. */
-function splitConversation(messages: Message[]): { system: string | undefined; contents: GeminiContent[] } {
-  const { system, turns } = alternatingTurns(messages);
+/**
+ * System text becomes `systemInstruction`; the rest become `contents`, where user and model alternate. A
+ * reply with signed parts goes back to the model that made it as those parts; any other turn as its text.
+ */
+function splitConversation(
+  messages: Message[],
+  target: ResolvedModel,
+): { system: string | undefined; contents: GeminiContent[] } {
+  const { system, turns } = alternatingTurns(messages, target);
   return {
     system,
     contents: turns.map((turn) => ({
       role: turn.role === 'assistant' ? 'model' : 'user',
-      parts: [{ text: turn.content }],
+      parts: turn.signedParts ?? [{ text: turn.content }],
     })),
   };
 }
@@ -183,7 +190,7 @@ function buildRequestFor(service: GoogleService, request: ChatRequest): HttpRequ
   }
   setStreamAndUserHeaders(headers, request);
 
-  const { system, contents } = splitConversation(request.messages);
+  const { system, contents } = splitConversation(request.messages, target);
   const body: JsonObject = { contents };
   if (system !== undefined) body['systemInstruction'] = { parts: [{ text: system }] };
   const generationConfig = generationConfigOf(target);
@@ -329,7 +336,8 @@ function usageFrom(value: unknown): Usage | undefined {
   return usage;
 }
 
-function createDecoder(): StreamDecoder {
+function createDecoder(options: DecoderOptions = {}): StreamDecoder {
+  const recorder = options.keepSignedReply === true ? createGeminiReplyRecorder() : undefined;
   let usage: Usage | undefined;
   let finishReason: string | undefined;
   let toolCallCount = 0;
@@ -343,6 +351,7 @@ function createDecoder(): StreamDecoder {
 
   function partEvents(part: unknown): StreamEvent[] {
     if (!isObject(part)) return [];
+    recorder?.add(part);
     const call = part['functionCall'];
     if (isObject(call)) {
       // Calls arrive whole, args already parsed; the API gives ids only sometimes.
@@ -423,6 +432,7 @@ function createDecoder(): StreamDecoder {
       return decodeChunk(chunk);
     },
     isEnded: () => ended,
+    signedReply: () => recorder?.parts(),
     finish(): StreamEvent[] {
       if (ended) return [];
       // Gemini has no terminator event: the last chunk's finishReason is what says the answer is whole.

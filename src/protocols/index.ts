@@ -6,7 +6,7 @@ import { anthropicAdapter } from './anthropic.ts';
 import { geminiAdapter, vertexAdapter } from './gemini.ts';
 import { openaiAdapter } from './openai.ts';
 
-export type { ApiErrorDetails, ProtocolAdapter, StreamDecoder } from './adapter.ts';
+export type { ApiErrorDetails, DecoderOptions, ProtocolAdapter, StreamDecoder } from './adapter.ts';
 export { anthropicAdapter } from './anthropic.ts';
 export { geminiAdapter, vertexAdapter } from './gemini.ts';
 export { openaiAdapter } from './openai.ts';

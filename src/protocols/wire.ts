@@ -3,7 +3,16 @@
 // the same logic in every protocol that uses it; what differs between protocols stays in their own files.
 
 import type { StreamEvent, StreamFailure } from '../core/events.ts';
-import { type ChatRequest, isObject, type Message, sessionIdPlaceholder, type Usage } from '../core/types.ts';
+import { signedPartsFor } from '../core/signed-reply.ts';
+import {
+  type ChatRequest,
+  isObject,
+  type JsonObject,
+  type Message,
+  type ResolvedModel,
+  sessionIdPlaceholder,
+  type Usage,
+} from '../core/types.ts';
 
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -136,14 +145,20 @@ export function stopSequencesOf(stop: string | string[] | undefined): string[] |
 export interface Turn {
   role: 'user' | 'assistant';
   content: string;
+  /** The reply as the provider sent it (signed reasoning), when this request goes to that provider. */
+  signedParts?: readonly JsonObject[];
 }
 
 /**
  * For protocols that take system text apart and want user and assistant to alternate (Anthropic, Gemini):
  * system messages are joined into one text, consecutive turns of one role are joined, and empty messages
- * are dropped because those APIs reject empty text.
+ * are dropped because those APIs reject empty text. A reply with signed reasoning keeps it for the provider
+ * that made it (`target`), unless it was joined with another: the joined text is no reply it signed.
  */
-export function alternatingTurns(messages: Message[]): { system: string | undefined; turns: Turn[] } {
+export function alternatingTurns(
+  messages: Message[],
+  target: ResolvedModel,
+): { system: string | undefined; turns: Turn[] } {
   const systemParts: string[] = [];
   const turns: Turn[] = [];
   for (const message of messages) {
@@ -155,8 +170,12 @@ export function alternatingTurns(messages: Message[]): { system: string | undefi
     const previous = turns.at(-1);
     if (previous !== undefined && previous.role === message.role) {
       previous.content = `${previous.content}\n\n${message.content}`;
+      delete previous.signedParts;
     } else {
-      turns.push({ role: message.role, content: message.content });
+      const turn: Turn = { role: message.role, content: message.content };
+      const signedParts = signedPartsFor(message, target);
+      if (signedParts !== undefined) turn.signedParts = signedParts;
+      turns.push(turn);
     }
   }
   return { system: systemParts.length > 0 ? systemParts.join('\n\n') : undefined, turns };

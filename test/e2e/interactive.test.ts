@@ -5,9 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'jsonc-parser';
+import { startFakeAnthropic } from '../fakes/anthropic-server.ts';
+import { startFakeGemini } from '../fakes/gemini-server.ts';
 import { startFakeOAuth } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { binaryPath, ensureBinary, makeSandbox, runCli, type Sandbox } from './harness.ts';
+import { binaryPath, ensureBinary, makeSandbox, repositoryRoot, runCli, type Sandbox } from './harness.ts';
 
 const tmuxAvailable = Bun.which('tmux') !== null;
 const socket = `qwen-e2e-${process.pid}`;
@@ -402,6 +404,112 @@ describe.skipIf(!tmuxAvailable)('interactive (tmux, dist/qwen)', () => {
       { role: 'user', content: 'again' },
     ]);
   }, 30_000);
+
+  describe('reasoning the provider signed goes back to it with the reply, and only to it', () => {
+    const fixtures = path.join(repositoryRoot, 'test', 'fixtures');
+    const claude = 'claude-sonnet-4-5-20250929';
+    const gemini = 'gemini-2.5-flash';
+    const question = { role: 'user', content: 'What is 17 × 23?' };
+    const followUp = { role: 'user', content: 'And halved?' };
+    let anthropicServer: ReturnType<typeof startFakeAnthropic>;
+    let geminiServer: ReturnType<typeof startFakeGemini>;
+    beforeAll(() => {
+      anthropicServer = startFakeAnthropic({ sseFile: path.join(fixtures, 'anthropic', 'thinking.sse') });
+      geminiServer = startFakeGemini({ sseFile: path.join(fixtures, 'gemini', 'text.sse') });
+    });
+    afterAll(async () => {
+      await anthropicServer.stop();
+      await geminiServer.stop();
+    });
+
+    /** A session on `first` (one provider each for Claude and Gemini configured), asked two questions. */
+    async function twoTurnsOn(first: string): Promise<Pane> {
+      sandbox = makeSandbox();
+      const thinking = { thinking: { type: 'enabled', budget_tokens: 2048 } };
+      sandbox.userSettings({
+        modelProviders: {
+          anthropic: [
+            {
+              id: claude,
+              envKey: 'ANTHROPIC_API_KEY',
+              baseUrl: anthropicServer.url,
+              generationConfig: { extra_body: thinking },
+            },
+          ],
+          gemini: [{ id: gemini, envKey: 'GEMINI_API_KEY', baseUrl: geminiServer.url }],
+        },
+        security: { auth: { selectedType: first === claude ? 'anthropic' : 'gemini' } },
+        model: { name: first },
+      });
+      const shown = startPane(sandbox, { ANTHROPIC_API_KEY: 'sk-ant-e2e', GEMINI_API_KEY: 'AIza-e2e' });
+      await shown.waitFor(`${first} >`);
+      shown.enter(question.content);
+      await shown.waitFor(`${first} >`, { times: 2 });
+      shown.enter(followUp.content);
+      await shown.waitFor(`${first} >`, { times: 3 });
+      return shown;
+    }
+
+    /** Switches to `model` and asks once more. */
+    async function askOn(shown: Pane, model: string): Promise<void> {
+      shown.enter(`/model ${model}`);
+      await shown.waitFor(`${model} >`);
+      shown.enter('Thanks.');
+      await shown.waitFor(`${model} >`, { times: 2 });
+    }
+
+    test('Anthropic: the thinking block and its signature, then the text; Gemini after /model gets the text', async () => {
+      pane = await twoTurnsOn(claude);
+      const answer = '17 × 23 = **391**.';
+      const blocks = [
+        {
+          type: 'thinking',
+          thinking: 'The user wants 17 × 23. 17 × 20 = 340, 17 × 3 = 51, so 391.',
+          signature: 'ErUBCkYIBRgCIkDq0cN3mZ8Wb1fakeSignatureForTestsOnlyQ2xhdWRlLWxpdGU=',
+        },
+        { type: 'text', text: answer },
+      ];
+      const second = anthropicServer.requests.at(-1)?.body as { messages: unknown[]; thinking: unknown };
+      expect(second.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+      expect(second.messages).toEqual([question, { role: 'assistant', content: blocks }, followUp]);
+
+      await askOn(pane, gemini);
+      const third = geminiServer.requests.at(-1)?.body as { contents: unknown[] };
+      const text = (role: string, content: string) => ({ role, parts: [{ text: content }] });
+      expect(third.contents).toEqual([
+        text('user', question.content),
+        text('model', answer),
+        text('user', followUp.content),
+        text('model', answer),
+        text('user', 'Thanks.'),
+      ]);
+    }, 30_000);
+
+    test('Gemini: the parts with the thoughtSignature where it came; Claude after /model gets the text', async () => {
+      pane = await twoTurnsOn(gemini);
+      const answer = 'Hallo! Die Antwort lautet: 42 — größer geht’s nicht.';
+      const parts = [
+        { text: answer },
+        { text: '', thoughtSignature: 'CiQB0e2Kb3fakeThoughtSignatureForQwenLiteTestsOnly5fQ==' },
+      ];
+      const second = geminiServer.requests.at(-1)?.body as { contents: unknown[] };
+      expect(second.contents).toEqual([
+        { role: 'user', parts: [{ text: question.content }] },
+        { role: 'model', parts },
+        { role: 'user', parts: [{ text: followUp.content }] },
+      ]);
+
+      await askOn(pane, claude);
+      const third = anthropicServer.requests.at(-1)?.body as { messages: unknown[] };
+      expect(third.messages).toEqual([
+        question,
+        { role: 'assistant', content: answer },
+        followUp,
+        { role: 'assistant', content: answer },
+        { role: 'user', content: 'Thanks.' },
+      ]);
+    }, 30_000);
+  });
 
   test('lines that arrive together are one message; lines typed during an answer are sent in turn, never lost', async () => {
     fake.setResponses({ stream: { text: ['Got it.'] } });

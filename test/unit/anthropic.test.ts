@@ -1,11 +1,19 @@
 import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
+import { replyOriginOf } from '../../src/core/signed-reply.ts';
 import { sseMessage } from '../../src/core/sse.ts';
-import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
+import type { ChatRequest, Message, ResolvedModel } from '../../src/core/types.ts';
 import { anthropicAdapter, defaultAnthropicMaxTokens } from '../../src/protocols/anthropic.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { anthropicStream } from '../fakes/anthropic-server.ts';
-import { chatRequest, decodeThroughParser, decodeWholeReply, fixtureReader, textOf } from './helpers.ts';
+import {
+  chatRequest,
+  decodeThroughParser,
+  decodeWholeReply,
+  fixtureReader,
+  signedReplyOf,
+  textOf,
+} from './helpers.ts';
 
 const fixture = fixtureReader('anthropic');
 
@@ -518,4 +526,100 @@ test('a whole message from a server that ignored stream: true decodes as its str
   for (const other of [{ type: 'error', error: {} }, { type: 'message' }, [], null]) {
     expect(anthropicAdapter.chunksOfWholeReply?.(other)).toBeUndefined();
   }
+});
+
+describe('signed thinking in later turns', () => {
+  const signature = 'ErUBCkYIBRgCIkDq0cN3mZ8Wb1fakeSignatureForTestsOnlyQ2xhdWRlLWxpdGU=';
+  const thinking = 'The user wants 17 × 23. 17 × 20 = 340, 17 × 3 = 51, so 391.';
+
+  test('the decoder keeps thinking blocks with their signature, then the text, as they came', () => {
+    for (const seed of [1, 2, 3]) {
+      expect(signedReplyOf(anthropicAdapter, fixture('thinking.sse'), seed)).toEqual([
+        { type: 'thinking', thinking, signature },
+        { type: 'text', text: '17 × 23 = **391**.' },
+      ]);
+    }
+  });
+
+  test('nothing is kept without signed thinking, or when not asked (one-shot runs)', () => {
+    expect(signedReplyOf(anthropicAdapter, fixture('text.sse'))).toBeUndefined();
+    const decoder = anthropicAdapter.createDecoder();
+    decodeThroughParser(decoder, fixture('thinking.sse'));
+    expect(decoder.signedReply?.()).toBeUndefined();
+  });
+
+  test('redacted_thinking keeps its data; unsigned thinking and empty text blocks are left out', () => {
+    const decoder = anthropicAdapter.createDecoder({ keepSignedReply: true });
+    const reply = {
+      type: 'message',
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'unsigned', signature: '' },
+        { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+        { type: 'text', text: '' },
+        { type: 'text', text: 'Answer.' },
+      ],
+      stop_reason: 'end_turn',
+    };
+    for (const data of anthropicAdapter.chunksOfWholeReply?.(reply) ?? []) {
+      decoder.decode(sseMessage('message', data));
+    }
+    decoder.finish();
+    expect(decoder.signedReply?.()).toEqual([
+      { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+      { type: 'text', text: 'Answer.' },
+    ]);
+  });
+
+  const blocks = [
+    { type: 'thinking', thinking, signature },
+    { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+    { type: 'text', text: '17 × 23 = **391**.' },
+  ];
+  /** A conversation whose answer came from `origin` with signed thinking. */
+  function history(origin: ResolvedModel): Message[] {
+    return [
+      { role: 'user', content: 'What is 17 × 23?' },
+      {
+        role: 'assistant',
+        content: '17 × 23 = **391**.',
+        signedReply: { origin: replyOriginOf(origin), parts: blocks },
+      },
+      { role: 'user', content: 'And divided by 17?' },
+    ];
+  }
+
+  test('the assistant turn goes back to the model that made it as its blocks, unchanged', () => {
+    expect(bodyOf(chat({}, history(target())))['messages']).toEqual([
+      { role: 'user', content: 'What is 17 × 23?' },
+      { role: 'assistant', content: blocks },
+      { role: 'user', content: 'And divided by 17?' },
+    ]);
+    // A trailing slash is the same endpoint.
+    const slashed = history(target({ baseUrl: 'https://api.anthropic.com/' }));
+    const sent = bodyOf(chat({ baseUrl: 'https://api.anthropic.com' }, slashed))['messages'];
+    expect((sent as Record<string, unknown>[])[1]).toEqual({ role: 'assistant', content: blocks });
+  });
+
+  test('another provider, endpoint or model gets the text only: the signatures are not valid there', () => {
+    const asText = [
+      { role: 'user', content: 'What is 17 × 23?' },
+      { role: 'assistant', content: '17 × 23 = **391**.' },
+      { role: 'user', content: 'And divided by 17?' },
+    ];
+    const others = [
+      target({ authType: 'gemini', protocol: 'gemini', model: 'claude-sonnet-4-5-20250929' }),
+      target({ baseUrl: 'https://dashscope-intl.aliyuncs.com/apps/anthropic' }),
+      target({ model: 'claude-opus-4-1' }),
+    ];
+    for (const other of others) expect(bodyOf(chat({}, history(other)))['messages']).toEqual(asText);
+  });
+
+  test('a signed reply joined with another assistant turn is sent as the joined text', () => {
+    const messages = [...history(target()).slice(0, 2), { role: 'assistant' as const, content: 'More.' }];
+    expect(bodyOf(chat({}, messages))['messages']).toEqual([
+      { role: 'user', content: 'What is 17 × 23?' },
+      { role: 'assistant', content: '17 × 23 = **391**.\n\nMore.' },
+    ]);
+  });
 });

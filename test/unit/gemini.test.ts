@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import type { StreamEvent } from '../../src/core/events.ts';
+import { replyOriginOf } from '../../src/core/signed-reply.ts';
 import { sseMessage } from '../../src/core/sse.ts';
-import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
+import type { ChatRequest, Message, ResolvedModel } from '../../src/core/types.ts';
 import { geminiAdapter, modelResourcePath, vertexAdapter } from '../../src/protocols/gemini.ts';
 import { adapterFor } from '../../src/protocols/index.ts';
 import { geminiStream } from '../fakes/gemini-server.ts';
@@ -10,6 +11,7 @@ import {
   decodeThroughParser,
   decodeWholeReply,
   fixtureReader,
+  signedReplyOf,
   textOf,
 } from './helpers.ts';
 
@@ -664,4 +666,75 @@ test('a whole generateContent reply, or the JSON array streamGenerateContent sen
   const ended = decodeReply([chunk('A'), { error: { code: 500, message: 'boom', status: 'INTERNAL' } }]);
   expect(textOf(ended)).toBe('A');
   expect(ended.at(-1)).toMatchObject({ type: 'error', error: { message: 'boom', status: 500 } });
+});
+
+describe('thought signatures in later turns', () => {
+  const signature = 'CiQB0e2Kb3fakeThoughtSignatureForQwenLiteTestsOnly5fQ==';
+
+  test('the signature stays on the part it came with; the text increments between are one part', () => {
+    for (const seed of [1, 2, 3]) {
+      // The signature on an empty text part of its own, at the end.
+      expect(signedReplyOf(geminiAdapter, fixture('text.sse'), seed)).toEqual([
+        { text: 'Hallo! Die Antwort lautet: 42 — größer geht’s nicht.' },
+        { text: '', thoughtSignature: signature },
+      ]);
+      // Thought parts as they came (their increments joined), the signature on the answer's text part.
+      expect(signedReplyOf(geminiAdapter, fixture('thinking.sse'), seed)).toEqual([
+        { text: '**Checking the numbers**\n\nThe user asks for 17 × 23. 340 + 51 = 391.', thought: true },
+        { text: '17 × 23 = **391**.', thoughtSignature: signature },
+      ]);
+    }
+  });
+
+  test('nothing is kept without a signature, or when not asked (one-shot runs); calls are not kept', () => {
+    expect(signedReplyOf(geminiAdapter, geminiStream({ thoughts: ['Hmm.'], text: ['Hi.'] }))).toBeUndefined();
+    const decoder = geminiAdapter.createDecoder();
+    decodeThroughParser(decoder, fixture('text.sse'));
+    expect(decoder.signedReply?.()).toBeUndefined();
+    const call = { functionCall: { name: 'look', args: {} }, thoughtSignature: signature };
+    const withCall = `data: ${JSON.stringify({
+      candidates: [{ content: { role: 'model', parts: [{ text: 'Looking.' }, call] }, finishReason: 'STOP' }],
+    })}\r\n\r\n`;
+    expect(signedReplyOf(geminiAdapter, withCall)).toBeUndefined();
+  });
+
+  const parts = [
+    { text: 'Thinking it over.', thought: true },
+    { text: '17 × 23 = **391**.', thoughtSignature: signature },
+  ];
+  /** A conversation whose answer came from `origin` with signed parts. */
+  function history(origin: ResolvedModel): Message[] {
+    return [
+      { role: 'user', content: 'What is 17 × 23?' },
+      {
+        role: 'assistant',
+        content: '17 × 23 = **391**.',
+        signedReply: { origin: replyOriginOf(origin), parts },
+      },
+      { role: 'user', content: 'And divided by 17?' },
+    ];
+  }
+
+  test('the model turn goes back to the model that made it with its parts verbatim', () => {
+    expect(bodyOf(target(), history(target()))['contents']).toEqual([
+      { role: 'user', parts: [{ text: 'What is 17 × 23?' }] },
+      { role: 'model', parts },
+      { role: 'user', parts: [{ text: 'And divided by 17?' }] },
+    ]);
+    const vertex = JSON.parse(vertexAdapter.buildRequest(chat(vertexTarget(), history(vertexTarget()))).body);
+    expect(vertex.contents[1]).toEqual({ role: 'model', parts });
+  });
+
+  test('another protocol, endpoint or model gets the text only: the signatures are not valid there', () => {
+    const asText = { role: 'model', parts: [{ text: '17 × 23 = **391**.' }] };
+    const others = [
+      vertexTarget(),
+      target({ authType: 'anthropic', protocol: 'anthropic' }),
+      target({ baseUrl: 'https://gateway.example.com' }),
+      target({ model: 'gemini-2.5-pro' }),
+    ];
+    for (const other of others) {
+      expect((bodyOf(target(), history(other))['contents'] as unknown[])[1]).toEqual(asText);
+    }
+  });
 });

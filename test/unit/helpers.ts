@@ -56,6 +56,20 @@ export function decodeWholeReply(adapter: ProtocolAdapter, reply: unknown): Stre
   return [...chunks.flatMap((data) => decoder.decode(sseMessage('message', data))), ...decoder.finish()];
 }
 
+/**
+ * What a decoder that keeps the reply (as the REPL's does) gives to send back in later turns, the stream in
+ * seeded random slices.
+ */
+export function signedReplyOf(
+  adapter: ProtocolAdapter,
+  stream: string,
+  seed = 1,
+): Record<string, unknown>[] | undefined {
+  const decoder = adapter.createDecoder({ keepSignedReply: true });
+  decodeThroughParser(decoder, stream, { seed, minSize: 1, maxSize: 23 });
+  return decoder.signedReply?.();
+}
+
 /** Events as plain objects, to compare: a delta that came as UTF-8 bytes is compared by its text. */
 export function plainEvents(events: StreamEvent[]): StreamEvent[] {
   return events.map((event) =>
