@@ -11,6 +11,12 @@ export const approvalModes = ['plan', 'default', 'auto-edit', 'auto', 'yolo'] as
 export const compatibilityNote = `  -y/--yolo, --approval-mode, --max-session-turns and --max-tool-calls are accepted so that
   Qwen Code command lines run unchanged; qwen-lite runs no tools, so they change nothing.`;
 
+/** The approval mode the flags ask for (checked by checkCompatibilityFlags), as Qwen Code names it. */
+export function permissionModeOf(flags: MainFlags): string {
+  if (flags.yolo) return 'yolo';
+  return flags.approvalMode ?? 'default';
+}
+
 /** Throws for the values Qwen Code refuses and for what qwen-lite cannot do; the rest is accepted as is. */
 export function checkCompatibilityFlags(flags: MainFlags): void {
   if (flags.approvalMode !== undefined) {

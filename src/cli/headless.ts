@@ -25,6 +25,8 @@ export interface HeadlessRun {
   context: RunContext;
   /** -o stream-json with --include-partial-messages. */
   partialMessages?: boolean;
+  /** The approval mode asked for, reported as the JSON formats' permission_mode. */
+  permissionMode?: string;
   /** --fallback-model, in order. */
   fallbacks?: readonly FallbackModel[];
 }
@@ -45,6 +47,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     partialMessages: run.partialMessages,
     terminal: context.stdoutIsTerminal,
     sessionId,
+    permissionMode: run.permissionMode,
   });
   const startedAt = performance.now();
   const messages: Message[] = [{ role: 'user', content: run.prompt }];

@@ -16,7 +16,7 @@ import {
   rawValue,
   valueFlags,
 } from './command-line.ts';
-import { checkCompatibilityFlags } from './compatibility.ts';
+import { checkCompatibilityFlags, permissionModeOf } from './compatibility.ts';
 import type { RunContext } from './context.ts';
 import { parseFallbackModels, prepareModelSession } from './fallback.ts';
 import { createRenderer, type HeadlessRun, joinInput, runHeadless } from './headless.ts';
@@ -202,7 +202,15 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       // command piped in would otherwise be dropped without a word.
       context.writeError('Note: nothing arrived on stdin within 0.5 s; answering the prompt alone.');
     }
-    run = { prompt, format, session, context, partialMessages: flags.includePartialMessages, fallbacks };
+    run = {
+      prompt,
+      format,
+      session,
+      context,
+      partialMessages: flags.includePartialMessages,
+      fallbacks,
+      permissionMode: permissionModeOf(flags),
+    };
   } catch (error) {
     writeFailedResult(error, format, context, startedAt);
     throw error;

@@ -17,6 +17,8 @@ export interface JsonRendererOptions {
   partialMessages?: boolean;
   /** The run's id, also sent where settings ask for it (`${session_id}` in customHeaders). */
   sessionId?: string;
+  /** system/init's permission_mode: the approval mode asked for (-y, --approval-mode), as Qwen Code says it. */
+  permissionMode?: string;
 }
 
 type BlockType = 'thinking' | 'text' | 'tool_use';
@@ -187,7 +189,7 @@ export function createJsonRenderer(
         tools: [],
         mcp_servers: [],
         model: runInfo.model,
-        permission_mode: 'default',
+        permission_mode: options.permissionMode ?? 'default',
         slash_commands: [],
         qwen_code_version: runInfo.version,
         agents: [],

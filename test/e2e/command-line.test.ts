@@ -60,6 +60,10 @@ for (const flavour of flavours) {
       const yolo = await run(['-m', 'm', '-p', 'review', '--yolo', '-o', 'json'], flavour);
       expect(yolo).toMatchObject({ exitCode: 0, prompt: 'review' });
       expect(JSON.parse(yolo.stdout).at(-1)).toMatchObject({ type: 'result', result: 'ok' });
+      // system/init says the approval mode asked for, as Qwen Code does.
+      expect(JSON.parse(yolo.stdout)[0]).toMatchObject({ subtype: 'init', permission_mode: 'yolo' });
+      const plan = await run(['-m', 'm', '--approval-mode', 'plan', '-o', 'json', 'hi'], flavour);
+      expect(JSON.parse(plan.stdout)[0]).toMatchObject({ subtype: 'init', permission_mode: 'plan' });
       const grouped = await run(['-m', 'm', '-yo', 'json', 'hi'], flavour);
       expect(grouped).toMatchObject({ exitCode: 0, prompt: 'hi' });
       expect(JSON.parse(grouped.stdout).at(-1)).toMatchObject({ type: 'result', result: 'ok' });
