@@ -317,6 +317,49 @@ for (const flavour of headlessFlavours) {
       }
     });
 
+    test('an error status the proxy gave (no JSON error in it) names the proxy and NO_PROXY', async () => {
+      // The fake proxy answers 502 itself when it cannot reach the target.
+      const result = await run({
+        flavour,
+        baseUrl: 'http://llm.internal.invalid/v1',
+        settings: { model: { generationConfig: { maxRetries: 0 } } },
+        env: { HTTP_PROXY: proxy.url.replace('//', '//bob:pr0xy-pass-77@') },
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(
+        `llm.internal.invalid answered 502 through the proxy http://127.0.0.1:${proxy.port} (from HTTP_PROXY)`,
+      );
+      expect(result.stderr).toContain('add it to NO_PROXY');
+      expect(result.stderr).not.toContain('pr0xy-pass-77');
+      // The server's own JSON error through the same proxy is the server's, as without one.
+      plainFake.setResponses({ status: 400 });
+      try {
+        const served = await run({ flavour, baseUrl: plainFake.url, env: { HTTP_PROXY: proxy.url } });
+        expect(served.stderr).toContain(`127.0.0.1:${plainFake.port} answered 400: Fake server error 400`);
+        expect(served.stderr).not.toContain('through the proxy');
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
+    test('a 407 with no proxy configured (a transparent proxy) says how to give it credentials', async () => {
+      const transparent = Bun.serve({
+        hostname: '127.0.0.1',
+        port: 0,
+        fetch: () => new Response('', { status: 407, headers: { 'proxy-authenticate': 'Basic' } }),
+      });
+      try {
+        const result = await run({ flavour, baseUrl: `http://127.0.0.1:${transparent.port}/v1` });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(`127.0.0.1:${transparent.port} answered 407`);
+        expect(result.stderr).toContain(
+          'A proxy on the way asks for a user name and password: set HTTPS_PROXY=http://user:password@host:port',
+        );
+      } finally {
+        await transparent.stop(true);
+      }
+    });
+
     test('a dead proxy is named (not the target), at once', async () => {
       const startedAt = performance.now();
       const result = await run({
