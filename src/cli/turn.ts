@@ -22,6 +22,7 @@ import {
   requestSecrets,
   statusHint,
 } from '../net/http.ts';
+import { proxyNoteFor } from '../net/proxy-notes.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
 import { capped, firstOf, parseJson } from '../protocols/wire.ts';
 import { longestTimerMs } from './abortable.ts';
@@ -154,17 +155,19 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       idleTimer = setTimeout(watchIdle, idleTimeoutMs - quietMs);
       return;
     }
+    const cause = new BrokenStream(`no data for ${idleTimeoutMs} ms`);
     abortWith(
-      new CliError(
-        'network',
-        `No data from ${hostOf(httpRequest.url)} for ${idleTimeoutMs} ms; stopped waiting.`,
-        {
-          hint: 'Raise QWEN_STREAM_IDLE_TIMEOUT_MS (ms) if this model thinks for a long time.',
-          cause: new BrokenStream(`no data for ${idleTimeoutMs} ms`),
-        },
-      ),
+      headersArrived
+        ? new CliError(
+            'network',
+            `No data from ${hostOf(httpRequest.url)} for ${idleTimeoutMs} ms; stopped waiting.`,
+            { hint: 'Raise QWEN_STREAM_IDLE_TIMEOUT_MS (ms) if this model thinks for a long time.', cause },
+          )
+        : nothingCameBack(httpRequest.url, idleTimeoutMs, options.fetchImplementation, cause),
     );
   };
+  // Until the answer's headers come, silence may be a host that cannot be reached, not a model thinking.
+  let headersArrived = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   const result: TurnResult = { text: '', reasoning: '', durationMs: 0 };
@@ -214,6 +217,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       fetchImplementation: options.fetchImplementation,
       urlSetting: request.target.baseUrlSource && whereSet(request.target.baseUrlSource),
     });
+    headersArrived = true;
     lifetimeTimer = startLifetimeTimer();
     const decoder = adapter.createDecoder();
     const parser = createSseParser();
@@ -356,6 +360,28 @@ function firstNonBlankByte(pieces: readonly Uint8Array[]): number | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The idle timeout ran out before even the response headers came: a host a firewall drops packets to, one
+ * that needs a proxy (or one that is in the way), or a very slow one. The proxy in the way, when there is
+ * one, is named by the transport, with NO_PROXY.
+ */
+function nothingCameBack(
+  url: string,
+  idleTimeoutMs: number,
+  fetchImplementation: typeof fetch | undefined,
+  cause: BrokenStream,
+): CliError {
+  const unreachable =
+    proxyNoteFor(fetchImplementation, url) === undefined
+      ? `The host may be unreachable (a firewall dropping packets, or a proxy needed: ${new URL(url).protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} / NO_PROXY) or very slow`
+      : 'The host or the proxy may be unreachable or very slow';
+  return new CliError(
+    'network',
+    `Nothing came back from ${hostOf(url)} (not even the response headers) for ${idleTimeoutMs} ms; stopped waiting.`,
+    { hint: `${unreachable}; QWEN_STREAM_IDLE_TIMEOUT_MS (ms) bounds this wait.`, cause },
+  );
 }
 
 function noAnswerInReply(host: string): CliError {

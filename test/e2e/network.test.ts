@@ -389,8 +389,9 @@ for (const flavour of headlessFlavours) {
         });
         expect(result.exitCode).toBe(1);
         expect(result.stderr).toContain(
-          `for 300 ms; stopped waiting (through the proxy http://127.0.0.1:${silent.port} from HTTPS_PROXY, which may be what is not answering).`,
+          `Nothing came back from 127.0.0.1:${httpsFake.port} (not even the response headers) for 300 ms; stopped waiting (through the proxy http://127.0.0.1:${silent.port} from HTTPS_PROXY, which may be what is not answering).`,
         );
+        expect(result.stderr).toContain('The host or the proxy may be unreachable or very slow');
         expect(result.stderr).toContain('add it to NO_PROXY');
       } finally {
         silent.stop(true);
@@ -518,7 +519,15 @@ for (const flavour of headlessFlavours) {
           env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '500' },
         });
         expect(result.exitCode).toBe(1);
-        expect(result.stderr).toContain('QWEN_STREAM_IDLE_TIMEOUT_MS');
+        // Not even the headers came: the host may be out of reach, not a model thinking.
+        expect(result.stderr).toContain(
+          `Nothing came back from 127.0.0.1:${plainFake.port} (not even the response headers) for 500 ms; stopped waiting.`,
+        );
+        expect(result.stderr).toContain(
+          'a firewall dropping packets, or a proxy needed: HTTP_PROXY / NO_PROXY',
+        );
+        expect(result.stderr).toContain('QWEN_STREAM_IDLE_TIMEOUT_MS (ms) bounds this wait.');
+        expect(result.stderr).not.toContain('thinks for a long time');
       } finally {
         plainFake.setResponses();
       }
