@@ -115,7 +115,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           () =>
             abortWith(
               new CliError('network', `The request took longer than ${timeoutMs} ms and was stopped.`, {
-                hint: 'Raise generationConfig.timeout (ms) in the model entry of settings.json (or QWEN_CODE_API_TIMEOUT_MS).',
+                // Only the setting that set the limit: raising another one changes nothing.
+                hint: `Raise ${request.target.generationConfig.timeoutSetting ?? 'the request timeout'} (ms).`,
                 // Before any answer, worth another attempt as a lost connection is (the SDKs retry timeouts).
                 cause: new BrokenStream(`no answer within ${timeoutMs} ms`),
               }),

@@ -549,7 +549,44 @@ for (const flavour of headlessFlavours) {
         });
         expect(result.exitCode).toBe(1);
         expect(result.stderr).toContain('longer than 700 ms');
-        expect(result.stderr).toContain('generationConfig.timeout');
+        // Only the setting that set the limit: the variable cannot raise it, and there is no entry.
+        expect(result.stderr).toContain('Raise model.generationConfig.timeout in settings.json (ms).');
+        expect(result.stderr).not.toContain('QWEN_CODE_API_TIMEOUT_MS');
+        expect(result.stderr).not.toContain('model entry');
+        // From the variable, the variable is named.
+        const ticking = () =>
+          plainFake.setResponses({
+            stream: { text: Array.from({ length: 40 }, () => 'tick ') },
+            slices: { size: 20, delayMs: 50 },
+          });
+        ticking();
+        const fromVariable = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          settings: { model: { generationConfig: { maxRetries: 0 } } },
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '5000', QWEN_CODE_API_TIMEOUT_MS: '700' },
+        });
+        expect(fromVariable.stderr).toContain(
+          'longer than 700 ms and was stopped. Raise QWEN_CODE_API_TIMEOUT_MS (ms).',
+        );
+        // The entry's timeout wins over the variable: the entry is named, the variable is not.
+        ticking();
+        const fromEntry = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          settings: {
+            modelProviders: {
+              openai: [
+                { id: 'm', baseUrl: plainFake.url, generationConfig: { timeout: 700, maxRetries: 0 } },
+              ],
+            },
+          },
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '5000', QWEN_CODE_API_TIMEOUT_MS: '60000' },
+        });
+        expect(fromEntry.stderr).toContain(
+          'Raise generationConfig.timeout of the modelProviders.openai entry "m" in settings.json (ms).',
+        );
+        expect(fromEntry.stderr).not.toContain('QWEN_CODE_API_TIMEOUT_MS');
       } finally {
         plainFake.setResponses();
       }
