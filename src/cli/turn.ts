@@ -24,7 +24,7 @@ import {
 } from '../net/http.ts';
 import { proxyNoteFor } from '../net/proxy-notes.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
-import { capped, firstOf, parseJson } from '../protocols/wire.ts';
+import { capped, firstOf, messageOfTextBody, parseJson } from '../protocols/wire.ts';
 import { longestTimerMs } from './abortable.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
@@ -242,7 +242,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     // A reply read whole: an error object fails the turn; a whole answer is delivered as the chunks of its
     // stream. False when it is neither.
     const deliverWholeReply = (pieces: Uint8Array[]): boolean => {
-      const body = new TextDecoder().decode(concatBytes(pieces));
+      const body = textOf(pieces);
       const parsed = parseJson(body);
       if (isErrorReply(parsed)) failWithErrorReply(body);
       const chunks = parsed === undefined ? undefined : adapter.chunksOfWholeReply?.(parsed);
@@ -250,8 +250,17 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       deliver(chunks.map((data) => sseMessage('message', data)));
       return true;
     };
-    // A captive portal's HTML page is not an answer, whatever its status.
-    if (contentTypeIs(contentType, 'text/html')) throw notAStream(host, contentType);
+    const reader = response.body?.getReader();
+    // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
+    // even when the server stays silent.
+    const cancelRead = () => reader?.cancel().catch(() => undefined);
+    controller.signal.addEventListener('abort', cancelRead, { once: true });
+    // An abort from before the listener existed would leave the first read waiting.
+    if (controller.signal.aborted) throw abortError(controller.signal);
+    // A captive portal's HTML page is not an answer, whatever its status: its start says what it is.
+    if (contentTypeIs(contentType, 'text/html')) {
+      throw htmlPage(host, contentType, await pageStart(reader, controller.signal));
+    }
     // Whatever its label, a reply is held until its first byte tells what it is. An event stream starts
     // with a field or a comment and goes to the parser as it comes; one that starts with `{` or `[` is JSON
     // (an error, or a whole answer from a server that ignored `stream: true`), read to its end.
@@ -260,14 +269,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const releaseHeld = (pieces: Uint8Array[]) => {
       for (const piece of pieces) deliver(parser.push(piece));
     };
-    const reader = response.body?.getReader();
+    // The start of a reply that begins as a page does (`<`), to quote it if no event follows.
+    let page: Uint8Array[] | undefined;
     if (reader) {
-      // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
-      // even when the server stays silent.
-      const cancelRead = () => reader.cancel().catch(() => undefined);
-      controller.signal.addEventListener('abort', cancelRead, { once: true });
-      // An abort from before the listener existed would leave the first read waiting.
-      if (controller.signal.aborted) throw abortError(controller.signal);
       for (;;) {
         const { done, value } = await reader.read();
         if (controller.signal.aborted) throw abortError(controller.signal);
@@ -280,6 +284,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           held.push(value);
           firstByte = firstNonBlankByte(held);
           if (firstByte === undefined || startsJson(firstByte)) continue;
+          if (firstByte === lessThan) page = held;
           releaseHeld(held);
           held = undefined;
         }
@@ -289,16 +294,16 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       }
     }
     if (held !== undefined && !deliverWholeReply(held)) {
-      if (contentTypeIs(contentType, 'application/json')) throw noAnswerInReply(host);
+      if (contentTypeIs(contentType, 'application/json')) throw noAnswerInReply(host, held);
       // JSON that is no answer under another label: the parser and the decoder judge it as a stream.
       releaseHeld(held);
     }
     deliver(parser.end());
     // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
     // lost connection); any other reply with none (a page, whatever its label) was no stream at all.
-    if (messages === 0 && (!contentTypeIs(contentType, 'text/event-stream') || firstByte === lessThan)) {
+    if (messages === 0 && page !== undefined) throw htmlPage(host, contentType, textOf(page));
+    if (messages === 0 && !contentTypeIs(contentType, 'text/event-stream'))
       throw notAStream(host, contentType);
-    }
     for (const event of decoder.finish()) emit(event);
     result.text = text.text();
     result.reasoning = reasoning.text();
@@ -385,12 +390,62 @@ function nothingCameBack(
   );
 }
 
-function noAnswerInReply(host: string): CliError {
+/** A JSON reply that is no answer: one cut short (not valid JSON) is told apart from one that says something else. */
+function noAnswerInReply(host: string, pieces: Uint8Array[]): CliError {
+  if (parseJson(textOf(pieces)) === undefined) {
+    return new CliError(
+      'api',
+      `${host} answered with a JSON reply that is cut short (not valid JSON), instead of a stream.`,
+      {
+        hint: 'The server or something on the way (a proxy) ended the reply early; try again, and check the base URL if it keeps happening.',
+      },
+    );
+  }
   return new CliError(
     'api',
     `${host} answered with one JSON reply that holds no answer, instead of a stream.`,
     {
       hint: 'Check that the base URL is the API endpoint and that the server supports streaming ("stream": true).',
+    },
+  );
+}
+
+function textOf(pieces: Uint8Array[]): string {
+  return new TextDecoder().decode(concatBytes(pieces));
+}
+
+/** Enough of a page to find its title or first words. */
+const pageStartBytes = 16 * 1024;
+
+/** The start of a reply's body (a page), read until `pageStartBytes` or its end. */
+async function pageStart(
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  signal: AbortSignal,
+): Promise<string> {
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  while (reader && size < pageStartBytes) {
+    const { done, value } = await reader.read();
+    if (signal.aborted) throw abortError(signal);
+    if (done) break;
+    pieces.push(value);
+    size += value.byteLength;
+  }
+  return textOf(pieces);
+}
+
+/**
+ * An HTML page where the answer should be (a captive portal, a proxy's block page): said so, with its title
+ * or first words, which usually tell who sent it.
+ */
+function htmlPage(host: string, contentType: string, html: string): CliError {
+  const type = contentType ? ` (labelled ${contentType.split(';')[0]})` : '';
+  const words = messageOfTextBody(html);
+  return new CliError(
+    'api',
+    `${host} answered with an HTML page${type} instead of an event stream${words === undefined ? '.' : `: "${capped(words)}"`}`,
+    {
+      hint: 'A proxy or login portal may be in the way; otherwise check the base URL: it should be the API endpoint (for OpenAI-compatible servers, the one ending in /v1).',
     },
   );
 }
