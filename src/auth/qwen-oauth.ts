@@ -4,6 +4,7 @@
 // the interactive /auth wizard and tests can each show it their own way.
 import { CliError } from '../core/errors.ts';
 import { describeNetworkError, hostOf } from '../net/http.ts';
+import { notAnsweringThroughProxy, proxyNoteFor } from '../net/proxy-notes.ts';
 import { readTokenAnswer, type TokenAnswer } from './token-answer.ts';
 import type { QwenCredentials } from './token-store.ts';
 
@@ -309,7 +310,10 @@ export async function refreshCredentials(
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError('network', `Could not refresh the Qwen OAuth token: ${reason}`, {
       cause: error,
-      hint: 'Check your network connection and proxy settings, then try again.',
+      // The reason's own advice (the proxy to go around, the CA to trust) says more than ours.
+      hint:
+        (error instanceof CliError ? error.hint : undefined) ??
+        'Check your network connection and proxy settings, then try again.',
     });
   }
   if (answer.status === 400 || answer.status === 401) throw new RefreshRejectedError(answer.status);
@@ -363,7 +367,7 @@ async function postForm(
     const setting = url.startsWith(qwenOauthDefaultBaseUrl)
       ? 'the Qwen OAuth default'
       : 'QWEN_OAUTH_BASE_URL';
-    throw new CliError(
+    const failure = new CliError(
       'network',
       `Could not reach ${hostOf(url)} (from ${setting}): ${timeout.aborted ? `no answer within ${limitMs / 1000} s` : describeNetworkError(error)}.`,
       {
@@ -371,6 +375,9 @@ async function postForm(
         hint: 'Check your network connection and proxy settings (QWEN_OAUTH_BASE_URL overrides the server).',
       },
     );
+    // A wait that ran out through a proxy may be the proxy's: named as for model requests.
+    const proxy = timeout.aborted ? proxyNoteFor(options.fetchImplementation, url) : undefined;
+    throw proxy === undefined ? failure : notAnsweringThroughProxy(failure, proxy, new URL(url).hostname);
   }
 }
 

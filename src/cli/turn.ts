@@ -30,8 +30,9 @@ import {
   requestSecrets,
   statusHint,
 } from '../net/http.ts';
+import { proxyNoteFor } from '../net/proxy-notes.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
-import { capped, firstOf, parseJson } from '../protocols/wire.ts';
+import { capped, firstOf, messageOfTextBody, parseJson } from '../protocols/wire.ts';
 import { longestTimerMs } from './abortable.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
@@ -129,7 +130,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           () =>
             abortWith(
               new CliError('network', `The request took longer than ${timeoutMs} ms and was stopped.`, {
-                hint: 'Raise generationConfig.timeout (ms) in the model entry of settings.json (or QWEN_CODE_API_TIMEOUT_MS).',
+                // Only the setting that set the limit: raising another one changes nothing.
+                hint: `Raise ${request.target.generationConfig.timeoutSetting ?? 'the request timeout'} (ms).`,
                 // Before any answer, worth another attempt as a lost connection is (the SDKs retry timeouts).
                 cause: new BrokenStream(`no answer within ${timeoutMs} ms`),
               }),
@@ -169,17 +171,19 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       idleTimer = setTimeout(watchIdle, idleTimeoutMs - quietMs);
       return;
     }
+    const cause = new BrokenStream(`no data for ${idleTimeoutMs} ms`);
     abortWith(
-      new CliError(
-        'network',
-        `No data from ${hostOf(httpRequest.url)} for ${idleTimeoutMs} ms; stopped waiting.`,
-        {
-          hint: 'Raise QWEN_STREAM_IDLE_TIMEOUT_MS (ms) if this model thinks for a long time.',
-          cause: new BrokenStream(`no data for ${idleTimeoutMs} ms`),
-        },
-      ),
+      headersArrived
+        ? new CliError(
+            'network',
+            `No data from ${hostOf(httpRequest.url)} for ${idleTimeoutMs} ms; stopped waiting.`,
+            { hint: 'Raise QWEN_STREAM_IDLE_TIMEOUT_MS (ms) if this model thinks for a long time.', cause },
+          )
+        : nothingCameBack(httpRequest.url, idleTimeoutMs, options.fetchImplementation, cause),
     );
   };
+  // Until the answer's headers come, silence may be a host that cannot be reached, not a model thinking.
+  let headersArrived = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   const result: TurnResult = { text: '', reasoning: '', durationMs: 0 };
@@ -229,6 +233,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       fetchImplementation: options.fetchImplementation,
       urlSetting: request.target.baseUrlSource && whereSet(request.target.baseUrlSource),
     });
+    headersArrived = true;
     lifetimeTimer = startLifetimeTimer();
     const decoder = adapter.createDecoder({ keepSignedReply: options.keepSignedReply });
     const parser = createSseParser();
@@ -252,7 +257,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     // A reply read whole: an error object fails the turn; a whole answer is delivered as the chunks of its
     // stream. False when it is neither.
     const deliverWholeReply = (pieces: Uint8Array[]): boolean => {
-      const body = new TextDecoder().decode(concatBytes(pieces));
+      const body = textOf(pieces);
       const parsed = parseJson(body);
       if (isErrorReply(parsed)) failWithErrorReply(body);
       const chunks = parsed === undefined ? undefined : adapter.chunksOfWholeReply?.(parsed);
@@ -260,8 +265,17 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       deliver(chunks.map((data) => sseMessage('message', data)));
       return true;
     };
-    // A captive portal's HTML page is not an answer, whatever its status.
-    if (contentTypeIs(contentType, 'text/html')) throw notAStream(host, contentType);
+    const reader = response.body?.getReader();
+    // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
+    // even when the server stays silent.
+    const cancelRead = () => reader?.cancel().catch(() => undefined);
+    controller.signal.addEventListener('abort', cancelRead, { once: true });
+    // An abort from before the listener existed would leave the first read waiting.
+    if (controller.signal.aborted) throw abortError(controller.signal);
+    // A captive portal's HTML page is not an answer, whatever its status: its start says what it is.
+    if (contentTypeIs(contentType, 'text/html')) {
+      throw htmlPage(host, contentType, await pageStart(reader, controller.signal));
+    }
     // Whatever its label, a reply is held until its first byte tells what it is. An event stream starts
     // with a field or a comment and goes to the parser as it comes; one that starts with `{` or `[` is JSON
     // (an error, or a whole answer from a server that ignored `stream: true`), read to its end.
@@ -270,14 +284,9 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     const releaseHeld = (pieces: Uint8Array[]) => {
       for (const piece of pieces) deliver(parser.push(piece));
     };
-    const reader = response.body?.getReader();
+    // The start of a reply that begins as a page does (`<`), to quote it if no event follows.
+    let page: Uint8Array[] | undefined;
     if (reader) {
-      // Ctrl+C, the idle timer or the request timeout: cancelling the reader ends a pending read at once,
-      // even when the server stays silent.
-      const cancelRead = () => reader.cancel().catch(() => undefined);
-      controller.signal.addEventListener('abort', cancelRead, { once: true });
-      // An abort from before the listener existed would leave the first read waiting.
-      if (controller.signal.aborted) throw abortError(controller.signal);
       for (;;) {
         const { done, value } = await reader.read();
         if (controller.signal.aborted) throw abortError(controller.signal);
@@ -290,6 +299,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
           held.push(value);
           firstByte = firstNonBlankByte(held);
           if (firstByte === undefined || startsJson(firstByte)) continue;
+          if (firstByte === lessThan) page = held;
           releaseHeld(held);
           held = undefined;
         }
@@ -299,16 +309,16 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
       }
     }
     if (held !== undefined && !deliverWholeReply(held)) {
-      if (contentTypeIs(contentType, 'application/json')) throw noAnswerInReply(host);
+      if (contentTypeIs(contentType, 'application/json')) throw noAnswerInReply(host, held);
       // JSON that is no answer under another label: the parser and the decoder judge it as a stream.
       releaseHeld(held);
     }
     deliver(parser.end());
     // An event stream with no event in it ended before any answer (decoder.finish says so, retried as a
     // lost connection); any other reply with none (a page, whatever its label) was no stream at all.
-    if (messages === 0 && (!contentTypeIs(contentType, 'text/event-stream') || firstByte === lessThan)) {
+    if (messages === 0 && page !== undefined) throw htmlPage(host, contentType, textOf(page));
+    if (messages === 0 && !contentTypeIs(contentType, 'text/event-stream'))
       throw notAStream(host, contentType);
-    }
     for (const event of decoder.finish()) emit(event);
     result.text = text.text();
     result.reasoning = reasoning.text();
@@ -377,12 +387,84 @@ function firstNonBlankByte(pieces: readonly Uint8Array[]): number | undefined {
   return undefined;
 }
 
-function noAnswerInReply(host: string): CliError {
+/**
+ * The idle timeout ran out before even the response headers came: a host a firewall drops packets to, one
+ * that needs a proxy (or one that is in the way), or a very slow one. The proxy in the way, when there is
+ * one, is named by the transport, with NO_PROXY.
+ */
+function nothingCameBack(
+  url: string,
+  idleTimeoutMs: number,
+  fetchImplementation: typeof fetch | undefined,
+  cause: BrokenStream,
+): CliError {
+  const unreachable =
+    proxyNoteFor(fetchImplementation, url) === undefined
+      ? `The host may be unreachable (a firewall dropping packets, or a proxy needed: ${new URL(url).protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} / NO_PROXY) or very slow`
+      : 'The host or the proxy may be unreachable or very slow';
+  return new CliError(
+    'network',
+    `Nothing came back from ${hostOf(url)} (not even the response headers) for ${idleTimeoutMs} ms; stopped waiting.`,
+    { hint: `${unreachable}; QWEN_STREAM_IDLE_TIMEOUT_MS (ms) bounds this wait.`, cause },
+  );
+}
+
+/** A JSON reply that is no answer: one cut short (not valid JSON) is told apart from one that says something else. */
+function noAnswerInReply(host: string, pieces: Uint8Array[]): CliError {
+  if (parseJson(textOf(pieces)) === undefined) {
+    return new CliError(
+      'api',
+      `${host} answered with a JSON reply that is cut short (not valid JSON), instead of a stream.`,
+      {
+        hint: 'The server or something on the way (a proxy) ended the reply early; try again, and check the base URL if it keeps happening.',
+      },
+    );
+  }
   return new CliError(
     'api',
     `${host} answered with one JSON reply that holds no answer, instead of a stream.`,
     {
       hint: 'Check that the base URL is the API endpoint and that the server supports streaming ("stream": true).',
+    },
+  );
+}
+
+function textOf(pieces: Uint8Array[]): string {
+  return new TextDecoder().decode(concatBytes(pieces));
+}
+
+/** Enough of a page to find its title or first words. */
+const pageStartBytes = 16 * 1024;
+
+/** The start of a reply's body (a page), read until `pageStartBytes` or its end. */
+async function pageStart(
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  signal: AbortSignal,
+): Promise<string> {
+  const pieces: Uint8Array[] = [];
+  let size = 0;
+  while (reader && size < pageStartBytes) {
+    const { done, value } = await reader.read();
+    if (signal.aborted) throw abortError(signal);
+    if (done) break;
+    pieces.push(value);
+    size += value.byteLength;
+  }
+  return textOf(pieces);
+}
+
+/**
+ * An HTML page where the answer should be (a captive portal, a proxy's block page): said so, with its title
+ * or first words, which usually tell who sent it.
+ */
+function htmlPage(host: string, contentType: string, html: string): CliError {
+  const type = contentType ? ` (labelled ${contentType.split(';')[0]})` : '';
+  const words = messageOfTextBody(html);
+  return new CliError(
+    'api',
+    `${host} answered with an HTML page${type} instead of an event stream${words === undefined ? '.' : `: "${capped(words)}"`}`,
+    {
+      hint: 'A proxy or login portal may be in the way; otherwise check the base URL: it should be the API endpoint (for OpenAI-compatible servers, the one ending in /v1).',
     },
   );
 }

@@ -152,7 +152,13 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
       model: qwenOauthModel,
       modelSource: { description: 'the one model Qwen OAuth serves' },
       baseUrl: '',
-      generationConfig: generationConfigOf(settings.model?.generationConfig, settings, env, notes),
+      generationConfig: generationConfigOf(
+        settings.model?.generationConfig,
+        modelTimeoutName,
+        settings,
+        env,
+        notes,
+      ),
       extraHeaders: clientHeaders(protocol, ''),
       ...(notes.length > 0 ? { notes } : {}),
     };
@@ -188,6 +194,9 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     baseUrl: '',
     generationConfig: generationConfigOf(
       entry === undefined ? settings.model?.generationConfig : entry.generationConfig,
+      entry === undefined
+        ? modelTimeoutName
+        : `generationConfig.timeout of the modelProviders.${entryKey} entry "${entry.id}"`,
       settings,
       env,
       notes,
@@ -509,18 +518,25 @@ function resolveBaseUrl(
   return { value: '' };
 }
 
+const modelTimeoutName = 'model.generationConfig.timeout';
+
 /**
  * The five fields the pipeline uses; QWEN_CODE_API_TIMEOUT_MS fills the timeout when settings do not (a
  * value that is not a number is ignored with a note in `notes`).
  */
 function generationConfigOf(
   config: ModelGenerationConfig | undefined,
+  /** `config`'s timeout as settings.json names it, for the message of a request it stops. */
+  timeoutName: string,
   settings: Settings,
   env: LayeredEnvironment,
   notes: string[],
 ): GenerationConfig {
   const result: GenerationConfig = {};
-  if (config?.timeout !== undefined) result.timeout = config.timeout;
+  if (config?.timeout !== undefined) {
+    result.timeout = config.timeout;
+    result.timeoutSetting = `${timeoutName} in settings.json`;
+  }
   if (config?.maxRetries !== undefined) result.maxRetries = config.maxRetries;
   if (config?.samplingParams !== undefined) result.samplingParams = config.samplingParams;
   if (config?.customHeaders !== undefined) {
@@ -530,7 +546,10 @@ function generationConfigOf(
   if (config?.extra_body !== undefined) result.extra_body = config.extra_body;
   if (result.timeout === undefined) {
     const fromEnv = millisecondsVariable(env, 'QWEN_CODE_API_TIMEOUT_MS', (note) => notes.push(note));
-    if (fromEnv !== undefined) result.timeout = fromEnv;
+    if (fromEnv !== undefined) {
+      result.timeout = fromEnv;
+      result.timeoutSetting = 'QWEN_CODE_API_TIMEOUT_MS';
+    }
   }
   // Qwen Code's cap on the answer's length, for every provider, unless the entry's samplingParams set one.
   if (result.samplingParams?.max_tokens === undefined) {

@@ -99,6 +99,11 @@ export interface SamplingParams {
 export interface GenerationConfig {
   /** Whole-request timeout in ms; 0 or less means none. */
   timeout?: number;
+  /**
+   * The setting that set `timeout`, as a user would raise it: `QWEN_CODE_API_TIMEOUT_MS`,
+   * `model.generationConfig.timeout in settings.json`, or an entry's `generationConfig.timeout`.
+   */
+  timeoutSetting?: string;
   maxRetries?: number;
   samplingParams?: SamplingParams;
   customHeaders?: Record<string, string>;

@@ -4,7 +4,10 @@ import ky, { type AfterResponseHook, isHTTPError, isTimeoutError } from 'ky';
 import { CliError } from '../core/errors.ts';
 import { isSecretParameter, maskUrl, redactSecrets } from '../core/redact.ts';
 import type { HttpRequest } from '../core/types.ts';
+import { isObject } from '../core/types.ts';
 import type { ApiErrorDetails } from '../protocols/adapter.ts';
+import { parseJson } from '../protocols/wire.ts';
+import { type ProxyNote, proxyCredentialsForm, proxyNoteFor } from './proxy-notes.ts';
 
 /** `generationConfig.maxRetries`, default 3: attempts after the first. */
 export function retryLimit(maxRetries: number | undefined): number {
@@ -44,6 +47,7 @@ export async function postForStream(options: PostOptions): Promise<Response> {
   const { request, signal } = options;
   const maxRetries = retryLimit(options.maxRetries);
   const host = hostOf(request.url);
+  const proxy = proxyNoteFor(options.fetchImplementation, request.url);
   // Needed only to mask an error body: not worked out for the answers that stream.
   let secrets: string[] | undefined;
   const secretsOfRequest = () => {
@@ -59,8 +63,8 @@ export async function postForStream(options: PostOptions): Promise<Response> {
     if (response.ok) return response;
     if (isRedirect(response.status)) throw redirected(response, request.url, host);
     const body = redactSecrets(await response.clone().text(), secretsOfRequest());
-    const details = options.parseErrorBody(response.status, body);
-    lastFailure = { status: response.status, details };
+    lastFailure = failedResponse(response.status, body, options.parseErrorBody);
+    const { details } = lastFailure;
     if (state.retryCount >= maxRetries || !shouldRetryResponse(response.status, response.headers, details))
       return response;
     const askedMs = askedDelayMs(response.headers, details);
@@ -117,11 +121,16 @@ export async function postForStream(options: PostOptions): Promise<Response> {
       },
     });
     if (response.ok) return response;
-    const details =
-      lastFailure?.details ??
-      options.parseErrorBody(response.status, redactSecrets(await response.text(), secretsOfRequest()));
-    const failure = httpFailure(response.status, details, host);
-    throw lastFailure?.tooLongWaitMs === undefined
+    lastFailure ??= failedResponse(
+      response.status,
+      redactSecrets(await response.text(), secretsOfRequest()),
+      options.parseErrorBody,
+    );
+    const failure =
+      proxy !== undefined && !lastFailure.isServerError
+        ? proxiedFailure(lastFailure, host, proxy, request.url)
+        : httpFailure(response.status, lastFailure.details, host);
+    throw lastFailure.tooLongWaitMs === undefined
       ? failure
       : withLongWaitHint(failure, lastFailure.tooLongWaitMs);
   } catch (error) {
@@ -154,6 +163,8 @@ function redirected(response: Response, requestUrl: string, host: string): CliEr
 interface FailedResponse {
   status: number;
   details: ApiErrorDetails;
+  /** Whether the body is a JSON error object, as the provider's APIs send: else a proxy may have answered. */
+  isServerError: boolean;
   /** The wait the server asked for when it was too long to wait (no retry was made). */
   tooLongWaitMs?: number;
 }
@@ -261,6 +272,34 @@ export function hostOf(url: string): string {
   }
 }
 
+function failedResponse(
+  status: number,
+  body: string,
+  parseErrorBody: (status: number, body: string) => ApiErrorDetails,
+): FailedResponse {
+  return { status, details: parseErrorBody(status, body), isServerError: isErrorObject(body) };
+}
+
+function isErrorObject(body: string): boolean {
+  return isObject(parseJson(body));
+}
+
+/**
+ * An error status that came back through a proxy with no JSON error in it (empty, an HTML page): the proxy
+ * may have answered for a server it could not reach, so it is named, with the way around it.
+ */
+function proxiedFailure(failure: FailedResponse, host: string, proxy: ProxyNote, url: string): CliError {
+  const { status, details } = failure;
+  return new CliError(
+    failureKind(status, details.isAuthFailure),
+    `${host} answered ${status} through the proxy ${proxy.display} (from ${proxy.source}), with no error from the server in it: ${details.message}`,
+    {
+      status,
+      hint: `The proxy may have answered for a server it could not reach; if ${new URL(url).hostname} needs no proxy, add it to ${proxy.noProxyVariable}.`,
+    },
+  );
+}
+
 function httpFailure(status: number, details: ApiErrorDetails, host: string): CliError {
   const kind = failureKind(status, details.isAuthFailure);
   // A refused key gets the key's advice, whatever status said so (Gemini's 400 API_KEY_INVALID).
@@ -283,6 +322,9 @@ export function statusHint(status: number, details: { doNotRetry?: boolean }): s
     return 'The quota of this key is spent; check the plan or billing.';
   if (status === 429) return 'Rate limited: wait a little and try again.';
   if (status === 404) return 'Check the model id and the base URL.';
+  // A 407 with no proxy configured: one on the way (a transparent proxy) wants credentials.
+  if (status === 407)
+    return `A proxy on the way asks for a user name and password: set HTTPS_PROXY=${proxyCredentialsForm}.`;
   if (status >= 500) return 'The server failed; try again later.';
   return undefined;
 }

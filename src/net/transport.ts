@@ -16,6 +16,12 @@ import { asSentence, CliError } from '../core/errors.ts';
 import { maskKeyLikeWords, maskUrl, rememberSecret, safeDecode } from '../core/redact.ts';
 import { causesOf, describeNetworkError, errorChainText, errorCodes } from './http.ts';
 import { bypassesProxy, type NoProxyList, parseNoProxy } from './no-proxy.ts';
+import {
+  notAnsweringThroughProxy,
+  type ProxyNote,
+  proxyCredentialsForm,
+  registerProxyRouter,
+} from './proxy-notes.ts';
 
 export interface TransportOptions {
   /** The layered environment (flags, process, .env, settings `env`). */
@@ -181,9 +187,14 @@ export function createTransport(options: TransportOptions): Transport {
     return response;
   };
 
+  // Bun's `typeof fetch` also carries `preconnect`, which nothing here calls.
+  const fetchImplementation = transportFetch as typeof fetch;
+  registerProxyRouter(fetchImplementation, (url) => {
+    const route = proxyFor(url);
+    return route && noteOf(route, failureContext);
+  });
   return {
-    // Bun's `typeof fetch` also carries `preconnect`, which nothing here calls.
-    fetchImplementation: transportFetch as typeof fetch,
+    fetchImplementation,
     proxyFor,
     describe: (url) => {
       const route = proxyFor(url);
@@ -510,10 +521,7 @@ export function classifyFailure(
   );
 }
 
-/**
- * A timeout that stopped the wait for an answer's headers through a proxy: the proxy may be what never
- * answered (a CONNECT it never replies to), so it is named with the server. Any other stop passes as it is.
- */
+/** A timeout that stopped the wait for an answer's headers names the proxy; any other stop passes as it is. */
 function viaProxy(
   reason: unknown,
   error: unknown,
@@ -522,15 +530,11 @@ function viaProxy(
   context: FailureContext,
 ): unknown {
   if (!(reason instanceof CliError) || reason.kind !== 'network') return error;
-  return new CliError(
-    'network',
-    `${reason.message.replace(/\.$/, '')} (through the proxy ${route.display} from ${route.source}, which may be what is not answering).`,
-    {
-      hint: `${reason.hint ?? ''} If ${target.hostname} needs no proxy, add it to ${context.noProxyVariable}.`.trim(),
-      status: reason.status,
-      cause: reason.cause,
-    },
-  );
+  return notAnsweringThroughProxy(reason, noteOf(route, context), target.hostname);
+}
+
+function noteOf(route: ProxyRoute, context: FailureContext): ProxyNote {
+  return { display: route.display, source: route.source, noProxyVariable: context.noProxyVariable };
 }
 
 function certificateFailure(
@@ -580,7 +584,7 @@ function proxyAuthenticationFailure(route: ProxyRoute): CliError {
     : 'asks for a user name and password';
   const remedy = route.authorization ? 'Check them' : 'Put them in the proxy URL';
   return new CliError('network', `The proxy ${route.display} (from ${route.source}) ${problem} (407).`, {
-    hint: `${remedy}: http://user:password@host:port (percent-encode @ : / in them).`,
+    hint: `${remedy}: ${proxyCredentialsForm}.`,
   });
 }
 

@@ -1420,7 +1420,23 @@ describe('replies that are not an answer fail instead of passing as an empty one
     [
       'an HTML login page',
       { headers: { 'content-type': 'text/html' }, body: '<html><title>Sign in</title></html>' },
-      'without an event stream',
+      'answered with an HTML page (labelled text/html) instead of an event stream: "Sign in"',
+    ],
+    [
+      'an HTML page labelled as an event stream (a proxy that blocks)',
+      {
+        headers: { 'content-type': 'text/event-stream' },
+        body: '<html><body>Access denied by corporate policy</body></html>',
+      },
+      'answered with an HTML page (labelled text/event-stream) instead of an event stream: "Access denied by corporate policy"',
+    ],
+    [
+      'a chat.completion cut short',
+      {
+        headers: { 'content-type': 'application/json' },
+        body: '{"object":"chat.completion","choices":[{"ind',
+      },
+      'answered with a JSON reply that is cut short (not valid JSON), instead of a stream.',
     ],
   ];
   for (const [name, step, said] of cases) {
@@ -1502,7 +1518,9 @@ describe('replies that are not an answer fail instead of passing as an empty one
     fake.setResponses(labelled('<html><title>Sign in</title></html>'));
     const page = await runCli([...keyFlags(), 'x'], { sandbox: box });
     expect(page.exitCode).toBe(1);
-    expect(page.stderr).toContain('without an event stream');
+    expect(page.stderr).toContain(
+      'with an HTML page (labelled text/event-stream) instead of an event stream: "Sign in"',
+    );
     expect(page.stderr).not.toContain('Retrying');
     expect(fake.requests).toHaveLength(1);
   });

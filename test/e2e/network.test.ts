@@ -352,6 +352,49 @@ for (const flavour of headlessFlavours) {
       }
     });
 
+    test('an error status the proxy gave (no JSON error in it) names the proxy and NO_PROXY', async () => {
+      // The fake proxy answers 502 itself when it cannot reach the target.
+      const result = await run({
+        flavour,
+        baseUrl: 'http://llm.internal.invalid/v1',
+        settings: { model: { generationConfig: { maxRetries: 0 } } },
+        env: { HTTP_PROXY: proxy.url.replace('//', '//bob:pr0xy-pass-77@') },
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(
+        `llm.internal.invalid answered 502 through the proxy http://127.0.0.1:${proxy.port} (from HTTP_PROXY)`,
+      );
+      expect(result.stderr).toContain('add it to NO_PROXY');
+      expect(result.stderr).not.toContain('pr0xy-pass-77');
+      // The server's own JSON error through the same proxy is the server's, as without one.
+      plainFake.setResponses({ status: 400 });
+      try {
+        const served = await run({ flavour, baseUrl: plainFake.url, env: { HTTP_PROXY: proxy.url } });
+        expect(served.stderr).toContain(`127.0.0.1:${plainFake.port} answered 400: Fake server error 400`);
+        expect(served.stderr).not.toContain('through the proxy');
+      } finally {
+        plainFake.setResponses();
+      }
+    });
+
+    test('a 407 with no proxy configured (a transparent proxy) says how to give it credentials', async () => {
+      const transparent = Bun.serve({
+        hostname: '127.0.0.1',
+        port: 0,
+        fetch: () => new Response('', { status: 407, headers: { 'proxy-authenticate': 'Basic' } }),
+      });
+      try {
+        const result = await run({ flavour, baseUrl: `http://127.0.0.1:${transparent.port}/v1` });
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(`127.0.0.1:${transparent.port} answered 407`);
+        expect(result.stderr).toContain(
+          'A proxy on the way asks for a user name and password: set HTTPS_PROXY=http://user:password@host:port',
+        );
+      } finally {
+        await transparent.stop(true);
+      }
+    });
+
     test('a dead proxy is named (not the target), at once', async () => {
       const startedAt = performance.now();
       const result = await run({
@@ -381,8 +424,9 @@ for (const flavour of headlessFlavours) {
         });
         expect(result.exitCode).toBe(1);
         expect(result.stderr).toContain(
-          `for 300 ms; stopped waiting (through the proxy http://127.0.0.1:${silent.port} from HTTPS_PROXY, which may be what is not answering).`,
+          `Nothing came back from 127.0.0.1:${httpsFake.port} (not even the response headers) for 300 ms; stopped waiting (through the proxy http://127.0.0.1:${silent.port} from HTTPS_PROXY, which may be what is not answering).`,
         );
+        expect(result.stderr).toContain('The host or the proxy may be unreachable or very slow');
         expect(result.stderr).toContain('add it to NO_PROXY');
       } finally {
         silent.stop(true);
@@ -510,7 +554,15 @@ for (const flavour of headlessFlavours) {
           env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '500' },
         });
         expect(result.exitCode).toBe(1);
-        expect(result.stderr).toContain('QWEN_STREAM_IDLE_TIMEOUT_MS');
+        // Not even the headers came: the host may be out of reach, not a model thinking.
+        expect(result.stderr).toContain(
+          `Nothing came back from 127.0.0.1:${plainFake.port} (not even the response headers) for 500 ms; stopped waiting.`,
+        );
+        expect(result.stderr).toContain(
+          'a firewall dropping packets, or a proxy needed: HTTP_PROXY / NO_PROXY',
+        );
+        expect(result.stderr).toContain('QWEN_STREAM_IDLE_TIMEOUT_MS (ms) bounds this wait.');
+        expect(result.stderr).not.toContain('thinks for a long time');
       } finally {
         plainFake.setResponses();
       }
@@ -532,7 +584,44 @@ for (const flavour of headlessFlavours) {
         });
         expect(result.exitCode).toBe(1);
         expect(result.stderr).toContain('longer than 700 ms');
-        expect(result.stderr).toContain('generationConfig.timeout');
+        // Only the setting that set the limit: the variable cannot raise it, and there is no entry.
+        expect(result.stderr).toContain('Raise model.generationConfig.timeout in settings.json (ms).');
+        expect(result.stderr).not.toContain('QWEN_CODE_API_TIMEOUT_MS');
+        expect(result.stderr).not.toContain('model entry');
+        // From the variable, the variable is named.
+        const ticking = () =>
+          plainFake.setResponses({
+            stream: { text: Array.from({ length: 40 }, () => 'tick ') },
+            slices: { size: 20, delayMs: 50 },
+          });
+        ticking();
+        const fromVariable = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          settings: { model: { generationConfig: { maxRetries: 0 } } },
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '5000', QWEN_CODE_API_TIMEOUT_MS: '700' },
+        });
+        expect(fromVariable.stderr).toContain(
+          'longer than 700 ms and was stopped. Raise QWEN_CODE_API_TIMEOUT_MS (ms).',
+        );
+        // The entry's timeout wins over the variable: the entry is named, the variable is not.
+        ticking();
+        const fromEntry = await run({
+          flavour,
+          baseUrl: plainFake.url,
+          settings: {
+            modelProviders: {
+              openai: [
+                { id: 'm', baseUrl: plainFake.url, generationConfig: { timeout: 700, maxRetries: 0 } },
+              ],
+            },
+          },
+          env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '5000', QWEN_CODE_API_TIMEOUT_MS: '60000' },
+        });
+        expect(fromEntry.stderr).toContain(
+          'Raise generationConfig.timeout of the modelProviders.openai entry "m" in settings.json (ms).',
+        );
+        expect(fromEntry.stderr).not.toContain('QWEN_CODE_API_TIMEOUT_MS');
       } finally {
         plainFake.setResponses();
       }

@@ -580,13 +580,19 @@ test('generationConfig: from the entry only; model.generationConfig for models o
   ]);
   expect(provider.generationConfig).toEqual({
     timeout: 5000,
+    // What a message about the timeout names: the setting that set it, no other.
+    timeoutSetting: 'generationConfig.timeout of the modelProviders.openai entry "p" in settings.json',
     maxRetries: 1,
     samplingParams: { temperature: 0.2, reasoning_effort: 'low' },
     customHeaders: { 'X-Test': '1' },
     extra_body: { enable_thinking: false },
   });
   const raw = resolve({ flags: { model: 'raw' }, settings });
-  expect(raw.generationConfig).toEqual({ timeout: 1, samplingParams: { top_k: 3 } });
+  expect(raw.generationConfig).toEqual({
+    timeout: 1,
+    timeoutSetting: 'model.generationConfig.timeout in settings.json',
+    samplingParams: { top_k: 3 },
+  });
   // Not in the list, and no URL set: the protocol's default endpoint, which the note names.
   expect(raw.notes).toEqual([
     'Note: model "raw" is not among the openai models in modelProviders, so it goes to https://api.openai.com/v1; add it there to use it at the provider set up for them.',
@@ -612,7 +618,7 @@ test('generationConfig: from the entry only; model.generationConfig for models o
       settings: { security: settings.security },
       env: { QWEN_CODE_API_TIMEOUT_MS: '777' },
     }).generationConfig,
-  ).toEqual({ timeout: 777 });
+  ).toEqual({ timeout: 777, timeoutSetting: 'QWEN_CODE_API_TIMEOUT_MS' });
   // A value that is not milliseconds is not used, and the run says so rather than keep the default silently.
   for (const value of ['2m', '-5']) {
     const ignored = resolve({

@@ -12,6 +12,7 @@ import {
 import type { QwenCredentials } from '../../src/auth/token-store.ts';
 import { CliError } from '../../src/core/errors.ts';
 import { maskSecret } from '../../src/core/redact.ts';
+import { createTransport } from '../../src/net/transport.ts';
 import {
   type FakeOAuthOptions,
   type FakeOAuthServer,
@@ -135,6 +136,38 @@ test('a login server (or a proxy before it) that never answers ends the login wi
       `Could not reach 127.0.0.1:${silent.port} (from QWEN_OAUTH_BASE_URL): no answer within 0.2 s.`,
     );
     expect((error as CliError).exitCode).toBe(1);
+  } finally {
+    silent.stop(true);
+  }
+});
+
+test('a refresh that waits in vain on a proxy names the proxy (masked) and NO_PROXY', async () => {
+  // A proxy that takes the connection and never answers.
+  const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  try {
+    const transport = createTransport({
+      env: (name) =>
+        name === 'HTTP_PROXY' ? `http://carol:hush-77-pass@127.0.0.1:${silent.port}` : undefined,
+      warn: () => undefined,
+    });
+    const current: QwenCredentials = {
+      access_token: 'old',
+      refresh_token: 'refresh-old',
+      token_type: 'Bearer',
+      expiry_date: 0,
+    };
+    const error = await refreshCredentials(current, {
+      env: { QWEN_OAUTH_BASE_URL: 'http://oauth.example.invalid' },
+      fetchImplementation: transport.fetchImplementation,
+      requestTimeoutMs: 200,
+    }).catch((caught: unknown) => caught as CliError);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).message).toBe(
+      `Could not refresh the Qwen OAuth token: Could not reach oauth.example.invalid (from QWEN_OAUTH_BASE_URL): no answer within 0.2 s (through the proxy http://127.0.0.1:${silent.port} from HTTP_PROXY, which may be what is not answering).`,
+    );
+    expect((error as CliError).hint).toContain(
+      'If oauth.example.invalid needs no proxy, add it to NO_PROXY.',
+    );
   } finally {
     silent.stop(true);
   }
