@@ -51,7 +51,8 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
   listenToStops(true);
   const context: RunContext = {
     cwd: process.cwd(),
-    home: await homeDirectory(),
+    // Found once the command needs it: --version and --help work without one.
+    home: '',
     env: process.env,
     version,
     writeOut: (text) => writeAll(1, text),
@@ -76,6 +77,7 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
       context.writeOut(`${version}\n`);
       return 0;
     }
+    context.home = await homeDirectory();
     context.stdinIsTerminal = await isTerminal(0);
     context.stdoutIsTerminal = await isTerminal(1);
     // SIGHUP is heard only from a terminal: `nohup qwen ... &` ignores it for the run (a handler would undo

@@ -5,7 +5,7 @@
 import { fstatSync, read, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import process from 'node:process';
 import { homeFromEnvironment } from '../config/paths.ts';
-import { exitCodes } from '../core/errors.ts';
+import { CliError, exitCodes } from '../core/errors.ts';
 
 const encoder = new TextEncoder();
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
@@ -99,7 +99,22 @@ function isNullDevice(status: Stats): boolean {
 
 /** os.homedir() without loading node:os (~2 ms) when the environment already says it. */
 export async function homeDirectory(): Promise<string> {
-  return homeFromEnvironment() ?? (await import('node:os')).homedir();
+  const fromEnvironment = homeFromEnvironment();
+  if (fromEnvironment !== undefined) return fromEnvironment;
+  let home = '';
+  try {
+    home = (await import('node:os')).homedir();
+  } catch {
+    // No HOME, and a user the system does not know (a container run with an arbitrary --user).
+  }
+  if (home !== '') return home;
+  throw new CliError(
+    'config',
+    'Cannot find your home directory: HOME is not set, and this user has no entry in the system user list.',
+    {
+      hint: 'Set HOME to a directory you can write to (in a container run with --user, for example HOME=/tmp).',
+    },
+  );
 }
 
 /** Qwen Code's rule: a pipe that has sent nothing after this long is treated as empty. */

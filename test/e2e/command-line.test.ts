@@ -2,7 +2,7 @@
 // format reach the fake server, and which lines are refused before any request.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { ensureBinary, flavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
+import { binaryPath, ensureBinary, flavours, makeSandbox, runCli, type Sandbox } from './harness.ts';
 
 let fake: FakeOpenAi;
 let sandbox: Sandbox;
@@ -96,3 +96,33 @@ for (const flavour of flavours) {
     });
   });
 }
+
+// A container run with an arbitrary `--user` and no HOME: the user is in no passwd file, so there is no
+// home to find. Needs root (to take another uid) and setpriv.
+const canTakeAnotherUser = process.getuid?.() === 0 && Bun.which('setpriv') !== null;
+
+test.skipIf(!canTakeAnotherUser)(
+  'without HOME, for a user the system does not know: --version works, a run says so in one line (exit 52)',
+  async () => {
+    await ensureBinary();
+    const asStranger = (args: string[]) =>
+      Bun.spawnSync(['setpriv', '--reuid=4321', '--regid=4321', '--clear-groups', binaryPath, ...args], {
+        cwd: '/',
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        stdin: 'ignore',
+      });
+    const version = asStranger(['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.toString()).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const run = asStranger([...keyFlags(), '-m', 'm', '-o', 'json', 'hi']);
+    expect(run.exitCode).toBe(52);
+    expect(run.stderr.toString()).toBe(
+      'qwen: Cannot find your home directory: HOME is not set, and this user has no entry in the system user list. ' +
+        'Set HOME to a directory you can write to (in a container run with --user, for example HOME=/tmp).\n',
+    );
+    expect(JSON.parse(run.stdout.toString()).at(-1)).toMatchObject({
+      is_error: true,
+      error: { exit_code: 52 },
+    });
+  },
+);
