@@ -2,6 +2,7 @@
 // from the process environment and that file) -> the layered environment. Reads only the files it needs
 // and writes nothing, so startup stays cheap.
 
+import { CliError } from '../core/errors.ts';
 import { parseDotEnv } from './dotenv.ts';
 import {
   type DotEnvFile,
@@ -119,7 +120,16 @@ export function loadConfiguration(input: LoadConfigurationInput): LoadedConfigur
     exists,
     realPath,
   });
-  const dotEnvText = found === undefined ? undefined : readFile(found.path);
+  // A .env the user cannot read (a deployment's root-owned secrets above the project) is not ours to need:
+  // the run goes on without one, and a note says why its variables are missing.
+  let unreadableDotEnv: string | undefined;
+  let dotEnvText: string | undefined;
+  try {
+    dotEnvText = found === undefined ? undefined : readFile(found.path);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    unreadableDotEnv = `Note: ${error.message}; no .env file is used for this run.`;
+  }
   const dotEnv =
     found === undefined || dotEnvText === undefined
       ? undefined
@@ -145,7 +155,11 @@ export function loadConfiguration(input: LoadConfigurationInput): LoadedConfigur
     settingsEnv: { values: settings.merged.env ?? {}, sources: settings.envSources },
     excludedProjectVariables: settings.merged.advanced?.excludedEnvVars ?? defaultExcludedProjectVariables,
   });
-  const notes = [...locationVariableNotes(env), ...projectSetNotes(dotEnv, settings)];
+  const notes = [
+    ...(unreadableDotEnv === undefined ? [] : [unreadableDotEnv]),
+    ...locationVariableNotes(env),
+    ...projectSetNotes(dotEnv, settings),
+  ];
   return dotEnv === undefined
     ? { paths, settings, env, notes }
     : { paths, settings, env, notes, dotEnvPath: dotEnv.path };

@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import { isRegularFile } from '../../src/config/env.ts';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { resolveModel } from '../../src/config/resolve.ts';
+import { readTextFileIfPresent } from '../../src/config/settings.ts';
+import { CliError } from '../../src/core/errors.ts';
 
 function layout(files: Record<string, string>) {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'qwen-load-')));
@@ -238,4 +240,29 @@ test('a project .env that sets a protected variable: ignored, and a note names i
     // Where the files are: a home file cannot say it either (locationVariableNotes), so only the shell.
     `Note: QWEN_HOME in ${join(cwd, '.env')} is ignored: a project's files cannot set it (only your shell can: they say where the configuration files are).`,
   ]);
+});
+
+test('a .env that cannot be read (root-owned secrets above the project) is skipped with a note, not an error', () => {
+  const place = layout({ 'home/work/.env': 'DB_PASSWORD=x\n', 'home/.qwen/.env': 'OPENAI_MODEL=home\n' });
+  const unreadable = join(place.root, 'home', 'work', '.env');
+  const loaded = loadConfiguration({
+    argvFlags: {},
+    processEnv: { OPENAI_API_KEY: 'sk-shell' },
+    cwd: place.cwd,
+    home: place.home,
+    platform: 'linux',
+    exists: (path) => path.startsWith(place.root) && isRegularFile(path),
+    readFile: (path) => {
+      if (path === unreadable)
+        throw new CliError('config', `${path}: cannot read the file (permission denied)`);
+      return readTextFileIfPresent(path);
+    },
+  });
+  expect(loaded.notes).toContain(
+    `Note: ${unreadable}: cannot read the file (permission denied); no .env file is used for this run.`,
+  );
+  expect(loaded.dotEnvPath).toBeUndefined();
+  // The first file found is the one used: the home file behind it is not read instead.
+  expect(loaded.env.get('OPENAI_MODEL')).toBeUndefined();
+  expect(loaded.env.get('OPENAI_API_KEY')).toBe('sk-shell');
 });
