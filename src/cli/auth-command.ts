@@ -548,10 +548,11 @@ function statusText(lines: StatusLine[]): string {
 }
 
 function statusJson(lines: StatusLine[]): string {
-  const fields: Record<string, string> = {};
+  const fields: Record<string, string | null> = {};
   for (const { label, value, source } of lines) {
     const key = label.toLowerCase().replaceAll(' ', '_');
-    fields[key] = value;
+    // "none" is text for a person; a script reading `.model` must not take it for a model's id.
+    fields[key] = value === 'none' ? null : value;
     if (source !== undefined) fields[`${key}_source`] = source;
   }
   return `${JSON.stringify(fields)}\n`;

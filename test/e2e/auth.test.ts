@@ -791,7 +791,7 @@ describe('qwen auth status and logout', () => {
     rmSync(path.join(sandbox.cwd, '.qwen', '.env'));
     const none = await qwen(['auth', 'status', '-o', 'json']);
     expect(none.exitCode).toBe(41);
-    expect(JSON.parse(none.stdout)).toEqual({ auth_type: 'none' });
+    expect(JSON.parse(none.stdout)).toEqual({ auth_type: null });
     for (const args of [
       ['-o', 'stream-json', 'auth', 'status'],
       ['-o', 'json', 'auth', 'logout'],
@@ -887,7 +887,7 @@ describe('qwen auth status and logout', () => {
       if (shown === undefined) {
         expect(status.stdout).toBe('Auth type:   gemini (flag --auth-type)\nModel:       none\n');
       } else {
-        expect(shown).toEqual({ auth_type: 'gemini', auth_type_source: 'flag --auth-type', model: 'none' });
+        expect(shown).toEqual({ auth_type: 'gemini', auth_type_source: 'flag --auth-type', model: null });
       }
       expect(status.stderr).toContain('No model selected for gemini.');
       expect(status.stderr).toContain('-m/--model, set GEMINI_MODEL, set model.name in settings.json');
