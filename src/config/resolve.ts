@@ -283,9 +283,19 @@ export function assertValidBaseUrl(url: string, source: ValueSource | undefined)
   const parsed = URL.canParse(url.trim()) ? new URL(url.trim()) : undefined;
   if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
   const fromFlag = source?.description.startsWith('flag') === true;
-  throw new CliError(fromFlag ? 'input' : 'config', `The base URL is not a valid URL: ${maskUrl(url)}`, {
-    hint: `Fix it where it was set (${source === undefined ? 'the model entry' : whereSet(source)}); it looks like https://host/v1.`,
-  });
+  // A reference left as written is a variable that is not set (settings keep `${VAR}` then, as Qwen Code).
+  const unset = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(url)?.[1];
+  const cause = unset === undefined ? '' : ` (${unset} is not set)`;
+  throw new CliError(
+    fromFlag ? 'input' : 'config',
+    `The base URL is not a valid URL: ${maskUrl(url)}${cause}`,
+    {
+      hint:
+        unset === undefined
+          ? `Fix it where it was set (${source === undefined ? 'the model entry' : whereSet(source)}); it looks like https://host/v1.`
+          : `Set ${unset} (in the environment, a .env file or the settings' env), or fix the URL where it was set (${source === undefined ? 'the model entry' : whereSet(source)}).`,
+    },
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { expect, test } from 'bun:test';
 import { qwenCodeUserAgent } from '../../src/config/client-headers.ts';
 import { layerEnvironment } from '../../src/config/env.ts';
 import {
+  assertValidBaseUrl,
   noAuthenticationMessage,
   type ResolveFlags,
   resolveModel,
@@ -681,4 +682,17 @@ test('security.auth.enforcedType rejects another auth type', () => {
   );
   expect(error.kind).toBe('auth');
   expect(error.message).toBe('The configured auth type is vertex-ai, but the current auth type is openai.');
+});
+
+test('a base URL with a variable left unexpanded names the variable that is not set', () => {
+  const source = { description: 'settings modelProviders.openai (m)', name: 'baseUrl' };
+  // The reference as settings keep it when the variable is unset.
+  const unexpanded = `${'$'}{LLM_GATEWAY}/v1`;
+  const failure = errorOf(() => assertValidBaseUrl(unexpanded, source));
+  expect(failure.exitCode).toBe(52);
+  expect(failure.message).toBe(`The base URL is not a valid URL: ${unexpanded} (LLM_GATEWAY is not set)`);
+  expect(failure.hint).toStartWith("Set LLM_GATEWAY (in the environment, a .env file or the settings' env)");
+  expect(errorOf(() => assertValidBaseUrl('htp:/x', source)).message).toBe(
+    'The base URL is not a valid URL: htp:/x',
+  );
 });
