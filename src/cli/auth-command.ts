@@ -28,6 +28,7 @@ import { configPaths } from '../config/paths.ts';
 import {
   assertAuthTypeAllowed,
   highestFileWith,
+  keyAsWritten,
   NoModelSelectedError,
   qwenOauthModel,
   type ResolveFlags,
@@ -511,7 +512,7 @@ function authTypeIfChosen(
 function authTypeSource(authType: string, flags: ResolveFlags, configuration: LoadedConfiguration): string {
   if (flags.authType !== undefined) return 'flag --auth-type';
   const file = flags.bare ? undefined : selectedTypeFile(configuration);
-  if (file !== undefined) return `security.auth.selectedType in ${file.path}`;
+  if (file !== undefined) return `${keyAsWritten(file, 'security.auth.selectedType')} in ${file.path}`;
   // --openai-api-key is the OPENAI_API_KEY of the run (its top layer): detection then rests on the flag.
   if (
     authType === 'openai' &&

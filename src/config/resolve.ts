@@ -45,6 +45,13 @@ export interface ResolveInput {
 export interface SettingsOrigin {
   path: string;
   settings: Settings;
+  /** Qwen Code's old flat keys the file has, by the nested key they are read as (flat-layout.ts). */
+  liftedFrom?: ReadonlyMap<string, string>;
+}
+
+/** A key as the file has it: `selectedAuthType` for `security.auth.selectedType` in an old flat file. */
+export function keyAsWritten(file: SettingsOrigin, key: string): string {
+  return file.liftedFrom?.get(key) ?? key;
 }
 
 /** The highest file in which `has` finds the setting (the one the merge kept). */
@@ -436,8 +443,18 @@ function chooseModelId(
   }
   const settingsModel = nonEmpty(stripRuntimePrefix(settings.model?.name));
   if (settingsModel !== undefined) {
-    const file = fileWith((candidate) => candidate.model?.name !== undefined);
-    return { id: settingsModel, fromSettings: true, source: { description: file, name: 'model.name' } };
+    const file = highestFileWith(
+      input.settingsFiles ?? [],
+      (candidate) => candidate.model?.name !== undefined,
+    );
+    return {
+      id: settingsModel,
+      fromSettings: true,
+      source: {
+        description: file?.path ?? 'settings',
+        name: file === undefined ? 'model.name' : keyAsWritten(file, 'model.name'),
+      },
+    };
   }
   for (const name of protocolVariables[protocol].model) {
     const value = nonEmpty(env.get(name));

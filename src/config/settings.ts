@@ -20,6 +20,8 @@ export interface SettingsFile {
   path: string;
   settings: Settings;
   exists: boolean;
+  /** Qwen Code's old flat keys the file has, by the nested key they are read as (flat-layout.ts). */
+  liftedFrom: ReadonlyMap<string, string>;
 }
 
 export interface LoadedSettings {
@@ -78,6 +80,7 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
     path: file.path,
     settings: validateFile(expandEnvironmentReferences(file.value, env), file.path, file.liftedFrom),
     exists: true,
+    liftedFrom: file.liftedFrom,
   }));
 
   const layers = files.map((file) =>

@@ -926,6 +926,10 @@ describe('configuration precedence (end to end)', () => {
     expect(lastBody().model).toBe('entry-model');
     expect(lastAuthorization()).toBe('Bearer sk-flat');
     expect(readFileSync(file, 'utf8')).toBe(before);
+    // auth status names the keys as the file has them.
+    const status = await runCli(['auth', 'status'], { sandbox: box });
+    expect(status.stdout).toContain(`Auth type:   openai (selectedAuthType in ${file})`);
+    expect(status.stdout).toContain(`Model:       entry-model (model in ${file})`);
   });
 
   test('a bunfig.toml in the working directory changes nothing', async () => {
