@@ -49,6 +49,18 @@ export interface SettingsOrigin {
   liftedFrom?: ReadonlyMap<string, string>;
 }
 
+/**
+ * Where a model is looked for in vain: a higher scope's modelProviders replaces a lower one's whole, so a
+ * model listed only in the lower file (the user's, under a project's) is not there. Empty when one file has it.
+ */
+function hiddenProvidersNote(files: readonly SettingsOrigin[]): string {
+  const withProviders = files.filter((file) => file.settings.modelProviders !== undefined);
+  const used = withProviders.at(-1);
+  if (used === undefined || withProviders.length < 2) return '';
+  const hidden = withProviders.slice(0, -1).map((file) => file.path);
+  return ` (those of ${used.path}, which replace the modelProviders of ${hidden.join(' and ')} whole)`;
+}
+
 /** A key as the file has it: `selectedAuthType` for `security.auth.selectedType` in an old flat file. */
 export function keyAsWritten(file: SettingsOrigin, key: string): string {
   return file.liftedFrom?.get(key) ?? key;
@@ -266,7 +278,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     const where = baseUrl.value === '' ? `${protocol}'s own endpoint` : baseUrl.value;
     const credential = resolved.apiKeySource?.name;
     notes.push(
-      `Note: model "${chosen.id}" is not among the ${protocol} models in modelProviders, so it goes to ${where}${credential === undefined ? '' : ` with ${credential}`}; add it there to use it at the provider set up for them.`,
+      `Note: model "${chosen.id}" is not among the ${protocol} models in modelProviders${hiddenProvidersNote(input.settingsFiles ?? [])}, so it goes to ${where}${credential === undefined ? '' : ` with ${credential}`}; add it there to use it at the provider set up for them.`,
     );
     resolved.notes = notes;
   }
@@ -480,7 +492,7 @@ function chooseModelId(
   const variables = protocolVariables[protocol].model.join(' or ');
   throw new NoModelSelectedError(
     providerKey,
-    `Pass -m/--model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}.`,
+    `Pass -m/--model, set ${variables}, set model.name in settings.json, or add a model under modelProviders.${providerKey}${hiddenProvidersNote(input.settingsFiles ?? [])}.`,
     unreadProviderNotes(settings),
   );
 }

@@ -286,6 +286,16 @@ test('the model says where it was chosen, naming the settings file when the file
   const first = resolveModel({ flags: {}, settings: withoutName, env: noEnv, settingsFiles });
   expect(first.model).toBe('ws-first');
   expect(first.modelSource).toEqual({ description: `first entry of modelProviders.openai in ${workspace}` });
+  // The user's model, listed only in the user file, which the workspace's list hides: said where it is missed.
+  const missed = resolveModel({
+    flags: {},
+    settings: { ...merged, model: { name: 'first' } },
+    env: noEnv,
+    settingsFiles,
+  });
+  expect(missed.notes?.[0]).toContain(
+    `is not among the openai models in modelProviders (those of ${workspace}, which replace the modelProviders of ${user} whole)`,
+  );
   // Without the files (a run, which never shows it), the settings are named in general.
   expect(resolve({ settings: merged }).modelSource).toEqual({ description: 'settings', name: 'model.name' });
   expect(resolve({ flags: { authType: 'qwen-oauth' } }).modelSource?.description).toContain('Qwen OAuth');
