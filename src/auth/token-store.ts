@@ -16,6 +16,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import process from 'node:process';
 import { ensureDirectory, fileErrorReason, isMissingFile } from '../config/directories.ts';
+import { giveOwner, ownerToKeep } from '../config/file-owner.ts';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
 
@@ -107,12 +108,16 @@ export function writeCredentials(path: string, credentials: QwenCredentials): vo
     directory,
     `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
   );
+  // A refresh rewrites the file even when it is read-only, as Qwen Code does: the old refresh token is
+  // spent by then. Its owner is kept, so `sudo qwen ...` does not lock the user out of their login.
+  const owner = ownerToKeep(path);
   let created = false;
   try {
     // Created 0600 from the start: the token is never readable by others, not even for a moment.
     const descriptor = openSync(temporary, 'wx', privateFileMode);
     created = true;
     try {
+      giveOwner(descriptor, owner);
       writeSync(descriptor, `${JSON.stringify(credentials, null, 2)}\n`);
       fsyncSync(descriptor);
     } finally {

@@ -4,6 +4,7 @@
 import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliError, type ErrorKind } from '../core/errors.ts';
+import { giveCreatedDirectoriesTheirParentsOwner } from './file-owner.ts';
 
 export interface DirectoryPurpose {
   /** The kind of the error when it cannot be created: the writer's own. */
@@ -19,7 +20,8 @@ export function ensureDirectory(
   purpose: DirectoryPurpose,
 ): void {
   try {
-    mkdirSync(directory, { recursive: true, mode });
+    const firstCreated = mkdirSync(directory, { recursive: true, mode });
+    if (firstCreated !== undefined) giveCreatedDirectoriesTheirParentsOwner(firstCreated, directory);
   } catch (error) {
     const file = fileInTheWay(directory);
     if (file !== undefined) {

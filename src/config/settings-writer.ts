@@ -3,8 +3,10 @@
 // atomically (temp file in the same directory + rename), so a crash never leaves half a file; a file that
 // does not parse is never touched.
 import {
+  accessSync,
   chmodSync,
   closeSync,
+  constants,
   fsyncSync,
   openSync,
   renameSync,
@@ -17,10 +19,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
 import { isObject, nonEmpty } from '../core/types.ts';
 import { ensureDirectory, fileErrorReason } from './directories.ts';
+import { giveOwner, isRoot, ownerToKeep } from './file-owner.ts';
 import { flatKeyMoves } from './flat-layout.ts';
 import { setJsonValue } from './json-edit.ts';
+import { writeTarget } from './link-target.ts';
 import { configPaths, homeFromEnvironment } from './paths.ts';
-import { realPathOrSelf } from './real-path.ts';
 import { formatIssuePath } from './schema.ts';
 import { parseSettingsText, readTextFileIfPresent } from './settings.ts';
 
@@ -66,9 +69,10 @@ export function prepareSettingsFile(
   options: UpdateSettingsOptions = {},
 ): PreparedSettingsFile {
   // Write through a symlink (dotfile managers link settings.json) instead of replacing the link.
-  const target = realPathOrSelf(path);
+  const target = writeTarget(path);
   const existingText = readTextFileIfPresent(target);
   const existingMode = existingText === undefined ? undefined : statSync(target).mode & 0o777;
+  if (existingMode !== undefined) refuseProtectedFile(target, existingMode);
 
   const hasBom = existingText?.startsWith('\uFEFF') ?? false;
   const original = existingText === undefined ? '' : hasBom ? existingText.slice(1) : existingText;
@@ -91,6 +95,29 @@ export function prepareSettingsFile(
   const mode =
     options.holdsSecret === true || existingMode === privateFileMode ? privateFileMode : existingMode;
   return { target, text, mode };
+}
+
+/**
+ * The rename would replace a file its owner made read-only, or one this user may not write, and succeed
+ * (it needs only the directory): Qwen Code, which writes in place, fails there. A file without its owner's
+ * write bit means "do not change" even to root, who could write anything.
+ */
+function refuseProtectedFile(target: string, mode: number): void {
+  if ((mode & 0o200) === 0) {
+    throw new CliError('config', `${target}: the file is read-only; it was not changed`, {
+      hint: `To let qwen change it, make it writable (chmod u+w ${target}) and run the command again.`,
+    });
+  }
+  if (isRoot()) return;
+  try {
+    accessSync(target, constants.W_OK);
+  } catch (error) {
+    throw new CliError(
+      'config',
+      `${target}: cannot write the file (${fileErrorReason(error)}); it was not changed`,
+      { cause: error },
+    );
+  }
 }
 
 export function writeSettingsFile(prepared: PreparedSettingsFile): void {
@@ -144,12 +171,14 @@ export function writeFileAtomically(path: string, text: string, mode: number | u
     dirname(path),
     `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
   );
+  const owner = ownerToKeep(path);
   let created = false;
   try {
     // Created 0600 when private, so the secret is never readable by others, not even for a moment.
     const descriptor = openSync(temporary, 'wx', mode ?? 0o644);
     created = true;
     try {
+      giveOwner(descriptor, owner);
       writeSync(descriptor, text);
       fsyncSync(descriptor);
     } finally {

@@ -1,7 +1,18 @@
 // `qwen auth ...` and Qwen OAuth headless runs end to end: the real CLI in separate processes, a fake
 // chat.qwen.ai (QWEN_OAUTH_BASE_URL) and a fake OpenAI-compatible server that resource_url points at.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { codingPlanModels } from '../../src/auth/coding-plan.ts';
 import { startConnectProxy } from '../fakes/connect-proxy.ts';
@@ -478,6 +489,43 @@ describe('qwen auth coding-plan', () => {
     expect(result.stdout).toBe('');
     expect(readFileSync(sandbox.qwenHome, 'utf8')).toBe('not a directory\n');
   });
+
+  test('a read-only settings.json is not replaced: exit 52, one line saying how to allow it', async () => {
+    const original = '{ "ui": { "theme": "dark" } }\n';
+    const file = sandbox.userSettings(original);
+    chmodSync(file, 0o444);
+    const result = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-fromflag9876']);
+    expect(result.exitCode).toBe(52);
+    expect(result.stderr).toBe(
+      `qwen: ${file}: the file is read-only; it was not changed. To let qwen change it, make it writable (chmod u+w ${file}) and run the command again.\n`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(statSync(file).mode & 0o777).toBe(0o444);
+  });
+
+  test('a settings.json symlink whose target directory is missing is refused; the link stays', async () => {
+    mkdirSync(sandbox.qwenHome, { recursive: true });
+    symlinkSync('/nonexistent/dotfiles/settings.json', settingsPath());
+    const result = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-fromflag9876']);
+    expect(result.exitCode).toBe(52);
+    expect(result.stderr).toBe(
+      `qwen: ${settingsPath()}: the symlink points to /nonexistent/dotfiles/settings.json, whose directory does not exist; nothing was written. Create /nonexistent/dotfiles, or remove the link, then try again.\n`,
+    );
+    expect(readlinkSync(settingsPath())).toBe('/nonexistent/dotfiles/settings.json');
+  });
+
+  test.skipIf(process.getuid?.() !== 0)(
+    "root writing a user's settings (sudo keeping HOME) leaves them the user's",
+    async () => {
+      const file = sandbox.userSettings('{}\n');
+      for (const path of [sandbox.home, sandbox.qwenHome, file]) chownSync(path, 65534, 65534);
+      const result = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-fromflag9876']);
+      expect(result.exitCode).toBe(0);
+      expect(statSync(file).uid).toBe(65534);
+      expect(statSync(file).gid).toBe(65534);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    },
+  );
 
   test('a key without sk-sp- is refused with that sentence; nothing is written', async () => {
     const result = await qwen(['auth', 'coding-plan', '--region', 'china', '--key', 'sk-plainkey1234']);

@@ -1,10 +1,14 @@
 import { expect, test } from 'bun:test';
 import {
   chmodSync,
+  chownSync,
+  existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -315,3 +319,84 @@ test("a file of Qwen Code's flat layout: the flat keys under an edited key move 
     security: { auth: { selectedType: 'openai' } },
   });
 });
+
+const asRoot = process.getuid?.() === 0;
+const nobody = 65534;
+
+function configError(action: () => void): CliError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliError);
+    return error as CliError;
+  }
+  throw new Error('expected a config error');
+}
+
+test('a read-only file is refused, even for root: exit 52, the file and its mode unchanged', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{ "a": 1 }\n');
+  chmodSync(path, 0o444);
+  const error = configError(() =>
+    updateSettingsFile(path, [{ path: ['env', 'KEY'], value: 'sk-1' }], { holdsSecret: true }),
+  );
+  expect(error.exitCode).toBe(52);
+  expect(error.message).toBe(`${path}: the file is read-only; it was not changed`);
+  expect(error.hint).toContain(`chmod u+w ${path}`);
+  expect(readFileSync(path, 'utf8')).toBe('{ "a": 1 }\n');
+  expect(modeOf(path)).toBe(0o444);
+  expect(readdirSync(directory)).toEqual(['settings.json']);
+});
+
+test('a dangling symlink is written through: its target is created and the link stays', () => {
+  const directory = temporaryDirectory();
+  mkdirSync(join(directory, 'dotfiles'));
+  const link = join(directory, 'settings.json');
+  symlinkSync('dotfiles/settings.json', link);
+  updateSettingsFile(link, [{ path: ['a'], value: 1 }]);
+  expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  expect(readlinkSync(link)).toBe('dotfiles/settings.json');
+  expect(JSON.parse(readFileSync(join(directory, 'dotfiles', 'settings.json'), 'utf8'))).toEqual({ a: 1 });
+});
+
+test('a symlink to a missing directory is refused, exit 52, naming the target; the link stays', () => {
+  const directory = temporaryDirectory();
+  const link = join(directory, 'settings.json');
+  const target = join(directory, 'nonexistent', 'dotfiles', 'settings.json');
+  symlinkSync(target, link);
+  const error = configError(() => updateSettingsFile(link, [{ path: ['a'], value: 1 }]));
+  expect(error.exitCode).toBe(52);
+  expect(error.message).toBe(
+    `${link}: the symlink points to ${target}, whose directory does not exist; nothing was written`,
+  );
+  expect(error.hint).toBe(
+    `Create ${join(directory, 'nonexistent', 'dotfiles')}, or remove the link, then try again.`,
+  );
+  expect(readlinkSync(link)).toBe(target);
+  expect(existsSync(join(directory, 'nonexistent'))).toBe(false);
+  expect(readdirSync(directory)).toEqual(['settings.json']);
+});
+
+test.skipIf(!asRoot)(
+  'root keeps the owner and group of the file it replaces, and gives new files the directory owner',
+  () => {
+    const home = temporaryDirectory();
+    chownSync(home, nobody, nobody);
+    const existing = join(home, 'settings.json');
+    writeFileSync(existing, '{}');
+    chmodSync(existing, 0o640);
+    chownSync(existing, nobody, nobody);
+    updateSettingsFile(existing, [{ path: ['env', 'KEY'], value: 'sk-1' }], { holdsSecret: true });
+    expect(statSync(existing).uid).toBe(nobody);
+    expect(statSync(existing).gid).toBe(nobody);
+    expect(modeOf(existing)).toBe(0o600);
+
+    // $HOME/.qwen created by root under sudo, and the file in it: both the user's.
+    const created = join(home, '.qwen', 'settings.json');
+    updateSettingsFile(created, [{ path: ['a'], value: 1 }], { holdsSecret: true });
+    expect(statSync(join(home, '.qwen')).uid).toBe(nobody);
+    expect(statSync(created).uid).toBe(nobody);
+    expect(statSync(created).gid).toBe(nobody);
+  },
+);

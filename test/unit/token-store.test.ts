@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -212,4 +214,21 @@ test('a failed refresh leaves the file and releases the lock', async () => {
   await expect(failing).rejects.toThrow('offline');
   expect(existsSync(files.lock)).toBe(false);
   expect(readCredentials(files.credentials)?.access_token).toBe('access-0');
+});
+
+test('a read-only credentials file is still rewritten by a refresh, mode 0600', () => {
+  writeCredentials(files.credentials, credentials());
+  chmodSync(files.credentials, 0o444);
+  writeCredentials(files.credentials, { ...credentials(), access_token: 'after' });
+  expect(readCredentials(files.credentials)?.access_token).toBe('after');
+  expect(statSync(files.credentials).mode & 0o777).toBe(0o600);
+});
+
+test.skipIf(process.getuid?.() !== 0)('root keeps the owner of the credentials file it replaces', () => {
+  writeCredentials(files.credentials, credentials());
+  chownSync(files.credentials, 65534, 65534);
+  writeCredentials(files.credentials, { ...credentials(), access_token: 'after' });
+  expect(statSync(files.credentials).uid).toBe(65534);
+  expect(statSync(files.credentials).gid).toBe(65534);
+  expect(readCredentials(files.credentials)?.access_token).toBe('after');
 });
