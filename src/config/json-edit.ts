@@ -33,7 +33,8 @@ interface InlineStyle {
  * container; the message says which kind it is.
  */
 export function setJsonValue(text: string, path: JsonPath, value: unknown, insert = false): string {
-  if (value !== undefined) return setOnce(text, path, value, insert);
+  // An array index names one element; only a key can be written more than once.
+  if (value !== undefined || typeof path.at(-1) !== 'string') return setOnce(text, path, value, insert);
   // One occurrence at a time: the offsets of the others change with each removal.
   let result = text;
   for (;;) {

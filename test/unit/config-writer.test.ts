@@ -347,3 +347,11 @@ test('a list inside a key written twice is extended in the copy in effect', () =
   expect(JSON.parse(text).modelProviders.openai).toEqual([{ id: 'c' }, { id: 'b' }]);
   expect(text).toStartWith('{"modelProviders":{"openai":[{"id":"a"}]},');
 });
+
+test('removing an array element removes that one only', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{"list": [1, 2, 3]}');
+  updateSettingsFile(path, [{ path: ['list', 0], value: undefined }]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ list: [2, 3] });
+});
