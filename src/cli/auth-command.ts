@@ -10,6 +10,7 @@ import {
   codingPlanRegions,
   configureCodingPlan,
   isCodingPlanRegion,
+  replacing,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
 import { keyVariableOf, missingKeyError, notLoggedInError, unsendableKeyError } from '../auth/credentials.ts';
@@ -290,7 +291,7 @@ async function setUpCodingPlan(
       : ` in ${result.settingsPath} (it defines modelProviders, which hide the user settings' ones)`;
   context.writeOut(
     `Coding Plan (${codingPlanRegionLabels[region]}) configured: ${result.modelCount} models at ${result.baseUrl}${where}, ` +
-      `model "${result.model}". Key ${maskSecret(key)} stored in ${result.keyLocation}.\n`,
+      `model "${result.model}". Key ${maskSecret(key)} stored in ${result.keyLocation}${replacing(result)}.\n`,
   );
   if (result.keptEntries > 0) {
     context.writeOut(

@@ -540,6 +540,21 @@ describe('qwen auth coding-plan', () => {
     expect(readFileSync(settingsPath(), 'utf8')).toBe(enforced);
   });
 
+  test('a key saved over a $VAR reference names that reference; over another key, masks it', async () => {
+    sandbox.userSettings({ env: { BAILIAN_CODING_PLAN_API_KEY: `\${CP_SECRET}` } });
+    const first = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-first0009999']);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toContain(
+      `Key sk-...9999 stored in ${settingsPath()} (env.BAILIAN_CODING_PLAN_API_KEY, file mode 0600), replacing \${CP_SECRET}.`,
+    );
+    const second = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-second001234']);
+    expect(second.stdout).toContain('file mode 0600), replacing sk-...9999.');
+    expect(second.stdout).not.toContain('sk-sp-first');
+    // The same key again replaces nothing.
+    const again = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-second001234']);
+    expect(again.stdout).not.toContain('replacing');
+  });
+
   test('a project file without modelProviders is left as written; what in it wins is warned about', async () => {
     const original = '{"security": {"auth": {"selectedType": "anthropic"}}, "model": {"name": "proj-m"}}\n';
     const workspaceFile = sandbox.write('project/.qwen/settings.json', original);
