@@ -2,12 +2,17 @@
 // models. configureCodingPlan writes what Qwen Code's /auth wizard writes (compat §2), so a settings file
 // configured here works in Qwen Code and the other way round.
 import { createHash } from 'node:crypto';
-import { type ProviderListAsWritten, readProviderEntriesAsWritten } from '../config/settings.ts';
+import { shownStoredValue } from '../config/env-reference.ts';
+import {
+  type ProviderListAsWritten,
+  readEnvValueAsWritten,
+  readProviderEntriesAsWritten,
+} from '../config/settings.ts';
 import type { SettingsEdit } from '../config/settings-writer.ts';
 import { type PlannedSettingsFile, setupFiles, writeSetupFiles } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
 import { keyPasteProblem } from '../core/header-text.ts';
-import { isOneOf } from '../core/types.ts';
+import { isOneOf, nonEmpty } from '../core/types.ts';
 
 export const codingPlanRegions = ['china', 'global'] as const;
 export type CodingPlanRegion = (typeof codingPlanRegions)[number];
@@ -158,6 +163,13 @@ export interface CodingPlanConfiguration {
   modelCount: number;
   /** Entries the user had under modelProviders.openai that were kept. */
   keptEntries: number;
+  /** What the key was saved over in the user file's `env`, as it may be shown (a `${VAR}` as written). */
+  replaced?: string;
+}
+
+/** `, replacing ${CP_SECRET}` after where the key went, when it was saved over another value. */
+export function replacing(configuration: CodingPlanConfiguration): string {
+  return configuration.replaced === undefined ? '' : `, replacing ${configuration.replaced}`;
 }
 
 /**
@@ -205,6 +217,7 @@ export function codingPlanFiles(input: ConfigureCodingPlanInput): {
   const existing = readProviderEntriesAsWritten(modelPath, 'openai');
   const kept = existing.entries.filter((entry) => !isCodingPlanEntry(entry));
   const model = input.model ?? models[0]!.id;
+  const stored = nonEmpty(readEnvValueAsWritten(userPath, codingPlanEnvKey));
 
   const files = setupFiles({
     userPath,
@@ -228,6 +241,7 @@ export function codingPlanFiles(input: ConfigureCodingPlanInput): {
     baseUrl,
     modelCount: models.length,
     keptEntries: kept.length,
+    ...(stored === undefined || stored === apiKey ? {} : { replaced: shownStoredValue(stored) }),
   };
   return { files, configuration };
 }

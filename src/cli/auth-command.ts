@@ -10,6 +10,7 @@ import {
   codingPlanRegions,
   configureCodingPlan,
   isCodingPlanRegion,
+  replacing,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
 import { keyVariableOf, missingKeyError, notLoggedInError, unsendableKeyError } from '../auth/credentials.ts';
@@ -153,12 +154,14 @@ async function loginWithQwenOauth(
   });
   writeCredentials(paths.oauthCreds, credentials);
   // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth: the user file says
-  // so, and so does a workspace file that selects another type (the wizard's key setup writes there when the
-  // project has its own modelProviders), or the choice would be overridden there. The model another provider
-  // left (in either file) would only get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
+  // so. The workspace file is edited only where /model saves (modelSettingsPath: it defines modelProviders,
+  // so setups already write there); any other project file, possibly committed and shared, is left as it is,
+  // and a choice of its that wins over the login is warned about. The model another provider left would only
+  // get "Unsupported Qwen OAuth model" on every run: Qwen OAuth serves one.
   const { files } = configuration.settings;
   const userFile = files.find((file) => file.path === paths.userSettings);
-  const workspace = files.find((file) => file.scope === 'workspace');
+  const modelPath = modelSettingsPath(configuration);
+  const workspace = files.find((file) => file.scope === 'workspace' && file.path === modelPath);
   const otherModel = (file: typeof userFile) => {
     const name = file?.settings.model?.name;
     return name !== undefined && name !== '' && name !== qwenOauthModel ? name : undefined;
@@ -289,7 +292,7 @@ async function setUpCodingPlan(
       : ` in ${result.settingsPath} (it defines modelProviders, which hide the user settings' ones)`;
   context.writeOut(
     `Coding Plan (${codingPlanRegionLabels[region]}) configured: ${result.modelCount} models at ${result.baseUrl}${where}, ` +
-      `model "${result.model}". Key ${maskSecret(key)} stored in ${result.keyLocation}.\n`,
+      `model "${result.model}". Key ${maskSecret(key)} stored in ${result.keyLocation}${replacing(result)}.\n`,
   );
   if (result.keptEntries > 0) {
     context.writeOut(
@@ -348,6 +351,19 @@ function warnWhenOverridden(
     context.writeError(
       `Warning: ${winning.model.path} sets model.name "${winning.model.value}", which wins over ` +
         `"${written.model}" in ${written.path}; pass --model ${written.model} or change it there.`,
+    );
+  }
+  // Qwen OAuth serves one model: another one named in a file the login did not edit would be refused by name
+  // (and replaced) on every run.
+  const name = configuration.settings.merged.model?.name;
+  if (expected === 'qwen-oauth' && name !== undefined && name !== '' && name !== qwenOauthModel) {
+    const file = highestFileWith(
+      configuration.settings.files,
+      (settings) => settings.model?.name !== undefined,
+    );
+    context.writeError(
+      `Warning: ${file?.path ?? 'another settings file'} sets model.name "${name}", which wins over ${written.path}; ` +
+        `Qwen OAuth serves ${qwenOauthModel}: remove it there or pass --model ${qwenOauthModel}.`,
     );
   }
   if (written.model !== undefined) {

@@ -14,10 +14,12 @@ import {
   codingPlanModels,
   codingPlanRegionLabels,
   codingPlanRegions,
+  replacing,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
 import { oauthFilesIn, prepareCredentials } from '../auth/credentials.ts';
 import { emptyVariableNote, type LayeredEnvironment } from '../config/env.ts';
+import { isEnvReference, shownStoredValue } from '../config/env-reference.ts';
 import type { LoadedConfiguration } from '../config/load.ts';
 import { assertAuthTypeAllowed, resolveModel } from '../config/resolve.ts';
 import {
@@ -432,7 +434,7 @@ async function askThirdPartyKey(
   const stored = question.storedInSettings;
   // A reference names where the user keeps the key: shown as written, never masked, never removed.
   const reference = stored !== undefined && isEnvReference(stored);
-  const replaced = stored === undefined ? '' : `, replacing ${reference ? stored : maskSecret(stored)}`;
+  const replaced = stored === undefined ? '' : `, replacing ${shownStoredValue(stored)}`;
   const removed = stored === undefined || reference ? '' : `; the stored ${maskSecret(stored)} is removed`;
   const where = await select<'store' | 'export'>({
     message: `Where should ${variable} come from?`,
@@ -577,7 +579,7 @@ function planCodingPlan(answers: CodingPlanAnswers, configuration: LoadedConfigu
     sessionKey: { variable: codingPlanEnvKey, value: answers.apiKey },
     lines: [
       `Coding Plan (${codingPlanRegionLabels[answers.region]}): ${result.modelCount} models at ${result.baseUrl}, in ${result.settingsPath}.`,
-      `Model: ${answers.model}. Key ${maskSecret(answers.apiKey)} in ${result.keyLocation}.`,
+      `Model: ${answers.model}. Key ${maskSecret(answers.apiKey)} in ${result.keyLocation}${replacing(result)}.`,
     ],
   };
 }
@@ -814,11 +816,6 @@ function keyThisSessionHas(context: RunContext, variable: string): string | unde
 function storedKey(userPath: string, variable: string): string | undefined {
   const value = nonEmpty(readEnvValueAsWritten(userPath, variable));
   return value === undefined || isEnvReference(value) ? undefined : value;
-}
-
-/** `$VAR` or `${VAR}` in a settings `env` value: where the user keeps the key, not the key. */
-function isEnvReference(value: string): boolean {
-  return value.includes('$');
 }
 
 function isHttpUrl(value: string): boolean {

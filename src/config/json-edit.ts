@@ -4,14 +4,12 @@
 // removed one takes its own line(s) and comma with it. jsonc-parser's `modify` re-formats every line it
 // touches, which expanded one-line neighbours such as `"env": { "A": "x" }`, and its removal of a last array
 // element breaks `[{"a":1},{"b":2}]` and CRLF lines.
-import {
-  applyEdits,
-  findNodeAtLocation,
-  getNodeValue,
-  type Node,
-  parseTree,
-  type Edit as TextEdit,
-} from 'jsonc-parser';
+//
+// A key written twice in one object (a block pasted twice) is read as its last occurrence, by JSON.parse and
+// by jsonc-parser's `parse` alike, so that is the one edited: jsonc-parser's `findNodeAtLocation` takes the
+// first, and an edit there would never take effect. A removal takes every occurrence, or an earlier one would
+// come back into effect.
+import { applyEdits, getNodeValue, type Node, parseTree, type Edit as TextEdit } from 'jsonc-parser';
 
 export type JsonPath = (string | number)[];
 
@@ -35,6 +33,18 @@ interface InlineStyle {
  * container; the message says which kind it is.
  */
 export function setJsonValue(text: string, path: JsonPath, value: unknown, insert = false): string {
+  // An array index names one element; only a key can be written more than once.
+  if (value !== undefined || typeof path.at(-1) !== 'string') return setOnce(text, path, value, insert);
+  // One occurrence at a time: the offsets of the others change with each removal.
+  let result = text;
+  for (;;) {
+    const next = setOnce(result, path, undefined, insert);
+    if (next === result) return result;
+    result = next;
+  }
+}
+
+function setOnce(text: string, path: JsonPath, value: unknown, insert: boolean): string {
   const layout = layoutOf(text);
   const root = parseTree(text, [], { allowTrailingComma: true });
   if (root === undefined) {
@@ -47,12 +57,12 @@ export function setJsonValue(text: string, path: JsonPath, value: unknown, inser
   // The deepest container that exists; the segments below it become part of the new value.
   let depth = path.length - 1;
   let newValue = value === undefined ? undefined : plain(value);
-  let parent = findNodeAtLocation(root, path.slice(0, depth));
+  let parent = nodeAt(root, path.slice(0, depth));
   while (parent === undefined) {
     if (newValue === undefined) return text;
     newValue = wrap(newValue, [path[depth]!]);
     depth -= 1;
-    parent = findNodeAtLocation(root, path.slice(0, depth));
+    parent = nodeAt(root, path.slice(0, depth));
   }
   return applyEdits(text, editsAt(text, parent, path[depth]!, newValue, insert, layout));
 }
@@ -67,7 +77,7 @@ function editsAt(
 ): TextEdit[] {
   const children = parent.children ?? [];
   if (parent.type === 'object' && typeof segment === 'string') {
-    const property = children.find((child) => child.children?.[0]?.value === segment);
+    const property = propertyNamed(parent, segment);
     if (value === undefined) return property === undefined ? [] : removal(text, parent, property);
     const existing = property?.children?.[1];
     if (existing !== undefined) return replacement(text, existing, value, layout);
@@ -82,6 +92,27 @@ function editsAt(
   }
   const expected = typeof segment === 'number' ? 'an array' : 'an object';
   throw new Error(`the value on the way is ${article(parent.type)}, not ${expected}`);
+}
+
+/** The node at `path` as a reader sees it: a key written twice is its last occurrence. */
+function nodeAt(root: Node, path: JsonPath): Node | undefined {
+  let node: Node | undefined = root;
+  for (const segment of path) {
+    if (node === undefined) return undefined;
+    if (typeof segment === 'string') {
+      node = node.type === 'object' ? propertyNamed(node, segment)?.children?.[1] : undefined;
+    } else {
+      node = node.type === 'array' && segment >= 0 ? node.children?.[segment] : undefined;
+    }
+  }
+  return node;
+}
+
+/** The last property of that name: the one JSON.parse keeps. */
+function propertyNamed(object: Node, key: string): Node | undefined {
+  return object.children?.findLast(
+    (child) => child.children?.[0]?.value === key && child.children.length === 2,
+  );
 }
 
 function replacement(text: string, node: Node, value: unknown, layout: Layout): TextEdit[] {

@@ -219,15 +219,37 @@ describe('qwen auth qwen-oauth in a project that selects another provider', () =
   });
 });
 
-test('a workspace that only names another model loses that model.name, and keeps its selection unset', async () => {
-  startOAuth({ pollOutcomes: ['success'] });
-  const workspaceFile = sandbox.write('project/.qwen/settings.json', { model: { name: 'team-model' } });
-  const login = await qwen(['auth', 'qwen-oauth']);
-  expect(login.exitCode).toBe(0);
-  expect(login.stdout).toContain(`model.name "team-model" from ${workspaceFile} removed`);
-  expect(JSON.parse(readFileSync(workspaceFile, 'utf8'))).toEqual({ model: {} });
-  chat.setResponses({ stream: { text: ['Hi.'] } });
-  expect(await qwen(['hi'])).toMatchObject({ exitCode: 0, stdout: 'Hi.\n', stderr: '' });
+describe('qwen auth qwen-oauth in a project whose settings define no modelProviders', () => {
+  test('the project file is left as written, and what in it wins over the login is warned about', async () => {
+    startOAuth({ pollOutcomes: ['success'] });
+    const original = '{"security": {"auth": {"selectedType": "openai"}}, "model": {"name": "proj-m"}}\n';
+    const workspaceFile = sandbox.write('project/.qwen/settings.json', original);
+    const userFile = path.join(sandbox.qwenHome, 'settings.json');
+    const login = await qwen(['auth', 'qwen-oauth']);
+    expect(login.exitCode).toBe(0);
+    expect(login.stdout).toContain(`security.auth.selectedType is now "qwen-oauth" in ${userFile}.`);
+    expect(login.stdout).not.toContain(workspaceFile);
+    expect(readFileSync(workspaceFile, 'utf8')).toBe(original);
+    expect(JSON.parse(readFileSync(userFile, 'utf8'))).toEqual({
+      security: { auth: { selectedType: 'qwen-oauth' } },
+    });
+    expect(login.stderr).toContain(
+      `Warning: ${workspaceFile} selects "openai", which wins over ${userFile}; pass --auth-type qwen-oauth or change it there.`,
+    );
+    expect(login.stderr).toContain(
+      `Warning: ${workspaceFile} sets model.name "proj-m", which wins over ${userFile}; Qwen OAuth serves coder-model`,
+    );
+  });
+
+  test('one that only names another model keeps it, with a warning', async () => {
+    startOAuth({ pollOutcomes: ['success'] });
+    const workspaceFile = sandbox.write('project/.qwen/settings.json', { model: { name: 'team-model' } });
+    const login = await qwen(['auth', 'qwen-oauth']);
+    expect(login.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(workspaceFile, 'utf8'))).toEqual({ model: { name: 'team-model' } });
+    expect(login.stderr).toContain(`Warning: ${workspaceFile} sets model.name "team-model"`);
+    expect(login.stderr).not.toContain('selects');
+  });
 });
 
 describe('headless runs with Qwen OAuth', () => {
@@ -564,6 +586,34 @@ describe('qwen auth coding-plan', () => {
     expect(server.pollCount).toBe(0);
     expect(existsSync(credentialsPath())).toBe(false);
     expect(readFileSync(settingsPath(), 'utf8')).toBe(enforced);
+  });
+
+  test('a key saved over a $VAR reference names that reference; over another key, masks it', async () => {
+    sandbox.userSettings({ env: { BAILIAN_CODING_PLAN_API_KEY: `\${CP_SECRET}` } });
+    const first = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-first0009999']);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toContain(
+      `Key sk-...9999 stored in ${settingsPath()} (env.BAILIAN_CODING_PLAN_API_KEY, file mode 0600), replacing \${CP_SECRET}.`,
+    );
+    const second = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-second001234']);
+    expect(second.stdout).toContain('file mode 0600), replacing sk-...9999.');
+    expect(second.stdout).not.toContain('sk-sp-first');
+    // The same key again replaces nothing.
+    const again = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-second001234']);
+    expect(again.stdout).not.toContain('replacing');
+  });
+
+  test('a project file without modelProviders is left as written; what in it wins is warned about', async () => {
+    const original = '{"security": {"auth": {"selectedType": "anthropic"}}, "model": {"name": "proj-m"}}\n';
+    const workspaceFile = sandbox.write('project/.qwen/settings.json', original);
+    const result = await qwen(['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-project1234']);
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(workspaceFile, 'utf8')).toBe(original);
+    expect(JSON.parse(readFileSync(settingsPath(), 'utf8')).security.auth.selectedType).toBe('openai');
+    expect(result.stderr).toContain(
+      `Warning: ${workspaceFile} selects "anthropic", which wins over ${settingsPath()}`,
+    );
+    expect(result.stderr).toContain(`Warning: ${workspaceFile} sets model.name "proj-m", which wins over`);
   });
 
   test('a settings file with comments keeps them, and keeps the user entries after the Coding Plan ones', async () => {

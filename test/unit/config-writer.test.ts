@@ -400,3 +400,43 @@ test.skipIf(!asRoot)(
     expect(statSync(created).gid).toBe(nobody);
   },
 );
+
+test('a key written twice is edited where readers see it: its last occurrence', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(
+    path,
+    '{"security":{"auth":{"selectedType":"openai"}},"ui":{},"security":{"auth":{"selectedType":"anthropic"}}}\n',
+  );
+  updateSettingsFile(path, [{ path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' }]);
+  const text = readFileSync(path, 'utf8');
+  expect(JSON.parse(text).security.auth.selectedType).toBe('qwen-oauth');
+  // The shadowed copy is left as written: it is not in effect, and it is the user's.
+  expect(text).toContain('"selectedType":"openai"');
+});
+
+test('removing a key written twice removes both, so the earlier one does not come back into effect', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{\n  "model": {\n    "name": "a",\n    "baseUrl": "x",\n    "name": "b"\n  }\n}\n');
+  updateSettingsFile(path, [{ path: ['model', 'name'], value: undefined }]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ model: { baseUrl: 'x' } });
+});
+
+test('a list inside a key written twice is extended in the copy in effect', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{"modelProviders":{"openai":[{"id":"a"}]},"modelProviders":{"openai":[{"id":"b"}]}}');
+  updateSettingsFile(path, [{ path: ['modelProviders', 'openai', 0], value: { id: 'c' }, insert: true }]);
+  const text = readFileSync(path, 'utf8');
+  expect(JSON.parse(text).modelProviders.openai).toEqual([{ id: 'c' }, { id: 'b' }]);
+  expect(text).toStartWith('{"modelProviders":{"openai":[{"id":"a"}]},');
+});
+
+test('removing an array element removes that one only', () => {
+  const directory = temporaryDirectory();
+  const path = join(directory, 'settings.json');
+  writeFileSync(path, '{"list": [1, 2, 3]}');
+  updateSettingsFile(path, [{ path: ['list', 0], value: undefined }]);
+  expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ list: [2, 3] });
+});

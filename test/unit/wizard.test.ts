@@ -672,6 +672,21 @@ describe('Coding Plan', () => {
   });
 });
 
+test('a Coding Plan key saved over a $VAR reference says which reference it replaced', async () => {
+  mkdirSync(path.dirname(userSettings), { recursive: true });
+  writeFileSync(userSettings, JSON.stringify({ env: { BAILIAN_CODING_PLAN_API_KEY: `\${CP_SECRET}` } }));
+  const terminal = createTerminal();
+  const running = runAuthWizard({ context: contextFor(), streams: terminal });
+  await terminal.answer('How do you want to sign in?', keys.down, keys.enter);
+  await terminal.answer('Which API key?', keys.enter);
+  await terminal.answer('Region', keys.down, keys.enter);
+  await terminal.answer('Coding Plan API key', 'sk-sp-good-4321', keys.enter);
+  await terminal.answer('Model to start with', keys.enter);
+  await terminal.answer('Check the key now', keys.down, keys.enter);
+  expect(await running).toEqual({ configured: true });
+  expect(terminal.screen()).toContain(`file mode 0600), replacing \${CP_SECRET}.`);
+});
+
 describe('Coding Plan set up again', () => {
   test('the region set up before is offered first', async () => {
     mkdirSync(path.dirname(userSettings), { recursive: true });
