@@ -284,8 +284,10 @@ export function createKeyRouter(
     } else if (mode === 'dialog') {
       dialog?.push(keys);
     } else {
-      // Ctrl+C stops the answer; what was typed around it is still the user's next message.
-      const typed = keys.replaceAll('\x03', '');
+      // Ctrl+C stops the answer; what was typed around it is still the user's next message. A lone Escape
+      // (a read of its own: keys such as arrows come with their sequence) is dropped: replayed later in
+      // front of the next key, it would make that key Alt+key and eat it.
+      const typed = keys === '\x1b' ? '' : keys.replaceAll('\x03', '');
       if (typed !== '') typeAhead.add(typed, keysAt);
       if (typed.length < keys.length) router.onInterrupt?.();
     }
