@@ -317,6 +317,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         reason,
         networkFlags: options.networkFlags,
         launchEnv,
+        ...(state.target === undefined ? {} : { current: describeTarget() }),
       }),
     );
     if (outcome.configured) {

@@ -107,6 +107,8 @@ export interface WizardOptions {
   launchEnv?: Readonly<Record<string, string | undefined>>;
   /** How long the key check waits for the server; 30 s by default (tests shorten it). */
   keyCheckTimeoutMs?: number;
+  /** The setup a session already uses (/auth mid-session), which a failed setup leaves in place. */
+  current?: string;
 }
 
 export interface WizardOutcome {
@@ -175,10 +177,13 @@ export async function runAuthWizard(options: WizardOptions): Promise<WizardOutco
     const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
     // A login's hint names `qwen auth qwen-oauth`, a command of the shell: here /auth is the way again.
     log.error(failure.kind === 'auth' ? asSentence(failure.message) : oneLine(failure), streams);
+    const kept = options.current === undefined ? '' : ` Still using ${options.current}.`;
     outro(
       failure.kind === 'cancelled'
-        ? 'Cancelled; nothing was changed.'
-        : 'Not configured. Run /auth to try again.',
+        ? `Cancelled; nothing was changed.${kept}`
+        : options.current === undefined
+          ? 'Not configured. Run /auth to try again.'
+          : `Nothing was changed.${kept} Run /auth to try again.`,
       streams,
     );
     return { configured: false };

@@ -357,6 +357,18 @@ describe('third-party provider', () => {
     expect(context.env['OPENAI_API_KEY']).toBeUndefined();
   });
 
+  test('mid-session (/auth), a failed setup says the setup in use is kept, not "Not configured"', async () => {
+    writeFileSync(path.join(home, '.qwen'), 'x');
+    const terminal = createTerminal();
+    const running = runAuthWizard({ context: contextFor(), streams: terminal, current: 'gpt-fake · OpenAI' });
+    await answerOpenAiKey(terminal, 'sk-new-typed-2222', true);
+    expect(await running).toEqual({ configured: false });
+    expect(terminal.screen()).toContain(
+      'Nothing was changed. Still using gpt-fake · OpenAI. Run /auth to try again.',
+    );
+    expect(terminal.screen()).not.toContain('Not configured');
+  });
+
   test('the summary shows a base URL with credentials masked', async () => {
     const terminal = createTerminal();
     const running = runAuthWizard({ context: contextFor(), streams: terminal });
