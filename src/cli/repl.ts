@@ -737,6 +737,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     }
     if (options.initialPrompt !== undefined && options.initialPrompt.trim() !== '') {
       say(`${promptText()}${options.initialPrompt}`);
+      // Shown as if typed, so recalled as if typed (Up edits it).
+      history.add(options.initialPrompt);
+      if (isRecordable(options.initialPrompt)) readlineHistory().unshift(options.initialPrompt);
       await runTurn(options.initialPrompt);
     }
     for (;;) {
