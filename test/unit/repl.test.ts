@@ -96,6 +96,10 @@ test('usage: per turn and summed over the session', () => {
   totals = addUsage(totals, undefined, false);
   expect(totals).toEqual({ turns: 2, unanswered: 1, inputTokens: 1200, outputTokens: 30, totalTokens: 1230 });
   expect(formatUsage(totals)).toBe('1,200 in, 30 out, 1,230 total');
+  // Gemini's thoughts are in its total only (gemini-text.sse: 9 prompt, 23 candidates, 185 thoughts).
+  expect(formatUsage({ inputTokens: 9, outputTokens: 23, totalTokens: 217 })).toBe(
+    '9 in, 23 out, 185 thinking, 217 total',
+  );
   expect(
     sumOfUsage(
       { inputTokens: 40, outputTokens: 1, totalTokens: 41 },
@@ -216,7 +220,7 @@ describe('the loop, through injected streams', () => {
     expect(screen).toEndWith('test-model > \nTokens this session: 26 in, 5 out, 31 total.\n');
     const historyFile = path.join(home, '.qwen', 'history');
     expect(readFileSync(historyFile, 'utf8')).toBe(
-      'second \\\nline\n/stats\n/nope\n/model\nslow one\n/clear\nfresh\n',
+      'first question\nsecond \\\nline\n/stats\n/nope\n/model\nslow one\n/clear\nfresh\n',
     );
     expect(statSync(historyFile).mode & 0o777).toBe(0o600);
   });
