@@ -139,7 +139,10 @@ export interface LastTurn {
 
 export function formatUsage(usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'totalTokens'>): string {
   const number = (value: number) => value.toLocaleString('en-US');
-  return `${number(usage.inputTokens)} in, ${number(usage.outputTokens)} out, ${number(usage.totalTokens)} total`;
+  // Gemini counts its thoughts apart from the output, in the total only: said, so the numbers add up.
+  const thinking = usage.totalTokens - usage.inputTokens - usage.outputTokens;
+  const apart = thinking > 0 ? `, ${number(thinking)} thinking` : '';
+  return `${number(usage.inputTokens)} in, ${number(usage.outputTokens)} out${apart}, ${number(usage.totalTokens)} total`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
