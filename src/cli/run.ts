@@ -63,6 +63,12 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     stdoutIsTerminal: false,
   };
   let debug = argv.some((argument) => debugSpellings.includes(argument));
+  // Waited for once: after a failure, before its message, or at the end of any other run.
+  let refreshesWait: Promise<void> | undefined;
+  const refreshesWaited = () => {
+    refreshesWait ??= refreshesSavedSaying(context);
+    return refreshesWait;
+  };
   // The format a one-shot run's result takes, once the command line says so; a failure before the run
   // starts (a flag's value refused) is reported in it too, as runMain reports the later ones.
   let resultFormat = requestedResultFormat(argv);
@@ -127,11 +133,11 @@ export async function runCommand(argv: string[], version: string): Promise<numbe
     }
   } catch (error) {
     // The wait, and the line that explains it, come before the run's last word.
-    await refreshesSavedSaying(context);
+    await refreshesWaited();
     if (resultFormat !== undefined) writeFailedResult(error, resultFormat, context, 0);
     return reportFailure(error, context, debug);
   } finally {
-    await refreshesSavedSaying(context);
+    await refreshesWaited();
     listenToStops(false);
   }
 }
