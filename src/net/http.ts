@@ -242,10 +242,24 @@ export function backoffMs(attempt: number): number {
 }
 
 /**
- * Headers that carry credentials: Authorization, x-api-key, x-goog-api-key, Azure's api-key, and custom ones
- * named like them (X-Portkey-Api-Key). Not any name with "auth" in it: X-DashScope-AuthType is no secret.
+ * Headers whose values are never secrets: the framing every request carries and the client's own headers.
+ * Every other value is treated as one, whatever its name: gateways authenticate with headers no name pattern
+ * foresees (Cloudflare's cf-aig-authorization, Helicone-Auth, a Cookie, X-Auth), and masking a value that
+ * was no secret costs a message little.
  */
-const credentialHeader = /^(proxy-)?authorization$|(key|token|secret)$/i;
+const publicHeaders = new Set([
+  'accept',
+  'accept-encoding',
+  'anthropic-beta',
+  'anthropic-version',
+  'content-type',
+  'openai-beta',
+  'user-agent',
+  'x-app',
+  'x-dashscope-authtype',
+  'x-dashscope-cachecontrol',
+  'x-dashscope-useragent',
+]);
 
 /**
  * Every credential this request carries, for redactSecrets: servers echo keys in error bodies and in error
@@ -254,7 +268,16 @@ const credentialHeader = /^(proxy-)?authorization$|(key|token|secret)$/i;
 export function requestSecrets(request: HttpRequest): string[] {
   const secrets: string[] = [];
   for (const [name, value] of Object.entries(request.headers)) {
-    if (credentialHeader.test(name)) secrets.push(value.replace(/^(Bearer|Basic)\s+/i, '').trim());
+    const lowerName = name.toLowerCase();
+    if (publicHeaders.has(lowerName)) continue;
+    secrets.push(value.trim());
+    // `Bearer TOKEN` (or any scheme): the token alone is what a server echoes as often as the whole value.
+    const credentials = /^[A-Za-z][\w-]*\s+(\S+)$/.exec(value.trim())?.[1];
+    if (credentials !== undefined) secrets.push(credentials);
+    // A cookie's values, each on its own: `session=...; csrf=...`.
+    if (lowerName === 'cookie') {
+      for (const pair of value.split(';')) secrets.push(pair.slice(pair.indexOf('=') + 1).trim());
+    }
   }
   if (URL.canParse(request.url)) {
     const url = new URL(request.url);

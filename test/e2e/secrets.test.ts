@@ -404,3 +404,45 @@ describe("a proxy's credentials", () => {
     }
   });
 });
+
+describe('customHeaders values are secrets, whatever the header is called', () => {
+  test('a server that echoes gateway credentials, a cookie and a password: all masked', async () => {
+    const values = {
+      'cf-aig-authorization': 'Bearer CFgatewaySECRET1234',
+      'Helicone-Auth': 'Bearer sk-helicone-SECRET5678',
+      Cookie: 'session=COOKIEsecret9999; theme=dark',
+      'X-Auth': 'XAUTHsecret0000',
+      'X-Password': 'PWsecret1111',
+    };
+    const echoed = 'CFgatewaySECRET1234 sk-helicone-SECRET5678 COOKIEsecret9999 XAUTHsecret0000 PWsecret1111';
+    const fake = startFakeOpenAi([{ status: 400, body: { error: { message: `rejected: ${echoed}` } } }]);
+    stops.push(fake.stop);
+    sandbox = makeSandbox();
+    sandbox.userSettings({
+      modelProviders: {
+        openai: [
+          {
+            id: 'm',
+            envKey: 'K',
+            baseUrl: fake.url,
+            generationConfig: { maxRetries: 0, customHeaders: values },
+          },
+        ],
+      },
+      security: { auth: { selectedType: 'openai' } },
+    });
+    for (const format of ['text', 'json']) {
+      const result = await runCli(['-o', format, '-m', 'm', 'hi'], {
+        sandbox,
+        env: { K: 'sk-abcdefgh12345678' },
+      });
+      expect(result.exitCode).toBe(1);
+      expect(fake.requests.at(-1)?.headers['x-password']).toBe('PWsecret1111');
+      for (const secret of echoed.split(' ')) {
+        expect(result.stdout).not.toContain(secret);
+        expect(result.stderr).not.toContain(secret);
+      }
+      expect(result.stderr).toContain('rejected: CFg...1234 sk-...5678 COO...9999 XAU...0000 PWs...1111');
+    }
+  });
+});

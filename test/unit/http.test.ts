@@ -24,7 +24,7 @@ test('a key echoed by the server is masked in error text', () => {
   expect(redactSecrets('x-goog AIzaSyA-secret-value', google)).not.toContain('AIzaSyA-secret-value');
 });
 
-test('the secrets of a request: key headers, custom key headers, the URL password and ?key=', () => {
+test('the secrets of a request: every header value but the public ones, the URL password and ?key=', () => {
   const secrets = requestSecrets({
     url: 'https://user:url-password-1@g.example/v1beta/models/m:streamGenerateContent?alt=sse&key=AIzaQuery0001',
     headers: {
@@ -32,21 +32,29 @@ test('the secrets of a request: key headers, custom key headers, the URL passwor
       'x-api-key': 'sk-ant-0001',
       'api-key': 'azure-key-0001',
       'X-Portkey-Api-Key': 'pk-custom-0001',
+      'cf-aig-authorization': 'Bearer cf-gateway-0001',
+      Cookie: 'session=cookie-0001; theme=dark',
       'x-dashscope-authtype': 'qwen-oauth',
       'content-type': 'application/json',
+      'User-Agent': 'QwenCode/0.1.0 (linux; x64)',
     },
     body: '{"secret":"not read"}',
   });
-  expect(secrets.sort()).toEqual(
-    [
-      'AIzaQuery0001',
-      'azure-key-0001',
-      'pk-custom-0001',
-      'sk-ant-0001',
-      'tok-bearer-0001',
-      'url-password-1',
-    ].sort(),
-  );
+  for (const secret of [
+    'AIzaQuery0001',
+    'azure-key-0001',
+    'pk-custom-0001',
+    'sk-ant-0001',
+    'tok-bearer-0001',
+    'url-password-1',
+    'cf-gateway-0001',
+    'cookie-0001',
+  ]) {
+    expect(secrets).toContain(secret);
+  }
+  for (const open of ['qwen-oauth', 'application/json', 'QwenCode/0.1.0 (linux; x64)']) {
+    expect(secrets).not.toContain(open);
+  }
 });
 
 test('server-requested delays: retry-after-ms, retry-after seconds and HTTP dates', () => {
