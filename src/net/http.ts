@@ -147,11 +147,18 @@ function isRedirect(status: number): boolean {
 /** The request went elsewhere: where (its credentials masked), so the base URL can be set to it. */
 function redirected(response: Response, requestUrl: string, host: string): CliError {
   const location = response.headers.get('location');
-  let target = 'another address';
+  let target: string | undefined;
   try {
-    if (location !== null) target = maskUrl(new URL(location, requestUrl).href);
+    if (location !== null && location.trim() !== '') target = maskUrl(new URL(location, requestUrl).href);
   } catch {
-    // Not a URL: the status says enough.
+    // Not a URL: no address to name.
+  }
+  // A 3xx that names no address (304, a 300 without a choice, a broken 302) is no redirect to follow.
+  if (target === undefined) {
+    return new CliError('api', `${host} answered ${response.status} without naming an address to go to.`, {
+      status: response.status,
+      hint: 'This is not how a model API answers: check the base URL (for example https://host/v1).',
+    });
   }
   return new CliError(
     'api',
@@ -326,10 +333,18 @@ function proxiedFailure(failure: FailedResponse, host: string, proxy: ProxyNote,
 function httpFailure(status: number, details: ApiErrorDetails, host: string): CliError {
   const kind = failureKind(status, details.isAuthFailure);
   // A refused key gets the key's advice, whatever status said so (Gemini's 400 API_KEY_INVALID).
-  return new CliError(kind, `${host} answered ${status}: ${details.message}`, {
-    status,
-    hint: statusHint(kind === 'auth' ? 401 : status, details),
-  });
+  // An empty body leaves only the status: say so, and where to look.
+  const saidNothing = details.message === `HTTP ${status}`;
+  return new CliError(
+    kind,
+    `${host} answered ${status}${saidNothing ? ' without saying why' : `: ${details.message}`}`,
+    {
+      status,
+      hint:
+        statusHint(kind === 'auth' ? 401 : status, details) ??
+        (saidNothing ? 'Check the base URL and the model id.' : undefined),
+    },
+  );
 }
 
 /** A refused key or login (401, 403, or what the protocol knows to be one) is exit 41; the rest exit 1. */
@@ -345,6 +360,11 @@ export function statusHint(status: number, details: { doNotRetry?: boolean }): s
     return 'The quota of this key is spent; check the plan or billing.';
   if (status === 429) return 'Rate limited: wait a little and try again.';
   if (status === 404) return 'Check the model id and the base URL.';
+  // No POST at this address: a base URL that stops short of the API's paths, or goes past them.
+  if (status === 405)
+    return "Check the base URL: it should be where the API's paths begin (for example https://host/v1).";
+  if (status === 413)
+    return 'The request is too large for this server: send a shorter prompt or less on stdin.';
   // A 407 with no proxy configured: one on the way (a transparent proxy) wants credentials.
   if (status === 407)
     return `A proxy on the way asks for a user name and password: set HTTPS_PROXY=${proxyCredentialsForm}.`;

@@ -495,6 +495,26 @@ describe('retries', () => {
     }
   });
 
+  test('a 3xx that names no address, and an empty 405 or 413: what is wrong and where to look', async () => {
+    const box = freshSandbox();
+    const expected: Record<number, string> = {
+      304: 'answered 304 without naming an address to go to. This is not how a model API answers: check the base URL',
+      405: "answered 405 without saying why. Check the base URL: it should be where the API's paths begin",
+      413: 'answered 413 without saying why. The request is too large for this server',
+      418: 'answered 418 without saying why. Check the base URL and the model id.',
+    };
+    for (const [status, line] of Object.entries(expected)) {
+      fake.setResponses({ status: Number(status), body: '' });
+      const result = await runCli(
+        ['--openai-api-key', 'sk-test', '--openai-base-url', fake.url, '-m', 'm', 'x'],
+        { sandbox: box },
+      );
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(line);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
   test('429 then 200: retried after retry-after-ms, the answer printed once', async () => {
     const box = freshSandbox();
     fake.setResponses(
