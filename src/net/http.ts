@@ -415,6 +415,8 @@ export function describeNetworkError(error: unknown): string {
     ENOTFOUND: 'host name not found (DNS)',
     EAI_AGAIN: 'host name lookup failed (DNS)',
     ECONNRESET: 'connection reset',
+    // An https:// URL on a plain-HTTP port, most often (a local vLLM, Ollama or LiteLLM).
+    EPROTO: tlsHandshakeFailed,
     ConnectionClosed: 'connection closed by the server',
     ETIMEDOUT: 'connection timed out',
     FailedToOpenSocket: 'could not open a connection',
@@ -437,13 +439,27 @@ export function describeNetworkError(error: unknown): string {
   return `${message} (${code})`;
 }
 
-/** Deno's (hyper's, rustls') words for the failures Bun names with codes. */
+const tlsHandshakeFailed =
+  'the TLS handshake failed (does the server speak TLS on this port? for plain HTTP, use http://)';
+
+/**
+ * Deno's (hyper's, rustls', its decompressor's) words for the failures Bun names with codes, so that both
+ * runtimes say the same: CI logs and scripts read these words.
+ */
 const reasonsByWords: [RegExp, string][] = [
   [/connection refused/i, 'connection refused'],
   [/dns error|failed to lookup address|name or service not known/i, 'host name not found (DNS)'],
-  [/connection reset/i, 'connection reset'],
-  [/error reading a body from connection|connection closed before message completed/i, 'connection lost'],
+  // A body cut off is what Bun reports as ECONNRESET.
+  [
+    /connection reset|error reading a body from connection|connection closed before message completed/i,
+    'connection reset',
+  ],
   [/timed out/i, 'connection timed out'],
+  [/InvalidContentType|received corrupt message/i, tlsHandshakeFailed],
+  [
+    /invalid gzip header|corrupt deflate stream|invalid deflate|decompress/i,
+    'the compressed reply could not be decompressed',
+  ],
 ];
 
 /** The messages of an error and its causes, outermost first, as one text. */

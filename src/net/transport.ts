@@ -106,7 +106,9 @@ export function createTransport(options: TransportOptions): Transport {
         'can read and change the traffic, API keys included; prefer NODE_EXTRA_CA_CERTS=/path/ca.pem.',
     );
     if (denoNamespace() !== undefined) {
-      options.warn('Warning: under Deno, also start it with --unsafely-ignore-certificate-errors.');
+      options.warn(
+        'Note: under Deno, this takes effect only when Deno itself runs with --unsafely-ignore-certificate-errors.',
+      );
     }
   }
 

@@ -104,6 +104,25 @@ test('x-should-retry: false stops any retry, true retries only what is not on th
   expect(shouldRetryResponse(500, told('true'), { message: 'm', isAuthFailure: true })).toBe(false);
 });
 
+test("Deno's words for a network failure give the reason Bun's codes give", () => {
+  const denoError = (inner: string) => new TypeError('fetch failed', { cause: new Error(inner) });
+  const handshake = describeNetworkError(
+    denoError(
+      'error sending request for url (https://127.0.0.1:9/v1/chat/completions): client error (Connect): received corrupt message of type InvalidContentType',
+    ),
+  );
+  expect(handshake).toBe(
+    describeNetworkError(Object.assign(new Error('The TLS handshake failed.'), { code: 'EPROTO' })),
+  );
+  expect(handshake).toContain('the TLS handshake failed (does the server speak TLS on this port?');
+  expect(describeNetworkError(denoError('error reading a body from connection'))).toBe(
+    describeNetworkError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })),
+  );
+  expect(describeNetworkError(new TypeError('Invalid gzip header'))).toBe(
+    describeNetworkError(Object.assign(new Error('zlib'), { code: 'ZlibError' })),
+  );
+});
+
 test("a network error in Bun's words loses the URL it quotes and the advice about fetch options", () => {
   const bunError = (code: string) =>
     Object.assign(
