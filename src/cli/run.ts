@@ -158,7 +158,8 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
   const startedAt = performance.now();
   let run: HeadlessRun;
   try {
-    if (positionalPrompt && flags.prompt !== undefined) {
+    // An empty -p (`-p "$UNSET"`) counts as not given, as in Qwen Code (`argv.prompt && hasPositionalQuery`).
+    if (positionalPrompt && flags.prompt) {
       throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
     }
     const resolutionFlags = flagsForResolution(flags);
@@ -198,7 +199,7 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
 
     const piped = context.stdinIsTerminal ? undefined : await untilAborted(readPipedStdin(), context.signal);
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
-    const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
+    const prompt = joinInput(piped?.text, flags.prompt || positionalPrompt);
     if (prompt.trim() === '') {
       const waited = piped?.timedOut ? ' (nothing arrived on stdin within 0.5 s)' : '';
       throw new CliError('input', `No prompt given${waited}.`, {

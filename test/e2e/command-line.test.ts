@@ -111,6 +111,19 @@ for (const flavour of flavours) {
       });
     });
 
+    test('an empty -p next to a prompt argument counts as not given; a non-empty one is refused', async () => {
+      for (const args of [
+        ['-p', '', 'hi'],
+        ['-p=', 'hi'],
+        ['hi', '--prompt='],
+      ]) {
+        expect(await run(['-m', 'm', ...args], flavour)).toMatchObject({ exitCode: 0, prompt: 'hi' });
+      }
+      const both = await run(['-m', 'm', '-p', 'x', 'hi'], flavour);
+      expect(both).toMatchObject({ exitCode: 42, prompt: undefined });
+      expect(both.stderr).toContain('Give the prompt either as an argument or with --prompt (-p), not both.');
+    });
+
     test('an unknown flag is named as typed (--bogus-flag), exit 42, nothing sent', async () => {
       const result = await run(['--bogus-flag', 'hi'], flavour);
       expect(result).toMatchObject({ exitCode: 42, prompt: undefined });
