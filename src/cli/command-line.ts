@@ -111,14 +111,14 @@ export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand |
   if (typed.length === 1 && (typed[0] === '--version' || typed[0] === '-v')) return { kind: 'version' };
   const argv = normalizedArgv(typed);
   const positionals: string[] = [];
+  let afterDashes: string[] = [];
   const switches: BooleanFlag[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     if (argument === '--') {
-      positionals.push(...argv.slice(index + 1));
+      afterDashes = argv.slice(index + 1);
       break;
     }
-    if (argument === '-') return undefined; // stdin by convention: cac's path drops it
     if (!readsAsFlag(argument)) {
       // The command is the first positional wherever the options are (`qwen --debug auth status`), as in yargs.
       if (positionals.length === 0 && argument === 'auth') return undefined;
@@ -142,7 +142,18 @@ export function parsePlainMainCommand(typed: readonly string[]): ParsedCommand |
   }
   const flags = readFlags(argv);
   for (const name of switches) flags[name] = true;
-  return { kind: 'main', positionalPrompt: positionals.join(' '), flags };
+  return { kind: 'main', positionalPrompt: promptOfWords(positionals, afterDashes), flags };
+}
+
+/**
+ * The prompt the positional words make, for both parsers: `words` before any `--`, `afterDashes` after it.
+ * A `-` among the words is one of them (`qwen what is 5 - 3`), as in yargs; a `-` that is the only word
+ * (`cat notes.md | qwen -`) is the usual name for stdin, which is read anyway: it adds nothing. After `--`
+ * every word is the prompt's, `-` too.
+ */
+export function promptOfWords(words: readonly string[], afterDashes: readonly string[]): string {
+  if (afterDashes.length === 0 && words.length === 1 && words[0] === '-') return '';
+  return [...words, ...afterDashes].join(' ');
 }
 
 function switchNamed(argument: string): BooleanFlag | undefined {
@@ -193,16 +204,20 @@ function isShortGroupWithValue(argument: string): boolean {
  * Whether an argument is a flag: it starts with a dash and its name (before any `=`) has no blank. A prompt
  * that starts with a dash (`qwen "- summarize the diff"`, a Markdown list item) cannot be a flag, so it is
  * read as the prompt, not letter by letter as flags (where an `h` or a `v` in it meant help or the version).
+ * Nor can a negative number (`qwen what is 3 -5`): yargs reads it as a positional, or as a flag's value.
  */
 export function readsAsFlag(argument: string): boolean {
-  if (argument[0] !== '-' || argument === '-') return false;
+  if (argument[0] !== '-' || argument === '-' || isNegativeNumber(argument)) return false;
   const equals = argument.indexOf('=');
   return !/\s/.test(equals < 0 ? argument : argument.slice(0, equals));
 }
 
-/** yargs takes `-1` or `-2.5` after a flag as its value, not as a flag (`--max-wall-time -1`). */
+/**
+ * A number after one dash (`-1`, `-2.5`, `-.5`, `-1e3`), which yargs-parser (its `negative` pattern) never
+ * reads as a flag: a positional, or the value of the flag before it (`--max-wall-time -1`).
+ */
 export function isNegativeNumber(value: string): boolean {
-  return /^-\d+(\.\d+)?$/.test(value);
+  return /^-(\d+|\d*\.\d+)(e[-+]?\d+)?$/.test(value);
 }
 
 function isShortGroup(argument: string): boolean {

@@ -1,6 +1,6 @@
 // One-shot runs: prompt and/or stdin -> one turn -> renderer. The CI path: nothing here may prompt.
 import type { CredentialSession } from '../auth/credentials.ts';
-import { asSentence, CliError, oneLine } from '../core/errors.ts';
+import { asCliError, asSentence, oneLine } from '../core/errors.ts';
 import { isAnswerEvent, type StreamEvent } from '../core/events.ts';
 import type { Message, Usage } from '../core/types.ts';
 import { cutShortNote, toolCallNote } from '../render/answer-notes.ts';
@@ -149,7 +149,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     if (cutShort !== undefined) context.writeError(cutShort);
     return 0;
   } catch (error) {
-    const failure = error instanceof CliError ? error : new CliError('api', String(error), { cause: error });
+    const failure = asCliError(error);
     context.reportingFailure?.(failure.exitCode);
     renderer.fail(failure, outcome(false));
     throw failure;

@@ -4,10 +4,10 @@ import { type CAC, cac } from 'cac';
 import { CliError } from '../core/errors.ts';
 import {
   booleanNames,
-  isNegativeNumber,
   type MainFlags,
   normalizedArgv,
   type ParsedCommand,
+  promptOfWords,
   rawValue,
   readFlags,
   readsAsFlag,
@@ -157,7 +157,7 @@ function asTyped(message: string, argv: readonly string[]): string {
 
 /**
  * argv as mri (cac's parser) should read it, the way yargs does: each flag with its value attached, then
- * `--` and the prompt's words (`auth` and its action first). Left to itself, mri gives a boolean the next
+ * `--` and the prompt (`auth` and its action first, then `--` and the words after it). Left to itself, mri gives a boolean the next
  * word (`--debug 007` made the prompt "7"), lets `--model=` take the next word, reads a value that starts
  * with `-` as a flag, drops a lone `-` with the word after it, and takes an empty first word for a command.
  */
@@ -173,7 +173,6 @@ function arrangedForCac(argv: readonly string[], program: CAC): string[] {
   let index = 0;
   for (; index < argv.length && argv[index] !== '--'; index += 1) {
     const argument = argv[index]!;
-    if (argument === '-') continue; // stdin, which is read anyway
     if (!readsAsFlag(argument)) {
       words.push(argument);
       continue;
@@ -203,13 +202,16 @@ function arrangedForCac(argv: readonly string[], program: CAC): string[] {
     }
   }
   const rest = argv.slice(index + 1);
-  return words[0] === 'auth' ? [...words, ...flags, '--', ...rest] : [...flags, '--', ...words, ...rest];
+  // `qwen auth` reads no stdin name: a `-` there is left out (mri would drop the word after it too).
+  if (words[0] === 'auth') return [...words.filter((word) => word !== '-'), ...flags, '--', ...rest];
+  // The prompt as the fast path makes it (a lone `-` adds nothing), handed to cac as one word.
+  return [...flags, '--', promptOfWords(words, rest)];
 }
 
-/** The word after a value flag, unless it reads as a flag (`-m --yolo`); `-p "-x is a flag?"` is a value. */
+/** The word after a value flag, unless it reads as a flag (`-m --yolo`); `-p "-x is a flag?"` and `-1` are values. */
 function valueAfter(name: string, next: string | undefined): string {
   if (next === undefined) throw new CliError('input', `The flag ${name} needs a value.`);
-  if (!readsAsFlag(next) || isNegativeNumber(next)) return next;
+  if (!readsAsFlag(next)) return next;
   throw new CliError('input', `The flag ${name} needs a value; ${next} reads as a flag.`, {
     hint: `For a value that starts with -, write ${name}=${next}.`,
   });

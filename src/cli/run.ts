@@ -2,7 +2,7 @@
 import process from 'node:process';
 import { refreshesSaved } from '../auth/token-store.ts';
 import { loadConfiguration } from '../config/load.ts';
-import { CliError, oneLine } from '../core/errors.ts';
+import { asCliError, CliError, oneLine } from '../core/errors.ts';
 import { maskUrlsIn } from '../core/redact.ts';
 import { isOneOf } from '../core/types.ts';
 import { type OutputFormat, outputFormats } from '../render/renderer.ts';
@@ -158,7 +158,8 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
   const startedAt = performance.now();
   let run: HeadlessRun;
   try {
-    if (positionalPrompt && flags.prompt !== undefined) {
+    // An empty -p (`-p "$UNSET"`) counts as not given, as in Qwen Code (`argv.prompt && hasPositionalQuery`).
+    if (positionalPrompt && flags.prompt) {
       throw new CliError('input', 'Give the prompt either as an argument or with --prompt (-p), not both.');
     }
     const resolutionFlags = flagsForResolution(flags);
@@ -198,9 +199,14 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
 
     const piped = context.stdinIsTerminal ? undefined : await untilAborted(readPipedStdin(), context.signal);
     if (piped?.truncated) context.writeError('Warning: stdin input truncated to 8388608 bytes.');
-    const prompt = joinInput(piped?.text, flags.prompt ?? positionalPrompt);
+    const prompt = joinInput(piped?.text, flags.prompt || positionalPrompt);
+    const unreadable = piped?.unreadable;
     if (prompt.trim() === '') {
-      const waited = piped?.timedOut ? ' (nothing arrived on stdin within 0.5 s)' : '';
+      const waited = piped?.timedOut
+        ? ' (nothing arrived on stdin within 0.5 s)'
+        : unreadable !== undefined
+          ? ` (stdin could not be read: ${unreadable})`
+          : '';
       throw new CliError('input', `No prompt given${waited}.`, {
         hint: 'Pass one as an argument (qwen "explain this"), with -p, or pipe text on stdin (git diff | qwen "review"); for slow commands, save their output to a file first.',
       });
@@ -209,6 +215,10 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
       // Qwen Code's rule keeps CI jobs with an open, silent stdin from hanging; say so, since a slow
       // command piped in would otherwise be dropped without a word.
       context.writeError('Note: nothing arrived on stdin within 0.5 s; answering the prompt alone.');
+    }
+    // A stdin open for writing only (`0>>log`) or a directory: the run goes on without it, and says why.
+    if (unreadable !== undefined) {
+      context.writeError(`Note: stdin could not be read (${unreadable}); answering the prompt alone.`);
     }
     run = {
       prompt,
@@ -226,16 +236,20 @@ async function runMain(positionalPrompt: string, flags: MainFlags, context: RunC
   return runHeadless(run);
 }
 
-/** A JSON consumer (jq in CI) gets a result object even when the run never reached the server. */
-function writeFailedResult(
+/**
+ * A JSON consumer (jq in CI) gets a result object even when the run never reached the server, and when it
+ * failed in a way nobody foresaw (README: any failure ends with the result).
+ */
+export function writeFailedResult(
   error: unknown,
   format: OutputFormat,
   context: RunContext,
   startedAt: number,
 ): void {
-  if (!(error instanceof CliError) || format === 'text') return;
-  context.reportingFailure?.(error.exitCode);
-  createRenderer(format, context.writeOut).fail(error, {
+  if (format === 'text') return;
+  const failure = asCliError(error);
+  context.reportingFailure?.(failure.exitCode);
+  createRenderer(format, context.writeOut).fail(failure, {
     durationMs: performance.now() - startedAt,
     apiDurationMs: 0,
   });
@@ -283,12 +297,7 @@ function parseOutputFormat(value: string): OutputFormat {
 }
 
 function reportFailure(error: unknown, context: RunContext, debug: boolean): number {
-  const failure =
-    error instanceof CliError
-      ? error
-      : new CliError('api', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-        });
+  const failure = asCliError(error);
   context.reportingFailure?.(failure.exitCode);
   // The message may quote a server's words, which must not drive the terminal (escape sequences).
   context.writeError(`qwen: ${terminalSafe(oneLine(failure))}`);

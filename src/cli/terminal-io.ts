@@ -57,16 +57,20 @@ export function writeAll(fd: number, output: string | Uint8Array): void {
  * as a stack trace.
  */
 function cannotWrite(error: unknown): never {
+  writeAll(2, `qwen: Could not write to stdout (${systemErrorReason(error)}).\n`);
+  process.exit(exitCodeWithoutReader || exitCodes.api);
+}
+
+/**
+ * A failed read or write in one wording: Bun says `ENOSPC: no space left on device, write`, Deno
+ * `No space left on device (os error 28)`; both become `ENOSPC: no space left on device`, the code first.
+ */
+function systemErrorReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as NodeJS.ErrnoException).code;
-  // Bun says `ENOSPC: no space left on device, write`, Deno `No space left on device (os error 28)`: one
-  // wording for both, the code first.
-  const reason =
-    code !== undefined && !message.startsWith(code)
-      ? `${code}: ${message.replace(/ \(os error \d+\)$/, '').toLowerCase()}`
-      : message.replace(/, write$/, '');
-  writeAll(2, `qwen: Could not write to stdout (${reason}).\n`);
-  process.exit(exitCodeWithoutReader || exitCodes.api);
+  return code !== undefined && !message.startsWith(code)
+    ? `${code}: ${message.replace(/ \(os error \d+\)$/, '').toLowerCase()}`
+    : message.replace(/, (read|write)$/, '');
 }
 
 /**
@@ -127,12 +131,18 @@ export interface StdinText {
   truncated: boolean;
   /** Nothing came within the first-byte wait (the text is then empty). */
   timedOut?: boolean;
+  /**
+   * Why stdin could not be read (`EBADF: bad file descriptor` for `0>>file`, `EISDIR: ...` for `< /tmp`);
+   * the text is then empty, even when some of it came before the failure: a part of it is no input.
+   */
+  unreadable?: string;
 }
 
 /**
- * The text piped on stdin; undefined when stdin was empty, `timedOut` when nothing came within the wait. Never hangs on a
- * stdin that stays open and silent; the read left pending then is ended by the process exit (main.ts).
- * The caller checks first that stdin is not a terminal.
+ * The text piped on stdin; undefined when stdin was empty, `timedOut` when nothing came within the wait,
+ * `unreadable` when reading it failed (never thrown: a run without its stdin can still answer its prompt).
+ * Never hangs on a stdin that stays open and silent; the read left pending then is ended by the process
+ * exit (main.ts). The caller checks first that stdin is not a terminal.
  */
 export function readPipedStdin(firstByteTimeoutMs = stdinFirstByteTimeoutMs): Promise<StdinText | undefined> {
   const status = statusOf(0);
@@ -159,7 +169,12 @@ export function readPipedStdin(firstByteTimeoutMs = stdinFirstByteTimeoutMs): Pr
       const buffer = Buffer.allocUnsafe(readSize);
       read(0, buffer, 0, buffer.length, null, (error, bytesRead) => {
         if (settled) return;
-        if (error || bytesRead === 0 || input.add(buffer.subarray(0, bytesRead))) return finish();
+        if (error) {
+          settled = true;
+          clearTimeout(firstByteTimer);
+          return resolve(unreadableStdin(error));
+        }
+        if (bytesRead === 0 || input.add(buffer.subarray(0, bytesRead))) return finish();
         readNext();
       });
     };
@@ -173,9 +188,19 @@ function readFileOnStdin(): StdinText | undefined {
   const input = collectStdin();
   for (;;) {
     const buffer = Buffer.allocUnsafe(readSize);
-    const bytesRead = readSync(0, buffer, 0, buffer.length, null);
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(0, buffer, 0, buffer.length, null);
+    } catch (error) {
+      // `qwen "..." 0>>log`: a file open for writing only.
+      return unreadableStdin(error);
+    }
     if (bytesRead === 0 || input.add(buffer.subarray(0, bytesRead))) return input.result();
   }
+}
+
+function unreadableStdin(error: unknown): StdinText {
+  return { text: '', truncated: false, unreadable: systemErrorReason(error) };
 }
 
 /** stdin's bytes up to stdinMaxBytes, for both ways of reading it. */

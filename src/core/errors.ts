@@ -49,6 +49,16 @@ export function isCliError(value: unknown): value is CliError {
   return value instanceof CliError;
 }
 
+/**
+ * Any failure as the one error type: an unexpected one (a runtime's own error, a bug) keeps its message and
+ * is exit 1, so that it is reported as every other failure is (one line, the JSON formats' result).
+ */
+export function asCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError('api', `Unexpected failure: ${message}`, { cause: error });
+}
+
 /** The failure with each secret masked in its message and hint; itself when none of them was there. */
 export function redactFailure(failure: CliError, secrets: readonly string[]): CliError {
   const message = redactSecrets(failure.message, secrets);

@@ -17,11 +17,16 @@ afterEach(() => sandbox?.cleanup());
 const keyFlags = () => ['--openai-api-key', 'sk-flag-0001', '--openai-base-url', fake.url];
 
 /** Runs qwen with a key for the fake server; the request it sent, if any. */
-async function run(args: string[], flavour: (typeof flavours)[number], env: Record<string, string> = {}) {
+async function run(
+  args: string[],
+  flavour: (typeof flavours)[number],
+  env: Record<string, string> = {},
+  stdin?: string,
+) {
   sandbox = makeSandbox();
   fake.setResponses({ stream: { text: ['ok'] } });
   const before = fake.requests.length;
-  const result = await runCli([...keyFlags(), ...args], { sandbox, flavour, env });
+  const result = await runCli([...keyFlags(), ...args], { sandbox, flavour, env, stdin });
   const body = fake.requests.slice(before).at(-1)?.body as
     | { model: string; messages: { content: string }[] }
     | undefined;
@@ -87,6 +92,36 @@ for (const flavour of flavours) {
         expect(refused.stderr).toStartWith(`qwen: ${line}`);
         expect(refused.stderr.trim().split('\n')).toHaveLength(1);
       }
+    });
+
+    test('a `-` and negative numbers among the words are part of the prompt; a lone `-` is stdin', async () => {
+      for (const [args, prompt] of [
+        [['what', 'is', '5', '-', '3'], 'what is 5 - 3'],
+        [['P', '-'], 'P -'],
+        [['what', 'is', '3', '-5'], 'what is 3 -5'],
+        [['-5', 'degrees', 'is', 'cold'], '-5 degrees is cold'],
+        // Off the fast path (`--debug=true`), through cac: the same prompt.
+        [['--debug=true', 'what', 'is', '5', '-', '3', '-5'], 'what is 5 - 3 -5'],
+      ] as const) {
+        expect(await run(['-m', 'm', ...args], flavour)).toMatchObject({ exitCode: 0, prompt });
+      }
+      expect(await run(['-m', 'm', '-'], flavour, {}, 'piped notes')).toMatchObject({
+        exitCode: 0,
+        prompt: 'piped notes',
+      });
+    });
+
+    test('an empty -p next to a prompt argument counts as not given; a non-empty one is refused', async () => {
+      for (const args of [
+        ['-p', '', 'hi'],
+        ['-p=', 'hi'],
+        ['hi', '--prompt='],
+      ]) {
+        expect(await run(['-m', 'm', ...args], flavour)).toMatchObject({ exitCode: 0, prompt: 'hi' });
+      }
+      const both = await run(['-m', 'm', '-p', 'x', 'hi'], flavour);
+      expect(both).toMatchObject({ exitCode: 42, prompt: undefined });
+      expect(both.stderr).toContain('Give the prompt either as an argument or with --prompt (-p), not both.');
     });
 
     test('an unknown flag is named as typed (--bogus-flag), exit 42, nothing sent', async () => {

@@ -52,6 +52,8 @@ export interface RunOptions {
   silentOpenStdin?: boolean;
   /** A file given as stdin, as the shell does for `qwen "..." < file`. */
   stdinFile?: string;
+  /** A descriptor given as stdin as it is: a file open for writing only (`0>>log`), a directory. */
+  stdinFd?: number;
   flavour?: CliFlavour;
   cwd?: string;
   /** Send SIGINT this many ms after the first stdout byte. */
@@ -126,11 +128,12 @@ export async function runCli(args: string[], options: RunOptions): Promise<CliRe
       ...options.env,
     },
     stdin:
-      options.stdinFile !== undefined
+      options.stdinFd ??
+      (options.stdinFile !== undefined
         ? Bun.file(options.stdinFile)
         : options.stdin !== undefined || options.silentOpenStdin
           ? 'pipe'
-          : 'ignore',
+          : 'ignore'),
     stdout: 'pipe',
     stderr: 'pipe',
   });

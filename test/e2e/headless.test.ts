@@ -2,9 +2,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -118,6 +120,57 @@ for (const flavour of headlessFlavours) {
       const none = await runCli(keyFlags(), { sandbox: box, flavour, silentOpenStdin: true });
       expect(none.exitCode).toBe(42);
       expect(none.stderr).toContain('No prompt given (nothing arrived on stdin within 0.5 s)');
+    });
+
+    test('a stdin that cannot be read (open for writing only, a directory) is no stdin, said in a note', async () => {
+      const box = freshSandbox();
+      const writeOnly = openSync(box.write('project/log.txt', ''), 'a');
+      const directory = openSync(box.cwd, 'r');
+      try {
+        const ebadf =
+          'Note: stdin could not be read (EBADF: bad file descriptor); answering the prompt alone.\n';
+        const answered = await runCli([...keyFlags(), 'P'], { sandbox: box, flavour, stdinFd: writeOnly });
+        expect(answered).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n', stderr: ebadf });
+        expect(userText()).toBe('P');
+        const streamed = await runCli([...keyFlags(), '-o', 'stream-json', 'Q'], {
+          sandbox: box,
+          flavour,
+          stdinFd: writeOnly,
+        });
+        expect(streamed).toMatchObject({ exitCode: 0, stderr: ebadf });
+        expect(userText()).toBe('Q');
+        const lines = streamed.stdout.trim().split('\n');
+        expect(JSON.parse(lines.at(-1) ?? '')).toMatchObject({ type: 'result', is_error: false });
+
+        const before = fake.requests.length;
+        const none = await runCli([...keyFlags(), '-o', 'json'], {
+          sandbox: box,
+          flavour,
+          stdinFd: writeOnly,
+        });
+        expect(none.exitCode).toBe(42);
+        expect(JSON.parse(none.stdout).at(-1)).toMatchObject({
+          is_error: true,
+          error: {
+            message: 'No prompt given (stdin could not be read: EBADF: bad file descriptor).',
+            exit_code: 42,
+          },
+        });
+        expect(fake.requests.length).toBe(before);
+
+        const fromDirectory = await runCli([...keyFlags(), 'R'], {
+          sandbox: box,
+          flavour,
+          stdinFd: directory,
+        });
+        expect(fromDirectory).toMatchObject({ exitCode: 0, stdout: 'Hello from fake.\n' });
+        expect(fromDirectory.stderr).toStartWith('Note: stdin could not be read (EISDIR: ');
+        expect(fromDirectory.stderr).toEndWith('; answering the prompt alone.\n');
+        expect(userText()).toBe('R');
+      } finally {
+        closeSync(writeOnly);
+        closeSync(directory);
+      }
     });
 
     test('-o json prints one array in Qwen Code shapes; stream-json one object per line', async () => {

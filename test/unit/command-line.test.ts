@@ -67,6 +67,13 @@ test('the usual one-shot command lines take the fast path and match cac', () => 
     ['--fallback-model', 'qwen-flash', '-ym', 'm', 'x'],
     ['-d', '-p', 'x', '-y', '-o', 'json'],
     ['-yd', 'x'],
+    // A `-` and negative numbers among the prompt's words, as yargs reads them.
+    ['what', 'is', '5', '-', '3'],
+    ['P', '-'],
+    ['-'],
+    ['what', 'is', '3', '-5'],
+    ['-5', 'degrees', 'is', 'cold'],
+    ['-o', 'json', '-2.5', '-.5', '-1e3'],
   ];
   for (const argv of usual) {
     const fast = parsePlainMainCommand(argv);
@@ -86,7 +93,6 @@ test('unusual command lines are left to cac', () => {
     ['-p', '-x'],
     ['--insecure=false', 'x'],
     ['--version', 'x'],
-    ['-'],
   ]) {
     expect(parsePlainMainCommand(argv)).toBeUndefined();
   }
@@ -98,6 +104,8 @@ test('generated command lines: the fast path agrees with cac or stays out', () =
     'two words',
     '007',
     '-1',
+    '-2.5',
+    '-1e3',
     '',
     'auth',
     '--',
@@ -338,7 +346,6 @@ test('a prompt that starts with a dash but has a blank is the prompt, never flag
   }
   // A flag's value may hold blanks; the flag's name cannot.
   expect(await parseCommandLine(['--prompt=say hi', 'x'])).toMatchObject({ flags: { prompt: 'say hi' } });
-  expect(await parseCommandLine(['-', 'hi'])).toMatchObject({ positionalPrompt: 'hi' });
 });
 
 test('a value that starts with -: taken when it cannot be a flag (it has a space), else exit 42', () => {
@@ -375,10 +382,43 @@ test('empty values (`--model="$UNSET"`) are empty, and the next word stays in th
   expect(cacAnswer(['auth', 'status', '--region=', '--debug'])).toMatchObject({ flags: { region: '' } });
 });
 
-test('a lone `-` (stdin, by convention) adds nothing to the prompt and takes no word with it', () => {
-  expect(cacAnswer(['-', 'hi'])).toMatchObject({ kind: 'main', positionalPrompt: 'hi' });
-  expect(cacAnswer(['-'])).toMatchObject({ kind: 'main', positionalPrompt: '' });
-  expect(cacAnswer(['--', '-'])).toMatchObject({ kind: 'main', positionalPrompt: '-' });
+test('a `-` among the words is part of the prompt; alone (stdin, by convention) it adds nothing', async () => {
+  const lines: [string[], string][] = [
+    [['what', 'is', '5', '-', '3'], 'what is 5 - 3'],
+    [['P', '-'], 'P -'],
+    [['-', 'hi'], '- hi'],
+    [['-'], ''],
+    [['-o', 'json', '-'], ''],
+    [['--', '-'], '-'],
+    [['-', '--', 'x'], '- x'],
+  ];
+  for (const [argv, prompt] of lines) {
+    expect(await parseCommandLine(argv)).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+    expect(cacAnswer(['--debug=true', ...argv])).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+  }
+  // `qwen auth` reads no stdin: a `-` there takes nothing with it.
+  expect(cacAnswer(['auth', '-', 'status'])).toMatchObject({ kind: 'auth', action: 'status' });
+});
+
+test('a negative number is a word of the prompt, as yargs reads it, not an unknown option', async () => {
+  const lines: [string[], string][] = [
+    [['what', 'is', '3', '-5'], 'what is 3 -5'],
+    [['-5', 'degrees', 'is', 'cold'], '-5 degrees is cold'],
+    [['-2.5', '-.5', '-1e3', '-1e-3'], '-2.5 -.5 -1e3 -1e-3'],
+    [['--debug', '-5'], '-5'],
+  ];
+  for (const [argv, prompt] of lines) {
+    expect(await parseCommandLine(argv)).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+    expect(cacAnswer(['--insecure=true', ...argv])).toMatchObject({ kind: 'main', positionalPrompt: prompt });
+  }
+  // After a value flag it is the value; with two dashes, or as something other than a number, an option.
+  expect(await parseCommandLine(['-m', '-5', 'x'])).toMatchObject({
+    positionalPrompt: 'x',
+    flags: { model: '-5' },
+  });
+  for (const option of ['--5', '-5x', '-1.5.3']) {
+    await expect(parseCommandLine([option, 'hi'])).rejects.toMatchObject({ exitCode: 42 });
+  }
 });
 
 test("Qwen Code's flags: read by both parsers, grouped short flags taken apart as yargs does", async () => {
