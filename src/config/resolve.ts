@@ -300,14 +300,22 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
 /** A base URL that is not an http(s) URL is a configuration mistake (or a bad flag), not a network failure. */
 export function assertValidBaseUrl(url: string, source: ValueSource | undefined): void {
   const parsed = URL.canParse(url.trim()) ? new URL(url.trim()) : undefined;
-  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
+  const http = parsed?.protocol === 'https:' || parsed?.protocol === 'http:';
+  if (parsed && http && parsed.hostname) return;
   const fromFlag = source?.description.startsWith('flag') === true;
   // A reference left as written is a variable that is not set (settings keep `${VAR}` then, as Qwen Code).
   const unset = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(url)?.[1];
   const cause = unset === undefined ? '' : ` (${unset} is not set)`;
+  // `ftp://host/v1` is a URL, only not one a model is served at: saying it is no URL would puzzle.
+  const otherScheme =
+    parsed !== undefined && !http && /^[a-z][a-z0-9+.-]*:\/\//i.test(url.trim())
+      ? parsed.protocol
+      : undefined;
   throw new CliError(
     fromFlag ? 'input' : 'config',
-    `The base URL is not a valid URL: ${maskUrl(url)}${cause}`,
+    otherScheme === undefined
+      ? `The base URL is not a valid URL: ${maskUrl(url)}${cause}`
+      : `The base URL ${maskUrl(url)} uses ${otherScheme}//, which is not supported: only http:// and https:// are`,
     {
       hint:
         unset === undefined

@@ -694,6 +694,22 @@ test('security.auth.enforcedType rejects another auth type', () => {
   expect(error.message).toBe('The configured auth type is vertex-ai, but the current auth type is openai.');
 });
 
+test('a base URL with another scheme is a URL: the message says only http:// and https:// are supported', () => {
+  const source = { description: 'settings modelProviders.openai (m)', name: 'baseUrl' };
+  const failure = errorOf(() => assertValidBaseUrl('ftp://x/v1', source));
+  expect(failure.exitCode).toBe(52);
+  expect(failure.message).toBe(
+    'The base URL ftp://x/v1 uses ftp://, which is not supported: only http:// and https:// are',
+  );
+  expect(errorOf(() => assertValidBaseUrl('file:///tmp/socket', source)).message).toContain(
+    'uses file://, which is not supported',
+  );
+  // A scheme-less host:port is no URL with a scheme, whatever URL makes of `localhost:`.
+  expect(errorOf(() => assertValidBaseUrl('localhost:8080/v1', source)).message).toBe(
+    'The base URL is not a valid URL: localhost:8080/v1',
+  );
+});
+
 test('a base URL with a variable left unexpanded names the variable that is not set', () => {
   const source = { description: 'settings modelProviders.openai (m)', name: 'baseUrl' };
   // The reference as settings keep it when the variable is unset.
