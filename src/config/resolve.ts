@@ -583,6 +583,12 @@ function generationConfigOf(
   if (config?.timeout !== undefined) {
     result.timeout = config.timeout;
     result.timeoutSetting = `${timeoutName} in settings.json`;
+    // Qwen Code reads any value of 0 or less as none, so a file written for it may say -1: kept, and said.
+    if (config.timeout < 0) {
+      notes.push(
+        `Note: ${timeoutName} is ${config.timeout}, which means no request timeout (as 0 does, in Qwen Code too); set 0 to say so, or a number of milliseconds.`,
+      );
+    }
   }
   if (config?.maxRetries !== undefined) result.maxRetries = config.maxRetries;
   if (config?.samplingParams !== undefined) result.samplingParams = config.samplingParams;

@@ -570,6 +570,28 @@ test('base URL: entry baseUrl > --openai-base-url > protocol variable > default'
   expect(resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'g' } }).baseUrl).toBe('');
 });
 
+test('a negative generationConfig.timeout means none, as in Qwen Code, and the run says so', () => {
+  const provider = resolve({
+    settings: {
+      security: { auth: { selectedType: 'openai' } },
+      modelProviders: { openai: [{ id: 'p', generationConfig: { timeout: -1 } }] },
+    },
+    env: { QWEN_CODE_API_TIMEOUT_MS: '777' },
+  });
+  // The setting wins over the variable, as any timeout the entry sets does.
+  expect(provider.generationConfig.timeout).toBe(-1);
+  expect(provider.notes).toEqual([
+    'Note: generationConfig.timeout of the modelProviders.openai entry "p" is -1, which means no request timeout (as 0 does, in Qwen Code too); set 0 to say so, or a number of milliseconds.',
+  ]);
+  const zero = resolve({
+    settings: {
+      security: { auth: { selectedType: 'openai' } },
+      modelProviders: { openai: [{ id: 'p', generationConfig: { timeout: 0 } }] },
+    },
+  });
+  expect(zero.notes).toBeUndefined();
+});
+
 test('generationConfig: from the entry only; model.generationConfig for models outside modelProviders', () => {
   const entryConfig = {
     timeout: 5000,
