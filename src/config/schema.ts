@@ -220,7 +220,7 @@ export function validateSettings(
 }
 
 /** The `modelProviders` keys written in the old `{ protocol, models }` form, which the schema unwraps. */
-function legacyProviderKeys(value: unknown): ReadonlySet<string> {
+export function legacyProviderKeys(value: unknown): ReadonlySet<string> {
   const providers = isObject(value) ? value['modelProviders'] : undefined;
   if (!isObject(providers)) return new Set();
   const keys = Object.keys(providers).filter((key) => legacyModelsOf(providers[key]) !== undefined);

@@ -7,18 +7,9 @@ import type { ConfigPaths } from '../../src/config/paths.ts';
 import { validateSettings } from '../../src/config/schema.ts';
 import { loadSettings, parseSettingsText, readTextFileIfPresent } from '../../src/config/settings.ts';
 import { CliError } from '../../src/core/errors.ts';
-import { errorOf } from './helpers.ts';
+import { errorOf, testConfigPaths } from './helpers.ts';
 
-const paths: ConfigPaths = {
-  qwenHome: '/h/.qwen',
-  userSettings: '/h/.qwen/settings.json',
-  workspaceSettings: '/w/.qwen/settings.json',
-  systemSettings: '/etc/qwen-code/settings.json',
-  systemDefaults: '/etc/qwen-code/system-defaults.json',
-  oauthCreds: '/h/.qwen/oauth_creds.json',
-  oauthLock: '/h/.qwen/oauth_creds.lock',
-  history: '/h/.qwen/history',
-};
+const paths: ConfigPaths = testConfigPaths;
 
 function load(files: Record<string, string>, env: Record<string, string | undefined> = {}) {
   return loadSettings(paths, { readFile: (path) => files[path], env });
