@@ -2,8 +2,7 @@
 // one ResolvedModel out. Pure. A missing key is not decided here (the auth layer knows about OAuth tokens
 // and Google credentials); a missing auth type or an invalid flag is.
 import { CliError } from '../core/errors.ts';
-import { isHeaderName, unsendableCharacterIn } from '../core/header-text.ts';
-import { maskKeyLikeWords, maskUrl } from '../core/redact.ts';
+import { maskUrl } from '../core/redact.ts';
 import {
   type AcceptedAuthType,
   type AuthType,
@@ -14,16 +13,21 @@ import {
   type Protocol,
   type ResolvedModel,
   sameBaseUrl,
-  sessionIdPlaceholder,
   type ValueSource,
   whereSet,
 } from '../core/types.ts';
 import { defaultOpenAiBaseUrl } from '../protocols/openai.ts';
 import { clientHeaders } from './client-headers.ts';
+import { sendableCustomHeaders } from './custom-headers.ts';
 import { dashScopeHeaders, isDashScopeEndpoint } from './dashscope.ts';
 import { emptyVariableNote, type LayeredEnvironment } from './env.ts';
 import { type ProviderEntry, providerEntriesFor, unreadProviderNotes } from './providers.ts';
-import type { ModelGenerationConfig, ModelProviderEntry, Settings } from './schema.ts';
+import {
+  formatIssuePath,
+  type ModelGenerationConfig,
+  type ModelProviderEntry,
+  type Settings,
+} from './schema.ts';
 
 export interface ResolveFlags {
   authType?: string;
@@ -47,6 +51,8 @@ export interface SettingsOrigin {
   settings: Settings;
   /** Qwen Code's old flat keys the file has, by the nested key they are read as (flat-layout.ts). */
   liftedFrom?: ReadonlyMap<string, string>;
+  /** The `modelProviders` keys whose list the file writes in the old `{ protocol, models }` form. */
+  legacyProviderLists?: ReadonlySet<string>;
 }
 
 /**
@@ -173,7 +179,7 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
       baseUrl: '',
       generationConfig: generationConfigOf(
         settings.model?.generationConfig,
-        modelTimeoutName,
+        modelGenerationConfigOrigin(input.settingsFiles ?? []),
         settings,
         env,
         notes,
@@ -196,6 +202,12 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
   // Where the entry sits: its protocol's list, or a custom id's that providerProtocol maps to it.
   const entryKey = found?.key ?? providerKey;
 
+  // The file whose modelProviders are in use (a higher scope's replaces a lower one's whole).
+  const providersFile = highestFileWith(
+    input.settingsFiles ?? [],
+    (candidate) => candidate.modelProviders !== undefined,
+  );
+
   const notes: string[] = unreadProviderNotes(settings);
   const ignoredModelConfig = Object.keys(settings.model?.generationConfig ?? {});
   if (entry !== undefined && ignoredModelConfig.length > 0) {
@@ -213,9 +225,9 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     baseUrl: '',
     generationConfig: generationConfigOf(
       entry === undefined ? settings.model?.generationConfig : entry.generationConfig,
-      entry === undefined
-        ? modelTimeoutName
-        : `generationConfig.timeout of the modelProviders.${entryKey} entry "${entry.id}"`,
+      found === undefined
+        ? modelGenerationConfigOrigin(input.settingsFiles ?? [])
+        : entryGenerationConfigOrigin(found, settings, providersFile),
       settings,
       env,
       notes,
@@ -262,11 +274,15 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
     resolved.emptyKeySource = env.source(keyVariable);
   }
 
-  // The file whose modelProviders are in use (a higher scope's replaces a lower one's whole).
-  const providersFile =
-    highestFileWith(input.settingsFiles ?? [], (candidate) => candidate.modelProviders !== undefined)?.path ??
-    'settings';
-  const baseUrl = resolveBaseUrl(protocol, entryKey, entry, flags, settings, env, providersFile);
+  const baseUrl = resolveBaseUrl(
+    protocol,
+    entryKey,
+    entry,
+    flags,
+    settings,
+    env,
+    providersFile?.path ?? 'settings',
+  );
   // Said now, naming the value as set, before any output: not as a request to `notaurl/chat/completions`.
   if (baseUrl.value !== '') assertValidBaseUrl(baseUrl.value, baseUrl.source);
   resolved.baseUrl = baseUrl.value;
@@ -300,14 +316,22 @@ export function resolveModel(input: ResolveInput): ResolvedModel {
 /** A base URL that is not an http(s) URL is a configuration mistake (or a bad flag), not a network failure. */
 export function assertValidBaseUrl(url: string, source: ValueSource | undefined): void {
   const parsed = URL.canParse(url.trim()) ? new URL(url.trim()) : undefined;
-  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname) return;
+  const http = parsed?.protocol === 'https:' || parsed?.protocol === 'http:';
+  if (parsed && http && parsed.hostname) return;
   const fromFlag = source?.description.startsWith('flag') === true;
   // A reference left as written is a variable that is not set (settings keep `${VAR}` then, as Qwen Code).
   const unset = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(url)?.[1];
   const cause = unset === undefined ? '' : ` (${unset} is not set)`;
+  // `ftp://host/v1` is a URL, only not one a model is served at: saying it is no URL would puzzle.
+  const otherScheme =
+    parsed !== undefined && !http && /^[a-z][a-z0-9+.-]*:\/\//i.test(url.trim())
+      ? parsed.protocol
+      : undefined;
   throw new CliError(
     fromFlag ? 'input' : 'config',
-    `The base URL is not a valid URL: ${maskUrl(url)}${cause}`,
+    otherScheme === undefined
+      ? `The base URL is not a valid URL: ${maskUrl(url)}${cause}`
+      : `The base URL ${maskUrl(url)} uses ${otherScheme}//, which is not supported: only http:// and https:// are`,
     {
       hint:
         unset === undefined
@@ -557,7 +581,48 @@ function resolveBaseUrl(
   return { value: '' };
 }
 
-const modelTimeoutName = 'model.generationConfig.timeout';
+/** Where the generationConfig in use is written, for the messages about its fields. */
+interface GenerationConfigOrigin {
+  /** Its timeout as settings.json names it, for the message of a request it stops. */
+  timeoutName: string;
+  /** `<file>: <JSON path>` of the customHeaders holding the header `name`. */
+  customHeadersPlace: (name: string) => string;
+}
+
+/** model.generationConfig: for a model not in modelProviders, and for Qwen OAuth's. */
+function modelGenerationConfigOrigin(files: readonly SettingsOrigin[]): GenerationConfigOrigin {
+  return {
+    timeoutName: 'model.generationConfig.timeout',
+    customHeadersPlace: (name) => {
+      // Merged key by key across files: the header is where the highest file that sets it has it.
+      const file = highestFileWith(
+        files,
+        (settings) => settings.model?.generationConfig?.customHeaders?.[name] !== undefined,
+      );
+      const path =
+        file === undefined ? 'model.generationConfig' : keyAsWritten(file, 'model.generationConfig');
+      return `${file?.path ?? 'settings.json'}: ${path}.customHeaders`;
+    },
+  };
+}
+
+/** A modelProviders entry's generationConfig, in `file` (the highest with modelProviders: it holds them all). */
+function entryGenerationConfigOrigin(
+  found: ProviderEntry,
+  settings: Settings,
+  file: SettingsOrigin | undefined,
+): GenerationConfigOrigin {
+  // The merged list is the file's (modelProviders is replaced whole), so the index is the file's too.
+  const index = settings.modelProviders?.[found.key]?.indexOf(found.entry) ?? 0;
+  const list = file?.legacyProviderLists?.has(found.key) === true ? [found.key, 'models'] : [found.key];
+  const path = formatIssuePath(
+    ['modelProviders', ...list, index, 'generationConfig', 'customHeaders'].map((key) => ({ key })),
+  );
+  return {
+    timeoutName: `generationConfig.timeout of the modelProviders.${found.key} entry "${found.entry.id}"`,
+    customHeadersPlace: () => `${file?.path ?? 'settings.json'}: ${path}`,
+  };
+}
 
 /**
  * The five fields the pipeline uses; QWEN_CODE_API_TIMEOUT_MS fills the timeout when settings do not (a
@@ -565,22 +630,31 @@ const modelTimeoutName = 'model.generationConfig.timeout';
  */
 function generationConfigOf(
   config: ModelGenerationConfig | undefined,
-  /** `config`'s timeout as settings.json names it, for the message of a request it stops. */
-  timeoutName: string,
+  origin: GenerationConfigOrigin,
   settings: Settings,
   env: LayeredEnvironment,
   notes: string[],
 ): GenerationConfig {
+  const { timeoutName } = origin;
   const result: GenerationConfig = {};
   if (config?.timeout !== undefined) {
     result.timeout = config.timeout;
     result.timeoutSetting = `${timeoutName} in settings.json`;
+    // Qwen Code reads any value of 0 or less as none, so a file written for it may say -1: kept, and said.
+    if (config.timeout < 0) {
+      notes.push(
+        `Note: ${timeoutName} is ${config.timeout}, which means no request timeout (as 0 does, in Qwen Code too); set 0 to say so, or a number of milliseconds.`,
+      );
+    }
   }
   if (config?.maxRetries !== undefined) result.maxRetries = config.maxRetries;
   if (config?.samplingParams !== undefined) result.samplingParams = config.samplingParams;
   if (config?.customHeaders !== undefined) {
-    const allowed = settings.outboundCorrelation?.allowDynamicHeaderValues === true;
-    result.customHeaders = allowedCustomHeaders(config.customHeaders, allowed, notes);
+    result.customHeaders = sendableCustomHeaders(config.customHeaders, {
+      allowDynamicValues: settings.outboundCorrelation?.allowDynamicHeaderValues === true,
+      placeOf: origin.customHeadersPlace,
+      notes,
+    });
   }
   if (config?.extra_body !== undefined) result.extra_body = config.extra_body;
   if (result.timeout === undefined) {
@@ -642,45 +716,4 @@ export function millisecondsVariable(
   note: (line: string) => void,
 ): number | undefined {
   return numberVariable(env, variable, milliseconds, note);
-}
-
-/**
- * customHeaders whose value holds `${session_id}` (filled in per request, protocols/wire.ts) are sent only
- * when `outboundCorrelation.allowDynamicHeaderValues` is true in the user or system settings, as in Qwen
- * Code; otherwise they are dropped, and the run says so.
- */
-function allowedCustomHeaders(
-  headers: Record<string, string>,
-  allowed: boolean,
-  notes: string[],
-): Record<string, string> {
-  assertSendableHeaders(headers);
-  const dropped = Object.keys(headers).filter((name) => headers[name]?.includes(sessionIdPlaceholder));
-  if (allowed || dropped.length === 0) return headers;
-  const one = dropped.length === 1;
-  notes.push(
-    `Warning: customHeaders ${dropped.join(', ')} ${one ? 'is' : 'are'} not sent: ${sessionIdPlaceholder} in a header value needs outboundCorrelation.allowDynamicHeaderValues: true in the user or system settings.`,
-  );
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.includes(name)));
-}
-
-/** A header fetch would refuse is a settings mistake (exit 52), said before any request: not a network failure. */
-function assertSendableHeaders(headers: Record<string, string>): void {
-  for (const [name, value] of Object.entries(headers)) {
-    const character = unsendableCharacterIn(value);
-    const problem = !isHeaderName(name)
-      ? 'a header name holds only letters, digits and - (no spaces, colons or accents)'
-      : character === undefined
-        ? undefined
-        : `its value has ${character}`;
-    if (problem === undefined) continue;
-    // The value is not shown: custom headers often carry a token.
-    throw new CliError(
-      'config',
-      `The custom header "${maskKeyLikeWords(name)}" cannot be sent: ${problem}.`,
-      {
-        hint: "Fix customHeaders in the model's generationConfig in settings.json (a value set from a multi-line variable has line breaks).",
-      },
-    );
-  }
 }

@@ -4,6 +4,9 @@
 import * as v from 'valibot';
 import { acceptedAuthTypes, isObject } from '../core/types.ts';
 
+/** The largest generationConfig.maxRetries accepted (see its schema below). */
+const mostRetries = 100;
+
 /**
  * Built on first use rather than at load: a run without settings files (a CI job with keys in the environment)
  * never validates anything, and building the schema was about 0.5 ms of every start-up.
@@ -25,12 +28,21 @@ function buildSettingsSchema() {
   );
   const anyRecord = objectOnly(v.record(v.string(), v.unknown(), 'expected an object'), 'expected an object');
 
+  /** A number that must be whole and within bounds: every failing check reads `message`. */
+  const wholeNumber = (message: string, least = -Infinity, most = Infinity) =>
+    v.optional(
+      v.pipe(v.number(message), v.integer(message), v.minValue(least, message), v.maxValue(most, message)),
+    );
+
+  // Only max_tokens has a domain every server shares (a count of tokens, as QWEN_CODE_MAX_OUTPUT_TOKENS
+  // takes): Qwen Code sends -5 as it is, and the server refuses it. The others are the server's to judge:
+  // temperature runs to 1 on one provider and 2 on another, vLLM takes top_k -1 for "off".
   const samplingParamsSchema = v.looseObject(
     {
       temperature: optionalNumber,
       top_p: optionalNumber,
       top_k: optionalNumber,
-      max_tokens: optionalNumber,
+      max_tokens: wholeNumber('expected a whole number of tokens, 1 or more', 1),
       presence_penalty: optionalNumber,
       frequency_penalty: optionalNumber,
       stop: v.optional(
@@ -42,16 +54,17 @@ function buildSettingsSchema() {
 
   const generationConfigSchema = v.looseObject(
     {
-      /** Whole-request timeout in ms; 0 or less means none. */
-      timeout: optionalNumber,
-      /** Retries after the first request: a count, so 1.5 or -1 is a mistake, not a number to round. */
-      maxRetries: v.optional(
-        v.pipe(
-          v.number('expected a whole number (0 or more)'),
-          v.integer('expected a whole number (0 or more)'),
-          v.minValue(0, 'expected a whole number (0 or more)'),
-        ),
-      ),
+      /**
+       * Whole-request timeout in ms; 0 or less means none, as in Qwen Code (a negative one is used so, with a
+       * note: config/resolve.ts). A fraction is no number of milliseconds anyone means (seconds, more likely).
+       */
+      timeout: wholeNumber('expected a whole number of milliseconds (0 for none)'),
+      /**
+       * Retries after the first request: a count, so 1.5 or -1 is a mistake, not a number to round. At most
+       * 100: with the longest backoff (8 s, net/http.ts) that is already some 13 minutes of trying a failing
+       * server; a billion would never end (Qwen Code's SDK would try them all).
+       */
+      maxRetries: wholeNumber(`expected a whole number from 0 to ${mostRetries}`, 0, mostRetries),
       samplingParams: v.optional(samplingParamsSchema),
       customHeaders: v.optional(stringRecord),
       extra_body: v.optional(anyRecord),
@@ -207,7 +220,7 @@ export function validateSettings(
 }
 
 /** The `modelProviders` keys written in the old `{ protocol, models }` form, which the schema unwraps. */
-function legacyProviderKeys(value: unknown): ReadonlySet<string> {
+export function legacyProviderKeys(value: unknown): ReadonlySet<string> {
   const providers = isObject(value) ? value['modelProviders'] : undefined;
   if (!isObject(providers)) return new Set();
   const keys = Object.keys(providers).filter((key) => legacyModelsOf(providers[key]) !== undefined);

@@ -10,7 +10,7 @@ import { fileErrorReason, isMissingFile, isUnreachableFile } from './directories
 import { projectForbiddenVariables } from './env.ts';
 import { liftFlatKeys } from './flat-layout.ts';
 import type { ConfigPaths } from './paths.ts';
-import { legacyModelsOf, type Settings, validateSettings } from './schema.ts';
+import { legacyModelsOf, legacyProviderKeys, type Settings, validateSettings } from './schema.ts';
 
 /** Lowest to highest, as merged. */
 export type SettingsScope = 'system-defaults' | 'user' | 'workspace' | 'system';
@@ -22,6 +22,8 @@ export interface SettingsFile {
   exists: boolean;
   /** Qwen Code's old flat keys the file has, by the nested key they are read as (flat-layout.ts). */
   liftedFrom: ReadonlyMap<string, string>;
+  /** The `modelProviders` keys whose list the file writes in the old `{ protocol, models }` form. */
+  legacyProviderLists: ReadonlySet<string>;
 }
 
 export interface LoadedSettings {
@@ -81,6 +83,7 @@ export function loadSettings(paths: ConfigPaths, options: LoadSettingsOptions): 
     settings: validateFile(expandEnvironmentReferences(file.value, env), file.path, file.liftedFrom),
     exists: true,
     liftedFrom: file.liftedFrom,
+    legacyProviderLists: legacyProviderKeys(file.value),
   }));
 
   const layers = files.map((file) =>

@@ -317,7 +317,7 @@ describe('a key or header that cannot go in an HTTP header', () => {
     const fake = startFakeOpenAi({ stream: { text: ['never'] } });
     stops.push(fake.stop);
     sandbox = makeSandbox();
-    sandbox.userSettings({
+    const settingsFile = sandbox.userSettings({
       security: { auth: { selectedType: 'openai' } },
       model: { name: 'm' },
       modelProviders: {
@@ -334,9 +334,36 @@ describe('a key or header that cannot go in an HTTP header', () => {
     const result = await runCli(['hi'], { sandbox, env: { ENTRY_KEY: key } });
     expect(result.exitCode).toBe(52);
     expect(result.stderr).toContain(
-      'The custom header "X-Token" cannot be sent: its value has a line break (U+000A) at position 16.',
+      `${settingsFile}: modelProviders.openai[0].generationConfig.customHeaders: the value of the header "X-Token" cannot be sent: it has a line break (U+000A) at position 16.`,
     );
     expect(result.stderr).not.toContain('SECRET');
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('a custom header name that cannot be sent: exit 52 naming the file, the JSON path and what a name is', async () => {
+    const fake = startFakeOpenAi({ stream: { text: ['never'] } });
+    stops.push(fake.stop);
+    sandbox = makeSandbox();
+    const settingsFile = sandbox.userSettings({
+      security: { auth: { selectedType: 'openai' } },
+      modelProviders: {
+        openai: [
+          {
+            id: 'm',
+            envKey: 'ENTRY_KEY',
+            baseUrl: fake.url,
+            generationConfig: { customHeaders: { 'X A': 'v' } },
+          },
+        ],
+      },
+    });
+    const result = await runCli(['hi'], { sandbox, env: { ENTRY_KEY: key } });
+    expect(result.exitCode).toBe(52);
+    expect(result.stderr).toContain(
+      `${settingsFile}: modelProviders.openai[0].generationConfig.customHeaders: the header name "X A" cannot be sent: a header name holds only letters, digits and -`,
+    );
+    expect(result.stderr).toContain('a name is one word such as X-Request-Id');
+    expect(result.stderr).not.toContain('multi-line variable');
     expect(fake.requests).toHaveLength(0);
   });
 });

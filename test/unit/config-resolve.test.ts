@@ -570,6 +570,28 @@ test('base URL: entry baseUrl > --openai-base-url > protocol variable > default'
   expect(resolve({ flags: { authType: 'gemini' }, env: { GEMINI_MODEL: 'g' } }).baseUrl).toBe('');
 });
 
+test('a negative generationConfig.timeout means none, as in Qwen Code, and the run says so', () => {
+  const provider = resolve({
+    settings: {
+      security: { auth: { selectedType: 'openai' } },
+      modelProviders: { openai: [{ id: 'p', generationConfig: { timeout: -1 } }] },
+    },
+    env: { QWEN_CODE_API_TIMEOUT_MS: '777' },
+  });
+  // The setting wins over the variable, as any timeout the entry sets does.
+  expect(provider.generationConfig.timeout).toBe(-1);
+  expect(provider.notes).toEqual([
+    'Note: generationConfig.timeout of the modelProviders.openai entry "p" is -1, which means no request timeout (as 0 does, in Qwen Code too); set 0 to say so, or a number of milliseconds.',
+  ]);
+  const zero = resolve({
+    settings: {
+      security: { auth: { selectedType: 'openai' } },
+      modelProviders: { openai: [{ id: 'p', generationConfig: { timeout: 0 } }] },
+    },
+  });
+  expect(zero.notes).toBeUndefined();
+});
+
 test('generationConfig: from the entry only; model.generationConfig for models outside modelProviders', () => {
   const entryConfig = {
     timeout: 5000,
@@ -692,6 +714,22 @@ test('security.auth.enforcedType rejects another auth type', () => {
   );
   expect(error.kind).toBe('auth');
   expect(error.message).toBe('The configured auth type is vertex-ai, but the current auth type is openai.');
+});
+
+test('a base URL with another scheme is a URL: the message says only http:// and https:// are supported', () => {
+  const source = { description: 'settings modelProviders.openai (m)', name: 'baseUrl' };
+  const failure = errorOf(() => assertValidBaseUrl('ftp://x/v1', source));
+  expect(failure.exitCode).toBe(52);
+  expect(failure.message).toBe(
+    'The base URL ftp://x/v1 uses ftp://, which is not supported: only http:// and https:// are',
+  );
+  expect(errorOf(() => assertValidBaseUrl('file:///tmp/socket', source)).message).toContain(
+    'uses file://, which is not supported',
+  );
+  // A scheme-less host:port is no URL with a scheme, whatever URL makes of `localhost:`.
+  expect(errorOf(() => assertValidBaseUrl('localhost:8080/v1', source)).message).toBe(
+    'The base URL is not a valid URL: localhost:8080/v1',
+  );
 });
 
 test('a base URL with a variable left unexpanded names the variable that is not set', () => {

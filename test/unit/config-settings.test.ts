@@ -7,18 +7,9 @@ import type { ConfigPaths } from '../../src/config/paths.ts';
 import { validateSettings } from '../../src/config/schema.ts';
 import { loadSettings, parseSettingsText, readTextFileIfPresent } from '../../src/config/settings.ts';
 import { CliError } from '../../src/core/errors.ts';
-import { errorOf } from './helpers.ts';
+import { errorOf, testConfigPaths } from './helpers.ts';
 
-const paths: ConfigPaths = {
-  qwenHome: '/h/.qwen',
-  userSettings: '/h/.qwen/settings.json',
-  workspaceSettings: '/w/.qwen/settings.json',
-  systemSettings: '/etc/qwen-code/settings.json',
-  systemDefaults: '/etc/qwen-code/system-defaults.json',
-  oauthCreds: '/h/.qwen/oauth_creds.json',
-  oauthLock: '/h/.qwen/oauth_creds.lock',
-  history: '/h/.qwen/history',
-};
+const paths: ConfigPaths = testConfigPaths;
 
 function load(files: Record<string, string>, env: Record<string, string | undefined> = {}) {
   return loadSettings(paths, { readFile: (path) => files[path], env });
@@ -187,7 +178,7 @@ test('a wrong type under a flat key names the key the file has', () => {
     'selectedAuthType: expected one of openai, anthropic, gemini, vertex-ai, qwen-oauth, openai-responses',
   );
   expect(message({ contentGenerator: { timeout: '30s' } })).toContain(
-    'contentGenerator.timeout: expected a number; found "30s"',
+    'contentGenerator.timeout: expected a whole number of milliseconds (0 for none); found "30s"',
   );
 });
 
@@ -224,7 +215,7 @@ test('wrong types name the path: numbers, records, arrays, enums', () => {
   expect(
     message({ modelProviders: { 'vertex-ai': [{ id: 'g', generationConfig: { timeout: '30s' } }] } }),
   ).toBe(
-    '/h/.qwen/settings.json: modelProviders.vertex-ai[0].generationConfig.timeout: expected a number; found "30s"',
+    '/h/.qwen/settings.json: modelProviders.vertex-ai[0].generationConfig.timeout: expected a whole number of milliseconds (0 for none); found "30s"',
   );
   expect(message({ modelProviders: { openai: { protocol: 'openai' } } })).toContain(
     'modelProviders.openai: expected an array of model entries (or the old { "protocol", "models": [ … ] } form); found an object',
@@ -294,23 +285,57 @@ test('an array where an object of keys goes (extra_body, customHeaders, env) is 
   expect(problems(generation({ extra_body: { enable_thinking: true } }))).toEqual([]);
 });
 
-test('maxRetries is a count: a fraction or a negative number names the path', () => {
-  const message = (maxRetries: unknown) =>
-    errorOf(() =>
-      load({
-        [paths.userSettings]: JSON.stringify({
-          modelProviders: { openai: [{ id: 'x', generationConfig: { maxRetries } }] },
-        }),
+/** The exit-52 message of a user settings file whose one openai entry has this generationConfig. */
+function generationConfigMessage(generationConfig: object): string {
+  return errorOf(() =>
+    load({
+      [paths.userSettings]: JSON.stringify({
+        modelProviders: { openai: [{ id: 'x', generationConfig }] },
       }),
-    ).message;
-  const path = 'modelProviders.openai[0].generationConfig.maxRetries: expected a whole number (0 or more)';
+    }),
+  ).message;
+}
+
+function acceptsGenerationConfig(generationConfig: object): boolean {
+  return validateSettings({ modelProviders: { openai: [{ id: 'x', generationConfig }] } }).success;
+}
+
+test('maxRetries is a count up to 100: a fraction, a negative number or an endless one names the path', () => {
+  const message = (maxRetries: unknown) => generationConfigMessage({ maxRetries });
+  const path = 'modelProviders.openai[0].generationConfig.maxRetries: expected a whole number from 0 to 100';
   expect(message(1.5)).toContain(`${path}; found 1.5`);
   expect(message(-1)).toContain(`${path}; found -1`);
   expect(message('3')).toContain(`${path}; found "3"`);
+  expect(message(1_000_000_000)).toBe(`${paths.userSettings}: ${path}; found 1000000000`);
+  expect(acceptsGenerationConfig({ maxRetries: 0 })).toBe(true);
+  expect(acceptsGenerationConfig({ maxRetries: 100 })).toBe(true);
+  expect(acceptsGenerationConfig({ maxRetries: 101 })).toBe(false);
+});
+
+test('timeout is whole milliseconds (0 or less: none, as in Qwen Code); a fraction names the path', () => {
+  expect(generationConfigMessage({ timeout: 1.5 })).toBe(
+    `${paths.userSettings}: modelProviders.openai[0].generationConfig.timeout: expected a whole number of milliseconds (0 for none); found 1.5`,
+  );
+  expect(generationConfigMessage({ timeout: '30s' })).toContain('found "30s"');
+  // Qwen Code reads -1 as no timeout: a file written for it still loads (resolve says so in a note).
+  for (const timeout of [0, -1, 120000]) expect(acceptsGenerationConfig({ timeout })).toBe(true);
+});
+
+test('samplingParams.max_tokens is a whole number of tokens; the other parameters are left to the server', () => {
+  const path = 'modelProviders.openai[0].generationConfig.samplingParams.max_tokens';
+  for (const max_tokens of [-5, 0, 10.5]) {
+    expect(generationConfigMessage({ samplingParams: { max_tokens } })).toBe(
+      `${paths.userSettings}: ${path}: expected a whole number of tokens, 1 or more; found ${max_tokens}`,
+    );
+  }
+  // Domains differ between providers (temperature up to 1 or 2, vLLM's top_k -1 for "off").
   expect(
-    validateSettings({ modelProviders: { openai: [{ id: 'x', generationConfig: { maxRetries: 0 } }] } })
-      .success,
+    acceptsGenerationConfig({ samplingParams: { max_tokens: 8192, temperature: 1.7, top_k: -1, top_p: 0 } }),
   ).toBe(true);
+  const model = validateSettings({ model: { generationConfig: { samplingParams: { max_tokens: -5 } } } });
+  expect(model.success ? [] : model.problems).toEqual([
+    'model.generationConfig.samplingParams.max_tokens: expected a whole number of tokens, 1 or more; found -5',
+  ]);
 });
 
 test('every auth type Qwen Code accepts loads, openai-responses and wireApi included', () => {
@@ -350,7 +375,7 @@ test('the old { protocol, models } modelProviders wrapper reads as the entries i
     modelProviders: { openai: { models: [{ id: 'a', generationConfig: { timeout: 'x' } }] } },
   };
   expect(errorOf(() => load({ [paths.userSettings]: JSON.stringify(badTimeout) })).message).toContain(
-    'modelProviders.openai.models[0].generationConfig.timeout: expected a number',
+    'modelProviders.openai.models[0].generationConfig.timeout: expected a whole number of milliseconds',
   );
   // The array form keeps its path.
   const array = { modelProviders: { openai: [{ id: 'ok' }, { id: 3 }] } };

@@ -3,12 +3,25 @@
 
 import { readFileSync } from 'node:fs';
 import type { RunContext } from '../../src/cli/context.ts';
+import type { ConfigPaths } from '../../src/config/paths.ts';
 import { CliError } from '../../src/core/errors.ts';
 import type { StreamEvent } from '../../src/core/events.ts';
 import { createSseParser, sseMessage } from '../../src/core/sse.ts';
 import type { ChatRequest, ResolvedModel } from '../../src/core/types.ts';
 import type { ProtocolAdapter, StreamDecoder } from '../../src/protocols/adapter.ts';
 import { type SliceOptions, sliceBytes } from '../fakes/replay.ts';
+
+/** Settings and credential paths for tests that read files through a map, never the disk: every one set. */
+export const testConfigPaths = {
+  qwenHome: '/h/.qwen',
+  userSettings: '/h/.qwen/settings.json',
+  workspaceSettings: '/w/.qwen/settings.json',
+  systemSettings: '/etc/qwen-code/settings.json',
+  systemDefaults: '/etc/qwen-code/system-defaults.json',
+  oauthCreds: '/h/.qwen/oauth_creds.json',
+  oauthLock: '/h/.qwen/oauth_creds.lock',
+  history: '/h/.qwen/history',
+} satisfies ConfigPaths;
 
 /** Reads `test/fixtures/<folder>/<name>` as text. */
 export function fixtureReader(folder: string): (name: string) => string {
