@@ -15,7 +15,13 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import process from 'node:process';
-import { ensureDirectory, fileErrorReason, isMissingFile } from '../config/directories.ts';
+import {
+  ensureDirectory,
+  fileErrorReason,
+  fileErrorRemedy,
+  isAbsentFile,
+  isMissingFile,
+} from '../config/directories.ts';
 import { giveOwner, ownerToKeep } from '../config/file-owner.ts';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
@@ -50,13 +56,12 @@ export function readCredentials(path: string): QwenCredentials | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (isMissingFile(error)) return undefined;
+    if (isAbsentFile(path, error)) return undefined;
+    // A file-system problem, not a refused login: logging in again would not mend it.
     throw new CliError(
-      'auth',
+      'config',
       `${path}: cannot read the cached Qwen OAuth credentials (${fileErrorReason(error)})`,
-      {
-        cause: error,
-      },
+      { hint: fileErrorRemedy(path, error), cause: error },
     );
   }
   let parsed: unknown;

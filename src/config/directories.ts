@@ -3,6 +3,7 @@
 // not write to), so it ends as one line naming the path and the fix, not as Node's EEXIST or ENOTDIR.
 import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import process from 'node:process';
 import { CliError, type ErrorKind } from '../core/errors.ts';
 import { giveCreatedDirectoriesTheirParentsOwner } from './file-owner.ts';
 
@@ -44,19 +45,46 @@ export function isMissingFile(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** No such file for a reader: missing (isMissingFile), or out of reach in someone else's directory. */
+export function isAbsentFile(path: string, error: unknown): boolean {
+  return isMissingFile(error) || isUnreachableFile(path, error);
+}
+
 /**
- * A file that cannot even be looked up from here: a directory on its way is closed to this user (a job run
- * as another user with HOME=/root), or the path is too long to name one. As Qwen Code's existsSync, it is
- * taken as absent; a file that is there but cannot be read is not (lstat finds it).
+ * A file that cannot even be looked up here, where that is not the user's to mend: a directory on its way
+ * closed by someone else (a job run as another user with HOME=/root), or a path too long to name one. As
+ * Qwen Code's existsSync, it is taken as absent. A directory of the user's own (their ~/.qwen at mode 000,
+ * or one in a directory of theirs) hides their settings: not absent, the reader reports it. So is a file
+ * that is there but cannot be read (lstat finds it).
  */
-export function isUnreachableFile(path: string, error: unknown): boolean {
+function isUnreachableFile(path: string, error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENAMETOOLONG') return false;
+  if (code === 'ENAMETOOLONG') return true;
+  if (code !== 'EACCES' && code !== 'EPERM') return false;
+  if (isPresent(path)) return false;
+  const closed = closedDirectoryAbove(path);
+  return closed === undefined || !(isOwnDirectory(closed) || isOwnDirectory(dirname(closed)));
+}
+
+/** The directory that stops a look-up of `path`: the deepest one above it that can be looked at itself. */
+function closedDirectoryAbove(path: string): string | undefined {
+  for (let directory = dirname(resolve(path)); ; directory = dirname(directory)) {
+    try {
+      statSync(directory);
+      return directory;
+    } catch {
+      if (dirname(directory) === directory) return undefined;
+    }
+  }
+}
+
+function isOwnDirectory(directory: string): boolean {
+  const user = process.getuid?.();
+  if (user === undefined) return false;
   try {
-    lstatSync(path);
-    return false;
+    return statSync(directory).uid === user;
   } catch {
-    return true;
+    return false;
   }
 }
 
@@ -79,6 +107,25 @@ export function fileErrorReason(error: unknown): string {
       return 'no space left on device';
     default:
       return String(code ?? error);
+  }
+}
+
+/** What to do about a file that cannot be read, when the error says: the sentence after fileErrorReason's. */
+export function fileErrorRemedy(path: string, error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM') return undefined;
+  const closed = isPresent(path) ? undefined : closedDirectoryAbove(path);
+  return closed === undefined
+    ? `Let your user read it (chmod u+r ${path}, or chown it to yourself), then try again.`
+    : `Let your user into ${closed} (chmod u+rwx ${closed}, or chown it to yourself), then try again.`;
+}
+
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
