@@ -1,7 +1,7 @@
 // The directories qwen writes its files into ($QWEN_HOME, a project's .qwen), created when missing. What
 // stops that is most often the user's to mend (a file where the directory should be, a directory they may
 // not write to), so it ends as one line naming the path and the fix, not as Node's EEXIST or ENOTDIR.
-import { lstatSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import process from 'node:process';
 import { CliError, type ErrorKind } from '../core/errors.ts';
@@ -25,18 +25,46 @@ export function ensureDirectory(
     if (firstCreated !== undefined) giveCreatedDirectoriesTheirParentsOwner(firstCreated, directory);
   } catch (error) {
     const file = fileInTheWay(directory);
-    if (file !== undefined) {
-      throw new CliError(purpose.kind, `Cannot ${purpose.action}: ${file} is a file, not a directory.`, {
-        hint: 'Move or rename it, then try again.',
-        cause: error,
-      });
-    }
+    if (file !== undefined) throw fileInTheWayError(file, purpose, error);
     throw new CliError(
       purpose.kind,
       `Cannot ${purpose.action}: cannot create ${directory} (${fileErrorReason(error)}).`,
       { cause: error },
     );
   }
+}
+
+/**
+ * What ensureDirectory and a new file in the directory would meet, found without creating anything: for a
+ * check before work the user would lose (a login approved in the browser) when its result cannot be saved.
+ */
+export function assertCanWriteIn(directory: string, purpose: DirectoryPurpose): void {
+  const file = fileInTheWay(directory);
+  if (file !== undefined) throw fileInTheWayError(file, purpose);
+  const existing = nearestExisting(directory)?.path;
+  if (existing === undefined) return;
+  try {
+    // Creating an entry needs both: write to add it, search to reach it.
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new CliError(
+      purpose.kind,
+      `Cannot ${purpose.action}: cannot write in ${existing} (${fileErrorReason(error)}).`,
+      { hint: writeAccessRemedy(existing), cause: error },
+    );
+  }
+}
+
+/** The remedy for a directory this user may not write in. */
+export function writeAccessRemedy(directory: string): string {
+  return `Let your user write there (chmod u+rwx ${directory}, or chown it to yourself), then try again.`;
+}
+
+function fileInTheWayError(file: string, purpose: DirectoryPurpose, cause?: unknown): CliError {
+  return new CliError(purpose.kind, `Cannot ${purpose.action}: ${file} is a file, not a directory.`, {
+    hint: 'Move or rename it, then try again.',
+    cause,
+  });
 }
 
 /** No such file: none there, or a file where a directory on its path should be (it has no files either). */
@@ -68,12 +96,16 @@ function isUnreachableFile(path: string, error: unknown): boolean {
 
 /** The directory that stops a look-up of `path`: the deepest one above it that can be looked at itself. */
 function closedDirectoryAbove(path: string): string | undefined {
-  for (let directory = dirname(resolve(path)); ; directory = dirname(directory)) {
+  return nearestExisting(dirname(resolve(path)))?.path;
+}
+
+/** `path` or the nearest path above it that can be looked at (stat follows links), and what it is. */
+function nearestExisting(path: string): { path: string; stats: Stats } | undefined {
+  for (let candidate = resolve(path); ; candidate = dirname(candidate)) {
     try {
-      statSync(directory);
-      return directory;
+      return { path: candidate, stats: statSync(candidate) };
     } catch {
-      if (dirname(directory) === directory) return undefined;
+      if (dirname(candidate) === candidate) return undefined;
     }
   }
 }
@@ -131,11 +163,6 @@ function isPresent(path: string): boolean {
 
 /** The nearest existing path at or above `directory` when it is not a directory (a file, a socket). */
 function fileInTheWay(directory: string): string | undefined {
-  for (let path = resolve(directory); ; path = dirname(path)) {
-    try {
-      return statSync(path).isDirectory() ? undefined : path;
-    } catch {
-      if (dirname(path) === path) return undefined;
-    }
-  }
+  const existing = nearestExisting(directory);
+  return existing === undefined || existing.stats.isDirectory() ? undefined : existing.path;
 }
