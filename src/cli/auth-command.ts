@@ -13,7 +13,13 @@ import {
   replacing,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
-import { keyVariableOf, missingKeyError, notLoggedInError, unsendableKeyError } from '../auth/credentials.ts';
+import {
+  keyVariableOf,
+  missingKeyError,
+  notLoggedInError,
+  unsendableKeyError,
+  unsendableOauthTokenError,
+} from '../auth/credentials.ts';
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
@@ -458,12 +464,12 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       const named = nonEmpty(credentials.resource_url) !== undefined;
       const source = named ? 'resource_url of the login' : 'default; the login named no resource_url';
       show('Base URL', maskUrl(resourceBaseUrl(credentials.resource_url)), source);
-      show(
-        'Token',
-        maskSecret(credentials.access_token),
-        undefined,
-        ` ${describeExpiry(credentials.expiry_date)}`,
-      );
+      const problem = unsendableCharacterIn(credentials.access_token);
+      // Not masked when it cannot be sent, as an API key: a line break in it would break the line.
+      const token =
+        problem === undefined ? maskSecret(credentials.access_token) : `unusable, it has ${problem}`;
+      show('Token', token, undefined, ` ${describeExpiry(credentials.expiry_date)}`);
+      unsendable = unsendableOauthTokenError(credentials, paths.oauthCreds);
       shown.push({
         label: 'Token expires',
         value: new Date(credentials.expiry_date).toISOString(),

@@ -274,6 +274,21 @@ describe('headless runs with Qwen OAuth', () => {
     expect(chat.requests).toHaveLength(0);
   });
 
+  test('a token with a line break (a hand edit): exit 41 naming the file and the login, nothing sent; status agrees', async () => {
+    cacheCredentials({ access: 'ACCESS\nTOKEN123', expiresInMs: 3_600_000 });
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    const line =
+      `qwen: The Qwen OAuth access token in ${credentialsPath()} cannot be sent: it has a line break (U+000A) at position 7. ` +
+      'Log in again with `qwen auth qwen-oauth`, which rewrites the file.\n';
+    expect(result).toEqual({ exitCode: 41, stdout: '', stderr: line });
+    expect(chat.requests).toHaveLength(0);
+    const status = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    expect(status.exitCode).toBe(41);
+    expect(status.stdout).toContain('unusable, it has a line break (U+000A) at position 7');
+    expect(status.stdout).not.toContain('TOKEN123');
+    expect(status.stderr).toBe(line);
+  });
+
   test('a token within 30 s of expiry is refreshed first, and the new one saved', async () => {
     const server = startOAuth();
     cacheCredentials({ access: 'access-old', expiresInMs: 10_000 });
