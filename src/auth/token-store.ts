@@ -22,7 +22,7 @@ import {
   fileErrorRemedy,
   isAbsentFile,
   isMissingFile,
-  writeAccessRemedy,
+  writeFailureRemedy,
 } from '../config/directories.ts';
 import { giveOwner, ownerToKeep } from '../config/file-owner.ts';
 import { CliError } from '../core/errors.ts';
@@ -142,7 +142,7 @@ export function writeCredentials(path: string, credentials: QwenCredentials): vo
     throw new CliError(
       'config',
       `${path}: cannot save the Qwen OAuth credentials (${fileErrorReason(error)})`,
-      { hint: writeAccessRemedy(directory), cause: error },
+      { hint: writeFailureRemedy(directory, error), cause: error },
     );
   }
 }
@@ -155,7 +155,7 @@ export function deleteFile(path: string): boolean {
   } catch (error) {
     if (isMissingFile(error)) return false;
     throw new CliError('config', `${path}: cannot remove the file (${fileErrorReason(error)})`, {
-      hint: writeAccessRemedy(dirname(path)),
+      hint: writeFailureRemedy(dirname(path), error),
       cause: error,
     });
   }
@@ -226,7 +226,7 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new CliError('config', `${lockPath}: cannot create the lock file (${fileErrorReason(error)})`, {
-          hint: writeAccessRemedy(dirname(lockPath)),
+          hint: writeFailureRemedy(dirname(lockPath), error),
           cause: error,
         });
       }

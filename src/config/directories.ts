@@ -26,10 +26,12 @@ export function ensureDirectory(
   } catch (error) {
     const file = fileInTheWay(directory);
     if (file !== undefined) throw fileInTheWayError(file, purpose, error);
+    // The directory to open up is the last one that exists, not the one to create.
+    const parent = nearestExisting(directory)?.path ?? directory;
     throw new CliError(
       purpose.kind,
       `Cannot ${purpose.action}: cannot create ${directory} (${fileErrorReason(error)}).`,
-      { cause: error },
+      { hint: writeFailureRemedy(parent, error), cause: error },
     );
   }
 }
@@ -55,8 +57,16 @@ export function assertCanWriteIn(directory: string, purpose: DirectoryPurpose): 
   }
 }
 
+/** What to do when a file in `directory` cannot be made, replaced or removed, when the error says. */
+export function writeFailureRemedy(directory: string, error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return writeAccessRemedy(directory);
+  if (code === 'ENOSPC') return 'Free some disk space, then try again.';
+  return undefined;
+}
+
 /** The remedy for a directory this user may not write in. */
-export function writeAccessRemedy(directory: string): string {
+function writeAccessRemedy(directory: string): string {
   return `Let your user write there (chmod u+rwx ${directory}, or chown it to yourself), then try again.`;
 }
 
@@ -133,6 +143,8 @@ export function fileErrorReason(error: unknown): string {
       return 'no such file';
     case 'ENOTDIR':
       return 'it is not a directory';
+    case 'ELOOP':
+      return 'a symbolic link on its path leads in a loop';
     case 'EROFS':
       return 'read-only file system';
     case 'ENOSPC':
@@ -145,6 +157,10 @@ export function fileErrorReason(error: unknown): string {
 /** What to do about a file that cannot be read, when the error says: the sentence after fileErrorReason's. */
 export function fileErrorRemedy(path: string, error: unknown): string | undefined {
   const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return `Move or rename that directory (${path} must be a file), then try again.`;
+  if (code === 'ELOOP') {
+    return `Point the link at a real file, or remove it (ls -l ${path} shows where it leads), then try again.`;
+  }
   if (code !== 'EACCES' && code !== 'EPERM') return undefined;
   const closed = isPresent(path) ? undefined : closedDirectoryAbove(path);
   return closed === undefined

@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
 import { isObject, nonEmpty } from '../core/types.ts';
-import { assertCanWriteIn, ensureDirectory, fileErrorReason } from './directories.ts';
+import { assertCanWriteIn, ensureDirectory, fileErrorReason, writeFailureRemedy } from './directories.ts';
 import { giveOwner, isRoot, ownerToKeep } from './file-owner.ts';
 import { flatKeyMoves } from './flat-layout.ts';
 import { setJsonValue } from './json-edit.ts';
@@ -115,7 +115,10 @@ function refuseProtectedFile(target: string, mode: number): void {
     throw new CliError(
       'config',
       `${target}: cannot write the file (${fileErrorReason(error)}); it was not changed`,
-      { cause: error },
+      {
+        hint: `To let qwen change it, make it writable for your user (chmod u+w ${target}, or chown it to yourself) and run the command again.`,
+        cause: error,
+      },
     );
   }
 }
@@ -211,6 +214,7 @@ export function writeFileAtomically(path: string, text: string, mode: number | u
       }
     }
     throw new CliError('config', `${path}: cannot write the file (${fileErrorReason(error)})`, {
+      hint: writeFailureRemedy(dirname(path), error),
       cause: error,
     });
   }

@@ -1027,6 +1027,7 @@ describe('qwen auth status and logout', () => {
   describe.skipIf(!canRunAsAnotherUser)('a ~/.qwen this user may not write in (mode 500)', () => {
     const asTheUser = (args: string[]) =>
       runAsAnotherUser(args, { cwd: sandbox.cwd, env: { HOME: sandbox.home, ...env() } });
+    const codingPlan = ['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-fromflag9876'];
     const closeForWrites = () => {
       giveToAnotherUser(path.dirname(sandbox.home));
       chmodSync(sandbox.qwenHome, 0o500);
@@ -1053,6 +1054,29 @@ describe('qwen auth status and logout', () => {
       expect(result.exitCode).toBe(52);
       expect(result.stderr).toStartWith(`qwen: ${settings}: cannot write the file (permission denied)`);
       expect(server.requests).toEqual([]);
+    });
+
+    test('qwen auth coding-plan: exit 52 naming the settings file and the directory to open', async () => {
+      const settings = sandbox.userSettings('{}\n');
+      closeForWrites();
+      const result = await asTheUser(codingPlan);
+      expect(result).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: ${settings}: cannot write the file (permission denied). Let your user write there (chmod u+rwx ${sandbox.qwenHome}, or chown it to yourself), then try again.\n`,
+      });
+      expect(readFileSync(settings, 'utf8')).toBe('{}\n');
+    });
+
+    test('a home that ~/.qwen cannot be created in: exit 52 naming the home to open', async () => {
+      giveToAnotherUser(path.dirname(sandbox.home));
+      chmodSync(sandbox.home, 0o500);
+      const result = await asTheUser(codingPlan);
+      expect(result).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: Cannot save the settings: cannot create ${sandbox.qwenHome} (permission denied). Let your user write there (chmod u+rwx ${sandbox.home}, or chown it to yourself), then try again.\n`,
+      });
     });
 
     test('qwen auth logout: exit 52 naming the file and the fix; the file stays', async () => {
