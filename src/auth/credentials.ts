@@ -170,6 +170,8 @@ async function prepareQwenOauth(
   const fresh = async (rejectedAccessToken?: string): Promise<QwenCredentials> => {
     const credentials = await obtainFreshCredentials({ files, refresh, lock, rejectedAccessToken });
     if (credentials === undefined) throw notLoggedInError(files.credentials);
+    const unsendable = unsendableOauthTokenError(credentials, files.credentials);
+    if (unsendable !== undefined) throw unsendable;
     checkedAt = Date.now();
     return credentials;
   };
@@ -257,6 +259,23 @@ function explainGoogleCloudFailure(failure: CliError, file: string, project: str
 /** The failure as refused credentials (exit 41), with the auth type's advice instead of the API key's. */
 function refusedCredentials(failure: CliError, hint: string): CliError {
   return new CliError('auth', failure.message, { status: failure.status, cause: failure, hint });
+}
+
+/**
+ * An access token fetch cannot put in a header (a line break left by a hand edit of oauth_creds.json): a
+ * login to mend, said so before fetch refuses it as if the network had failed. The token is never shown.
+ */
+export function unsendableOauthTokenError(
+  credentials: QwenCredentials,
+  credentialsPath: string,
+): CliError | undefined {
+  const problem = unsendableCharacterIn(credentials.access_token);
+  if (problem === undefined) return undefined;
+  return new CliError(
+    'auth',
+    `The Qwen OAuth access token in ${credentialsPath} cannot be sent: it has ${problem}.`,
+    { hint: 'Log in again with `qwen auth qwen-oauth`, which rewrites the file.' },
+  );
 }
 
 export function notLoggedInError(credentialsPath: string): CliError {

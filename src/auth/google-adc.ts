@@ -6,8 +6,9 @@
 // there costs about 1 ms; a credentials file is small enough to read synchronously.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileErrorReason } from '../config/directories.ts';
 import { CliError } from '../core/errors.ts';
-import { hostOf } from '../net/http.ts';
+import { describeNetworkError, hostOf } from '../net/http.ts';
 import { readTokenAnswer, type TokenAnswer } from './token-answer.ts';
 
 export const cloudPlatformScope = 'https://www.googleapis.com/auth/cloud-platform';
@@ -145,8 +146,7 @@ function readCredentials(path: string, fromVariable: boolean): GoogleCredentials
         { hint: loginHint, cause: error },
       );
     }
-    const reason =
-      code === 'ENOENT' ? 'the file does not exist' : error instanceof Error ? error.message : String(error);
+    const reason = code === 'ENOENT' ? 'the file does not exist' : fileErrorReason(error);
     const origin = fromVariable
       ? 'GOOGLE_APPLICATION_CREDENTIALS names'
       : 'Application Default Credentials are in';
@@ -179,6 +179,14 @@ function readCredentials(path: string, fromVariable: boolean): GoogleCredentials
       },
     );
 
+  // Checked here, not left to fetch: "Could not reach not a url" would send the user to their network.
+  const tokenUri = (): string => {
+    const value = stringField('token_uri') ?? defaultGoogleTokenUrl;
+    if (/^https?:\/\//i.test(value) && URL.canParse(value)) return value;
+    throw new CliError('auth', `${path}: token_uri "${value}" is not a valid http(s) URL.`, {
+      hint: `Fix token_uri in that file (Google's is ${defaultGoogleTokenUrl}), or remove it.`,
+    });
+  };
   const type = stringField('type');
   if (type === 'service_account') {
     const clientEmail = stringField('client_email');
@@ -190,7 +198,7 @@ function readCredentials(path: string, fromVariable: boolean): GoogleCredentials
       type,
       clientEmail,
       privateKey,
-      tokenUri: stringField('token_uri') ?? defaultGoogleTokenUrl,
+      tokenUri: tokenUri(),
     };
     const privateKeyId = stringField('private_key_id');
     if (privateKeyId !== undefined) credentials.privateKeyId = privateKeyId;
@@ -210,7 +218,7 @@ function readCredentials(path: string, fromVariable: boolean): GoogleCredentials
       clientId,
       clientSecret,
       refreshToken,
-      tokenUri: stringField('token_uri') ?? defaultGoogleTokenUrl,
+      tokenUri: tokenUri(),
     };
   }
   throw new CliError(
@@ -252,11 +260,15 @@ async function exchange(
     // Google's error descriptions may quote the client secret or the refresh token sent.
     answer = await readTokenAnswer(response, form);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError('network', `Could not reach ${host} to get a Google access token: ${reason}`, {
-      cause: error,
-      hint: 'Check your network connection and proxy settings.',
-    });
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      'network',
+      `Could not reach ${host} to get a Google access token: ${describeNetworkError(error)}.`,
+      {
+        cause: error,
+        hint: 'Check your network connection and proxy settings.',
+      },
+    );
   }
 
   if (!answer.ok) {

@@ -2,7 +2,7 @@
 // chat.qwen.ai exactly as Qwen Code does (compat §1), so both tools can share oauth_creds.json.
 // Nothing here prints or prompts: callers get the verification URL through a callback, so `qwen auth`,
 // the interactive /auth wizard and tests can each show it their own way.
-import { CliError } from '../core/errors.ts';
+import { asSentence, CliError } from '../core/errors.ts';
 import { describeNetworkError, hostOf } from '../net/http.ts';
 import { notAnsweringThroughProxy, proxyNoteFor } from '../net/proxy-notes.ts';
 import { readTokenAnswer, type TokenAnswer } from './token-answer.ts';
@@ -319,14 +319,13 @@ export async function refreshCredentials(
   if (answer.status === 400 || answer.status === 401) throw new RefreshRejectedError(answer.status);
   const accessToken = stringField(answer.fields, 'access_token');
   if (!answer.ok || accessToken === undefined) {
-    throw new CliError(
-      'api',
-      `Could not refresh the Qwen OAuth token: ${answer.status} ${answer.shownBody}`,
-      {
-        status: answer.status,
-        hint: 'Try again later.',
-      },
-    );
+    // The server is named (a proxy's 502 has no body to say whose it is); an empty body adds nothing.
+    const answered = `${hostOf(baseUrl)} answered HTTP ${answer.status}${answer.ok ? ' without an access token' : ''}`;
+    const body = answer.shownBody.trim() === '' ? '' : `: ${answer.shownBody}`;
+    throw new CliError('api', asSentence(`Could not refresh the Qwen OAuth token: ${answered}${body}`), {
+      status: answer.status,
+      hint: 'Try again later.',
+    });
   }
   return credentialsFromToken(
     tokenResponseFrom(answer.fields, accessToken),

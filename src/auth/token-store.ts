@@ -15,7 +15,15 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import process from 'node:process';
-import { ensureDirectory, fileErrorReason, isMissingFile } from '../config/directories.ts';
+import {
+  assertCanWriteIn,
+  ensureDirectory,
+  fileErrorReason,
+  fileErrorRemedy,
+  isAbsentFile,
+  isMissingFile,
+  writeFailureRemedy,
+} from '../config/directories.ts';
 import { giveOwner, ownerToKeep } from '../config/file-owner.ts';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
@@ -50,13 +58,12 @@ export function readCredentials(path: string): QwenCredentials | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (isMissingFile(error)) return undefined;
+    if (isAbsentFile(path, error)) return undefined;
+    // A file-system problem, not a refused login: logging in again would not mend it.
     throw new CliError(
-      'auth',
+      'config',
       `${path}: cannot read the cached Qwen OAuth credentials (${fileErrorReason(error)})`,
-      {
-        cause: error,
-      },
+      { hint: fileErrorRemedy(path, error), cause: error },
     );
   }
   let parsed: unknown;
@@ -97,13 +104,18 @@ export function isUsable(credentials: QwenCredentials, now: number = Date.now())
   return credentials.access_token !== '' && now < credentials.expiry_date - refreshMarginMs;
 }
 
+// A file that cannot be written is the file system's problem (exit 52), not a refused login (41).
+const savingCredentials = { kind: 'config', action: 'save the Qwen OAuth credentials' } as const;
+
+/** Throws what would stop writeCredentials, writing nothing: checked before a login the user would lose. */
+export function assertCanSaveCredentials(path: string): void {
+  assertCanWriteIn(dirname(path), savingCredentials);
+}
+
 /** Writes the credentials as 2-space JSON, mode 0600, in a 0700 directory, via temp file + rename. */
 export function writeCredentials(path: string, credentials: QwenCredentials): void {
   const directory = dirname(path);
-  ensureDirectory(directory, privateDirectoryMode, {
-    kind: 'auth',
-    action: 'save the Qwen OAuth credentials',
-  });
+  ensureDirectory(directory, privateDirectoryMode, savingCredentials);
   const temporary = join(
     directory,
     `.${basename(path)}.${process.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
@@ -128,11 +140,9 @@ export function writeCredentials(path: string, credentials: QwenCredentials): vo
   } catch (error) {
     if (created) removeQuietly(temporary);
     throw new CliError(
-      'auth',
+      'config',
       `${path}: cannot save the Qwen OAuth credentials (${fileErrorReason(error)})`,
-      {
-        cause: error,
-      },
+      { hint: writeFailureRemedy(directory, error), cause: error },
     );
   }
 }
@@ -144,7 +154,8 @@ export function deleteFile(path: string): boolean {
     return true;
   } catch (error) {
     if (isMissingFile(error)) return false;
-    throw new CliError('auth', `${path}: cannot remove the file (${fileErrorReason(error)})`, {
+    throw new CliError('config', `${path}: cannot remove the file (${fileErrorReason(error)})`, {
+      hint: writeFailureRemedy(dirname(path), error),
       cause: error,
     });
   }
@@ -197,7 +208,7 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
   let saidWaiting = false;
   const owner = crypto.randomUUID();
   ensureDirectory(dirname(lockPath), privateDirectoryMode, {
-    kind: 'auth',
+    kind: 'config',
     action: 'lock the Qwen OAuth credentials for a refresh',
   });
 
@@ -214,7 +225,8 @@ async function acquireLock(lockPath: string, options: LockOptions): Promise<stri
       return owner;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new CliError('auth', `${lockPath}: cannot create the lock file (${fileErrorReason(error)})`, {
+        throw new CliError('config', `${lockPath}: cannot create the lock file (${fileErrorReason(error)})`, {
+          hint: writeFailureRemedy(dirname(lockPath), error),
           cause: error,
         });
       }

@@ -13,11 +13,18 @@ import {
   replacing,
   validateCodingPlanKey,
 } from '../auth/coding-plan.ts';
-import { keyVariableOf, missingKeyError, notLoggedInError, unsendableKeyError } from '../auth/credentials.ts';
+import {
+  keyVariableOf,
+  missingKeyError,
+  notLoggedInError,
+  unsendableKeyError,
+  unsendableOauthTokenError,
+} from '../auth/credentials.ts';
 import { findGoogleCredentials } from '../auth/google-adc.ts';
 import { encodeQr, renderQrForTerminal } from '../auth/qr.ts';
 import { type DeviceAuthorization, resourceBaseUrl, runDeviceLogin } from '../auth/qwen-oauth.ts';
 import {
+  assertCanSaveCredentials,
   cachedLogin,
   deleteFile,
   readCredentials,
@@ -37,7 +44,7 @@ import {
   resolveModel,
   settingsThatWin,
 } from '../config/resolve.ts';
-import { updateSettingsFile } from '../config/settings-writer.ts';
+import { assertCanUpdateSettingsFile, updateSettingsFile } from '../config/settings-writer.ts';
 import { modelSettingsPath } from '../config/setup-files.ts';
 import { CliError } from '../core/errors.ts';
 import { unsendableCharacterIn } from '../core/header-text.ts';
@@ -133,26 +140,6 @@ async function loginWithQwenOauth(
   assertAuthTypeAllowed(configuration.settings.merged, 'qwen-oauth', 'Set that auth type up instead');
   // The login goes through the same proxy and certificates as every other request.
   configureNetwork(context, configuration, flags);
-  const platform = options.platform ?? process.platform;
-  const stderrIsTerminal = options.stderrIsTerminal ?? Boolean(process.stderr.isTTY);
-  const credentials = await runDeviceLogin({
-    env: context.env,
-    signal: context.signal,
-    fetchImplementation: context.fetchImplementation,
-    onAuthorization: (authorization) =>
-      showAuthorization(authorization, context, {
-        platform,
-        stderrIsTerminal,
-        columns: options.columns ?? process.stderr.columns,
-      }),
-    onSlowDown: (intervalMs) =>
-      context.writeError(
-        `The server asked to poll less often; now every ${(intervalMs / 1000).toFixed(1)} s.`,
-      ),
-    onServerTrouble: (problem) =>
-      context.writeError(terminalSafe(`Still waiting: ${problem}. Polling goes on until the code expires.`)),
-  });
-  writeCredentials(paths.oauthCreds, credentials);
   // A later `qwen "..."` should use the login without flags, as after Qwen Code's /auth: the user file says
   // so. The workspace file is edited only where /model saves (modelSettingsPath: it defines modelProviders,
   // so setups already write there); any other project file, possibly committed and shared, is left as it is,
@@ -173,18 +160,44 @@ async function loginWithQwenOauth(
   if (workspace !== undefined && (workspaceSelects || workspaceModel !== undefined)) {
     written.push({ path: workspace.path, select: workspaceSelects, dropModel: workspaceModel });
   }
+  const editsOf = ({ select, dropModel }: (typeof written)[number]) => [
+    ...(select ? [{ path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' }] : []),
+    ...(dropModel === undefined
+      ? []
+      : [
+          { path: ['model', 'name'], value: undefined },
+          { path: ['model', 'baseUrl'], value: undefined },
+        ]),
+  ];
+  // What would stop the saving is found now, not after the user approved in the browser: that login,
+  // its refresh token already issued, would be lost.
+  assertCanSaveCredentials(paths.oauthCreds);
+  for (const file of written) assertCanUpdateSettingsFile(file.path, editsOf(file));
+  const platform = options.platform ?? process.platform;
+  const stderrIsTerminal = options.stderrIsTerminal ?? Boolean(process.stderr.isTTY);
+  const credentials = await runDeviceLogin({
+    env: context.env,
+    signal: context.signal,
+    fetchImplementation: context.fetchImplementation,
+    onAuthorization: (authorization) =>
+      showAuthorization(authorization, context, {
+        platform,
+        stderrIsTerminal,
+        columns: options.columns ?? process.stderr.columns,
+      }),
+    onSlowDown: (intervalMs) =>
+      context.writeError(
+        `The server asked to poll less often; now every ${(intervalMs / 1000).toFixed(1)} s.`,
+      ),
+    onServerTrouble: (problem) =>
+      context.writeError(terminalSafe(`Still waiting: ${problem}. Polling goes on until the code expires.`)),
+  });
+  writeCredentials(paths.oauthCreds, credentials);
   const selectedIn: string[] = [];
   const modelsRemoved: string[] = [];
-  for (const { path, select, dropModel } of written) {
-    updateSettingsFile(path, [
-      ...(select ? [{ path: ['security', 'auth', 'selectedType'], value: 'qwen-oauth' }] : []),
-      ...(dropModel === undefined
-        ? []
-        : [
-            { path: ['model', 'name'], value: undefined },
-            { path: ['model', 'baseUrl'], value: undefined },
-          ]),
-    ]);
+  for (const file of written) {
+    const { path, select, dropModel } = file;
+    updateSettingsFile(path, editsOf(file));
     if (select) selectedIn.push(path);
     if (dropModel !== undefined) modelsRemoved.push(`"${dropModel}" from ${path}`);
   }
@@ -451,12 +464,12 @@ async function showStatus(flags: AuthFlags & MainFlags, context: RunContext): Pr
       const named = nonEmpty(credentials.resource_url) !== undefined;
       const source = named ? 'resource_url of the login' : 'default; the login named no resource_url';
       show('Base URL', maskUrl(resourceBaseUrl(credentials.resource_url)), source);
-      show(
-        'Token',
-        maskSecret(credentials.access_token),
-        undefined,
-        ` ${describeExpiry(credentials.expiry_date)}`,
-      );
+      const problem = unsendableCharacterIn(credentials.access_token);
+      // Not masked when it cannot be sent, as an API key: a line break in it would break the line.
+      const token =
+        problem === undefined ? maskSecret(credentials.access_token) : `unusable, it has ${problem}`;
+      show('Token', token, undefined, ` ${describeExpiry(credentials.expiry_date)}`);
+      unsendable = unsendableOauthTokenError(credentials, paths.oauthCreds);
       shown.push({
         label: 'Token expires',
         value: new Date(credentials.expiry_date).toISOString(),

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type ValueSource, whereSet } from '../core/types.ts';
+import { isAbsentFile } from './directories.ts';
 import { realPathOrSelf } from './real-path.ts';
 
 export interface DotEnvFile {
@@ -60,12 +61,16 @@ export function findDotEnvFile(input: FindDotEnvInput): DotEnvFile | undefined {
   return undefined;
 }
 
-/** The real-file-system `exists` for findDotEnvFile: a directory named `.env` does not count. */
+/**
+ * The real-file-system `exists` for findDotEnvFile: a directory named `.env` does not count. One that cannot
+ * be looked at, though not absent (isAbsentFile: in the user's own closed ~/.qwen, say), counts as found:
+ * the read then fails, and the run says that no .env file is used, instead of skipping it without a word.
+ */
 export function isRegularFile(path: string): boolean {
   try {
     return statSync(path).isFile();
-  } catch {
-    return false;
+  } catch (error) {
+    return !isAbsentFile(path, error);
   }
 }
 

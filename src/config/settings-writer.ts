@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.ts';
 import { isObject, nonEmpty } from '../core/types.ts';
-import { ensureDirectory, fileErrorReason } from './directories.ts';
+import { assertCanWriteIn, ensureDirectory, fileErrorReason, writeFailureRemedy } from './directories.ts';
 import { giveOwner, isRoot, ownerToKeep } from './file-owner.ts';
 import { flatKeyMoves } from './flat-layout.ts';
 import { setJsonValue } from './json-edit.ts';
@@ -115,14 +115,32 @@ function refuseProtectedFile(target: string, mode: number): void {
     throw new CliError(
       'config',
       `${target}: cannot write the file (${fileErrorReason(error)}); it was not changed`,
-      { cause: error },
+      {
+        hint: `To let qwen change it, make it writable for your user (chmod u+w ${target}, or chown it to yourself) and run the command again.`,
+        cause: error,
+      },
     );
   }
 }
 
+const savingSettings = { kind: 'config', action: 'save the settings' } as const;
+
+/**
+ * Throws what would stop updateSettingsFile (prepareSettingsFile's refusals, a directory closed to writes),
+ * writing nothing: checked before work the user would lose (a browser login), and prepared again after it.
+ */
+export function assertCanUpdateSettingsFile(
+  path: string,
+  edits: SettingsEdit[],
+  options: UpdateSettingsOptions = {},
+): void {
+  const { target } = prepareSettingsFile(path, edits, options);
+  assertCanWriteIn(dirname(target), savingSettings);
+}
+
 export function writeSettingsFile(prepared: PreparedSettingsFile): void {
   const directory = dirname(prepared.target);
-  ensureDirectory(directory, directoryMode(directory), { kind: 'config', action: 'save the settings' });
+  ensureDirectory(directory, directoryMode(directory), savingSettings);
   writeFileAtomically(prepared.target, prepared.text, prepared.mode);
 }
 
@@ -196,6 +214,7 @@ export function writeFileAtomically(path: string, text: string, mode: number | u
       }
     }
     throw new CliError('config', `${path}: cannot write the file (${fileErrorReason(error)})`, {
+      hint: writeFailureRemedy(dirname(path), error),
       cause: error,
     });
   }

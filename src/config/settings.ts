@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { type ParseError, type ParseErrorCode, parse } from 'jsonc-parser';
 import { CliError } from '../core/errors.ts';
 import { isObject } from '../core/types.ts';
-import { fileErrorReason, isMissingFile, isUnreachableFile } from './directories.ts';
+import { fileErrorReason, fileErrorRemedy, isAbsentFile } from './directories.ts';
 import { projectForbiddenVariables } from './env.ts';
 import { liftFlatKeys } from './flat-layout.ts';
 import type { ConfigPaths } from './paths.ts';
@@ -155,8 +155,9 @@ export function readTextFileIfPresent(path: string): string | undefined {
     return readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof CliError) throw error;
-    if (isMissingFile(error) || isUnreachableFile(path, error)) return undefined;
+    if (isAbsentFile(path, error)) return undefined;
     throw new CliError('config', `${path}: cannot read the file (${fileErrorReason(error)})`, {
+      hint: fileErrorRemedy(path, error),
       cause: error,
     });
   }

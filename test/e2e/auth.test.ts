@@ -24,7 +24,15 @@ import {
   startFakeOAuth,
 } from '../fakes/oauth-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/openai-server.ts';
-import { makeSandbox, type RunOptions, runCli, type Sandbox } from './harness.ts';
+import {
+  canRunAsAnotherUser,
+  giveToAnotherUser,
+  makeSandbox,
+  type RunOptions,
+  runAsAnotherUser,
+  runCli,
+  type Sandbox,
+} from './harness.ts';
 
 let chat: FakeOpenAi;
 let oauth: FakeOAuthServer | undefined;
@@ -109,14 +117,17 @@ describe('qwen auth qwen-oauth (device flow)', () => {
     expect(server.refreshCount).toBe(0);
   });
 
-  test('a file where the credentials directory should be: one line naming it and the fix, exit 41', async () => {
-    startOAuth();
+  test('a file where the credentials directory should be: one line naming it and the fix, exit 52, before the login', async () => {
+    const server = startOAuth();
     writeFileSync(sandbox.qwenHome, 'not a directory\n');
     const result = await qwen(['auth', 'qwen-oauth']);
-    expect(result.exitCode).toBe(41);
-    expect(result.stderr).toEndWith(
-      `qwen: Cannot save the Qwen OAuth credentials: ${sandbox.qwenHome} is a file, not a directory. Move or rename it, then try again.\n`,
-    );
+    expect(result).toEqual({
+      exitCode: 52,
+      stdout: '',
+      stderr: `qwen: Cannot save the Qwen OAuth credentials: ${sandbox.qwenHome} is a file, not a directory. Move or rename it, then try again.\n`,
+    });
+    // Found before the user was sent to the browser: no approval is thrown away.
+    expect(server.requests).toEqual([]);
     expect(result.stderr).not.toContain('EEXIST');
     expect(readFileSync(sandbox.qwenHome, 'utf8')).toBe('not a directory\n');
   });
@@ -261,6 +272,21 @@ describe('headless runs with Qwen OAuth', () => {
     expect(result.stderr).toContain('API key');
     expect(server.requests).toHaveLength(0);
     expect(chat.requests).toHaveLength(0);
+  });
+
+  test('a token with a line break (a hand edit): exit 41 naming the file and the login, nothing sent; status agrees', async () => {
+    cacheCredentials({ access: 'ACCESS\nTOKEN123', expiresInMs: 3_600_000 });
+    const result = await qwen(['--auth-type', 'qwen-oauth', 'hi']);
+    const line =
+      `qwen: The Qwen OAuth access token in ${credentialsPath()} cannot be sent: it has a line break (U+000A) at position 7. ` +
+      'Log in again with `qwen auth qwen-oauth`, which rewrites the file.\n';
+    expect(result).toEqual({ exitCode: 41, stdout: '', stderr: line });
+    expect(chat.requests).toHaveLength(0);
+    const status = await qwen(['auth', 'status', '--auth-type', 'qwen-oauth']);
+    expect(status.exitCode).toBe(41);
+    expect(status.stdout).toContain('unusable, it has a line break (U+000A) at position 7');
+    expect(status.stdout).not.toContain('TOKEN123');
+    expect(status.stderr).toBe(line);
   });
 
   test('a token within 30 s of expiry is refreshed first, and the new one saved', async () => {
@@ -995,6 +1021,74 @@ describe('qwen auth status and logout', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain('No model selected for gemini.');
     expect(existsSync(sandbox.qwenHome)).toBe(false);
+  });
+
+  // Root may write anywhere: a read-only ~/.qwen stops only another user.
+  describe.skipIf(!canRunAsAnotherUser)('a ~/.qwen this user may not write in (mode 500)', () => {
+    const asTheUser = (args: string[]) =>
+      runAsAnotherUser(args, { cwd: sandbox.cwd, env: { HOME: sandbox.home, ...env() } });
+    const codingPlan = ['auth', 'coding-plan', '--region', 'global', '--key', 'sk-sp-fromflag9876'];
+    const closeForWrites = () => {
+      giveToAnotherUser(path.dirname(sandbox.home));
+      chmodSync(sandbox.qwenHome, 0o500);
+    };
+
+    test('qwen auth qwen-oauth stops before the login, exit 52 naming the directory and the fix', async () => {
+      const server = startOAuth();
+      sandbox.userSettings('{}\n');
+      closeForWrites();
+      expect(await asTheUser(['auth', 'qwen-oauth'])).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: Cannot save the Qwen OAuth credentials: cannot write in ${sandbox.qwenHome} (permission denied). Let your user write there (chmod u+rwx ${sandbox.qwenHome}, or chown it to yourself), then try again.\n`,
+      });
+      expect(server.requests).toEqual([]);
+    });
+
+    test('a settings.json the login could not change stops it before it starts, exit 52', async () => {
+      const server = startOAuth();
+      const settings = sandbox.userSettings('{}\n');
+      giveToAnotherUser(path.dirname(sandbox.home));
+      chownSync(settings, 0, 0);
+      const result = await asTheUser(['auth', 'qwen-oauth']);
+      expect(result.exitCode).toBe(52);
+      expect(result.stderr).toStartWith(`qwen: ${settings}: cannot write the file (permission denied)`);
+      expect(server.requests).toEqual([]);
+    });
+
+    test('qwen auth coding-plan: exit 52 naming the settings file and the directory to open', async () => {
+      const settings = sandbox.userSettings('{}\n');
+      closeForWrites();
+      const result = await asTheUser(codingPlan);
+      expect(result).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: ${settings}: cannot write the file (permission denied). Let your user write there (chmod u+rwx ${sandbox.qwenHome}, or chown it to yourself), then try again.\n`,
+      });
+      expect(readFileSync(settings, 'utf8')).toBe('{}\n');
+    });
+
+    test('a home that ~/.qwen cannot be created in: exit 52 naming the home to open', async () => {
+      giveToAnotherUser(path.dirname(sandbox.home));
+      chmodSync(sandbox.home, 0o500);
+      const result = await asTheUser(codingPlan);
+      expect(result).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: Cannot save the settings: cannot create ${sandbox.qwenHome} (permission denied). Let your user write there (chmod u+rwx ${sandbox.home}, or chown it to yourself), then try again.\n`,
+      });
+    });
+
+    test('qwen auth logout: exit 52 naming the file and the fix; the file stays', async () => {
+      cacheCredentials({ access: 'access-x', expiresInMs: 3_600_000 });
+      closeForWrites();
+      expect(await asTheUser(['auth', 'logout'])).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: ${credentialsPath()}: cannot remove the file (permission denied). Let your user write there (chmod u+rwx ${sandbox.qwenHome}, or chown it to yourself), then try again.\n`,
+      });
+      expect(existsSync(credentialsPath())).toBe(true);
+    });
   });
 
   test('logout removes the credentials and the lock, and says so', async () => {

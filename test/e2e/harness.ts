@@ -1,6 +1,17 @@
 // Runs the real CLI as a user would: a separate process, a temporary HOME and working directory, only
 // the environment the test gives (nothing leaks in from the developer's shell), over real HTTP.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -173,6 +184,49 @@ export async function finished(child: {
     child.exited,
   ]);
   return { exitCode, stdout, stderr };
+}
+
+/** The user the tests run the CLI as where root's rights would hide the problem (a closed directory). */
+export const anotherUser = 65534;
+/** Root can take another user's id with setpriv; anyone else skips those tests. */
+export const canRunAsAnotherUser = process.getuid?.() === 0 && Bun.which('setpriv') !== null;
+
+/** Gives `path` and everything below it to anotherUser, so that the CLI run as them owns its sandbox. */
+export function giveToAnotherUser(path: string): void {
+  chownSync(path, anotherUser, anotherUser);
+  if (!statSync(path).isDirectory()) return;
+  for (const entry of readdirSync(path)) giveToAnotherUser(`${path}/${entry}`);
+}
+
+let binaryForAnotherUser: string | undefined;
+
+/**
+ * Runs the compiled CLI as anotherUser, with only PATH, NO_COLOR and what `env` gives. The binary runs from
+ * a copy in a directory open to that user: the checkout may be closed to them.
+ */
+export async function runAsAnotherUser(
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<CliResult> {
+  await ensureBinary();
+  if (binaryForAnotherUser === undefined) {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'qwen-e2e-binary-'));
+    chmodSync(directory, 0o755);
+    const copy = path.join(directory, 'qwen');
+    copyFileSync(binaryPath, copy);
+    chmodSync(copy, 0o755);
+    process.on('exit', () => rmSync(directory, { recursive: true, force: true }));
+    binaryForAnotherUser = copy;
+  }
+  const ids = [`--reuid=${anotherUser}`, `--regid=${anotherUser}`, '--clear-groups'];
+  const child = Bun.spawn(['setpriv', ...ids, binaryForAnotherUser, ...args], {
+    cwd: options.cwd,
+    env: { PATH: '/usr/bin:/bin', NO_COLOR: '1', ...options.env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  return finished(child);
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>, onFirstByte: () => void): Promise<string> {

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import {
   chmodSync,
   closeSync,
-  copyFileSync,
   existsSync,
   mkdtempSync,
   openSync,
@@ -18,12 +17,14 @@ import { sessionIdPlaceholder } from '../../src/core/types.ts';
 import { type FakeOpenAi, openAiStream, startFakeOpenAi } from '../fakes/openai-server.ts';
 import {
   binaryPath,
+  canRunAsAnotherUser,
   commandFor,
   ensureBinary,
-  finished,
   flavours,
+  giveToAnotherUser,
   headlessFlavours,
   makeSandbox,
+  runAsAnotherUser,
   runCli,
   type Sandbox,
 } from './harness.ts';
@@ -1860,34 +1861,21 @@ test('an unreachable base URL names the variable that set it, and where', async 
 
 // A CI job run as another user with HOME=/root (mode 700): the settings files cannot even be looked up, and
 // the run goes on with the environment, as Qwen Code's existsSync lets it. Needs root to switch users.
-const canSwitchUser = process.getuid?.() === 0 && Bun.which('setpriv') !== null;
-describe.skipIf(!canSwitchUser)('a home directory closed to the user running qwen', () => {
-  test('is read as one without settings files: the run answers', async () => {
+describe.skipIf(!canRunAsAnotherUser)('a home directory closed to the user running qwen', () => {
+  test("someone else's is read as one without settings files: the run answers", async () => {
     const fake = startFakeOpenAi({ stream: { text: ['From the environment.'] } });
     const closed = mkdtempSync(path.join(os.tmpdir(), 'qwen-closed-home-'));
     chmodSync(closed, 0o700);
     const open = mkdtempSync(path.join(os.tmpdir(), 'qwen-open-cwd-'));
     chmodSync(open, 0o777);
     try {
-      // A copy the other user can run, wherever the checkout is.
-      await ensureBinary();
-      const binary = path.join(open, 'qwen');
-      copyFileSync(binaryPath, binary);
-      chmodSync(binary, 0o755);
-      const child = Bun.spawn(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', binary, 'hi'], {
-        cwd: open,
-        env: {
-          HOME: closed,
-          PATH: '/usr/bin:/bin',
-          OPENAI_API_KEY: 'sk-test-closed-1234',
-          OPENAI_BASE_URL: fake.url,
-          OPENAI_MODEL: 'm',
-        },
-        stdin: 'ignore',
-        stdout: 'pipe',
-        stderr: 'pipe',
-      });
-      expect(await finished(child)).toEqual({
+      const env = {
+        HOME: closed,
+        OPENAI_API_KEY: 'sk-test-closed-1234',
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_MODEL: 'm',
+      };
+      expect(await runAsAnotherUser(['hi'], { cwd: open, env })).toEqual({
         exitCode: 0,
         stdout: 'From the environment.\n',
         stderr: '',
@@ -1896,6 +1884,61 @@ describe.skipIf(!canSwitchUser)('a home directory closed to the user running qwe
       await fake.stop();
       rmSync(closed, { recursive: true, force: true });
       rmSync(open, { recursive: true, force: true });
+    }
+  });
+
+  // The user's own, closed (chmod 000 ~/.qwen, or a home at 000): their settings are there, hidden. Read
+  // as absent, the run said "No authentication configured" (41) and `auth status` "none".
+  const ownClosedCases = [
+    { closing: 'their ~/.qwen', closed: (box: Sandbox) => box.qwenHome },
+    { closing: 'their home', closed: (box: Sandbox) => box.home },
+    { closing: "the project's .qwen", closed: (box: Sandbox) => path.join(box.cwd, '.qwen') },
+  ];
+  for (const { closing, closed } of ownClosedCases) {
+    test(`${closing} at mode 000: exit 52 naming the settings file, for a run and for auth status`, async () => {
+      const box = makeSandbox();
+      try {
+        const userFile = box.userSettings({ security: { auth: { selectedType: 'openai' } } });
+        const workspaceFile = box.write('project/.qwen/settings.json', {});
+        giveToAnotherUser(path.dirname(box.home));
+        const directory = closed(box);
+        chmodSync(directory, 0o000);
+        const file = directory === path.join(box.cwd, '.qwen') ? workspaceFile : userFile;
+        const env = { HOME: box.home, OPENAI_API_KEY: 'sk-test-own-1234', OPENAI_MODEL: 'm' };
+        for (const args of [['hi'], ['auth', 'status']]) {
+          const result = await runAsAnotherUser(args, { cwd: box.cwd, env });
+          expect(result).toEqual({
+            exitCode: 52,
+            stdout: '',
+            stderr: `qwen: ${file}: cannot read the file (permission denied). Let your user into ${directory} (chmod u+rwx ${directory}, or chown it to yourself), then try again.\n`,
+          });
+        }
+      } finally {
+        box.cleanup();
+      }
+    });
+  }
+
+  test('their oauth_creds.json at mode 000: exit 52 naming it and the fix, not a failed login (41)', async () => {
+    const box = makeSandbox();
+    try {
+      box.userSettings({ security: { auth: { selectedType: 'qwen-oauth' } } });
+      const credentials = box.write('home/.qwen/oauth_creds.json', {
+        access_token: 'access-closed',
+        refresh_token: 'refresh-closed',
+        token_type: 'Bearer',
+        expiry_date: Date.now() + 3_600_000,
+      });
+      giveToAnotherUser(path.dirname(box.home));
+      chmodSync(credentials, 0o000);
+      const result = await runAsAnotherUser(['hi'], { cwd: box.cwd, env: { HOME: box.home } });
+      expect(result).toEqual({
+        exitCode: 52,
+        stdout: '',
+        stderr: `qwen: ${credentials}: cannot read the cached Qwen OAuth credentials (permission denied). Let your user read it (chmod u+r ${credentials}, or chown it to yourself), then try again.\n`,
+      });
+    } finally {
+      box.cleanup();
     }
   });
 });

@@ -153,7 +153,9 @@ describe('messages built from a token endpoint mask the tokens', () => {
       env: { QWEN_OAUTH_BASE_URL: server.url },
     });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('Could not refresh the Qwen OAuth token: 500');
+    expect(result.stderr).toContain(
+      `Could not refresh the Qwen OAuth token: ${new URL(server.url).host} answered HTTP 500`,
+    );
     expectHidden(result, refreshToken, 'refresh token qort-...CRET is bad');
     expectHidden(result, 'qoat-ACCESS-SECRET-0042', 'qoat-...0042');
     expectHidden(result, 'qoat-EXPIRED-000000001', 'was qoat-...0001');

@@ -82,8 +82,13 @@ export function startFakeOAuth(options: FakeOAuthOptions = {}): FakeOAuthServer 
   };
   const oauthError = (status: number, error: string, description?: string) =>
     Response.json({ error, ...(description ? { error_description: description } : {}) }, { status });
-  const scripted = (answer: ScriptedAnswer, form: Record<string, string>) =>
-    Response.json(answer.body(form), { status: answer.status });
+  // A body of undefined is none at all (a proxy's bare 502).
+  const scripted = (answer: ScriptedAnswer, form: Record<string, string>) => {
+    const body = answer.body(form);
+    return body === undefined
+      ? new Response(null, { status: answer.status })
+      : Response.json(body, { status: answer.status });
+  };
 
   const server = Bun.serve({
     hostname: '127.0.0.1',

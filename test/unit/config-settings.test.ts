@@ -1,12 +1,20 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${VAR} inside settings strings
 import { expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigPaths } from '../../src/config/paths.ts';
 import { validateSettings } from '../../src/config/schema.ts';
 import { loadSettings, parseSettingsText, readTextFileIfPresent } from '../../src/config/settings.ts';
-import { CliError } from '../../src/core/errors.ts';
+import { CliError, oneLine } from '../../src/core/errors.ts';
 import { errorOf, testConfigPaths } from './helpers.ts';
 
 const paths: ConfigPaths = testConfigPaths;
@@ -404,10 +412,18 @@ test('real files: missing is undefined, a directory is a config error, nothing i
   expect(readTextFileIfPresent(join(directory, 'missing', 'deeper.json'))).toBeUndefined();
   // A path no file can have (a name too long): as absent, not an error.
   expect(readTextFileIfPresent(join(directory, 'x'.repeat(300), 'settings.json'))).toBeUndefined();
-  mkdirSync(join(directory, 'settings.json'));
-  expect(errorOf(() => readTextFileIfPresent(join(directory, 'settings.json'))).message).toContain(
-    'it is a directory',
+  const asDirectory = join(directory, 'settings.json');
+  mkdirSync(asDirectory);
+  expect(oneLine(errorOf(() => readTextFileIfPresent(asDirectory)))).toBe(
+    `${asDirectory}: cannot read the file (it is a directory). Move or rename that directory (${asDirectory} must be a file), then try again.`,
   );
+  // A link that leads back to itself (a dotfile manager's mistake): said in words, with what to do.
+  const looping = join(directory, 'looping.json');
+  symlinkSync(looping, looping);
+  expect(oneLine(errorOf(() => readTextFileIfPresent(looping)))).toBe(
+    `${looping}: cannot read the file (a symbolic link on its path leads in a loop). Point the link at a real file, or remove it (ls -l ${looping} shows where it leads), then try again.`,
+  );
+  rmSync(looping);
   // A pipe would block the read for good (no writer ever comes): refused without opening it.
   const fifo = join(directory, 'fifo.json');
   if (Bun.spawnSync(['mkfifo', fifo]).exitCode === 0) {

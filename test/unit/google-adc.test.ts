@@ -8,6 +8,7 @@ import {
   googleAccessToken,
   googleCredentialsPath,
 } from '../../src/auth/google-adc.ts';
+import { oneLine } from '../../src/core/errors.ts';
 import {
   type FakeGoogleToken,
   jwtBearerGrant,
@@ -296,7 +297,7 @@ describe('failures', () => {
     }
   });
 
-  test('an unreachable token endpoint is a network error', async () => {
+  test("an unreachable token endpoint is a network error, in words (not the runtime's)", async () => {
     const closed = startFakeGoogleToken();
     const url = closed.tokenUrl;
     await closed.stop();
@@ -306,5 +307,30 @@ describe('failures', () => {
     );
     expect(error.kind).toBe('network');
     expect(error.exitCode).toBe(1);
+    expect(error.message).toBe(
+      `Could not reach ${new URL(url).host} to get a Google access token: connection refused.`,
+    );
+  });
+
+  test('a token_uri that is no URL names the file and the field; nothing is sent', async () => {
+    const path = serviceAccountFile('not-a-url.json', { token_uri: 'not a url' });
+    const error = await caught(
+      googleAccessToken({ env: { GOOGLE_APPLICATION_CREDENTIALS: path }, home: directory }),
+    );
+    expect(error.exitCode).toBe(41);
+    expect(oneLine(error)).toBe(
+      `${path}: token_uri "not a url" is not a valid http(s) URL. Fix token_uri in that file (Google's is https://oauth2.googleapis.com/token), or remove it.`,
+    );
+    expect(tokenServer.requests).toHaveLength(0);
+  });
+
+  test('GOOGLE_APPLICATION_CREDENTIALS naming a directory says so in words', async () => {
+    const error = await caught(
+      googleAccessToken({ env: { GOOGLE_APPLICATION_CREDENTIALS: directory }, home: directory }),
+    );
+    expect(error.exitCode).toBe(41);
+    expect(error.message).toBe(
+      `Cannot read ${directory} (GOOGLE_APPLICATION_CREDENTIALS names it): it is a directory.`,
+    );
   });
 });

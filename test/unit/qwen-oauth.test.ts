@@ -10,7 +10,7 @@ import {
   runDeviceLogin,
 } from '../../src/auth/qwen-oauth.ts';
 import type { QwenCredentials } from '../../src/auth/token-store.ts';
-import { CliError } from '../../src/core/errors.ts';
+import { CliError, oneLine } from '../../src/core/errors.ts';
 import { maskSecret } from '../../src/core/redact.ts';
 import { createTransport } from '../../src/net/transport.ts';
 import {
@@ -205,8 +205,27 @@ test('refresh: new token, old refresh token kept when none is returned; 400 mean
   const failure = await refreshCredentials(current, { env }).catch((error: CliError) => error);
   expect(failure).toBeInstanceOf(CliError);
   expect((failure as CliError).exitCode).toBe(1);
+  expect((failure as CliError).message).toBe(
+    `Could not refresh the Qwen OAuth token: ${new URL(server.url).host} answered HTTP 502: upstream down.`,
+  );
 
   expect(credentialsFromToken({ access_token: 'a' }, 0, current).refresh_token).toBe('refresh-old');
+});
+
+test('a refresh answered 502 with no body names the host, without a stray " ."', async () => {
+  const server = start({ refreshOutcomes: [{ status: 502, body: () => undefined }] });
+  const current: QwenCredentials = {
+    access_token: 'old',
+    refresh_token: 'refresh-old',
+    token_type: 'Bearer',
+    expiry_date: 0,
+  };
+  const failure = await refreshCredentials(current, { env: { QWEN_OAUTH_BASE_URL: server.url } }).catch(
+    (error: CliError) => error,
+  );
+  expect(oneLine(failure as CliError)).toBe(
+    `Could not refresh the Qwen OAuth token: ${new URL(server.url).host} answered HTTP 502. Try again later.`,
+  );
 });
 
 test('failure messages built from a token endpoint answer mask what was sent and what came back', async () => {
@@ -241,7 +260,9 @@ test('failure messages built from a token endpoint answer mask what was sent and
   const refresh = await refreshCredentials(current, { env: { QWEN_OAUTH_BASE_URL: server.url } }).catch(
     (error: CliError) => error,
   );
-  expect((refresh as CliError).message).toStartWith('Could not refresh the Qwen OAuth token: 500 {');
+  expect((refresh as CliError).message).toStartWith(
+    `Could not refresh the Qwen OAuth token: ${new URL(server.url).host} answered HTTP 500: {`,
+  );
   expect((refresh as CliError).message).not.toContain('SECRET');
 
   const { error } = await login(server);

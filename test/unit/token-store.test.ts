@@ -74,7 +74,7 @@ test('a file where the directory should be: no credentials to read; saving names
   expect(readCredentials(files.credentials)).toBeUndefined();
   expect(() => writeCredentials(files.credentials, credentials())).toThrow(
     new CliError(
-      'auth',
+      'config',
       `Cannot save the Qwen OAuth credentials: ${path.dirname(files.credentials)} is a file, not a directory.`,
     ),
   );
