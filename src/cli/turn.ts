@@ -42,6 +42,16 @@ export const defaultStreamIdleTimeoutMs = 120_000;
 const defaultStreamMaxLifetimeMs = 900_000;
 
 /**
+ * How long a stream that has given the answer's finish reason may stay silent before the answer counts as
+ * whole. Not the idle timeout: a server that keeps the connection open without its last event (`[DONE]`,
+ * `message_stop`) would turn a whole answer into a failure, minutes later. Not nothing either: OpenAI's
+ * usage chunk (include_usage) comes after the finish chunk, and `[DONE]` or Anthropic's `message_stop`
+ * after the finish; servers write these together, so a pause this long after the finish is no server still
+ * at work, and a slow proxy's round trips fit in it.
+ */
+export const afterFinishWaitMs = 2_000;
+
+/**
  * How long a stream may stay silent, and last once it has started (QWEN_STREAM_IDLE_TIMEOUT_MS,
  * QWEN_STREAM_MAX_LIFETIME_MS); 0 turns a limit off, as in Qwen Code.
  */
@@ -165,12 +175,24 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const touch = () => {
     lastActivityAt = performance.now();
   };
+  // Once the answer has its finish reason, a silence of afterFinishWaitMs ends it as a whole answer: the
+  // reader stops, and the decoder's finish() reports it (with the usage that came) as a clean end would.
+  let finished = false;
+  let stopReading = () => {};
+  const quietLimitMs = () =>
+    !finished
+      ? idleTimeoutMs
+      : idleTimeoutMs > 0
+        ? Math.min(idleTimeoutMs, afterFinishWaitMs)
+        : afterFinishWaitMs;
   const watchIdle = () => {
+    const limitMs = quietLimitMs();
     const quietMs = performance.now() - lastActivityAt;
-    if (quietMs < idleTimeoutMs) {
-      idleTimer = setTimeout(watchIdle, idleTimeoutMs - quietMs);
+    if (quietMs < limitMs) {
+      idleTimer = setTimeout(watchIdle, limitMs - quietMs);
       return;
     }
+    if (finished) return stopReading();
     const cause = new BrokenStream(`no data for ${idleTimeoutMs} ms`);
     abortWith(
       headersArrived
@@ -270,6 +292,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     // even when the server stays silent.
     const cancelRead = () => reader?.cancel().catch(() => undefined);
     controller.signal.addEventListener('abort', cancelRead, { once: true });
+    stopReading = () => void cancelRead();
     // An abort from before the listener existed would leave the first read waiting.
     if (controller.signal.aborted) throw abortError(controller.signal);
     // A captive portal's HTML page is not an answer, whatever its status: its start says what it is.
@@ -306,6 +329,11 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         // A server that keeps the connection open after the answer's end would leave us waiting for the
         // idle timeout, and then report a whole answer as failed.
         if (decoder.isEnded()) break;
+        if (!finished && decoder.hasFinished()) {
+          finished = true;
+          clearTimeout(idleTimer);
+          watchIdle();
+        }
       }
     }
     if (held !== undefined && !deliverWholeReply(held)) {

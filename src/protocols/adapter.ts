@@ -27,6 +27,11 @@ export interface StreamDecoder {
    */
   isEnded(): boolean;
   /**
+   * The answer has its finish reason, though the protocol's last event may still follow (OpenAI's usage
+   * chunk and `[DONE]`, Anthropic's `message_stop`): a stream that goes silent now has sent a whole answer.
+   */
+  hasFinished(): boolean;
+  /**
    * The reply as the provider sent it (content blocks, parts), when it carries signed reasoning that must
    * go back to it in later turns; undefined when it carries none, or the decoder was not asked to keep it.
    */

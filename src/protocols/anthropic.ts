@@ -329,6 +329,7 @@ function createDecoder(options: DecoderOptions = {}): StreamDecoder {
       return events;
     },
     isEnded: () => ended,
+    hasFinished: () => finishReason !== undefined,
     signedReply: () => recorder?.content(),
     finish(): StreamEvent[] {
       if (!ended && finishReason === undefined)

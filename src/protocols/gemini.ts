@@ -431,7 +431,10 @@ function createDecoder(options: DecoderOptions = {}): StreamDecoder {
       if (!isObject(chunk)) return [];
       return decodeChunk(chunk);
     },
-    isEnded: () => ended,
+    // Gemini has no terminator event: the chunk with the finishReason is the last one, and a server that
+    // keeps the connection open after it has nothing more to say.
+    isEnded: () => ended || finishReason !== undefined,
+    hasFinished: () => finishReason !== undefined,
     signedReply: () => recorder?.parts(),
     finish(): StreamEvent[] {
       if (ended) return [];

@@ -551,6 +551,7 @@ export function createOpenAiDecoder({
       return events ?? decodeWhole(message.event, message.data.trim());
     },
     isEnded: () => ended,
+    hasFinished: () => finishReason !== undefined,
     finish(): StreamEvent[] {
       if (ended) return [];
       if (filterCut !== undefined) return failWith(filterCut);

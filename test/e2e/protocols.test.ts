@@ -187,6 +187,23 @@ describe('anthropic', () => {
     expect(result).toMatchObject({ exitCode: 0, stdout: 'Whole.\n', stderr: '' });
   });
 
+  test('a stop_reason without message_stop on a connection kept open: a whole answer, exit 0, usage kept', async () => {
+    const whole = anthropicStream({ text: ['Whole.'], inputTokens: 1500 });
+    const stream = whole.slice(0, whole.indexOf('event: message_stop'));
+    anthropic.setResponses({ sse: stream, hangAfterBytes: stream.length });
+    const result = await runCli([...claude, '-o', 'json'], {
+      ANTHROPIC_API_KEY: anthropicKey,
+      QWEN_STREAM_IDLE_TIMEOUT_MS: '15000',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+      is_error: false,
+      result: 'Whole.',
+      usage: { input_tokens: 1500, output_tokens: 12 },
+    });
+  });
+
   test('tool-call fragments and usage in json output', async () => {
     anthropic.setResponses({
       sseFile: join(anthropicFixtures, 'tools.sse'),
@@ -319,6 +336,27 @@ describe('anthropic', () => {
 });
 
 describe('gemini', () => {
+  test('an answer ends at the chunk with the finishReason even when the server keeps the connection open', async () => {
+    const stream =
+      'data: {"candidates":[{"content":{"parts":[{"text":"complete answer"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2,"totalTokenCount":9}}\r\n\r\n';
+    gemini.setResponses({ sse: stream, hangAfterBytes: stream.length });
+    for (const model of [geminiPro, vertexFlash]) {
+      const env = {
+        GEMINI_API_KEY: geminiKey,
+        GOOGLE_API_KEY: geminiKey,
+        QWEN_STREAM_IDLE_TIMEOUT_MS: '15000',
+      };
+      const result = await runCli([...model, '-o', 'json'], env);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+        is_error: false,
+        result: 'complete answer',
+        usage: { input_tokens: 7, output_tokens: 2, total_tokens: 9 },
+      });
+    }
+  });
+
   test('streams an answer; the key only in x-goog-api-key', async () => {
     gemini.setResponses({ sseFile: join(geminiFixtures, 'text.sse'), slices: { seed: 5, maxSize: 19 } });
     const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });
