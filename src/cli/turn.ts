@@ -236,6 +236,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     for (const joined of surrogates.join(event)) emitOne(joined);
   };
 
+  // The usage the reply's decoder has counted, for a failure in the middle of the stream.
+  let usageSoFar = (): Usage | undefined => undefined;
   try {
     if (idleTimeoutMs > 0) idleTimer = setTimeout(watchIdle, idleTimeoutMs);
     const response = await postForStream({
@@ -258,6 +260,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     headersArrived = true;
     lifetimeTimer = startLifetimeTimer();
     const decoder = adapter.createDecoder({ keepSignedReply: options.keepSignedReply });
+    usageSoFar = () => decoder.usageSoFar();
     const parser = createSseParser();
     const host = hostOf(httpRequest.url);
     const contentType = response.headers.get('content-type') ?? '';
@@ -357,6 +360,11 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     result.durationMs = performance.now() - startedAt;
     return result;
   } catch (error) {
+    // A connection lost, a timeout or Ctrl+C in the middle of the answer: no end of the stream reports the
+    // usage the server counted so far, and the failed run should still say what it cost. (An error event
+    // reported it already.)
+    const counted = usageSoFar();
+    if (counted !== undefined && result.usage === undefined) emitOne({ type: 'usage', usage: counted });
     const failure =
       error instanceof CliError
         ? error

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, JsonObject } from '../core/types.ts';
+import type { ChatRequest, HttpRequest, JsonObject, Usage } from '../core/types.ts';
 
 /** What a protocol makes of a non-2xx response body. */
 export interface ApiErrorDetails {
@@ -31,6 +31,11 @@ export interface StreamDecoder {
    * chunk and `[DONE]`, Anthropic's `message_stop`): a stream that goes silent now has sent a whole answer.
    */
   hasFinished(): boolean;
+  /**
+   * The usage the server has reported so far: a stream that breaks or times out in the middle has no end
+   * that would report it, and the tokens were spent all the same.
+   */
+  usageSoFar(): Usage | undefined;
   /**
    * The reply as the provider sent it (content blocks, parts), when it carries signed reasoning that must
    * go back to it in later turns; undefined when it carries none, or the decoder was not asked to keep it.

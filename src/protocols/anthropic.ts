@@ -330,6 +330,7 @@ function createDecoder(options: DecoderOptions = {}): StreamDecoder {
     },
     isEnded: () => ended,
     hasFinished: () => finishReason !== undefined,
+    usageSoFar: () => (sawUsage ? usageOf(counts) : undefined),
     signedReply: () => recorder?.content(),
     finish(): StreamEvent[] {
       if (!ended && finishReason === undefined)

@@ -435,6 +435,7 @@ function createDecoder(options: DecoderOptions = {}): StreamDecoder {
     // keeps the connection open after it has nothing more to say.
     isEnded: () => ended || finishReason !== undefined,
     hasFinished: () => finishReason !== undefined,
+    usageSoFar: () => usage,
     signedReply: () => recorder?.parts(),
     finish(): StreamEvent[] {
       if (ended) return [];

@@ -552,6 +552,7 @@ export function createOpenAiDecoder({
     },
     isEnded: () => ended,
     hasFinished: () => finishReason !== undefined,
+    usageSoFar: () => usage,
     finish(): StreamEvent[] {
       if (ended) return [];
       if (filterCut !== undefined) return failWith(filterCut);

@@ -204,6 +204,22 @@ describe('anthropic', () => {
     });
   });
 
+  test('a connection reset or an idle timeout mid-answer: exit 1, and the result keeps the usage counted so far', async () => {
+    const stream = anthropicStream({ text: ['partial ', 'never sent'], inputTokens: 1500 });
+    const cut = stream.indexOf('never sent') - 40;
+    for (const step of [{ closeAfterBytes: cut }, { hangAfterBytes: cut }]) {
+      anthropic.setResponses({ sse: stream, ...step });
+      const result = await runCli([...claude, '-o', 'json'], {
+        ANTHROPIC_API_KEY: anthropicKey,
+        QWEN_STREAM_IDLE_TIMEOUT_MS: '1000',
+      });
+      expect(result.exitCode).toBe(1);
+      const last = JSON.parse(result.stdout).at(-1);
+      expect(last).toMatchObject({ is_error: true, result: 'partial ', usage: { input_tokens: 1500 } });
+      expect(last.stats.models['claude-sonnet-4-20250514'].tokens).toMatchObject({ prompt: 1500 });
+    }
+  });
+
   test('tool-call fragments and usage in json output', async () => {
     anthropic.setResponses({
       sseFile: join(anthropicFixtures, 'tools.sse'),
@@ -336,6 +352,19 @@ describe('anthropic', () => {
 });
 
 describe('gemini', () => {
+  test('a connection reset mid-answer: exit 1, and the result keeps the usageMetadata counted so far', async () => {
+    const stream = geminiStream({ text: ['partial ', 'never sent'], promptTokens: 1500 });
+    gemini.setResponses({ sse: stream, closeAfterBytes: stream.indexOf('never sent') - 40 });
+    const result = await runCli([...geminiPro, '-o', 'json'], { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('The answer stopped: the connection to 127.0.0.1');
+    expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+      is_error: true,
+      result: 'partial ',
+      usage: { input_tokens: 1500, output_tokens: 3 },
+    });
+  });
+
   test('an answer ends at the chunk with the finishReason even when the server keeps the connection open', async () => {
     const stream =
       'data: {"candidates":[{"content":{"parts":[{"text":"complete answer"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2,"totalTokenCount":9}}\r\n\r\n';
