@@ -34,6 +34,7 @@ import { proxyNoteFor } from '../net/proxy-notes.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
 import { capped, firstOf, messageOfTextBody, parseJson } from '../protocols/wire.ts';
 import { longestTimerMs } from './abortable.ts';
+import { type ArrayReply, createArrayReply } from './array-reply.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
@@ -304,7 +305,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     }
     // Whatever its label, a reply is held until its first byte tells what it is. An event stream starts
     // with a field or a comment and goes to the parser as it comes; one that starts with `{` or `[` is JSON
-    // (an error, or a whole answer from a server that ignored `stream: true`), read to its end.
+    // (an error, or a whole answer from a server that ignored `stream: true`), read to its end, unless it
+    // is an array that turns out to be the stream (arrayReply below).
     let held: Uint8Array[] | undefined = [];
     let firstByte: number | undefined;
     const releaseHeld = (pieces: Uint8Array[]) => {
@@ -312,6 +314,16 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     };
     // The start of a reply that begins as a page does (`<`), to quote it if no event follows.
     let page: Uint8Array[] | undefined;
+    // A JSON array that may be the stream itself (see cli/array-reply.ts): held as any JSON reply until
+    // one of its elements is an answer (an error fails the turn as a whole error reply would).
+    let arrayReply: ArrayReply | undefined;
+    const isAnswerElement = (element: string): boolean => {
+      const parsed = parseJson(element);
+      if (isErrorReply(parsed)) failWithErrorReply(element);
+      return parsed !== undefined && adapter.chunksOfWholeReply?.(parsed) !== undefined;
+    };
+    const deliverElements = (elements: string[]) =>
+      deliver(elements.map((element) => sseMessage('message', element)));
     if (reader) {
       for (;;) {
         const { done, value } = await reader.read();
@@ -320,14 +332,26 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         touch();
         receivedBytes += value.byteLength;
         if (receivedBytes > jitWorthyAnswerBytes) endStartup();
-        if (held === undefined) deliver(parser.push(value));
-        else {
+        if (held === undefined) {
+          if (arrayReply === undefined) deliver(parser.push(value));
+          else deliverElements(arrayReply.push(value));
+        } else {
           held.push(value);
           firstByte = firstNonBlankByte(held);
-          if (firstByte === undefined || startsJson(firstByte)) continue;
-          if (firstByte === lessThan) page = held;
-          releaseHeld(held);
-          held = undefined;
+          if (firstByte === undefined) continue;
+          if (firstByte === openingBracket && adapter.streamsJsonArray === true) {
+            // The first time, the bytes held so far; then each piece as it comes.
+            const pieces = arrayReply === undefined ? held : [value];
+            arrayReply ??= createArrayReply(isAnswerElement);
+            for (const piece of pieces) deliverElements(arrayReply.push(piece));
+            if (!arrayReply.isStream()) continue;
+            held = undefined;
+          } else if (startsJson(firstByte)) continue;
+          else {
+            if (firstByte === lessThan) page = held;
+            releaseHeld(held);
+            held = undefined;
+          }
         }
         // A server that keeps the connection open after the answer's end would leave us waiting for the
         // idle timeout, and then report a whole answer as failed.
@@ -412,6 +436,7 @@ function errorInReply(body: string, status: number, host: string, adapter: Proto
 }
 
 const lessThan = 0x3c;
+const openingBracket = 0x5b;
 
 /** The first byte of a reply that is no blank, or undefined while only blanks have come. */
 function firstNonBlankByte(pieces: readonly Uint8Array[]): number | undefined {

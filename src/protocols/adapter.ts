@@ -62,4 +62,9 @@ export interface ProtocolAdapter {
    * has no way to read one).
    */
   chunksOfWholeReply?(reply: unknown): string[] | undefined;
+  /**
+   * A reply that is a JSON array may be the stream itself, delivered piecemeal, each element a chunk
+   * (Gemini's streamGenerateContent without `alt=sse`).
+   */
+  streamsJsonArray?: boolean;
 }

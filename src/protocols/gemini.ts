@@ -502,6 +502,7 @@ export const geminiAdapter: ProtocolAdapter = {
   createDecoder,
   parseErrorBody: (status, body) => parseErrorBodyFor('gemini', status, body),
   chunksOfWholeReply,
+  streamsJsonArray: true,
 };
 
 export const vertexAdapter: ProtocolAdapter = {
@@ -509,4 +510,5 @@ export const vertexAdapter: ProtocolAdapter = {
   createDecoder,
   parseErrorBody: (status, body) => parseErrorBodyFor('vertex', status, body),
   chunksOfWholeReply,
+  streamsJsonArray: true,
 };

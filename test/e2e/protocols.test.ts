@@ -365,6 +365,31 @@ describe('gemini', () => {
     });
   });
 
+  test('a JSON array (alt=sse dropped on the way) streams each element as it completes; cut short, it keeps them', async () => {
+    const element = (text: string, finish = '') =>
+      `{"candidates":[{"content":{"parts":[{"text":${JSON.stringify(text)}}]}${finish}}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2,"totalTokenCount":9}}`;
+    const array = `[${element('Hel')},\r\n${element('lo [\\"x\\"] {')},\r\n${element('!', ',"finishReason":"STOP"')}]`;
+    const json = { 'content-type': 'application/json; charset=UTF-8' };
+    const env = { GEMINI_API_KEY: geminiKey, QWEN_STREAM_IDLE_TIMEOUT_MS: '1000' };
+    gemini.setResponses({ sse: array, headers: json, slices: { seed: 9, maxSize: 13 } });
+    expect(await runCli(geminiPro, env)).toMatchObject({ exitCode: 0, stdout: 'Hello [\\"x\\"] {!\n' });
+
+    // The server goes silent inside the third element: the first two were printed as they came.
+    const third = array.lastIndexOf('{"candidates"') + 20;
+    gemini.setResponses({ sse: array, headers: json, hangAfterBytes: third });
+    const silent = await runCli(geminiPro, env);
+    expect(silent.exitCode).toBe(1);
+    expect(silent.stdout).toBe('Hello [\\"x\\"] {\n');
+    expect(silent.stderr).toContain('No data from 127.0.0.1');
+
+    // The connection closes before the `]`: what came stays, and the run fails as a stream cut short does.
+    gemini.setResponses({ sse: array.slice(0, third), headers: json });
+    const cut = await runCli(geminiPro, env);
+    expect(cut.exitCode).toBe(1);
+    expect(cut.stdout).toBe('Hello [\\"x\\"] {\n');
+    expect(cut.stderr).toContain('ended before the answer was complete (no finishReason)');
+  });
+
   test('an answer ends at the chunk with the finishReason even when the server keeps the connection open', async () => {
     const stream =
       'data: {"candidates":[{"content":{"parts":[{"text":"complete answer"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2,"totalTokenCount":9}}\r\n\r\n';
