@@ -34,12 +34,23 @@ import { proxyNoteFor } from '../net/proxy-notes.ts';
 import { adapterFor, type ProtocolAdapter } from '../protocols/index.ts';
 import { capped, firstOf, messageOfTextBody, parseJson } from '../protocols/wire.ts';
 import { longestTimerMs } from './abortable.ts';
+import { type ArrayReply, createArrayReply } from './array-reply.ts';
 import { endStartup } from './startup.ts';
 import { endedEarlyMessage, streamErrorMessage } from './stream-failure.ts';
 
 export const defaultStreamIdleTimeoutMs = 120_000;
 /** Qwen Code's QWEN_STREAM_MAX_LIFETIME_MS default: no stream runs longer, keep-alives or not. */
 const defaultStreamMaxLifetimeMs = 900_000;
+
+/**
+ * How long a stream that has given the answer's finish reason may stay silent before the answer counts as
+ * whole. Not the idle timeout: a server that keeps the connection open without its last event (`[DONE]`,
+ * `message_stop`) would turn a whole answer into a failure, minutes later. Not nothing either: OpenAI's
+ * usage chunk (include_usage) comes after the finish chunk, and `[DONE]` or Anthropic's `message_stop`
+ * after the finish; servers write these together, so a pause this long after the finish is no server still
+ * at work, and a slow proxy's round trips fit in it.
+ */
+export const afterFinishWaitMs = 2_000;
 
 /**
  * How long a stream may stay silent, and last once it has started (QWEN_STREAM_IDLE_TIMEOUT_MS,
@@ -165,12 +176,24 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
   const touch = () => {
     lastActivityAt = performance.now();
   };
+  // Once the answer has its finish reason, a silence of afterFinishWaitMs ends it as a whole answer: the
+  // reader stops, and the decoder's finish() reports it (with the usage that came) as a clean end would.
+  let finished = false;
+  let stopReading = () => {};
+  const quietLimitMs = () =>
+    !finished
+      ? idleTimeoutMs
+      : idleTimeoutMs > 0
+        ? Math.min(idleTimeoutMs, afterFinishWaitMs)
+        : afterFinishWaitMs;
   const watchIdle = () => {
+    const limitMs = quietLimitMs();
     const quietMs = performance.now() - lastActivityAt;
-    if (quietMs < idleTimeoutMs) {
-      idleTimer = setTimeout(watchIdle, idleTimeoutMs - quietMs);
+    if (quietMs < limitMs) {
+      idleTimer = setTimeout(watchIdle, limitMs - quietMs);
       return;
     }
+    if (finished) return stopReading();
     const cause = new BrokenStream(`no data for ${idleTimeoutMs} ms`);
     abortWith(
       headersArrived
@@ -214,6 +237,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     for (const joined of surrogates.join(event)) emitOne(joined);
   };
 
+  // The usage the reply's decoder has counted, for a failure in the middle of the stream.
+  let usageSoFar = (): Usage | undefined => undefined;
   try {
     if (idleTimeoutMs > 0) idleTimer = setTimeout(watchIdle, idleTimeoutMs);
     const response = await postForStream({
@@ -236,6 +261,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     headersArrived = true;
     lifetimeTimer = startLifetimeTimer();
     const decoder = adapter.createDecoder({ keepSignedReply: options.keepSignedReply });
+    usageSoFar = () => decoder.usageSoFar();
     const parser = createSseParser();
     const host = hostOf(httpRequest.url);
     const contentType = response.headers.get('content-type') ?? '';
@@ -270,6 +296,7 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     // even when the server stays silent.
     const cancelRead = () => reader?.cancel().catch(() => undefined);
     controller.signal.addEventListener('abort', cancelRead, { once: true });
+    stopReading = () => void cancelRead();
     // An abort from before the listener existed would leave the first read waiting.
     if (controller.signal.aborted) throw abortError(controller.signal);
     // A captive portal's HTML page is not an answer, whatever its status: its start says what it is.
@@ -278,7 +305,8 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     }
     // Whatever its label, a reply is held until its first byte tells what it is. An event stream starts
     // with a field or a comment and goes to the parser as it comes; one that starts with `{` or `[` is JSON
-    // (an error, or a whole answer from a server that ignored `stream: true`), read to its end.
+    // (an error, or a whole answer from a server that ignored `stream: true`), read to its end, unless it
+    // is an array that turns out to be the stream (arrayReply below).
     let held: Uint8Array[] | undefined = [];
     let firstByte: number | undefined;
     const releaseHeld = (pieces: Uint8Array[]) => {
@@ -286,6 +314,16 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     };
     // The start of a reply that begins as a page does (`<`), to quote it if no event follows.
     let page: Uint8Array[] | undefined;
+    // A JSON array that may be the stream itself (see cli/array-reply.ts): held as any JSON reply until
+    // one of its elements is an answer (an error fails the turn as a whole error reply would).
+    let arrayReply: ArrayReply | undefined;
+    const isAnswerElement = (element: string): boolean => {
+      const parsed = parseJson(element);
+      if (isErrorReply(parsed)) failWithErrorReply(element);
+      return parsed !== undefined && adapter.chunksOfWholeReply?.(parsed) !== undefined;
+    };
+    const deliverElements = (elements: string[]) =>
+      deliver(elements.map((element) => sseMessage('message', element)));
     if (reader) {
       for (;;) {
         const { done, value } = await reader.read();
@@ -294,18 +332,35 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
         touch();
         receivedBytes += value.byteLength;
         if (receivedBytes > jitWorthyAnswerBytes) endStartup();
-        if (held === undefined) deliver(parser.push(value));
-        else {
+        if (held === undefined) {
+          if (arrayReply === undefined) deliver(parser.push(value));
+          else deliverElements(arrayReply.push(value));
+        } else {
           held.push(value);
           firstByte = firstNonBlankByte(held);
-          if (firstByte === undefined || startsJson(firstByte)) continue;
-          if (firstByte === lessThan) page = held;
-          releaseHeld(held);
-          held = undefined;
+          if (firstByte === undefined) continue;
+          if (firstByte === openingBracket && adapter.streamsJsonArray === true) {
+            // The first time, the bytes held so far; then each piece as it comes.
+            const pieces = arrayReply === undefined ? held : [value];
+            arrayReply ??= createArrayReply(isAnswerElement);
+            for (const piece of pieces) deliverElements(arrayReply.push(piece));
+            if (!arrayReply.isStream()) continue;
+            held = undefined;
+          } else if (startsJson(firstByte)) continue;
+          else {
+            if (firstByte === lessThan) page = held;
+            releaseHeld(held);
+            held = undefined;
+          }
         }
         // A server that keeps the connection open after the answer's end would leave us waiting for the
         // idle timeout, and then report a whole answer as failed.
         if (decoder.isEnded()) break;
+        if (!finished && decoder.hasFinished()) {
+          finished = true;
+          clearTimeout(idleTimer);
+          watchIdle();
+        }
       }
     }
     if (held !== undefined && !deliverWholeReply(held)) {
@@ -329,6 +384,11 @@ export async function streamTurn(request: ChatRequest, options: TurnOptions): Pr
     result.durationMs = performance.now() - startedAt;
     return result;
   } catch (error) {
+    // A connection lost, a timeout or Ctrl+C in the middle of the answer: no end of the stream reports the
+    // usage the server counted so far, and the failed run should still say what it cost. (An error event
+    // reported it already.)
+    const counted = usageSoFar();
+    if (counted !== undefined && result.usage === undefined) emitOne({ type: 'usage', usage: counted });
     const failure =
       error instanceof CliError
         ? error
@@ -376,6 +436,7 @@ function errorInReply(body: string, status: number, host: string, adapter: Proto
 }
 
 const lessThan = 0x3c;
+const openingBracket = 0x5b;
 
 /** The first byte of a reply that is no blank, or undefined while only blanks have come. */
 function firstNonBlankByte(pieces: readonly Uint8Array[]): number | undefined {

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../core/events.ts';
 import type { SseMessage } from '../core/sse.ts';
-import type { ChatRequest, HttpRequest, JsonObject } from '../core/types.ts';
+import type { ChatRequest, HttpRequest, JsonObject, Usage } from '../core/types.ts';
 
 /** What a protocol makes of a non-2xx response body. */
 export interface ApiErrorDetails {
@@ -27,6 +27,16 @@ export interface StreamDecoder {
    */
   isEnded(): boolean;
   /**
+   * The answer has its finish reason, though the protocol's last event may still follow (OpenAI's usage
+   * chunk and `[DONE]`, Anthropic's `message_stop`): a stream that goes silent now has sent a whole answer.
+   */
+  hasFinished(): boolean;
+  /**
+   * The usage the server has reported so far: a stream that breaks or times out in the middle has no end
+   * that would report it, and the tokens were spent all the same.
+   */
+  usageSoFar(): Usage | undefined;
+  /**
    * The reply as the provider sent it (content blocks, parts), when it carries signed reasoning that must
    * go back to it in later turns; undefined when it carries none, or the decoder was not asked to keep it.
    */
@@ -52,4 +62,9 @@ export interface ProtocolAdapter {
    * has no way to read one).
    */
   chunksOfWholeReply?(reply: unknown): string[] | undefined;
+  /**
+   * A reply that is a JSON array may be the stream itself, delivered piecemeal, each element a chunk
+   * (Gemini's streamGenerateContent without `alt=sse`).
+   */
+  streamsJsonArray?: boolean;
 }

@@ -329,6 +329,8 @@ function createDecoder(options: DecoderOptions = {}): StreamDecoder {
       return events;
     },
     isEnded: () => ended,
+    hasFinished: () => finishReason !== undefined,
+    usageSoFar: () => (sawUsage ? usageOf(counts) : undefined),
     signedReply: () => recorder?.content(),
     finish(): StreamEvent[] {
       if (!ended && finishReason === undefined)

@@ -431,7 +431,11 @@ function createDecoder(options: DecoderOptions = {}): StreamDecoder {
       if (!isObject(chunk)) return [];
       return decodeChunk(chunk);
     },
-    isEnded: () => ended,
+    // Gemini has no terminator event: the chunk with the finishReason is the last one, and a server that
+    // keeps the connection open after it has nothing more to say.
+    isEnded: () => ended || finishReason !== undefined,
+    hasFinished: () => finishReason !== undefined,
+    usageSoFar: () => usage,
     signedReply: () => recorder?.parts(),
     finish(): StreamEvent[] {
       if (ended) return [];
@@ -498,6 +502,7 @@ export const geminiAdapter: ProtocolAdapter = {
   createDecoder,
   parseErrorBody: (status, body) => parseErrorBodyFor('gemini', status, body),
   chunksOfWholeReply,
+  streamsJsonArray: true,
 };
 
 export const vertexAdapter: ProtocolAdapter = {
@@ -505,4 +510,5 @@ export const vertexAdapter: ProtocolAdapter = {
   createDecoder,
   parseErrorBody: (status, body) => parseErrorBodyFor('vertex', status, body),
   chunksOfWholeReply,
+  streamsJsonArray: true,
 };

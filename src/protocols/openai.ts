@@ -226,8 +226,8 @@ function usageFrom(value: unknown): Usage | undefined {
 }
 
 /** The answer's choice's `delta` of a parsed chunk, through objects and arrays only (what findStringSlot needs). */
-function deltaOf(chunk: unknown): JsonObject | undefined {
-  const choice = isObject(chunk) ? answerChoiceOf(chunk) : undefined;
+function deltaOf(chunk: unknown, answerIndex: unknown): JsonObject | undefined {
+  const choice = isObject(chunk) ? answerChoiceOf(chunk, answerIndex) : undefined;
   const delta = choice?.['delta'];
   return isObject(delta) ? delta : undefined;
 }
@@ -276,17 +276,22 @@ interface ToolCallInProgress {
 }
 
 /**
- * The choice that is the answer: index 0 (or the first without an index). With `n` > 1 in samplingParams a
- * server streams each choice in chunks of its own, and the others' text must not be mixed into this one.
- * Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`.
+ * The choice that is the answer: the one with the answer's index (or the first without one, or with `null`). With `n` > 1
+ * in samplingParams a server streams each choice in chunks of its own, and the others' text must not be mixed
+ * into this one. Azure's first chunk, the usage chunk and Azure's content-filter trailer all have `choices: []`.
+ *
+ * `answerIndex` undefined: the stream has shown no choice yet, and its first one is the answer: index 0 when
+ * the chunk has it, else the chunk's first choice, as Qwen Code reads `choices[0]` (a server that numbers its
+ * only choice 1 still answers).
  */
-function answerChoiceOf(chunk: JsonObject): JsonObject | undefined {
+function answerChoiceOf(chunk: JsonObject, answerIndex: unknown): JsonObject | undefined {
   const choices = chunk['choices'];
   if (!Array.isArray(choices)) return undefined;
+  const wanted = answerIndex ?? 0;
   for (const choice of choices) {
-    if (isObject(choice) && (choice['index'] === undefined || choice['index'] === 0)) return choice;
+    if (isObject(choice) && (choice['index'] ?? wanted) === wanted) return choice;
   }
-  return undefined;
+  return answerIndex === undefined ? choices.find(isObject) : undefined;
 }
 
 /** Usage at the top of the chunk, or inside choices[0] (Moonshot). */
@@ -306,6 +311,8 @@ export function createOpenAiDecoder({
   let finishReason: string | undefined;
   let usage: Usage | undefined;
   let ended = false;
+  // The `index` of the choice that is the answer, once a chunk has shown one (see answerChoiceOf).
+  let answerIndex: unknown;
   // Count tool-call fragments and finish reasons, so that a chunk that had either can be told from one that
   // did not (a finish reason equal to the last one still counts: another may come between two such chunks).
   let toolCallFragments = 0;
@@ -331,6 +338,13 @@ export function createOpenAiDecoder({
     return failureEvents(failure, usage);
   }
 
+  /** The chunk's choice that is the answer; the first one the stream shows sets the answer's index. */
+  function choiceOf(chunk: JsonObject): JsonObject | undefined {
+    const choice = answerChoiceOf(chunk, answerIndex);
+    if (choice !== undefined) answerIndex ??= choice['index'] ?? 0;
+    return choice;
+  }
+
   function fail(error: JsonObject): StreamEvent[] {
     return failWith(streamFailureFrom(error));
   }
@@ -342,7 +356,7 @@ export function createOpenAiDecoder({
     if (!isObject(chunk)) return [];
     const error = errorObjectFrom(chunk);
     if (error !== undefined) return fail(error);
-    const chunkUsage = usageOfChunk(chunk, answerChoiceOf(chunk));
+    const chunkUsage = usageOfChunk(chunk, choiceOf(chunk));
     if (chunkUsage === undefined) return [];
     usage = chunkUsage;
     return failWith(cut);
@@ -434,7 +448,7 @@ export function createOpenAiDecoder({
     if (error !== undefined) return fail(error);
 
     const events: StreamEvent[] = [];
-    const choice = answerChoiceOf(chunk);
+    const choice = choiceOf(chunk);
     const chunkUsage = usageOfChunk(chunk, choice);
     if (chunkUsage !== undefined) usage = chunkUsage;
     if (choice === undefined) return events;
@@ -503,9 +517,11 @@ export function createOpenAiDecoder({
       unusedShapes < maximumUnusedShapes
     ) {
       const type = only.type;
-      const key = type === 'text-delta' ? 'content' : reasoningFieldOf(deltaOf(chunk) ?? {});
+      const key = type === 'text-delta' ? 'content' : reasoningFieldOf(deltaOf(chunk, answerIndex) ?? {});
       const slot =
-        key === undefined ? undefined : findStringSlot(data, key, (value) => deltaOf(value)?.[key]);
+        key === undefined
+          ? undefined
+          : findStringSlot(data, key, (value) => deltaOf(value, answerIndex)?.[key]);
       shape = slot === undefined ? undefined : { slot: byteSlotOf(slot), type };
       unusedShapes += 1;
     }
@@ -551,6 +567,8 @@ export function createOpenAiDecoder({
       return events ?? decodeWhole(message.event, message.data.trim());
     },
     isEnded: () => ended,
+    hasFinished: () => finishReason !== undefined,
+    usageSoFar: () => usage,
     finish(): StreamEvent[] {
       if (ended) return [];
       if (filterCut !== undefined) return failWith(filterCut);

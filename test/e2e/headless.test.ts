@@ -441,6 +441,28 @@ for (const flavour of headlessFlavours) {
       expect(JSON.parse(result.stdout).at(-1)).toMatchObject({ is_error: false, result: 'Hello' });
     });
 
+    test('a finish_reason without [DONE] on a connection kept open: a whole answer, exit 0, usage kept', async () => {
+      const box = freshSandbox();
+      const stream = openAiStream({
+        text: ['Hello'],
+        usage: { prompt_tokens: 30, completion_tokens: 4 },
+        omitDone: true,
+      });
+      fake.setResponses({ sse: stream, hangAfterBytes: stream.length });
+      const result = await runCli([...keyFlags(), '-o', 'json', 'x'], {
+        sandbox: box,
+        flavour,
+        env: { QWEN_STREAM_IDLE_TIMEOUT_MS: '15000' },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+        is_error: false,
+        result: 'Hello',
+        usage: { input_tokens: 30, output_tokens: 4 },
+      });
+    });
+
     test('Ctrl+C while streaming cancels with exit 130 and keeps the partial answer', async () => {
       const box = freshSandbox();
       const stream = openAiStream({ text: ['first words ', 'never sent'] });

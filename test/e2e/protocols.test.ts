@@ -187,6 +187,39 @@ describe('anthropic', () => {
     expect(result).toMatchObject({ exitCode: 0, stdout: 'Whole.\n', stderr: '' });
   });
 
+  test('a stop_reason without message_stop on a connection kept open: a whole answer, exit 0, usage kept', async () => {
+    const whole = anthropicStream({ text: ['Whole.'], inputTokens: 1500 });
+    const stream = whole.slice(0, whole.indexOf('event: message_stop'));
+    anthropic.setResponses({ sse: stream, hangAfterBytes: stream.length });
+    const result = await runCli([...claude, '-o', 'json'], {
+      ANTHROPIC_API_KEY: anthropicKey,
+      QWEN_STREAM_IDLE_TIMEOUT_MS: '15000',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+      is_error: false,
+      result: 'Whole.',
+      usage: { input_tokens: 1500, output_tokens: 12 },
+    });
+  });
+
+  test('a connection reset or an idle timeout mid-answer: exit 1, and the result keeps the usage counted so far', async () => {
+    const stream = anthropicStream({ text: ['partial ', 'never sent'], inputTokens: 1500 });
+    const cut = stream.indexOf('never sent') - 40;
+    for (const step of [{ closeAfterBytes: cut }, { hangAfterBytes: cut }]) {
+      anthropic.setResponses({ sse: stream, ...step });
+      const result = await runCli([...claude, '-o', 'json'], {
+        ANTHROPIC_API_KEY: anthropicKey,
+        QWEN_STREAM_IDLE_TIMEOUT_MS: '1000',
+      });
+      expect(result.exitCode).toBe(1);
+      const last = JSON.parse(result.stdout).at(-1);
+      expect(last).toMatchObject({ is_error: true, result: 'partial ', usage: { input_tokens: 1500 } });
+      expect(last.stats.models['claude-sonnet-4-20250514'].tokens).toMatchObject({ prompt: 1500 });
+    }
+  });
+
   test('tool-call fragments and usage in json output', async () => {
     anthropic.setResponses({
       sseFile: join(anthropicFixtures, 'tools.sse'),
@@ -319,6 +352,65 @@ describe('anthropic', () => {
 });
 
 describe('gemini', () => {
+  test('a connection reset mid-answer: exit 1, and the result keeps the usageMetadata counted so far', async () => {
+    const stream = geminiStream({ text: ['partial ', 'never sent'], promptTokens: 1500 });
+    gemini.setResponses({ sse: stream, closeAfterBytes: stream.indexOf('never sent') - 40 });
+    const result = await runCli([...geminiPro, '-o', 'json'], { GEMINI_API_KEY: geminiKey });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('The answer stopped: the connection to 127.0.0.1');
+    expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+      is_error: true,
+      result: 'partial ',
+      usage: { input_tokens: 1500, output_tokens: 3 },
+    });
+  });
+
+  test('a JSON array (alt=sse dropped on the way) streams each element as it completes; cut short, it keeps them', async () => {
+    const element = (text: string, finish = '') =>
+      `{"candidates":[{"content":{"parts":[{"text":${JSON.stringify(text)}}]}${finish}}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2,"totalTokenCount":9}}`;
+    const array = `[${element('Hel')},\r\n${element('lo [\\"x\\"] {')},\r\n${element('!', ',"finishReason":"STOP"')}]`;
+    const json = { 'content-type': 'application/json; charset=UTF-8' };
+    const env = { GEMINI_API_KEY: geminiKey, QWEN_STREAM_IDLE_TIMEOUT_MS: '1000' };
+    gemini.setResponses({ sse: array, headers: json, slices: { seed: 9, maxSize: 13 } });
+    expect(await runCli(geminiPro, env)).toMatchObject({ exitCode: 0, stdout: 'Hello [\\"x\\"] {!\n' });
+
+    // The server goes silent inside the third element: the first two were printed as they came.
+    const third = array.lastIndexOf('{"candidates"') + 20;
+    gemini.setResponses({ sse: array, headers: json, hangAfterBytes: third });
+    const silent = await runCli(geminiPro, env);
+    expect(silent.exitCode).toBe(1);
+    expect(silent.stdout).toBe('Hello [\\"x\\"] {\n');
+    expect(silent.stderr).toContain('No data from 127.0.0.1');
+
+    // The connection closes before the `]`: what came stays, and the run fails as a stream cut short does.
+    gemini.setResponses({ sse: array.slice(0, third), headers: json });
+    const cut = await runCli(geminiPro, env);
+    expect(cut.exitCode).toBe(1);
+    expect(cut.stdout).toBe('Hello [\\"x\\"] {\n');
+    expect(cut.stderr).toContain('ended before the answer was complete (no finishReason)');
+  });
+
+  test('an answer ends at the chunk with the finishReason even when the server keeps the connection open', async () => {
+    const stream =
+      'data: {"candidates":[{"content":{"parts":[{"text":"complete answer"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2,"totalTokenCount":9}}\r\n\r\n';
+    gemini.setResponses({ sse: stream, hangAfterBytes: stream.length });
+    for (const model of [geminiPro, vertexFlash]) {
+      const env = {
+        GEMINI_API_KEY: geminiKey,
+        GOOGLE_API_KEY: geminiKey,
+        QWEN_STREAM_IDLE_TIMEOUT_MS: '15000',
+      };
+      const result = await runCli([...model, '-o', 'json'], env);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(JSON.parse(result.stdout).at(-1)).toMatchObject({
+        is_error: false,
+        result: 'complete answer',
+        usage: { input_tokens: 7, output_tokens: 2, total_tokens: 9 },
+      });
+    }
+  });
+
   test('streams an answer; the key only in x-goog-api-key', async () => {
     gemini.setResponses({ sseFile: join(geminiFixtures, 'text.sse'), slices: { seed: 5, maxSize: 19 } });
     const result = await runCli(geminiPro, { GEMINI_API_KEY: geminiKey });

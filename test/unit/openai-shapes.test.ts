@@ -291,6 +291,27 @@ describe('OpenAI decoder: reused envelopes', () => {
     }
   });
 
+  test('a stream whose only choice has index 1 is the answer (Qwen Code reads choices[0])', () => {
+    const chunk = (delta: object, finish: string | null = null) =>
+      sseMessage('message', JSON.stringify({ choices: [{ index: 1, delta, finish_reason: finish }] }));
+    const messages = [
+      chunk({ role: 'assistant', content: 'the' }),
+      ...[' ans', 'wer', '.'].map((text) => chunk({ content: text })),
+      chunk({}, 'stop'),
+      sseMessage('message', '[DONE]'),
+    ];
+    for (const [reuse, after] of [
+      [false, 0],
+      [true, 0],
+      [true, 1],
+    ] as const) {
+      const events = decodeAll(messages, reuse, after);
+      const text = events.flatMap((event) => (event.type === 'text-delta' ? [event.text] : [])).join('');
+      expect(text).toBe('the answer.');
+      expect(events.at(-1)).toEqual({ type: 'done', finishReason: 'stop' });
+    }
+  });
+
   test('a repeated envelope is parsed whole once; later chunks have only their text parsed', () => {
     const line = (text: string) =>
       `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}],"usage":null}`;
