@@ -9,6 +9,7 @@ import {
   type StreamFailure,
 } from '../core/events.ts';
 import { createGatheredText } from '../core/gathered-text.ts';
+import { openingBracket } from '../core/json-array-splitter.ts';
 import { redactSecrets } from '../core/redact.ts';
 import { replyOriginOf } from '../core/signed-reply.ts';
 import { createSseParser, type SseMessage, sseMessage, startsJson } from '../core/sse.ts';
@@ -436,7 +437,6 @@ function errorInReply(body: string, status: number, host: string, adapter: Proto
 }
 
 const lessThan = 0x3c;
-const openingBracket = 0x5b;
 
 /** The first byte of a reply that is no blank, or undefined while only blanks have come. */
 function firstNonBlankByte(pieces: readonly Uint8Array[]): number | undefined {

@@ -16,7 +16,7 @@ export interface JsonArraySplitter {
 const quote = 0x22;
 const backslash = 0x5c;
 const comma = 0x2c;
-const openingBracket = 0x5b;
+export const openingBracket = 0x5b;
 const closingBracket = 0x5d;
 const openingBrace = 0x7b;
 const closingBrace = 0x7d;

@@ -6,7 +6,7 @@ import { isSecretParameter, maskUrl, redactSecrets } from '../core/redact.ts';
 import type { HttpRequest } from '../core/types.ts';
 import { isObject } from '../core/types.ts';
 import type { ApiErrorDetails } from '../protocols/adapter.ts';
-import { parseJson } from '../protocols/wire.ts';
+import { parseJson, statusOnlyMessage } from '../protocols/wire.ts';
 import { type ProxyNote, proxyCredentialsForm, proxyNoteFor } from './proxy-notes.ts';
 
 /** `generationConfig.maxRetries`, default 3: attempts after the first. */
@@ -334,7 +334,7 @@ function httpFailure(status: number, details: ApiErrorDetails, host: string): Cl
   const kind = failureKind(status, details.isAuthFailure);
   // A refused key gets the key's advice, whatever status said so (Gemini's 400 API_KEY_INVALID).
   // An empty body leaves only the status: say so, and where to look.
-  const saidNothing = details.message === `HTTP ${status}`;
+  const saidNothing = details.message === statusOnlyMessage(status);
   return new CliError(
     kind,
     `${host} answered ${status}${saidNothing ? ' without saying why' : `: ${details.message}`}`,

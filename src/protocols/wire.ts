@@ -260,9 +260,14 @@ export function messageOfTextBody(body: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
+/** What stands for the message of an error that came with none: the bare status. */
+export function statusOnlyMessage(status: number): string {
+  return `HTTP ${status}`;
+}
+
 /** The server's message, or the bare status when it gave none worth showing. */
 export function messageOrStatus(message: string | undefined, status: number): string {
-  const fallback = `HTTP ${status}`;
+  const fallback = statusOnlyMessage(status);
   return (message ?? fallback).trim() || fallback;
 }
 
